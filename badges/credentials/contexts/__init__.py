@@ -1,0 +1,1 @@
+"""Bundled JSON-LD context documents (package data; see SOURCES.md)."""
