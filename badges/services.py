@@ -1,0 +1,167 @@
+"""Writes for programmes: create, update, validate, and the snapshot frozen on submission."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from badges.images import ImageError, check_image
+from badges.models import Programme
+from config.errors import InvalidInput, NotPermitted, WrongState
+from institutions.models import Organisation
+from institutions.permissions import can_edit_for
+
+# Fields that must be filled before an application can be submitted (the criteria table asks for
+# each of them); a bilingual pair counts as filled when either language is.
+REQUIRED_FOR_SUBMISSION = {
+    "name": ("name_en", "name_ja"),
+    "description": ("description_en", "description_ja"),
+    "criteria_narrative": ("criteria_narrative",),
+    "learning_outcomes": ("learning_outcomes",),
+    "learning_hours": ("learning_hours",),
+    "assessment_method": ("assessment_method",),
+    "evidence_policy": ("evidence_policy",),
+    "quality_assurance": ("quality_assurance",),
+    "responsible_person": ("responsible_person",),
+}
+EDITABLE_FIELDS = [
+    "name_en", "name_ja", "description_en", "description_ja", "criteria_narrative", "learning_outcomes",
+    "learning_hours", "level", "level_framework", "assessment_method", "assessment_supervised",
+    "identity_verified", "evidence_policy", "credential_pattern", "achievement_type", "alignments", "tags",
+    "language", "validity_months", "country", "participation_form", "quality_assurance", "prerequisites",
+    "stackability", "responsible_person",
+]
+# Application states in which the programme is under review or endorsed: its content is frozen.
+LOCKING_STATES = {"submitted", "in_review", "endorsed", "published"}
+
+
+def programme_missing_fields(programme: Programme) -> list[str]:
+    """Names of the required fields still empty (see REQUIRED_FOR_SUBMISSION)."""
+    missing = []
+    for label, fields in REQUIRED_FOR_SUBMISSION.items():
+        if not any(getattr(programme, f) not in (None, "", [], {}) for f in fields):
+            missing.append(label)
+    return missing
+
+
+def programme_is_locked(programme: Programme) -> bool:
+    return programme.applications.filter(state__in=LOCKING_STATES).exists()
+
+
+def _clean_structured(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Validate the JSON-valued fields the same way for forms and the API; return field errors."""
+    errors: dict[str, list[str]] = {}
+    outcomes = data.get("learning_outcomes")
+    if outcomes is not None:
+        if not isinstance(outcomes, list) or not all(isinstance(o, str) and o.strip() for o in outcomes):
+            errors["learning_outcomes"] = [_("Give a list of non-empty outcome statements.")]
+        elif len(outcomes) > 50:
+            errors["learning_outcomes"] = [_("At most 50 learning outcomes.")]
+    tags = data.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 50 for t in tags)
+    ):
+        errors["tags"] = [_("Give a list of tags of 1 to 50 characters.")]
+    alignments = data.get("alignments")
+    if alignments is not None:
+        if not isinstance(alignments, list):
+            errors["alignments"] = [_("Give a list of alignments.")]
+        else:
+            for i, item in enumerate(alignments):
+                if not isinstance(item, dict) or not str(item.get("name", "")).strip():
+                    errors.setdefault("alignments", []).append(_("Alignment %(n)d needs a name.") % {"n": i + 1})
+                elif not str(item.get("url", "")).startswith(("https://", "http://")):
+                    errors.setdefault("alignments", []).append(
+                        _("Alignment %(n)d needs an http(s) URL.") % {"n": i + 1}
+                    )
+                elif set(item) - {"name", "url", "framework", "code", "description"}:
+                    errors.setdefault("alignments", []).append(
+                        _("Alignment %(n)d has unknown keys.") % {"n": i + 1}
+                    )
+    hours = data.get("learning_hours")
+    if hours is not None and Decimal(str(hours)) <= 0:
+        errors["learning_hours"] = [_("Learning hours must be more than zero.")]
+    return errors
+
+
+def _apply(programme: Programme, data: dict[str, Any], image: bytes | None) -> None:
+    errors = _clean_structured(data)
+    checked = None
+    if image is not None:
+        try:
+            checked = check_image(image)
+        except ImageError as exc:
+            errors["image"] = [str(exc)]
+    if errors:
+        raise InvalidInput(_("The programme has errors."), field_errors=errors)
+    for name in EDITABLE_FIELDS:
+        if name in data:
+            setattr(programme, name, data[name])
+    if checked is not None:
+        programme.image.save(f"{programme.public_id}.{checked.extension}", ContentFile(checked.content), save=False)
+
+
+def _unique_slug(organisation: Organisation, base: str) -> str:
+    base = slugify(base)[:70] or "programme"
+    slug, n = base, 2
+    while Programme.objects.filter(organisation=organisation, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def programme_create(
+    *, actor: Any, organisation: Organisation, data: dict[str, Any], image: bytes | None = None
+) -> Programme:
+    """Create a draft programme for the actor's organisation. Nothing is written on invalid input."""
+    if not can_edit_for(actor, organisation):
+        raise NotPermitted(_("Only owners and editors of the organisation may create programmes."))
+    programme = Programme(organisation=organisation)
+    _apply(programme, data, image)
+    programme.slug = _unique_slug(organisation, data.get("slug") or programme.name_en or programme.name_ja)
+    programme.save()
+    return programme
+
+
+@transaction.atomic
+def programme_update(
+    *, actor: Any, programme: Programme, data: dict[str, Any], image: bytes | None = None
+) -> Programme:
+    """Change a programme that is not under review or endorsed (then a new application is needed)."""
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if not can_edit_for(actor, programme.organisation):
+        raise NotPermitted(_("Only owners and editors of the organisation may edit programmes."))
+    if programme_is_locked(programme):
+        raise WrongState(_("The programme is under review or endorsed; it cannot be changed now."))
+    _apply(programme, data, image)
+    programme.save()
+    return programme
+
+
+def programme_snapshot(programme: Programme) -> dict[str, Any]:
+    """A JSON copy of everything reviewers judge, frozen into the application on submission."""
+    snap: dict[str, Any] = {"public_id": str(programme.public_id), "slug": programme.slug}
+    for name in EDITABLE_FIELDS:
+        value = getattr(programme, name)
+        snap[name] = str(value) if isinstance(value, Decimal) else value
+    snap["organisation"] = {"slug": programme.organisation.slug, "name": programme.organisation.name}
+    if programme.image:
+        programme.image.open("rb")
+        try:
+            content = programme.image.read()
+        finally:
+            programme.image.close()
+        snap["image"] = {"name": programme.image.name, "sha256": hashlib.sha256(content).hexdigest()}
+    return snap
+
+
+def snapshot_digest(snapshot: dict[str, Any]) -> str:
+    canonical = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,24 @@
+"""API glue: one exception handler maps service errors to HTTP (bad input 400, not permitted 403,
+not yours 404, wrong state 409), always as {"detail": ..., "errors": {field: [messages]}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import DomainError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"detail": exc.message}
+        if exc.field_errors:
+            body["errors"] = exc.field_errors
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response({"detail": "Invalid input.", "errors": errors}, status=400)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,11 @@
+"""The Celery application. Broker from CELERY_BROKER_URL; unset means tasks run eagerly in-process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("endorse")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

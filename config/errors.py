@@ -1,0 +1,38 @@
+"""The error hierarchy services raise; config.api maps each kind to one HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose. `message` is shown to the user."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+class InvalidInput(DomainError):
+    """Bad input: 400 with field messages."""
+
+    status_code = 400
+
+
+class NotPermitted(DomainError):
+    """The actor may see the object but not do this to it: 403."""
+
+    status_code = 403
+
+
+class NotFound(DomainError):
+    """Absent, or not the caller's to see (another organisation's object): 404."""
+
+    status_code = 404
+
+
+class WrongState(DomainError):
+    """The object's state (or an unmet condition) does not allow this now: 409."""
+
+    status_code = 409

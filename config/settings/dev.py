@@ -1,0 +1,7 @@
+"""Development: the zero-setup default of `make run` (SQLite, eager tasks, console e-mail)."""
+
+from config.env import env_bool
+
+from .base import *  # noqa: F403
+
+DEBUG = env_bool("DEBUG", True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EndorsementConfig(AppConfig):
+    name = "endorsement"
+    verbose_name = "Endorsement"

@@ -1,0 +1,385 @@
+"""The body's judgement: criteria tables, applications (the state machine), reviews, endorsements,
+the audit trail and the public registry snapshot."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from badges.models import Programme
+from config.fsm import condition
+from institutions.models import Organisation
+from institutions.permissions import can_edit_for, is_manager
+
+
+def _manager(instance: models.Model, user) -> bool:
+    return is_manager(user)
+
+
+def _editor(instance: models.Model, user) -> bool:
+    return can_edit_for(user, instance.organisation)
+
+
+# --- Criteria tables ------------------------------------------------------------------------------
+class TableStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class CriteriaTable(FSMModelMixin, models.Model):
+    """One version of a criteria table. A draft is editable; a published one never changes."""
+
+    code = models.SlugField(max_length=40)
+    version = models.PositiveIntegerField()
+    title_en = models.CharField(max_length=200)
+    title_ja = models.CharField(max_length=200, blank=True)
+    rule = models.TextField(blank=True)
+    status = FSMField(max_length=16, choices=TableStatus.choices, default=TableStatus.DRAFT, protected=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="criteria_table_version_unique"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(status="published"), name="one_published_version_per_table"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title_en} (v{self.version}, {self.status})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == TableStatus.DRAFT
+
+    @transition(field=status, source=TableStatus.DRAFT, target=TableStatus.PUBLISHED, permission=_manager)
+    def publish(self) -> None:
+        pass
+
+    @transition(field=status, source=TableStatus.PUBLISHED, target=TableStatus.RETIRED, permission=_manager)
+    def retire(self) -> None:
+        pass
+
+
+class Criterion(models.Model):
+    table = models.ForeignKey(CriteriaTable, on_delete=models.CASCADE, related_name="criteria")
+    code = models.CharField(max_length=40)
+    position = models.PositiveIntegerField(default=0)
+    required = models.BooleanField(default=True)
+    title_en = models.CharField(max_length=200)
+    title_ja = models.CharField(max_length=200, blank=True)
+    guidance_en = models.TextField(blank=True)
+    guidance_ja = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["table", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["table", "code"], name="criterion_code_per_table")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title_en}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A published or retired table is frozen: reviews pinned to it must keep meaning the same.
+        if not CriteriaTable.objects.filter(pk=self.table_id, status=TableStatus.DRAFT).exists():
+            raise ValidationError(_("Criteria of a published or retired table cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not CriteriaTable.objects.filter(pk=self.table_id, status=TableStatus.DRAFT).exists():
+            raise ValidationError(_("Criteria of a published or retired table cannot be removed."))
+        return super().delete(*args, **kwargs)
+
+
+# --- Applications ---------------------------------------------------------------------------------
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    ENDORSED = "endorsed", _("Endorsed")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+S = ApplicationState
+# States in which an application holds its programme: no second application may be opened.
+OPEN_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.ENDORSED]
+
+
+class Application(FSMModelMixin, models.Model):
+    """A request for certification of one programme: the state machine of docs/workflow.md.
+
+    Transition methods only change fields in memory and declare their conditions; the services in
+    endorsement.services check permissions, lock the row, save, audit and enqueue side effects.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
+    state = FSMField(max_length=24, choices=ApplicationState.choices, default=S.DRAFT, protected=True)
+    criteria_table = models.ForeignKey(
+        CriteriaTable, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    snapshot = models.JSONField(null=True, blank=True, editable=False)
+    snapshot_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    revision = models.PositiveIntegerField(default=0, editable=False)
+    changes_message = models.TextField(blank=True)
+    decision_comment = models.TextField(blank=True)
+    renews = models.ForeignKey(
+        "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme"], condition=Q(state__in=[s.value for s in OPEN_STATES]),
+                name="one_open_application_per_programme",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Application #{self.pk} for {self.programme}"
+
+    # Conditions are plain functions of the instance, also used by the pages to explain a refusal.
+    @condition(_("The programme is incomplete: fill in every required field first."))
+    def programme_is_complete(self) -> bool:
+        from badges.services import programme_missing_fields
+
+        return not programme_missing_fields(self.programme)
+
+    @condition(_("Only an active member organisation may apply."))
+    def organisation_is_active(self) -> bool:
+        return self.organisation.is_active_member
+
+    @condition(_("Assign at least one reviewer first."))
+    def has_reviewers(self) -> bool:
+        return self.reviews.exists()
+
+    @condition(_("Every assigned review must be complete and every required criterion judged met by every reviewer."))
+    def criteria_all_met(self) -> bool:
+        from endorsement.rules import endorsement_allowed
+
+        return endorsement_allowed(self).allowed
+
+    @transition(field=state, source=S.DRAFT, target=S.SUBMITTED,
+                conditions=[programme_is_complete, organisation_is_active], permission=_editor)
+    def submit(self) -> None:
+        self.revision += 1
+
+    @transition(field=state, source=S.CHANGES_REQUESTED, target=S.SUBMITTED,
+                conditions=[programme_is_complete, organisation_is_active], permission=_editor)
+    def resubmit(self) -> None:
+        self.revision += 1
+
+    @transition(field=state, source=S.SUBMITTED, target=S.IN_REVIEW, conditions=[has_reviewers],
+                permission=_manager)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.CHANGES_REQUESTED, permission=_manager)
+    def request_changes(self) -> None:
+        pass
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.ENDORSED, conditions=[criteria_all_met],
+                permission=_manager)
+    def endorse(self) -> None:
+        pass
+
+    @transition(field=state, source=S.ENDORSED, target=S.PUBLISHED, permission=_manager)
+    def publish(self) -> None:
+        pass
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.REJECTED, permission=_manager)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=[S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED], target=S.WITHDRAWN,
+                permission=_editor)
+    def withdraw(self) -> None:
+        pass
+
+
+# --- Reviews --------------------------------------------------------------------------------------
+class Review(models.Model):
+    """One assigned reviewer's review of an application: a judgement per criterion, then completion."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments_made"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The application revision this review was completed against; a resubmission reopens it.
+    completed_revision = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["application", "assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "reviewer"], name="one_review_per_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.application} by {self.reviewer}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class Verdict(models.TextChoices):
+    MET = "met", _("Met")
+    PARTIALLY_MET = "partially_met", _("Partially met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class Judgement(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="judgements")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="judgements")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["review", "criterion__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_judgement_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.verdict}"
+
+
+# --- Endorsements ---------------------------------------------------------------------------------
+class EndorsementState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+E = EndorsementState
+
+
+class Endorsement(FSMModelMixin, models.Model):
+    """The body's endorsement of a programme, granted by `endorse`. One per application (the
+    unique one-to-one is what keeps two simultaneous decisions from granting two)."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="endorsement")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="endorsements")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="endorsements")
+    state = FSMField(max_length=16, choices=EndorsementState.choices, default=E.ACTIVE, protected=True)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the signing task (badges/credentials); empty until signed, never faked.
+    credential = models.JSONField(null=True, blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"Endorsement of {self.programme} ({self.state})"
+
+    @transition(field=state, source=E.ACTIVE, target=E.SUSPENDED, permission=_manager)
+    def suspend(self) -> None:
+        pass
+
+    @transition(field=state, source=E.SUSPENDED, target=E.ACTIVE, permission=_manager)
+    def reinstate(self) -> None:
+        pass
+
+    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.REVOKED, permission=_manager)
+    def revoke(self) -> None:
+        pass
+
+    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.EXPIRED)
+    def expire(self) -> None:
+        pass
+
+
+# --- Audit trail ----------------------------------------------------------------------------------
+class AuditEvent(models.Model):
+    """One link of the append-only, hash-chained audit trail (endorsement.audit writes it)."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit events are append-only.")
+
+
+class AuditHead(models.Model):
+    """A single row locked while an event is appended, so concurrent writers form one chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+# --- Notifications and the registry ---------------------------------------------------------------
+class Notification(models.Model):
+    """A sent e-mail, keyed so that running the notification task twice sends it once."""
+
+    key = models.CharField(max_length=200, unique=True)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+
+class RegistrySnapshot(models.Model):
+    """The public registry as rendered by `refresh_registry`; pages read the newest row only."""
+
+    generated_at = models.DateTimeField(auto_now_add=True)
+    digest = models.CharField(max_length=64)
+    entries = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        get_latest_by = "id"

@@ -1,0 +1,116 @@
+"""E-mail sent for audit events: who hears of what, and the words they get.
+
+Each notification is derived from one audit event, so the event's number is the idempotency key:
+the task may run twice, the mail goes out once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from endorsement.audit import AuditAction
+from endorsement.models import Application, AuditEvent, Endorsement, Notification
+from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
+
+A = AuditAction
+
+
+@dataclass(frozen=True)
+class Message:
+    recipients: list[str]
+    subject: str
+    body: str
+
+
+def _managers() -> list[str]:
+    return list(
+        StaffMember.objects.filter(organisation__is_certification_body=True, role=Role.MANAGER)
+        .exclude(user__email="").values_list("user__email", flat=True)
+    )
+
+
+def _organisation_people(organisation: Organisation) -> list[str]:
+    staff = StaffMember.objects.filter(organisation=organisation, role__in=CAN_EDIT).exclude(user__email="")
+    emails = list(staff.values_list("user__email", flat=True))
+    return sorted({organisation.contact_email, *emails} - {""})
+
+
+def _organisation_for(event: AuditEvent) -> Organisation | None:
+    if event.subject_type == "organisation":
+        return Organisation.objects.filter(pk=event.subject_id).first()
+    if event.subject_type == "application":
+        app = Application.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return app.organisation if app else None
+    if event.subject_type == "endorsement":
+        e = Endorsement.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return e.organisation if e else None
+    return None
+
+
+def _title(event: AuditEvent) -> str:
+    if event.subject_type == "application":
+        app = Application.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"application #{event.subject_id} ({app.programme})" if app else f"application #{event.subject_id}"
+    if event.subject_type == "endorsement":
+        e = Endorsement.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"the endorsement of {e.programme}" if e else "an endorsement"
+    return str(_organisation_for(event) or event.subject_id)
+
+
+TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED}
+TO_ORGANISATION = {
+    A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
+    A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
+    A.ENDORSEMENT_SUSPENDED, A.ENDORSEMENT_REINSTATED, A.ENDORSEMENT_REVOKED, A.ENDORSEMENT_EXPIRED,
+}
+
+
+def message_for(event: AuditEvent) -> Message | None:
+    """The e-mail an event causes, or None for events nobody is mailed about."""
+    action = AuditAction(event.action)
+    if action in TO_MANAGERS:
+        recipients = _managers()
+    elif action in TO_ORGANISATION:
+        organisation = _organisation_for(event)
+        recipients = _organisation_people(organisation) if organisation else []
+    elif action == A.APPLICATION_REVIEWER_ASSIGNED:
+        user = get_user_model().objects.filter(pk=event.data.get("reviewer_id")).first()
+        recipients = [user.email] if user and user.email else []
+    else:
+        return None
+    if not recipients:
+        return None
+    what = action.label if hasattr(action, "label") else event.action
+    subject = f"[{settings.SITE_URL.split('://', 1)[-1]}] {_title(event)}: {what}"
+    lines = [f"{_title(event)}: {event.action.replace('.', ' ').replace('_', ' ')}."]
+    if event.from_state or event.to_state:
+        lines.append(f"State: {event.from_state or '-'} → {event.to_state or '-'}.")
+    if event.comment:
+        lines += ["", event.comment]
+    lines += ["", f"By {event.actor_repr} at {event.at:%Y-%m-%d %H:%M} UTC.", "", settings.SITE_URL + "/"]
+    return Message(recipients=sorted(set(recipients)), subject=subject, body="\n".join(lines))
+
+
+def notification_send(event_id: int) -> bool:
+    """Send the e-mail for one audit event once. True if sent now, False if not needed or sent before.
+    The Notification row and the mail share a transaction: a failed send leaves no row, so a retry
+    sends it again."""
+    event = AuditEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return False
+    message = message_for(event)
+    if message is None:
+        return False
+    try:
+        with transaction.atomic():
+            Notification.objects.create(key=f"audit:{event.seq}", recipients=message.recipients,
+                                        subject=message.subject)
+            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, message.recipients)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,59 @@
+"""The endorsement rule as one pure function, and an adapter that feeds it an application.
+
+Rule (from the criteria table): a programme may be endorsed only when at least one reviewer is
+assigned, every assigned review is complete, and every reviewer judged every *required* criterion
+`met`. Optional criteria may be judged anything (including not applicable); they inform, not block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    reviewer: str
+    complete: bool
+    verdicts: Mapping[str, str]  # criterion code -> verdict
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts]) -> RuleResult:
+    """Decide whether the reviews allow an endorsement; list every reason they do not."""
+    required = list(required_codes)
+    reviews = list(reviews)
+    reasons: list[str] = []
+    if not reviews:
+        reasons.append("No reviewer is assigned.")
+    for review in reviews:
+        if not review.complete:
+            reasons.append(f"{review.reviewer} has not completed the review.")
+            continue
+        for code in required:
+            verdict = review.verdicts.get(code)
+            if verdict != "met":
+                shown = (verdict or "no judgement").replace("_", " ")
+                reasons.append(f"{review.reviewer} judged required criterion {code}: {shown}.")
+    return RuleResult(allowed=not reasons, reasons=reasons)
+
+
+def endorsement_allowed(application) -> RuleResult:
+    """Apply `criteria_rule` to an application's pinned criteria table and its current reviews."""
+    if application.criteria_table_id is None:
+        return RuleResult(False, ["The application has no criteria table pinned."])
+    required = [c.code for c in application.criteria_table.criteria.all() if c.required]
+    facts = [
+        ReviewFacts(
+            reviewer=str(review.reviewer),
+            complete=review.is_complete and review.completed_revision == application.revision,
+            verdicts={j.criterion.code: j.verdict for j in review.judgements.all()},
+        )
+        for review in application.reviews.select_related("reviewer").prefetch_related("judgements__criterion")
+    ]
+    return criteria_rule(required, facts)

@@ -1,0 +1,412 @@
+"""Every write of the endorsement workflow: one service per transition.
+
+Each service: opens a transaction, re-reads the row with select_for_update(), checks the state,
+the conditions and the actor's permission (raising config.errors, never django-fsm's bare
+TransitionNotAllowed), calls the transition, saves, appends an audit event, and registers side
+effects (tasks) to run after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from badges.models import Programme
+from badges.services import programme_snapshot, snapshot_digest
+from config.errors import InvalidInput, NotPermitted, WrongState
+from config.fsm import check_transition
+from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
+from endorsement.models import (
+    OPEN_STATES,
+    Application,
+    ApplicationState,
+    CriteriaTable,
+    Criterion,
+    Endorsement,
+    EndorsementState,
+    Judgement,
+    Review,
+    TableStatus,
+    Verdict,
+)
+from institutions.models import ConflictOfInterest, Organisation, StaffMember
+from institutions.permissions import can_edit_for, is_body_staff, is_manager
+
+
+def locked(model: type[models.Model], pk: int) -> Any:
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def run_transition(
+    instance: models.Model,
+    name: str,
+    *,
+    actor: Any,
+    action: AuditAction,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    field: str = "state",
+):
+    """Check, take and record one transition on a row already locked by the caller."""
+    check_transition(instance, name, actor)
+    before = getattr(instance, field)
+    getattr(instance, name)()
+    instance.save()
+    event = audit_record(
+        actor=actor, action=action, subject=instance, from_state=before,
+        to_state=getattr(instance, field), comment=comment, data=data,
+    )
+    notify(event)
+    return event
+
+
+def notify(event) -> None:
+    from endorsement.tasks import send_notification
+
+    enqueue_on_commit(send_notification, event.pk)
+
+
+def _refresh_registry() -> None:
+    from endorsement.tasks import refresh_registry
+
+    enqueue_on_commit(refresh_registry)
+
+
+# --- Applications ---------------------------------------------------------------------------------
+@transaction.atomic
+def application_create(*, actor: Any, programme: Programme) -> Application:
+    """Open a draft application for a programme. One open application per programme at a time."""
+    if not can_edit_for(actor, programme.organisation):
+        raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
+    if Application.objects.filter(programme=programme, state__in=OPEN_STATES).exists():
+        raise WrongState(_("This programme already has an open application."))
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                programme=programme, organisation=programme.organisation, created_by=actor
+            )
+    except IntegrityError:  # a concurrent request opened one first
+        raise WrongState(_("This programme already has an open application.")) from None
+    audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
+                 to_state=application.state, data={"programme": str(programme.public_id)})
+    return application
+
+
+def _freeze(application: Application) -> None:
+    programme = Programme.objects.select_related("organisation").get(pk=application.programme_id)
+    application.snapshot = programme_snapshot(programme)
+    application.snapshot_sha256 = snapshot_digest(application.snapshot)
+    application.submitted_at = timezone.now()
+
+
+@transaction.atomic
+def application_submit(*, actor: Any, application: Application) -> Application:
+    """Submit a draft: freeze the programme snapshot and pin the published criteria table.
+    Side effects: managers are told. Refused for an incomplete programme or an inactive member."""
+    application = locked(Application, application.pk)
+    table = CriteriaTable.objects.filter(status=TableStatus.PUBLISHED).order_by("-published_at").first()
+    if table is None:
+        raise WrongState(_("No criteria table is published; the body cannot accept applications yet."))
+    check_transition(application, "submit", actor)
+    _freeze(application)
+    application.criteria_table = table
+    run_transition(application, "submit", actor=actor, action=AuditAction.APPLICATION_SUBMITTED,
+                    data={"snapshot_sha256": application.snapshot_sha256, "criteria_table": table.pk})
+    return application
+
+
+@transaction.atomic
+def application_resubmit(*, actor: Any, application: Application, comment: str = "") -> Application:
+    """Resubmit after changes were requested: refreeze the snapshot and reopen every review
+    (reviewers keep their judgements to revise). The pinned criteria table stays the same."""
+    application = locked(Application, application.pk)
+    check_transition(application, "resubmit", actor)
+    _freeze(application)
+    run_transition(application, "resubmit", actor=actor, action=AuditAction.APPLICATION_RESUBMITTED,
+                    comment=comment, data={"snapshot_sha256": application.snapshot_sha256})
+    application.reviews.update(completed_at=None)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, actor: Any, application: Application, comment: str = "") -> Application:
+    application = locked(Application, application.pk)
+    run_transition(application, "withdraw", actor=actor, action=AuditAction.APPLICATION_WITHDRAWN,
+                    comment=comment)
+    return application
+
+
+def reviewer_conflict(application: Application, reviewer: Any) -> str | None:
+    """Why `reviewer` may not review `application`, or None."""
+    if not is_body_staff(reviewer):
+        return _("%(user)s is not a reviewer or manager of the certification body.") % {"user": reviewer}
+    if StaffMember.objects.filter(user=reviewer, organisation_id=application.organisation_id).exists():
+        return _("%(user)s is staff of the applying organisation.") % {"user": reviewer}
+    if ConflictOfInterest.objects.filter(reviewer=reviewer, organisation_id=application.organisation_id).exists():
+        return _("%(user)s declared a conflict of interest with this organisation.") % {"user": reviewer}
+    return None
+
+
+@transaction.atomic
+def application_assign_reviewer(*, actor: Any, application: Application, reviewer: Any) -> Review:
+    """A manager assigns a reviewer (while submitted or in review). The reviewer is told."""
+    application = locked(Application, application.pk)
+    if not is_manager(actor):
+        raise NotPermitted(_("Only managers of the certification body assign reviewers."))
+    if application.state not in {ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW}:
+        raise WrongState(_("Reviewers can be assigned only to a submitted application or one in review."))
+    problem = reviewer_conflict(application, reviewer)
+    if problem:
+        raise InvalidInput(problem, field_errors={"reviewer": [problem]})
+    if application.reviews.filter(reviewer=reviewer).exists():
+        raise WrongState(_("%(user)s is already assigned.") % {"user": reviewer})
+    review = Review.objects.create(application=application, reviewer=reviewer, assigned_by=actor)
+    event = audit_record(actor=actor, action=AuditAction.APPLICATION_REVIEWER_ASSIGNED, subject=application,
+                         from_state=application.state, to_state=application.state,
+                         data={"reviewer_id": reviewer.pk, "reviewer": str(reviewer)})
+    notify(event)
+    return review
+
+
+@transaction.atomic
+def application_start_review(*, actor: Any, application: Application) -> Application:
+    application = locked(Application, application.pk)
+    run_transition(application, "start_review", actor=actor, action=AuditAction.APPLICATION_REVIEW_STARTED)
+    return application
+
+
+def _open_review(review: Review, actor: Any) -> Review:
+    review = Review.objects.select_for_update().select_related("application").get(pk=review.pk)
+    if review.reviewer_id != getattr(actor, "pk", None):
+        raise NotPermitted(_("Only the assigned reviewer may judge in this review."))
+    if review.application.state != ApplicationState.IN_REVIEW:
+        raise WrongState(_("Judgements can be recorded only while the application is in review."))
+    if review.is_complete:
+        raise WrongState(_("This review is complete; it reopens if the organisation resubmits."))
+    return review
+
+
+@transaction.atomic
+def review_record_judgements(*, actor: Any, review: Review, judgements: list[dict[str, str]]) -> Review:
+    """Record or replace judgements: a list of {criterion: code, verdict, comment}. All or nothing."""
+    review = _open_review(review, actor)
+    criteria = {c.code: c for c in review.application.criteria_table.criteria.all()}
+    errors: dict[str, list[str]] = {}
+    for i, item in enumerate(judgements):
+        code, verdict = item.get("criterion"), item.get("verdict")
+        criterion = criteria.get(code)
+        if criterion is None:
+            errors[f"judgements[{i}].criterion"] = [_("Unknown criterion %(code)r.") % {"code": code}]
+        elif verdict not in Verdict.values:
+            errors[f"judgements[{i}].verdict"] = [_("Choose one of: %(v)s.") % {"v": ", ".join(Verdict.values)}]
+        elif verdict == Verdict.NOT_APPLICABLE and criterion.required:
+            errors[f"judgements[{i}].verdict"] = [
+                _("%(code)s is required; it cannot be judged not applicable.") % {"code": code}
+            ]
+    if errors:
+        raise InvalidInput(_("Some judgements are invalid; none was recorded."), field_errors=errors)
+    for item in judgements:
+        Judgement.objects.update_or_create(
+            review=review, criterion=criteria[item["criterion"]],
+            defaults={"verdict": item["verdict"], "comment": item.get("comment", "")},
+        )
+    return review
+
+
+@transaction.atomic
+def review_complete(*, actor: Any, review: Review, summary: str = "") -> Review:
+    """Complete a review once every criterion of the pinned table has a judgement."""
+    review = _open_review(review, actor)
+    application = review.application
+    judged = set(review.judgements.values_list("criterion__code", flat=True))
+    missing = [c.code for c in application.criteria_table.criteria.all() if c.code not in judged]
+    if missing:
+        raise WrongState(_("Judge every criterion first; missing: %(codes)s.") % {"codes": ", ".join(missing)})
+    review.completed_at = timezone.now()
+    review.completed_revision = application.revision
+    review.summary = summary
+    review.save(update_fields=["completed_at", "completed_revision", "summary"])
+    audit_record(actor=actor, action=AuditAction.REVIEW_COMPLETED, subject=application,
+                 from_state=application.state, to_state=application.state, comment=summary,
+                 data={"review_id": review.pk,
+                       "verdicts": dict(review.judgements.values_list("criterion__code", "verdict"))})
+    return review
+
+
+@transaction.atomic
+def application_request_changes(*, actor: Any, application: Application, message: str) -> Application:
+    """Send the application back with a message the organisation sees; it may then resubmit."""
+    if not message.strip():
+        raise InvalidInput(_("Say what should change."), field_errors={"message": [_("This field is required.")]})
+    application = locked(Application, application.pk)
+    check_transition(application, "request_changes", actor)
+    application.changes_message = message.strip()
+    run_transition(application, "request_changes", actor=actor,
+                    action=AuditAction.APPLICATION_CHANGES_REQUESTED, comment=application.changes_message)
+    return application
+
+
+@transaction.atomic
+def application_reject(*, actor: Any, application: Application, comment: str) -> Application:
+    if not comment.strip():
+        raise InvalidInput(_("Give the reason for rejecting."), field_errors={"comment": [_("This field is required.")]})
+    application = locked(Application, application.pk)
+    check_transition(application, "reject", actor)
+    application.decision_comment = comment.strip()
+    application.decided_at = timezone.now()
+    run_transition(application, "reject", actor=actor, action=AuditAction.APPLICATION_REJECTED,
+                    comment=application.decision_comment)
+    return application
+
+
+@transaction.atomic
+def application_endorse(*, actor: Any, application: Application, comment: str = "") -> Endorsement:
+    """Endorse: allowed only when the criteria rule holds. Creates the Endorsement (valid from now
+    for ENDORSEMENT_VALIDITY_DAYS) and, after commit, the signing of its EndorsementCredential.
+    Two managers endorsing at once: the row lock serialises them and the second gets WrongState."""
+    application = locked(Application, application.pk)
+    check_transition(application, "endorse", actor)
+    now = timezone.now()
+    application.decision_comment = comment.strip()
+    application.decided_at = now
+    run_transition(application, "endorse", actor=actor, action=AuditAction.APPLICATION_ENDORSED,
+                    comment=application.decision_comment)
+    endorsement = Endorsement.objects.create(
+        application=application, programme_id=application.programme_id,
+        organisation_id=application.organisation_id, valid_from=now,
+        valid_until=now + timedelta(days=settings.ENDORSEMENT_VALIDITY_DAYS),
+        comment=application.decision_comment, decided_by=actor, state_changed_at=now,
+    )
+    _after_endorse(endorsement)
+    return endorsement
+
+
+def _after_endorse(endorsement: Endorsement) -> None:
+    """The endorse side effect: the EndorsementCredential is signed after commit (issue: signed
+    credentials). Until that lands nothing is signed here, and nothing pretends to be."""
+
+
+@transaction.atomic
+def application_publish(*, actor: Any, application: Application) -> Application:
+    """Publish an endorsed programme on the public registry (refreshed after commit)."""
+    application = locked(Application, application.pk)
+    run_transition(application, "publish", actor=actor, action=AuditAction.APPLICATION_PUBLISHED)
+    Endorsement.objects.filter(application=application).update(published_at=timezone.now())
+    _refresh_registry()
+    return application
+
+
+# --- Endorsement standing -------------------------------------------------------------------------
+def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, action: AuditAction,
+                            comment: str) -> Endorsement:
+    endorsement = locked(Endorsement, endorsement.pk)
+    check_transition(endorsement, name, actor)
+    endorsement.state_changed_at = timezone.now()
+    run_transition(endorsement, name, actor=actor, action=action, comment=comment)
+    _refresh_registry()
+    return endorsement
+
+
+@transaction.atomic
+def endorsement_suspend(*, actor: Any, endorsement: Endorsement, comment: str) -> Endorsement:
+    if not comment.strip():
+        raise InvalidInput(_("Give the reason for suspending."), field_errors={"comment": [_("This field is required.")]})
+    return _endorsement_transition(endorsement, "suspend", actor=actor,
+                                   action=AuditAction.ENDORSEMENT_SUSPENDED, comment=comment)
+
+
+@transaction.atomic
+def endorsement_reinstate(*, actor: Any, endorsement: Endorsement, comment: str = "") -> Endorsement:
+    return _endorsement_transition(endorsement, "reinstate", actor=actor,
+                                   action=AuditAction.ENDORSEMENT_REINSTATED, comment=comment)
+
+
+@transaction.atomic
+def endorsement_revoke(*, actor: Any, endorsement: Endorsement, comment: str) -> Endorsement:
+    if not comment.strip():
+        raise InvalidInput(_("Give the reason for revoking."), field_errors={"comment": [_("This field is required.")]})
+    return _endorsement_transition(endorsement, "revoke", actor=actor,
+                                   action=AuditAction.ENDORSEMENT_REVOKED, comment=comment)
+
+
+def endorsements_expire_due(*, now: Any = None) -> int:
+    """Expire every active or suspended endorsement past its end. Safe to repeat: an expired row is
+    no longer selected, and each row is re-checked under its lock. Returns how many expired."""
+    now = now or timezone.now()
+    due = Endorsement.objects.filter(
+        state__in=[EndorsementState.ACTIVE, EndorsementState.SUSPENDED], valid_until__lte=now
+    ).values_list("pk", flat=True)
+    expired = 0
+    for pk in list(due):
+        with transaction.atomic():
+            endorsement = locked(Endorsement, pk)
+            if endorsement.state not in {EndorsementState.ACTIVE, EndorsementState.SUSPENDED}:
+                continue
+            endorsement.state_changed_at = now
+            run_transition(endorsement, "expire", actor=None, action=AuditAction.ENDORSEMENT_EXPIRED,
+                            comment="valid until " + endorsement.valid_until.isoformat())
+            expired += 1
+    if expired:
+        with transaction.atomic():
+            _refresh_registry()
+    return expired
+
+
+# --- Criteria tables ------------------------------------------------------------------------------
+@transaction.atomic
+def criteria_table_new_version(*, actor: Any, table: CriteriaTable) -> CriteriaTable:
+    """Copy a table (any status) into a new draft version, to edit and publish later."""
+    if not is_manager(actor):
+        raise NotPermitted(_("Only managers edit criteria tables."))
+    latest = CriteriaTable.objects.filter(code=table.code).order_by("-version").first()
+    draft = CriteriaTable.objects.create(code=table.code, version=latest.version + 1, title_en=table.title_en,
+                                         title_ja=table.title_ja, rule=table.rule)
+    Criterion.objects.bulk_create([
+        Criterion(table=draft, code=c.code, position=c.position, required=c.required, title_en=c.title_en,
+                  title_ja=c.title_ja, guidance_en=c.guidance_en, guidance_ja=c.guidance_ja)
+        for c in table.criteria.all()
+    ])
+    audit_record(actor=actor, action=AuditAction.CRITERIA_TABLE_CREATED, subject=draft,
+                 to_state=draft.status, data={"copied_from": table.pk})
+    return draft
+
+
+@transaction.atomic
+def criteria_table_publish(*, actor: Any, table: CriteriaTable) -> CriteriaTable:
+    """Publish a draft; the version published before it is retired (applications keep their pin)."""
+    table = locked(CriteriaTable, table.pk)
+    check_transition(table, "publish", actor)
+    if not table.criteria.exists():
+        raise WrongState(_("A criteria table needs at least one criterion."))
+    for previous in CriteriaTable.objects.select_for_update().filter(code=table.code, status=TableStatus.PUBLISHED):
+        run_transition(previous, "retire", actor=actor, action=AuditAction.CRITERIA_TABLE_RETIRED, field="status")
+    table.published_at = timezone.now()
+    run_transition(table, "publish", actor=actor, action=AuditAction.CRITERIA_TABLE_PUBLISHED, field="status")
+    return table
+
+
+# --- Conflicts of interest ------------------------------------------------------------------------
+@transaction.atomic
+def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> ConflictOfInterest:
+    """A reviewer declares a conflict with an organisation; open reviews of its applications that
+    the reviewer has not completed are withdrawn from them."""
+    if not is_body_staff(actor):
+        raise NotPermitted(_("Only reviewers and managers of the body declare conflicts of interest."))
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason."), field_errors={"reason": [_("This field is required.")]})
+    conflict, _created = ConflictOfInterest.objects.get_or_create(
+        reviewer=actor, organisation=organisation, defaults={"reason": reason.strip()}
+    )
+    Review.objects.filter(
+        reviewer=actor, application__organisation=organisation, completed_at__isnull=True,
+        application__state__in=[ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW],
+    ).delete()
+    audit_record(actor=actor, action=AuditAction.CONFLICT_DECLARED, subject=organisation,
+                 comment=reason.strip())
+    return conflict

@@ -1,0 +1,36 @@
+"""Celery tasks of the endorsement app: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.db import OperationalError
+
+from endorsement import notifications, registry, services
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def refresh_registry() -> str:
+    """Re-render the public registry snapshot from the database. Idempotent: an unchanged registry
+    writes nothing. Returns the snapshot digest."""
+    return registry.registry_refresh().digest
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_notification(event_id: int) -> bool:
+    """Send the e-mail an audit event causes, once (keyed by the event)."""
+    return notifications.notification_send(event_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def expire_endorsements() -> int:
+    """Beat: expire endorsements past their end date. Running it twice expires nothing twice."""
+    count = services.endorsements_expire_due()
+    if count:
+        log.info("expired %d endorsements", count)
+    return count
