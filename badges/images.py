@@ -87,9 +87,8 @@ def _sanitise_svg(data: bytes) -> bytes:
             attr_name = _local(attr).lower()
             if attr_name.startswith("on"):
                 raise ImageError(f"The SVG contains an event handler ({attr_name}); scripts are not allowed.")
-            if attr in LINKING_ATTRS or attr_name in {"href", "src"}:
-                if not value.strip().startswith("#"):
-                    raise ImageError("The SVG refers to something outside itself; only #fragment links are allowed.")
+            if (attr in LINKING_ATTRS or attr_name in {"href", "src"}) and not value.strip().startswith("#"):
+                raise ImageError("The SVG refers to something outside itself; only #fragment links are allowed.")
             if attr_name == "style" and (_URL_IN_STYLE.search(value) or _IMPORT_IN_STYLE.search(value)):
                 raise ImageError("The SVG style refers to an external resource.")
         if name == "style" and element.text and (

@@ -362,6 +362,9 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
+
 
 # --- Notifications and the registry ---------------------------------------------------------------
 class Notification(models.Model):
@@ -371,6 +374,9 @@ class Notification(models.Model):
     recipients = models.JSONField(default=list)
     subject = models.CharField(max_length=300)
     sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class RegistrySnapshot(models.Model):
@@ -383,3 +389,6 @@ class RegistrySnapshot(models.Model):
     class Meta:
         ordering = ["-generated_at", "-id"]
         get_latest_by = "id"
+
+    def __str__(self) -> str:
+        return f"registry snapshot {self.digest[:12]} ({len(self.entries)} entries)"

@@ -39,6 +39,10 @@ from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
 
 
+def _required(field: str) -> dict[str, list[str]]:
+    return {field: [_("This field is required.")]}
+
+
 def locked(model: type[models.Model], pk: int) -> Any:
     return model.objects.select_for_update().get(pk=pk)
 
@@ -243,7 +247,7 @@ def review_complete(*, actor: Any, review: Review, summary: str = "") -> Review:
 def application_request_changes(*, actor: Any, application: Application, message: str) -> Application:
     """Send the application back with a message the organisation sees; it may then resubmit."""
     if not message.strip():
-        raise InvalidInput(_("Say what should change."), field_errors={"message": [_("This field is required.")]})
+        raise InvalidInput(_("Say what should change."), field_errors=_required("message"))
     application = locked(Application, application.pk)
     check_transition(application, "request_changes", actor)
     application.changes_message = message.strip()
@@ -255,7 +259,7 @@ def application_request_changes(*, actor: Any, application: Application, message
 @transaction.atomic
 def application_reject(*, actor: Any, application: Application, comment: str) -> Application:
     if not comment.strip():
-        raise InvalidInput(_("Give the reason for rejecting."), field_errors={"comment": [_("This field is required.")]})
+        raise InvalidInput(_("Give the reason for rejecting."), field_errors=_required("comment"))
     application = locked(Application, application.pk)
     check_transition(application, "reject", actor)
     application.decision_comment = comment.strip()
@@ -316,7 +320,7 @@ def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, 
 @transaction.atomic
 def endorsement_suspend(*, actor: Any, endorsement: Endorsement, comment: str) -> Endorsement:
     if not comment.strip():
-        raise InvalidInput(_("Give the reason for suspending."), field_errors={"comment": [_("This field is required.")]})
+        raise InvalidInput(_("Give the reason for suspending."), field_errors=_required("comment"))
     return _endorsement_transition(endorsement, "suspend", actor=actor,
                                    action=AuditAction.ENDORSEMENT_SUSPENDED, comment=comment)
 
@@ -330,7 +334,7 @@ def endorsement_reinstate(*, actor: Any, endorsement: Endorsement, comment: str 
 @transaction.atomic
 def endorsement_revoke(*, actor: Any, endorsement: Endorsement, comment: str) -> Endorsement:
     if not comment.strip():
-        raise InvalidInput(_("Give the reason for revoking."), field_errors={"comment": [_("This field is required.")]})
+        raise InvalidInput(_("Give the reason for revoking."), field_errors=_required("comment"))
     return _endorsement_transition(endorsement, "revoke", actor=actor,
                                    action=AuditAction.ENDORSEMENT_REVOKED, comment=comment)
 
@@ -384,7 +388,8 @@ def criteria_table_publish(*, actor: Any, table: CriteriaTable) -> CriteriaTable
     check_transition(table, "publish", actor)
     if not table.criteria.exists():
         raise WrongState(_("A criteria table needs at least one criterion."))
-    for previous in CriteriaTable.objects.select_for_update().filter(code=table.code, status=TableStatus.PUBLISHED):
+    published = CriteriaTable.objects.select_for_update().filter(code=table.code, status=TableStatus.PUBLISHED)
+    for previous in published:
         run_transition(previous, "retire", actor=actor, action=AuditAction.CRITERIA_TABLE_RETIRED, field="status")
     table.published_at = timezone.now()
     run_transition(table, "publish", actor=actor, action=AuditAction.CRITERIA_TABLE_PUBLISHED, field="status")
@@ -399,7 +404,7 @@ def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> 
     if not is_body_staff(actor):
         raise NotPermitted(_("Only reviewers and managers of the body declare conflicts of interest."))
     if not reason.strip():
-        raise InvalidInput(_("Give the reason."), field_errors={"reason": [_("This field is required.")]})
+        raise InvalidInput(_("Give the reason."), field_errors=_required("reason"))
     conflict, _created = ConflictOfInterest.objects.get_or_create(
         reviewer=actor, organisation=organisation, defaults={"reason": reason.strip()}
     )

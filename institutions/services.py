@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotPermitted
 from config.fsm import check_transition
-from institutions.models import MEMBER_ROLES, MembershipState, Organisation, Role, StaffMember
+from institutions.models import BODY_ROLES, MEMBER_ROLES, MembershipState, Organisation, Role, StaffMember
 from institutions.permissions import is_manager, staff_of
 
 ORGANISATION_FIELDS = [
@@ -54,7 +54,9 @@ def organisation_apply(*, data: dict[str, Any], owner: dict[str, str] | None = N
     return organisation
 
 
-def _membership_transition(organisation: Organisation, name: str, *, actor: Any, comment: str, action) -> Organisation:
+def _membership_transition(
+    organisation: Organisation, name: str, *, actor: Any, comment: str, action: Any
+) -> Organisation:
     from endorsement.services import locked, run_transition
 
     organisation = locked(Organisation, organisation.pk)
@@ -120,9 +122,10 @@ def staff_add(*, actor: Any, organisation: Organisation, username: str, email: s
     is_owner = bool(own and own.organisation_id == organisation.pk and own.role == Role.OWNER)
     if not (is_owner or is_manager(actor)):
         raise NotPermitted(_("Only the organisation's owners add staff."))
-    allowed = {r.value for r in MEMBER_ROLES} | ({Role.REVIEWER, Role.MANAGER} if organisation.is_certification_body else set())
+    allowed = {r.value for r in (BODY_ROLES if organisation.is_certification_body else MEMBER_ROLES)}
     if role not in allowed:
-        raise InvalidInput(_("Unknown role."), field_errors={"role": [_("Choose one of: %(r)s.") % {"r": ", ".join(sorted(allowed))}]})
+        choices = _("Choose one of: %(r)s.") % {"r": ", ".join(sorted(allowed))}
+        raise InvalidInput(_("Unknown role."), field_errors={"role": [choices]})
     try:
         with transaction.atomic():
             user = get_user_model().objects.create_user(
@@ -130,5 +133,6 @@ def staff_add(*, actor: Any, organisation: Organisation, username: str, email: s
                 is_staff=organisation.is_certification_body,
             )
     except IntegrityError:
-        raise InvalidInput(_("That username is taken."), field_errors={"username": [_("That username is taken.")]}) from None
+        raise InvalidInput(_("That username is taken."), field_errors={"username": [_("That username is taken.")]}) \
+            from None
     return StaffMember.objects.create(user=user, organisation=organisation, role=role)
