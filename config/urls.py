@@ -1,6 +1,15 @@
+"""URL map. Public: home, registry, membership application, verification. Staff of members: portal
+pages and /api/v1/. The body: /admin/."""
+
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
+    path("", include("config.page_urls")),
 ]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

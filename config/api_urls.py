@@ -1,0 +1,3 @@
+"""Everything under /api/v1/ (owned by the REST API work)."""
+
+urlpatterns: list = []

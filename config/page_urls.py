@@ -1,0 +1,3 @@
+"""Server-rendered pages: home, accounts, membership application, portal, registry."""
+
+urlpatterns: list = []
