@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +37,7 @@ from .errors import (
 from .keys import Ed25519PrivateKey, Ed25519PublicKey
 from .loader import StaticDocumentLoader, default_loader
 from .multibase import base58btc_decode, base58btc_encode
+from .timeutil import format_datetime, is_utc_timestamp
 
 JsonDict = dict[str, Any]
 
@@ -49,9 +49,6 @@ ASSERTION_METHOD = "assertionMethod"
 Canonicalizer = Callable[[JsonDict, StaticDocumentLoader], str]
 #: Resolves a verification method id to its public key (may raise `KeyNotFoundError`).
 KeyResolver = Callable[[str], Ed25519PublicKey | None]
-
-_CREATED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
 
 def _default_canonicalizer(document: JsonDict, loader: StaticDocumentLoader) -> str:
     return canon.canonicalize(document, loader)
@@ -69,14 +66,6 @@ def set_default_canonicalizer(canonicalizer: Canonicalizer | None) -> None:
 def get_default_canonicalizer() -> Canonicalizer:
     """The canonicalizer `sign` and `verify` use when none is passed."""
     return _canonicalizer
-
-
-def format_datetime(moment: datetime | None = None) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ` in UTC (now if no moment); naive datetimes are taken as UTC."""
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class VerificationFailure(StrEnum):
@@ -158,7 +147,7 @@ def create_proof(
         raise ProofError("verification_method must be a DID URL string")
     if isinstance(created, datetime) or created is None:
         created_text = format_datetime(created)
-    elif isinstance(created, str) and _CREATED.match(created):
+    elif is_utc_timestamp(created):
         created_text = created
     else:
         raise ProofError(f"created must be a datetime or 'YYYY-MM-DDTHH:MM:SSZ', not {created!r}")
