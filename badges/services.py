@@ -93,6 +93,9 @@ def _clean_structured(data: dict[str, Any]) -> dict[str, list[str]]:
 
 def _apply(programme: Programme, data: dict[str, Any], image: bytes | None) -> None:
     errors = _clean_structured(data)
+    names = (data.get("name_en", programme.name_en), data.get("name_ja", programme.name_ja))
+    if not any(str(n or "").strip() for n in names):
+        errors["name_en"] = [_("Give the programme a name in English or Japanese.")]
     checked = None
     if image is not None:
         try:

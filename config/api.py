@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,5 +21,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response({"detail": "Invalid input.", "errors": errors}, status=400)
+    if isinstance(exc, ValidationError):
+        # DRF's serializer errors, reshaped like ours so clients read one format.
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response({"detail": "Invalid input.", "errors": errors}, status=400)
     return drf_exception_handler(exc, context)

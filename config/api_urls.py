@@ -1,3 +1,9 @@
-"""Everything under /api/v1/ (owned by the REST API work)."""
+"""Everything under /api/v1/: each app's API package adds its routes (see docs/api.md)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("institutions.api.urls")),
+    path("", include("badges.api.urls")),
+    path("", include("endorsement.api.urls")),
+]

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from badges.models import Programme
 from endorsement import services
+from endorsement.credentials import endorsement_sign
 from endorsement.models import Application, ApplicationState, CriteriaTable, TableStatus
 from institutions.models import MembershipState, Organisation, Role, StaffMember
 
@@ -165,10 +166,40 @@ def application_in(
         return services.application_reject(actor=cast.manager, application=app, comment="Out of scope."), cast
     judge_all(app, cast.reviewer)
     services.review_complete(actor=cast.reviewer, review=app.reviews.get(reviewer=cast.reviewer))
-    services.application_endorse(actor=cast.manager, application=app, comment="Meets every criterion.")
+    endorsement = services.application_endorse(actor=cast.manager, application=app, comment="Meets every criterion.")
+    # Tests run inside one transaction, so on_commit tasks do not fire: sign as the task would.
+    endorsement_sign(endorsement.pk)
     app.refresh_from_db()
     if state == ApplicationState.ENDORSED:
         return app, cast
     app = services.application_publish(actor=cast.manager, application=app)
     assert state == ApplicationState.PUBLISHED, state
     return app, cast
+
+
+def api_client(user=None):
+    """A DRF test client; with a user, authenticated by that user's real API token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def png_bytes(width: int = 2, height: int = 2, pad_to: int = 0) -> bytes:
+    """A valid PNG (grey pixels); `pad_to` appends an ancillary chunk to reach that many bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)))
+    if pad_to > len(data) + 26:  # 12 bytes around each chunk (tEXt and IEND), 2 for the keyword
+        data += chunk(b"tEXt", b"c\x00" + b"x" * (pad_to - len(data) - 26))
+    return data + chunk(b"IEND", b"")
