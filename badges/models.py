@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -101,3 +102,136 @@ class Programme(models.Model):
     @property
     def name(self) -> str:
         return self.name_en or self.name_ja
+
+
+class StatusPurpose(models.TextChoices):
+    REVOCATION = "revocation", _("Revocation")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class StatusList(models.Model):
+    """One Bitstring Status List of an issuer for one purpose. Its bits are never stored as truth:
+    `badges.status.status_list_publish` recomputes them from the owners' states and re-signs."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(max_length=16, choices=StatusPurpose.choices)
+    number = models.PositiveIntegerField(default=1)
+    size = models.PositiveIntegerField(default=131072)
+    credential = models.JSONField(null=True, blank=True, editable=False)
+    encoded_list = models.TextField(blank=True, editable=False)
+    etag = models.CharField(max_length=64, blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "purpose", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "purpose", "number"], name="status_list_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.slug}/{self.purpose}/{self.number}"
+
+
+class StatusAllocation(models.Model):
+    """An index handed out on a status list. Indices are drawn at random and never reused."""
+
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="allocations")
+    index = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["status_list", "index"], name="status_index_used_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_list}#{self.index}"
+
+
+class AwardBatch(models.Model):
+    """A batch of awards uploaded at once (JSON list or CSV), issued by chunked Celery tasks."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="award_batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, editable=False)  # validated rows waiting to be issued
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"batch {self.public_id} ({self.issued}/{self.total})"
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.total == 0 else self.issued / self.total
+
+
+class Award(models.Model):
+    """A badge issued to one learner: a signed OpenBadgeCredential carrying the body's endorsement."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="awards")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="awards")
+    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.PROTECT, related_name="awards")
+    batch = models.ForeignKey(AwardBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="awards")
+    # Position in its batch, so that re-running a chunk issues each row once.
+    batch_row = models.PositiveIntegerField(null=True, blank=True)
+    recipient_did = models.CharField(max_length=300, blank=True)
+    recipient_email = models.EmailField(blank=True)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    identity = models.JSONField(null=True, blank=True, editable=False)  # the hashed IdentityObject
+    evidence_url = models.URLField(max_length=1000, blank=True)
+    evidence_narrative = models.TextField(blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    credential = models.JSONField(null=True, blank=True, editable=False)
+    status = models.OneToOneField(
+        StatusAllocation, on_delete=models.PROTECT, null=True, blank=True, related_name="award"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "batch_row"], name="one_award_per_batch_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} → {self.recipient_name or self.recipient_did or self.recipient_email}"
+
+
+class EvidenceCheck(models.Model):
+    """What an award's evidence URL held when fetched, and whether it still does."""
+
+    class Standing(models.TextChoices):
+        PENDING = "pending", _("Not fetched yet")
+        REACHABLE = "reachable", _("Reachable")
+        CHANGED = "changed", _("Changed")
+        GONE = "gone", _("Gone")
+
+    award = models.OneToOneField(Award, on_delete=models.CASCADE, related_name="evidence_check")
+    url = models.URLField(max_length=1000)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    standing = models.CharField(max_length=16, choices=Standing.choices, default=Standing.PENDING)
+    detail = models.TextField(blank=True)
+    notified_standing = models.CharField(max_length=16, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.standing})"

@@ -3,6 +3,8 @@ the audit trail and the public registry snapshot."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -200,7 +202,13 @@ class Application(FSMModelMixin, models.Model):
     def endorse(self) -> None:
         pass
 
-    @transition(field=state, source=S.ENDORSED, target=S.PUBLISHED, permission=_manager)
+    @condition(_("The EndorsementCredential is still being signed; publish again in a moment."))
+    def credential_signed(self) -> bool:
+        endorsement = getattr(self, "endorsement", None)
+        return bool(endorsement and endorsement.credential)
+
+    @transition(field=state, source=S.ENDORSED, target=S.PUBLISHED, conditions=[credential_signed],
+                permission=_manager)
     def publish(self) -> None:
         pass
 
@@ -282,6 +290,7 @@ class Endorsement(FSMModelMixin, models.Model):
     """The body's endorsement of a programme, granted by `endorse`. One per application (the
     unique one-to-one is what keeps two simultaneous decisions from granting two)."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="endorsement")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="endorsements")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="endorsements")
@@ -292,8 +301,11 @@ class Endorsement(FSMModelMixin, models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
-    # Filled by the signing task (badges/credentials); empty until signed, never faked.
+    # Filled by the signing task (endorsement.credentials); empty until signed, never faked.
     credential = models.JSONField(null=True, blank=True, editable=False)
+    status = models.OneToOneField(
+        "badges.StatusAllocation", on_delete=models.PROTECT, null=True, blank=True, related_name="endorsement"
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

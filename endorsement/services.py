@@ -22,6 +22,7 @@ from config.errors import InvalidInput, NotPermitted, WrongState
 from config.fsm import check_transition
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
+from endorsement.credentials import publish_status_of
 from endorsement.models import (
     OPEN_STATES,
     Application,
@@ -292,8 +293,10 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
 
 
 def _after_endorse(endorsement: Endorsement) -> None:
-    """The endorse side effect: the EndorsementCredential is signed after commit (issue: signed
-    credentials). Until that lands nothing is signed here, and nothing pretends to be."""
+    """The endorse side effect: the EndorsementCredential is signed after commit, by a task."""
+    from endorsement.tasks import sign_endorsement_credential
+
+    enqueue_on_commit(sign_endorsement_credential, endorsement.pk)
 
 
 @transaction.atomic
@@ -314,6 +317,7 @@ def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, 
     endorsement.state_changed_at = timezone.now()
     run_transition(endorsement, name, actor=actor, action=action, comment=comment)
     _refresh_registry()
+    publish_status_of(endorsement)
     return endorsement
 
 

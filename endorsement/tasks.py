@@ -34,3 +34,11 @@ def expire_endorsements() -> int:
     if count:
         log.info("expired %d endorsements", count)
     return count
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def sign_endorsement_credential(endorsement_id: int) -> str:
+    """Sign the EndorsementCredential of a new endorsement. Idempotent: signed once, returned after."""
+    from endorsement.credentials import endorsement_sign
+
+    return endorsement_sign(endorsement_id).credential["id"]

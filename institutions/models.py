@@ -157,3 +157,28 @@ class ConflictOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} ⟂ {self.organisation}"
+
+
+class IssuerKey(models.Model):
+    """An Ed25519 signing key of an organisation (or the body). The private half is encrypted at
+    rest with settings.KEY_ENCRYPTION_SECRET; a retired key stays listed in the DID document so that
+    credentials it signed keep verifying."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="keys")
+    fragment = models.CharField(max_length=40)
+    public_key_multibase = models.CharField(max_length=80, unique=True)
+    private_key_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "fragment"], name="key_fragment_per_organisation"),
+            models.UniqueConstraint(
+                fields=["organisation"], condition=Q(retired_at__isnull=True), name="one_active_key_per_organisation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.slug}#{self.fragment}{' (retired)' if self.retired_at else ''}"

@@ -1,0 +1,58 @@
+"""A programme as an Open Badges 3.0 `Achievement`, dereferenceable at its id URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from badges import credentials as vc
+from badges.models import Programme
+from institutions.keys import issuer_profile
+
+
+def achievement_id(programme: Programme) -> str:
+    return settings.SITE_URL + reverse("achievement", args=[programme.public_id])
+
+
+def _text(content: dict[str, Any], field: str) -> str:
+    """Prefer the programme's own language, then the other one."""
+    first, second = ("ja", "en") if content.get("language") == "ja" else ("en", "ja")
+    return content.get(f"{field}_{first}") or content.get(f"{field}_{second}") or ""
+
+
+def achievement_document(
+    programme: Programme, content: dict[str, Any], *, endorsements: list[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The Achievement built from `content` (the snapshot an endorsement was granted on), with the
+    body's signed EndorsementCredentials embedded."""
+    outcomes = content.get("learning_outcomes") or []
+    description = _text(content, "description")
+    if outcomes:
+        description += "\n\nLearning outcomes:\n" + "\n".join(f"- {o}" for o in outcomes)
+    if content.get("learning_hours"):
+        description += f"\n\nNotional learning hours: {content['learning_hours']}"
+    image = None
+    if content.get("image") and programme.image:
+        image = vc.build_image(settings.SITE_URL + programme.image.url, caption=_text(content, "name"))
+    return vc.build_achievement(
+        id=achievement_id(programme),
+        name=_text(content, "name"),
+        description=description.strip(),
+        criteria_narrative=content.get("criteria_narrative") or None,
+        criteria_id=settings.SITE_URL + reverse("registry:programme", args=[programme.public_id]),
+        achievement_type=content.get("achievement_type") or None,
+        image=image,
+        alignments=[
+            vc.build_alignment(target_name=a["name"], target_url=a["url"],
+                               target_framework=a.get("framework") or None, target_code=a.get("code") or None,
+                               target_description=a.get("description") or None)
+            for a in content.get("alignments") or []
+        ],
+        tags=content.get("tags") or [],
+        in_language=content.get("language") or None,
+        creator=issuer_profile(programme.organisation),
+        field_of_study=content.get("level_framework") or None,
+        endorsements=list(endorsements),
+    )

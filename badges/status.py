@@ -1,0 +1,107 @@
+"""Bitstring Status Lists: allocating entries, and publishing each list as a signed credential.
+
+Entries are drawn uniformly at random from the unused indices of the issuer's current list (so an
+index reveals nothing of issuance order) and are never reused (a unique constraint). A list is
+retired from allocation when half full, which keeps random draws cheap; a new list is opened.
+A list's bits are recomputed from the owners' states every time it is published, never patched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from badges import credentials as vc
+from badges.models import StatusAllocation, StatusList, StatusPurpose
+from institutions.keys import issuer_profile, organisation_did, signing_material
+from institutions.models import Organisation
+
+FILL_LIMIT = 0.5
+
+
+def status_list_url(status_list: StatusList) -> str:
+    return settings.SITE_URL + reverse(
+        "status-list", args=[status_list.organisation.slug, status_list.purpose, status_list.number]
+    )
+
+
+@transaction.atomic
+def status_allocate(organisation: Organisation, purpose: str) -> StatusAllocation:
+    """Hand out one unused random index on the organisation's current list for `purpose`."""
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    current = StatusList.objects.filter(organisation=organisation, purpose=purpose).order_by("-number").first()
+    if current is None or current.allocations.count() >= current.size * FILL_LIMIT:
+        number = current.number + 1 if current else 1
+        current = StatusList.objects.create(organisation=organisation, purpose=purpose, number=number)
+    taken = StatusAllocation.objects.filter(status_list=current)
+    while True:
+        index = secrets.randbelow(current.size)
+        if not taken.filter(index=index).exists():
+            return StatusAllocation.objects.create(status_list=current, index=index)
+
+
+def status_entry(allocation: StatusAllocation) -> dict:
+    """The `BitstringStatusListEntry` a credential carries for this allocation."""
+    return vc.build_status_entry(
+        status_list_credential=status_list_url(allocation.status_list),
+        index=allocation.index,
+        purpose=allocation.status_list.purpose,
+    )
+
+
+def _set_indices(status_list: StatusList) -> list[int]:
+    """Indices whose bit is set: suspension lists hold endorsements that are suspended or revoked
+    (a revoked endorsement is never reinstated, so its bit stays set); revocation lists hold
+    revoked awards."""
+    from endorsement.models import Endorsement, EndorsementState
+
+    indices: list[int] = []
+    if status_list.purpose == StatusPurpose.SUSPENSION:
+        indices += Endorsement.objects.filter(
+            status__status_list=status_list, state__in=[EndorsementState.SUSPENDED, EndorsementState.REVOKED]
+        ).values_list("status__index", flat=True)
+    if status_list.purpose == StatusPurpose.REVOCATION:
+        from badges.models import Award
+
+        indices += Award.objects.filter(status__status_list=status_list, revoked_at__isnull=False).values_list(
+            "status__index", flat=True
+        )
+    return indices
+
+
+@transaction.atomic
+def status_list_publish(status_list_id: int) -> StatusList:
+    """Recompute the list's bits from the database and, if they changed (or it was never signed),
+    sign a new BitstringStatusListCredential. Safe to repeat: unchanged bits sign nothing."""
+    status_list = StatusList.objects.select_for_update().select_related("organisation").get(pk=status_list_id)
+    bits = vc.StatusList(status_list.size)
+    for index in _set_indices(status_list):
+        bits.set(index)
+    encoded = bits.encode()
+    if status_list.credential and encoded == status_list.encoded_list:
+        return status_list
+    organisation = status_list.organisation
+    now = timezone.now()
+    unsigned = vc.build_status_list_credential(
+        id=status_list_url(status_list),
+        issuer=organisation_did(organisation),
+        purpose=status_list.purpose,
+        encoded_list=encoded,
+        valid_from=now,
+        name=f"{issuer_profile(organisation)['name']}: {status_list.purpose} list {status_list.number}",
+    )
+    private_key, method = signing_material(organisation)
+    status_list.credential = vc.sign(unsigned, private_key, method, now)
+    status_list.encoded_list = encoded
+    status_list.etag = hashlib.sha256(
+        json.dumps(status_list.credential, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    status_list.signed_at = now
+    status_list.save(update_fields=["credential", "encoded_list", "etag", "signed_at"])
+    return status_list

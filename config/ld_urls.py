@@ -1,0 +1,15 @@
+"""Public machine-readable documents (badges.ld_views)."""
+
+from django.urls import path
+
+from badges import ld_views
+
+urlpatterns = [
+    path(".well-known/did.json", ld_views.body_did, name="body-did"),
+    path("organisations/<slug:slug>/did.json", ld_views.organisation_did, name="organisation-did"),
+    path("achievements/<uuid:public_id>", ld_views.achievement, name="achievement"),
+    path("achievements/<uuid:public_id>.json", ld_views.achievement, {"as_json": True}, name="achievement-json"),
+    path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
+         name="endorsement-credential"),
+    path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+]

@@ -1,0 +1,108 @@
+"""The body's EndorsementCredential for an endorsed programme: signed once, served at a stable URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from badges import credentials as vc
+from badges.achievements import achievement_document, achievement_id
+from badges.models import StatusPurpose
+from badges.status import status_allocate, status_entry
+from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
+from endorsement.models import ApplicationState, Endorsement, EndorsementState
+from institutions.keys import issuer_profile, signing_material
+from institutions.models import Organisation
+
+
+def endorsement_credential_url(endorsement: Endorsement) -> str:
+    return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
+
+
+def _comment(endorsement: Endorsement) -> str:
+    table = endorsement.application.criteria_table
+    base = (
+        f"Reviewed against the criteria table “{table.title_en}” version {table.version}; "
+        "every required criterion was judged met by every reviewer."
+    )
+    return f"{base} {endorsement.comment}".strip()
+
+
+@transaction.atomic
+def endorsement_sign(endorsement_id: int) -> Endorsement:
+    """Sign the EndorsementCredential of an endorsement: issuer the body, subject the programme's
+    Achievement, valid for the endorsement's period, with a suspension status entry. Safe to repeat:
+    a signed endorsement is returned unchanged (the row lock keeps two workers from signing twice)."""
+    endorsement = (
+        Endorsement.objects.select_for_update()
+        .select_related("programme__organisation", "application__criteria_table")
+        .get(pk=endorsement_id)
+    )
+    if endorsement.credential:
+        return endorsement
+    body = Organisation.objects.get(is_certification_body=True)
+    if endorsement.status is None:
+        endorsement.status = status_allocate(body, StatusPurpose.SUSPENSION)
+    programme = endorsement.programme
+    name = endorsement.application.snapshot.get("name_en") or programme.name
+    unsigned = vc.build_endorsement_credential(
+        id=endorsement_credential_url(endorsement),
+        issuer=issuer_profile(body),
+        endorsed_id=achievement_id(programme),
+        name=f"Endorsement of {name}",
+        valid_from=endorsement.valid_from,
+        valid_until=endorsement.valid_until,
+        endorsement_comment=_comment(endorsement),
+        credential_status=status_entry(endorsement.status),
+        awarded_date=endorsement.valid_from,
+    )
+    private_key, method = signing_material(body)
+    endorsement.credential = vc.sign(unsigned, private_key, method, timezone.now())
+    endorsement.signed_at = timezone.now()
+    endorsement.save(update_fields=["credential", "signed_at", "status"])
+    audit_record(actor=None, action=AuditAction.ENDORSEMENT_SIGNED, subject=endorsement,
+                 from_state=endorsement.state, to_state=endorsement.state,
+                 data={"credential": endorsement.credential["id"], "verificationMethod": method})
+    publish_status_of(endorsement)
+    return endorsement
+
+
+def publish_status_of(endorsement: Endorsement) -> None:
+    """After commit, re-publish the status list holding this endorsement's entry."""
+    from badges.tasks import publish_status_list
+
+    if endorsement.status_id:
+        enqueue_on_commit(publish_status_list, endorsement.status.status_list_id)
+
+
+def endorsement_in_force(programme_id: int) -> Endorsement | None:
+    """The programme's active, signed endorsement that is published on the registry, if any."""
+    return (
+        Endorsement.objects.filter(
+            programme_id=programme_id, state=EndorsementState.ACTIVE, credential__isnull=False,
+            application__state=ApplicationState.PUBLISHED, valid_until__gt=timezone.now(),
+        )
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def programme_achievement(programme_id: int) -> dict[str, Any] | None:
+    """The Achievement as published: from the endorsed snapshot, with the endorsement embedded;
+    None while the programme has no signed endorsement."""
+    endorsement = (
+        Endorsement.objects.filter(programme_id=programme_id, credential__isnull=False)
+        .select_related("programme__organisation", "application")
+        .order_by("-valid_from")
+        .first()
+    )
+    if endorsement is None:
+        return None
+    return achievement_document(
+        endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential]
+    )
