@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from badges.models import Programme
 from endorsement import services
+from endorsement.credentials import endorsement_sign
 from endorsement.models import Application, ApplicationState, CriteriaTable, TableStatus
 from institutions.models import MembershipState, Organisation, Role, StaffMember
 
@@ -165,7 +166,9 @@ def application_in(
         return services.application_reject(actor=cast.manager, application=app, comment="Out of scope."), cast
     judge_all(app, cast.reviewer)
     services.review_complete(actor=cast.reviewer, review=app.reviews.get(reviewer=cast.reviewer))
-    services.application_endorse(actor=cast.manager, application=app, comment="Meets every criterion.")
+    endorsement = services.application_endorse(actor=cast.manager, application=app, comment="Meets every criterion.")
+    # Tests run inside one transaction, so on_commit tasks do not fire: sign as the task would.
+    endorsement_sign(endorsement.pk)
     app.refresh_from_db()
     if state == ApplicationState.ENDORSED:
         return app, cast
