@@ -1,0 +1,37 @@
+"""Endorsements: read-only, with suspend / reinstate / revoke buttons for managers (services, audited)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from endorsement import services
+from endorsement.models import Endorsement
+from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin
+
+
+@admin.register(Endorsement)
+class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
+    list_display = ("programme", "organisation", "state", "valid_from", "valid_until", "published_at", "signed")
+    list_filter = ("state", "organisation")
+    search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
+    list_select_related = ("programme", "organisation")
+    date_hierarchy = "valid_from"
+    fields = ("programme", "organisation", "application", "state", "valid_from", "valid_until", "comment",
+              "decided_by", "published_at", "state_changed_at", "signed_at")
+    readonly_fields = fields
+    buttons = (
+        Button("suspend", _("Suspend endorsement"), transition="suspend", text=_("Reason"), text_required=True,
+               danger=True, done=_("Endorsement suspended."),
+               run=lambda actor, e, text: services.endorsement_suspend(actor=actor, endorsement=e, comment=text)),
+        Button("reinstate", _("Reinstate endorsement"), transition="reinstate", text=_("Comment (optional)"),
+               done=_("Endorsement reinstated."),
+               run=lambda actor, e, text: services.endorsement_reinstate(actor=actor, endorsement=e, comment=text)),
+        Button("revoke", _("Revoke endorsement"), transition="revoke", text=_("Reason"), text_required=True,
+               danger=True, done=_("Endorsement revoked."),
+               run=lambda actor, e, text: services.endorsement_revoke(actor=actor, endorsement=e, comment=text)),
+    )
+
+    @admin.display(description=_("signed"), boolean=True)
+    def signed(self, endorsement: Endorsement) -> bool:
+        return endorsement.signed_at is not None

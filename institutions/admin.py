@@ -1,0 +1,290 @@
+"""The certification body's admin: who may see what, the transition buttons shared by every change
+page, and the organisations (membership decisions) and conflicts of interest.
+
+Access comes from institutions.permissions (the body's reviewers and managers see, managers decide)
+rather than Django model permissions, so no group has to be set up; superusers see everything.
+Every write a button or form makes goes through a service; a refused one changes nothing and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+from config.fsm import allowed_transitions
+from institutions import services
+from institutions.models import ConflictOfInterest, Organisation, StaffMember
+from institutions.permissions import is_body_staff, is_manager
+
+admin.site.site_header = _("Certification body")
+admin.site.site_title = _("Certification body")
+admin.site.index_title = _("Reviews, decisions and the audit trail")
+
+
+def body_can_view(user: Any) -> bool:
+    """Reviewers and managers of the body, and superusers: the people the admin is for."""
+    return bool(getattr(user, "is_active", False) and (user.is_superuser or is_body_staff(user)))
+
+
+def describe_error(error: DomainError) -> str:
+    """The service's message, followed by its field messages (which say what exactly is wrong)."""
+    details = []
+    for field, field_messages in error.field_errors.items():
+        shown = [str(m) for m in field_messages if str(m) != str(error.message)]
+        if shown:
+            details.append(f"{field}: {' '.join(shown)}")
+    return " ".join([str(error.message), *details])
+
+
+def perform(request: HttpRequest, call: Callable[[], Any], success: str) -> tuple[bool, Any]:
+    """Run one service call; show its error (nothing was written: services are atomic) or `success`."""
+    try:
+        result = call()
+    except DomainError as error:
+        messages.error(request, describe_error(error))
+        return False, None
+    messages.success(request, success)
+    return True, result
+
+
+class BodyAdmin(admin.ModelAdmin):
+    """Read-only for the body's reviewers and managers unless a subclass allows more. Adding and
+    deleting through the admin would bypass the services and the audit trail, so neither is offered."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return body_can_view(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return body_can_view(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return body_can_view(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Button:
+    """One POST button on a change page that calls one service.
+
+    Shown when the FSM `transition` is allowed to the user now (state, permission and conditions),
+    or, for a button that is not a transition, when `shown(user, obj)` says so. `run(actor, obj,
+    text)` calls the service; `text` is the content of the button's text field, if it has one.
+    """
+
+    name: str
+    label: str
+    run: Callable[[Any, Any, str], Any]
+    done: str
+    transition: str | None = None
+    shown: Callable[[Any, Any], bool] | None = None
+    text: str = ""
+    text_required: bool = False
+    danger: bool = False
+    open_result: bool = False  # after success, go to the object the service returned
+
+    def available(self, user: Any, obj: Any) -> bool:
+        if self.transition:
+            return bool(allowed_transitions(obj, user, [self.transition]))
+        return bool(self.shown and self.shown(user, obj))
+
+
+class ButtonsAdminMixin:
+    """Adds `<id>/do/<button>/` (POST, CSRF-protected, staff only) and lists on the change page the
+    buttons the user may use now. Posting a button one may not use is refused by the service."""
+
+    buttons: tuple[Button, ...] = ()
+    change_form_template = "admin/change_form_with_buttons.html"
+
+    def get_urls(self) -> list:
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.button_view)
+        name = f"{opts.app_label}_{opts.model_name}_button"
+        return [path("<path:object_id>/do/<slug:button>/", view, name=name), *super().get_urls()]
+
+    def change_url(self, obj: Any) -> str:
+        opts = obj._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk],
+                       current_app=self.admin_site.name)
+
+    def visible_object(self, request: HttpRequest, object_id: str) -> Any:
+        """The object, if the user may see it in the admin; 404 or 403 otherwise."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def button_view(self, request: HttpRequest, object_id: str, button: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.visible_object(request, object_id)
+        chosen = next((b for b in self.buttons if b.name == button), None)
+        if chosen is None:
+            raise Http404
+        text = request.POST.get("text", "")
+        ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done))
+        if ok and chosen.open_result and result is not None:
+            return HttpResponseRedirect(self.change_url(result))
+        return HttpResponseRedirect(self.change_url(obj))
+
+    def object_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, Any]]:
+        opts = self.model._meta
+        return [
+            {
+                "name": b.name, "label": b.label, "text": b.text, "text_required": b.text_required,
+                "danger": b.danger,
+                "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_button", args=[obj.pk, b.name],
+                               current_app=self.admin_site.name),
+            }
+            for b in self.buttons
+            if b.available(request.user, obj)
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["object_buttons"] = self.object_buttons(request, obj) if obj is not None else []
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+# --- Organisations --------------------------------------------------------------------------------
+class StaffMemberInline(ReadOnlyInline):
+    model = StaffMember
+    fields = ("user", "role", "joined_at")
+    readonly_fields = fields
+    verbose_name_plural = _("staff members")
+
+
+class ConflictInline(ReadOnlyInline):
+    model = ConflictOfInterest
+    fields = ("reviewer", "reason", "declared_at")
+    readonly_fields = fields
+    verbose_name_plural = _("declared conflicts of interest")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
+    list_display = ("name", "name_ja", "kind", "membership", "country", "applied_at")
+    list_filter = ("membership", "kind", "is_certification_body")
+    search_fields = ("name", "name_ja", "slug", "contact_name", "contact_email")
+    date_hierarchy = "applied_at"
+    ordering = ("-applied_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "name_ja", "slug", "kind", "description", "website", "country")}),
+        (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
+        (_("Membership"), {"fields": ("membership", "is_certification_body", "applied_at", "membership_changed_at")}),
+    )
+    # The membership moves only through the buttons (services, audited); the slug names the
+    # organisation's did:web, so it does not change either.
+    readonly_fields = ("slug", "membership", "is_certification_body", "applied_at", "membership_changed_at")
+    inlines = (StaffMemberInline, ConflictInline)
+    buttons = (
+        Button("approve", _("Approve membership"), transition="approve", text=_("Comment (optional)"),
+               run=lambda actor, org, text: services.organisation_approve(actor=actor, organisation=org,
+                                                                           comment=text),
+               done=_("Membership approved.")),
+        Button("reject", _("Reject application"), transition="reject", text=_("Reason"), text_required=True,
+               danger=True, done=_("Membership application rejected."),
+               run=lambda actor, org, text: services.organisation_reject(actor=actor, organisation=org,
+                                                                          comment=text)),
+        Button("suspend", _("Suspend membership"), transition="suspend", text=_("Reason"), text_required=True,
+               danger=True, done=_("Membership suspended."),
+               run=lambda actor, org, text: services.organisation_suspend(actor=actor, organisation=org,
+                                                                           comment=text)),
+        Button("reinstate", _("Reinstate membership"), transition="reinstate", text=_("Comment (optional)"),
+               done=_("Membership reinstated."),
+               run=lambda actor, org, text: services.organisation_reinstate(actor=actor, organisation=org,
+                                                                             comment=text)),
+        Button("withdraw", _("Withdraw membership"), transition="withdraw", text=_("Comment (optional)"),
+               danger=True, done=_("Membership withdrawn."),
+               run=lambda actor, org, text: services.organisation_withdraw(actor=actor, organisation=org,
+                                                                            comment=text)),
+    )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Managers correct an organisation's details (name, contact); the rest is read-only.
+        return is_manager(request.user)
+
+
+# --- Conflicts of interest ------------------------------------------------------------------------
+class ConflictDeclarationForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.filter(is_certification_body=False).order_by("name"),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+
+
+@admin.register(ConflictOfInterest)
+class ConflictOfInterestAdmin(BodyAdmin):
+    """Every declaration, for the managers who assign reviews; each body member declares their own
+    through `conflict_declare` (which also withdraws their open reviews of that organisation)."""
+
+    list_display = ("reviewer", "organisation", "declared_at", "reason")
+    list_filter = ("organisation",)
+    search_fields = ("reviewer__username", "organisation__name", "organisation__name_ja", "reason")
+    list_select_related = ("reviewer", "organisation")
+    fields = ("reviewer", "organisation", "reason", "declared_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_body_staff(request.user)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """Declare a conflict for oneself (the reviewer is always request.user)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        from endorsement.services import conflict_declare
+
+        form = ConflictDeclarationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            ok, _result = perform(
+                request,
+                lambda: conflict_declare(actor=request.user, organisation=form.cleaned_data["organisation"],
+                                         reason=form.cleaned_data["reason"]),
+                str(_("Conflict of interest declared.")),
+            )
+            if ok:
+                return redirect("admin:institutions_conflictofinterest_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Declare a conflict of interest"),
+            "form": form,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/institutions/conflictofinterest/declare.html", context)
