@@ -24,6 +24,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": "Invalid input.", "errors": errors}, status=400)
     if isinstance(exc, ValidationError):
         # DRF's serializer errors, reshaped like ours so clients read one format.
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return Response({"detail": "Invalid input.", "errors": errors}, status=400)
+        return Response({"detail": "Invalid input.", "errors": flatten_errors(exc.detail)}, status=400)
     return drf_exception_handler(exc, context)
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested serializer errors as one flat map: `owner.password`, `judgements[1].verdict` (the
+    same paths the services use), each to a list of messages."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            is_index = isinstance(key, int) or (isinstance(key, str) and key.isdigit())
+            path = f"{prefix}[{key}]" if is_index else (f"{prefix}.{key}" if prefix else str(key))
+            flat.update(flatten_errors(value, path))
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for i, item in enumerate(detail):
+            flat.update(flatten_errors(item, f"{prefix}[{i}]"))
+    elif detail:
+        messages = detail if isinstance(detail, list) else [detail]
+        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
+    return flat

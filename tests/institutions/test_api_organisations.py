@@ -71,7 +71,7 @@ def test_a_weak_owner_password_is_refused_and_writes_nothing():
     payload = {**APPLICATION, "owner": {"username": "hanako", "password": "123"}}
     response = api_client().post("/api/v1/organisations/apply", payload, format="json")
     assert response.status_code == 400
-    assert "too short" in " ".join(response.json()["errors"]["owner"]["password"])
+    assert "too short" in " ".join(response.json()["errors"]["owner.password"])
     assert _members() == 0
     assert not get_user_model().objects.filter(username="hanako").exists()
 

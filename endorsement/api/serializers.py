@@ -1,0 +1,238 @@
+"""Input and output serializers of the endorsement API: applications, reviews, endorsements,
+criteria tables and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from badges.models import Programme
+from config.fsm import allowed_transitions
+from endorsement.audit import audit_for
+from endorsement.models import (
+    Application,
+    CriteriaTable,
+    Criterion,
+    Endorsement,
+    Judgement,
+    Review,
+)
+from institutions.permissions import is_body_staff
+
+APPLICATION_TRANSITIONS = [
+    "submit", "resubmit", "withdraw", "start_review", "request_changes", "endorse", "reject", "publish",
+]
+ENDORSEMENT_TRANSITIONS = ["suspend", "reinstate", "revoke"]
+
+
+def _user(serializer: serializers.Serializer) -> Any:
+    return serializer.context["request"].user
+
+
+# --- Shared pieces --------------------------------------------------------------------------------
+class AuditEventOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_repr")
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    comment = serializers.CharField()
+    data = serializers.JSONField(required=False)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Event data names reviewers and their verdicts: the body's staff see it, applicants do not.
+        if not is_body_staff(self.context["request"].user):
+            data.pop("data", None)
+        return data
+
+
+class CriteriaTableBrief(serializers.ModelSerializer):
+    class Meta:
+        model = CriteriaTable
+        fields = ["id", "code", "version", "title_en", "title_ja", "status"]
+
+
+class CriterionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["code", "position", "required", "title_en", "title_ja", "guidance_en", "guidance_ja"]
+
+
+class CriteriaTableOutput(serializers.ModelSerializer):
+    criteria = CriterionOutput(many=True, read_only=True)
+
+    class Meta:
+        model = CriteriaTable
+        fields = ["id", "code", "version", "title_en", "title_ja", "rule", "status", "published_at", "criteria"]
+
+
+class ProgrammeBrief(serializers.ModelSerializer):
+    class Meta:
+        model = Programme
+        fields = ["id", "public_id", "slug", "name_en", "name_ja"]
+
+
+# --- Applications ---------------------------------------------------------------------------------
+class ReviewSummary(serializers.ModelSerializer):
+    reviewer = serializers.SerializerMethodField()
+    complete = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "reviewer", "assigned_at", "completed_at", "completed_revision", "complete"]
+
+    def get_reviewer(self, review: Review) -> str | None:
+        # Applicants see how far the review is, not who reviews them.
+        return review.reviewer.get_username() if is_body_staff(_user(self)) else None
+
+    def get_complete(self, review: Review) -> bool:
+        return review.is_complete and review.completed_revision == review.application.revision
+
+
+class ApplicationListOutput(serializers.ModelSerializer):
+    programme = ProgrammeBrief(read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = ["id", "programme", "organisation", "state", "revision", "created_at", "submitted_at",
+                  "decided_at", "updated_at"]
+
+
+class ApplicationOutput(ApplicationListOutput):
+    criteria_table = CriteriaTableBrief(read_only=True)
+    reviews = serializers.SerializerMethodField()
+    endorsement = serializers.SerializerMethodField()
+    transitions = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListOutput.Meta):
+        fields = [*ApplicationListOutput.Meta.fields, "snapshot", "snapshot_sha256", "criteria_table",
+                  "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit"]
+
+    @extend_schema_field(ReviewSummary(many=True))
+    def get_reviews(self, application: Application) -> list[dict[str, Any]]:
+        reviews = application.reviews.select_related("reviewer", "application")
+        return ReviewSummary(reviews, many=True, context=self.context).data
+
+    def get_endorsement(self, application: Application) -> int | None:
+        return Endorsement.objects.filter(application=application).values_list("pk", flat=True).first()
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=APPLICATION_TRANSITIONS)))
+    def get_transitions(self, application: Application) -> list[str]:
+        """What the caller may do now; POST to the sub-route of the same name (underscores as hyphens)."""
+        return allowed_transitions(application, _user(self), APPLICATION_TRANSITIONS)
+
+    @extend_schema_field(AuditEventOutput(many=True))
+    def get_audit(self, application: Application) -> list[dict[str, Any]]:
+        return AuditEventOutput(audit_for(application), many=True, context=self.context).data
+
+
+class ApplicationCreateInput(serializers.Serializer):
+    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.none())
+
+    def __init__(self, *args: Any, programmes: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if programmes is not None:
+            self.fields["programme"].queryset = programmes
+
+
+class CommentInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RequiredCommentInput(serializers.Serializer):
+    comment = serializers.CharField(allow_blank=True)
+
+
+class MessageInput(serializers.Serializer):
+    message = serializers.CharField(allow_blank=True)
+
+
+class AssignReviewerInput(serializers.Serializer):
+    reviewer = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+
+
+# --- Reviews --------------------------------------------------------------------------------------
+class JudgementOutput(serializers.ModelSerializer):
+    criterion = serializers.CharField(source="criterion.code")
+
+    class Meta:
+        model = Judgement
+        fields = ["criterion", "verdict", "comment", "updated_at"]
+
+
+class ReviewListOutput(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="application_id")
+    application_state = serializers.CharField(source="application.state")
+    programme = ProgrammeBrief(source="application.programme", read_only=True)
+    organisation = serializers.SlugRelatedField(source="application.organisation", slug_field="slug",
+                                                read_only=True)
+    complete = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "application", "application_state", "programme", "organisation", "assigned_at",
+                  "completed_at", "completed_revision", "complete"]
+
+    def get_complete(self, review: Review) -> bool:
+        return review.is_complete and review.completed_revision == review.application.revision
+
+
+class ReviewOutput(ReviewListOutput):
+    revision = serializers.IntegerField(source="application.revision")
+    snapshot = serializers.JSONField(source="application.snapshot")
+    snapshot_sha256 = serializers.CharField(source="application.snapshot_sha256")
+    criteria_table = CriteriaTableOutput(source="application.criteria_table", read_only=True)
+    judgements = JudgementOutput(many=True, read_only=True)
+
+    class Meta(ReviewListOutput.Meta):
+        fields = [*ReviewListOutput.Meta.fields, "revision", "snapshot", "snapshot_sha256", "criteria_table",
+                  "judgements", "summary"]
+
+
+class JudgementInput(serializers.Serializer):
+    criterion = serializers.CharField()
+    # Checked against the pinned table by the service (unknown codes, not applicable on a required one).
+    verdict = serializers.CharField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class JudgementsInput(serializers.Serializer):
+    judgements = JudgementInput(many=True, allow_empty=False)
+
+
+class ReviewCompleteInput(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Endorsements ---------------------------------------------------------------------------------
+class EndorsementListOutput(serializers.ModelSerializer):
+    programme = ProgrammeBrief(read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Endorsement
+        fields = ["id", "public_id", "application", "programme", "organisation", "state", "valid_from", "valid_until",
+                  "published_at", "state_changed_at", "signed_at"]
+
+
+class EndorsementOutput(EndorsementListOutput):
+    transitions = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField()
+
+    class Meta(EndorsementListOutput.Meta):
+        fields = [*EndorsementListOutput.Meta.fields, "comment", "credential", "transitions", "audit"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ENDORSEMENT_TRANSITIONS)))
+    def get_transitions(self, endorsement: Endorsement) -> list[str]:
+        return allowed_transitions(endorsement, _user(self), ENDORSEMENT_TRANSITIONS)
+
+    @extend_schema_field(AuditEventOutput(many=True))
+    def get_audit(self, endorsement: Endorsement) -> list[dict[str, Any]]:
+        return AuditEventOutput(audit_for(endorsement), many=True, context=self.context).data
