@@ -1,3 +1,37 @@
 """Server-rendered pages: home, accounts, membership application, portal, registry."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from badges import views as badge_views
+from config import auth_views
+from endorsement import views as endorsement_views
+from institutions import views as institution_views
+
+portal_patterns = [
+    path("", institution_views.dashboard, name="dashboard"),
+    path("programmes/new/", badge_views.programme_new, name="programme_new"),
+    path("programmes/<uuid:public_id>/", badge_views.programme_detail, name="programme"),
+    path("programmes/<uuid:public_id>/edit/", badge_views.programme_edit, name="programme_edit"),
+    path("programmes/<uuid:public_id>/apply/", endorsement_views.application_new, name="application_new"),
+    path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
+    path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
+         name="application_transition"),
+]
+
+registry_patterns = [
+    path("registry/", endorsement_views.registry_index, name="index"),
+    path("registry/<uuid:public_id>/", endorsement_views.registry_programme, name="programme"),
+    path("registry.json", endorsement_views.registry_json, name="json"),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("apply/", institution_views.apply, name="apply"),
+    path("apply/thanks/", institution_views.apply_thanks, name="apply_thanks"),
+    path("portal/", include((portal_patterns, "portal"))),
+    path("", include((registry_patterns, "registry"))),
+]

@@ -1,0 +1,128 @@
+"""Portal pages for programmes: create, edit (read-only while locked) and view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from badges.forms import ProgrammeForm, programme_initial
+from badges.models import CredentialPattern, ParticipationForm, Programme
+from badges.services import (
+    EDITABLE_FIELDS,
+    LOCKING_STATES,
+    programme_create,
+    programme_is_locked,
+    programme_update,
+)
+from config.errors import DomainError
+from endorsement.models import OPEN_STATES
+from institutions.forms import add_service_errors
+from institutions.permissions import can_edit_for
+from institutions.views import portal_staff
+
+_CHOICES = {"credential_pattern": CredentialPattern, "participation_form": ParticipationForm}
+_LISTS = {"learning_outcomes", "tags"}
+
+
+def programme_details(source: Model | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Label, value and kind of each programme field, from a Programme or a frozen snapshot, for
+    templates/includes/programme_details.html."""
+    rows = []
+    for name in EDITABLE_FIELDS:
+        value = source.get(name) if isinstance(source, Mapping) else getattr(source, name)
+        if name in _CHOICES and value:
+            value = _CHOICES[name](value).label if value in _CHOICES[name].values else value
+        kind = "alignments" if name == "alignments" else "list" if name in _LISTS else (
+            "bool" if isinstance(value, bool) else "text"
+        )
+        label = Programme._meta.get_field(name).verbose_name
+        rows.append({"name": name, "label": label[:1].upper() + label[1:], "value": value, "kind": kind})
+    return rows
+
+
+def programme_for(request: HttpRequest, public_id: Any) -> Programme:
+    """The user's organisation's programme, or 404 (another organisation's included)."""
+    staff = portal_staff(request)
+    return get_object_or_404(
+        Programme.objects.select_related("organisation"), public_id=public_id, organisation=staff.organisation
+    )
+
+
+def _require_editor(request: HttpRequest, programme_or_organisation: Any) -> None:
+    organisation = getattr(programme_or_organisation, "organisation", programme_or_organisation)
+    if not can_edit_for(request.user, organisation):
+        raise PermissionDenied(_("Only owners and editors of the organisation may change programmes."))
+
+
+@login_required
+def programme_new(request: HttpRequest) -> HttpResponse:
+    organisation = portal_staff(request).organisation
+    _require_editor(request, organisation)
+    form = ProgrammeForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                programme = programme_create(actor=request.user, organisation=organisation,
+                                             data=form.programme_data(), image=form.image_bytes())
+            except DomainError as error:
+                add_service_errors(form, error)
+                status = error.status_code
+            else:
+                messages.success(request, _("The programme was saved as a draft."))
+                return redirect("portal:programme", programme.public_id)
+    return render(request, "portal/programme_form.html", {"form": form, "programme": None}, status=status)
+
+
+@login_required
+def programme_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Edit a programme; one under review or endorsed is shown read-only and a POST is refused."""
+    programme = programme_for(request, public_id)
+    _require_editor(request, programme)
+    locked = programme_is_locked(programme)
+    if locked:
+        form = ProgrammeForm(initial=programme_initial(programme))
+        form.disable()
+        status = 409 if request.method == "POST" else 200
+        return render(request, "portal/programme_form.html",
+                      {"form": form, "programme": programme, "locked": True}, status=status)
+    form = ProgrammeForm(request.POST or None, request.FILES or None, initial=programme_initial(programme))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                programme_update(actor=request.user, programme=programme, data=form.programme_data(),
+                                 image=form.image_bytes())
+            except DomainError as error:
+                add_service_errors(form, error)
+                status = error.status_code
+            else:
+                messages.success(request, _("The programme was saved."))
+                return redirect("portal:programme", programme.public_id)
+    return render(request, "portal/programme_form.html", {"form": form, "programme": programme}, status=status)
+
+
+@login_required
+def programme_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    programme = programme_for(request, public_id)
+    applications = list(programme.applications.order_by("-created_at", "-pk"))
+    can_edit = can_edit_for(request.user, programme.organisation)
+    context = {
+        "programme": programme,
+        "details": programme_details(programme),
+        "applications": applications,
+        "can_edit": can_edit,
+        "locked": any(a.state in LOCKING_STATES for a in applications),
+        "can_apply": can_edit and not any(a.state in OPEN_STATES for a in applications),
+    }
+    return render(request, "portal/programme_detail.html", context)
