@@ -35,7 +35,12 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         for key, value in detail.items():
             is_index = isinstance(key, int) or (isinstance(key, str) and key.isdigit())
-            path = f"{prefix}[{key}]" if is_index else (f"{prefix}.{key}" if prefix else str(key))
+            if is_index:
+                path = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:  # a nested object's own error belongs to its field
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             flat.update(flatten_errors(value, path))
     elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
         for i, item in enumerate(detail):
