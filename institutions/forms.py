@@ -7,12 +7,19 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from institutions.models import Organisation
 from institutions.services import ORGANISATION_FIELDS
+
+
+def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"  # a bare "example.org" means https://example.org
+    return field.formfield(**kwargs)
 
 
 class MembershipApplicationForm(forms.Form):
@@ -38,7 +45,9 @@ class MembershipApplicationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Labels, lengths and choices of the organisation come from the model, in one place.
-        organisation_fields = fields_for_model(Organisation, fields=ORGANISATION_FIELDS)
+        organisation_fields = fields_for_model(
+            Organisation, fields=ORGANISATION_FIELDS, formfield_callback=_formfield
+        )
         organisation_fields["description"].help_text = _("What your organisation does and teaches.")
         self.fields = {**organisation_fields, **self.fields}
         self.fields["username"].validators.append(get_user_model().username_validator)
