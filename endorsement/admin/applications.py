@@ -84,8 +84,9 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
     def get_queryset(self, request: HttpRequest):
         current = Q(reviews__completed_at__isnull=False, reviews__completed_revision=F("revision"))
         mine = Review.objects.filter(application=OuterRef("pk"), reviewer_id=request.user.pk)
-        return (
-            super().get_queryset(request)
+        # Not super(): the ordering (get_ordering) refers to the annotations, so it comes after them.
+        queryset = (
+            self.model._default_manager.get_queryset()
             .exclude(submitted_at__isnull=True)
             .select_related("programme", "organisation")
             .annotate(
@@ -95,6 +96,7 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
                 my_review_open=Exists(mine.filter(completed_at__isnull=True)),
             )
         )
+        return queryset.order_by(*self.get_ordering(request))
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         if request.GET.get(QueueFilter.parameter_name) == "mine":
