@@ -14,9 +14,11 @@ from config.fsm import allowed_transitions
 from endorsement.audit import audit_for
 from endorsement.models import (
     Application,
+    ApplicationState,
     CriteriaTable,
     Criterion,
     Endorsement,
+    EndorsementState,
     Judgement,
     Review,
 )
@@ -30,6 +32,18 @@ ENDORSEMENT_TRANSITIONS = ["suspend", "reinstate", "revoke"]
 
 def _user(serializer: serializers.Serializer) -> Any:
     return serializer.context["request"].user
+
+
+def _state_field(choices: list[tuple[str, str]]) -> serializers.Field:
+    """A read-only state, documented as an inline enum. Applications and endorsements both call
+    their field `state`; drf-spectacular would lift both choice sets into one colliding enum
+    component name, which it does not do for an enum inside `allOf`."""
+
+    @extend_schema_field({"allOf": [{"type": "string", "enum": [value for value, _label in choices]}]})
+    class StateField(serializers.CharField):
+        pass
+
+    return StateField(read_only=True)
 
 
 # --- Shared pieces --------------------------------------------------------------------------------
@@ -96,6 +110,7 @@ class ReviewSummary(serializers.ModelSerializer):
 
 class ApplicationListOutput(serializers.ModelSerializer):
     programme = ProgrammeBrief(read_only=True)
+    state = _state_field(ApplicationState.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -214,6 +229,7 @@ class ReviewCompleteInput(serializers.Serializer):
 # --- Endorsements ---------------------------------------------------------------------------------
 class EndorsementListOutput(serializers.ModelSerializer):
     programme = ProgrammeBrief(read_only=True)
+    state = _state_field(EndorsementState.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
