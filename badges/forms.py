@@ -12,7 +12,7 @@ from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Programme
-from badges.services import EDITABLE_FIELDS
+from badges.services import EDITABLE_FIELDS, REQUIRED_FOR_SUBMISSION
 
 STRUCTURED = {"learning_outcomes", "alignments", "tags"}
 SCALAR_FIELDS = [name for name in EDITABLE_FIELDS if name not in STRUCTURED]
@@ -99,6 +99,10 @@ class ProgrammeForm(forms.Form):
         for name in ("language", "country"):
             self.fields[name].widget.attrs["size"] = 16
         self.fields["language"].help_text = _("The language the badge is written in, as a code: ja, en…")
+        # Marked on the page: what an application needs before it can be submitted.
+        for names in REQUIRED_FOR_SUBMISSION.values():
+            for name in names:
+                self.fields[name].needed_to_submit = True
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in SECTIONS]

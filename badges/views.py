@@ -18,8 +18,10 @@ from badges.models import CredentialPattern, ParticipationForm, Programme
 from badges.services import (
     EDITABLE_FIELDS,
     LOCKING_STATES,
+    REQUIRED_FOR_SUBMISSION,
     programme_create,
     programme_is_locked,
+    programme_missing_fields,
     programme_update,
 )
 from config.errors import DomainError
@@ -46,6 +48,15 @@ def programme_details(source: Model | Mapping[str, Any]) -> list[dict[str, Any]]
         label = Programme._meta.get_field(name).verbose_name
         rows.append({"name": name, "label": label[:1].upper() + label[1:], "value": value, "kind": kind})
     return rows
+
+
+def missing_labels(programme: Programme) -> list[str]:
+    """The required fields still empty, named as the form names them (a language pair by its first)."""
+    labels = []
+    for key in programme_missing_fields(programme):
+        label = str(Programme._meta.get_field(REQUIRED_FOR_SUBMISSION[key][0]).verbose_name)
+        labels.append(label.split(" (")[0].capitalize() if len(REQUIRED_FOR_SUBMISSION[key]) > 1 else label)
+    return labels
 
 
 def programme_for(request: HttpRequest, public_id: Any) -> Programme:
@@ -124,5 +135,6 @@ def programme_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "can_edit": can_edit,
         "locked": any(a.state in LOCKING_STATES for a in applications),
         "can_apply": can_edit and not any(a.state in OPEN_STATES for a in applications),
+        "missing": missing_labels(programme),
     }
     return render(request, "portal/programme_detail.html", context)

@@ -29,7 +29,7 @@ from config.fsm import allowed_transitions, check_transition
 from endorsement import services
 from endorsement.audit import AuditAction, audit_for
 from endorsement.forms import RegistryFilterForm, TransitionForm
-from endorsement.models import Application, EndorsementState
+from endorsement.models import Application, ApplicationState, EndorsementState
 from endorsement.registry import registry_latest
 from institutions.models import StaffMember
 from institutions.permissions import can_edit_for
@@ -40,6 +40,20 @@ TRANSITIONS = {
     "submit": services.application_submit,
     "resubmit": services.application_resubmit,
     "withdraw": services.application_withdraw,
+}
+# How the history of an application names each event (other events keep their own label).
+EVENT_LABELS = {
+    AuditAction.APPLICATION_CREATED: gettext_lazy("Application opened"),
+    AuditAction.APPLICATION_SUBMITTED: gettext_lazy("Submitted"),
+    AuditAction.APPLICATION_RESUBMITTED: gettext_lazy("Resubmitted"),
+    AuditAction.APPLICATION_REVIEWER_ASSIGNED: gettext_lazy("Reviewer assigned"),
+    AuditAction.APPLICATION_REVIEW_STARTED: gettext_lazy("Review started"),
+    AuditAction.REVIEW_COMPLETED: gettext_lazy("A review was completed"),
+    AuditAction.APPLICATION_CHANGES_REQUESTED: gettext_lazy("Changes requested"),
+    AuditAction.APPLICATION_ENDORSED: gettext_lazy("Endorsed"),
+    AuditAction.APPLICATION_PUBLISHED: gettext_lazy("Published in the registry"),
+    AuditAction.APPLICATION_REJECTED: gettext_lazy("Rejected"),
+    AuditAction.APPLICATION_WITHDRAWN: gettext_lazy("Withdrawn"),
 }
 DONE = {
     "submit": gettext_lazy("The application was submitted. The body will assign reviewers."),
@@ -56,6 +70,10 @@ def application_for(request: HttpRequest, pk: int) -> Application:
         Application.objects.select_related("programme", "organisation", "criteria_table"),
         pk=pk, organisation=staff.organisation,
     )
+
+
+def _label(choices: Any, value: str) -> str:
+    return choices(value).label if value in choices.values else value
 
 
 def _in_language(item: Any, field: str) -> str:
@@ -94,8 +112,12 @@ def _audit_rows(application: Application) -> list[dict[str, Any]]:
             who = event.actor_repr
         else:
             who = _("the certification body")
-        label = AuditAction(event.action).label if event.action in AuditAction.values else event.action
-        rows.append({"event": event, "who": who, "label": label})
+        label = EVENT_LABELS.get(event.action) or _label(AuditAction, event.action)
+        rows.append({
+            "event": event, "who": who, "label": label,
+            "from": _label(ApplicationState, event.from_state) if event.from_state != event.to_state else "",
+            "to": _label(ApplicationState, event.to_state),
+        })
     return rows
 
 
@@ -209,10 +231,6 @@ def registry_search(entries: list[dict[str, Any]], criteria: dict[str, str]) -> 
                 continue
         result.append(entry)
     return result
-
-
-def _label(choices: Any, value: str) -> str:
-    return choices(value).label if value in choices.values else value
 
 
 def _display(entry: dict[str, Any]) -> dict[str, Any]:

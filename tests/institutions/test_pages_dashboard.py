@@ -1,0 +1,67 @@
+import pytest
+from django.urls import reverse
+
+from endorsement.models import ApplicationState
+from institutions.models import Role
+from tests.factories import Cast, OrganisationFactory, ProgrammeFactory, UserFactory, application_in, staff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_portal_sends_an_anonymous_visitor_to_the_login_page(client):
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={reverse('portal:dashboard')}"
+
+
+def test_the_dashboard_shows_standing_programmes_actions_and_endorsements_of_the_users_organisation(client):
+    cast = Cast()
+    endorsed, _ = application_in(ApplicationState.PUBLISHED, cast)
+    changes, _ = application_in(ApplicationState.CHANGES_REQUESTED, cast)
+    idle = ProgrammeFactory(organisation=cast.organisation, name_en="Programme without application")
+    client.force_login(cast.editor)
+    response = client.get(reverse("portal:dashboard"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert cast.organisation.name in html
+    assert "Active" in html  # membership standing
+    for programme in (endorsed.programme, changes.programme, idle):
+        assert reverse("portal:programme", args=[programme.public_id]) in html
+    assert "Changes requested" in html and "Please state the assessment weights." in html
+    assert reverse("portal:application", args=[changes.pk]) in html
+    endorsement = endorsed.endorsement
+    assert endorsement.valid_until.strftime("%Y") in html
+    assert "none yet" in html  # the programme that never applied
+    assert reverse("portal:programme_new") in html  # an editor may describe a new programme
+
+
+def test_the_dashboard_never_shows_another_organisations_programmes(client):
+    mine, theirs = Cast(), Cast()
+    other, _ = application_in(ApplicationState.CHANGES_REQUESTED, theirs)
+    client.force_login(mine.editor)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert str(other.programme.public_id) not in html
+    assert theirs.organisation.name not in html
+
+
+def test_an_issuer_sees_the_dashboard_without_the_new_programme_button(client):
+    issuer = staff(OrganisationFactory(), Role.ISSUER)
+    client.force_login(issuer)
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 200
+    assert reverse("portal:programme_new") not in response.content.decode()
+
+
+def test_a_suspended_member_sees_its_standing_and_that_it_cannot_submit(client):
+    user = staff(OrganisationFactory(membership="suspended"), Role.OWNER)
+    client.force_login(user)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert "Suspended" in html
+    assert "Only an active member can submit applications" in html
+
+
+def test_a_login_without_an_organisation_is_told_so(client):
+    client.force_login(UserFactory())
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert "not attached to a member organisation" in html
+    assert reverse("admin:index") not in html
