@@ -21,6 +21,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 FORBIDDEN_ELEMENTS = {"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"}
 LINKING_ATTRS = {"href", f"{{{XLINK_NS}}}href", "src"}
+# <set attributeName="href" to="javascript:…"> turns a harmless <a> into a script link.
+ANIMATION_ELEMENTS = {"set", "animate", "animateMotion", "animateTransform", "animateColor"}
 _URL_IN_STYLE = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
 _IMPORT_IN_STYLE = re.compile(r"@import", re.IGNORECASE)
 
@@ -83,6 +85,9 @@ def _sanitise_svg(data: bytes) -> bytes:
         name = _local(element.tag) if isinstance(element.tag, str) else ""
         if name in FORBIDDEN_ELEMENTS:
             raise ImageError(f"The SVG contains a <{name}> element; scripts and embedded content are not allowed.")
+        animated = element.get("attributeName", "").rsplit(":", 1)[-1].strip().lower()
+        if name in ANIMATION_ELEMENTS and animated in {"href", "src"}:
+            raise ImageError("The SVG animates a link; that could turn it into a script.")
         for attr, value in element.attrib.items():
             attr_name = _local(attr).lower()
             if attr_name.startswith("on"):
