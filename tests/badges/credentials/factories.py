@@ -186,12 +186,15 @@ def _text(rng: random.Random, low: int, high: int) -> str:
 def varied_credential(parties: Parties, rng: random.Random, number: int, signed_endorsements: list) -> dict:
     """An unsigned OpenBadgeCredential with random content and optional parts (differential tests)."""
     endorsements = rng.sample(signed_endorsements, rng.randint(0, len(signed_endorsements)))
+    criteria_narrative = _text(rng, 2, 30) if rng.random() < 0.9 else None
     ach = build_achievement(
         id=f"https://acme.example/programmes/p{rng.randint(1, 50)}",
         name=_text(rng, 1, 4),
         description=_text(rng, 3, 20),
-        criteria_narrative=_text(rng, 2, 30) if rng.random() < 0.9 else None,
-        criteria_id=f"https://acme.example/criteria/{number}" if rng.random() < 0.3 else None,
+        criteria_narrative=criteria_narrative,
+        criteria_id=f"https://acme.example/criteria/{number}"
+        if criteria_narrative is None or rng.random() < 0.3
+        else None,
         achievement_type=rng.choice([None, "MicroCredential", "Badge", "Course", "ext:Workshop"]),
         image=build_image(f"https://acme.example/img/{number}.png") if rng.random() < 0.7 else None,
         alignments=[

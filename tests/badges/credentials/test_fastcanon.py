@@ -1,0 +1,194 @@
+"""The fast canonicalization path is byte-identical to plain jsonld.normalize (differential tests)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from badges.credentials import (
+    StaticDocumentLoader,
+    StatusList,
+    UnknownContextError,
+    UnsafeDocumentError,
+    build_did_document,
+    build_status_list_credential,
+    canonicalize,
+    generate_private_key,
+    make_loader,
+    reference_normalize,
+    sign,
+    verify,
+)
+from badges.credentials.did import DidKey
+from badges.credentials.fastcanon import (
+    canonicalize_quads,
+    context_memo,
+    dataset_to_quads,
+    expanded_to_dataset,
+    fast_canonicalize,
+    fast_expand,
+)
+from badges.credentials.proof import get_default_canonicalizer, plain_canonicalizer, proof_configuration
+
+from .factories import Parties, credential, endorsement, signed_endorsement, varied_credential
+
+GENERATED = 300
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    """Hundreds of varied, real-shaped OpenBadgeCredentials, some with several endorsements."""
+    parties = Parties()
+    rng = random.Random(20250301)
+    endorsements = [
+        signed_endorsement(parties),
+        signed_endorsement(parties, achievement_id="https://acme.example/programmes/p7"),
+        sign(endorsement(parties), parties.body_key, parties.body_method, "2024-12-31T23:59:59Z"),
+    ]
+    documents = [varied_credential(parties, rng, n, endorsements) for n in range(GENERATED)]
+    # Signed ones too: the proof graph of the credential itself then takes part.
+    documents += [
+        sign(doc, parties.org_key, parties.org_method, f"2025-04-0{1 + n % 9}T12:00:0{n % 10}Z")
+        for n, doc in enumerate(documents[:40])
+    ]
+    return documents
+
+
+def test_fast_canonicalization_equals_jsonld_normalize_on_hundreds_of_generated_credentials(
+    corpus: list[dict],
+) -> None:
+    assert len(corpus) >= GENERATED
+    mismatches = [n for n, doc in enumerate(corpus) if fast_canonicalize(doc) != reference_normalize(doc)]
+    assert mismatches == []
+
+
+def test_fast_canonicalization_equals_jsonld_normalize_on_embedded_endorsements_and_proofs(
+    corpus: list[dict],
+) -> None:
+    checked = 0
+    for doc in corpus:
+        for endorsed in doc["credentialSubject"]["achievement"].get("endorsement", []):
+            assert fast_canonicalize(endorsed) == reference_normalize(endorsed)
+            checked += 1
+        for proof in doc.get("proof", []):
+            config = proof_configuration(proof, doc["@context"])
+            assert fast_canonicalize(config) == reference_normalize(config)
+    assert checked > 100
+
+
+def test_proof_configurations_with_many_created_times_match_the_reference() -> None:
+    parties = Parties()
+    context = credential(parties)["@context"]
+    rng = random.Random(7)
+    for _ in range(200):
+        created = (
+            f"20{rng.randint(10, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+        )
+        options = {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": created,
+            "verificationMethod": rng.choice([parties.org_method, parties.body_method]),
+            "proofPurpose": "assertionMethod",
+        }
+        config = proof_configuration(options, context)
+        assert fast_canonicalize(config) == reference_normalize(config)
+
+
+def test_other_documents_match_the_reference(vectors_dir: Path, examples_loader: StaticDocumentLoader) -> None:
+    parties = Parties()
+    status_list = StatusList()
+    status_list.set(3)
+    documents = [
+        credential(parties),
+        endorsement(parties),
+        build_status_list_credential(
+            id="https://example.org/status/1",
+            issuer=parties.body_did,
+            purpose="suspension",
+            encoded_list=status_list.encode(),
+            valid_from="2025-01-01T00:00:00Z",
+        ),
+        build_did_document(parties.body_did, [DidKey("key-1", generate_private_key().public_key())]),
+    ]
+    for document in documents:
+        assert fast_canonicalize(document) == reference_normalize(document)
+    unsigned = json.loads((vectors_dir / "unsigned.json").read_text())
+    assert fast_canonicalize(unsigned, examples_loader) == reference_normalize(unsigned, examples_loader)
+
+
+def test_blank_nodes_sharing_a_first_degree_hash_fall_back_to_pyld_and_still_match() -> None:
+    parties = Parties()
+    document = credential(parties)
+    twin = {"type": ["Evidence"], "name": "Same"}
+    document["evidence"] = [twin, dict(twin), {"type": ["Evidence"], "name": "Other"}]
+    quads = dataset_to_quads(expanded_to_dataset(fast_expand(document)))
+    assert canonicalize_quads(quads) is None  # the tuple fast path declines...
+    assert fast_canonicalize(document) == reference_normalize(document)  # ...and pyld decides
+
+
+def test_the_fast_path_refuses_what_the_plain_path_refuses() -> None:
+    parties = Parties()
+    document = credential(parties)
+    document["credentialSubject"]["achievement"]["hours"] = 3
+    with pytest.raises(UnsafeDocumentError, match="hours"):
+        fast_canonicalize(document)
+    document = credential(parties)
+    document["@context"] = [*document["@context"], "https://evil.example/ctx"]
+    with pytest.raises(UnknownContextError):
+        fast_canonicalize(document)
+    document = credential(parties)
+    document["name"] = "x\x1by"
+    with pytest.raises(UnsafeDocumentError):
+        fast_canonicalize(document)
+
+
+def test_proof_templates_never_skip_the_safety_checks() -> None:
+    parties = Parties()
+    context = credential(parties)["@context"]
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": parties.org_method,
+        "proofPurpose": "assertionMethod",
+    }
+    fast_canonicalize(proof_configuration(options, context))
+    with pytest.raises(UnsafeDocumentError):
+        fast_canonicalize(proof_configuration({**options, "nonsense": "x"}, context))
+    with pytest.raises(UnsafeDocumentError):
+        fast_canonicalize(proof_configuration({**options, "verificationMethod": "key-1"}, context))
+
+
+def test_signing_uses_the_fast_path_by_default_and_plain_pyld_verifies_the_result() -> None:
+    parties = Parties()
+    assert get_default_canonicalizer() is not plain_canonicalizer
+    signed = sign(credential(parties), parties.org_key, parties.org_method)
+    assert verify(signed, parties.resolver(), canonicalizer=plain_canonicalizer).verified
+    plain_signed = sign(
+        credential(parties), parties.org_key, parties.org_method, canonicalizer=plain_canonicalizer
+    )
+    assert verify(plain_signed, parties.resolver()).verified
+
+
+def test_the_context_memo_is_per_loader_and_bounded() -> None:
+    parties = Parties()
+    loader = make_loader({"https://example.org/ctx": {"@context": {"x": "https://example.org/x"}}})
+    assert fast_canonicalize(credential(parties), loader) == canonicalize(credential(parties), loader)
+    memo = context_memo(loader)
+    assert memo is not context_memo(make_loader()) and memo.hits > 0
+    memo.size = 5
+    did_document = build_did_document(parties.body_did, [DidKey("key-1", parties.body_key.public_key())])
+    assert fast_canonicalize(did_document, loader) == reference_normalize(did_document, loader)
+    assert len(memo) <= 5
+    assert fast_canonicalize(credential(parties), loader) == canonicalize(credential(parties), loader)
+
+
+def test_results_do_not_depend_on_what_was_canonicalized_before(corpus: list[dict]) -> None:
+    fresh = make_loader({"https://example.org/unused": {"@context": {}}})
+    for doc in reversed(corpus[:60]):
+        assert fast_canonicalize(doc, fresh) == reference_normalize(doc)
