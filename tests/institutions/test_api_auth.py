@@ -74,3 +74,18 @@ def test_me_for_a_body_manager_names_the_certification_body():
 
 def test_me_without_credentials_is_refused():
     assert api_client().get("/api/v1/me").status_code == 401
+
+
+def test_session_auth_works_and_a_session_write_needs_the_csrf_token():
+    from django.test import Client
+
+    user = staff(OrganisationFactory(), Role.EDITOR)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.get("/api/v1/me").json()["username"] == user.username
+    response = client.post("/api/v1/programmes", {"name_en": "Via the session"}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    from badges.models import Programme
+
+    assert not Programme.objects.exists()
