@@ -73,11 +73,17 @@ def _require_editor(request: HttpRequest, programme_or_organisation: Any) -> Non
         raise PermissionDenied(_("Only owners and editors of the organisation may change programmes."))
 
 
+def _programme_form(request: HttpRequest, **kwargs: Any) -> ProgrammeForm:
+    if request.method == "POST":
+        return ProgrammeForm(request.POST, request.FILES, **kwargs)
+    return ProgrammeForm(**kwargs)
+
+
 @login_required
 def programme_new(request: HttpRequest) -> HttpResponse:
     organisation = portal_staff(request).organisation
     _require_editor(request, organisation)
-    form = ProgrammeForm(request.POST or None, request.FILES or None)
+    form = _programme_form(request)
     status = 200
     if request.method == "POST":
         status = 400
@@ -106,7 +112,7 @@ def programme_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         status = 409 if request.method == "POST" else 200
         return render(request, "portal/programme_form.html",
                       {"form": form, "programme": programme, "locked": True}, status=status)
-    form = ProgrammeForm(request.POST or None, request.FILES or None, initial=programme_initial(programme))
+    form = _programme_form(request, initial=programme_initial(programme))
     status = 200
     if request.method == "POST":
         status = 400

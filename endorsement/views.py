@@ -176,7 +176,7 @@ def application_transition(request: HttpRequest, pk: int, action: str) -> HttpRe
     application = application_for(request, pk)
     if not can_edit_for(request.user, application.organisation):
         raise PermissionDenied(_("Only owners and editors of the organisation may do this."))
-    form = TransitionForm(request.POST or None, action=action)
+    form = TransitionForm(request.POST if request.method == "POST" else None, action=action)
     if request.method == "GET" or not form.is_valid():
         if action != "withdraw":
             return redirect("portal:application", application.pk)

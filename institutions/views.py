@@ -24,7 +24,7 @@ def portal_staff(request: HttpRequest) -> StaffMember:
 
 def apply(request: HttpRequest) -> HttpResponse:
     """The public membership application. Invalid input writes nothing and shows each error."""
-    form = MembershipApplicationForm(request.POST or None)
+    form = MembershipApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and form.apply() is not None:
         return redirect("apply_thanks")
     status = 400 if form.errors else 200
