@@ -1,0 +1,84 @@
+"""Settings come from the environment and are parsed strictly: a bad value stops start-up. The
+production settings pass `manage.py check --deploy` when given production-like values. Each case
+runs in a fresh interpreter, since settings are read once, at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+CLEARED = ["DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "SITE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
+           "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_IMAGE_BYTES"]
+IMPORT_SETTINGS = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "endorse.example.org",
+    "SITE_URL": "https://endorse.example.org",
+}
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environment.update(env)
+    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=environment, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_a_misspelt_boolean_stops_start_up():
+    result = run(["-c", IMPORT_SETTINGS], DEBUG="flase", DJANGO_SETTINGS_MODULE="config.settings.base")
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: DEBUG='flase' is not a boolean" in result.stderr
+    assert "DEBUG" not in result.stdout
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", "False"), ("0", "False"), ("yes", "True"), ("On", "True")])
+def test_a_well_spelt_boolean_is_read(value, expected):
+    result = run(["-c", IMPORT_SETTINGS], DEBUG=value, DJANGO_SETTINGS_MODULE="config.settings.base")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"DEBUG {expected}"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"MAX_IMAGE_BYTES": "1MB"}, "MAX_IMAGE_BYTES='1MB' is not a whole number"),
+    ({"SITE_URL": "endorse.example.org"}, "must be an absolute http(s) URL"),
+    ({"SITE_URL": "https://endorse.example.org/app"}, "must not contain a path"),
+    ({"EMAIL_USE_TLS": "maybe"}, "EMAIL_USE_TLS='maybe' is not a boolean"),
+])
+def test_other_bad_values_stop_start_up_with_the_variable_named(env, message):
+    result = run(["-c", IMPORT_SETTINGS], DJANGO_SETTINGS_MODULE="config.settings.base", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = run(["-c", IMPORT_SETTINGS], **env)
+    assert result.returncode != 0
+    assert "The environment variable SECRET_KEY must be set." in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_deploy_checks_do_catch_a_weak_production_setting():
+    # The same command fails when a setting is weak, so the test above can fail too.
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                 **{**PRODUCTION, "SECRET_KEY": "short", "SECURE_SSL_REDIRECT": "false"})
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr and "security.W008" in result.stderr
+
+
+def test_production_is_never_in_debug_mode_whatever_the_environment_says():
+    result = run(["-c", IMPORT_SETTINGS], **PRODUCTION, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DEBUG False"
