@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -212,6 +213,7 @@ class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
     # organisation's did:web, so it does not change either.
     readonly_fields = ("slug", "membership", "is_certification_body", "applied_at", "membership_changed_at")
     inlines = (StaffMemberInline, ConflictInline)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     buttons = (
         Button("approve", _("Approve membership"), transition="approve", text=_("Comment (optional)"),
                run=lambda actor, org, text: services.organisation_approve(actor=actor, organisation=org,
