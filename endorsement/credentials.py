@@ -38,8 +38,10 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
     """Sign the EndorsementCredential of an endorsement: issuer the body, subject the programme's
     Achievement, valid for the endorsement's period, with a suspension status entry. Safe to repeat:
     a signed endorsement is returned unchanged (the row lock keeps two workers from signing twice)."""
+    # of=("self",): lock only the endorsement. PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to the criteria table, and nothing else needs locking here.
     endorsement = (
-        Endorsement.objects.select_for_update()
+        Endorsement.objects.select_for_update(of=("self",))
         .select_related("programme__organisation", "application__criteria_table")
         .get(pk=endorsement_id)
     )

@@ -1,0 +1,133 @@
+"""On PostgreSQL, with real concurrent transactions: two managers endorsing the same application at
+the same moment grant one endorsement, and writers appending to the audit trail at once keep one
+unbroken chain. Each thread has its own database connection (Django's are per thread)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+from config.errors import WrongState
+from endorsement import services
+from endorsement.audit import AuditAction, audit_record, audit_verify
+from endorsement.credentials import endorsement_sign
+from endorsement.models import Application, ApplicationState, AuditEvent, AuditHead, Endorsement
+from institutions.models import Organisation
+from tests.factories import application_in, judge_all, manager
+
+# Transactions must really commit for locks to matter; serialized_rollback restores the rows the
+# migrations made (the certification body, the criteria table) after the table flush.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def run_together(*work: Callable[[], Any]) -> list[Any]:
+    """Run each callable in its own thread and connection, released at once by a barrier; return
+    each one's result or the exception it raised, in order."""
+    barrier = threading.Barrier(len(work))
+    results: list[Any] = [None] * len(work)
+
+    def runner(i: int, fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=20)
+            results[i] = fn()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()  # this thread's connection
+
+    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(work)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
+    return results
+
+
+def test_two_managers_endorsing_at_once_grant_exactly_one_endorsement(postgres):
+    application, cast = application_in(ApplicationState.IN_REVIEW)
+    judge_all(application, cast.reviewer)
+    services.review_complete(actor=cast.reviewer, review=application.reviews.get())
+    second_manager = manager()
+    users = get_user_model().objects
+
+    def endorse_as(user_pk: int) -> Any:
+        # Fresh objects per thread: nothing shared but the database.
+        return services.application_endorse(actor=users.get(pk=user_pk),
+                                            application=Application.objects.get(pk=application.pk),
+                                            comment=f"Endorsed by {user_pk}.")
+
+    results = run_together(lambda: endorse_as(cast.manager.pk), lambda: endorse_as(second_manager.pk))
+
+    granted = [r for r in results if isinstance(r, Endorsement)]
+    refused = [r for r in results if isinstance(r, WrongState)]
+    assert (len(granted), len(refused)) == (1, 1), results
+    assert "endorsed" in refused[0].message
+    assert Endorsement.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(action="application.endorsed").count() == 1
+    event = AuditEvent.objects.get(action="application.endorsed")
+    assert event.actor_id == granted[0].decided_by_id
+    assert event.comment == f"Endorsed by {granted[0].decided_by_id}."
+    application.refresh_from_db()
+    assert application.state == ApplicationState.ENDORSED
+    assert audit_verify().ok
+
+
+def test_concurrent_writers_keep_one_unbroken_audit_chain(postgres):
+    # Start from an empty trail: both writers also race to create the chain's head row.
+    assert not AuditEvent.objects.exists() and not AuditHead.objects.exists()
+    body = Organisation.objects.get(is_certification_body=True)
+    per_writer = 25
+
+    def writer(name: str) -> int:
+        for i in range(per_writer):
+            with transaction.atomic():
+                audit_record(actor=None, action=AuditAction.CONFLICT_DECLARED, subject=body,
+                             comment=f"{name} {i}")
+        return per_writer
+
+    assert run_together(lambda: writer("a"), lambda: writer("b")) == [per_writer, per_writer]
+
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, 2 * per_writer + 1))
+    assert sorted(e.comment for e in events) == sorted(f"{n} {i}" for n in "ab" for i in range(per_writer))
+    report = audit_verify()
+    assert report.ok and report.checked == 2 * per_writer
+    assert AuditHead.objects.get().seq == 2 * per_writer
+
+
+def test_concurrent_transitions_of_different_applications_keep_the_chain(postgres):
+    first, cast = application_in(ApplicationState.SUBMITTED)
+    second, _ = application_in(ApplicationState.SUBMITTED, cast)
+    users = get_user_model().objects
+
+    def withdraw(pk: int) -> Any:
+        return services.application_withdraw(actor=users.get(pk=cast.editor.pk),
+                                             application=Application.objects.get(pk=pk))
+
+    results = run_together(lambda: withdraw(first.pk), lambda: withdraw(second.pk))
+
+    assert all(isinstance(r, Application) for r in results), results
+    assert AuditEvent.objects.filter(action="application.withdrawn").count() == 2
+    assert audit_verify().ok
+
+
+def test_two_workers_signing_the_same_endorsement_at_once_sign_it_once(postgres):
+    application, _ = application_in(ApplicationState.ENDORSED)  # signed once already, on PostgreSQL
+    endorsement = Endorsement.objects.get(application=application)
+    assert endorsement.credential
+    # Back to "not signed yet", as if the signing task had not run: two workers now take it at once.
+    Endorsement.objects.filter(pk=endorsement.pk).update(credential=None, signed_at=None)
+    signed_before = AuditEvent.objects.filter(action="endorsement.signed").count()
+
+    results = run_together(lambda: endorsement_sign(endorsement.pk), lambda: endorsement_sign(endorsement.pk))
+
+    assert all(isinstance(r, Endorsement) for r in results), results
+    assert results[0].credential == results[1].credential  # the loser waited and returned the winner's
+    assert AuditEvent.objects.filter(action="endorsement.signed").count() == signed_before + 1
+    assert audit_verify().ok
