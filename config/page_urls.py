@@ -3,6 +3,7 @@
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
 from endorsement import views as endorsement_views
@@ -34,4 +35,5 @@ urlpatterns = [
     path("apply/thanks/", institution_views.apply_thanks, name="apply_thanks"),
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
+    path("verify/", verify_views.verify, name="verify"),  # verification of any credential
 ]

@@ -140,7 +140,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.expire_endorsements",
         "schedule": crontab(minute=5),
     },
+    "recheck-evidence": {
+        "task": "badges.tasks.recheck_evidence",
+        "schedule": crontab(minute=35),
+    },
 }
+
+# --- Verification of presented credentials (badges.verification) --------------------------------
+# Fetches of other issuers' DID documents and status lists: https only, public addresses only.
+VERIFY_FETCH_TIMEOUT = env_int("VERIFY_FETCH_TIMEOUT_SECONDS", 3)
+VERIFY_FETCH_MAX_BYTES = env_int("VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)
+VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Tests only: allow plain http to loopback addresses (a DID document served by the test itself).
+VERIFY_ALLOW_LOOPBACK = False
+
+# --- Evidence links of awards (badges.evidence) -------------------------------------------------
+EVIDENCE_FETCH_TIMEOUT = env_int("EVIDENCE_FETCH_TIMEOUT_SECONDS", 10)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+EVIDENCE_RECHECK_INTERVAL = timedelta(days=env_int("EVIDENCE_RECHECK_DAYS", 7))
+EVIDENCE_RECHECK_BATCH = env_int("EVIDENCE_RECHECK_BATCH", 200)
+# Tests only: allow fetching evidence from loopback addresses.
+EVIDENCE_ALLOW_LOOPBACK = False
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

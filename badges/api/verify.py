@@ -1,0 +1,153 @@
+"""POST /api/v1/verify: anyone may ask whether a credential holds (badges.verification)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from badges.verification import (
+    credential_from_image,
+    credential_from_json,
+    credential_verify,
+    max_upload_bytes,
+    upload_too_large,
+)
+from config.errors import InvalidInput
+
+# Room for the multipart envelope and the other fields around an upload of the maximum size.
+ENVELOPE_BYTES = 64 * 1024
+
+
+class RawJSONParser(BaseParser):
+    """Hands the JSON body over unparsed (at most the upload limit + 1 bytes), so that malformed
+    JSON gets the same field message as on the page instead of a bare parse error."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read(max_upload_bytes() + 1) if stream is not None else b""
+
+
+class RawLDParser(RawJSONParser):
+    media_type = "application/ld+json"
+
+
+class RawVCParser(RawJSONParser):
+    media_type = "application/vc+ld+json"
+
+
+class VerifyUpload(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="A baked badge image: PNG or SVG.")
+    credential = serializers.CharField(required=False, trim_whitespace=False,
+                                       help_text="The credential's JSON, as text (instead of a file).")
+    email = serializers.EmailField(required=False, allow_blank=True,
+                                   help_text="Optional: compared with the recipient's hashed e-mail identity.")
+
+
+class VerifyWrapped(serializers.Serializer):
+    credential = serializers.JSONField(help_text="The credential (a JSON object).")
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class CheckOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="shape, issuer, proof, dates, status, registry, evidence, identity, or "
+                                         "endorsement-<n>-<check> for the n-th embedded endorsement.")
+    label = serializers.CharField()
+    passed = serializers.BooleanField()
+    message = serializers.CharField()
+    informational = serializers.BooleanField(help_text="Does not count towards `verified`.")
+
+
+class ReportOutput(serializers.Serializer):
+    verified = serializers.BooleanField(help_text="Every check that is not informational passed.")
+    checks = CheckOutput(many=True)
+    credential = serializers.DictField(help_text="A summary of what was presented: id, type, name, issuer, "
+                                                 "achievement, subject, valid_from, valid_until.")
+
+
+def _email(value: object) -> str:
+    field = serializers.EmailField(allow_blank=True)
+    try:
+        return field.run_validation(value if isinstance(value, str) else "")
+    except serializers.ValidationError as error:
+        raise InvalidInput(_("Invalid input."), field_errors={"email": [str(m) for m in error.detail]}) from None
+
+
+class VerifyView(APIView):
+    """Verify an Open Badges 3.0 credential: ours or any issuer's."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []  # public and read-only: no session, hence no CSRF to satisfy
+    throttle_classes = [AnonRateThrottle]  # the "anon" rate, per client address
+    parser_classes = [RawJSONParser, RawLDParser, RawVCParser, MultiPartParser]
+
+    @extend_schema(
+        tags=["verification"],
+        operation_id="verify_credential",
+        summary="Verify a credential",
+        description=(
+            "Send the credential as the JSON body (or wrapped: `{\"credential\": {...}, \"email\": \"...\"}`), "
+            "or as multipart with a baked PNG/SVG in `file` (or its JSON in `credential`) and an optional `email`. "
+            "A credential gets a report (200), verified or not, with one entry per check. Input that holds no "
+            "credential at all (malformed JSON, JSON that is not an object, a file that is not a PNG or SVG, "
+            "an image with no baked credential, more than 5 MB) is refused with 400 and a message per field "
+            "(`credential`, `file`, `email`). Only bundled JSON-LD contexts are used; none is ever fetched."
+        ),
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "multipart/form-data": VerifyUpload,
+        },
+        responses={
+            200: ReportOutput,
+            400: OpenApiResponse(description="No credential could be read: {detail, errors: {field: [message]}}."),
+            429: OpenApiResponse(description="Too many requests from this address."),
+        },
+        examples=[OpenApiExample("A failing check", response_only=True, status_codes=["200"], value={
+            "verified": False,
+            "checks": [{"id": "proof", "label": "Signature valid", "passed": False, "informational": False,
+                        "message": "The signature does not match the credential: it was altered after signing, "
+                                   "or signed with a key other than its issuer's (did:web:example.org#key-1)."}],
+            "credential": {"id": "https://example.org/badges/1", "type": ["VerifiableCredential",
+                                                                          "OpenBadgeCredential"]},
+        })],
+    )
+    def post(self, request: Request) -> Response:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > max_upload_bytes() + ENVELOPE_BYTES:
+            # Refused before the body is read (or spooled to disk).
+            raise upload_too_large("file" if request.content_type.startswith("multipart/") else "credential")
+        data = request.data
+        email = ""
+        if isinstance(data, bytes):
+            credential = credential_from_json(data)
+            if "@context" not in credential and "credential" in credential:
+                wrapped = credential
+                email = _email(wrapped.get("email", ""))
+                inner = wrapped["credential"]
+                credential = credential_from_json(inner) if isinstance(inner, str) else inner
+                if not isinstance(credential, dict):
+                    raise InvalidInput(_("Invalid input."),
+                                       field_errors={"credential": [_("A credential is a JSON object.")]})
+        else:
+            email = _email(data.get("email", ""))
+            upload = data.get("file")
+            text = data.get("credential")
+            if upload and text:
+                raise InvalidInput(_("Invalid input."), field_errors={
+                    "file": [_("Send either a file or the credential's JSON, not both.")]})
+            if upload:
+                if upload.size > max_upload_bytes():
+                    raise upload_too_large("file")
+                credential = credential_from_image(upload.read())
+            else:
+                credential = credential_from_json(text or "")
+        report = credential_verify(credential, email=email)
+        return Response(ReportOutput(report.as_dict()).data)

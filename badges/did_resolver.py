@@ -1,0 +1,156 @@
+"""Resolving the DIDs that sign presented credentials.
+
+* This server's own `did:web` DIDs (host and port equal to SITE_URL's) are answered from the
+  database (`institutions.keys.did_document`), never over HTTP;
+* `did:key` is resolved offline: the key is in the identifier;
+* any other `did:web` is fetched over HTTPS (`badges.fetch`: public addresses only, short time and
+  size limits). Plain http to loopback is allowed only with `settings.VERIFY_ALLOW_LOOPBACK`
+  (the test settings), so tests can serve a DID document from 127.0.0.1.
+
+A `DidResolver` caches what it resolved, so one verification fetches each DID at most once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from badges import credentials as vc
+from badges.fetch import FetchError, fetch
+from institutions.models import MembershipState, Organisation
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+
+
+@dataclass(frozen=True)
+class DidResolution:
+    """A DID and its document, or why it could not be resolved. `source` says where it came from."""
+
+    did: str
+    document: dict[str, Any] | None = None
+    source: str = ""
+    error: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        return self.document is not None
+
+
+def site_did() -> str:
+    """The certification body's DID, derived from SITE_URL."""
+    return vc.did_web_from_url(settings.SITE_URL)
+
+
+def _host_of(did: str) -> str:
+    return did.split(":")[2].lower() if did.count(":") >= 2 else ""
+
+
+def is_local_did(did: str) -> bool:
+    """True for a did:web on this server's host (and port)."""
+    return did.startswith("did:web:") and _host_of(did) == _host_of(site_did())
+
+
+def local_organisation(did: str) -> Organisation | None:
+    """The organisation of this server whose DID this is (the body or a listed member), or None."""
+    if not is_local_did(did):
+        return None
+    segments = [unquote(s) for s in did.split(":")[3:]]
+    if not segments:
+        return Organisation.objects.filter(is_certification_body=True).first()
+    if len(segments) == 2 and segments[0] == "organisations":
+        return (
+            Organisation.objects.filter(slug=segments[1], is_certification_body=False)
+            .exclude(membership__in=[MembershipState.APPLIED, MembershipState.REJECTED])
+            .first()
+        )
+    return None
+
+
+@dataclass
+class DidResolver:
+    """Resolves DIDs for one verification; results (and failures) are cached on the instance."""
+
+    allow_loopback: bool = field(default_factory=lambda: bool(getattr(settings, "VERIFY_ALLOW_LOOPBACK", False)))
+    timeout: float = field(default_factory=lambda: float(getattr(settings, "VERIFY_FETCH_TIMEOUT", 3)))
+    max_bytes: int = field(default_factory=lambda: int(getattr(settings, "VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)))
+    _cache: dict[str, DidResolution] = field(default_factory=dict)
+
+    def resolve(self, did: str) -> DidResolution:
+        did = did.split("#", 1)[0] if isinstance(did, str) else did
+        if not isinstance(did, str) or not did.startswith("did:"):
+            return DidResolution(str(did), error=_("“%(id)s” is not a DID.") % {"id": did})
+        if did not in self._cache:
+            self._cache[did] = self._resolve(did)
+        return self._cache[did]
+
+    def _resolve(self, did: str) -> DidResolution:
+        if did.startswith("did:key:"):
+            try:
+                key = vc.resolve_did_key(did)
+            except vc.CredentialError as error:
+                return DidResolution(did, error=str(error))
+            multikey = vc.public_key_to_multibase(key)
+            document = vc.build_did_document(did, [vc.DidKey(fragment=multikey, public_key=key)])
+            return DidResolution(did, document, source=_("did:key (the key is the identifier itself)"))
+        if not did.startswith("did:web:"):
+            return DidResolution(did, error=_("The DID method of %(did)s is not supported (only did:web and did:key).")
+                                 % {"did": did})
+        if is_local_did(did):
+            return self._resolve_local(did)
+        return self._resolve_remote(did)
+
+    def _resolve_local(self, did: str) -> DidResolution:
+        from institutions.keys import did_document
+
+        organisation = local_organisation(did)
+        if organisation is None:
+            return DidResolution(did, error=_("%(did)s names this server, but no issuer here has that DID.")
+                                 % {"did": did})
+        return DidResolution(did, did_document(organisation), source=_("this registry's own records"))
+
+    def _resolve_remote(self, did: str) -> DidResolution:
+        host = unquote(_host_of(did)).rsplit(":", 1)[0]
+        scheme = "http" if self.allow_loopback and host in LOOPBACK_HOSTS else "https"
+        try:
+            url = vc.did_web_document_url(did, scheme=scheme)
+        except vc.DidError as error:
+            return DidResolution(did, error=str(error))
+        try:
+            result = fetch(url, timeout=self.timeout, max_bytes=self.max_bytes, allow_loopback=self.allow_loopback,
+                           https_only=True, accept="application/did+ld+json, application/json")
+        except FetchError as error:
+            return DidResolution(did, error=_("The DID document at %(url)s could not be fetched: %(reason)s")
+                                 % {"url": url, "reason": error.message})
+        try:
+            document = json.loads(result.body)
+        except (ValueError, UnicodeDecodeError):
+            return DidResolution(did, error=_("%(url)s does not hold JSON.") % {"url": url})
+        if not isinstance(document, dict) or document.get("id") != did:
+            return DidResolution(did, error=_("The document at %(url)s is not the DID document of %(did)s.")
+                                 % {"url": url, "did": did})
+        return DidResolution(did, document, source=url)
+
+    def key_resolver(self) -> vc.KeyResolver:
+        """A resolver for `vc.verify`: a verification method id → its Ed25519 key, named in the
+        controlling DID document's assertionMethod. Raises `KeyNotFoundError` otherwise."""
+
+        def resolve_key(method_id: str) -> vc.Ed25519PublicKey:
+            if method_id.startswith("did:key:"):
+                return vc.resolve_did_key(method_id)
+            resolution = self.resolve(method_id)
+            if not resolution.resolved:
+                raise vc.KeyNotFoundError(resolution.error)
+            keys = vc.assertion_keys(resolution.document)
+            if method_id not in keys:
+                raise vc.KeyNotFoundError(
+                    _("%(method)s is not an assertion key in the DID document of %(did)s.")
+                    % {"method": method_id, "did": resolution.did}
+                )
+            return keys[method_id]
+
+        return resolve_key

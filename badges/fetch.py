@@ -1,0 +1,244 @@
+"""One guarded HTTP GET to a URL someone else chose (an issuer's DID document, a status list, an
+award's evidence link).
+
+Every hop is checked before it is made:
+
+* scheme http or https only (https only when `https_only`, except plain http to loopback when
+  `allow_loopback`, which only the test settings turn on);
+* the host is resolved with `getaddrinfo` and EVERY address must be public unicast: loopback,
+  private, link-local, multicast, reserved, unspecified and other non-global addresses are refused
+  (loopback allowed only with `allow_loopback`);
+* the connection goes to the address that was checked, not to a second lookup of the name, so a
+  DNS answer cannot change between the check and the connect (TLS still verifies the host name);
+* no proxy from the environment, at most `max_redirects` redirects (each one checked again);
+* a time limit on the whole fetch and a size limit on the body (refused, or with `truncate` the
+  first `max_bytes` are kept and the result says so).
+
+Failures raise `FetchError` with a `kind` and a message meant for people.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+REDIRECT_CODES = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """A fetch that did not return a body. `kind` is one of: refused, unreachable, timeout,
+    too_large, http_status, too_many_redirects."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # the final URL, after redirects
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool  # only with truncate=True: the body was longer than max_bytes
+
+
+def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
+    """Why this address may not be contacted, or None if it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_private:
+        return "a private address"
+    if ip.is_reserved:
+        return "a reserved address"
+    if not ip.is_global:
+        return "not a public address"
+    return None
+
+
+def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tuple[str, str, int]:
+    """(scheme, address to connect to, port) for a URL that may be fetched; `FetchError` if not."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise FetchError("refused", f"{url!r} is not a valid URL.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("refused", f"Only http and https links are followed, not {scheme or 'no scheme'!r}.")
+    if not parts.hostname:
+        raise FetchError("refused", f"The link {url!r} names no host.")
+    if parts.username or parts.password:
+        raise FetchError("refused", "Links carrying a user name or password are not followed.")
+    port = port or (443 if scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FetchError("unreachable", f"The host {parts.hostname} could not be found ({error}).") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchError("unreachable", f"The host {parts.hostname} has no address.")
+    for address in addresses:
+        problem = _address_problem(address, allow_loopback=allow_loopback)
+        if problem:
+            raise FetchError(
+                "refused", f"The host {parts.hostname} resolves to {address}, {problem}; it is not contacted."
+            )
+    if scheme == "http" and https_only:
+        all_loopback = all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)
+        if not (allow_loopback and all_loopback):
+            raise FetchError("refused", f"Only https links are followed here, not {url!r}.")
+    return scheme, addresses[0], port
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address checked beforehand instead of resolving the host name again."""
+
+    def __init__(self, host: str, *, pinned: str, **kwargs) -> None:
+        super().__init__(host, **kwargs)
+        self._pinned = pinned
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._pinned, self.port), self.timeout, self.source_address)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, *, pinned: str, tls: ssl.SSLContext, **kwargs) -> None:
+        super().__init__(host, context=tls, **kwargs)
+        self._pinned = pinned
+        self._tls = tls
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._pinned, self.port), self.timeout, self.source_address)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, pinned: str) -> None:
+        super().__init__()
+        self._pinned = pinned
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPConnection, pinned=self._pinned), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, pinned: str) -> None:
+        super().__init__()
+        self._pinned = pinned
+
+    def https_open(self, req):
+        tls = ssl.create_default_context()
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, pinned=self._pinned, tls=tls), req)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects come back as HTTPError so that `fetch` can check the next hop itself."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener(address: str) -> urllib.request.OpenerDirector:
+    """An opener for http and https only, pinned to `address`, with no proxy and no redirects."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler({}), urllib.request.UnknownHandler(), _PinnedHTTPHandler(address),
+        _PinnedHTTPSHandler(address), urllib.request.HTTPDefaultErrorHandler(), _NoRedirect(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _read(response, *, max_bytes: int, truncate: bool, deadline: float, url: str) -> tuple[bytes, bool]:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
+        raise FetchError("too_large", f"{url} is {int(declared):,} bytes, more than the {max_bytes:,} allowed.")
+    body = bytearray()
+    while len(body) <= max_bytes:
+        if time.monotonic() > deadline:
+            raise FetchError("timeout", f"{url} took too long to send its content.")
+        chunk = response.read(min(CHUNK, max_bytes + 1 - len(body)))
+        if not chunk:
+            return bytes(body), False
+        body += chunk
+    if truncate:
+        return bytes(body[:max_bytes]), True
+    raise FetchError("too_large", f"{url} sends more than the {max_bytes:,} bytes allowed.")
+
+
+def fetch(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    allow_loopback: bool = False,
+    https_only: bool = False,
+    max_redirects: int = 3,
+    truncate: bool = False,
+    accept: str = "*/*",
+) -> FetchResult:
+    """GET `url` under the rules of this module. HTTP status ≥ 400 raises `FetchError("http_status")`."""
+    deadline = time.monotonic() + timeout
+    current = url
+    for _hop in range(max_redirects + 1):
+        _scheme, address, _port = checked_address(current, allow_loopback=allow_loopback, https_only=https_only)
+        opener = _opener(address)
+        # The scheme was checked above, and the opener has no file:, ftp: or data: handler anyway.
+        request = urllib.request.Request(  # noqa: S310
+            current, headers={"Accept": accept, "User-Agent": "endorsement-verifier/1"}
+        )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("timeout", f"{url} did not answer within {timeout:g} seconds.")
+        try:
+            response = opener.open(request, timeout=remaining)
+        except urllib.error.HTTPError as error:
+            location = error.headers.get("Location") if error.headers else None
+            error.close()
+            if error.code in REDIRECT_CODES and location:
+                current = urljoin(current, location)
+                continue
+            raise FetchError("http_status", f"{current} answered HTTP {error.code}.", status=error.code) from None
+        except TimeoutError:
+            raise FetchError("timeout", f"{current} did not answer within {timeout:g} seconds.") from None
+        except urllib.error.URLError as error:
+            reason = error.reason
+            if isinstance(reason, TimeoutError):
+                raise FetchError("timeout", f"{current} did not answer within {timeout:g} seconds.") from None
+            raise FetchError("unreachable", f"{current} could not be reached ({reason}).") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise FetchError("unreachable", f"{current} could not be reached ({error}).") from None
+        try:
+            with response:
+                body, truncated = _read(response, max_bytes=max_bytes, truncate=truncate, deadline=deadline,
+                                        url=current)
+                content_type = response.headers.get("Content-Type", "")
+                status = response.status
+        except TimeoutError:
+            raise FetchError("timeout", f"{current} took too long to send its content.") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise FetchError("unreachable", f"{current} broke off while sending its content ({error}).") from None
+        return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated)
+    raise FetchError("too_many_redirects", f"{url} redirects more than {max_redirects} times.")

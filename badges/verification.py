@@ -1,0 +1,634 @@
+"""Verifying a presented Open Badges 3.0 credential, ours or anyone's: the service behind the
+/verify page and POST /api/v1/verify.
+
+What is checked, each as one entry {id, label, passed, message, informational} of the report:
+
+* `shape`: an Open Badges 3.0 credential (W3C context first; type OpenBadgeCredential /
+  AchievementCredential or EndorsementCredential; an issuer; a subject);
+* `issuer`: the issuer's DID resolved (ours from the database, did:key offline, other did:web over
+  HTTPS: see `badges.did_resolver`);
+* `proof`: every eddsa-rdfc-2022 proof verifies with a key the issuer's DID document lists. Only
+  the bundled JSON-LD contexts are used: a credential with any other context fails, and no context
+  is ever fetched;
+* `dates`: validFrom (issuanceDate) not in the future, validUntil (expirationDate) not passed;
+* `status`: each credentialStatus entry's Bitstring Status List (ours from the database, others
+  over HTTPS), signed by the credential's own issuer, with the entry's bit clear;
+* `registry`: for the body's EndorsementCredentials, that this registry still holds the
+  endorsement active and published; for our members' badges, that the award exists and is not
+  revoked;
+* `endorsement-<n>-*`: every endorsement embedded in the badge gets the same checks, plus
+  `subject` (it endorses the very achievement, or issuer, it is embedded in);
+* `evidence` (our awards only) and `identity` (when an e-mail is given): informational.
+
+Decisions:
+
+* Input that holds no credential at all (empty, malformed JSON, JSON that is not an object, a file
+  that is neither PNG nor SVG, an image with nothing baked in, anything over
+  VERIFY_MAX_UPLOAD_BYTES) raises `InvalidInput` with a field message (HTTP 400 / form errors):
+  there is nothing to report on. Every JSON object gets a report (HTTP 200), verified or not.
+* `verified` is true when every check that is not informational passed. Informational checks are:
+  "held by this registry" for an endorsement by another body (this registry cannot know), the
+  e-mail match, and the evidence standing (evidence moving does not unmake a credential).
+* Embedded endorsements count towards `verified`: a badge displaying an endorsement that is
+  forged, expired, suspended or about another achievement is not reported as verified.
+* A status list must be signed by the credential's own issuer, carry the id it is fetched by and
+  the entry's purpose; an unsupported status type fails (the credential cannot be shown not to be
+  revoked).
+* A check that breaks on unexpected input is reported as failed, never as a server error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import Resolver404, ResolverMatch, resolve
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from badges import credentials as vc
+from badges.did_resolver import DidResolver, is_local_did, site_did
+from badges.fetch import FetchError, fetch
+from badges.models import Award, StatusList
+from config.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
+BADGE_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+ENDORSEMENT_TYPE = "EndorsementCredential"
+STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
+STATUS_LIST_TYPE = "BitstringStatusListCredential"
+# Another server's clock may run a little ahead of ours.
+CLOCK_LEEWAY = timedelta(minutes=5)
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    label: str
+    passed: bool
+    message: str
+    informational: bool = False
+
+    def as_dict(self) -> JsonDict:
+        return asdict(self)
+
+
+@dataclass
+class VerificationReport:
+    checks: list[Check]
+    credential: JsonDict = field(default_factory=dict)  # a short summary of what was presented
+
+    @property
+    def verified(self) -> bool:
+        required = [c for c in self.checks if not c.informational]
+        return bool(required) and all(c.passed for c in required)
+
+    def as_dict(self) -> JsonDict:
+        return {"verified": self.verified, "checks": [c.as_dict() for c in self.checks], "credential": self.credential}
+
+
+# --- Reading the input ----------------------------------------------------------------------------
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+
+
+def _refuse(field_name: str, message: str) -> InvalidInput:
+    return InvalidInput(message, field_errors={field_name: [message]})
+
+
+def upload_too_large(field_name: str) -> InvalidInput:
+    """The error for input over VERIFY_MAX_UPLOAD_BYTES, on `field_name`."""
+    limit = max_upload_bytes() / (1024 * 1024)
+    return _refuse(field_name, _("This is larger than the %(limit)g MB a credential may be.") % {"limit": limit})
+
+
+def credential_from_json(text: str | bytes, *, field_name: str = "credential") -> JsonDict:
+    """The credential in a JSON text; `InvalidInput` (on `field_name`) if it holds none."""
+    if isinstance(text, bytes | bytearray):
+        if len(text) > max_upload_bytes():
+            raise upload_too_large(field_name)
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _refuse(field_name, _("This is not UTF-8 text, so it cannot be a JSON credential.")) from None
+    if len(text) > max_upload_bytes():
+        raise upload_too_large(field_name)
+    if not text.strip():
+        raise _refuse(field_name, _("Paste a credential (its JSON) or upload a badge image."))
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _refuse(field_name, _("This is not valid JSON: %(msg)s (line %(line)d, column %(column)d).")
+                      % {"msg": error.msg, "line": error.lineno, "column": error.colno}) from None
+    except (ValueError, RecursionError):
+        raise _refuse(field_name, _("This JSON cannot be read (numbers too long or nesting too deep).")) from None
+    if not isinstance(value, dict):
+        raise _refuse(field_name, _("A credential is a JSON object ({…}); this JSON is a %(kind)s.")
+                      % {"kind": type(value).__name__.replace("dict", "object").replace("str", "string")})
+    return value
+
+
+def credential_from_image(data: bytes, *, field_name: str = "file") -> JsonDict:
+    """The credential baked into a PNG or SVG badge; `InvalidInput` (on `field_name`) if none."""
+    if len(data) > max_upload_bytes():
+        raise upload_too_large(field_name)
+    if not data:
+        raise _refuse(field_name, _("The file is empty."))
+    try:
+        kind = vc.image_kind(data)
+    except vc.BakingError:
+        raise _refuse(field_name, _("This file is neither a PNG nor an SVG image, so it holds no badge.")) from None
+    try:
+        return vc.extract(data)
+    except vc.BakingError as error:
+        raise _refuse(field_name, _("No credential could be read from this %(kind)s image: %(reason)s")
+                      % {"kind": kind.upper(), "reason": error}) from None
+
+
+# --- Small readers of untrusted JSON --------------------------------------------------------------
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _types(document: Any) -> list[str]:
+    if not isinstance(document, Mapping):
+        return []
+    return [t for t in _as_list(document.get("type")) if isinstance(t, str)]
+
+
+def _issuer_id(document: Mapping[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _subjects(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in _as_list(document.get("credentialSubject")) if isinstance(s, Mapping)]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _local_route(url: Any) -> ResolverMatch | None:
+    """The view of this server a URL names, when the URL is under SITE_URL."""
+    if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
+        return None
+    try:
+        return resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+
+
+def _summary(credential: Mapping[str, Any]) -> JsonDict:
+    issuer = credential.get("issuer")
+    subject = next(iter(_subjects(credential)), {})
+    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
+    return {
+        "id": _text(credential.get("id"), 1000),
+        "type": _types(credential)[:10],
+        "name": _text(credential.get("name")),
+        "issuer": {
+            "id": _text(_issuer_id(credential), 1000),
+            "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else "",
+        },
+        "achievement": _text(achievement.get("name")),
+        "subject": _text(subject.get("id"), 1000),
+        "valid_from": _text(credential.get("validFrom") or credential.get("issuanceDate"), 40),
+        "valid_until": _text(credential.get("validUntil") or credential.get("expirationDate"), 40),
+    }
+
+
+# --- Our own records ----------------------------------------------------------------------------
+def endorsement_for_credential(credential_id: Any):
+    """This registry's Endorsement whose signed credential has this id, or None."""
+    from endorsement.models import Endorsement
+
+    match = _local_route(credential_id)
+    if match is None or match.url_name != "endorsement-credential":
+        return None
+    endorsement = (
+        Endorsement.objects.filter(public_id=match.kwargs["public_id"], credential__isnull=False)
+        .select_related("application", "programme", "organisation")
+        .first()
+    )
+    if endorsement is None or endorsement.credential.get("id") != credential_id:
+        return None
+    return endorsement
+
+
+def award_for_credential(credential_id: Any) -> Award | None:
+    """This registry's Award whose signed credential has this id (the id carries its public_id)."""
+    if not isinstance(credential_id, str):
+        return None
+    candidates = UUID_RE.findall(credential_id)[:5]
+    if not candidates:
+        return None
+    for award in Award.objects.filter(public_id__in=candidates).select_related("organisation", "programme"):
+        if award.credential and award.credential.get("id") == credential_id:
+            return award
+    return None
+
+
+# --- The verifier ---------------------------------------------------------------------------------
+PROOF_MESSAGES = {
+    vc.VerificationFailure.NO_PROOF: gettext_lazy(
+        "The credential carries no proof, so nothing shows who issued it or that it is unaltered."),
+    vc.VerificationFailure.UNKNOWN_CONTEXT: gettext_lazy(
+        "The credential uses a JSON-LD context this verifier does not hold (%(detail)s). Contexts are never "
+        "fetched from the network, so its signature cannot be checked."),
+    vc.VerificationFailure.SIGNATURE_MISMATCH: gettext_lazy(
+        "The signature does not match the credential: it was altered after signing, or signed with a key other "
+        "than its issuer's (%(method)s)."),
+    vc.VerificationFailure.KEY_NOT_FOUND: gettext_lazy("The signing key could not be found: %(detail)s"),
+    vc.VerificationFailure.UNSAFE_DOCUMENT: gettext_lazy(
+        "The credential holds data its signature would not cover (%(detail)s), so it is refused."),
+}
+
+
+class _Verifier:
+    """One verification: caches DIDs and status lists so each is resolved or fetched once."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.dids = DidResolver()
+        self.keys = self.dids.key_resolver()
+        self._lists: dict[str, tuple[JsonDict | None, str, str]] = {}
+        self._list_proofs: dict[str, vc.VerificationResult] = {}
+
+    def run(self, check_id: str, label: str, step: Callable[..., Check | None], *args: Any) -> Check | None:
+        try:
+            return step(check_id, label, *args)
+        except Exception:  # a verifier of untrusted input reports, never raises
+            log.exception("verification check %s failed unexpectedly", check_id)
+            return Check(check_id, label, False, _("This check could not be completed because of an error."))
+
+    # --- the report ---
+    def report(self, credential: JsonDict, email: str) -> VerificationReport:
+        checks: list[Check | None] = [
+            self.run("shape", _("An Open Badges 3.0 credential"), self.shape, credential, None),
+            *self.credential_checks(credential, "", ""),
+        ]
+        award = award_for_credential(credential.get("id")) if BADGE_TYPES & set(_types(credential)) else None
+        checks.append(self.run("registry", _("Issued through this registry"), self.award_registry, credential, award))
+        if award is not None:
+            checks.append(self.run("evidence", _("Evidence still in place"), self.evidence, award))
+        for number, (endorsement, target, where) in enumerate(embedded_with_targets(credential), start=1):
+            endorser = endorsement.get("issuer")
+            by = (_text(endorser.get("name")) if isinstance(endorser, Mapping) else "") \
+                or _text(_issuer_id(endorsement)) or _("unknown issuer")
+            prefix = _("Endorsement %(number)d (by %(by)s): ") % {"number": number, "by": by}
+            pid = f"endorsement-{number}-"
+            checks.append(self.run(pid + "shape", prefix + _("an endorsement credential"), self.shape, endorsement,
+                                   ENDORSEMENT_TYPE))
+            checks.append(self.run(pid + "subject", prefix + _("endorses this %(where)s") % {"where": where},
+                                   self.subject, endorsement, target))
+            checks.extend(self.credential_checks(endorsement, pid, prefix))
+        if email:
+            checks.append(self.run("identity", _("Recipient's e-mail address"), self.identity, credential, email))
+        return VerificationReport([c for c in checks if c is not None], _summary(credential))
+
+    def credential_checks(self, credential: JsonDict, pid: str, prefix: str) -> list[Check | None]:
+        checks = [
+            self.run(pid + "issuer", prefix + _("Issuer identified"), self.issuer, credential),
+            self.run(pid + "proof", prefix + _("Signature valid"), self.proof, credential),
+            self.run(pid + "dates", prefix + _("Within its validity period"), self.dates, credential),
+            self.run(pid + "status", prefix + _("Not revoked or suspended"), self.status, credential),
+        ]
+        if ENDORSEMENT_TYPE in _types(credential):
+            checks.append(self.run(pid + "registry", prefix + _("Held active by this registry"),
+                                   self.endorsement_registry, credential))
+        return checks
+
+    # --- the checks ---
+    def shape(self, check_id: str, label: str, credential: JsonDict, expected: str | None) -> Check:
+        problems: list[str] = []
+        contexts = _as_list(credential.get("@context"))
+        if not contexts:
+            problems.append(_("it has no @context"))
+        elif contexts[0] not in VC_CONTEXTS:
+            problems.append(_("its @context does not start with the W3C credentials context (%(url)s)")
+                            % {"url": VC_CONTEXTS[0]})
+        types = set(_types(credential))
+        if "VerifiableCredential" not in types:
+            problems.append(_("its type does not include VerifiableCredential"))
+        kinds = {expected} if expected else BADGE_TYPES | {ENDORSEMENT_TYPE}
+        if not types & kinds:
+            problems.append(_("its type includes none of %(kinds)s") % {"kinds": ", ".join(sorted(kinds))})
+        if not _issuer_id(credential):
+            problems.append(_("it names no issuer"))
+        subjects = _subjects(credential)
+        if not subjects:
+            problems.append(_("it has no credentialSubject"))
+        elif types & BADGE_TYPES and not any(isinstance(s.get("achievement"), Mapping) for s in subjects):
+            problems.append(_("its credentialSubject names no achievement"))
+        elif ENDORSEMENT_TYPE in types and not all(isinstance(s.get("id"), str) for s in subjects):
+            problems.append(_("its credentialSubject does not say what it endorses (no id)"))
+        if problems:
+            return Check(check_id, label, False, _("Not an Open Badges 3.0 credential: %(problems)s.")
+                         % {"problems": "; ".join(problems)})
+        kind = ENDORSEMENT_TYPE if ENDORSEMENT_TYPE in types else "OpenBadgeCredential"
+        return Check(check_id, label, True, _("An %(kind)s in the form Open Badges 3.0 describes.") % {"kind": kind})
+
+    def issuer(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        issuer_id = _issuer_id(credential)
+        if not issuer_id:
+            return Check(check_id, label, False, _("The credential names no issuer."))
+        resolution = self.dids.resolve(issuer_id)
+        if not resolution.resolved:
+            return Check(check_id, label, False, resolution.error)
+        issuer = credential.get("issuer")
+        name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else ""
+        who = f"{name} ({issuer_id})" if name else issuer_id
+        return Check(check_id, label, True, _("%(who)s, resolved from %(source)s.")
+                     % {"who": who, "source": resolution.source})
+
+    def proof(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        result = vc.verify(credential, self.keys)
+        if result.verified:
+            proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
+            return Check(check_id, label, True, _("Signed with %(method)s%(proofs)s; unaltered since.")
+                         % {"method": result.verification_method, "proofs": f" ({proofs})" if proofs else ""})
+        template = PROOF_MESSAGES.get(result.reason)
+        message = (template % {"detail": result.message, "method": result.verification_method or "?"}
+                   if template else result.message)
+        return Check(check_id, label, False, message)
+
+    def dates(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        problems: list[str] = []
+        notes: list[str] = []
+        start_key = next((k for k in ("validFrom", "issuanceDate") if k in credential), None)
+        end_key = next((k for k in ("validUntil", "expirationDate") if k in credential), None)
+        if start_key is None:
+            problems.append(_("It states no validFrom date."))
+        else:
+            start = _parse_time(credential[start_key])
+            if start is None:
+                problems.append(_("Its %(key)s is not a date and time.") % {"key": start_key})
+            elif start > self.now + CLOCK_LEEWAY:
+                problems.append(_("It is not valid until %(when)s.") % {"when": _when(start)})
+            else:
+                notes.append(_("Valid from %(when)s") % {"when": _when(start)})
+        if end_key is not None:
+            end = _parse_time(credential[end_key])
+            if end is None:
+                problems.append(_("Its %(key)s is not a date and time.") % {"key": end_key})
+            elif end <= self.now:
+                problems.append(_("It expired on %(when)s.") % {"when": _when(end)})
+            else:
+                notes.append(_("until %(when)s.") % {"when": _when(end)})
+        else:
+            notes.append(_("with no end date."))
+        if problems:
+            return Check(check_id, label, False, " ".join(problems))
+        return Check(check_id, label, True, " ".join(notes))
+
+    def status(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        entries = _as_list(credential.get("credentialStatus"))
+        if not entries:
+            return Check(check_id, label, True, _("The credential carries no status entry: its issuer cannot revoke "
+                                                  "or suspend it."))
+        issuer_id = _issuer_id(credential)
+        failures: list[str] = []
+        notes: list[str] = []
+        for entry in entries[:10]:
+            ok, message = self.status_entry(entry, issuer_id)
+            (notes if ok else failures).append(message)
+        if len(entries) > 10:
+            failures.append(_("More than ten status entries; the rest were not checked."))
+        if failures:
+            return Check(check_id, label, False, " ".join(failures))
+        return Check(check_id, label, True, " ".join(notes))
+
+    def status_entry(self, entry: Any, issuer_id: str | None) -> tuple[bool, str]:
+        if not isinstance(entry, Mapping):
+            return False, _("A credentialStatus entry is not a JSON object.")
+        if STATUS_ENTRY_TYPE not in _types(entry):
+            return False, _("The status type %(type)s is not supported, so the credential cannot be shown not to be "
+                            "revoked.") % {"type": ", ".join(_types(entry)) or "?"}
+        purpose = entry.get("statusPurpose")
+        if purpose not in ("revocation", "suspension"):
+            return True, _("A status entry for the purpose “%(purpose)s” does not bear on validity; not assessed.") \
+                % {"purpose": _text(purpose, 40)}
+        if str(entry.get("statusSize", 1)) != "1":
+            return False, _("Status entries of more than one bit are not supported.")
+        raw_index = entry.get("statusListIndex")
+        if not (isinstance(raw_index, str | int) and str(raw_index).isdigit()):
+            return False, _("The status entry's statusListIndex is not a whole number.")
+        index = int(raw_index)
+        url = entry.get("statusListCredential")
+        if not isinstance(url, str) or not url:
+            return False, _("The status entry names no status list.")
+        document, where, error = self.status_list(url)
+        if document is None:
+            return False, error
+        problem = self.status_list_problem(document, url, issuer_id, purpose)
+        if problem:
+            return False, problem
+        try:
+            bit = vc.StatusList.decode(document["credentialSubject"]["encodedList"]).get(index)
+        except vc.StatusListError as error:
+            return False, _("The status list %(url)s cannot be read: %(reason)s") % {"url": url, "reason": error}
+        if bit and purpose == "revocation":
+            return False, _("The issuer has REVOKED this credential (status list %(url)s, entry %(index)d).") \
+                % {"url": url, "index": index}
+        if bit:
+            return False, _("The issuer has SUSPENDED this credential (status list %(url)s, entry %(index)d).") \
+                % {"url": url, "index": index}
+        state = _("revoked") if purpose == "revocation" else _("suspended")
+        return True, _("Not %(state)s, according to the issuer's signed status list (%(where)s).") \
+            % {"state": state, "where": where}
+
+    def status_list(self, url: str) -> tuple[JsonDict | None, str, str]:
+        """(the status list credential, where it came from, why not) for a statusListCredential URL."""
+        if url not in self._lists:
+            self._lists[url] = self._load_status_list(url)
+        return self._lists[url]
+
+    def _load_status_list(self, url: str) -> tuple[JsonDict | None, str, str]:
+        if url.startswith(settings.SITE_URL + "/"):
+            match = _local_route(url)
+            if match is None or match.url_name != "status-list":
+                return None, "", _("This registry has no status list at %(url)s.") % {"url": url}
+            kwargs = match.kwargs
+            found = StatusList.objects.filter(organisation__slug=kwargs["slug"], purpose=kwargs["purpose"],
+                                              number=kwargs["number"]).first()
+            if found is None or not found.credential:
+                return None, "", _("This registry has not published the status list %(url)s.") % {"url": url}
+            return found.credential, _("this registry's records"), ""
+        resolver = self.dids
+        try:
+            result = fetch(url, timeout=resolver.timeout, max_bytes=resolver.max_bytes,
+                           allow_loopback=resolver.allow_loopback, https_only=True,
+                           accept="application/vc+ld+json, application/ld+json, application/json")
+        except FetchError as error:
+            return None, "", _("The status list %(url)s could not be fetched: %(reason)s") \
+                % {"url": url, "reason": error.message}
+        try:
+            document = json.loads(result.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None, "", _("The status list %(url)s is not a JSON credential.") % {"url": url}
+        if not isinstance(document, dict):
+            return None, "", _("The status list %(url)s is not a JSON credential.") % {"url": url}
+        return document, url, ""
+
+    def status_list_problem(self, document: JsonDict, url: str, issuer_id: str | None, purpose: str) -> str | None:
+        if STATUS_LIST_TYPE not in _types(document):
+            return _("%(url)s is not a BitstringStatusListCredential.") % {"url": url}
+        if document.get("id") != url:
+            return _("The status list fetched from %(url)s names another id.") % {"url": url}
+        list_issuer = _issuer_id(document)
+        if list_issuer != issuer_id:
+            return _("The status list %(url)s is issued by %(list)s, not by the credential's issuer %(issuer)s.") \
+                % {"url": url, "list": list_issuer, "issuer": issuer_id}
+        if url not in self._list_proofs:
+            self._list_proofs[url] = vc.verify(document, self.keys)
+        result = self._list_proofs[url]
+        if not result.verified:
+            return _("The status list %(url)s does not verify: %(reason)s") % {"url": url, "reason": result.message}
+        end = _parse_time(document.get("validUntil"))
+        if end is not None and end <= self.now:
+            return _("The status list %(url)s expired on %(when)s.") % {"url": url, "when": _when(end)}
+        subject = document.get("credentialSubject")
+        if not isinstance(subject, Mapping) or not isinstance(subject.get("encodedList"), str):
+            return _("The status list %(url)s has no encodedList.") % {"url": url}
+        if purpose not in _as_list(subject.get("statusPurpose")):
+            return _("The status list %(url)s is not a %(purpose)s list.") % {"url": url, "purpose": purpose}
+        return None
+
+    def subject(self, check_id: str, label: str, endorsement: JsonDict, target: str | None) -> Check:
+        endorsed = [s.get("id") for s in _subjects(endorsement)]
+        if target and target in endorsed:
+            return Check(check_id, label, True, _("It endorses %(id)s.") % {"id": target})
+        return Check(check_id, label, False, _("It endorses %(endorsed)s, not %(target)s: it was copied from "
+                                               "elsewhere.") % {"endorsed": ", ".join(map(str, endorsed)) or "?",
+                                                                "target": target or "?"})
+
+    def endorsement_registry(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        from endorsement.models import ApplicationState, EndorsementState
+
+        issuer_id = _issuer_id(credential)
+        if issuer_id != site_did():
+            return Check(check_id, label, False, _("Endorsed by %(issuer)s, not by this registry, so this registry "
+                                                   "cannot say whether it still holds.") % {"issuer": issuer_id},
+                         informational=True)
+        endorsement = endorsement_for_credential(credential.get("id"))
+        if endorsement is None:
+            return Check(check_id, label, False, _("This registry holds no endorsement with the id %(id)s.")
+                         % {"id": _text(credential.get("id"), 1000)})
+        what = _("The endorsement of %(programme)s (%(organisation)s)") % {
+            "programme": endorsement.programme, "organisation": endorsement.organisation}
+        if endorsement.state != EndorsementState.ACTIVE:
+            since = f" ({_when(endorsement.state_changed_at)})" if endorsement.state_changed_at else ""
+            return Check(check_id, label, False, _("%(what)s is %(state)s%(since)s.")
+                         % {"what": what, "state": endorsement.get_state_display().lower(), "since": since})
+        if endorsement.application.state != ApplicationState.PUBLISHED:
+            return Check(check_id, label, False, _("%(what)s is not published on the registry.") % {"what": what})
+        if endorsement.valid_until <= self.now:
+            return Check(check_id, label, False, _("%(what)s ended on %(when)s.")
+                         % {"what": what, "when": _when(endorsement.valid_until)})
+        return Check(check_id, label, True, _("%(what)s is active on this registry until %(when)s.")
+                     % {"what": what, "when": _when(endorsement.valid_until)})
+
+    def award_registry(self, check_id: str, label: str, credential: JsonDict, award: Award | None) -> Check | None:
+        from institutions.keys import organisation_did
+
+        issuer_id = _issuer_id(credential) or ""
+        if not (BADGE_TYPES & set(_types(credential))) or not is_local_did(issuer_id) or issuer_id == site_did():
+            return None  # not a badge of one of our members: nothing this registry could add
+        if award is None:
+            return Check(check_id, label, False, _("This registry has no record of an award with the id %(id)s.")
+                         % {"id": _text(credential.get("id"), 1000)})
+        if organisation_did(award.organisation) != issuer_id:
+            return Check(check_id, label, False, _("This registry's award %(id)s was issued by another organisation.")
+                         % {"id": award.public_id})
+        if award.revoked_at is not None:
+            reason = f": {award.revocation_reason}" if award.revocation_reason else "."
+            return Check(check_id, label, False, _("%(organisation)s revoked this award on %(when)s%(reason)s")
+                         % {"organisation": award.organisation, "when": _when(award.revoked_at), "reason": reason})
+        return Check(check_id, label, True, _("Issued by %(organisation)s on %(when)s; not revoked.")
+                     % {"organisation": award.organisation, "when": _when(award.issued_at)})
+
+    def evidence(self, check_id: str, label: str, award: Award) -> Check | None:
+        from badges.evidence import EvidenceCheck, evidence_standing_for
+
+        standing = evidence_standing_for(award)
+        if standing is None:
+            return None
+        return Check(check_id, label, standing.standing == EvidenceCheck.Standing.REACHABLE, standing.message,
+                     informational=True)
+
+    def identity(self, check_id: str, label: str, credential: JsonDict, email: str) -> Check:
+        if not BADGE_TYPES & set(_types(credential)):
+            return Check(check_id, label, False, _("Only a badge names a recipient; this credential has none to "
+                                                   "compare."), informational=True)
+        identities = [
+            i for s in _subjects(credential) for i in _as_list(s.get("identifier"))
+            if isinstance(i, Mapping) and i.get("identityType") == "emailAddress"
+        ]
+        if not identities:
+            return Check(check_id, label, False, _("The credential does not name its recipient by e-mail address."),
+                         informational=True)
+        if any(vc.email_identity_matches(i, email) for i in identities):
+            return Check(check_id, label, True, _("The e-mail address you gave is the recipient's."),
+                         informational=True)
+        return Check(check_id, label, False, _("The e-mail address you gave is not the one the credential names."),
+                     informational=True)
+
+
+def embedded_with_targets(credential: Mapping[str, Any]) -> list[tuple[JsonDict, str | None, str]]:
+    """(endorsement, id of what it sits on, "achievement" or "issuer") for every embedded
+    EndorsementCredential: the same places as `vc.embedded_endorsements`, with where each sits, so
+    that an endorsement copied from another achievement can be told apart."""
+    found: list[tuple[JsonDict, str | None, str]] = []
+    for subject in _subjects(credential):
+        achievement = subject.get("achievement")
+        if isinstance(achievement, Mapping):
+            target = achievement.get("id") if isinstance(achievement.get("id"), str) else None
+            found += [(e, target, _("achievement")) for e in _as_list(achievement.get("endorsement"))
+                      if isinstance(e, dict)]
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        target = issuer.get("id") if isinstance(issuer.get("id"), str) else None
+        found += [(e, target, _("issuer")) for e in _as_list(issuer.get("endorsement")) if isinstance(e, dict)]
+    return found[:20]
+
+
+def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: datetime | None = None
+                      ) -> VerificationReport:
+    """Check a presented credential and say, check by check, what holds. Never raises for bad input;
+    reads only (no row is written). `email`, if given, is compared with the recipient's identity."""
+    if not isinstance(credential, Mapping):
+        raise _refuse("credential", _("A credential is a JSON object."))
+    return _Verifier(now or timezone.now()).report(dict(credential), (email or "").strip())
