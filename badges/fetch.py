@@ -174,7 +174,7 @@ def _opener(address: str) -> urllib.request.OpenerDirector:
 def _read(response, *, max_bytes: int, truncate: bool, deadline: float, url: str) -> tuple[bytes, bool]:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
-        raise FetchError("too_large", f"{url} is {int(declared):,} bytes, more than the {max_bytes:,} allowed.")
+        raise FetchError("too_large", f"{url} is {int(declared):,} bytes, more than the {max_bytes:,} bytes allowed.")
     body = bytearray()
     while len(body) <= max_bytes:
         if time.monotonic() > deadline:

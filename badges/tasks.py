@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 from django.db import OperationalError
 
@@ -14,3 +16,31 @@ TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 def publish_status_list(status_list_id: int) -> str:
     """Recompute and re-sign one status list; unchanged bits sign nothing. Returns the ETag."""
     return status.status_list_publish(status_list_id).etag
+
+
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def issue_award_batch_chunk(self, batch_id: int, start: int, end: int) -> int:
+    """Issue rows [start, end) of an award batch that have no award yet; returns how many were
+    issued now. Safe to run twice, and on several workers at once (a unique batch + row). A final
+    failure is written on the batch, where its page shows it."""
+    from badges import batches
+
+    try:
+        return batches.award_batch_issue_chunk(batch_id, start, end)
+    except TRANSIENT:
+        if self.request.retries >= self.max_retries:
+            batches.award_batch_fail(batch_id, f"Rows {start + 1}–{end} could not be issued: the database "
+                                               "or a service stayed unavailable.")
+        raise
+    except Exception as error:
+        batches.award_batch_fail(batch_id, f"Rows {start + 1}–{end} could not be issued: {error}")
+        raise
+
+
+@shared_task(autoretry_for=(*TRANSIENT, smtplib.SMTPException), retry_backoff=True, retry_backoff_max=600,
+             max_retries=8)
+def send_award_emails(award_ids: list[int]) -> int:
+    """Mail each learner the link to their new badge, once per award; returns how many were sent now."""
+    from badges.awards import award_email_send
+
+    return sum(award_email_send(award_id) for award_id in award_ids)

@@ -35,5 +35,6 @@ urlpatterns = [
     path("apply/thanks/", institution_views.apply_thanks, name="apply_thanks"),
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
+    path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
 ]

@@ -203,3 +203,13 @@ def png_bytes(width: int = 2, height: int = 2, pad_to: int = 0) -> bytes:
     if pad_to > len(data) + 26:  # 12 bytes around each chunk (tEXt and IEND), 2 for the keyword
         data += chunk(b"tEXt", b"c\x00" + b"x" * (pad_to - len(data) - 26))
     return data + chunk(b"IEND", b"")
+
+
+def awarding_setup(**programme_fields: Any):
+    """A programme whose endorsement is in force (walked to published by the real services), its
+    application and cast, and a user with the issuer role in its organisation."""
+    cast = Cast()
+    programme = ProgrammeFactory(organisation=cast.organisation, **programme_fields)
+    app, cast = application_in(ApplicationState.PUBLISHED, cast=cast, programme=programme)
+    issuer = staff(cast.organisation, Role.ISSUER)
+    return programme, app, cast, issuer

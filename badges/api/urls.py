@@ -1,13 +1,21 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from badges.api import verify
+from badges.api import awards, verify
 from badges.api.views import ProgrammeViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("programmes", ProgrammeViewSet, basename="programme")
 
-urlpatterns = router.urls + [
+urlpatterns = [
+    *router.urls,
+    # Awards (badges/api/awards.py)
+    path("programmes/<uuid:public_id>/awards", awards.ProgrammeAwardsView.as_view(), name="programme-awards"),
+    path("programmes/<uuid:public_id>/award-batches", awards.ProgrammeAwardBatchesView.as_view(),
+         name="programme-award-batches"),
+    path("award-batches/<uuid:public_id>", awards.AwardBatchView.as_view(), name="award-batch-detail"),
+    path("awards/<uuid:public_id>", awards.AwardView.as_view(), name="award-detail"),
+    path("awards/<uuid:public_id>/revoke", awards.AwardRevokeView.as_view(), name="award-revoke"),
     # Verification of any credential (badges/api/verify.py)
     path("verify", verify.VerifyView.as_view(), name="api-verify"),
 ]

@@ -21,6 +21,7 @@ class Route:
     content_type: str = "application/json"
     delay: float = 0.0
     headers: dict[str, str] | None = None
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
 
 
 class StandIn:
@@ -32,12 +33,12 @@ class StandIn:
         self.hits: list[str] = []
 
     def route(self, path: str, body: Any = b"", *, status: int = 200, content_type: str = "application/json",
-              delay: float = 0.0, headers: dict[str, str] | None = None) -> str:
+              delay: float = 0.0, headers: dict[str, str] | None = None, send_length: bool = True) -> str:
         if isinstance(body, dict | list):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
-        self.routes[path] = Route(body, status, content_type, delay, headers)
+        self.routes[path] = Route(body, status, content_type, delay, headers, send_length)
         return self.url(path)
 
     def url(self, path: str) -> str:
@@ -68,7 +69,10 @@ def serve() -> Iterator[StandIn]:
             try:
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                if route.send_length:
+                    self.send_header("Content-Length", str(len(route.body)))
+                else:
+                    self.close_connection = True
                 for name, value in (route.headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()

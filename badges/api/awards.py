@@ -1,0 +1,171 @@
+"""Awards API: issue one badge or a batch under a programme, follow a batch, read and revoke an
+award. Staff of the programme's organisation read; its owners and issuers write; anyone else's
+objects answer 404.
+
+POST /programmes/{public_id}/awards           issue one (201)
+GET  /programmes/{public_id}/awards           the programme's awards
+POST /programmes/{public_id}/award-batches    a batch: a JSON list (or {"rows": [...]}) or a CSV `file`
+GET  /award-batches/{public_id}               progress: issued / total
+GET  /awards/{public_id}                      one award, with its credential
+POST /awards/{public_id}/revoke               {"reason": "..."}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from badges.awards import award_issue, award_of_staff, award_revoke, award_standing, award_url, awards_of_programme
+from badges.batches import award_batch_create, award_batch_of_staff, rows_from_json, rows_from_upload
+from badges.models import Award, AwardBatch, Programme
+from config.errors import InvalidInput, NotFound
+from institutions.permissions import is_member_of
+
+
+class AwardInput(serializers.Serializer):
+    """Strings only: the service checks each field and answers field messages."""
+
+    recipient_email = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    recipient_did = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    recipient_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    evidence_url = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    evidence_narrative = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class RevokeInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class AwardOutput(serializers.ModelSerializer):
+    programme = serializers.UUIDField(source="programme.public_id", read_only=True)
+    batch = serializers.UUIDField(source="batch.public_id", read_only=True, allow_null=True, default=None)
+    url = serializers.SerializerMethodField()
+    standing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Award
+        fields = ["public_id", "url", "programme", "batch", "batch_row", "recipient_email", "recipient_did",
+                  "recipient_name", "evidence_url", "evidence_narrative", "issued_at", "valid_from", "valid_until",
+                  "standing", "revoked_at", "revocation_reason"]
+
+    def get_url(self, award: Award) -> str:
+        return award_url(award.public_id)
+
+    def get_standing(self, award: Award) -> str:
+        return award_standing(award)
+
+
+class AwardDetailOutput(AwardOutput):
+    credential = serializers.JSONField(read_only=True)
+
+    class Meta(AwardOutput.Meta):
+        fields = [*AwardOutput.Meta.fields, "credential"]
+
+
+class AwardBatchOutput(serializers.ModelSerializer):
+    programme = serializers.UUIDField(source="programme.public_id", read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AwardBatch
+        fields = ["public_id", "programme", "state", "total", "issued", "progress", "error", "created_at",
+                  "finished_at"]
+
+    def get_progress(self, batch: AwardBatch) -> float:
+        """Issued over total, 0 to 1."""
+        return round(batch.progress, 4)
+
+
+def _programme(request: Request, public_id: Any) -> Programme:
+    programme = Programme.objects.select_related("organisation").filter(public_id=public_id).first()
+    if programme is None or not is_member_of(request.user, programme.organisation):
+        raise NotFound(_("No such programme."))
+    return programme
+
+
+@extend_schema(tags=["awards"])
+class ProgrammeAwardsView(generics.GenericAPIView):
+    serializer_class = AwardOutput
+
+    def get_queryset(self) -> QuerySet[Award]:
+        return awards_of_programme(_programme(self.request, self.kwargs["public_id"]))
+
+    @extend_schema(responses={200: AwardOutput(many=True)})
+    def get(self, request: Request, public_id: Any) -> Response:
+        """The programme's awards, newest first (staff of its organisation)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(AwardOutput(page, many=True).data)
+
+    @extend_schema(request=AwardInput, responses={201: AwardDetailOutput})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Award one badge: `recipient_email` and/or `recipient_did`, `recipient_name`, `evidence_url`
+        (http or https), `evidence_narrative`. 409 when the programme has no endorsement in force."""
+        programme = _programme(request, public_id)
+        serializer = AwardInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        award = award_issue(actor=request.user, programme=programme, **serializer.validated_data)
+        return Response(AwardDetailOutput(award).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["awards"])
+class ProgrammeAwardBatchesView(APIView):
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}},
+                 "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
+                                                                                   "format": "binary"}}}},
+        responses={201: AwardBatchOutput, 400: OpenApiResponse(description="Rows in error, by line and field")},
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Award a batch. JSON: a list of objects with the fields of a single award (or `email`,
+        `did`, `name`). Multipart: a CSV (or JSON) `file` with a header row: email or did, name,
+        evidence_url, evidence_narrative. Any bad row refuses the whole batch (400, errors keyed
+        `line 4.email` or `rows[3].evidence_url`); a good one is issued in chunks in the background."""
+        programme = _programme(request, public_id)
+        if request.content_type.startswith("multipart/"):
+            upload = request.data.get("file")
+            if upload is None or not hasattr(upload, "read"):
+                raise InvalidInput(_("Send the CSV or JSON file as `file`."),
+                                   field_errors={"file": [_("This field is required.")]})
+            rows = rows_from_upload(upload.read())
+        else:
+            rows = rows_from_json(request.data)
+        batch = award_batch_create(actor=request.user, programme=programme, rows=rows)
+        return Response(AwardBatchOutput(batch).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["awards"])
+class AwardBatchView(APIView):
+    @extend_schema(responses={200: AwardBatchOutput})
+    def get(self, request: Request, public_id: Any) -> Response:
+        """A batch's progress: state, issued / total."""
+        return Response(AwardBatchOutput(award_batch_of_staff(request.user, public_id)).data)
+
+
+@extend_schema(tags=["awards"])
+class AwardView(APIView):
+    @extend_schema(responses={200: AwardDetailOutput})
+    def get(self, request: Request, public_id: Any) -> Response:
+        """One award with its signed credential."""
+        return Response(AwardDetailOutput(award_of_staff(request.user, public_id)).data)
+
+
+@extend_schema(tags=["awards"])
+class AwardRevokeView(APIView):
+    @extend_schema(request=RevokeInput, responses={200: AwardDetailOutput})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Revoke an award (owners and issuers; `reason` required). Its status list bit is set."""
+        award = award_of_staff(request.user, public_id)
+        serializer = RevokeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        award = award_revoke(actor=request.user, award=award, reason=serializer.validated_data.get("reason", ""))
+        return Response(AwardDetailOutput(award).data)

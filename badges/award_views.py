@@ -1,0 +1,293 @@
+"""Pages for awards. Portal (staff of the programme's organisation; issuing and revoking for its
+owners and issuers): a programme's awards, award one, upload a batch, follow a batch, one award
+with its revoke form. Public: the learner's badge page, its JSON and the baked images.
+
+Thin: each view checks who is asking, calls a service in badges.awards / badges.batches, renders.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from badges.award_images import award_png, award_svg, programme_image
+from badges.awards import (
+    award_issue,
+    award_of_staff,
+    award_public,
+    award_revoke,
+    award_standing,
+    award_url,
+    awards_of_programme,
+)
+from badges.batches import award_batch_create, award_batch_of_staff, award_batch_restart, rows_from_upload
+from badges.models import AwardBatch, Programme
+from config.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from endorsement.credentials import endorsement_in_force
+from institutions.permissions import can_issue_for, is_member_of
+
+LD_JSON = "application/ld+json"
+
+
+# --- forms (collect strings; the services check them) ---------------------------------------------
+class AwardForm(forms.Form):
+    recipient_email = forms.CharField(label=gettext_lazy("Learner's e-mail"), required=False, max_length=1000,
+                                      help_text=gettext_lazy("Stored hashed in the badge; the learner is mailed "
+                                                             "the link to it."))
+    recipient_did = forms.CharField(label=gettext_lazy("Learner's DID"), required=False, max_length=1000,
+                                    help_text=gettext_lazy("Instead of, or as well as, the e-mail: did:…"))
+    recipient_name = forms.CharField(label=gettext_lazy("Learner's name"), required=False, max_length=1000,
+                                     help_text=gettext_lazy("Shown in the badge."))
+    evidence_url = forms.CharField(label=gettext_lazy("Evidence URL"), required=False, max_length=2000,
+                                   help_text=gettext_lazy("An http:// or https:// link to the assessed work."))
+    evidence_narrative = forms.CharField(label=gettext_lazy("Evidence narrative"), required=False,
+                                         widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class BatchForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV or JSON file"), required=False,
+                           help_text=gettext_lazy("CSV with a header row: email or did, name, evidence_url, "
+                                                  "evidence_narrative (UTF-8). Or a JSON list of objects with "
+                                                  "those keys."))
+    text = forms.CharField(label=gettext_lazy("…or paste the CSV or JSON here"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _add_errors(form: forms.Form, error: DomainError) -> None:
+    for field, field_messages in error.field_errors.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+    if not error.field_errors:
+        form.add_error(None, error.message)
+
+
+def _raise_as_http(error: DomainError) -> None:
+    if isinstance(error, NotFound):
+        raise Http404(error.message) from error
+    if isinstance(error, NotPermitted):
+        raise PermissionDenied(error.message) from error
+
+
+# --- portal ---------------------------------------------------------------------------------------
+def _programme(request: HttpRequest, public_id: Any) -> Programme:
+    """The programme, for staff of its organisation; 404 for anyone else."""
+    programme = Programme.objects.select_related("organisation").filter(public_id=public_id).first()
+    if programme is None or not is_member_of(request.user, programme.organisation):
+        raise Http404(_("No such programme."))
+    return programme
+
+
+def _require_issuer(request: HttpRequest, programme: Programme) -> None:
+    if not can_issue_for(request.user, programme.organisation):
+        raise PermissionDenied(_("Only the organisation's owners and issuers may award or revoke badges."))
+
+
+@login_required
+@require_GET
+def programme_awards(request: HttpRequest, public_id: Any) -> HttpResponse:
+    programme = _programme(request, public_id)
+    page = Paginator(awards_of_programme(programme), 50).get_page(request.GET.get("page"))
+    rows = [(award, award_standing(award)) for award in page]
+    return render(request, "badges/awards/programme_awards.html", {
+        "programme": programme, "page": page, "rows": rows,
+        "batches": AwardBatch.objects.filter(programme=programme).order_by("-created_at")[:20],
+        "can_issue": can_issue_for(request.user, programme.organisation),
+        "endorsement": endorsement_in_force(programme.pk),
+    })
+
+
+@login_required
+def award_new(request: HttpRequest, public_id: Any) -> HttpResponse:
+    programme = _programme(request, public_id)
+    _require_issuer(request, programme)
+    form = AwardForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            award = award_issue(actor=request.user, programme=programme, **form.cleaned_data)
+        except DomainError as error:
+            _raise_as_http(error)
+            _add_errors(form, error)
+            status = error.status_code
+        else:
+            messages.success(request, _("The badge was awarded."))
+            return redirect("awards:detail", award.public_id)
+    elif form.errors:
+        status = 400
+    return render(request, "badges/awards/award_form.html", {"programme": programme, "form": form}, status=status)
+
+
+@login_required
+def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
+    programme = _programme(request, public_id)
+    _require_issuer(request, programme)
+    form = BatchForm(request.POST or None, request.FILES or None)
+    status, row_errors = 200, {}
+    if request.method == "POST" and form.is_valid():
+        upload, text = form.cleaned_data["file"], form.cleaned_data["text"].strip()
+        try:
+            if bool(upload) == bool(text):
+                raise InvalidInput(_("Upload a file or paste the rows, not both."),
+                                   field_errors={"file": [_("Give a file or the text.")]})
+            content = upload.read() if upload else text.encode("utf-8")
+            batch = award_batch_create(actor=request.user, programme=programme, rows=rows_from_upload(content))
+        except DomainError as error:
+            _raise_as_http(error)
+            status = error.status_code
+            form.add_error(None, error.message)
+            row_errors = {k: v for k, v in error.field_errors.items() if k not in form.fields}
+            for field in set(error.field_errors) & set(form.fields):
+                form.add_error(field, error.field_errors[field])
+        else:
+            messages.success(request, _("The batch was accepted: %(n)d badges are being awarded.") % {"n": batch.total})
+            return redirect("awards:batch", batch.public_id)
+    return render(request, "badges/awards/batch_form.html",
+                  {"programme": programme, "form": form, "row_errors": row_errors}, status=status)
+
+
+@login_required
+@require_GET
+def batch_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    try:
+        batch = award_batch_of_staff(request.user, public_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    running = batch.state in (AwardBatch.State.PENDING, AwardBatch.State.RUNNING)
+    awards = batch.awards.order_by("batch_row")[:200]
+    return render(request, "badges/awards/batch_detail.html", {
+        "batch": batch, "programme": batch.programme, "running": running, "awards": awards,
+        "percent": int(batch.progress * 100), "can_issue": can_issue_for(request.user, batch.programme.organisation),
+    })
+
+
+@login_required
+@require_POST
+def batch_restart(request: HttpRequest, public_id: Any) -> HttpResponse:
+    try:
+        batch = award_batch_of_staff(request.user, public_id)
+        award_batch_restart(actor=request.user, batch=batch)
+    except DomainError as error:
+        _raise_as_http(error)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The batch was started again: only rows without a badge are awarded."))
+    return redirect("awards:batch", public_id)
+
+
+def _award_for_staff(request: HttpRequest, public_id: Any) -> Any:
+    try:
+        return award_of_staff(request.user, public_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@login_required
+@require_GET
+def award_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    award = _award_for_staff(request, public_id)
+    return render(request, "badges/awards/award_detail.html", {
+        "award": award, "programme": award.programme, "standing": award_standing(award),
+        "url": award_url(award.public_id), "form": RevokeForm(),
+        "can_issue": can_issue_for(request.user, award.organisation),
+    })
+
+
+@login_required
+@require_POST
+def award_revoke_page(request: HttpRequest, public_id: Any) -> HttpResponse:
+    award = _award_for_staff(request, public_id)
+    form = RevokeForm(request.POST)
+    form.is_valid()
+    try:
+        award_revoke(actor=request.user, award=award, reason=form.cleaned_data.get("reason", ""))
+    except DomainError as error:
+        _raise_as_http(error)
+        _add_errors(form, error)
+        return render(request, "badges/awards/award_detail.html", {
+            "award": award, "programme": award.programme, "standing": award_standing(award),
+            "url": award_url(award.public_id), "form": form, "can_issue": True,
+        }, status=error.status_code)
+    messages.success(request, _("The badge was revoked; its status list is being updated."))
+    return redirect("awards:detail", award.public_id)
+
+
+# --- public: the learner's badge -----------------------------------------------------------------
+def _public(public_id: Any) -> Any:
+    try:
+        return award_public(public_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _credential_response(award: Any) -> HttpResponse:
+    body = json.dumps(award.credential, ensure_ascii=False, indent=2).encode("utf-8")
+    response = HttpResponse(body, content_type="application/vc+ld+json; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+@require_GET
+def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The learner's page; a JSON-LD client asking for the credential's id gets the credential."""
+    award = _public(public_id)
+    if _wants_json(request):
+        return _credential_response(award)
+    credential = award.credential
+    endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
+    image = programme_image(award.programme)
+    return render(request, "badges/awards/badge.html", {
+        "award": award, "programme": award.programme, "standing": award_standing(award),
+        "credential": credential, "achievement": credential["credentialSubject"]["achievement"],
+        "endorsement_credential": endorsement, "endorsement": award.endorsement,
+        "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
+        "has_svg": bool(image and image[1] == "svg"), "url": award_url(award.public_id),
+    })
+
+
+@require_GET
+def badge_json(request: HttpRequest, public_id: Any) -> HttpResponse:
+    response = _credential_response(_public(public_id))
+    response["Content-Disposition"] = f'inline; filename="badge-{public_id}.json"'
+    return response
+
+
+@require_GET
+def badge_png(request: HttpRequest, public_id: Any) -> HttpResponse:
+    award = _public(public_id)
+    response = HttpResponse(award_png(award), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="badge-{public_id}.png"'
+    return response
+
+
+@require_GET
+def badge_svg(request: HttpRequest, public_id: Any) -> HttpResponse:
+    award = _public(public_id)
+    baked = award_svg(award)
+    if baked is None:
+        raise Http404(_("This badge has no SVG image; download the PNG."))
+    response = HttpResponse(baked, content_type="image/svg+xml")
+    response["Content-Disposition"] = f'inline; filename="badge-{public_id}.svg"'
+    # A baked SVG is served as a download-able image, never as a document that could run anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response

@@ -1,0 +1,421 @@
+"""Badges awarded to learners: each `Award` is an OpenBadgeCredential signed by the organisation,
+carrying the body's EndorsementCredential inside its Achievement.
+
+Rules (docs/awards.md in the issue): only staff with the issuer role (owner or issuer) of the
+programme's organisation award, and only under an endorsement in force (active, signed,
+published, not expired). Input is checked field by field before anything is written. Every
+credential holds one revocation entry on the organisation's status list; the list is re-published
+after commit whenever an award is issued or revoked, and the learner is mailed the link to their
+badge once.
+
+Cost: what is the same for every credential of a programme (the issuer Profile, the Achievement
+with the embedded endorsement, the decrypted signing key) is built once in an `AwardSigner` and
+reused for every row of a batch chunk; canonicalization inside `vc.sign` is what remains per row.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import URLValidator, validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from badges import credentials as vc
+from badges.achievements import achievement_document
+from badges.models import Award, Programme, StatusAllocation, StatusPurpose
+from badges.status import status_allocate, status_entry
+from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from config.tasking import enqueue_on_commit
+from endorsement.credentials import endorsement_in_force
+from endorsement.models import ApplicationState, Endorsement, EndorsementState, Notification
+from institutions.keys import issuer_profile, signing_material
+from institutions.models import Organisation
+from institutions.permissions import UserLike, can_issue_for, is_member_of
+
+MAX_EMAIL = 254
+MAX_DID = 300
+MAX_NAME = 200
+MAX_URL = 1000
+MAX_NARRATIVE = 10_000
+MAX_REASON = 2_000
+
+# DID Core §3.1: did:<method-name>:<method-specific-id>, the id made of idchars and ':' separators,
+# never ending in ':'.
+_IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
+DID_PATTERN = re.compile(rf"^did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+$")
+# Control characters other than tab and line breaks canonicalize differently in pyld and RDFC-1.0
+# (interop note 4); single-line fields refuse those too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK_OR_TAB = re.compile(r"[\t\n\r]")
+_http_url = URLValidator(schemes=["http", "https"])
+
+FIELDS = ("recipient_email", "recipient_did", "recipient_name", "evidence_url", "evidence_narrative")
+
+
+# --- input --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    """One learner and the evidence of their achievement, checked by `recipient_clean`."""
+
+    email: str = ""
+    did: str = ""
+    name: str = ""
+    evidence_url: str = ""
+    evidence_narrative: str = ""
+
+    def as_row(self) -> dict[str, str]:
+        return {"recipient_email": self.email, "recipient_did": self.did, "recipient_name": self.name,
+                "evidence_url": self.evidence_url, "evidence_narrative": self.evidence_narrative}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Recipient:
+        return cls(email=row.get("recipient_email", ""), did=row.get("recipient_did", ""),
+                   name=row.get("recipient_name", ""), evidence_url=row.get("evidence_url", ""),
+                   evidence_narrative=row.get("evidence_narrative", ""))
+
+    @property
+    def key(self) -> str:
+        """What names the learner, to find the same person twice in one batch."""
+        return self.did or vc.normalize_email(self.email)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError
+    return value.strip()
+
+
+def recipient_clean(data: Mapping[str, Any]) -> tuple[Recipient | None, dict[str, list[str]]]:
+    """Check one recipient's fields (keys as in FIELDS); return the Recipient, or None and the
+    errors by field. An e-mail, a DID or both name the learner; the evidence is optional, but its
+    URL must be an absolute http(s) URL."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    for field in FIELDS:
+        try:
+            values[field] = _text(data.get(field))
+        except TypeError:
+            errors[field] = [_("Give this as text.")]
+            values[field] = ""
+    for field, value in values.items():
+        multi_line = field == "evidence_narrative"
+        if _CONTROL.search(value) or (not multi_line and _LINE_BREAK_OR_TAB.search(value)):
+            errors.setdefault(field, []).append(_("Remove the control characters (or line breaks) from this field."))
+
+    email, did = values["recipient_email"], values["recipient_did"]
+    if not email and not did and "recipient_email" not in errors and "recipient_did" not in errors:
+        errors["recipient_email"] = [_("Give the learner's e-mail address or DID.")]
+    if email and "recipient_email" not in errors:
+        try:
+            if len(email) > MAX_EMAIL:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            errors["recipient_email"] = [_("Enter a valid e-mail address (name@example.org).")]
+    if did and "recipient_did" not in errors and (len(did) > MAX_DID or not DID_PATTERN.match(did)):
+        errors["recipient_did"] = [
+            _("Enter a DID: it starts with “did:”, then the method and its identifier (did:example:123), "
+              "at most %(max)d characters.") % {"max": MAX_DID}
+        ]
+    if len(values["recipient_name"]) > MAX_NAME and "recipient_name" not in errors:
+        errors["recipient_name"] = [_("At most %(max)d characters.") % {"max": MAX_NAME}]
+    url = values["evidence_url"]
+    if url and "evidence_url" not in errors:
+        try:
+            if len(url) > MAX_URL:
+                raise ValidationError("too long")
+            _http_url(url)
+        except ValidationError:
+            errors["evidence_url"] = [
+                _("Enter an absolute http:// or https:// URL of at most %(max)d characters.") % {"max": MAX_URL}
+            ]
+    if len(values["evidence_narrative"]) > MAX_NARRATIVE and "evidence_narrative" not in errors:
+        errors["evidence_narrative"] = [_("At most %(max)d characters.") % {"max": MAX_NARRATIVE}]
+    if errors:
+        return None, errors
+    return Recipient(email=email, did=did, name=values["recipient_name"], evidence_url=url,
+                     evidence_narrative=values["evidence_narrative"]), {}
+
+
+# --- who may award, and under what ----------------------------------------------------------------
+def check_can_issue(actor: UserLike, organisation: Organisation) -> None:
+    """Issuer role of the organisation, or: 403 for its other staff, 404 for everyone else."""
+    if can_issue_for(actor, organisation):
+        return
+    if is_member_of(actor, organisation):
+        raise NotPermitted(_("Only the organisation's owners and issuers may award or revoke badges."))
+    raise NotFound(_("No such programme."))
+
+
+def endorsement_for_awarding(programme: Programme) -> Endorsement:
+    """The endorsement badges are awarded under, or WrongState saying why there is none."""
+    if not programme.organisation.is_active_member:
+        raise WrongState(_("Your organisation's membership is not active: no badges can be awarded."))
+    endorsement = endorsement_in_force(programme.pk)
+    if endorsement is not None:
+        return endorsement
+    latest = Endorsement.objects.filter(programme=programme).select_related("application").first()
+    if latest is None:
+        message = _("This programme has no endorsement: badges can be awarded only under an endorsement in force.")
+    elif latest.state == EndorsementState.SUSPENDED:
+        message = _("The endorsement of this programme is suspended: no badges can be awarded until the body "
+                    "reinstates it.")
+    elif latest.state == EndorsementState.REVOKED:
+        message = _("The endorsement of this programme was revoked: no badges can be awarded under it.")
+    elif latest.state == EndorsementState.EXPIRED or latest.valid_until <= timezone.now():
+        message = _("The endorsement of this programme expired on %(date)s: apply for renewal to award badges "
+                    "again.") % {"date": f"{latest.valid_until:%Y-%m-%d}"}
+    elif latest.application.state != ApplicationState.PUBLISHED:
+        message = _("The endorsement of this programme is not published in the registry yet: badges can be "
+                    "awarded once it is.")
+    else:
+        message = _("The endorsement credential of this programme is not signed yet: try again in a minute.")
+    raise WrongState(message)
+
+
+# --- building and signing -----------------------------------------------------------------------
+def award_url(public_id: uuid.UUID | str) -> str:
+    """The award's id: the learner's page, which also answers its JSON to a JSON-LD client."""
+    return settings.SITE_URL + reverse("awards:badge", args=[public_id])
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months later (the month's last day if shorter)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _name_identity(name: str) -> dict[str, Any]:
+    # The learner's name in plain text, as OB 3.0 allows (identityType "name", hashed false): the
+    # badge is theirs to show, and a page naming nobody would prove nothing to whoever they show it.
+    return {"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False}
+
+
+class AwardSigner:
+    """Everything constant for one programme's awards: built once per request or batch chunk."""
+
+    def __init__(self, programme: Programme, endorsement: Endorsement, actor: Any) -> None:
+        self.programme = programme
+        self.organisation = programme.organisation
+        self.endorsement = endorsement
+        self.actor = actor
+        self.issuer = issuer_profile(self.organisation)
+        self.achievement = achievement_document(
+            programme, endorsement.application.snapshot, endorsements=[endorsement.credential]
+        )
+        self.private_key, self.verification_method = signing_material(self.organisation)
+
+    def award(self, recipient: Recipient, allocation: StatusAllocation, *, batch_id: int | None = None,
+              batch_row: int | None = None) -> Award:
+        """An unsaved Award holding its signed credential."""
+        public_id = uuid.uuid4()
+        now = timezone.now().replace(microsecond=0)
+        valid_until = add_months(now, self.programme.validity_months) if self.programme.validity_months else None
+        email_identity = vc.build_email_identity(recipient.email) if recipient.email else None
+        identities = [i for i in (email_identity, _name_identity(recipient.name) if recipient.name else None) if i]
+        evidence = []
+        if recipient.evidence_url or recipient.evidence_narrative:
+            evidence.append(vc.build_evidence(id=recipient.evidence_url or None,
+                                              narrative=recipient.evidence_narrative or None))
+        unsigned = vc.build_open_badge_credential(
+            id=award_url(public_id),
+            issuer=self.issuer,
+            achievement=self.achievement,
+            valid_from=now,
+            valid_until=valid_until,
+            awarded_date=now,
+            recipient_did=recipient.did or None,
+            recipient_identity=identities,
+            evidence=evidence,
+            credential_status=status_entry(allocation),
+        )
+        return Award(
+            public_id=public_id, programme=self.programme, organisation=self.organisation,
+            endorsement=self.endorsement, batch_id=batch_id, batch_row=batch_row,
+            recipient_did=recipient.did, recipient_email=recipient.email, recipient_name=recipient.name,
+            identity=email_identity, evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative, issued_by=self.actor, valid_from=now,
+            valid_until=valid_until, status=allocation,
+            credential=vc.sign(unsigned, self.private_key, self.verification_method, now),
+        )
+
+
+def after_issue(awards: Iterable[Award]) -> None:
+    """On commit: publish the status lists the new entries are on (a new list must be served
+    before anyone checks it) and mail each learner who gave an e-mail the link to their badge."""
+    from badges.tasks import publish_status_list, send_award_emails
+
+    awards = list(awards)
+    for status_list_id in sorted({a.status.status_list_id for a in awards}):
+        enqueue_on_commit(publish_status_list, status_list_id)
+    mailed = [a.pk for a in awards if a.recipient_email]
+    if mailed:
+        enqueue_on_commit(send_award_emails, mailed)
+
+
+# --- services -----------------------------------------------------------------------------------
+def award_issue(
+    *,
+    actor: UserLike,
+    programme: Programme,
+    recipient_email: str = "",
+    recipient_did: str = "",
+    recipient_name: str = "",
+    evidence_url: str = "",
+    evidence_narrative: str = "",
+) -> Award:
+    """Award one badge. Refused, with nothing written: to anyone but the organisation's issuers
+    (403/404), for bad input (400, by field), with no endorsement in force (409). After commit the
+    status list is published and the learner mailed."""
+    check_can_issue(actor, programme.organisation)
+    recipient, errors = recipient_clean({
+        "recipient_email": recipient_email, "recipient_did": recipient_did, "recipient_name": recipient_name,
+        "evidence_url": evidence_url, "evidence_narrative": evidence_narrative,
+    })
+    if recipient is None:
+        raise InvalidInput(_("The badge was not awarded: correct the fields in error."), field_errors=errors)
+    with transaction.atomic():
+        endorsement = endorsement_for_awarding(programme)
+        signer = AwardSigner(programme, endorsement, actor)
+        award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION))
+        award.save()
+        after_issue([award])
+    return award
+
+
+def award_insert(awards: list[Award]) -> list[Award]:
+    """Save awards of a batch chunk; a row another run of the chunk saved first (the unique batch
+    + row) is skipped. Returns the awards saved now. Runs inside the caller's transaction."""
+    try:
+        with transaction.atomic():
+            Award.objects.bulk_create(awards)
+        return awards
+    except IntegrityError:
+        pass
+    saved = []
+    for award in awards:
+        try:
+            with transaction.atomic():
+                award.save(force_insert=True)
+            saved.append(award)
+        except IntegrityError:
+            award.pk = None
+    return saved
+
+
+def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
+    """Revoke a badge (issuers of its organisation; a reason is required). After commit its status
+    list is re-published with the bit set. A revoked badge stays revoked: revoking again is 409."""
+    check_can_issue(actor, award.organisation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for revoking."), field_errors={"reason": [_("This field is required.")]})
+    if len(reason) > MAX_REASON or _CONTROL.search(reason):
+        raise InvalidInput(_("The reason is not acceptable."), field_errors={
+            "reason": [_("At most %(max)d characters, without control characters.") % {"max": MAX_REASON}]})
+    from badges.tasks import publish_status_list
+
+    with transaction.atomic():
+        award = Award.objects.select_for_update().get(pk=award.pk)
+        if award.revoked_at is not None:
+            raise WrongState(_("This badge was already revoked on %(date)s.")
+                             % {"date": f"{award.revoked_at:%Y-%m-%d}"})
+        award.revoked_at = timezone.now()
+        award.revocation_reason = reason
+        award.save(update_fields=["revoked_at", "revocation_reason"])
+        enqueue_on_commit(publish_status_list, award.status.status_list_id)
+    return award
+
+
+# --- standing and reads ---------------------------------------------------------------------------
+class Standing:
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def award_standing(award: Award, now: datetime | None = None) -> str:
+    """valid, revoked or expired (past its validUntil)."""
+    if award.revoked_at is not None:
+        return Standing.REVOKED
+    if award.valid_until is not None and award.valid_until <= (now or timezone.now()):
+        return Standing.EXPIRED
+    return Standing.VALID
+
+
+def awards_of_programme(programme: Programme) -> QuerySet[Award]:
+    return Award.objects.filter(programme=programme).select_related("batch").order_by("-issued_at", "-id")
+
+
+def award_public(public_id: Any) -> Award:
+    """An award for its public page: anyone holding the link may see it."""
+    award = (
+        Award.objects.select_related("programme", "organisation", "endorsement", "status")
+        .filter(public_id=public_id, credential__isnull=False).first()
+    )
+    if award is None:
+        raise NotFound(_("No such badge."))
+    return award
+
+
+def award_of_staff(actor: UserLike, public_id: Any) -> Award:
+    """An award for its organisation's staff; anyone else's answers 404."""
+    award = Award.objects.select_related("programme__organisation", "organisation", "batch", "status").filter(
+        public_id=public_id).first()
+    if award is None or not is_member_of(actor, award.organisation):
+        raise NotFound(_("No such badge."))
+    return award
+
+
+# --- e-mail -------------------------------------------------------------------------------------
+def _body_name() -> str:
+    body = Organisation.objects.filter(is_certification_body=True).values_list("name", flat=True).first()
+    return body or settings.BODY_NAME
+
+
+def award_email_send(award_id: int) -> bool:
+    """Mail the learner the link to their badge, once (a Notification row keyed by the award is
+    written in the same transaction as the send: a failed send leaves no row, so a retry sends).
+    True if sent now."""
+    award = Award.objects.select_related("programme", "organisation").filter(pk=award_id).first()
+    if award is None or not award.recipient_email:
+        return False
+    key = f"award-issued:{award.public_id}"
+    if Notification.objects.filter(key=key).exists():
+        return False
+    subject = _("Your badge: %(name)s") % {"name": award.programme.name}
+    greeting = _("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name else _("Hello,")
+    body = "\n".join([
+        greeting,
+        "",
+        _("%(issuer)s has awarded you the badge “%(name)s”.") % {
+            "issuer": award.organisation.name, "name": award.programme.name},
+        _("Its programme is endorsed by %(body)s.") % {"body": _body_name()},
+        "",
+        _("Your badge, to view, download (as an image or as JSON) and share:"),
+        award_url(award.public_id),
+    ])
+    try:
+        with transaction.atomic():
+            Notification.objects.create(key=key, recipients=[award.recipient_email], subject=subject[:300])
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [award.recipient_email])
+    except IntegrityError:
+        return False
+    return True
