@@ -31,6 +31,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from pyld import jsonld
@@ -44,6 +45,7 @@ from .canon import (
     check_control_characters,
     scan_expanded,
 )
+from .errors import CredentialError
 from .loader import StaticDocumentLoader, default_loader
 
 JsonDict = dict[str, Any]
@@ -350,6 +352,178 @@ def _canonicalize_full(document: JsonDict, loader: StaticDocumentLoader, safe: b
     return canonicalize_dataset(expanded_to_dataset(fast_expand(document, loader, safe=safe)))
 
 
+# --- 5. the embedded Achievement, expanded once per programme ----------------------------------
+#
+# Every credential of a programme embeds the same Achievement (with the body's signed
+# EndorsementCredential inside): two thirds of the document. JSON-LD expansion is a pure function
+# of (active context, property, element), and the active context at
+# `credentialSubject.achievement` depends only on the document's @context, the root's types and
+# the subject's types (type-scoped and property-scoped contexts along that path). So the
+# Achievement is expanded once inside a wrapper with the same path, and each credential expands
+# only the rest (with the Achievement replaced by a reference to its id); the cached expanded
+# Achievement is then put back in place of the reference. The result is the same expanded
+# document pyld would produce, and pyld's own node map, RDF conversion and canonicalization run
+# on it as before. Any deviation from the expected shapes falls back to the full path.
+
+_ROOT_SENTINEL = "urn:x-microcred-fastcanon:root"
+_SUBJECT_SENTINEL = "urn:x-microcred-fastcanon:subject"
+
+
+@dataclass(frozen=True)
+class _ExpandedAchievement:
+    root_types: Any
+    subject_types: Any
+    subject_property: str
+    achievement_property: str
+    expanded: JsonDict
+
+
+class _AchievementCache:
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.data: OrderedDict[str, _ExpandedAchievement | None] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def put(self, key: str, value: _ExpandedAchievement | None) -> None:
+        with self.lock:
+            self.misses += 1
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+def achievement_cache(loader: StaticDocumentLoader) -> _AchievementCache:
+    """The per-loader cache of expanded Achievements (created on first use)."""
+    cache = getattr(loader, "_fastcanon_achievements", None)
+    if cache is None:
+        with _memos_lock:
+            cache = getattr(loader, "_fastcanon_achievements", None)
+            if cache is None:
+                cache = _AchievementCache()
+                loader._fastcanon_achievements = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _achievement_parts(document: JsonDict) -> tuple[Any, JsonDict, JsonDict, str] | None:
+    """(context, subject, achievement, achievement id) when the split applies, else None."""
+    context = document.get("@context")
+    if not (isinstance(context, str) or (isinstance(context, list) and all(isinstance(c, str) for c in context))):
+        return None
+    if any(key.startswith("@") and key != "@context" for key in document):
+        return None
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, dict) or any(key.startswith("@") for key in subject):
+        return None
+    achievement = subject.get("achievement")
+    if not isinstance(achievement, dict):
+        return None
+    achievement_id = achievement.get("id")
+    if not isinstance(achievement_id, str) or achievement_id.startswith("_:"):
+        return None
+    if not _ABSOLUTE_IRI.match(achievement_id):
+        return None
+    return context, subject, achievement, achievement_id
+
+
+def _has_blank_node_datatype(expanded: Any) -> bool:
+    """True if a value has a blank-node datatype (pyld's node map relabels those in place)."""
+    if isinstance(expanded, list):
+        return any(_has_blank_node_datatype(item) for item in expanded)
+    if isinstance(expanded, dict):
+        if "@value" in expanded:
+            datatype = expanded.get("@type")
+            return isinstance(datatype, str) and datatype.startswith("_:")
+        return any(_has_blank_node_datatype(value) for value in expanded.values())
+    return False
+
+
+def _expand_achievement(
+    context: Any, document: JsonDict, subject: JsonDict, achievement: JsonDict, loader: StaticDocumentLoader
+) -> _ExpandedAchievement | None:
+    wrapper_subject: JsonDict = {"@id": _SUBJECT_SENTINEL}
+    if "type" in subject:
+        wrapper_subject["type"] = subject["type"]
+    wrapper_subject["achievement"] = achievement
+    wrapper: JsonDict = {"@context": context, "@id": _ROOT_SENTINEL}
+    if "type" in document:
+        wrapper["type"] = document["type"]
+    wrapper["credentialSubject"] = wrapper_subject
+    try:
+        expanded = fast_expand(wrapper, loader, safe=True)
+    except CredentialError:
+        return None  # the full path will raise the precise error
+    if len(expanded) != 1 or expanded[0].get("@id") != _ROOT_SENTINEL:
+        return None
+    root = expanded[0]
+    root_props = [k for k in root if k not in ("@id", "@type")]
+    if len(root_props) != 1 or len(root[root_props[0]]) != 1:
+        return None
+    wrapped_subject = root[root_props[0]][0]
+    if not isinstance(wrapped_subject, dict) or wrapped_subject.get("@id") != _SUBJECT_SENTINEL:
+        return None
+    subject_props = [k for k in wrapped_subject if k not in ("@id", "@type")]
+    if len(subject_props) != 1 or len(wrapped_subject[subject_props[0]]) != 1:
+        return None
+    expanded_achievement = wrapped_subject[subject_props[0]][0]
+    if not isinstance(expanded_achievement, dict) or expanded_achievement.get("@id") != achievement.get("id"):
+        return None
+    if _has_blank_node_datatype(expanded_achievement):
+        return None
+    return _ExpandedAchievement(
+        root_types=root.get("@type"),
+        subject_types=wrapped_subject.get("@type"),
+        subject_property=root_props[0],
+        achievement_property=subject_props[0],
+        expanded=expanded_achievement,
+    )
+
+
+def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str | None:
+    """Canonical N-Quads via the cached expanded Achievement, or None to take the full path."""
+    parts = _achievement_parts(document)
+    if parts is None:
+        return None
+    context, subject, achievement, achievement_id = parts
+    try:
+        key = json.dumps(
+            [context, document.get("type"), subject.get("type"), achievement], ensure_ascii=False
+        )
+    except (TypeError, ValueError):
+        return None
+    if _ROOT_SENTINEL in key or _SUBJECT_SENTINEL in key or '"_:' in key:
+        return None
+    cache = achievement_cache(loader)
+    if key in cache.data:
+        cached = cache.data[key]
+        cache.hits += 1
+    else:
+        cached = _expand_achievement(context, document, subject, achievement, loader)
+        cache.put(key, cached)
+    if cached is None:
+        return None
+    rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}
+    expanded = fast_expand(rest, loader, safe=True)
+    if len(expanded) != 1:
+        return None
+    root = expanded[0]
+    if root.get("@type") != cached.root_types:
+        return None
+    subjects = root.get(cached.subject_property)
+    if not isinstance(subjects, list) or len(subjects) != 1:
+        return None
+    expanded_subject = subjects[0]
+    if expanded_subject.get("@type") != cached.subject_types:
+        return None
+    if expanded_subject.get(cached.achievement_property) != [{"@id": achievement_id}]:
+        return None
+    # The cached subtree is shared, not copied: pyld's node map and RDF conversion only read it
+    # (values with blank-node datatypes, which it would relabel, are excluded above).
+    expanded_subject[cached.achievement_property] = [cached.expanded]
+    return canonicalize_dataset(expanded_to_dataset(expanded))
+
+
 def fast_canonicalize(
     document: JsonDict, loader: StaticDocumentLoader | None = None, *, safe: bool = True
 ) -> str:
@@ -361,6 +535,11 @@ def fast_canonicalize(
     loader = loader or default_loader()
     key = _template_key(document) if safe else None
     if key is None:
+        if safe:
+            check_control_characters(document)
+            split = _canonicalize_split(document, loader)
+            if split is not None:
+                return split
         return _canonicalize_full(document, loader, safe)
     cache = _template_cache(loader)
     template = cache.get(key)

@@ -24,6 +24,7 @@ from badges.credentials import (
 )
 from badges.credentials.did import DidKey
 from badges.credentials.fastcanon import (
+    achievement_cache,
     canonicalize_quads,
     context_memo,
     dataset_to_quads,
@@ -63,6 +64,84 @@ def test_fast_canonicalization_equals_jsonld_normalize_on_hundreds_of_generated_
     assert len(corpus) >= GENERATED
     mismatches = [n for n, doc in enumerate(corpus) if fast_canonicalize(doc) != reference_normalize(doc)]
     assert mismatches == []
+
+
+def test_a_batch_sharing_one_programme_matches_the_reference_through_the_cached_achievement() -> None:
+    parties = Parties()
+    loader = make_loader({"https://example.org/batch": {"@context": {}}})
+    endorsed = signed_endorsement(parties)
+    documents = [
+        credential(parties, number=n, email=f"learner{n}@example.org", endorsements=[endorsed])
+        for n in range(150)
+    ]
+    for document in documents:
+        assert fast_canonicalize(document, loader) == reference_normalize(document)
+    cache = achievement_cache(loader)
+    assert cache.misses == 1 and cache.hits == 149
+
+
+def test_varied_credentials_drawn_from_a_few_programmes_match_the_reference() -> None:
+    parties = Parties()
+    rng = random.Random(99)
+    endorsements = [signed_endorsement(parties)]
+    pool = [varied_credential(parties, rng, n, endorsements) for n in range(6)]
+    loader = make_loader({"https://example.org/pool": {"@context": {}}})
+    for n in range(200):
+        document = varied_credential(parties, rng, 1000 + n, endorsements)
+        donor = pool[n % len(pool)]
+        document["credentialSubject"]["achievement"] = donor["credentialSubject"]["achievement"]
+        if rng.random() < 0.2:  # the recipient profile also names the issuer as the creator
+            document["credentialSubject"]["achievement"] = {
+                **donor["credentialSubject"]["achievement"],
+                "creator": parties.org_profile(),
+            }
+        assert fast_canonicalize(document, loader) == reference_normalize(document), n
+    assert achievement_cache(loader).hits > 100
+
+
+def test_the_cached_achievement_is_not_changed_by_canonicalizing_credentials() -> None:
+    parties = Parties()
+    loader = make_loader({"https://example.org/immutable": {"@context": {}}})
+    document = credential(parties)
+    first = fast_canonicalize(document, loader)
+    [entry] = [e for e in achievement_cache(loader).data.values() if e is not None]
+    snapshot = json.dumps(entry.expanded, sort_keys=True)
+    for n in range(20):
+        fast_canonicalize(credential(parties, number=n), loader)
+    assert json.dumps(entry.expanded, sort_keys=True) == snapshot
+    assert fast_canonicalize(document, loader) == first
+
+
+def test_an_unsafe_achievement_is_refused_through_the_split_path_too() -> None:
+    parties = Parties()
+    document = credential(parties)
+    document["credentialSubject"]["achievement"]["hoursOfStudy"] = 12
+    with pytest.raises(UnsafeDocumentError, match="hoursOfStudy"):
+        fast_canonicalize(document)
+    document = credential(parties)
+    document["credentialSubject"]["achievement"]["image"]["id"] = "badge.png"
+    with pytest.raises(UnsafeDocumentError, match=r"badge\.png"):
+        fast_canonicalize(document)
+    document = credential(parties)
+    document["credentialSubject"]["achievement"]["description"] = "bell\x07"
+    with pytest.raises(UnsafeDocumentError):
+        fast_canonicalize(document)
+
+
+def test_a_credential_whose_subject_has_an_unexpected_shape_takes_the_full_path() -> None:
+    parties = Parties()
+    documents = []
+    document = credential(parties)
+    document["credentialSubject"]["achievement"]["id"] = "_:b0"
+    documents.append(document)
+    document = credential(parties)
+    document["credentialSubject"] = [document["credentialSubject"]]
+    documents.append(document)
+    document = credential(parties)
+    document["credentialSubject"]["achievement"] = document["credentialSubject"]["achievement"]["id"]
+    documents.append(document)
+    for document in documents:
+        assert fast_canonicalize(document) == reference_normalize(document)
 
 
 def test_fast_canonicalization_equals_jsonld_normalize_on_embedded_endorsements_and_proofs(
