@@ -18,7 +18,7 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
     list_select_related = ("programme", "organisation")
     date_hierarchy = "valid_from"
     fields = ("programme", "organisation", "application", "state", "valid_from", "valid_until", "comment",
-              "decided_by", "published_at", "state_changed_at", "signed_at")
+              "decided_by", "published_at", "state_changed_at", "signed_at", "credential")
     readonly_fields = fields
     buttons = (
         Button("suspend", _("Suspend endorsement"), transition="suspend", text=_("Reason"), text_required=True,

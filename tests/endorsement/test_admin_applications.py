@@ -221,3 +221,17 @@ def test_posting_the_change_form_cannot_move_the_state(client):
     app.refresh_from_db()
     assert app.state == S.IN_REVIEW
     assert not Judgement.objects.exists()
+
+
+@pytest.mark.parametrize("state", [s for s in S.values if s != S.DRAFT])
+def test_the_page_renders_in_every_state_for_manager_and_reviewer(client, state):
+    if state == S.WITHDRAWN:
+        app, cast = application_in(S.SUBMITTED)
+        app = services.application_withdraw(actor=cast.editor, application=app)
+    else:
+        app, cast = application_in(state)
+    for user in (cast.manager, cast.reviewer):
+        client.force_login(user)
+        response = client.get(reverse("admin:endorsement_application_change", args=[app.pk]))
+        assert response.status_code == 200, (state, user)
+        assert response.context["snapshot"] is not None
