@@ -3,6 +3,7 @@ refused (error message, state unchanged, no audit event) for a reviewer, an edit
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from endorsement import services
@@ -276,3 +277,17 @@ def test_no_assignment_form_once_the_application_is_decided(client):
     client.force_login(cast.manager)
     assert page(client, app).context["assign"] is None
     assert Application.objects.get(pk=app.pk).state == S.REJECTED
+
+
+def test_a_decision_posted_without_the_csrf_token_is_refused():
+    app, cast = application_in(S.IN_REVIEW)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(cast.manager)
+    events = AuditEvent.objects.count()
+
+    response = press(browser, app, "reject", "Forged.")
+
+    assert response.status_code == 403
+    app.refresh_from_db()
+    assert app.state == S.IN_REVIEW
+    assert AuditEvent.objects.count() == events
