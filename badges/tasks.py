@@ -7,7 +7,7 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from badges import status
+from badges import evidence, status
 
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
@@ -44,3 +44,24 @@ def send_award_emails(award_ids: list[int]) -> int:
     from badges.awards import award_email_send
 
     return sum(award_email_send(award_id) for award_id in award_ids)
+
+
+# --- Evidence links (badges.evidence) ---------------------------------------------------------------
+# A link that does not answer is a result (standing "gone"), not a task failure: only database and
+# mail errors are retried.
+EVIDENCE_TRANSIENT = (OperationalError, smtplib.SMTPException)
+
+
+@shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def fetch_evidence(award_id: int) -> str:
+    """Fetch an award's evidence link once, on issue. Idempotent: a link fetched before is not
+    fetched again. Returns the standing ("" when the award has no evidence link)."""
+    check = evidence.evidence_fetch(award_id)
+    return check.standing if check else ""
+
+
+@shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, max_retries=5)
+def recheck_evidence() -> int:
+    """Beat: re-check a bounded batch of evidence links due for a check and mail organisations of
+    changes. Safe to repeat: nothing is checked twice within the interval, nothing mailed twice."""
+    return evidence.evidence_recheck_due()
