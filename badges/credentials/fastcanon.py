@@ -34,6 +34,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from c14n.Canonicalize import canonicalize as _jcs
 from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
@@ -151,11 +152,19 @@ class _MemoProcessor(jsonld.JsonLdProcessor):
 
 
 def fast_expand(
-    document: JsonDict, loader: StaticDocumentLoader | None = None, *, safe: bool = True
+    document: JsonDict,
+    loader: StaticDocumentLoader | None = None,
+    *,
+    safe: bool = True,
+    checked: bool = False,
 ) -> list[Any]:
-    """`canon.expand` with memoized context processing: same result, same safety checks."""
+    """`canon.expand` with memoized context processing: same result, same safety checks.
+
+    `checked=True` skips the control-character scan, for a caller that already scanned the
+    whole document.
+    """
     loader = loader or default_loader()
-    if safe:
+    if safe and not checked:
         check_control_characters(document)
     dropped = _DroppedTerms()
     processor = _MemoProcessor(context_memo(loader), loader, dropped if safe else jsonld.noop)
@@ -200,6 +209,101 @@ def _term(component: dict[str, Any]) -> str:
     elif datatype != XSD_STRING:
         text += "^^<" + datatype + ">"
     return text
+
+
+_PYLD_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")  # pyld's test, `$` and all
+
+
+class _ListFound(Exception):
+    """An @list value: left to pyld's own RDF conversion."""
+
+
+def _literal(lexical: str, datatype: str, language: str | None = None) -> str:
+    text = '"' + _escape(lexical) + '"'
+    if datatype == RDF_LANGSTRING:
+        return text + "@" + language if language else text
+    if datatype != XSD_STRING:
+        return text + "^^<" + datatype + ">"
+    return text
+
+
+def _object_term(item: Any) -> str | None:
+    """The N-Quads term of a node-map value, mirroring pyld's `_object_to_rdf` (rdfDirection None)."""
+    if jsonld._is_value(item):
+        value = item["@value"]
+        datatype = item.get("@type")
+        if datatype == "@json":
+            return _literal(_jcs(value).decode("UTF-8"), jsonld.RDF_JSON_LITERAL)
+        if jsonld._is_bool(value):
+            return _literal("true" if value else "false", datatype or jsonld.XSD_BOOLEAN)
+        if jsonld._is_double(value):
+            return _literal(jsonld._canonicalize_double(value), datatype or jsonld.XSD_DOUBLE)
+        if datatype == jsonld.XSD_DOUBLE:
+            try:
+                number = float(value)
+            except (ValueError, TypeError):
+                return _literal(value, jsonld.XSD_DOUBLE)
+            return _literal(jsonld._canonicalize_double(number), jsonld.XSD_DOUBLE)
+        if jsonld._is_integer(value) and abs(value) >= 1e21:
+            return _literal(jsonld._canonicalize_double(value), datatype or jsonld.XSD_DOUBLE)
+        if jsonld._is_integer(value):
+            return _literal(str(int(value)), datatype or jsonld.XSD_INTEGER)
+        if "@language" in item:
+            return _literal(value, datatype or RDF_LANGSTRING, item["@language"])
+        return _literal(value, datatype or XSD_STRING)
+    if jsonld._is_list(item):
+        raise _ListFound
+    node_id = item["@id"] if jsonld._is_object(item) else item
+    if node_id.startswith("_:"):
+        return node_id
+    if not _PYLD_ABSOLUTE_IRI.match(node_id):
+        return None
+    return "<" + node_id + ">"
+
+
+def _graph_to_quads(graph: dict[str, Any], graph_term: str, out: list[Quad]) -> None:
+    """Quads of one node-map graph, mirroring pyld's `_graph_to_rdf` (no generalized RDF)."""
+    for node_id, node in sorted(graph.items()):
+        if not _PYLD_ABSOLUTE_IRI.match(node_id):
+            continue
+        subject = node_id if node_id.startswith("_:") else "<" + node_id + ">"
+        for prop, items in sorted(node.items()):
+            if prop == "@type":
+                prop = RDF_TYPE
+            elif jsonld._is_keyword(prop):
+                continue
+            if not _PYLD_ABSOLUTE_IRI.match(prop) or prop.startswith("_:"):
+                continue
+            predicate = "<" + prop + ">"
+            for item in items:
+                term = _object_term(item)
+                if term is not None:
+                    out.append((subject, predicate, term, graph_term))
+
+
+def expanded_to_quads(expanded: list[Any]) -> list[Quad] | None:
+    """Quads of an expanded document as `jsonld.to_rdf` makes them, or None if it holds a list.
+
+    pyld's node map (with its merging of nodes) is used as is; its RDF conversion is mirrored to
+    produce N-Quads term tuples directly.
+    """
+    processor = jsonld.JsonLdProcessor()
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    quads: list[Quad] = []
+    try:
+        processor._create_node_map(expanded, node_map, "@default", issuer)
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default":
+                _graph_to_quads(graph, "", quads)
+            elif _PYLD_ABSOLUTE_IRI.match(graph_name):
+                term = graph_name if graph_name.startswith("_:") else "<" + graph_name + ">"
+                _graph_to_quads(graph, term, quads)
+    except _ListFound:
+        return None
+    except jsonld.JsonLdError as error:
+        raise _unwrap_pyld_error(error) from error
+    return quads
 
 
 def expanded_to_dataset(expanded: list[Any]) -> dict[str, list[dict[str, Any]]]:
@@ -348,8 +452,20 @@ def canonicalize_dataset(dataset: dict[str, list[dict[str, Any]]]) -> str:
     return result
 
 
-def _canonicalize_full(document: JsonDict, loader: StaticDocumentLoader, safe: bool) -> str:
-    return canonicalize_dataset(expanded_to_dataset(fast_expand(document, loader, safe=safe)))
+def canonicalize_expanded(expanded: list[Any]) -> str:
+    """Canonical N-Quads of an expanded document (tuple fast path, pyld where it declines)."""
+    quads = expanded_to_quads(expanded)
+    if quads is not None:
+        canonical = canonicalize_quads(quads)
+        if canonical is not None:
+            return canonical
+    return canonicalize_dataset(expanded_to_dataset(expanded))
+
+
+def _canonicalize_full(
+    document: JsonDict, loader: StaticDocumentLoader, safe: bool, *, checked: bool = False
+) -> str:
+    return canonicalize_expanded(fast_expand(document, loader, safe=safe, checked=checked))
 
 
 # --- 5. the embedded Achievement, expanded once per programme ----------------------------------
@@ -451,7 +567,7 @@ def _expand_achievement(
         wrapper["type"] = document["type"]
     wrapper["credentialSubject"] = wrapper_subject
     try:
-        expanded = fast_expand(wrapper, loader, safe=True)
+        expanded = fast_expand(wrapper, loader, safe=True, checked=True)
     except CredentialError:
         return None  # the full path will raise the precise error
     if len(expanded) != 1 or expanded[0].get("@id") != _ROOT_SENTINEL:
@@ -504,7 +620,7 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     if cached is None:
         return None
     rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}
-    expanded = fast_expand(rest, loader, safe=True)
+    expanded = fast_expand(rest, loader, safe=True, checked=True)
     if len(expanded) != 1:
         return None
     root = expanded[0]
@@ -521,7 +637,7 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     # The cached subtree is shared, not copied: pyld's node map and RDF conversion only read it
     # (values with blank-node datatypes, which it would relabel, are excluded above).
     expanded_subject[cached.achievement_property] = [cached.expanded]
-    return canonicalize_dataset(expanded_to_dataset(expanded))
+    return canonicalize_expanded(expanded)
 
 
 def fast_canonicalize(
@@ -540,7 +656,7 @@ def fast_canonicalize(
             split = _canonicalize_split(document, loader)
             if split is not None:
                 return split
-        return _canonicalize_full(document, loader, safe)
+        return _canonicalize_full(document, loader, safe, checked=safe)
     cache = _template_cache(loader)
     template = cache.get(key)
     created = document["created"]
