@@ -271,3 +271,72 @@ def test_results_do_not_depend_on_what_was_canonicalized_before(corpus: list[dic
     fresh = make_loader({"https://example.org/unused": {"@context": {}}})
     for doc in reversed(corpus[:60]):
         assert fast_canonicalize(doc, fresh) == reference_normalize(doc)
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+LITERALS_CONTEXT_URL = "https://example.org/contexts/literals"
+LITERALS_CONTEXT = {
+    "@context": {
+        "@vocab": "https://example.org/v#",
+        "id": "@id",
+        "type": "@type",
+        "dbl": {"@id": "https://example.org/v#dbl", "@type": f"{XSD}double"},
+        "flt": {"@id": "https://example.org/v#flt", "@type": f"{XSD}float"},
+        "when": {"@id": "https://example.org/v#when", "@type": f"{XSD}dateTime"},
+        "js": {"@id": "https://example.org/v#js", "@type": "@json"},
+        "lst": {"@id": "https://example.org/v#lst", "@container": "@list"},
+        "en": {"@id": "https://example.org/v#en", "@language": "en"},
+        "ref": {"@id": "https://example.org/v#ref", "@type": "@id"},
+        "bag": {"@id": "https://example.org/v#bag", "@container": "@set"},
+    }
+}
+
+_SCALARS = [
+    True, False, 0, 1, -5, 2**53, 10**22, -(10**25), 1.5, -0.25, 1e-7, 6.02e23, 3.0,
+    "", "plain", "ünï 日本 🎓", 'quote " back \\ tab \t nl \n cr \r', "3.25", "1e3", "not a number",
+]
+
+
+def _random_value(rng: random.Random, depth: int) -> object:
+    kind = rng.random()
+    if depth > 0 and kind < 0.2:
+        return _random_node(rng, depth - 1)
+    if kind < 0.3:
+        return {"@value": rng.choice(["a", "b", "Hallo"]), "@language": rng.choice(["de", "en-GB", "ja"])}
+    if kind < 0.35:
+        return {"@value": rng.choice(["x", "2020-01-01"]), "@type": rng.choice([f"{XSD}date", "https://example.org/dt"])}
+    if kind < 0.45:
+        return [rng.choice(_SCALARS) for _ in range(rng.randint(0, 3))]
+    return rng.choice(_SCALARS)
+
+
+def _random_node(rng: random.Random, depth: int) -> dict:
+    node: dict = {}
+    if rng.random() < 0.6:
+        node["id"] = f"https://example.org/n/{rng.randint(0, 6)}"  # repeated ids: nodes merge
+    if rng.random() < 0.5:
+        node["type"] = rng.sample(["Thing", "Other", "https://example.org/T"], rng.randint(1, 2))
+    for _ in range(rng.randint(1, 5)):
+        key = rng.choice(["a", "b", "c", "dbl", "flt", "when", "en", "ref", "bag", "js", "lst"])
+        if key == "ref":
+            node[key] = rng.choice(["https://example.org/r/1", "urn:x:2", "_:shared"])
+        elif key == "js":
+            node[key] = rng.choice([{"z": [1, 2.5, None], "a": "é"}, [True, {"b": 1}], "text", 10**22])
+        elif key == "lst":
+            node[key] = [rng.choice(_SCALARS[:8]) for _ in range(rng.randint(0, 3))]
+        elif key in ("dbl", "flt", "when"):
+            node[key] = rng.choice([1, 2.5, "3.25", "abc", 10**22, "2020-01-01T00:00:00Z"])
+        else:
+            node[key] = _random_value(rng, depth)
+    return node
+
+
+def test_every_kind_of_literal_and_merged_nodes_canonicalize_like_jsonld_normalize() -> None:
+    loader = make_loader({LITERALS_CONTEXT_URL: LITERALS_CONTEXT})
+    rng = random.Random(424242)
+    for n in range(400):
+        document = {"@context": LITERALS_CONTEXT_URL, **_random_node(rng, 3)}
+        if rng.random() < 0.3:
+            document["@graph"] = [_random_node(rng, 2) for _ in range(rng.randint(1, 3))]
+        expected = reference_normalize(document, loader)
+        assert fast_canonicalize(document, loader, safe=False) == expected, n
