@@ -358,3 +358,42 @@ def test_verifying_writes_nothing():
         credential_verify(app.endorsement.credential)
     writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
+
+
+# --- badges issued by the award service --------------------------------------------------------------
+def test_a_badge_issued_by_the_award_service_verifies_with_its_endorsement(monkeypatch):
+    from badges.awards import award_issue
+    from tests.factories import awarding_setup
+
+    programme, app, _cast, issuer = awarding_setup()
+    award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org",
+                        recipient_name="Hanako Yamada")
+    # As the on-commit tasks do: publish the award's revocation list and the endorsement's suspension list.
+    status_list_publish(award.status.status_list_id)
+    status_list_publish(app.endorsement.status.status_list_id)
+    attempts = record_network(monkeypatch)
+    report = credential_verify(award.credential, email="Hanako@example.org")
+    checks = checks_of(report)
+    assert report.verified is True, report.as_dict()
+    assert all(c.passed for c in report.checks), [c for c in report.checks if not c.passed]
+    assert "Not revoked" in checks["status"].message
+    assert checks["registry"].passed and "not revoked" in checks["registry"].message
+    assert checks["endorsement-1-registry"].passed
+    assert checks["identity"].passed
+    assert attempts == []
+
+
+def test_a_badge_revoked_by_the_award_service_fails_status_and_registry():
+    from badges.awards import award_issue, award_revoke
+    from tests.factories import awarding_setup
+
+    programme, _app, _cast, issuer = awarding_setup()
+    award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org")
+    award_revoke(actor=issuer, award=award, reason="Awarded to the wrong learner.")
+    status_list_publish(award.status.status_list_id)
+    award.refresh_from_db()
+    report = credential_verify(award.credential)
+    checks = checks_of(report)
+    assert report.verified is False
+    assert checks["status"].passed is False and "REVOKED" in checks["status"].message
+    assert checks["registry"].passed is False and "wrong learner" in checks["registry"].message
