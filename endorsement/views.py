@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_fsm import can_proceed
 
 from badges.models import CredentialPattern, ParticipationForm
@@ -177,12 +177,16 @@ def application_transition(request: HttpRequest, pk: int, action: str) -> HttpRe
     if not can_edit_for(request.user, application.organisation):
         raise PermissionDenied(_("Only owners and editors of the organisation may do this."))
     form = TransitionForm(request.POST if request.method == "POST" else None, action=action)
-    if request.method == "GET" or not form.is_valid():
-        if action != "withdraw":
-            return redirect("portal:application", application.pk)
-        status = 400 if form.is_bound else 200
-        return render(request, "portal/application_withdraw.html",
-                      {"application": application, "form": form}, status=status)
+    if request.method == "GET":
+        if action == "withdraw" and allowed_transitions(application, request.user, [action]):
+            return render(request, "portal/application_withdraw.html", {"application": application, "form": form})
+        return redirect("portal:application", application.pk)
+    if not form.is_valid():
+        if action == "withdraw":
+            return render(request, "portal/application_withdraw.html",
+                          {"application": application, "form": form}, status=400)
+        problems = " ".join(str(message) for messages_ in form.errors.values() for message in messages_)
+        return _application_page(request, application, error=problems, status=400)
     try:
         TRANSITIONS[action](actor=request.user, application=application, **form.service_kwargs())
     except NotPermitted as error:
@@ -258,7 +262,7 @@ def _entries() -> tuple[Any, list[dict[str, Any]]]:
     return snapshot, (snapshot.entries if snapshot is not None else [])
 
 
-@require_GET
+@require_safe
 def registry_index(request: HttpRequest) -> HttpResponse:
     snapshot, entries = _entries()
     organisations = sorted({(e["organisation"]["slug"], e["organisation"]["name"]) for e in entries},
@@ -274,7 +278,7 @@ def registry_index(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/index.html", context)
 
 
-@require_GET
+@require_safe
 def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     snapshot, entries = _entries()
     entry = next((e for e in entries if e["id"] == str(public_id)), None)
@@ -283,7 +287,7 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "registry/programme.html", {"snapshot": snapshot, "item": _display(entry)})
 
 
-@require_GET
+@require_safe
 def registry_json(request: HttpRequest) -> HttpResponse:
     """The registry's entries as JSON, with the snapshot digest as ETag (304 when unchanged)."""
     snapshot = registry_latest()

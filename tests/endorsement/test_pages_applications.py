@@ -226,3 +226,31 @@ def test_the_history_names_the_organisations_staff_but_not_the_bodys_reviewers(c
     assert cast.reviewer.username not in html and cast.manager.username not in html
     assert "the certification body" in html
     assert "In review → Changes requested" in html
+
+
+def test_the_withdrawal_confirmation_is_only_offered_when_withdrawing_is_possible(client, cast):
+    application, _ = application_in(S.IN_REVIEW, cast)
+    client.force_login(cast.editor)
+    response = client.get(action(application.pk, "withdraw"))
+    assert response.status_code == 302 and response["Location"] == page(application.pk)
+    application.refresh_from_db()
+    assert application.state == S.IN_REVIEW
+
+
+def test_a_too_long_resubmission_comment_is_refused_and_changes_nothing(client, cast):
+    application, _ = application_in(S.CHANGES_REQUESTED, cast)
+    events = trail_length(application)
+    client.force_login(cast.editor)
+    response = client.post(action(application.pk, "resubmit"), {"comment": "x" * 5001})
+    assert response.status_code == 400
+    assert "Ensure this value has at most 5000 characters" in response.content.decode()
+    application.refresh_from_db()
+    assert application.state == S.CHANGES_REQUESTED and trail_length(application) == events
+
+
+def test_the_refusal_page_of_an_issuer_says_why(client, cast):
+    application, _ = application_in(S.DRAFT, cast)
+    client.force_login(staff(cast.organisation, Role.ISSUER))
+    response = client.post(action(application.pk, "submit"))
+    assert response.status_code == 403
+    assert "Only owners and editors of the organisation may do this." in response.content.decode()

@@ -171,3 +171,9 @@ def test_the_json_registry_answers_304_to_a_matching_etag_and_200_once_it_change
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert changed.json()["count"] == 4
+
+
+def test_a_head_request_for_the_json_registry_gets_the_validators(client, registry):
+    response = client.head(reverse("registry:json"))
+    assert response.status_code == 200
+    assert response["ETag"].startswith('"') and response["Last-Modified"]

@@ -65,3 +65,20 @@ def test_a_login_without_an_organisation_is_told_so(client):
     html = client.get(reverse("portal:dashboard")).content.decode()
     assert "not attached to a member organisation" in html
     assert reverse("admin:index") not in html
+
+
+def test_the_dashboard_costs_the_same_queries_for_one_programme_or_many(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast = Cast()
+    application_in(ApplicationState.PUBLISHED, cast)
+    client.force_login(cast.editor)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("portal:dashboard"))
+    for _ in range(3):
+        application_in(ApplicationState.CHANGES_REQUESTED, cast)
+        application_in(ApplicationState.PUBLISHED, cast)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("portal:dashboard"))
+    assert len(many.captured_queries) == len(one.captured_queries)

@@ -136,3 +136,14 @@ def test_body_staff_logging_in_land_on_the_portal_which_points_them_to_the_admin
     assert response["Location"] == reverse("portal:dashboard")
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert f'href="{reverse("admin:index")}"' in page
+
+
+def test_logging_in_returns_to_the_page_asked_for_but_never_to_another_site(client, editor):
+    target = reverse("portal:programme_new")
+    response = client.post(f"{reverse('login')}?next={target}",
+                           {"username": editor.username, "password": PASSWORD, "next": target})
+    assert response["Location"] == target
+    client.logout()
+    response = client.post(reverse("login"),
+                           {"username": editor.username, "password": PASSWORD, "next": "https://evil.example/"})
+    assert response["Location"] == reverse("portal:dashboard")
