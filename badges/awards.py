@@ -258,11 +258,16 @@ class AwardSigner:
 
 
 def after_issue(awards: Iterable[Award]) -> None:
-    """On commit: publish the status lists the new entries are on (a new list must be served
-    before anyone checks it) and mail each learner who gave an e-mail the link to their badge."""
+    """Inside the issuing transaction, for awards just saved: record each evidence link to be
+    fetched once (badges.evidence); on commit, publish the status lists the new entries are on (a
+    new list must be served before anyone checks it) and mail each learner who gave an e-mail the
+    link to their badge."""
+    from badges.evidence import evidence_check_create
     from badges.tasks import publish_status_list, send_award_emails
 
     awards = list(awards)
+    for award in awards:
+        evidence_check_create(award)
     for status_list_id in sorted({a.status.status_list_id for a in awards}):
         enqueue_on_commit(publish_status_list, status_list_id)
     mailed = [a.pk for a in awards if a.recipient_email]

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from badges import credentials as vc
 from badges.awards import add_months, award_issue, award_standing
-from badges.models import Award, StatusAllocation, StatusList
-from badges.tasks import send_award_emails
+from badges.models import Award, EvidenceCheck, StatusAllocation, StatusList
+from badges.tasks import fetch_evidence, send_award_emails
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement import services
 from endorsement.models import ApplicationState, Endorsement
@@ -131,8 +131,8 @@ def test_awards_of_one_organisation_share_one_revocation_list_with_distinct_entr
 # --- side effects after commit ---------------------------------------------------------------------
 def test_after_commit_the_status_list_is_published_and_the_learner_mailed_once(django_capture_on_commit_callbacks):
     programme, _, _, issuer = awarding_setup()
-    with django_capture_on_commit_callbacks(execute=True):
-        award = award_issue(actor=issuer, programme=programme, **GOOD)
+    with django_capture_on_commit_callbacks(execute=True):  # no evidence link: nothing to fetch from the network
+        award = award_issue(actor=issuer, programme=programme, **{**GOOD, "evidence_url": ""})
     status_list = StatusList.objects.get(pk=award.status.status_list_id)
     assert status_list.credential is not None
     assert vc.verify(status_list.credential, resolver()).verified
@@ -141,6 +141,15 @@ def test_after_commit_the_status_list_is_published_and_the_learner_mailed_once(d
     assert f"{settings.SITE_URL}/badges/{award.public_id}" in mail.outbox[0].body
     assert send_award_emails([award.pk]) == 0  # the task run again sends nothing
     assert len(mail.outbox) == 1
+
+
+def test_issuing_records_the_evidence_link_for_its_first_fetch_after_commit(django_capture_on_commit_callbacks):
+    programme, _, _, issuer = awarding_setup()
+    with django_capture_on_commit_callbacks() as callbacks:
+        award = award_issue(actor=issuer, programme=programme, **GOOD)
+    check = EvidenceCheck.objects.get(award=award)
+    assert (check.url, check.standing) == (GOOD["evidence_url"], "pending")
+    assert len([c for c in callbacks if fetch_evidence in [x.cell_contents for x in c.__closure__ or ()]]) == 1
 
 
 def test_a_learner_named_only_by_did_is_not_mailed(django_capture_on_commit_callbacks):
