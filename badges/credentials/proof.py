@@ -296,7 +296,8 @@ def _verify_one(
         return failure
     context = document.get("@context")
     if "@context" in proof:
-        # DI §4.x: the proof's @context must be a prefix of the document's; then it is used.
+        # Data Integrity (verify proof): the proof's @context must start the document's, and is
+        # then used as the @context of both the unsecured document and the proof configuration.
         proof_context = proof["@context"]
         doc_list = context if isinstance(context, list) else [context]
         proof_list = proof_context if isinstance(proof_context, list) else [proof_context]
@@ -306,6 +307,8 @@ def _verify_one(
                 "the proof's @context does not start the document's @context",
                 method,
             )
+        context = proof_context
+        unsecured = {**unsecured, "@context": proof_context}
     if check_issuer:
         issuer = _issuer_id(document)
         controller = method.split("#", 1)[0]

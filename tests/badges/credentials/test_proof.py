@@ -258,3 +258,14 @@ def test_did_key_credentials_verify_offline(parties: Parties) -> None:
     signed = sign(document, key, did_key_verification_method(key.public_key()))
     assert verify(signed, make_key_resolver()).verified
     assert verify(signed, make_key_resolver(allow_did_key=False)).reason is VerificationFailure.KEY_NOT_FOUND
+
+
+def test_a_proof_carrying_the_documents_context_verifies_and_a_foreign_one_fails(
+    signed: dict, parties: Parties
+) -> None:
+    with_context = copy.deepcopy(signed)
+    with_context["proof"][0]["@context"] = list(signed["@context"])
+    assert verify(with_context, parties.resolver()).verified
+    foreign = copy.deepcopy(signed)
+    foreign["proof"][0]["@context"] = ["https://www.w3.org/ns/did/v1"]
+    assert verify(foreign, parties.resolver()).reason is VerificationFailure.CONTEXT_MISMATCH
