@@ -12,16 +12,22 @@ because:
    processed contexts, so the result is memoized per loader, keyed by the identity of the active
    context (kept alive by the memo so its id cannot be reused) and the local context (the URLs, or
    the identity of a context object owned by a resolved context).
-2. **Expansion happens once** (with the safe-mode hook), and pyld's own node map and RDF conversion
-   turn it into quads.
-3. **RDFC-1.0 on tuples.** When every blank node has a unique first-degree hash (always the case
-   for credentials: each blank node hangs off a distinct path), canonical labels follow directly
-   from the sorted hashes; this is computed on plain strings instead of pyld's dict quads. When two
-   blank nodes share a first-degree hash, pyld's full URDNA2015 (with its N-degree hashing) runs
-   instead.
+2. **Expansion happens once** (with the safe-mode hook). pyld's own node map (which merges nodes
+   sharing an @id) runs on it; its RDF conversion is mirrored to emit N-Quads term tuples
+   directly (documents holding an @list are left to pyld's conversion).
+3. **RDFC-1.0 on tuples.** When every blank node has a unique first-degree hash (the usual case
+   for credentials, whose blank nodes hang off distinct paths), canonical labels follow directly
+   from the sorted hashes. When two blank nodes share a first-degree hash, pyld's full URDNA2015
+   (with its N-degree hashing) runs instead.
 4. **Proof configurations are templated.** A proof configuration with at most one blank node is
    canonicalized once per (context, options other than `created`); only the `created` literal is
    substituted and the lines re-sorted (a single blank node is always `_:c14n0`).
+5. **The embedded Achievement is expanded once per programme** (see section 5 below): every
+   credential of a programme carries the same Achievement with the body's signed endorsement,
+   about two thirds of the document.
+
+Anything unexpected (lists, shared first-degree hashes, unusual shapes) takes a slower path that
+is still exact; the differential tests compare every path with plain `jsonld.normalize`.
 """
 
 from __future__ import annotations
