@@ -414,9 +414,8 @@ class _TemplateCache:
         self.lock = threading.Lock()
 
     def get(self, key: str) -> list[str] | bool | None:
-        if key in self.data:
-            return self.data[key]
-        return False
+        """The template lines, None if the configuration cannot be templated, False if unknown."""
+        return self.data.get(key, False)
 
     def put(self, key: str, value: list[str] | None) -> None:
         with self.lock:
@@ -487,6 +486,7 @@ def _canonicalize_full(
 # document pyld would produce, and pyld's own node map, RDF conversion and canonicalization run
 # on it as before. Any deviation from the expected shapes falls back to the full path.
 
+_MISSING: Any = object()
 _ROOT_SENTINEL = "urn:x-microcred-fastcanon:root"
 _SUBJECT_SENTINEL = "urn:x-microcred-fastcanon:subject"
 
@@ -617,12 +617,12 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     if _ROOT_SENTINEL in key or _SUBJECT_SENTINEL in key or '"_:' in key:
         return None
     cache = achievement_cache(loader)
-    if key in cache.data:
-        cached = cache.data[key]
-        cache.hits += 1
-    else:
+    cached = cache.data.get(key, _MISSING)
+    if cached is _MISSING:
         cached = _expand_achievement(context, document, subject, achievement, loader)
         cache.put(key, cached)
+    else:
+        cache.hits += 1
     if cached is None:
         return None
     rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}

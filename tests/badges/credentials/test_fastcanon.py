@@ -340,3 +340,25 @@ def test_every_kind_of_literal_and_merged_nodes_canonicalize_like_jsonld_normali
             document["@graph"] = [_random_node(rng, 2) for _ in range(rng.randint(1, 3))]
         expected = reference_normalize(document, loader)
         assert fast_canonicalize(document, loader, safe=False) == expected, n
+
+
+def test_signing_from_many_threads_gives_the_same_credentials_as_one_thread() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parties = Parties()
+    loader = make_loader({"https://example.org/threads": {"@context": {}}})
+    endorsed = signed_endorsement(parties)
+    documents = [credential(parties, number=n, endorsements=[endorsed]) for n in range(120)]
+
+    def issue(document: dict) -> dict:
+        return sign(document, parties.org_key, parties.org_method, "2025-03-01T10:00:05Z", loader=loader)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(issue, documents))
+    sequential = [
+        sign(d, parties.org_key, parties.org_method, "2025-03-01T10:00:05Z", canonicalizer=plain_canonicalizer)
+        for d in documents[:30]
+    ]
+    assert threaded[:30] == sequential
+    resolver = parties.resolver()
+    assert all(verify(d, resolver, canonicalizer=plain_canonicalizer).verified for d in threaded)
