@@ -8,9 +8,9 @@ from badges import batches
 from badges import credentials as vc
 from badges.awards import award_issue
 from badges.batches import award_batch_create, award_batch_issue_chunk, award_insert, rows_from_csv, rows_from_json
-from badges.models import Award, AwardBatch, StatusAllocation, StatusList
+from badges.models import Award, AwardBatch, EvidenceCheck, StatusAllocation, StatusList
 from badges.status import status_allocate_many
-from badges.tasks import issue_award_batch_chunk
+from badges.tasks import fetch_evidence, issue_award_batch_chunk
 from config.errors import InvalidInput, NotPermitted, WrongState
 from endorsement import services
 from institutions.keys import did_document
@@ -171,6 +171,19 @@ def test_running_a_chunk_task_twice_issues_nothing_twice():
     assert Award.objects.filter(batch=batch).count() == 3
     batch.refresh_from_db()
     assert (batch.state, batch.issued) == ("done", 3)
+
+
+def test_a_chunk_records_each_evidence_link_for_its_first_fetch(django_capture_on_commit_callbacks):
+    programme, _, _, issuer = awarding_setup()
+    data = rows(3)
+    del data[1]["evidence_url"]
+    batch = award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(data))
+    with django_capture_on_commit_callbacks() as callbacks:
+        award_batch_issue_chunk(batch.pk, 0, 3)
+    checks = EvidenceCheck.objects.filter(award__batch=batch).order_by("award__batch_row")
+    assert [(c.award.batch_row, c.url, c.standing) for c in checks] == [
+        (0, "https://lms.example.org/work/0", "pending"), (2, "https://lms.example.org/work/2", "pending")]
+    assert len(enqueued(callbacks, fetch_evidence)) == 2
 
 
 def test_progress_counts_the_chunks_done_so_far():
