@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from config.fsm import condition
+
 
 def _manager(instance: models.Model, user) -> bool:
     from institutions.permissions import is_manager
@@ -77,6 +79,10 @@ class Organisation(FSMModelMixin, models.Model):
     def is_active_member(self) -> bool:
         return self.membership == MembershipState.ACTIVE
 
+    @condition(_("The certification body's own membership does not change."))
+    def is_member(self) -> bool:
+        return not self.is_certification_body
+
     # Transitions only change the field in memory; institutions.services saves and audits.
     @transition(field=membership, source=MembershipState.APPLIED, target=MembershipState.ACTIVE,
                 permission=_manager)
@@ -89,11 +95,13 @@ class Organisation(FSMModelMixin, models.Model):
         pass
 
     @transition(field=membership, source=MembershipState.ACTIVE, target=MembershipState.SUSPENDED,
+                conditions=[is_member],
                 permission=_manager)
     def suspend(self) -> None:
         pass
 
     @transition(field=membership, source=MembershipState.SUSPENDED, target=MembershipState.ACTIVE,
+                conditions=[is_member],
                 permission=_manager)
     def reinstate(self) -> None:
         pass
@@ -102,6 +110,7 @@ class Organisation(FSMModelMixin, models.Model):
         field=membership,
         source=[MembershipState.APPLIED, MembershipState.ACTIVE, MembershipState.SUSPENDED],
         target=MembershipState.WITHDRAWN,
+        conditions=[is_member],
         permission=_owner_or_manager,
     )
     def withdraw(self) -> None:
