@@ -78,6 +78,8 @@ class DidResolver:
     allow_loopback: bool = field(default_factory=lambda: bool(getattr(settings, "VERIFY_ALLOW_LOOPBACK", False)))
     timeout: float = field(default_factory=lambda: float(getattr(settings, "VERIFY_FETCH_TIMEOUT", 3)))
     max_bytes: int = field(default_factory=lambda: int(getattr(settings, "VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)))
+    max_fetches: int = 8
+    fetches: int = 0
     _cache: dict[str, DidResolution] = field(default_factory=dict)
 
     def resolve(self, did: str) -> DidResolution:
@@ -120,20 +122,34 @@ class DidResolver:
             url = vc.did_web_document_url(did, scheme=scheme)
         except vc.DidError as error:
             return DidResolution(did, error=str(error))
-        try:
-            result = fetch(url, timeout=self.timeout, max_bytes=self.max_bytes, allow_loopback=self.allow_loopback,
-                           https_only=True, accept="application/did+ld+json, application/json")
-        except FetchError as error:
+        document, error = self.fetch_json(url, accept="application/did+ld+json, application/json")
+        if document is None:
             return DidResolution(did, error=_("The DID document at %(url)s could not be fetched: %(reason)s")
-                                 % {"url": url, "reason": error.message})
-        try:
-            document = json.loads(result.body)
-        except (ValueError, UnicodeDecodeError):
-            return DidResolution(did, error=_("%(url)s does not hold JSON.") % {"url": url})
+                                 % {"url": url, "reason": error})
         if not isinstance(document, dict) or document.get("id") != did:
             return DidResolution(did, error=_("The document at %(url)s is not the DID document of %(did)s.")
                                  % {"url": url, "did": did})
         return DidResolution(did, document, source=url)
+
+    def fetch_json(self, url: str, *, accept: str) -> tuple[dict[str, Any] | None, str]:
+        """(the JSON object at `url`, "") or (None, why not): https only, within this verification's
+        budget of `max_fetches` documents, so one credential cannot keep the server fetching."""
+        if self.fetches >= self.max_fetches:
+            return None, _("this credential needs more than %(max)d documents from other servers; the rest were "
+                           "not fetched.") % {"max": self.max_fetches}
+        self.fetches += 1
+        try:
+            result = fetch(url, timeout=self.timeout, max_bytes=self.max_bytes, allow_loopback=self.allow_loopback,
+                           https_only=True, accept=accept)
+        except FetchError as error:
+            return None, error.message
+        try:
+            document = json.loads(result.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None, _("it is not JSON.")
+        if not isinstance(document, dict):
+            return None, _("it is not a JSON object.")
+        return document, ""
 
     def key_resolver(self) -> vc.KeyResolver:
         """A resolver for `vc.verify`: a verification method id → its Ed25519 key, named in the

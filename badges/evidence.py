@@ -207,7 +207,7 @@ def evidence_notify(*, organisation_id: int | None = None) -> int:
     for org_id in sorted(set(changed.values_list("award__organisation_id", flat=True))):
         with transaction.atomic():
             rows = [
-                row for row in EvidenceCheck.objects.select_for_update()
+                row for row in EvidenceCheck.objects.select_for_update(of=("self",))
                 .filter(pk__in=changed.filter(award__organisation_id=org_id).values("pk"))
                 .select_related("award__programme", "award__organisation").order_by("pk")
                 if row.standing != row.notified_standing

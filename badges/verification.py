@@ -56,7 +56,6 @@ from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
-from badges.fetch import FetchError, fetch
 from badges.models import Award, StatusList
 from config.errors import InvalidInput
 
@@ -70,6 +69,7 @@ STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
 # Another server's clock may run a little ahead of ours.
 CLOCK_LEEWAY = timedelta(minutes=5)
+MAX_PROOFS = 4
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -375,6 +375,9 @@ class _Verifier:
                      % {"who": who, "source": resolution.source})
 
     def proof(self, check_id: str, label: str, credential: JsonDict) -> Check:
+        if len(_as_list(credential.get("proof"))) > MAX_PROOFS:
+            return Check(check_id, label, False, _("The credential carries more than %(max)d proofs; it is not "
+                                                   "checked.") % {"max": MAX_PROOFS})
         result = vc.verify(credential, self.keys)
         if result.verified:
             proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
@@ -487,20 +490,11 @@ class _Verifier:
             if found is None or not found.credential:
                 return None, "", _("This registry has not published the status list %(url)s.") % {"url": url}
             return found.credential, _("this registry's records"), ""
-        resolver = self.dids
-        try:
-            result = fetch(url, timeout=resolver.timeout, max_bytes=resolver.max_bytes,
-                           allow_loopback=resolver.allow_loopback, https_only=True,
-                           accept="application/vc+ld+json, application/ld+json, application/json")
-        except FetchError as error:
+        document, error = self.dids.fetch_json(url, accept="application/vc+ld+json, application/ld+json, "
+                                                            "application/json")
+        if document is None:
             return None, "", _("The status list %(url)s could not be fetched: %(reason)s") \
-                % {"url": url, "reason": error.message}
-        try:
-            document = json.loads(result.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return None, "", _("The status list %(url)s is not a JSON credential.") % {"url": url}
-        if not isinstance(document, dict):
-            return None, "", _("The status list %(url)s is not a JSON credential.") % {"url": url}
+                % {"url": url, "reason": error}
         return document, url, ""
 
     def status_list_problem(self, document: JsonDict, url: str, issuer_id: str | None, purpose: str) -> str | None:

@@ -151,3 +151,27 @@ def test_a_redirect_to_a_private_address_is_refused():
 def test_other_did_methods_are_not_supported():
     resolution = DidResolver().resolve("did:example:123")
     assert not resolution.resolved and "only did:web and did:key" in resolution.error
+
+
+def test_one_verification_fetches_at_most_its_budget_of_documents():
+    with serve() as server:
+        first, second = server.did + ":a", server.did + ":b"
+        server.route("/a/did.json", key_document(first))
+        server.route("/b/did.json", key_document(second))
+        resolver = DidResolver(max_fetches=1)
+        assert resolver.resolve(first).resolved
+        refused = resolver.resolve(second)
+        assert server.hits == ["/a/did.json"]
+    assert not refused.resolved and "more than 1 documents from other servers" in refused.error
+
+
+def test_an_https_did_document_is_fetched_over_tls():
+    # The stand-in speaks plain http: a TLS handshake with it fails, cleanly reported (the https path
+    # connects to the checked address and starts TLS with the host name).
+    with serve() as server:
+        from badges.fetch import FetchError, fetch
+
+        with pytest.raises(FetchError) as error:
+            fetch(server.url("/x").replace("http://", "https://"), timeout=2, max_bytes=1000, allow_loopback=True,
+                  https_only=True)
+    assert error.value.kind == "unreachable" and "could not be reached" in error.value.message

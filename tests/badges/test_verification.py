@@ -397,3 +397,10 @@ def test_a_badge_revoked_by_the_award_service_fails_status_and_registry():
     assert report.verified is False
     assert checks["status"].passed is False and "REVOKED" in checks["status"].message
     assert checks["registry"].passed is False and "wrong learner" in checks["registry"].message
+
+
+def test_a_credential_with_too_many_proofs_is_not_checked():
+    badge = signed_badge()
+    badge["proof"] = badge["proof"] * 5
+    proof = checks_of(credential_verify(badge))["proof"]
+    assert proof.passed is False and "more than 4 proofs" in proof.message
