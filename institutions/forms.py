@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from institutions.models import Organisation
-from institutions.services import ORGANISATION_FIELDS
+from institutions.services import ORGANISATION_FIELDS, organisation_apply
 
 
 def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -39,7 +39,6 @@ class MembershipApplicationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    ORGANISATION_FIELDS = ORGANISATION_FIELDS
     OWNER_FIELDS = ["username", "email", "password1", "password2"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -81,8 +80,6 @@ class MembershipApplicationForm(forms.Form):
 
     def apply(self) -> Organisation | None:
         """Call the service; on its refusal put the messages on the form and return None."""
-        from institutions.services import organisation_apply
-
         data = {name: self.cleaned_data[name] for name in ORGANISATION_FIELDS}
         owner = {
             "username": self.cleaned_data["username"], "email": self.cleaned_data["email"],
