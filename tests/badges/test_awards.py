@@ -203,6 +203,16 @@ def test_awarding_is_refused_for_a_programme_never_endorsed():
     assert nothing_written(before)
 
 
+def test_awarding_is_refused_while_the_organisations_membership_is_suspended():
+    programme, _, _, issuer = awarding_setup()
+    Organisation.objects.filter(pk=programme.organisation_id).update(membership="suspended")
+    programme.organisation.refresh_from_db()
+    before = StatusAllocation.objects.count()
+    with pytest.raises(WrongState, match="membership is not active"):
+        award_issue(actor=issuer, programme=programme, **GOOD)
+    assert nothing_written(before)
+
+
 def test_awarding_waits_for_the_endorsement_to_be_published():
     app, cast = application_in(ApplicationState.ENDORSED)
     issuer = staff(cast.organisation, Role.ISSUER)
