@@ -484,11 +484,26 @@ def _canonicalize_full(
 # only the rest (with the Achievement replaced by a reference to its id); the cached expanded
 # Achievement is then put back in place of the reference. The result is the same expanded
 # document pyld would produce, and pyld's own node map, RDF conversion and canonicalization run
-# on it as before. Any deviation from the expected shapes falls back to the full path.
+# on it as before.
+#
+# One step further, the Achievement's node map and the quads of each of its nodes are cached as
+# well (blank nodes relabelled `_:a…` so they cannot meet the credential's `_:b…`). Per
+# credential, only its own nodes are mapped and converted; a node both hold (the issuer Profile
+# that is also the Achievement's creator, the Achievement id itself) is merged exactly as pyld's
+# node map merges it (values added unless `compare_values` finds an equal one), and converted
+# per credential. Any deviation from the expected shapes falls back to an exact slower path.
 
 _MISSING: Any = object()
 _ROOT_SENTINEL = "urn:x-microcred-fastcanon:root"
 _SUBJECT_SENTINEL = "urn:x-microcred-fastcanon:subject"
+
+
+@dataclass(frozen=True)
+class _AchievementGraph:
+    """The Achievement's node map (blank nodes relabelled `_:a…`) and each node's quads."""
+
+    default_nodes: dict[str, JsonDict]
+    node_quads: dict[tuple[str, str], list[Quad]]
 
 
 @dataclass(frozen=True)
@@ -498,6 +513,7 @@ class _ExpandedAchievement:
     subject_property: str
     achievement_property: str
     expanded: JsonDict
+    graph: _AchievementGraph | None
 
 
 class _AchievementCache:
@@ -599,7 +615,119 @@ def _expand_achievement(
         subject_property=root_props[0],
         achievement_property=subject_props[0],
         expanded=expanded_achievement,
+        graph=_achievement_graph(expanded),
     )
+
+
+def _relabel(value: Any) -> Any:
+    """A node-map structure with its blank node identifiers renamed `_:bN` → `_:aN` (keys too).
+
+    The wrapper's identifier issuer labels every blank node `_:b…` (the Achievement holds no
+    explicit blank node identifiers); the credential's own node map uses `_:b…` as well.
+    """
+    if isinstance(value, str):
+        return "_:a" + value[3:] if value.startswith("_:b") else value
+    if isinstance(value, list):
+        return [_relabel(item) for item in value]
+    if isinstance(value, dict):
+        if "@value" in value:
+            return value
+        return {_relabel(key): _relabel(item) for key, item in value.items()}
+    return value
+
+
+def _achievement_graph(expanded_wrapper: list[Any]) -> _AchievementGraph | None:
+    """Node map and per-node quads of the wrapper minus its two scaffold nodes, or None.
+
+    None (use the expanded splice instead) when the Achievement holds a list, an @index, or a
+    blank-node type: cases where its quads are not a fixed function of its own nodes.
+    """
+    processor = jsonld.JsonLdProcessor()
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    processor._create_node_map(expanded_wrapper, node_map, "@default", issuer)
+    node_map["@default"].pop(_ROOT_SENTINEL, None)
+    node_map["@default"].pop(_SUBJECT_SENTINEL, None)
+    node_map = _relabel(node_map)
+    node_quads: dict[tuple[str, str], list[Quad]] = {}
+    for graph_name, graph in node_map.items():
+        if graph_name == "@default":
+            term = ""
+        elif _PYLD_ABSOLUTE_IRI.match(graph_name):
+            term = graph_name if graph_name.startswith("_:") else "<" + graph_name + ">"
+        else:
+            continue
+        for node_id, node in graph.items():
+            if "@index" in node or any(t.startswith("_:") for t in node.get("@type", [])):
+                return None
+            if _SUBJECT_SENTINEL in json.dumps(node) or _ROOT_SENTINEL in json.dumps(node):
+                return None
+            quads: list[Quad] = []
+            try:
+                _graph_to_quads({node_id: node}, term, quads)
+            except _ListFound:
+                return None
+            node_quads[(graph_name, node_id)] = quads
+    return _AchievementGraph(default_nodes=node_map["@default"], node_quads=node_quads)
+
+
+def _merge_nodes(own: JsonDict, cached: JsonDict) -> JsonDict | None:
+    """The node pyld's node map would build from both, or None when that is not certain.
+
+    pyld adds each value unless an equal one (`compare_values`) is already there. Values that
+    compare equal but would not give the same RDF term would make the result depend on the
+    traversal order: then give up (the caller takes the exact splice path).
+    """
+    if "@index" in own or "@index" in cached:
+        return None
+    merged = {key: list(value) if isinstance(value, list) else value for key, value in own.items()}
+    for prop, values in cached.items():
+        if prop == "@id":
+            continue
+        if prop.startswith("@") and prop != "@type":
+            return None
+        existing = merged.setdefault(prop, [])
+        for value in values:
+            match = next((u for u in existing if jsonld.JsonLdProcessor.compare_values(u, value)), _MISSING)
+            if match is _MISSING:
+                existing.append(value)
+            elif prop != "@type" and _object_term(match) != _object_term(value):
+                return None
+    return merged
+
+
+def _quads_with_cached_graph(expanded: list[Any], graph: _AchievementGraph) -> list[Quad] | None:
+    """All quads of the credential: its own nodes, the Achievement's cached quads, merged nodes."""
+    processor = jsonld.JsonLdProcessor()
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    quads: list[Quad] = []
+    try:
+        processor._create_node_map(expanded, node_map, "@default", issuer)
+        own_default = node_map["@default"]
+        shared = own_default.keys() & graph.default_nodes.keys()
+        for graph_name, own_graph in sorted(node_map.items()):
+            if graph_name == "@default":
+                _graph_to_quads({k: v for k, v in own_graph.items() if k not in shared}, "", quads)
+            elif _PYLD_ABSOLUTE_IRI.match(graph_name):
+                term = graph_name if graph_name.startswith("_:") else "<" + graph_name + ">"
+                _graph_to_quads(own_graph, term, quads)
+        for (graph_name, node_id), node_quads in graph.node_quads.items():
+            if graph_name == "@default" and node_id in shared:
+                continue
+            quads.extend(node_quads)
+        merged_graph = {}
+        for node_id in shared:
+            merged = _merge_nodes(own_default[node_id], graph.default_nodes[node_id])
+            if merged is None:
+                return None
+            merged_graph[node_id] = merged
+        _graph_to_quads(merged_graph, "", quads)
+    except _ListFound:
+        return None
+    except jsonld.JsonLdError as error:
+        raise _unwrap_pyld_error(error) from error
+    return quads
 
 
 def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str | None:
@@ -640,6 +768,12 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
         return None
     if expanded_subject.get(cached.achievement_property) != [{"@id": achievement_id}]:
         return None
+    if cached.graph is not None:
+        quads = _quads_with_cached_graph(expanded, cached.graph)
+        canonical = canonicalize_quads(quads) if quads is not None else None
+        if canonical is not None:
+            return canonical
+        return None  # pyld's node map has run on `expanded`: start again on the full path
     # The cached subtree is shared, not copied: pyld's node map and RDF conversion only read it
     # (values with blank-node datatypes, which it would relabel, are excluded above).
     expanded_subject[cached.achievement_property] = [cached.expanded]

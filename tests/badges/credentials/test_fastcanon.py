@@ -362,3 +362,39 @@ def test_signing_from_many_threads_gives_the_same_credentials_as_one_thread() ->
     assert threaded[:30] == sequential
     resolver = parties.resolver()
     assert all(verify(d, resolver, canonicalizer=plain_canonicalizer).verified for d in threaded)
+
+
+def test_merging_a_shared_node_keeps_distinct_values_drops_equal_ones_and_declines_indexes() -> None:
+    from badges.credentials.fastcanon import _merge_nodes
+
+    own = {"@id": "https://e.org/p", "@type": ["T"], "https://e.org/name": [{"@value": "A"}]}
+    cached = {
+        "@id": "https://e.org/p",
+        "@type": ["T", "U"],
+        "https://e.org/name": [{"@value": "A"}, {"@value": "A", "@language": "en"}],
+        "https://e.org/url": [{"@id": "https://e.org/"}],
+    }
+    merged = _merge_nodes(own, cached)
+    assert merged == {
+        "@id": "https://e.org/p",
+        "@type": ["T", "U"],
+        "https://e.org/name": [{"@value": "A"}, {"@value": "A", "@language": "en"}],
+        "https://e.org/url": [{"@id": "https://e.org/"}],
+    }
+    assert own["https://e.org/name"] == [{"@value": "A"}]  # inputs untouched
+    assert _merge_nodes({**own, "@index": "x"}, cached) is None
+    assert _merge_nodes(own, {**cached, "@reverse": {}}) is None
+
+
+def test_the_achievement_quads_are_cached_and_shared_issuer_nodes_are_merged_exactly() -> None:
+    parties = Parties()
+    loader = make_loader({"https://example.org/graph": {"@context": {}}})
+    endorsed = signed_endorsement(parties)
+    for n in range(30):
+        document = credential(parties, number=n, endorsements=[endorsed])
+        if n % 2:
+            document["issuer"]["description"] = f"Issuer description {n}"  # differs from the creator
+        assert fast_canonicalize(document, loader) == reference_normalize(document)
+    [entry] = [e for e in achievement_cache(loader).data.values() if e is not None]
+    assert entry.graph is not None
+    assert parties.org_did in entry.graph.default_nodes  # the creator: shared with the issuer
