@@ -24,8 +24,17 @@ _PREFIX = "login-failures"
 
 
 def client_address(request: HttpRequest | None) -> str:
-    """The address the request came from. Proxy headers are not trusted: a client could set them."""
-    return (request.META.get("REMOTE_ADDR") if request is not None else "") or "unknown"
+    """The client's address for throttling. Behind TRUSTED_PROXY_COUNT reverse proxies, the address
+    the nearest trusted proxy saw (counted from the right of X-Forwarded-For, which a client cannot
+    forge past the proxies); with none, REMOTE_ADDR, and X-Forwarded-For is ignored."""
+    if request is None:
+        return "unknown"
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _keys(username: str, address: str) -> list[str]:

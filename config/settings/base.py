@@ -196,6 +196,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Failed logins per username+address before the login form refuses for a while.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: trust no header).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 CACHES = {
     "default": {
