@@ -310,9 +310,9 @@ class _Verifier:
                 or _text(_issuer_id(endorsement)) or _("unknown issuer")
             prefix = _("Endorsement %(number)d (by %(by)s): ") % {"number": number, "by": by}
             pid = f"endorsement-{number}-"
-            checks.append(self.run(pid + "shape", prefix + _("an endorsement credential"), self.shape, endorsement,
+            checks.append(self.run(pid + "shape", prefix + _("An endorsement credential"), self.shape, endorsement,
                                    ENDORSEMENT_TYPE))
-            checks.append(self.run(pid + "subject", prefix + _("endorses this %(where)s") % {"where": where},
+            checks.append(self.run(pid + "subject", prefix + _("Endorses this %(where)s") % {"where": where},
                                    self.subject, endorsement, target))
             checks.extend(self.credential_checks(endorsement, pid, prefix))
         if email:
