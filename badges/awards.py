@@ -39,6 +39,7 @@ from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, Sta
 from badges.status import status_allocate, status_entry
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from endorsement.models import ApplicationState, Endorsement, EndorsementState, Notification
 from institutions.keys import issuer_profile, signing_material
@@ -309,6 +310,8 @@ def award_issue(
         award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION))
         award.save()
         after_issue([award])
+        audit_record(actor=actor, action=AuditAction.AWARD_ISSUED, subject=award,
+                     data={"programme": str(programme.public_id), "credential": award.credential["id"]})
     return award
 
 
@@ -352,6 +355,9 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
         award.revoked_at = timezone.now()
         award.revocation_reason = reason
         award.save(update_fields=["revoked_at", "revocation_reason"])
+        # The audit event records who revoked it and why.
+        audit_record(actor=actor, action=AuditAction.AWARD_REVOKED, subject=award, comment=reason,
+                     data={"credential": award.credential["id"]})
         enqueue_on_commit(publish_status_list, award.status.status_list_id)
     return award
 

@@ -39,6 +39,7 @@ from badges.models import Award, AwardBatch, Programme, StatusPurpose
 from badges.status import status_allocate_many
 from config.errors import InvalidInput, NotFound, WrongState
 from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from institutions.permissions import UserLike, is_member_of
 
@@ -204,6 +205,8 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
             programme=programme, created_by=actor, total=len(recipients),
             rows=[{**r.as_row(), "where": row.where} for r, row in zip(recipients, rows, strict=True)],
         )
+        audit_record(actor=actor, action=AuditAction.AWARD_BATCH_CREATED, subject=batch,
+                     data={"programme": str(programme.public_id), "rows": batch.total})
         award_batch_start(batch)
     return batch
 
@@ -285,5 +288,7 @@ def award_batch_restart(*, actor: UserLike, batch: AwardBatch) -> AwardBatch:
         endorsement_for_awarding(batch.programme)
         batch.state, batch.error, batch.finished_at = AwardBatch.State.RUNNING, "", None
         batch.save(update_fields=["state", "error", "finished_at"])
+        audit_record(actor=actor, action=AuditAction.AWARD_BATCH_RESTARTED, subject=batch,
+                     data={"programme": str(batch.programme.public_id), "rows": batch.total})
         award_batch_start(batch)
     return batch

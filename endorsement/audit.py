@@ -48,6 +48,10 @@ class AuditAction(models.TextChoices):
     ENDORSEMENT_REVOKED = "endorsement.revoked"
     ENDORSEMENT_EXPIRED = "endorsement.expired"
     ENDORSEMENT_SIGNED = "endorsement.signed"
+    AWARD_ISSUED = "award.issued"
+    AWARD_REVOKED = "award.revoked"
+    AWARD_BATCH_CREATED = "award_batch.created"
+    AWARD_BATCH_RESTARTED = "award_batch.restarted"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:
