@@ -94,18 +94,17 @@ class ContextMemo:
         return len(self._data)
 
 
-_memos_lock = threading.Lock()
+def _loader_cache(loader: StaticDocumentLoader, name: str, factory: Any) -> Any:
+    cache = loader.fast_caches.get(name)
+    if cache is None:
+        with loader.fast_caches_lock:
+            cache = loader.fast_caches.setdefault(name, factory())
+    return cache
 
 
 def context_memo(loader: StaticDocumentLoader) -> ContextMemo:
     """The context memo of a loader (created on first use)."""
-    memo = getattr(loader, "_fastcanon_memo", None)
-    if memo is None:
-        with _memos_lock:
-            memo = getattr(loader, "_fastcanon_memo", None)
-            if memo is None:
-                memo = ContextMemo()
-                loader._fastcanon_memo = memo  # type: ignore[attr-defined]
+    memo: ContextMemo = _loader_cache(loader, "contexts", ContextMemo)
     return memo
 
 
@@ -425,13 +424,7 @@ class _TemplateCache:
 
 
 def _template_cache(loader: StaticDocumentLoader) -> _TemplateCache:
-    cache = getattr(loader, "_fastcanon_templates", None)
-    if cache is None:
-        with _memos_lock:
-            cache = getattr(loader, "_fastcanon_templates", None)
-            if cache is None:
-                cache = _TemplateCache()
-                loader._fastcanon_templates = cache  # type: ignore[attr-defined]
+    cache: _TemplateCache = _loader_cache(loader, "proof-templates", _TemplateCache)
     return cache
 
 
@@ -534,13 +527,7 @@ class _AchievementCache:
 
 def achievement_cache(loader: StaticDocumentLoader) -> _AchievementCache:
     """The per-loader cache of expanded Achievements (created on first use)."""
-    cache = getattr(loader, "_fastcanon_achievements", None)
-    if cache is None:
-        with _memos_lock:
-            cache = getattr(loader, "_fastcanon_achievements", None)
-            if cache is None:
-                cache = _AchievementCache()
-                loader._fastcanon_achievements = cache  # type: ignore[attr-defined]
+    cache: _AchievementCache = _loader_cache(loader, "achievements", _AchievementCache)
     return cache
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -72,6 +73,10 @@ class StaticDocumentLoader:
         # Resolved contexts cached per loader (never in pyld's process-wide cache, whose entries
         # would outlive a loader with `extra` documents and leak into other loaders).
         self._resolved_cache: LRUCache = LRUCache(maxsize=256)
+        # Caches of the fast canonicalization path (badges.credentials.fastcanon), per loader
+        # because what they hold depends on the documents this loader serves.
+        self.fast_caches: dict[str, Any] = {}
+        self.fast_caches_lock = threading.Lock()
 
     @property
     def urls(self) -> frozenset[str]:
