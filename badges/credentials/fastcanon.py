@@ -741,7 +741,10 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     if cached is None:
         return None
     rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}
-    expanded = fast_expand(rest, loader, safe=True, checked=True)
+    try:
+        expanded = fast_expand(rest, loader, safe=True, checked=True)
+    except CredentialError:
+        return None  # the full path raises the authoritative error
     if len(expanded) != 1:
         return None
     root = expanded[0]
