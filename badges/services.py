@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
@@ -38,6 +39,7 @@ EDITABLE_FIELDS = [
     "language", "validity_months", "country", "participation_form", "quality_assurance", "prerequisites",
     "stackability", "responsible_person",
 ]
+MAX_LEARNING_HOURS = Decimal("99999.95")  # rounds to 100000.0, one digit more than the column holds
 # Application states in which the programme is under review or endorsed: its content is frozen.
 LOCKING_STATES = {"submitted", "in_review", "endorsed", "published"}
 
@@ -86,8 +88,17 @@ def _clean_structured(data: dict[str, Any]) -> dict[str, list[str]]:
                         _("Alignment %(n)d has unknown keys.") % {"n": i + 1}
                     )
     hours = data.get("learning_hours")
-    if hours is not None and Decimal(str(hours)) <= 0:
-        errors["learning_hours"] = [_("Learning hours must be more than zero.")]
+    if hours is not None:
+        try:
+            value = Decimal(str(hours)) if not isinstance(hours, bool) else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            errors["learning_hours"] = [_("Give the learning hours as a number, such as 30 or 7.5.")]
+        elif value <= 0:
+            errors["learning_hours"] = [_("Learning hours must be more than zero.")]
+        elif value >= MAX_LEARNING_HOURS:  # the column holds 6 digits, one after the point
+            errors["learning_hours"] = [_("Learning hours must be at most 99999.9.")]
     return errors
 
 
@@ -102,11 +113,18 @@ def _apply(programme: Programme, data: dict[str, Any], image: bytes | None) -> N
             checked = check_image(image)
         except ImageError as exc:
             errors["image"] = [str(exc)]
-    if errors:
-        raise InvalidInput(_("The programme has errors."), field_errors=errors)
     for name in EDITABLE_FIELDS:
         if name in data:
             setattr(programme, name, data[name])
+    # The model's own rules too (lengths, choices, positive numbers), so that what the database
+    # would refuse, or store unchecked as SQLite does, comes back as field messages instead.
+    try:
+        programme.full_clean(exclude=["organisation", "slug", "image", *errors], validate_unique=False,
+                             validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise InvalidInput(_("The programme has errors."), field_errors=errors)
     if checked is not None:
         programme.image.save(f"{programme.public_id}.{checked.extension}", ContentFile(checked.content), save=False)
 
