@@ -104,7 +104,10 @@ def application_create(*, actor: Any, programme: Programme) -> Application:
 
 
 def _freeze(application: Application) -> None:
-    programme = Programme.objects.select_related("organisation").get(pk=application.programme_id)
+    # Lock the programme as programme_update does: an edit in flight finishes first and is frozen
+    # with it, and an edit that comes after sees the submitted application and is refused.
+    programme = (Programme.objects.select_for_update(of=("self",)).select_related("organisation")
+                 .get(pk=application.programme_id))
     application.snapshot = programme_snapshot(programme)
     application.snapshot_sha256 = snapshot_digest(application.snapshot)
     application.submitted_at = timezone.now()

@@ -5,6 +5,7 @@ unbroken chain. Each thread has its own database connection (Django's are per th
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
+from badges.models import Programme
+from badges.services import programme_snapshot, programme_update
 from config.errors import WrongState
 from endorsement import services
 from endorsement.audit import AuditAction, audit_record, audit_verify
@@ -131,3 +134,33 @@ def test_two_workers_signing_the_same_endorsement_at_once_sign_it_once(postgres)
     assert results[0].credential == results[1].credential  # the loser waited and returned the winner's
     assert AuditEvent.objects.filter(action="endorsement.signed").count() == signed_before + 1
     assert audit_verify().ok
+
+
+def test_an_edit_in_flight_while_the_programme_is_submitted_ends_up_in_the_snapshot(postgres):
+    application, cast = application_in(ApplicationState.DRAFT)
+    users = get_user_model().objects
+    edited = threading.Event()
+
+    def edit() -> str:
+        # The edit passed its lock check and wrote, but has not committed yet when the submission starts.
+        with transaction.atomic():
+            programme = Programme.objects.get(pk=application.programme_id)
+            programme_update(actor=users.get(pk=cast.editor.pk), programme=programme,
+                             data={"assessment_method": "Weighted 20/30/50, supervised final test."})
+            edited.set()
+            time.sleep(1)
+        return "edited"
+
+    def submit() -> Any:
+        assert edited.wait(timeout=20)
+        return services.application_submit(actor=users.get(pk=cast.editor.pk),
+                                           application=Application.objects.get(pk=application.pk))
+
+    results = run_together(edit, submit)
+
+    assert results[0] == "edited" and isinstance(results[1], Application), results
+    application.refresh_from_db()
+    programme = Programme.objects.get(pk=application.programme_id)
+    # The submission waited for the edit, so what reviewers see is what the programme says.
+    assert application.snapshot["assessment_method"] == "Weighted 20/30/50, supervised final test."
+    assert application.snapshot == programme_snapshot(programme)
