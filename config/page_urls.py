@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
+from endorsement import marks, registry_views
 from endorsement import views as endorsement_views
 from institutions import views as institution_views
 
@@ -21,9 +22,15 @@ portal_patterns = [
 ]
 
 registry_patterns = [
-    path("registry/", endorsement_views.registry_index, name="index"),
-    path("registry/<uuid:public_id>/", endorsement_views.registry_programme, name="programme"),
-    path("registry.json", endorsement_views.registry_json, name="json"),
+    path("registry/", registry_views.registry_index, name="index"),
+    path("registry/<uuid:public_id>/", registry_views.registry_programme, name="programme"),
+    path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
+    path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
+    path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
+    path("registry/feed.atom", registry_views.registry_feed, name="feed"),
+    path("registry.json", registry_views.registry_json, name="json"),
+    path("registry.csv", registry_views.registry_csv, name="csv"),
+    path("sitemap.xml", registry_views.sitemap, name="sitemap"),
 ]
 
 urlpatterns = [

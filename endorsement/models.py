@@ -397,6 +397,8 @@ class RegistrySnapshot(models.Model):
     generated_at = models.DateTimeField(auto_now_add=True)
     digest = models.CharField(max_length=64)
     entries = models.JSONField(default=list)
+    # One entry per member organisation (profile, membership standing, DID, endorsed programmes).
+    organisations = models.JSONField(default=list)
 
     class Meta:
         ordering = ["-generated_at", "-id"]
@@ -404,3 +406,35 @@ class RegistrySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"registry snapshot {self.digest[:12]} ({len(self.entries)} entries)"
+
+
+# --- Issuance figures -----------------------------------------------------------------------------
+class IssuanceReport(models.Model):
+    """How many badges an organisation issued under an endorsed programme on another platform in a
+    period, as the organisation reported it (the body asks members for these figures). The registry
+    shows the reports beside the count of badges issued by this server. Written by
+    `endorsement.reports.issuance_report_file` only."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports")
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    count = models.PositiveIntegerField(_("badges issued"))
+    platform = models.CharField(_("platform"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-period_start", "platform", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=0), name="issuance_report_count_not_negative"),
+            models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")),
+                                   name="issuance_report_period_in_order"),
+            models.UniqueConstraint(fields=["endorsement", "period_start", "period_end", "platform"],
+                                    name="one_issuance_report_per_period_and_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} badges of {self.programme} on {self.platform} ({self.period_start}–{self.period_end})"

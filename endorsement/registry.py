@@ -1,95 +1,265 @@
 """The public registry: rendered from the database into a snapshot, never patched in place.
 
-`registry_refresh()` is what the Celery task `refresh_registry` runs; pages and `/registry.json`
-read only the newest `RegistrySnapshot`. Rendering the same database twice gives the same digest,
-and an unchanged digest writes no new row.
+`registry_refresh()` is what the Celery task `refresh_registry` runs, and the only code here that
+reads the workflow's tables. It renders one entry per published programme (its newest published
+endorsement, the earlier ones listed beside it, issuance figures, links and a folded search text)
+and one entry per member organisation. Rendering the same database twice gives the same digest, and
+an unchanged digest writes no new row.
+
+Pages and open data read only the newest `RegistrySnapshot`, through `registry_current()`: one small
+query (`SELECT id, digest, generated_at`) per request; the parsed snapshot, its sort orders and its
+serialised open-data bodies are kept in the process until a newer snapshot appears.
+
+When the snapshot is refreshed:
+- on every change of an endorsement's standing and on publication (endorsement.services);
+- when badges are issued or revoked (`registry_changed`, called by badges.awards): the issuance
+  counts changed. With a broker, one refresh per `REFRESH_DELAY_SECONDS` window, however many
+  awards (a batch of 2,000 costs one or two renders, not 2,000); with no broker (eager tasks)
+  nothing can run later, so the refresh runs after each commit (after each chunk of a batch);
+- when an issuance report is filed (endorsement.reports) and when an organisation's membership
+  changes (institutions.services): `registry_refresh_on_commit`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import unicodedata
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
-from endorsement.models import ApplicationState, Endorsement, RegistrySnapshot
+from badges.models import Award
+from endorsement.models import ApplicationState, Endorsement, EndorsementState, IssuanceReport, RegistrySnapshot
+from institutions.keys import organisation_did
+from institutions.models import MembershipState, Organisation
 
-KEEP_SNAPSHOTS = 20
+# Snapshots kept (the newest serves; older ones are history). At 10,000 programmes a snapshot is
+# about 25 MB of JSON, so keep few.
+KEEP_SNAPSHOTS = 5
+# With a broker: after an award is issued or revoked, refresh at most once per this many seconds.
+REFRESH_DELAY_SECONDS = int(getattr(settings, "REGISTRY_REFRESH_DELAY_SECONDS", 30))
+_PENDING_KEY = "endorsement:registry-refresh-pending"
+# Memberships that make an organisation appear in the registry with a page of its own.
+LISTED_MEMBERSHIPS = [MembershipState.ACTIVE, MembershipState.SUSPENDED, MembershipState.WITHDRAWN]
+_ZERO = uuid.UUID(int=0)
 
 
-def _entry(endorsement: Endorsement) -> dict[str, Any]:
-    programme, organisation = endorsement.programme, endorsement.organisation
-    snapshot = endorsement.application.snapshot or {}
+def fold(text: str) -> str:
+    """Comparable text: NFKC (full-width to half-width, for Japanese input) and case-folded."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def _url(name: str, sample: Any = _ZERO):
+    """A fast URL maker for one route: reverse once, then substitute (10,000 reverses cost ~0.5 s)."""
+    template = settings.SITE_URL + reverse(name, args=[sample])
+    marker = str(sample)
+    return lambda value: template.replace(marker, str(value))
+
+
+# --- Rendering (the only part that queries) -------------------------------------------------------
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _endorsement_part(endorsement: Endorsement, credential_url, awards: dict[int, int]) -> dict[str, Any]:
+    table = endorsement.application.criteria_table
     return {
-        "id": str(programme.public_id),
-        "url": settings.SITE_URL + reverse("registry:programme", args=[programme.public_id]),
-        "programme": {
-            "name_en": snapshot.get("name_en", programme.name_en),
-            "name_ja": snapshot.get("name_ja", programme.name_ja),
-            "description_en": snapshot.get("description_en", ""),
-            "description_ja": snapshot.get("description_ja", ""),
-            "learning_outcomes": snapshot.get("learning_outcomes", []),
-            "criteria_narrative": snapshot.get("criteria_narrative", ""),
-            "assessment_method": snapshot.get("assessment_method", ""),
-            "level": snapshot.get("level", ""),
-            "level_framework": snapshot.get("level_framework", ""),
-            "learning_hours": snapshot.get("learning_hours"),
-            "credential_pattern": snapshot.get("credential_pattern", ""),
-            "achievement_type": snapshot.get("achievement_type", ""),
-            "participation_form": snapshot.get("participation_form", ""),
-            "language": snapshot.get("language", ""),
-            "tags": snapshot.get("tags", []),
-            "alignments": snapshot.get("alignments", []),
-        },
-        "organisation": {
-            "slug": organisation.slug,
-            "name": organisation.name,
-            "name_ja": organisation.name_ja,
-            "kind": organisation.kind,
-            "country": organisation.country,
-        },
-        "endorsement": {
-            "state": endorsement.state,
-            "endorsed_on": endorsement.valid_from.date().isoformat(),
-            "valid_from": endorsement.valid_from.isoformat(),
-            "valid_until": endorsement.valid_until.isoformat(),
-            "comment": endorsement.comment,
-            "criteria_table": {
-                "code": endorsement.application.criteria_table.code,
-                "version": endorsement.application.criteria_table.version,
-            },
-        },
+        "id": str(endorsement.public_id),
+        "state": endorsement.state,
+        "endorsed_on": endorsement.valid_from.date().isoformat(),
+        "valid_from": endorsement.valid_from.isoformat(),
+        "valid_until": endorsement.valid_until.isoformat(),
+        "published_at": _iso(endorsement.published_at),
+        "state_changed_at": _iso(endorsement.state_changed_at),
+        "comment": endorsement.comment,
+        "criteria_table": {"code": table.code, "version": table.version} if table else None,
+        "endorsementCredential": credential_url(endorsement.public_id) if endorsement.signed else None,
+        "badges_issued_here": awards.get(endorsement.pk, 0),
     }
 
 
+def _search_text(programme: dict[str, Any], organisation: dict[str, Any]) -> str:
+    parts = [
+        programme["name_en"], programme["name_ja"], programme["description_en"], programme["description_ja"],
+        *programme["learning_outcomes"], *programme["tags"], organisation["name"], organisation["name_ja"],
+    ]
+    return fold("\n".join(str(p) for p in parts if p))
+
+
+def _programme_part(snapshot: dict[str, Any], programme: Any) -> dict[str, Any]:
+    hours = snapshot.get("learning_hours")
+    return {
+        "name_en": snapshot.get("name_en", programme.name_en) or "",
+        "name_ja": snapshot.get("name_ja", programme.name_ja) or "",
+        "description_en": snapshot.get("description_en") or "",
+        "description_ja": snapshot.get("description_ja") or "",
+        "learning_outcomes": [str(o) for o in snapshot.get("learning_outcomes") or []],
+        "criteria_narrative": snapshot.get("criteria_narrative") or "",
+        "assessment_method": snapshot.get("assessment_method") or "",
+        "level": snapshot.get("level") or "",
+        "level_framework": snapshot.get("level_framework") or "",
+        "learning_hours": str(hours) if hours not in (None, "") else None,
+        "credential_pattern": snapshot.get("credential_pattern") or "",
+        "achievement_type": snapshot.get("achievement_type") or "",
+        "participation_form": snapshot.get("participation_form") or "",
+        "language": snapshot.get("language") or "",
+        "tags": [str(t) for t in snapshot.get("tags") or []],
+        "alignments": list(snapshot.get("alignments") or []),
+    }
+
+
+def _organisation_ref(organisation: Organisation, org_url) -> dict[str, Any]:
+    return {
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "name_ja": organisation.name_ja,
+        "kind": organisation.kind,
+        "country": organisation.country,
+        "did": organisation_did(organisation),
+        "url": org_url(organisation.slug),
+    }
+
+
+def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
+    reports: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = IssuanceReport.objects.order_by("period_start", "period_end", "platform", "pk").values(
+        "programme_id", "endorsement__public_id", "period_start", "period_end", "platform", "count", "note",
+        "reported_at",
+    )
+    for row in rows:
+        reports[row["programme_id"]].append({
+            "endorsement": str(row["endorsement__public_id"]),
+            "period_start": row["period_start"].isoformat(),
+            "period_end": row["period_end"].isoformat(),
+            "platform": row["platform"],
+            "count": row["count"],
+            "note": row["note"],
+            "reported_at": row["reported_at"].isoformat(),
+        })
+    return reports
+
+
+def _award_counts() -> dict[int, int]:
+    """Badges issued by this server and not revoked, per endorsement (one aggregate query)."""
+    rows = Award.objects.filter(revoked_at__isnull=True).values("endorsement_id").annotate(n=Count("pk"))
+    return {row["endorsement_id"]: row["n"] for row in rows.order_by()}
+
+
+def _endorser() -> dict[str, Any] | None:
+    body = Organisation.objects.filter(is_certification_body=True).first()
+    if body is None:
+        return None
+    return {"name": body.name, "name_ja": body.name_ja, "did": organisation_did(body)}
+
+
 def registry_entries() -> list[dict[str, Any]]:
-    """Every endorsement whose application was published, whatever its standing, newest first."""
+    """One entry per programme with a published endorsement: the newest such endorsement is the
+    programme's `endorsement`, earlier ones are `previous_endorsements`. Newest endorsed first."""
     endorsements = (
         Endorsement.objects.filter(application__state=ApplicationState.PUBLISHED)
         .select_related("programme", "organisation", "application__criteria_table")
-        .order_by("-valid_from", "pk")
+        # The signed credential (several kB each) is not needed here, only whether it exists.
+        .defer("credential")
+        .annotate(signed=ExpressionWrapper(Q(credential__isnull=False), output_field=BooleanField()))
+        .order_by("programme_id", "-valid_from", "-pk")
     )
-    return [_entry(e) for e in endorsements]
+    awards, reports, endorser = _award_counts(), _reports_by_programme(), _endorser()
+    page_url, achievement_url = _url("registry:programme"), _url("achievement-json")
+    credential_url, org_url = _url("endorsement-credential"), _url("registry:organisation", "slug-x")
+    mark_svg, mark_html = _url("registry:mark_svg"), _url("registry:mark_html")
+
+    grouped: dict[int, list[Endorsement]] = defaultdict(list)
+    for endorsement in endorsements:
+        grouped[endorsement.programme_id].append(endorsement)
+    rows = []
+    for group in grouped.values():
+        current, earlier = group[0], group[1:]
+        public_id = str(current.programme.public_id)
+        content = _programme_part(current.application.snapshot or {}, current.programme)
+        organisation = _organisation_ref(current.organisation, org_url)
+        programme_reports = reports.get(current.programme_id, [])
+        endorsement = {**_endorsement_part(current, credential_url, awards), "endorser": endorser}
+        previous = [_endorsement_part(e, credential_url, awards) for e in earlier]
+        entry = {
+            "id": public_id,
+            "url": page_url(public_id),
+            "programme": content,
+            "organisation": organisation,
+            "endorsement": endorsement,
+            "previous_endorsements": previous,
+            "links": {
+                "registry_page": page_url(public_id),
+                "achievement": achievement_url(public_id),
+                "endorsementCredential": endorsement["endorsementCredential"],
+                "mark_svg": mark_svg(public_id),
+                "mark_html": mark_html(public_id),
+            },
+            "issuance": {
+                "issued_here": sum(e["badges_issued_here"] for e in [endorsement, *previous]),
+                "reported_elsewhere": sum(r["count"] for r in programme_reports),
+                "reports": programme_reports,
+            },
+            "search_text": _search_text(content, organisation),
+        }
+        rows.append(((current.valid_from, -current.programme_id), entry))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    return [entry for _, entry in rows]
 
 
-def _digest(entries: list[dict[str, Any]]) -> str:
+def registry_organisations(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per member organisation (active, suspended or withdrawn, and any organisation with
+    a published programme), with its profile, membership standing, DID and endorsed programmes."""
+    programmes: dict[str, list[str]] = defaultdict(list)
+    for entry in entries:
+        programmes[entry["organisation"]["slug"]].append(entry["id"])
+    organisations = Organisation.objects.filter(is_certification_body=False).filter(
+        Q(membership__in=LISTED_MEMBERSHIPS) | Q(slug__in=list(programmes))
+    ).order_by("slug")
+    org_url = _url("registry:organisation", "slug-x")
+    did_url = _url("organisation-did", "slug-x")
+    result = []
+    for organisation in organisations:
+        result.append({
+            **_organisation_ref(organisation, org_url),
+            "description": organisation.description,
+            "website": organisation.website,
+            "did_document": did_url(organisation.slug),
+            "membership": organisation.membership,
+            "membership_since": _iso(organisation.membership_changed_at or organisation.applied_at),
+            "programmes": programmes.get(organisation.slug, []),
+        })
+    return result
+
+
+def _digest(entries: list[dict[str, Any]], organisations: list[dict[str, Any]]) -> str:
+    document = {"entries": entries, "organisations": organisations}
     return hashlib.sha256(
-        json.dumps(entries, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     ).hexdigest()
 
 
 @transaction.atomic
 def registry_refresh() -> RegistrySnapshot:
-    """Render the registry from the database; write a snapshot only when it changed."""
+    """Render the registry from the database; write a snapshot only when it changed. Safe to repeat:
+    an unchanged registry writes nothing. Keeps the newest KEEP_SNAPSHOTS rows."""
     entries = registry_entries()
-    digest = _digest(entries)
-    latest = RegistrySnapshot.objects.select_for_update().order_by("-id").first()
+    organisations = registry_organisations(entries)
+    digest = _digest(entries, organisations)
+    latest = RegistrySnapshot.objects.select_for_update().order_by("-id").only("id", "digest").first()
     if latest is not None and latest.digest == digest:
-        return latest
-    snapshot = RegistrySnapshot.objects.create(digest=digest, entries=entries)
+        return RegistrySnapshot.objects.get(pk=latest.pk)
+    snapshot = RegistrySnapshot.objects.create(digest=digest, entries=entries, organisations=organisations)
     stale = RegistrySnapshot.objects.order_by("-id").values_list("pk", flat=True)[KEEP_SNAPSHOTS:]
     RegistrySnapshot.objects.filter(pk__in=list(stale)).delete()
     return snapshot
@@ -97,3 +267,130 @@ def registry_refresh() -> RegistrySnapshot:
 
 def registry_latest() -> RegistrySnapshot | None:
     return RegistrySnapshot.objects.order_by("-id").first()
+
+
+# --- When to refresh ------------------------------------------------------------------------------
+def registry_refresh_on_commit() -> None:
+    """Refresh the registry once this transaction commits (nothing if it rolls back)."""
+    from config.tasking import enqueue_on_commit
+    from endorsement.tasks import refresh_registry
+
+    enqueue_on_commit(refresh_registry)
+
+
+def refresh_slot_taken() -> bool:
+    """Claim the one delayed refresh of the current window: True for the first caller of a window
+    (which schedules it), False while one is pending. The key expires a second before the refresh
+    runs, so every change that found the slot taken committed before that refresh reads."""
+    return cache.add(_PENDING_KEY, "1", timeout=max(1, REFRESH_DELAY_SECONDS - 1))
+
+
+def _schedule_refresh() -> None:
+    from endorsement.tasks import refresh_registry
+
+    if refresh_registry.app.conf.task_always_eager:
+        refresh_registry.delay()  # no broker: nothing can run later, so refresh now
+    elif refresh_slot_taken():
+        refresh_registry.apply_async(countdown=REFRESH_DELAY_SECONDS)
+
+
+def registry_changed() -> None:
+    """Badges were issued or revoked in this transaction: the issuance counts changed. After
+    commit, schedule a refresh (debounced with a broker; immediate without one)."""
+    transaction.on_commit(_schedule_refresh)
+
+
+# --- Reading: the parsed newest snapshot, cached in the process -----------------------------------
+@dataclass
+class Item:
+    """One entry with what searching and sorting need, parsed once per snapshot."""
+
+    entry: dict[str, Any]
+    id: str
+    search: str
+    state: str
+    valid_from: datetime
+    valid_until: datetime
+    hours: float | None
+    changed: datetime
+
+    def standing(self, now: datetime) -> str:
+        """The recorded state, except that an active endorsement past its end shows as expired
+        before the hourly expiry task records it."""
+        if self.state == EndorsementState.ACTIVE and self.valid_until <= now:
+            return EndorsementState.EXPIRED
+        return self.state
+
+
+def _item(entry: dict[str, Any]) -> Item:
+    endorsement, programme = entry["endorsement"], entry["programme"]
+    hours = programme.get("learning_hours")
+    valid_from = parse_datetime(endorsement["valid_from"])
+    moments = [valid_from, *(parse_datetime(endorsement[k]) for k in ("published_at", "state_changed_at")
+                            if endorsement.get(k))]
+    return Item(
+        entry=entry, id=entry["id"], search=entry.get("search_text", ""), state=endorsement["state"],
+        valid_from=valid_from, valid_until=parse_datetime(endorsement["valid_until"]),
+        hours=float(hours) if hours not in (None, "") else None, changed=max(moments),
+    )
+
+
+@dataclass
+class Registry:
+    """The newest snapshot, parsed: items newest endorsed first, lookups, and a per-process memo
+    for what is derived from it (sort orders, facets, serialised open-data bodies)."""
+
+    id: int
+    digest: str
+    generated_at: datetime
+    items: list[Item]
+    organisations: list[dict[str, Any]]
+    by_id: dict[str, Item] = field(init=False)
+    organisations_by_slug: dict[str, dict[str, Any]] = field(init=False)
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {item.id: item for item in self.items}
+        self.organisations_by_slug = {o["slug"]: o for o in self.organisations}
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return [item.entry for item in self.items]
+
+    def derived(self, key: Any, make) -> Any:
+        """`make()` once per snapshot and process (two threads may both make it: harmless)."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = make()
+            return value
+
+
+_current: Registry | None = None
+_load_lock = threading.Lock()
+
+
+def registry_current() -> Registry | None:
+    """The newest snapshot, parsed. One small query when the process already holds it; a second
+    one to load it when a newer snapshot appeared."""
+    global _current
+    head = RegistrySnapshot.objects.order_by("-id").values_list("id", "digest", "generated_at").first()
+    if head is None:
+        return None
+    held = _current
+    if held is not None and (held.id, held.digest, held.generated_at) == head:
+        return held
+    with _load_lock:
+        held = _current
+        if held is not None and (held.id, held.digest, held.generated_at) == head:
+            return held
+        row = RegistrySnapshot.objects.filter(pk=head[0]).values_list("entries", "organisations").first()
+        if row is None:  # pruned by a refresh in between: read whatever is newest now
+            latest = registry_latest()
+            if latest is None:
+                return None
+            head, row = (latest.id, latest.digest, latest.generated_at), (latest.entries, latest.organisations)
+        entries, organisations = row
+        _current = Registry(id=head[0], digest=head[1], generated_at=head[2],
+                            items=[_item(e) for e in entries], organisations=organisations)
+        return _current

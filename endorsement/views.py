@@ -1,36 +1,27 @@
-"""Pages of the endorsement workflow: the portal's application pages, and the public registry.
-
-The registry pages read one row, the newest RegistrySnapshot, and search and filter its entries in
-Python: browsing costs no query beyond that read, whatever the visitor asks for.
-"""
+"""Pages of the endorsement workflow: the portal's application pages. (The public registry's pages
+are in endorsement.registry_views.)"""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import get_conditional_response
-from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
-from badges.models import CredentialPattern, ParticipationForm
 from badges.views import programme_details, programme_for
 from config.errors import DomainError, NotPermitted, WrongState
 from config.fsm import allowed_transitions, check_transition
 from endorsement import services
 from endorsement.audit import AuditAction, audit_for
-from endorsement.forms import RegistryFilterForm, TransitionForm
-from endorsement.models import Application, ApplicationState, EndorsementState
-from endorsement.registry import registry_latest
+from endorsement.forms import TransitionForm
+from endorsement.models import Application, ApplicationState
 from institutions.models import StaffMember
 from institutions.permissions import can_edit_for
 from institutions.views import portal_staff
@@ -196,116 +187,3 @@ def application_transition(request: HttpRequest, pk: int, action: str) -> HttpRe
         return _application_page(request, application, error=error.message, status=error.status_code)
     messages.success(request, DONE[action])
     return redirect("portal:application", application.pk)
-
-
-# --- Public registry ------------------------------------------------------------------------------
-def _fold(text: str) -> str:
-    """Comparable text: NFKC (full-width to half-width, for Japanese input) and case-folded."""
-    return unicodedata.normalize("NFKC", text or "").casefold()
-
-
-def _haystack(entry: dict[str, Any]) -> str:
-    programme, organisation = entry.get("programme", {}), entry.get("organisation", {})
-    parts = [
-        programme.get("name_en", ""), programme.get("name_ja", ""),
-        programme.get("description_en", ""), programme.get("description_ja", ""),
-        *programme.get("learning_outcomes", []), *programme.get("tags", []),
-        organisation.get("name", ""), organisation.get("name_ja", ""),
-    ]
-    return _fold("\n".join(str(p) for p in parts))
-
-
-def registry_search(entries: list[dict[str, Any]], criteria: dict[str, str]) -> list[dict[str, Any]]:
-    """Entries matching every word of `q` (in either language) and every filter given."""
-    words = _fold(criteria.get("q", "")).split()
-    result = []
-    for entry in entries:
-        programme, endorsement = entry.get("programme", {}), entry.get("endorsement", {})
-        if "organisation" in criteria and entry.get("organisation", {}).get("slug") != criteria["organisation"]:
-            continue
-        if "level" in criteria and programme.get("level") != criteria["level"]:
-            continue
-        if "pattern" in criteria and programme.get("credential_pattern") != criteria["pattern"]:
-            continue
-        if "standing" in criteria and endorsement.get("state") != criteria["standing"]:
-            continue
-        if words:
-            haystack = _haystack(entry)
-            if not all(word in haystack for word in words):
-                continue
-        result.append(entry)
-    return result
-
-
-def _display(entry: dict[str, Any]) -> dict[str, Any]:
-    """What the templates show of an entry, in the visitor's language with a fallback."""
-    programme, organisation, endorsement = entry["programme"], entry["organisation"], entry["endorsement"]
-    organisation_name = (
-        (organisation.get("name_ja") if (get_language() or "").startswith("ja") else "") or organisation["name"]
-    )
-    return {
-        "entry": entry,
-        "id": entry["id"],
-        "name": _in_language(programme, "name"),
-        "description": _in_language(programme, "description"),
-        "organisation_name": organisation_name,
-        "pattern": _label(CredentialPattern, programme.get("credential_pattern", "")),
-        "participation": _label(ParticipationForm, programme.get("participation_form", "")),
-        "standing": _label(EndorsementState, endorsement.get("state", "")),
-        "endorsed_on": parse_datetime(endorsement["valid_from"]),
-        "valid_until": parse_datetime(endorsement["valid_until"]),
-    }
-
-
-def _entries() -> tuple[Any, list[dict[str, Any]]]:
-    snapshot = registry_latest()
-    return snapshot, (snapshot.entries if snapshot is not None else [])
-
-
-@require_safe
-def registry_index(request: HttpRequest) -> HttpResponse:
-    snapshot, entries = _entries()
-    organisations = sorted({(e["organisation"]["slug"], e["organisation"]["name"]) for e in entries},
-                           key=lambda pair: pair[1].casefold())
-    levels = sorted({e["programme"]["level"] for e in entries if e["programme"].get("level")})
-    form = RegistryFilterForm(request.GET or None, organisations=organisations, levels=levels)
-    criteria = form.criteria() if form.is_bound else {}
-    found = registry_search(entries, criteria)
-    context = {
-        "snapshot": snapshot, "form": form, "searched": bool(criteria), "total": len(entries),
-        "results": [_display(entry) for entry in found],
-    }
-    return render(request, "registry/index.html", context)
-
-
-@require_safe
-def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
-    snapshot, entries = _entries()
-    entry = next((e for e in entries if e["id"] == str(public_id)), None)
-    if entry is None:
-        raise Http404
-    return render(request, "registry/programme.html", {"snapshot": snapshot, "item": _display(entry)})
-
-
-@require_safe
-def registry_json(request: HttpRequest) -> HttpResponse:
-    """The registry's entries as JSON, with the snapshot digest as ETag (304 when unchanged)."""
-    snapshot = registry_latest()
-    if snapshot is None:
-        return JsonResponse({"generated_at": None, "count": 0, "entries": []},
-                            json_dumps_params={"ensure_ascii": False})
-    etag = f'"{snapshot.digest}"'
-    last_modified = int(snapshot.generated_at.timestamp())
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if not_modified is not None:
-        not_modified["ETag"] = etag
-        return not_modified
-    response = JsonResponse(
-        {"generated_at": snapshot.generated_at.isoformat(), "count": len(snapshot.entries),
-         "entries": snapshot.entries},
-        json_dumps_params={"ensure_ascii": False},
-    )
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
-    return response

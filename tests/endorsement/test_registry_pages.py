@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils.http import http_date
 
+from endorsement import registry as registry_module
 from endorsement import services
 from endorsement.models import ApplicationState, RegistrySnapshot
 from endorsement.registry import registry_refresh
@@ -48,7 +49,7 @@ def test_with_no_snapshot_yet_the_registry_is_empty_not_an_error(client):
     assert response.status_code == 200
     assert "The registry is empty" in response.content.decode()
     data = client.get(reverse("registry:json")).json()
-    assert data == {"generated_at": None, "count": 0, "entries": []}
+    assert data == {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": []}
     assert client.get(reverse("registry:programme", args=[uuid.uuid4()])).status_code == 404
 
 
@@ -107,17 +108,37 @@ def test_a_japanese_visitor_sees_japanese_names_with_english_as_the_fallback(cli
     assert "北大学" in html
 
 
-def test_browsing_the_registry_costs_one_query_whatever_is_asked(client, registry, django_assert_num_queries):
+def test_browsing_the_registry_costs_one_small_query_whatever_is_asked(client, registry, django_assert_num_queries):
     public_id = registry["cloud"].programme.public_id
+    client.get(reverse("registry:index"))  # the process loads and keeps the newest snapshot
     with django_assert_num_queries(1):
         client.get(reverse("registry:index"))
     with django_assert_num_queries(1):
         client.get(reverse("registry:index"), {"q": "cloud kubernetes", "organisation": "north", "level": "Level 6",
-                                               "pattern": "rpl", "standing": "suspended"})
+                                               "pattern": "rpl", "standing": "suspended", "sort": "name",
+                                               "tag": "data", "type": "MicroCredential", "page": "1"})
     with django_assert_num_queries(1):
         client.get(reverse("registry:programme", args=[public_id]))
     with django_assert_num_queries(1):
-        client.get(reverse("registry:json"))
+        client.get(reverse("registry:organisation", args=["north"]))
+    for name in ("json", "csv", "feed", "sitemap"):
+        with django_assert_num_queries(1):
+            client.get(reverse(f"registry:{name}"))
+    with django_assert_num_queries(1):
+        client.get(reverse("registry:mark_svg", args=[public_id]))
+
+
+def test_a_process_that_does_not_hold_the_newest_snapshot_loads_it_with_one_more_query(
+        client, registry, django_assert_num_queries):
+    registry_module._current = None
+    with django_assert_num_queries(2):
+        client.get(reverse("registry:index"))
+    publish({"name_en": "A newer one"})
+    registry_refresh()
+    with django_assert_num_queries(2):
+        assert "A newer one" in client.get(reverse("registry:index")).content.decode()
+    with django_assert_num_queries(1):
+        client.get(reverse("registry:index"))
 
 
 def test_the_registry_shows_the_snapshot_not_the_live_database(client, registry):
@@ -152,7 +173,9 @@ def test_the_json_registry_carries_the_snapshot_entries_with_etag_and_last_modif
     assert response["Content-Type"] == "application/json"
     data = json.loads(response.content)
     assert data["count"] == 3 and len(data["entries"]) == 3
-    assert data["entries"] == snapshot.entries
+    assert data["entries"] == [{k: v for k, v in e.items() if k != "search_text"} for e in snapshot.entries]
+    assert data["organisations"] == snapshot.organisations
+    assert data["digest"] == snapshot.digest
     assert data["generated_at"] == snapshot.generated_at.isoformat()
     assert response["ETag"] == f'"{snapshot.digest}"'
     assert response["Last-Modified"] == http_date(int(snapshot.generated_at.timestamp()))

@@ -1,0 +1,155 @@
+"""The endorsement mark: an SVG an organisation puts on its own site, linking to the programme's
+registry page and showing the endorsement's standing as the registry has it now.
+
+`/registry/<uuid>/mark.svg` is drawn from the newest snapshot on each request (cached by clients
+for only a minute, so a suspension shows within minutes of the refresh); `/registry/<uuid>/mark.html`
+is the HTML snippet to copy. Every text in the SVG is escaped and stripped of the control characters
+XML forbids, and the SVG holds no script, link or external reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.html import escape as html_escape
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from endorsement.registry import registry_current
+
+WIDTH, HEIGHT = 360, 104
+MAX_AGE = 60
+COLOURS = {  # all meet WCAG AA against white (band text is white on these)
+    "active": "#14532d",
+    "suspended": "#6b4400",
+    "revoked": "#8a1111",
+    "expired": "#8a1111",
+}
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: Any) -> str:
+    """Escaped for XML text and attribute values; characters XML forbids are dropped."""
+    cleaned = _XML_FORBIDDEN.sub("", str(value or ""))
+    return (cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
+
+
+def _fit(text: str, units: int) -> str:
+    """Cut `text` to about `units` half-width characters (wide characters count two), with an ellipsis."""
+    text = " ".join(str(text or "").split())
+    used, out = 0, []
+    for char in text:
+        width = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used + width > units:
+            return "".join(out).rstrip() + "…"
+        out.append(char)
+        used += width
+    return "".join(out)
+
+
+def _lang(request: HttpRequest) -> str:
+    return "ja" if request.GET.get("lang") == "ja" else "en"
+
+
+def _names(entry: dict[str, Any], lang: str) -> tuple[str, str]:
+    programme = entry["programme"]
+    endorser = entry["endorsement"].get("endorser") or {}
+    if lang == "ja":
+        return (programme.get("name_ja") or programme.get("name_en") or "",
+                endorser.get("name_ja") or endorser.get("name") or "")
+    return programme.get("name_en") or programme.get("name_ja") or "", endorser.get("name") or ""
+
+
+def _standing_word(state: str) -> str:
+    return {"active": _("ACTIVE"), "suspended": _("SUSPENDED"), "revoked": _("REVOKED"),
+            "expired": _("EXPIRED")}.get(state, state.upper())
+
+
+def mark_svg_text(entry: dict[str, Any], state: str, *, lang: str = "en") -> str:
+    """The mark of one registry entry in the standing `state`."""
+    with translation.override(lang):
+        programme, body = _names(entry, lang)
+        until = entry["endorsement"]["valid_until"][:10]
+        endorsed_by = _("Endorsed by %(body)s") % {"body": body}
+        word = _standing_word(state)
+        if state == "active":
+            detail = _("valid until %(date)s") % {"date": until}
+        else:
+            detail = _("not in force — see the registry")
+        title = f"{endorsed_by}: {programme} — {word} ({detail})"
+    colour = COLOURS.get(state, COLOURS["revoked"])
+    band_y = HEIGHT - 34
+    lines = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="mark-title" lang="{lang}">',
+        f'<title id="mark-title">{_text(title)}</title>',
+        f'<rect x="1" y="1" width="{WIDTH - 2}" height="{HEIGHT - 2}" rx="6" fill="#ffffff" '
+        f'stroke="{colour}" stroke-width="2"/>',
+        '<g font-family="system-ui, -apple-system, \'Segoe UI\', \'Hiragino Sans\', \'Noto Sans JP\', '
+        'Meiryo, sans-serif" fill="#1b1b1b">',
+        f'<text x="14" y="22" font-size="12">{_text(_fit(endorsed_by, 54))}</text>',
+        f'<text x="14" y="46" font-size="16" font-weight="bold">{_text(_fit(programme, 40))}</text>',
+        "</g>",
+        f'<rect x="2" y="{band_y}" width="{WIDTH - 4}" height="32" rx="4" fill="{colour}"/>',
+    ]
+    if state != "active":  # hatching: not only the colour tells that it is not in force
+        lines.append(f'<path d="M2 {band_y + 32} L34 {band_y} M20 {band_y + 32} L52 {band_y}" '
+                     'stroke="#ffffff" stroke-width="3" stroke-opacity="0.5"/>')
+    lines += [
+        f'<text x="{62 if state != "active" else 14}" y="{band_y + 21}" font-size="14" fill="#ffffff" '
+        'font-family="system-ui, sans-serif">'
+        f'<tspan font-weight="bold">{_text(word)}</tspan> · {_text(detail)}</text>',
+        "</svg>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def mark_snippet(entry: dict[str, Any], *, lang: str = "en") -> str:
+    """The HTML an organisation copies onto its own site: the mark, linking to the registry page."""
+    with translation.override(lang):
+        programme, body = _names(entry, lang)
+        alt = _("%(programme)s: endorsed by %(body)s — current standing in the registry") % {
+            "programme": programme, "body": body}
+    src = entry["links"]["mark_svg"] + ("?lang=ja" if lang == "ja" else "")
+    return (f'<a href="{html_escape(entry["url"])}"><img src="{html_escape(src)}" alt="{html_escape(alt)}" '
+            f'width="{WIDTH}" height="{HEIGHT}"></a>')
+
+
+def _entry_and_state(public_id: Any, now: datetime) -> tuple[dict[str, Any], str]:
+    registry = registry_current()
+    item = registry.by_id.get(str(public_id)) if registry is not None else None
+    if item is None:
+        raise Http404
+    return item.entry, item.standing(now)
+
+
+def _served(request: HttpRequest, body: str, content_type: str) -> HttpResponse:
+    etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # other sites embed it
+    return response
+
+
+@require_safe
+def mark_svg(request: HttpRequest, public_id: Any) -> HttpResponse:
+    entry, state = _entry_and_state(public_id, timezone.now())
+    response = _served(request, mark_svg_text(entry, state, lang=_lang(request)), "image/svg+xml; charset=utf-8")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@require_safe
+def mark_html(request: HttpRequest, public_id: Any) -> HttpResponse:
+    entry, _state = _entry_and_state(public_id, timezone.now())
+    return _served(request, mark_snippet(entry, lang=_lang(request)) + "\n", "text/html; charset=utf-8")

@@ -1,0 +1,531 @@
+"""The public registry's pages and open data, all served from the newest snapshot.
+
+A request costs one small query (`registry_current()` checks the newest snapshot's id and digest)
+and Python over the parsed snapshot: search, filters, sorting and pagination never touch the
+database. Sort orders, filter choices and the open-data bodies are derived once per snapshot and
+process (`Registry.derived`).
+
+Open data (`/registry.json`, `/registry.csv`, `/registry/feed.atom`, `/sitemap.xml`) carries the
+snapshot digest as ETag and its time as Last-Modified, and answers 304 to a matching
+If-None-Match or an If-Modified-Since not older than the snapshot. JSON and CSV are also served
+gzip-compressed to clients that accept it (compressed once per snapshot).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import http_date
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from badges.models import CredentialPattern, ParticipationForm
+from endorsement.marks import mark_snippet
+from endorsement.models import EndorsementState
+from endorsement.registry import Item, Registry, fold, registry_current
+from institutions.models import MembershipState, OrganisationKind
+
+PAGE_SIZE = 25
+FEED_SIZE = 50
+SORTS = {
+    "newest": gettext_lazy("Newest endorsed first"),
+    "name": gettext_lazy("Name (A–Z)"),
+    "hours": gettext_lazy("Most learning hours first"),
+    "valid_until": gettext_lazy("Endorsement ending soonest first"),
+}
+# Standing is shown by a word and a symbol, not only by colour.
+STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "⌛"}
+STANDING_NOTES = {
+    "suspended": gettext_lazy("Suspended: badges issued under it are not endorsed while the suspension lasts."),
+    "revoked": gettext_lazy("Revoked: the body withdrew this endorsement."),
+    "expired": gettext_lazy("Expired: the endorsement's period has ended."),
+}
+
+
+def _japanese() -> bool:
+    return (get_language() or "").startswith("ja")
+
+
+def _label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _in_language(data: dict[str, Any], name: str) -> tuple[str, bool]:
+    """(text, shown in the other language): `name_ja` for a Japanese visitor when filled, else
+    `name_en` (or the reverse)."""
+    first, second = ("ja", "en") if _japanese() else ("en", "ja")
+    if data.get(f"{name}_{first}"):
+        return data[f"{name}_{first}"], False
+    return data.get(f"{name}_{second}") or "", bool(data.get(f"{name}_{second}"))
+
+
+def _organisation_name(organisation: dict[str, Any]) -> str:
+    return (organisation.get("name_ja") if _japanese() else "") or organisation.get("name") or ""
+
+
+def _standing(state: str) -> dict[str, Any]:
+    return {"state": state, "label": _label(EndorsementState, state), "symbol": STANDING_SYMBOLS.get(state, ""),
+            "note": STANDING_NOTES.get(state, ""), "in_force": state == EndorsementState.ACTIVE}
+
+
+def _display(item: Item, now: datetime) -> dict[str, Any]:
+    """What the templates show of an entry, in the visitor's language with a fallback."""
+    entry = item.entry
+    programme = entry["programme"]
+    name, name_fallback = _in_language(programme, "name")
+    description, description_fallback = _in_language(programme, "description")
+    return {
+        "entry": entry,
+        "id": item.id,
+        "name": name,
+        "name_fallback": name_fallback,
+        "description": description,
+        "description_fallback": description_fallback,
+        "organisation_name": _organisation_name(entry["organisation"]),
+        "pattern": _label(CredentialPattern, programme.get("credential_pattern", "")),
+        "participation": _label(ParticipationForm, programme.get("participation_form", "")),
+        "standing": _standing(item.standing(now)),
+        "endorsed_on": item.valid_from,
+        "valid_until": item.valid_until,
+    }
+
+
+# --- Search, filters, sorting ---------------------------------------------------------------------
+def _facets(registry: Registry) -> dict[str, Any]:
+    """The filter choices present in the snapshot, per visitor language."""
+    def make() -> dict[str, Any]:
+        organisations = {}
+        levels, types, tags = set(), set(), Counter()
+        for item in registry.items:
+            programme, organisation = item.entry["programme"], item.entry["organisation"]
+            organisations[organisation["slug"]] = _organisation_name(organisation)
+            if programme.get("level"):
+                levels.add(programme["level"])
+            if programme.get("achievement_type"):
+                types.add(programme["achievement_type"])
+            tags.update(fold(t) for t in programme.get("tags", []) if t)
+        return {
+            "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
+            "level": [(level, level) for level in sorted(levels, key=fold)],
+            "type": [(t, t) for t in sorted(types)],
+            "tags": [tag for tag, _count in sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))[:50]],
+        }
+
+    return registry.derived(("facets", get_language()), make)
+
+
+FIXED_CHOICES = {
+    "pattern": lambda: list(CredentialPattern.choices),
+    "standing": lambda: list(EndorsementState.choices),
+    "sort": lambda: list(SORTS.items()),
+}
+
+
+def registry_criteria(query: Any, registry: Registry | None) -> tuple[dict[str, str], list[str]]:
+    """The valid search words, filters and sort of a query string, and a message for each value that
+    is not a choice (dropped rather than failing the page)."""
+    facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": []}
+    criteria: dict[str, str] = {}
+    problems: list[str] = []
+    q = (query.get("q") or "").strip()[:200]
+    if q:
+        criteria["q"] = q
+    tag = (query.get("tag") or "").strip()[:100]
+    if tag:
+        criteria["tag"] = tag
+    for name in ("organisation", "level", "type", "pattern", "standing", "sort"):
+        value = query.get(name) or ""
+        if not value:
+            continue
+        choices = facets[name] if name in facets else FIXED_CHOICES[name]()
+        if value in {str(v) for v, _label_ in choices}:
+            criteria[name] = value
+        else:
+            problems.append(_("Select a valid choice. %(value)s is not one of the available choices.")
+                            % {"value": value[:100]})
+    return criteria, problems
+
+
+def _sort_key(name: str, language: str) -> Callable[[Item], Any]:
+    if name == "name":
+        first, second = ("name_ja", "name_en") if language.startswith("ja") else ("name_en", "name_ja")
+        return lambda item: fold(item.entry["programme"].get(first) or item.entry["programme"].get(second) or "")
+    if name == "hours":
+        return lambda item: -(item.hours if item.hours is not None else -math.inf)
+    if name == "valid_until":
+        return lambda item: item.valid_until
+    raise ValueError(name)
+
+
+def _ordered(registry: Registry, sort: str) -> list[Item]:
+    if sort == "newest":
+        return registry.items
+    language = get_language() or ""
+    language = "ja" if language.startswith("ja") else "en"
+    return registry.derived(("sort", sort, language),
+                            lambda: sorted(registry.items, key=_sort_key(sort, language)))
+
+
+def registry_search(registry: Registry, criteria: dict[str, str], now: datetime) -> list[Item]:
+    """Items matching every word of `q` (any language, any case, full- or half-width) and every
+    filter, in the order asked for."""
+    words = fold(criteria.get("q", "")).split()
+    tag = fold(criteria.get("tag", ""))
+    organisation, level = criteria.get("organisation"), criteria.get("level")
+    kind, pattern, standing = criteria.get("type"), criteria.get("pattern"), criteria.get("standing")
+    result = []
+    for item in _ordered(registry, criteria.get("sort", "newest")):
+        entry = item.entry
+        programme = entry["programme"]
+        if organisation and entry["organisation"]["slug"] != organisation:
+            continue
+        if level and programme.get("level") != level:
+            continue
+        if kind and programme.get("achievement_type") != kind:
+            continue
+        if pattern and programme.get("credential_pattern") != pattern:
+            continue
+        if standing and item.standing(now) != standing:
+            continue
+        if tag and tag not in {fold(t) for t in programme.get("tags", [])}:
+            continue
+        if words and not all(word in item.search for word in words):
+            continue
+        result.append(item)
+    return result
+
+
+def _page_links(number: int, pages: int, base: dict[str, str]) -> list[dict[str, Any]]:
+    """Links to the first, last and nearby pages, with gaps marked (None)."""
+    wanted = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
+    links: list[dict[str, Any]] = []
+    previous = 0
+    for n in wanted:
+        if n - previous > 1:
+            links.append({"gap": True})
+        links.append({"number": n, "current": n == number, "query": urlencode({**base, "page": n})})
+        previous = n
+    return links
+
+
+def _page_number(value: str | None, pages: int) -> int:
+    try:
+        number = int(value or 1)
+    except ValueError:
+        number = 1
+    return min(max(number, 1), pages)
+
+
+@require_safe
+def registry_index(request: HttpRequest) -> HttpResponse:
+    registry = registry_current()
+    criteria, problems = registry_criteria(request.GET, registry)
+    now = timezone.now()
+    found = registry_search(registry, criteria, now) if registry is not None else []
+    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    number = _page_number(request.GET.get("page"), pages)
+    shown = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+    facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": [],
+                                                              "tags": []}
+    searched = bool({k for k in criteria if k != "sort"})
+    base = {k: v for k, v in criteria.items()}
+    context = {
+        "registry": registry,
+        "criteria": criteria,
+        "problems": problems,
+        "searched": searched,
+        "total": len(registry.items) if registry is not None else 0,
+        "matched": len(found),
+        "results": [_display(item, now) for item in shown],
+        "page": {"number": number, "pages": pages, "first_shown": (number - 1) * PAGE_SIZE + 1 if shown else 0,
+                 "last_shown": (number - 1) * PAGE_SIZE + len(shown),
+                 "links": _page_links(number, pages, base) if pages > 1 else [],
+                 "previous": urlencode({**base, "page": number - 1}) if number > 1 else None,
+                 "next": urlencode({**base, "page": number + 1}) if number < pages else None},
+        "choices": {
+            "organisation": facets["organisation"], "level": facets["level"], "type": facets["type"],
+            "pattern": FIXED_CHOICES["pattern"](), "standing": FIXED_CHOICES["standing"](),
+            "sort": FIXED_CHOICES["sort"](),
+        },
+        "tags": facets["tags"],
+    }
+    return render(request, "registry/index.html", context)
+
+
+def _item_or_404(registry: Registry | None, public_id: Any) -> Item:
+    item = registry.by_id.get(str(public_id)) if registry is not None else None
+    if item is None:
+        raise Http404
+    return item
+
+
+@require_safe
+def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
+    registry = registry_current()
+    item = _item_or_404(registry, public_id)
+    now = timezone.now()
+    entry = item.entry
+    previous = [
+        {**e, "standing": _standing(e["state"]), "valid_from_dt": _parse(e["valid_from"]),
+         "valid_until_dt": _parse(e["valid_until"])}
+        for e in entry.get("previous_endorsements", [])
+    ]
+    reports = [
+        {**r, "period_start_d": _parse_date(r["period_start"]), "period_end_d": _parse_date(r["period_end"])}
+        for r in entry["issuance"]["reports"]
+    ]
+    context = {
+        "registry": registry,
+        "item": _display(item, now),
+        "organisation": registry.organisations_by_slug.get(entry["organisation"]["slug"]),
+        "previous": previous,
+        "reports": reports,
+        "mark_snippet": mark_snippet(entry, lang="ja" if _japanese() else "en"),
+        "kind": _label(OrganisationKind, entry["organisation"].get("kind", "")),
+    }
+    return render(request, "registry/programme.html", context)
+
+
+@require_safe
+def registry_organisation(request: HttpRequest, slug: str) -> HttpResponse:
+    registry = registry_current()
+    organisation = registry.organisations_by_slug.get(slug) if registry is not None else None
+    if organisation is None:
+        raise Http404
+    now = timezone.now()
+    items = [registry.by_id[p] for p in organisation["programmes"] if p in registry.by_id]
+    shown = [_display(item, now) for item in items]
+    counts = Counter(d["standing"]["state"] for d in shown)
+    context = {
+        "registry": registry,
+        "organisation": organisation,
+        "name": _organisation_name(organisation),
+        "kind": _label(OrganisationKind, organisation.get("kind", "")),
+        "membership": _label(MembershipState, organisation["membership"]),
+        "membership_since": _parse(organisation.get("membership_since")),
+        "results": shown,
+        "counts": [(_standing(state), counts[state]) for state in EndorsementState.values if counts[state]],
+    }
+    return render(request, "registry/organisation.html", context)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _parse_date(value: str) -> Any:
+    return datetime.fromisoformat(value).date()
+
+
+# --- Open data ------------------------------------------------------------------------------------
+def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as published: without the internal search text."""
+    return {k: v for k, v in entry.items() if k != "search_text"}
+
+
+def _json_body(registry: Registry | None) -> bytes:
+    if registry is None:
+        document = {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": []}
+    else:
+        document = {
+            "generated_at": registry.generated_at.isoformat(),
+            "digest": registry.digest,
+            "count": len(registry.items),
+            "entries": [_public_entry(item.entry) for item in registry.items],
+            "organisations": registry.organisations,
+        }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+CSV_COLUMNS = [
+    "id", "url", "name_en", "name_ja", "organisation_slug", "organisation_name", "organisation_name_ja",
+    "organisation_did", "level", "level_framework", "learning_hours", "credential_pattern", "achievement_type",
+    "participation_form", "language", "tags", "standing", "endorsed_on", "valid_from", "valid_until",
+    "criteria_table", "achievement_url", "endorsement_credential_url", "badges_issued_here",
+    "badges_reported_elsewhere",
+]
+
+
+def _csv_row(entry: dict[str, Any]) -> list[Any]:
+    programme, organisation, endorsement = entry["programme"], entry["organisation"], entry["endorsement"]
+    table = endorsement.get("criteria_table") or {}
+    return [
+        entry["id"], entry["url"], programme["name_en"], programme["name_ja"], organisation["slug"],
+        organisation["name"], organisation["name_ja"], organisation["did"], programme["level"],
+        programme["level_framework"], programme["learning_hours"] or "", programme["credential_pattern"],
+        programme["achievement_type"], programme["participation_form"], programme["language"],
+        ";".join(programme["tags"]), endorsement["state"], endorsement["endorsed_on"], endorsement["valid_from"],
+        endorsement["valid_until"], f"{table['code']} v{table['version']}" if table else "",
+        entry["links"]["achievement"], entry["links"]["endorsementCredential"] or "",
+        entry["issuance"]["issued_here"], entry["issuance"]["reported_elsewhere"],
+    ]
+
+
+def _csv_safe(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_body(registry: Registry | None) -> bytes:
+    out = io.StringIO()
+    out.write("\ufeff")  # a byte-order mark: spreadsheet programs then read the Japanese as UTF-8
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in registry.items if registry is not None else []:
+        writer.writerow([_csv_safe(value) for value in _csv_row(item.entry)])
+    return out.getvalue().encode("utf-8")
+
+
+def _feed_body(registry: Registry | None) -> bytes:
+    """Atom: the programmes most recently published (newly endorsed), newest first. In English (the
+    body is made once per snapshot, whatever the visitor's language); names in both languages."""
+    with translation.override("en"):
+        return _feed(registry).writeString("utf-8").encode("utf-8")
+
+
+def _feed(registry: Registry | None) -> Atom1Feed:
+    site = settings.SITE_URL
+    feed = Atom1Feed(
+        title=_("Newly endorsed programmes"),
+        link=site + reverse("registry:index"),
+        feed_url=site + reverse("registry:feed"),
+        feed_guid=site + reverse("registry:feed"),
+        description=_("Programmes newly endorsed and published in the registry."),
+        author_name=_registry_author(registry),
+        language="en",
+    )
+    items = sorted(registry.items if registry is not None else [],
+                   key=lambda item: (_published(item), item.id), reverse=True)[:FEED_SIZE]
+    for item in items:
+        entry = item.entry
+        programme, organisation, endorsement = entry["programme"], entry["organisation"], entry["endorsement"]
+        title = programme["name_en"] or programme["name_ja"]
+        if programme["name_en"] and programme["name_ja"]:
+            title = f"{programme['name_en']} / {programme['name_ja']}"
+        summary = (
+            f"{organisation['name']} — {_label(EndorsementState, endorsement['state'])}, "
+            f"valid {endorsement['valid_from'][:10]} to {endorsement['valid_until'][:10]}. "
+            f"{programme['description_en'] or programme['description_ja']}"
+        )
+        feed.add_item(
+            title=title, link=entry["url"], description=summary.strip(), unique_id=entry["url"],
+            unique_id_is_permalink=True, pubdate=_published(item), updateddate=item.changed,
+            author_name=organisation["name"], categories=[endorsement["state"], *programme["tags"]],
+        )
+    return feed
+
+
+def _published(item: Item) -> datetime:
+    published = item.entry["endorsement"].get("published_at")
+    return _parse(published) if published else item.valid_from
+
+
+def _registry_author(registry: Registry | None) -> str:
+    for item in registry.items if registry is not None else []:
+        endorser = item.entry["endorsement"].get("endorser")
+        if endorser:
+            return endorser["name"]
+    return settings.BODY_NAME
+
+
+def _sitemap_body(registry: Registry | None) -> bytes:
+    site = settings.SITE_URL
+    urls: list[tuple[str, datetime | None]] = [(site + reverse("registry:index"),
+                                                registry.generated_at if registry else None)]
+    if registry is not None:
+        urls += [(item.entry["url"], item.changed) for item in registry.items]
+        urls += [(o["url"], None) for o in registry.organisations]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for location, modified in urls:
+        lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""
+        lines.append(f"<url><loc>{escape(location)}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def _open_data(request: HttpRequest, kind: str, make: Callable[[Registry | None], bytes], content_type: str,
+               *, compressible: bool = False, filename: str = "") -> HttpResponse:
+    """Serve a body derived from the newest snapshot, made once per snapshot and process, with the
+    snapshot's digest as ETag and its time as Last-Modified (304 when the client holds it)."""
+    registry = registry_current()
+    gzipped = compressible and _accepts_gzip(request)
+    if registry is None:
+        body = make(None)
+        etag, last_modified = None, None
+    else:
+        body = registry.derived(("body", kind), lambda: make(registry))
+        if gzipped:
+            body = registry.derived(("gzip", kind), lambda: gzip.compress(
+                registry.derived(("body", kind), lambda: make(registry)), compresslevel=6, mtime=0))
+        etag = f'"{registry.digest}{"-gz" if gzipped else ""}"'
+        last_modified = int(registry.generated_at.timestamp())
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            _validators(not_modified, etag, last_modified, compressible)
+            return not_modified
+    if gzipped and registry is None:
+        body = gzip.compress(body, mtime=0)
+    response = HttpResponse(body, content_type=content_type)
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    if filename:
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    _validators(response, etag, last_modified, compressible)
+    return response
+
+
+def _validators(response: HttpResponse, etag: str | None, last_modified: int | None, compressible: bool) -> None:
+    if etag:
+        response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    if compressible:
+        patch_vary_headers(response, ["Accept-Encoding"])
+
+
+@require_safe
+def registry_json(request: HttpRequest) -> HttpResponse:
+    return _open_data(request, "json", _json_body, "application/json", compressible=True)
+
+
+@require_safe
+def registry_csv(request: HttpRequest) -> HttpResponse:
+    return _open_data(request, "csv", _csv_body, "text/csv; charset=utf-8", compressible=True,
+                      filename="registry.csv")
+
+
+@require_safe
+def registry_feed(request: HttpRequest) -> HttpResponse:
+    return _open_data(request, "atom", _feed_body, "application/atom+xml; charset=utf-8")
+
+
+@require_safe
+def sitemap(request: HttpRequest) -> HttpResponse:
+    return _open_data(request, "sitemap", _sitemap_body, "application/xml; charset=utf-8")
