@@ -42,6 +42,7 @@ from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from endorsement.models import ApplicationState, Endorsement, EndorsementState, Notification
+from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
 from institutions.models import Organisation
 from institutions.permissions import UserLike, can_issue_for, is_member_of
@@ -281,6 +282,7 @@ def after_issue(awards: Iterable[Award]) -> None:
     mailed = [a.pk for a in awards if a.recipient_email]
     if mailed:
         enqueue_on_commit(send_award_emails, mailed)
+    registry_changed()  # the registry's issuance counts (debounced: endorsement.registry)
 
 
 # --- services -----------------------------------------------------------------------------------
@@ -359,6 +361,7 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
         audit_record(actor=actor, action=AuditAction.AWARD_REVOKED, subject=award, comment=reason,
                      data={"credential": award.credential["id"]})
         enqueue_on_commit(publish_status_list, award.status.status_list_id)
+        registry_changed()
     return award
 
 

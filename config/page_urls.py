@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
-from endorsement import marks, registry_views
+from endorsement import marks, registry_views, report_views
 from endorsement import views as endorsement_views
 from institutions import views as institution_views
 
@@ -19,6 +19,8 @@ portal_patterns = [
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
          name="application_transition"),
+    path("reports/", report_views.reports, name="reports"),
+    path("programmes/<uuid:public_id>/reports/", report_views.programme_reports, name="programme_reports"),
 ]
 
 registry_patterns = [

@@ -57,6 +57,7 @@ def organisation_apply(*, data: dict[str, Any], owner: dict[str, str] | None = N
 def _membership_transition(
     organisation: Organisation, name: str, *, actor: Any, comment: str, action: Any
 ) -> Organisation:
+    from endorsement.registry import registry_refresh_on_commit
     from endorsement.services import locked, run_transition
 
     organisation = locked(Organisation, organisation.pk)
@@ -66,6 +67,7 @@ def _membership_transition(
     # Approval activates the logins created with the application; any other change leaves them.
     if organisation.membership == MembershipState.ACTIVE:
         get_user_model().objects.filter(staff__organisation=organisation).update(is_active=True)
+    registry_refresh_on_commit()  # the registry shows each member's standing
     return organisation
 
 

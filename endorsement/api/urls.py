@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from endorsement.api import views
+from endorsement.api import reports, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("applications", views.ApplicationViewSet, basename="application")
@@ -8,4 +9,9 @@ router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("endorsements", views.EndorsementViewSet, basename="endorsement")
 router.register("criteria-tables", views.CriteriaTableViewSet, basename="criteria-table")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Issuance reports (endorsement/api/reports.py)
+    path("programmes/<uuid:public_id>/issuance-reports", reports.ProgrammeIssuanceReportsView.as_view(),
+         name="programme-issuance-reports"),
+]
