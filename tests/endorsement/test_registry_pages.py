@@ -1,14 +1,17 @@
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import http_date
 
 from endorsement import registry as registry_module
 from endorsement import services
 from endorsement.models import ApplicationState, RegistrySnapshot
 from endorsement.registry import registry_refresh
+from institutions.keys import organisation_did
 from tests.factories import Cast, OrganisationFactory, ProgrammeFactory, application_in
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +203,130 @@ def test_a_head_request_for_the_json_registry_gets_the_validators(client, regist
     response = client.head(reverse("registry:json"))
     assert response.status_code == 200
     assert response["ETag"].startswith('"') and response["Last-Modified"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"type": "Certificate"}, {"Welding safety"}),
+        ({"type": "MicroCredential"}, {"Data literacy", "Cloud operations"}),
+        ({"tag": "welding"}, {"Welding safety"}),
+        ({"tag": "WELDING"}, {"Welding safety"}),  # tags match in any case
+        ({"tag": "weld"}, set()),  # a tag matches whole, not in part
+        ({"tag": "business", "standing": "active"}, {"Data literacy", "Welding safety"}),
+    ],
+)
+def test_achievement_type_and_tag_filters(client, registry_with_types, query, expected):
+    assert names(client.get(reverse("registry:index"), query)) == expected
+
+
+@pytest.fixture
+def registry_with_types(registry):
+    welding = registry["welding"]
+    snapshot = dict(welding.snapshot, achievement_type="Certificate", tags=["welding", "business"])
+    type(welding).objects.filter(pk=welding.pk).update(snapshot=snapshot)
+    registry_refresh()
+    return registry
+
+
+def order_of(response) -> list[str]:
+    html = response.content.decode()
+    found = [(html.index(name), name) for name in ("Data literacy", "Cloud operations", "Welding safety")
+             if name in html]
+    return [name for _, name in sorted(found)]
+
+
+def test_sorting_by_name_hours_and_end_of_the_endorsement(client, registry):
+    Endorsement = type(registry["data"].endorsement)
+    apps = registry
+    for key, hours, days in (("data", "10.0", 300), ("cloud", "50.0", 100), ("welding", "20.0", 200)):
+        app = apps[key]
+        app.snapshot["learning_hours"] = hours
+        type(app).objects.filter(pk=app.pk).update(snapshot=app.snapshot)
+        Endorsement.objects.filter(pk=app.endorsement.pk).update(
+            valid_until=app.endorsement.valid_from + timedelta(days=days))
+    registry_refresh()
+    index = reverse("registry:index")
+    assert order_of(client.get(index, {"sort": "name"})) == ["Cloud operations", "Data literacy", "Welding safety"]
+    assert order_of(client.get(index, {"sort": "hours"})) == ["Cloud operations", "Welding safety", "Data literacy"]
+    assert order_of(client.get(index, {"sort": "valid_until"})) == ["Cloud operations", "Welding safety",
+                                                                    "Data literacy"]
+    newest = order_of(client.get(index))
+    assert newest == order_of(client.get(index, {"sort": "newest"}))
+    assert client.get(index, {"sort": "sideways"}).status_code == 200
+
+
+def test_the_index_shows_25_programmes_a_page_with_links_to_the_others(client):
+    cast = Cast()
+    for n in range(27):
+        publish({"name_en": f"Programme number {n:02d}", "tags": ["paged"]}, cast.organisation)
+    registry_refresh()
+    index = reverse("registry:index")
+    first = client.get(index, {"tag": "paged"}).content.decode()
+    assert first.count("Programme number") == 25
+    assert "page 1 of 2" in first
+    assert 'href="?tag=paged&amp;page=2"' in first and 'rel="next"' in first
+    second = client.get(index, {"tag": "paged", "page": "2"}).content.decode()
+    assert second.count("Programme number") == 2
+    assert 'rel="prev"' in second
+    shown = {line for line in (first + second).split("Programme number ")[1:]}
+    assert len({s[:2] for s in shown}) == 27
+    assert client.get(index, {"page": "99"}).status_code == 200  # past the end: the last page
+    assert client.get(index, {"page": "x"}).status_code == 200
+
+
+def test_standing_is_told_in_words_and_symbols_and_an_endorsement_past_its_end_shows_expired(client, registry):
+    data = registry["data"]
+    type(data.endorsement).objects.filter(pk=data.endorsement.pk).update(
+        valid_until=timezone.now() - timedelta(days=1))
+    registry_refresh()
+    html = client.get(reverse("registry:index")).content.decode()
+    assert "✓</span> Active" in html
+    assert "‖</span> Suspended" in html
+    assert "⌛</span> Expired" in html
+    assert html.count("Not in force") == 2
+    assert names(client.get(reverse("registry:index"), {"standing": "expired"})) == {"Data literacy"}
+    page = client.get(reverse("registry:programme", args=[data.programme.public_id])).content.decode()
+    assert "Expired: the endorsement&#x27;s period has ended." in page
+
+
+def test_a_programme_page_links_the_achievement_the_credential_the_mark_and_shows_the_figures(client, registry):
+    cloud = registry["cloud"]
+    html = client.get(reverse("registry:programme", args=[cloud.programme.public_id])).content.decode()
+    assert reverse("achievement-json", args=[cloud.programme.public_id]) in html
+    assert reverse("endorsement-credential", args=[cloud.endorsement.public_id]) in html
+    assert reverse("registry:mark_svg", args=[cloud.programme.public_id]) in html
+    assert "&lt;a href=" in html  # the snippet to copy, escaped in its text area
+    assert "Issued through this registry" in html
+    assert "has not reported badges issued on other platforms" in html
+    assert reverse("registry:organisation", args=["north"]) in html
+
+
+def test_an_organisation_page_shows_its_profile_membership_did_and_programmes(client, registry):
+    north = registry["data"].organisation
+    type(north).objects.filter(pk=north.pk).update(description="A university in the north.",
+                                                   website="https://north.example.org/")
+    registry_refresh()
+    response = client.get(reverse("registry:organisation", args=["north"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "North University" in html and "北大学" in html
+    assert "A university in the north." in html and "https://north.example.org/" in html
+    assert "Active" in html
+    assert organisation_did(north) in html
+    assert reverse("organisation-did", args=["north"]) in html
+    assert "Data literacy" in html and "Cloud operations" in html and "Welding safety" not in html
+
+
+def test_an_organisation_not_in_the_registry_has_no_page(client, registry):
+    OrganisationFactory(slug="applicant", membership="applied")
+    registry_refresh()
+    assert client.get(reverse("registry:organisation", args=["applicant"])).status_code == 404
+    assert client.get(reverse("registry:organisation", args=["nobody"])).status_code == 404
+
+
+def test_a_japanese_visitor_is_told_when_the_name_is_in_the_other_language(client, registry):
+    client.post(reverse("set_language"), {"language": "ja", "next": "/"})
+    html = client.get(reverse("registry:programme", args=[registry["welding"].programme.public_id])).content.decode()
+    assert "Welding safety" in html
+    assert "This programme has no name in your language" in html or "言語" in html
