@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BadgesConfig(AppConfig):
     name = "badges"
-    verbose_name = "Badge programmes and awards"
+    verbose_name = _("Badge programmes and awards")

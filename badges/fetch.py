@@ -30,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext
+
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
 
@@ -60,19 +62,19 @@ def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_loopback:
-        return None if allow_loopback else "a loopback address"
+        return None if allow_loopback else gettext("a loopback address")
     if ip.is_unspecified:
-        return "an unspecified address"
+        return gettext("an unspecified address")
     if ip.is_link_local:
-        return "a link-local address"
+        return gettext("a link-local address")
     if ip.is_multicast:
-        return "a multicast address"
+        return gettext("a multicast address")
     if ip.is_private:
-        return "a private address"
+        return gettext("a private address")
     if ip.is_reserved:
-        return "a reserved address"
+        return gettext("a reserved address")
     if not ip.is_global:
-        return "not a public address"
+        return gettext("not a public address")
     return None
 
 
@@ -82,32 +84,35 @@ def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tupl
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise FetchError("refused", f"{url!r} is not a valid URL.") from None
+        raise FetchError("refused", gettext("%(url)r is not a valid URL.") % {"url": url}) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError("refused", f"Only http and https links are followed, not {scheme or 'no scheme'!r}.")
+        raise FetchError("refused", gettext("Only http and https links are followed, not %(scheme)r.")
+                         % {"scheme": scheme or gettext("no scheme")})
     if not parts.hostname:
-        raise FetchError("refused", f"The link {url!r} names no host.")
+        raise FetchError("refused", gettext("The link %(url)r names no host.") % {"url": url})
     if parts.username or parts.password:
-        raise FetchError("refused", "Links carrying a user name or password are not followed.")
+        raise FetchError("refused", gettext("Links carrying a user name or password are not followed."))
     port = port or (443 if scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise FetchError("unreachable", f"The host {parts.hostname} could not be found ({error}).") from None
+        raise FetchError("unreachable", gettext("The host %(host)s could not be found (%(error)s).")
+                         % {"host": parts.hostname, "error": error}) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise FetchError("unreachable", f"The host {parts.hostname} has no address.")
+        raise FetchError("unreachable", gettext("The host %(host)s has no address.") % {"host": parts.hostname})
     for address in addresses:
         problem = _address_problem(address, allow_loopback=allow_loopback)
         if problem:
             raise FetchError(
-                "refused", f"The host {parts.hostname} resolves to {address}, {problem}; it is not contacted."
+                "refused", gettext("The host %(host)s resolves to %(address)s, %(problem)s; it is not contacted.")
+                % {"host": parts.hostname, "address": address, "problem": problem}
             )
     if scheme == "http" and https_only:
         all_loopback = all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)
         if not (allow_loopback and all_loopback):
-            raise FetchError("refused", f"Only https links are followed here, not {url!r}.")
+            raise FetchError("refused", gettext("Only https links are followed here, not %(url)r.") % {"url": url})
     return scheme, addresses[0], port
 
 
@@ -174,18 +179,32 @@ def _opener(address: str) -> urllib.request.OpenerDirector:
 def _read(response, *, max_bytes: int, truncate: bool, deadline: float, url: str) -> tuple[bytes, bool]:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
-        raise FetchError("too_large", f"{url} is {int(declared):,} bytes, more than the {max_bytes:,} bytes allowed.")
+        raise FetchError("too_large", gettext("%(url)s is %(size)s bytes, more than the %(limit)s bytes allowed.")
+                         % {"url": url, "size": f"{int(declared):,}", "limit": f"{max_bytes:,}"})
     body = bytearray()
     while len(body) <= max_bytes:
         if time.monotonic() > deadline:
-            raise FetchError("timeout", f"{url} took too long to send its content.")
+            raise FetchError("timeout", _too_slow(url))
         chunk = response.read(min(CHUNK, max_bytes + 1 - len(body)))
         if not chunk:
             return bytes(body), False
         body += chunk
     if truncate:
         return bytes(body[:max_bytes]), True
-    raise FetchError("too_large", f"{url} sends more than the {max_bytes:,} bytes allowed.")
+    raise FetchError("too_large", gettext("%(url)s sends more than the %(limit)s bytes allowed.")
+                     % {"url": url, "limit": f"{max_bytes:,}"})
+
+
+def _too_slow(url: str) -> str:
+    return gettext("%(url)s took too long to send its content.") % {"url": url}
+
+
+def _no_answer(url: str, timeout: float) -> str:
+    return gettext("%(url)s did not answer within %(seconds)s seconds.") % {"url": url, "seconds": f"{timeout:g}"}
+
+
+def _unreachable(url: str, reason: object) -> str:
+    return gettext("%(url)s could not be reached (%(reason)s).") % {"url": url, "reason": reason}
 
 
 def fetch(
@@ -211,7 +230,7 @@ def fetch(
         )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("timeout", f"{url} did not answer within {timeout:g} seconds.")
+            raise FetchError("timeout", _no_answer(url, timeout))
         try:
             response = opener.open(request, timeout=remaining)
         except urllib.error.HTTPError as error:
@@ -220,16 +239,17 @@ def fetch(
             if error.code in REDIRECT_CODES and location:
                 current = urljoin(current, location)
                 continue
-            raise FetchError("http_status", f"{current} answered HTTP {error.code}.", status=error.code) from None
+            message = gettext("%(url)s answered HTTP %(status)s.") % {"url": current, "status": error.code}
+            raise FetchError("http_status", message, status=error.code) from None
         except TimeoutError:
-            raise FetchError("timeout", f"{current} did not answer within {timeout:g} seconds.") from None
+            raise FetchError("timeout", _no_answer(current, timeout)) from None
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, TimeoutError):
-                raise FetchError("timeout", f"{current} did not answer within {timeout:g} seconds.") from None
-            raise FetchError("unreachable", f"{current} could not be reached ({reason}).") from None
+                raise FetchError("timeout", _no_answer(current, timeout)) from None
+            raise FetchError("unreachable", _unreachable(current, reason)) from None
         except (OSError, http.client.HTTPException) as error:
-            raise FetchError("unreachable", f"{current} could not be reached ({error}).") from None
+            raise FetchError("unreachable", _unreachable(current, error)) from None
         try:
             with response:
                 body, truncated = _read(response, max_bytes=max_bytes, truncate=truncate, deadline=deadline,
@@ -237,8 +257,10 @@ def fetch(
                 content_type = response.headers.get("Content-Type", "")
                 status = response.status
         except TimeoutError:
-            raise FetchError("timeout", f"{current} took too long to send its content.") from None
+            raise FetchError("timeout", _too_slow(current)) from None
         except (OSError, http.client.HTTPException) as error:
-            raise FetchError("unreachable", f"{current} broke off while sending its content ({error}).") from None
+            raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
+                             % {"url": current, "error": error}) from None
         return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated)
-    raise FetchError("too_many_redirects", f"{url} redirects more than {max_redirects} times.")
+    raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
+                     % {"url": url, "count": max_redirects})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -42,29 +43,30 @@ def check_image(data: bytes) -> CheckedImage:
     """Accept a PNG or a safe SVG by its bytes; raise ImageError otherwise."""
     limit = settings.MAX_IMAGE_BYTES
     if len(data) > limit:
-        raise ImageError(f"The image is {len(data):,} bytes; the limit is {limit:,} bytes.")
+        raise ImageError(_("The image is %(size)s bytes; the limit is %(limit)s bytes.")
+                         % {"size": f"{len(data):,}", "limit": f"{limit:,}"})
     if not data:
-        raise ImageError("The image is empty.")
+        raise ImageError(_("The image is empty."))
     if data.startswith(PNG_SIGNATURE):
         _check_png(data)
         return CheckedImage(data, "png", "image/png")
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head:
         return CheckedImage(_sanitise_svg(data), "svg", "image/svg+xml")
-    raise ImageError("The image must be a PNG or an SVG file (checked by content, not by name).")
+    raise ImageError(_("The image must be a PNG or an SVG file (checked by content, not by name)."))
 
 
 def _check_png(data: bytes) -> None:
     if len(data) < 33 or data[12:16] != b"IHDR":
-        raise ImageError("The PNG file is damaged: it has no image header.")
+        raise ImageError(_("The PNG file is damaged: it has no image header."))
     length = struct.unpack(">I", data[8:12])[0]
     chunk = data[12 : 16 + length]
     crc = struct.unpack(">I", data[16 + length : 20 + length])[0]
     if length != 13 or zlib.crc32(chunk) & 0xFFFFFFFF != crc:
-        raise ImageError("The PNG file is damaged: its image header does not check out.")
+        raise ImageError(_("The PNG file is damaged: its image header does not check out."))
     width, height = struct.unpack(">II", data[16:24])
     if not (0 < width <= 4096 and 0 < height <= 4096):
-        raise ImageError("The PNG image must be between 1 and 4096 pixels on each side.")
+        raise ImageError(_("The PNG image must be between 1 and 4096 pixels on each side."))
 
 
 def _local(tag: str) -> str:
@@ -74,32 +76,36 @@ def _local(tag: str) -> str:
 def _sanitise_svg(data: bytes) -> bytes:
     lowered = data.lower()
     if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise ImageError("The SVG must not contain a DOCTYPE or entity declarations.")
+        raise ImageError(_("The SVG must not contain a DOCTYPE or entity declarations."))
     try:
         root = ET.fromstring(data)  # noqa: S314 - DOCTYPE/ENTITY refused above, so no expansion happens
     except ET.ParseError as exc:
-        raise ImageError(f"The SVG is not well-formed XML: {exc}.") from None
+        raise ImageError(_("The SVG is not well-formed XML: %(error)s.") % {"error": exc}) from None
     if root.tag != f"{{{SVG_NS}}}svg":
-        raise ImageError("The file is not an SVG image (its root element is not <svg>).")
+        raise ImageError(_("The file is not an SVG image (its root element is not <svg>)."))
     for element in root.iter():
         name = _local(element.tag) if isinstance(element.tag, str) else ""
         if name in FORBIDDEN_ELEMENTS:
-            raise ImageError(f"The SVG contains a <{name}> element; scripts and embedded content are not allowed.")
+            raise ImageError(
+                _("The SVG contains a <%(element)s> element; scripts and embedded content are not allowed.")
+                % {"element": name}
+            )
         animated = element.get("attributeName", "").rsplit(":", 1)[-1].strip().lower()
         if name in ANIMATION_ELEMENTS and animated in {"href", "src"}:
-            raise ImageError("The SVG animates a link; that could turn it into a script.")
+            raise ImageError(_("The SVG animates a link; that could turn it into a script."))
         for attr, value in element.attrib.items():
             attr_name = _local(attr).lower()
             if attr_name.startswith("on"):
-                raise ImageError(f"The SVG contains an event handler ({attr_name}); scripts are not allowed.")
+                raise ImageError(_("The SVG contains an event handler (%(attribute)s); scripts are not allowed.")
+                                 % {"attribute": attr_name})
             if (attr in LINKING_ATTRS or attr_name in {"href", "src"}) and not value.strip().startswith("#"):
-                raise ImageError("The SVG refers to something outside itself; only #fragment links are allowed.")
+                raise ImageError(_("The SVG refers to something outside itself; only #fragment links are allowed."))
             if attr_name == "style" and (_URL_IN_STYLE.search(value) or _IMPORT_IN_STYLE.search(value)):
-                raise ImageError("The SVG style refers to an external resource.")
+                raise ImageError(_("The SVG style refers to an external resource."))
         if name == "style" and element.text and (
             _URL_IN_STYLE.search(element.text) or _IMPORT_IN_STYLE.search(element.text)
         ):
-            raise ImageError("The SVG style sheet refers to an external resource.")
+            raise ImageError(_("The SVG style sheet refers to an external resource."))
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

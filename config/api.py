@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,10 +22,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return Response({"detail": "Invalid input.", "errors": errors}, status=400)
+        return Response({"detail": _("Invalid input."), "errors": errors}, status=400)
     if isinstance(exc, ValidationError):
         # DRF's serializer errors, reshaped like ours so clients read one format.
-        return Response({"detail": "Invalid input.", "errors": flatten_errors(exc.detail)}, status=400)
+        return Response({"detail": _("Invalid input."), "errors": flatten_errors(exc.detail)}, status=400)
     return drf_exception_handler(exc, context)
 
 

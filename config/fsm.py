@@ -10,8 +10,34 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 
 from config.errors import NotPermitted, WrongState
+
+# The words the refusals below are made of, so that they can be translated (a Japanese sentence is not
+# an English one with the words swapped). A name missing here is shown as it is, with "_" as " ".
+ACTIONS = {
+    "submit": pgettext_lazy("transition", "submit"),
+    "resubmit": pgettext_lazy("transition", "resubmit"),
+    "start_review": pgettext_lazy("transition", "start review of"),
+    "request_changes": pgettext_lazy("transition", "request changes to"),
+    "endorse": pgettext_lazy("transition", "endorse"),
+    "publish": pgettext_lazy("transition", "publish"),
+    "retire": pgettext_lazy("transition", "retire"),
+    "reject": pgettext_lazy("transition", "reject"),
+    "withdraw": pgettext_lazy("transition", "withdraw"),
+    "approve": pgettext_lazy("transition", "approve"),
+    "suspend": pgettext_lazy("transition", "suspend"),
+    "reinstate": pgettext_lazy("transition", "reinstate"),
+    "revoke": pgettext_lazy("transition", "revoke"),
+    "expire": pgettext_lazy("transition", "expire"),
+}
+OBJECTS = {
+    "application": pgettext_lazy("transition object", "application"),
+    "endorsement": pgettext_lazy("transition object", "endorsement"),
+    "criteria table": pgettext_lazy("transition object", "criteria table"),
+    "organisation": pgettext_lazy("transition object", "organisation"),
+}
 
 
 def condition(message: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
@@ -34,11 +60,16 @@ def _transition_of(instance: models.Model, name: str) -> tuple[Any, Any]:
 def check_transition(instance: models.Model, name: str, user: Any) -> None:
     """Raise WrongState (not from this state, or a condition unmet) or NotPermitted."""
     transition, state = _transition_of(instance, name)
-    label = instance._meta.verbose_name
+    words = {
+        "action": str(ACTIONS.get(name, name.replace("_", " "))),
+        "object": str(OBJECTS.get(str(instance._meta.verbose_name), instance._meta.verbose_name)),
+    }
     if transition is None:
-        raise WrongState(f"Cannot {name.replace('_', ' ')} a {label} that is {state.replace('_', ' ')}.")
+        field = getattr(instance, name)._django_fsm.field
+        words["state"] = str(dict(field.flatchoices).get(state, state.replace("_", " "))).lower()
+        raise WrongState(gettext("Cannot %(action)s a %(object)s that is %(state)s.") % words)
     if user is not None and not transition.has_perm(instance, user):
-        raise NotPermitted(f"You may not {name.replace('_', ' ')} this {label}.")
+        raise NotPermitted(gettext("You may not %(action)s this %(object)s.") % words)
     unmet = [str(getattr(c, "message", c.__name__)) for c in transition.conditions if not c(instance)]
     if unmet:
         raise WrongState(" ".join(unmet))

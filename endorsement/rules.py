@@ -10,6 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, pgettext_lazy
+
+# How a verdict reads inside a reason ("… judged required criterion LO: not met.").
+VERDICT_WORDS = {
+    "met": pgettext_lazy("verdict in a sentence", "met"),
+    "partially_met": pgettext_lazy("verdict in a sentence", "partially met"),
+    "not_met": pgettext_lazy("verdict in a sentence", "not met"),
+    "not_applicable": pgettext_lazy("verdict in a sentence", "not applicable"),
+    None: pgettext_lazy("verdict in a sentence", "no judgement"),
+}
+
 
 @dataclass(frozen=True)
 class ReviewFacts:
@@ -30,23 +41,24 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts])
     reviews = list(reviews)
     reasons: list[str] = []
     if not reviews:
-        reasons.append("No reviewer is assigned.")
+        reasons.append(gettext("No reviewer is assigned."))
     for review in reviews:
         if not review.complete:
-            reasons.append(f"{review.reviewer} has not completed the review.")
+            reasons.append(gettext("%(reviewer)s has not completed the review.") % {"reviewer": review.reviewer})
             continue
         for code in required:
             verdict = review.verdicts.get(code)
             if verdict != "met":
-                shown = (verdict or "no judgement").replace("_", " ")
-                reasons.append(f"{review.reviewer} judged required criterion {code}: {shown}.")
+                shown = str(VERDICT_WORDS.get(verdict) or verdict.replace("_", " "))
+                reasons.append(gettext("%(reviewer)s judged required criterion %(code)s: %(verdict)s.")
+                               % {"reviewer": review.reviewer, "code": code, "verdict": shown})
     return RuleResult(allowed=not reasons, reasons=reasons)
 
 
 def endorsement_allowed(application) -> RuleResult:
     """Apply `criteria_rule` to an application's pinned criteria table and its current reviews."""
     if application.criteria_table_id is None:
-        return RuleResult(False, ["The application has no criteria table pinned."])
+        return RuleResult(False, [gettext("The application has no criteria table pinned.")])
     required = [c.code for c in application.criteria_table.criteria.all() if c.required]
     facts = [
         ReviewFacts(

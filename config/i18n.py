@@ -1,0 +1,131 @@
+"""Programme content in the visitor's language.
+
+Organisations describe a programme in English, Japanese or both (`name_en`/`name_ja`,
+`description_en`/`description_ja`). A visitor sees the text of the active language when the
+organisation gave it; otherwise the other language's text, marked with its `lang` attribute (so a
+screen reader switches voice) and followed by a visible note saying why.
+
+In Python: `in_language(programme, "name")` returns a `Localised` (text, its language, whether it is
+a fallback). In templates (`{% load bilingual %}`, registered in settings TEMPLATES "libraries"):
+
+    {% bilingual programme "name" %}               inline: the text, or <span lang> + note
+    {% bilingual programme "description" "block" %}  block: line breaks kept, note in its own <p>
+    {{ programme|in_language:"name" }}             plain text only (for <title>, alt, blocktrans)
+    {% bilingual programme "name" as shown %}      the Localised itself: shown.text, shown.lang,
+                                                   shown.fallback, shown.note; {{ shown }} is inline
+
+`source` may be a model instance or a dict (the registry snapshot, a frozen application snapshot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
+
+CONTENT_LANGUAGES = ("ja", "en")
+
+# Shown in the visitor's language, after text that is in the other one.
+FALLBACK_NOTES = {
+    "ja": gettext_lazy("No Japanese text was provided; shown in English."),
+    "en": gettext_lazy("No English text was provided; shown in Japanese."),
+}
+
+register = template.Library()
+
+
+def visitor_language(language: str | None = None) -> str:
+    """"ja" or "en": the content language matching `language` (default: the active one)."""
+    return "ja" if (language or get_language() or "").lower().startswith("ja") else "en"
+
+
+def other_language(language: str) -> str:
+    return "en" if language == "ja" else "ja"
+
+
+def _value(source: Any, key: str) -> str:
+    if source is None:
+        return ""
+    value = source.get(key) if isinstance(source, dict) else getattr(source, key, None)
+    return str(value).strip() if value not in (None, "") else ""
+
+
+@dataclass(frozen=True)
+class Localised:
+    """A text chosen for the visitor: `lang` is the language it is written in; `fallback` is true
+    when that is not the visitor's language (the organisation gave none in it)."""
+
+    text: str
+    lang: str
+    visitor: str
+    fallback: bool
+
+    @property
+    def note(self) -> str:
+        """The sentence telling the visitor why the text is in the other language ("" if it is not)."""
+        return str(FALLBACK_NOTES[self.visitor]) if self.fallback else ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+    def __html__(self) -> SafeString:
+        return self.inline()
+
+    def inline(self) -> SafeString:
+        """For a heading, a table cell or a list item: the text, or `<span lang>` and the note."""
+        if not self.fallback:
+            return format_html("{}", self.text)
+        return format_html('<span lang="{}">{}</span> <small class="lang-note muted">{}</small>',
+                           self.lang, self.text, self.note)
+
+    def block(self) -> SafeString:
+        """For a description inside a `<dd>`, `<section>` or `<div>` (never inside a `<p>`): line
+        breaks kept; on fallback the text sits in a `<div lang>` and the note in a `<p>` of its own."""
+        if not self.text:
+            return SafeString("")
+        if not self.fallback:
+            return linebreaksbr(self.text, autoescape=True)
+        return format_html('<div lang="{}">{}</div><p class="lang-note muted">{}</p>',
+                           self.lang, linebreaksbr(self.text, autoescape=True), self.note)
+
+
+def in_language(source: Any, field: str, language: str | None = None) -> Localised:
+    """`source`'s `<field>_<language>` for the visitor's language when filled, else the other
+    language's, marked as a fallback. Empty text (not a fallback) when neither is filled."""
+    visitor = visitor_language(language)
+    own = _value(source, f"{field}_{visitor}")
+    if own:
+        return Localised(own, visitor, visitor, False)
+    other = other_language(visitor)
+    text = _value(source, f"{field}_{other}")
+    if text:
+        return Localised(text, other, visitor, True)
+    return Localised("", visitor, visitor, False)
+
+
+@register.simple_tag(name="bilingual")
+def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised | SafeString | str:
+    """`{% bilingual source "field" %}` (inline), `... "block" %}` or `... "text" %}`; with
+    `as name` (inline) the Localised is stored for the template to use."""
+    shown = in_language(source, field)
+    if display == "block":
+        return shown.block()
+    if display == "text":
+        return shown.text
+    if display != "inline":
+        raise template.TemplateSyntaxError(f'bilingual: display must be "inline", "block" or "text", not {display!r}')
+    return shown
+
+
+@register.filter(name="in_language")
+def in_language_filter(source: Any, field: str) -> str:
+    """`{{ programme|in_language:"name" }}`: the plain text only (no note), for titles and attributes."""
+    return in_language(source, field).text
