@@ -33,6 +33,8 @@ from badges.awards import (
 )
 from badges.batches import award_batch_create, award_batch_of_staff, award_batch_restart, rows_from_upload
 from badges.models import AwardBatch, Programme
+from badges.verification import credential_verify
+from badges.verify_views import plain_words
 from config.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from endorsement.credentials import endorsement_in_force
 from institutions.permissions import can_issue_for, is_member_of
@@ -256,7 +258,9 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
     image = programme_image(award.programme)
+    report = credential_verify(credential)  # our own DIDs and status lists: read locally, no network
     return render(request, "badges/awards/badge.html", {
+        "report": report, "words": plain_words(credential, report),
         "award": award, "programme": award.programme, "standing": award_standing(award),
         "credential": credential, "achievement": credential["credentialSubject"]["achievement"],
         "endorsement_credential": endorsement, "endorsement": award.endorsement,

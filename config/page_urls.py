@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
+    path("verify", verify_views.verify),  # the same page: a form or script POSTing to /verify is not redirected
 ]
