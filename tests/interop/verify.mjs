@@ -106,9 +106,10 @@ function messages(error, seen = new Set()) {
   } else {
     out.push(String(error));
   }
-  if(error.cause) {
-    // a wrapping error usually quotes its cause ("…; reason: <cause>"): keep only what it adds
-    out.push(...messages(error.cause, seen).filter(m => !out.some(o => o.includes(m))));
+  // the error behind this one (jsonld.js keeps it in `details.cause`); a wrapping error usually
+  // quotes its cause ("…; reason: <cause>"): keep only what that adds
+  for(const cause of [error.cause, error.details?.cause]) {
+    out.push(...messages(cause, seen).filter(m => !out.some(o => o.includes(m))));
   }
   return out;
 }
