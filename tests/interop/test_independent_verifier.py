@@ -18,7 +18,7 @@ from badges.models import Award, Programme, StatusList
 from badges.services import programme_create
 from badges.status import status_list_publish
 from endorsement.models import ApplicationState, Endorsement
-from institutions.keys import did_document, issuer_key_rotate, signing_material
+from institutions.keys import did_document, issuer_key_rotate, organisation_did, signing_material
 from institutions.models import Organisation
 from tests.factories import COMPLETE_PROGRAMME, Cast, application_in, awarding_setup, body, png_bytes
 
@@ -70,7 +70,6 @@ class Signed:
 
     organisation: Organisation
     issuer: Any
-    programme: Programme
     cases: list[Case]
     awards: dict[str, Award]
     endorsement: Endorsement
@@ -155,7 +154,8 @@ def programme_with(cast: Cast, data: dict[str, Any], image: bytes | None = None)
 def signed(settings, tmp_path) -> Signed:
     settings.MEDIA_ROOT = tmp_path
     programme, app, cast, issuer = awarding_setup()
-    png_programme = programme_with(cast, {**COMPLETE_PROGRAMME, "name_en": "Charts (PNG badge)"}, png_bytes(8, 8))
+    png_programme = programme_with(cast, {**COMPLETE_PROGRAMME, "name_en": "Charts (PNG badge)", "validity_months": 24},
+                                   png_bytes(8, 8))
     svg_programme = programme_with(cast, {**COMPLETE_PROGRAMME, "name_en": "Charts (SVG badge)"}, SVG)
     japanese_programme = programme_with(cast, JAPANESE_PROGRAMME)
 
@@ -182,6 +182,7 @@ def signed(settings, tmp_path) -> Signed:
     assert [e["id"] for e in awards["evidence"].credential["evidence"]] == ["https://lms.example.org/work/42?term=2025&lang=en"]
     assert achievement(awards["Japanese text"].credential)["name"] == JAPANESE_PROGRAMME["name_ja"]
     assert achievement(awards["PNG image"].credential)["image"]["id"].endswith(".png")
+    assert "validUntil" in awards["PNG image"].credential  # a badge that expires (validity_months)
     assert achievement(awards["SVG image"].credential)["image"]["id"].endswith(".svg")
     issuer_key_rotate(cast.organisation)
     awards["after a key rotation"] = award_issue(actor=issuer, programme=programme,
@@ -196,9 +197,13 @@ def signed(settings, tmp_path) -> Signed:
         "Japanese text": other_japanese_name, "PNG image": other_image, "SVG image": other_image,
         "after a key rotation": earlier_valid_from,
     }
-    result = Signed(organisation=cast.organisation, issuer=issuer, programme=programme, awards=awards,
+    result = Signed(organisation=cast.organisation, issuer=issuer, awards=awards,
                     endorsement=endorsement, cases=[])
     result.export()
+    # The body signed the endorsement with its first key and its status list with its second.
+    body_list = next(s for s in result.status_lists.values() if s["issuer"] == organisation_did(body()))
+    assert body_list["proof"][0]["verificationMethod"].endswith("#key-2")
+    assert endorsement.credential["proof"][0]["verificationMethod"].endswith("#key-1")
     result.cases = [
         Case("EndorsementCredential", endorsement.credential, other_comment),
         *(Case(f"OpenBadgeCredential ({name})", award.credential, tampering[name]) for name, award in awards.items()),
