@@ -24,11 +24,10 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
-
-CONTENT_LANGUAGES = ("ja", "en")
 
 # Shown in the visitor's language, after text that is in the other one.
 FALLBACK_NOTES = {
@@ -67,8 +66,12 @@ class Localised:
 
     @property
     def note(self) -> str:
-        """The sentence telling the visitor why the text is in the other language ("" if it is not)."""
-        return str(FALLBACK_NOTES[self.visitor]) if self.fallback else ""
+        """The sentence telling the visitor, in their language, why the text is in the other one ("" if it
+        is not)."""
+        if not self.fallback:
+            return ""
+        with translation.override(self.visitor):
+            return str(FALLBACK_NOTES[self.visitor])
 
     def __str__(self) -> str:
         return self.text
