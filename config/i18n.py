@@ -10,9 +10,13 @@ a fallback). In templates (`{% load bilingual %}`, registered in settings TEMPLA
 
     {% bilingual programme "name" %}               inline: the text, or <span lang> + note
     {% bilingual programme "description" "block" %}  block: line breaks kept, note in its own <p>
+    {% bilingual programme "name" "short" %}       in a list or table row: <span lang>, no note
     {{ programme|in_language:"name" }}             plain text only (for <title>, alt, blocktrans)
+    {{ organisation|local_name }}                   an organisation's name_ja for a Japanese visitor, else name
     {% bilingual programme "name" as shown %}      the Localised itself: shown.text, shown.lang,
-                                                   shown.fallback, shown.note; {{ shown }} is inline
+                                                   shown.fallback, shown.note; {{ shown }} is inline;
+    <h1{{ shown.lang_attr }}>{{ shown.text }}</h1>{{ shown.note_html }}   a heading and its note;
+    shown.also / shown.also_lang                   the other language's text when both were given
 
 `source` may be a model instance or a dict (the registry snapshot, a frozen application snapshot).
 """
@@ -63,6 +67,21 @@ class Localised:
     lang: str
     visitor: str
     fallback: bool
+    also: str = ""  # the same field in the other language, when the organisation gave both
+
+    @property
+    def also_lang(self) -> str:
+        return other_language(self.visitor)
+
+    @property
+    def lang_attr(self) -> SafeString:
+        """` lang="en"` for the element holding a fallback text, "" otherwise: `<h1{{ shown.lang_attr }}>`."""
+        return format_html(' lang="{}"', self.lang) if self.fallback else SafeString("")
+
+    @property
+    def note_html(self) -> SafeString:
+        """The note as a paragraph of its own (after a heading), "" when the text is in the visitor's language."""
+        return format_html('<p class="lang-note muted">{}</p>', self.note) if self.fallback else SafeString("")
 
     @property
     def note(self) -> str:
@@ -89,6 +108,13 @@ class Localised:
         return format_html('<span lang="{}">{}</span> <small class="lang-note muted">{}</small>',
                            self.lang, self.text, self.note)
 
+    def short(self) -> SafeString:
+        """For a row of a list or table, where a note on every row would drown the content: the text,
+        in a `<span lang>` when it is a fallback (the page the row links to carries the note)."""
+        if not self.fallback:
+            return format_html("{}", self.text)
+        return format_html('<span lang="{}">{}</span>', self.lang, self.text)
+
     def block(self) -> SafeString:
         """For a description inside a `<dd>`, `<section>` or `<div>` (never inside a `<p>`): line
         breaks kept; on fallback the text sits in a `<div lang>` and the note in a `<p>` of its own."""
@@ -105,9 +131,9 @@ def in_language(source: Any, field: str, language: str | None = None) -> Localis
     language's, marked as a fallback. Empty text (not a fallback) when neither is filled."""
     visitor = visitor_language(language)
     own = _value(source, f"{field}_{visitor}")
-    if own:
-        return Localised(own, visitor, visitor, False)
     other = other_language(visitor)
+    if own:
+        return Localised(own, visitor, visitor, False, also=_value(source, f"{field}_{other}"))
     text = _value(source, f"{field}_{other}")
     if text:
         return Localised(text, other, visitor, True)
@@ -116,15 +142,19 @@ def in_language(source: Any, field: str, language: str | None = None) -> Localis
 
 @register.simple_tag(name="bilingual")
 def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised | SafeString | str:
-    """`{% bilingual source "field" %}` (inline), `... "block" %}` or `... "text" %}`; with
-    `as name` (inline) the Localised is stored for the template to use."""
+    """`{% bilingual source "field" %}` (inline), `... "block" %}`, `... "short" %}` or `... "text" %}`;
+    with `as name` (inline) the Localised is stored for the template to use."""
     shown = in_language(source, field)
     if display == "block":
         return shown.block()
+    if display == "short":
+        return shown.short()
     if display == "text":
         return shown.text
     if display != "inline":
-        raise template.TemplateSyntaxError(f'bilingual: display must be "inline", "block" or "text", not {display!r}')
+        raise template.TemplateSyntaxError(
+            f'bilingual: display must be "inline", "block", "short" or "text", not {display!r}'
+        )
     return shown
 
 
@@ -132,3 +162,17 @@ def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised
 def in_language_filter(source: Any, field: str) -> str:
     """`{{ programme|in_language:"name" }}`: the plain text only (no note), for titles and attributes."""
     return in_language(source, field).text
+
+
+def local_name(source: Any, language: str | None = None) -> str:
+    """An organisation's name for the visitor: `name_ja` for a Japanese visitor when given, else
+    `name` (the name it registered, in whatever script; a proper name, so no note)."""
+    if visitor_language(language) == "ja":
+        return _value(source, "name_ja") or _value(source, "name")
+    return _value(source, "name") or _value(source, "name_ja")
+
+
+@register.filter(name="local_name")
+def local_name_filter(source: Any) -> str:
+    """`{{ organisation|local_name }}`."""
+    return local_name(source)

@@ -93,6 +93,29 @@ def test_the_template_tag_renders_inline_block_text_and_stores_the_choice():
     assert html == "<h1>Welding safety</h1>|Line one<br>Line two|Welding safety|en False"
 
 
+def test_a_heading_gets_the_lang_attribute_and_its_note_and_a_row_only_the_lang_attribute():
+    template = Template('{% load bilingual %}{% bilingual c "name" as shown %}'
+                        '<h1{{ shown.lang_attr }}>{{ shown.text }}</h1>{{ shown.note_html }}|'
+                        '{% bilingual c "name" "short" %}|{{ shown.also_lang }}:{{ shown.also }}')
+    with translation.override("en"):
+        html = template.render(Context({"c": {"name_en": "", "name_ja": "溶接の安全"}}))
+    assert html == ('<h1 lang="ja">溶接の安全</h1><p class="lang-note muted">No English text was provided; '
+                    'shown in Japanese.</p>|<span lang="ja">溶接の安全</span>|ja:')
+    with translation.override("en"):
+        html = template.render(Context({"c": {"name_en": "Welding safety", "name_ja": "溶接の安全"}}))
+    assert html == "<h1>Welding safety</h1>|Welding safety|ja:溶接の安全"
+
+
+def test_an_organisation_is_named_in_japanese_for_a_japanese_visitor_when_it_gave_the_name():
+    template = Template("{% load bilingual %}{{ o|local_name }}")
+    with translation.override("ja"):
+        assert template.render(Context({"o": {"name": "Minato University", "name_ja": "港大学"}})) == "港大学"
+        assert template.render(Context({"o": {"name": "Hokuriku Academy", "name_ja": ""}})) == "Hokuriku Academy"
+    with translation.override("en"):
+        assert template.render(Context({"o": {"name": "Minato University", "name_ja": "港大学"}})) == \
+            "Minato University"
+
+
 def test_the_template_tag_refuses_an_unknown_display():
     with pytest.raises(TemplateSyntaxError):
         Template('{% load bilingual %}{% bilingual c "name" "fancy" %}').render(Context({"c": {}}))
@@ -244,14 +267,20 @@ def test_a_language_the_site_does_not_offer_is_ignored(client):
     _assert_japanese(client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="ja").content.decode(), "このサイトでできること")
 
 
-def test_the_portal_dashboard_is_in_japanese_for_a_member_who_chose_it(client):
+def test_the_portal_is_in_japanese_for_a_member_who_chose_it_with_programme_names_in_japanese(client):
     cast = Cast()
-    ProgrammeFactory(organisation=cast.organisation, name_en="Welding safety", name_ja="")
+    welding = ProgrammeFactory(organisation=cast.organisation, name_en="Welding safety", name_ja="")
+    ProgrammeFactory(organisation=cast.organisation, name_en="Data literacy", name_ja="データリテラシー")
     client.force_login(cast.editor)
     client.post(reverse("set_language"), {"language": "ja", "next": "/"})
     html = client.get(reverse("portal:dashboard")).content.decode()
-    _assert_japanese(html, f"{cast.organisation.name} のポータル")
+    _assert_japanese(html, f"{cast.organisation.name_ja} のポータル")
     assert "新しいプログラムを記述" in html
+    assert ">データリテラシー</a>" in html and "Data literacy" not in html
+    assert '<span lang="en">Welding safety</span></a>' in html  # a row: marked, the note is on its page
+    html = client.get(reverse("portal:programme", args=[welding.public_id])).content.decode()
+    assert '<h1 lang="en">Welding safety</h1>' in html
+    assert '<p class="lang-note muted">日本語の情報はありません。英語で表示しています。</p>' in html
 
 
 def test_a_form_error_is_shown_in_japanese(client):
