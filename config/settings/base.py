@@ -133,8 +133,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Celery ------------------------------------------------------------------------------------
 # No broker configured: tasks run eagerly in-process (the zero-setup default). The code path that
 # enqueues them (transaction.on_commit) is the same either way.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_BROKER = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER
+# Eager tasks never touch the broker; "memory://" only keeps Celery from guessing an AMQP host.
+CELERY_BROKER_URL = _BROKER or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True
