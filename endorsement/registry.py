@@ -301,7 +301,7 @@ def registry_changed() -> None:
 
 
 # --- Reading: the parsed newest snapshot, cached in the process -----------------------------------
-@dataclass
+@dataclass(eq=False)  # hashed by identity: sets of items index the snapshot
 class Item:
     """One entry with what searching and sorting need, parsed once per snapshot."""
 

@@ -32,7 +32,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape as escape_html
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -95,6 +97,8 @@ def _display(item: Item, now: datetime) -> dict[str, Any]:
     return {
         "entry": entry,
         "id": item.id,
+        "path": entry["url"].removeprefix(settings.SITE_URL),
+        "organisation_path": entry["organisation"]["url"].removeprefix(settings.SITE_URL),
         "name": name,
         "name_fallback": name_fallback,
         "description": description,
@@ -166,7 +170,7 @@ def registry_criteria(query: Any, registry: Registry | None) -> tuple[dict[str, 
 
 def _sort_key(name: str, language: str) -> Callable[[Item], Any]:
     if name == "name":
-        first, second = ("name_ja", "name_en") if language.startswith("ja") else ("name_en", "name_ja")
+        first, second = ("name_ja", "name_en") if language == "ja" else ("name_en", "name_ja")
         return lambda item: fold(item.entry["programme"].get(first) or item.entry["programme"].get(second) or "")
     if name == "hours":
         return lambda item: -(item.hours if item.hours is not None else -math.inf)
@@ -175,42 +179,81 @@ def _sort_key(name: str, language: str) -> Callable[[Item], Any]:
     raise ValueError(name)
 
 
+def _language() -> str:
+    return "ja" if _japanese() else "en"
+
+
 def _ordered(registry: Registry, sort: str) -> list[Item]:
     if sort == "newest":
         return registry.items
-    language = get_language() or ""
-    language = "ja" if language.startswith("ja") else "en"
+    language = _language()
     return registry.derived(("sort", sort, language),
                             lambda: sorted(registry.items, key=_sort_key(sort, language)))
 
 
+def _rank(registry: Registry, sort: str) -> dict[Item, int]:
+    return registry.derived(("rank", sort, _language()),
+                            lambda: {item: n for n, item in enumerate(_ordered(registry, sort))})
+
+
+INDEXED = {
+    "organisation": lambda item: [item.entry["organisation"]["slug"]],
+    "level": lambda item: [item.entry["programme"].get("level")],
+    "type": lambda item: [item.entry["programme"].get("achievement_type")],
+    "pattern": lambda item: [item.entry["programme"].get("credential_pattern")],
+    "tag": lambda item: [fold(t) for t in item.entry["programme"].get("tags", [])],
+}
+
+
+def _index(registry: Registry, name: str) -> dict[str, set[Item]]:
+    """Items by the value of one filter, built once per snapshot and process."""
+    def make() -> dict[str, set[Item]]:
+        index: dict[str, set[Item]] = {}
+        for item in registry.items:
+            for value in INDEXED[name](item):
+                index.setdefault(value, set()).add(item)
+        return index
+
+    return registry.derived(("index", name), make)
+
+
 def registry_search(registry: Registry, criteria: dict[str, str], now: datetime) -> list[Item]:
     """Items matching every word of `q` (any language, any case, full- or half-width) and every
-    filter, in the order asked for."""
+    filter, in the order asked for. Equality filters intersect per-snapshot indexes; the words are
+    looked for in the remaining items' precomputed search text."""
+    sort = criteria.get("sort", "newest")
+    candidates: set[Item] | None = None
+    for name in INDEXED:
+        value = criteria.get(name)
+        if value:
+            found = _index(registry, name).get(fold(value) if name == "tag" else value, set())
+            candidates = found if candidates is None else candidates & found
     words = fold(criteria.get("q", "")).split()
-    tag = fold(criteria.get("tag", ""))
-    organisation, level = criteria.get("organisation"), criteria.get("level")
-    kind, pattern, standing = criteria.get("type"), criteria.get("pattern"), criteria.get("standing")
-    result = []
-    for item in _ordered(registry, criteria.get("sort", "newest")):
-        entry = item.entry
-        programme = entry["programme"]
-        if organisation and entry["organisation"]["slug"] != organisation:
-            continue
-        if level and programme.get("level") != level:
-            continue
-        if kind and programme.get("achievement_type") != kind:
-            continue
-        if pattern and programme.get("credential_pattern") != pattern:
-            continue
-        if standing and item.standing(now) != standing:
-            continue
-        if tag and tag not in {fold(t) for t in programme.get("tags", [])}:
-            continue
-        if words and not all(word in item.search for word in words):
-            continue
-        result.append(item)
-    return result
+    standing = criteria.get("standing")
+    if candidates is None and not words and not standing:
+        return _ordered(registry, sort)
+    pool: Any = registry.items if candidates is None else candidates
+    if words:
+        pool = [item for item in pool if all(word in item.search for word in words)]
+    if standing:
+        pool = [item for item in pool if item.standing(now) == standing]
+    return sorted(pool, key=_rank(registry, sort).__getitem__)
+
+
+def _select(name: str, label: Any, choices: list[tuple[Any, Any]], selected: str | None, *,
+            any_label: Any = "", registry: Registry | None = None) -> str:
+    """A labelled <select>, built in Python: the organisation list can hold hundreds of options,
+    which the template engine renders ten times slower. Choices from the snapshot are escaped once
+    per snapshot, language and process."""
+    def escaped() -> list[tuple[str, str]]:
+        return [(str(value), f'<option value="{escape_html(value)}"{{}}>{escape_html(text)}</option>')
+                for value, text in choices]
+
+    options = registry.derived(("options", name, _language()), escaped) if registry is not None else escaped()
+    parts = [f'<option value="">{escape_html(any_label)}</option>'] if any_label else []
+    parts += [html.replace("{}", " selected" if value == selected else "", 1) for value, html in options]
+    return (f'<div class="field"><label for="filter-{name}">{escape_html(label)}</label>'
+            f'<select id="filter-{name}" name="{name}">{"".join(parts)}</select></div>')
 
 
 def _page_links(number: int, pages: int, base: dict[str, str]) -> list[dict[str, Any]]:
@@ -260,11 +303,21 @@ def registry_index(request: HttpRequest) -> HttpResponse:
                  "links": _page_links(number, pages, base) if pages > 1 else [],
                  "previous": urlencode({**base, "page": number - 1}) if number > 1 else None,
                  "next": urlencode({**base, "page": number + 1}) if number < pages else None},
-        "choices": {
-            "organisation": facets["organisation"], "level": facets["level"], "type": facets["type"],
-            "pattern": FIXED_CHOICES["pattern"](), "standing": FIXED_CHOICES["standing"](),
-            "sort": FIXED_CHOICES["sort"](),
-        },
+        "selects": mark_safe("".join([  # noqa: S308 (every part escaped by _select)
+            _select("organisation", _("Organisation"), facets["organisation"], criteria.get("organisation"),
+                    any_label=_("Any"), registry=registry),
+            _select("level", _("Level"), facets["level"], criteria.get("level"), any_label=_("Any"),
+                    registry=registry),
+            _select("pattern", _("Credential pattern"), FIXED_CHOICES["pattern"](), criteria.get("pattern"),
+                    any_label=_("Any")),
+            _select("type", _("Achievement type"), facets["type"], criteria.get("type"), any_label=_("Any"),
+                    registry=registry),
+        ])),
+        "selects_after": mark_safe("".join([  # noqa: S308 (every part escaped by _select)
+            _select("standing", _("Standing"), FIXED_CHOICES["standing"](), criteria.get("standing"),
+                    any_label=_("Any")),
+            _select("sort", _("Sort by"), FIXED_CHOICES["sort"](), criteria.get("sort")),
+        ])),
         "tags": facets["tags"],
     }
     return render(request, "registry/index.html", context)

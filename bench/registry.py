@@ -1,0 +1,380 @@
+"""Benchmark of the public registry at 10,000 published endorsements.
+
+    .venv/bin/python bench/registry.py [--count 10000] [--organisations 200] [--requests 2000]
+
+1. Seeds a database of its own: a fresh SQLite file in a temporary folder, or the database named by
+   DATABASE_URL (which must be an empty database you do not need: it is migrated and filled).
+   The seed bypasses the services on purpose and writes with bulk_create: organisations, programmes,
+   applications already `published` with their frozen snapshot, endorsements (mostly active, some
+   suspended, revoked and expired), two awards per endorsement on average and some issuance
+   reports. What the seed does not make: signed credentials (the EndorsementCredentials and the
+   awards' OpenBadgeCredentials stay empty; the registry only records whether one exists, so the
+   `endorsementCredential` links are absent from this snapshot), status lists and audit events.
+2. Renders the snapshot with `registry_refresh()` and prints the seconds (then once more, unchanged).
+3. Serves the app with gunicorn (production settings, 2 workers) on 127.0.0.1 and a free port, and
+   loads `/registry/`, a filtered search, programme pages and `/registry.json` with a fixed count of
+   requests from a second process: wrk (`apt-get install wrk`) with a Lua script that stops each
+   thread after its share, or, without wrk, a small bounded loader (http.client, threads) in a
+   subprocess. Prints requests/s and p50/p99 latency for each. Every request goes to 127.0.0.1.
+
+Targets (issue 4): refresh of 10,000 under 10 s; p99 under 50 ms on the index and programme pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VENV_BIN = Path(sys.executable).parent
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-registry-secret-key-not-for-production-0123456789",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_URL": "",
+    }
+
+
+# --- 1. Seed ----------------------------------------------------------------------------------------
+WORDS = ("data", "cloud", "security", "design", "health", "welding", "finance", "teaching", "robotics", "nursing",
+         "logistics", "marketing", "statistics", "ethics", "tourism", "energy")
+LEVELS = ("Level 3", "Level 4", "Level 5", "Level 6", "Level 7")
+
+
+def seed(count: int, organisations: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from badges.models import Award, Programme
+    from badges.services import programme_snapshot, snapshot_digest
+    from endorsement.models import Application, CriteriaTable, Endorsement, IssuanceReport, TableStatus
+    from institutions.models import Organisation
+
+    rng = random.Random(4)
+    user = get_user_model().objects.create_user("bench", "bench@example.org", "bench-password")
+    table = CriteriaTable.objects.get(code="default", status=TableStatus.PUBLISHED)
+    orgs = []
+    for n in range(organisations):
+        org = Organisation(name=f"Bench University {n}", name_ja=f"ベンチ大学{n}", slug=f"bench-{n}",
+                           kind="university", contact_name="Bench", contact_email=f"c{n}@example.org",
+                           description=f"Organisation number {n} of the benchmark.")
+        org.__dict__["membership"] = "active" if n % 20 else "suspended"  # the FSM field is protected
+        orgs.append(org)
+    orgs = Organisation.objects.bulk_create(orgs)
+
+    programmes = []
+    for n in range(count):
+        topic, other = WORDS[n % len(WORDS)], WORDS[(n * 7) % len(WORDS)]
+        programmes.append(Programme(
+            organisation=orgs[n % organisations], slug=f"programme-{n}",
+            name_en=f"{topic.title()} and {other} practice {n}", name_ja=f"{topic}実践プログラム{n}",
+            description_en=f"A programme in {topic} with {other}: reading, analysing and presenting work. " * 3,
+            description_ja=f"{topic}と{other}のプログラム。読み、分析し、発表する。" * 3,
+            criteria_narrative="Pass three assessed assignments with at least 60%.",
+            learning_outcomes=[f"Apply {topic} methods", f"Explain {other} results", "Work in a team"],
+            learning_hours=str(rng.choice((10, 15, 20, 30, 45, 60, 90))), level=rng.choice(LEVELS),
+            level_framework="European Qualifications Framework",
+            assessment_method="Graded assignments and a supervised online test.",
+            evidence_policy="Graded work is kept for five years.", quality_assurance="Yearly review.",
+            responsible_person="Prof. Bench", tags=[topic, other],
+            credential_pattern=rng.choice(("embedded", "modular", "rpl")),
+            achievement_type=rng.choice(("MicroCredential", "Certificate", "Course", "Badge")),
+            alignments=[{"name": topic, "url": f"https://example.org/frameworks/{topic}", "framework": "DigComp"}],
+        ))
+    programmes = Programme.objects.bulk_create(programmes, batch_size=1000)
+    by_org = {o.pk: o for o in orgs}
+    for programme in programmes:
+        programme.organisation = by_org[programme.organisation_id]
+
+    now = timezone.now()
+    applications = []
+    for programme in programmes:
+        snapshot = programme_snapshot(programme)
+        application = Application(programme=programme, organisation_id=programme.organisation_id,
+                                  criteria_table=table, snapshot=snapshot, snapshot_sha256=snapshot_digest(snapshot),
+                                  revision=1, created_by=user, submitted_at=now, decided_at=now)
+        application.__dict__["state"] = "published"
+        applications.append(application)
+    applications = Application.objects.bulk_create(applications, batch_size=1000)
+
+    endorsements = []
+    for n, application in enumerate(applications):
+        valid_from = now - timedelta(days=rng.randint(0, 1000), minutes=n)
+        endorsement = Endorsement(
+            application=application, programme_id=application.programme_id,
+            organisation_id=application.organisation_id, valid_from=valid_from,
+            valid_until=valid_from + timedelta(days=3 * 365), decided_by=user, published_at=valid_from,
+            comment="Meets every criterion.",
+        )
+        endorsement.__dict__["state"] = rng.choices(("active", "suspended", "revoked", "expired"),
+                                                    weights=(85, 5, 5, 5))[0]
+        endorsements.append(endorsement)
+    endorsements = Endorsement.objects.bulk_create(endorsements, batch_size=1000)
+
+    awards = []
+    for endorsement in endorsements:
+        for k in range(rng.randint(0, 4)):
+            awards.append(Award(
+                programme_id=endorsement.programme_id, organisation_id=endorsement.organisation_id,
+                endorsement=endorsement, recipient_email=f"learner{k}@example.org", issued_by=user,
+                valid_from=now, revoked_at=now if k == 3 else None,
+            ))
+    Award.objects.bulk_create(awards, batch_size=2000)
+    reports = [
+        IssuanceReport(organisation_id=e.organisation_id, programme_id=e.programme_id, endorsement=e,
+                       period_start=(now - timedelta(days=365)).date(), period_end=now.date(),
+                       count=rng.randint(0, 500), platform="Another badge platform", reported_by=user)
+        for e in endorsements[::5]
+    ]
+    IssuanceReport.objects.bulk_create(reports, batch_size=2000)
+    print(f"  seeded {len(orgs)} organisations, {len(programmes)} programmes and published endorsements, "
+          f"{len(awards)} awards, {len(reports)} issuance reports")
+
+
+# --- 3. Load ------------------------------------------------------------------------------------------
+# wrk's main thread sleeps for the whole duration even when the threads stop, so the script records
+# the wall-clock time of its first request and of its last response (LuaJIT's ffi: gettimeofday),
+# writes it to a file once its share is done, and the bench then interrupts wrk (SIGINT makes it
+# print its statistics at once). Requests/s = responses / (last - first).
+WRK_SCRIPT = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]]
+local function now()
+  local tv = ffi.new("bench_timeval")
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local limit = tonumber(os.getenv("BENCH_LIMIT"))
+local sent, received, first = 0, 0, nil
+request = function()
+  if first == nil then first = now() end
+  sent = sent + 1
+  return wrk.format("GET", paths[(sent - 1) % #paths + 1])
+end
+response = function(status, headers, body)
+  if status ~= 200 then io.stderr:write("status " .. status .. "\\n") end
+  received = received + 1
+  if received == limit then
+    local out = io.open(os.getenv("BENCH_DONE"), "w")
+    out:write(string.format("%d %.6f\\n", received, now() - first))
+    out:close()
+    wrk.thread:stop()
+  end
+end
+"""
+
+LOADER = textwrap.dedent("""
+    import http.client, json, sys, threading, time
+    host, port, count, concurrency, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), 30
+    headers = json.loads(sys.argv[5])
+    paths = [line.strip() for line in sys.stdin if line.strip()]
+    latencies, errors, lock, next_index = [], [0], threading.Lock(), [0]
+    def worker():
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        while True:
+            with lock:
+                if next_index[0] >= count:
+                    return
+                index = next_index[0]
+                next_index[0] += 1
+            started = time.perf_counter()
+            connection.request("GET", paths[index % len(paths)], headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += response.status != 200
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads: thread.start()
+    for thread in threads: thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda f: latencies[min(len(latencies) - 1, round(f * (len(latencies) - 1)))] * 1000
+    print(json.dumps({"requests": len(latencies), "rps": len(latencies) / wall, "p50": pick(0.5),
+                      "p99": pick(0.99), "errors": errors[0]}))
+""")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(port: int, paths: list[str], count: int, connections: int, headers: dict[str, str],
+         workdir: Path) -> dict[str, float]:
+    script, path_file, done_file = workdir / "limit.lua", workdir / "paths.txt", workdir / "done.txt"
+    script.write_text(WRK_SCRIPT)
+    path_file.write_text("\n".join(paths) + "\n")
+    done_file.unlink(missing_ok=True)
+    env = {**os.environ, "BENCH_PATHS": str(path_file), "BENCH_LIMIT": str(count), "BENCH_DONE": str(done_file)}
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", "300s", "--timeout", "10s", "--latency",
+               "-s", str(script)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    process = subprocess.Popen([*command, f"http://127.0.0.1:{port}"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    while not done_file.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)  # let the file be complete
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    received, seconds = done_file.read_text().split()
+    return {
+        "requests": int(received),
+        "rps": int(received) / float(seconds),
+        "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),
+        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "errors": err.count("status "),
+    }
+
+
+def _python_loader(port: int, paths: list[str], count: int, connections: int,
+                   headers: dict[str, str]) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADER, "127.0.0.1", str(port), str(count), str(connections), json.dumps(headers)],
+        input="\n".join(paths), capture_output=True, text=True, timeout=600, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def load(database_url: str, programme_ids: list[str], requests: int, workers: int, connections: int) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning", "--timeout", "120"],
+        cwd=ROOT, env=_environment(database_url), start_new_session=True,
+    )
+    search = "/registry/?q=data&level=Level+5&standing=active&sort=name"
+    scenarios = [
+        ("/registry/ (page 1 of 400)", ["/registry/"], requests, {}),
+        ("filtered search", [search], requests, {}),
+        ("programme pages (100 rotating)", [f"/registry/{pid}/" for pid in programme_ids[:100]], requests, {}),
+        ("/registry.json gzip", ["/registry.json"], max(20, requests // 40), {"Accept-Encoding": "gzip"}),
+        ("/registry.json plain", ["/registry.json"], max(10, requests // 100), {}),
+    ]
+    runner = "wrk" if shutil.which("wrk") else "python http.client loader"
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/registry/", 120)
+        # Each worker parses the snapshot and derives its sort orders and bodies once: warm them up
+        # (not counted), so the figures are those of a running server.
+        for _ in range(workers * 4):
+            for _label, paths, _count, headers in scenarios:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}{paths[0]}", headers=headers)
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
+                    response.read()
+        print(f"\n3. load: gunicorn {workers} workers on 127.0.0.1:{port}; {runner}, {connections} connections")
+        print(f"  {'what':<34} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+        with tempfile.TemporaryDirectory() as workdir:
+            for label, paths, count, headers in scenarios:
+                if runner == "wrk":
+                    result = _wrk(port, paths, count, connections, headers, Path(workdir))
+                else:
+                    result = _python_loader(port, paths, count, connections, headers)
+                print(f"  {label:<34} {result['requests']:>8} {result['rps']:>9.1f} {result['p50']:>8.1f} "
+                      f"{result['p99']:>8.1f} {result['errors']:>6}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000, help="published endorsements to seed")
+    parser.add_argument("--organisations", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per page scenario")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database and print its path")
+    parser.add_argument("--no-load", action="store_true", help="seed and refresh only")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="bench-registry-")
+    own_database = "DATABASE_URL" in os.environ
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/registry.sqlite3"
+    os.environ.update(_environment(database_url))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from endorsement.models import RegistrySnapshot
+    from endorsement.registry import registry_refresh
+
+    try:
+        print(f"database: {connection.vendor} ({'DATABASE_URL' if own_database else 'temporary: ' + database_url})")
+        call_command("migrate", verbosity=0)
+        print(f"1. seed ({args.count} published endorsements, bulk_create, services bypassed)")
+        started = time.perf_counter()
+        seed(args.count, args.organisations)
+        print(f"  {time.perf_counter() - started:.1f} s")
+
+        print("2. refresh")
+        started = time.perf_counter()
+        snapshot = registry_refresh()
+        first = time.perf_counter() - started
+        size = len(json.dumps(snapshot.entries, ensure_ascii=False).encode())
+        print(f"  registry_refresh(): {first:.2f} s for {len(snapshot.entries)} entries and "
+              f"{len(snapshot.organisations)} organisations ({size / 1e6:.1f} MB of entries)")
+        started = time.perf_counter()
+        registry_refresh()
+        print(f"  again, unchanged (no write): {time.perf_counter() - started:.2f} s; "
+              f"snapshots: {RegistrySnapshot.objects.count()}")
+        programme_ids = [e["id"] for e in snapshot.entries]
+        connection.close()
+        if not args.no_load:
+            load(database_url, programme_ids, args.requests, args.workers, args.connections)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
