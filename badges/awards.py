@@ -388,7 +388,7 @@ def awards_of_programme(programme: Programme) -> QuerySet[Award]:
 def award_public(public_id: Any) -> Award:
     """An award for its public page: anyone holding the link may see it."""
     award = (
-        Award.objects.select_related("programme", "organisation", "endorsement", "status")
+        Award.objects.select_related("programme", "organisation", "endorsement__application", "status")
         .filter(public_id=public_id, credential__isnull=False).first()
     )
     if award is None:

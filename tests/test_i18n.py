@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from badges.awards import award_issue
 from config.i18n import in_language
 from tests.conftest import need
-from tests.factories import Cast, ProgrammeFactory, application_in
+from tests.factories import Cast, ProgrammeFactory, application_in, awarding_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +300,17 @@ def test_the_admin_works_in_japanese(client):
                       HTTP_ACCEPT_LANGUAGE="ja")
     assert page.status_code == 200
     assert "監査証跡" in page.content.decode()
+
+
+def test_the_learners_badge_page_names_the_programme_in_the_visitors_language(client):
+    programme, _, _, issuer = awarding_setup(name_en="Welding safety", name_ja="溶接の安全",
+                                             description_en="Safe welding.", description_ja="")
+    award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org")
+    url = reverse("awards:badge", args=[award.public_id])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    _assert_japanese(html, "<h1>溶接の安全</h1>")
+    assert "<title>溶接の安全 · " in html
+    assert ('<div lang="en">Safe welding.</div><p class="lang-note muted">'
+            "日本語の情報はありません。英語で表示しています。</p>") in html
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Welding safety</h1>" in html and "Safe welding." in html and "lang-note" not in html
