@@ -1,0 +1,597 @@
+"""Shared set-up of bench/issuance.py and bench/verify.py (not a benchmark itself).
+
+* a database of the bench's own: a fresh temporary SQLite file, or a fresh PostgreSQL database
+  created on the local server and dropped afterwards, or the DATABASE_URL given;
+* Django started with `config.settings.test` (DEBUG off, e-mail kept in memory, evidence links on
+  127.0.0.1 allowed), migrated;
+* an organisation, a programme walked through the real services to a published, signed
+  endorsement (`tests.factories.awarding_setup`) and a user with the issuer role;
+* a small HTTP server on 127.0.0.1 the awards' evidence links point at, so the evidence tasks
+  fetch real pages without leaving the machine;
+* `StageClock`: timers wrapped around the credential library's stage functions (JSON-LD
+  expansion, canonicalization, hashing, Ed25519) and the database cursor, only inside the bench
+  (and inside the bench's Celery workers, see below); nothing is changed outside the bench;
+* Celery workers (`celery -A config worker --pool=prefork -I bench._setup`) started as
+  subprocesses on the same database and a Redis broker. Imported by a worker (`-I`), this module
+  installs the same timers in each worker process and writes what they measured to
+  $BENCH_TIMINGS_DIR/<pid>.json after each chunk task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+SETTINGS = "config.settings.test"
+DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
+TIMINGS_ENV = "BENCH_TIMINGS_DIR"
+
+
+# --- the machine ------------------------------------------------------------------------------------
+def machine() -> str:
+    """nproc, CPU model, Python version and the load average, for the report."""
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"load average {load} (1/5/15 min) at start")
+
+
+def load_now() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def p50_p95(values: list[float]) -> str:
+    if not values:
+        return "p50 n/a, p95 n/a"
+    return f"p50 {statistics.median(values):6.2f} ms, p95 {percentile(values, 0.95):6.2f} ms"
+
+
+# --- the database -----------------------------------------------------------------------------------
+@dataclass
+class BenchDatabase:
+    """Where the bench writes: `url` for DATABASE_URL; `cleanup()` removes what the bench created."""
+
+    url: str
+    vendor: str
+    created: str = ""  # a file or a database name the bench made and removes
+    server: str = ""
+
+    def cleanup(self) -> None:
+        if not self.created:
+            return
+        if self.vendor == "sqlite":
+            shutil.rmtree(Path(self.created).parent, ignore_errors=True)
+        else:
+            _pg_admin(self.server, f'DROP DATABASE IF EXISTS "{self.created}" WITH (FORCE)')
+
+
+def _pg_admin(server: str, sql: str) -> None:
+    import psycopg
+
+    parts = urlsplit(server)
+    admin = urlunsplit((parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres"
+                        else parts.scheme, parts.netloc, "/postgres", "", ""))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql)
+
+
+def bench_database(database_url: str | None, *, postgres: bool, pg_server: str = DEFAULT_PG_SERVER,
+                   keep: bool = False) -> BenchDatabase:
+    """The database given, or a fresh one: PostgreSQL (created on `pg_server`) when `postgres`,
+    else a SQLite file in a temporary directory. With `keep`, nothing is removed afterwards."""
+    if database_url:
+        vendor = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+        return BenchDatabase(url=database_url, vendor=vendor)
+    if postgres:
+        name = f"microcred_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        _pg_admin(pg_server, f'CREATE DATABASE "{name}"')
+        return BenchDatabase(url=f"{pg_server.rstrip('/')}/{name}", vendor="postgresql",
+                             created="" if keep else name, server=pg_server)
+    directory = tempfile.mkdtemp(prefix="microcred-bench-")
+    path = Path(directory) / "bench.sqlite3"
+    return BenchDatabase(url=f"sqlite:///{path}", vendor="sqlite", created="" if keep else str(path))
+
+
+def django_start(database_url: str) -> None:
+    """Django with the bench settings on `database_url`, tasks eager (no broker) in this process;
+    the Celery mode switches the broker on at run time, as the integration tests do."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.pop("CELERY_BROKER_URL", None)
+    import logging
+
+    import django
+
+    django.setup()
+    # Eager tasks log every run at INFO: thousands of lines that say nothing about speed.
+    logging.getLogger("celery").setLevel(logging.WARNING)
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+# --- the world: an endorsed programme and its issuer ----------------------------------------------------
+def endorsed_programme() -> tuple[Any, Any]:
+    """(programme, issuer user): a complete programme walked through the real services (apply,
+    submit, review, endorse, sign the EndorsementCredential, publish) by `tests.factories`."""
+    from tests.factories import awarding_setup
+
+    programme, _application, _cast, issuer = awarding_setup()
+    return programme, issuer
+
+
+def batch_rows(n: int, evidence_base: str, *, offset: int = 0, tag: str = "") -> list[Any]:
+    """N upload rows as a JSON batch would carry them: e-mail, name, evidence link and narrative."""
+    from badges.batches import rows_from_json
+
+    data = [{
+        "email": f"learner{tag}{offset + i}@example.org",
+        "name": f"Learner {tag}{offset + i}",
+        "evidence_url": f"{evidence_base}/work/{tag}{offset + i}",
+        "evidence_narrative": "Passed three assessed assignments; final project on regional sales data.",
+    } for i in range(n)]
+    return rows_from_json(data)
+
+
+def issue_batch(programme: Any, issuer: Any, rows: list[Any]) -> Any:
+    """The batch service with no broker: its chunk tasks, and their follow-up tasks, run eagerly in
+    this process. Returns the finished batch; raises if it did not complete."""
+    from badges.batches import award_batch_create
+    from badges.models import AwardBatch
+
+    batch = award_batch_create(actor=issuer, programme=programme, rows=rows)
+    batch = AwardBatch.objects.get(pk=batch.pk)
+    if batch.state != AwardBatch.State.DONE or batch.issued != len(rows):
+        raise RuntimeError(f"the batch did not complete: state {batch.state}, {batch.issued}/{len(rows)} "
+                           f"({batch.error})")
+    return batch
+
+
+class _EvidenceHandler(BaseHTTPRequestHandler):
+    body = (b"<!doctype html><title>Coursework</title><p>Assessed work of a learner: "
+            + b"graded 78/100. " * 20 + b"</p>")
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def evidence_server() -> Iterator[str]:
+    """A small HTTP server on 127.0.0.1 serving an evidence page at any path; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EvidenceHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- timers ---------------------------------------------------------------------------------------
+STAGES = ("expansion", "canonicalization", "hashing", "signing", "database")
+FOLLOW_UPS = {
+    "status list publishing": ("badges.status", "status_list_publish"),
+    "learner e-mails": ("badges.awards", "award_email_send"),
+    "evidence fetches": ("badges.evidence", "evidence_fetch"),
+    "registry refresh": ("endorsement.registry", "registry_refresh"),
+}
+
+
+@dataclass
+class _Frame:
+    scope: str | None  # a scope frame names its scope; a stage frame has None
+    stage: str = ""
+    child: float = 0.0  # CPU seconds in nested timed frames (stages and scopes)
+    child_scope: float = 0.0  # CPU seconds in nested scopes only
+    child_scope_wall: float = 0.0  # wall-clock seconds in nested scopes
+
+
+@dataclass
+class StageClock:
+    """CPU time by scope (the chunk task, each kind of follow-up task, a verification) and, inside
+    each, by stage. A stage's time is exclusive (a stage nested in another counts only in the inner
+    one); a scope's time includes its stages but not the scopes nested in it (the eager follow-up
+    tasks that run when a chunk commits count in their own scope, not in the chunk's). Latencies
+    of single operations are kept in ms, wall clock and CPU."""
+
+    scopes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    stages: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    scope_wall: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cpu_latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    _stack: list[_Frame] = field(default_factory=list)
+
+    def _scope(self) -> str:
+        for frame in reversed(self._stack):
+            if frame.scope is not None:
+                return frame.scope
+        return "outside"
+
+    def timed(self, function: Callable[..., Any], *, stage: str = "", scope: str | None = None) -> Callable[..., Any]:
+        clock = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            frame = _Frame(scope=scope, stage=stage)
+            clock._stack.append(frame)
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                cpu = time.process_time() - cpu0
+                wall = time.perf_counter() - wall0
+                clock._stack.pop()
+                if scope is not None:
+                    own_cpu, own_wall = cpu - frame.child_scope, wall - frame.child_scope_wall
+                    clock.scopes[scope] += own_cpu
+                    clock.scope_wall[scope] += own_wall
+                    clock.calls[scope] += 1
+                    clock.latencies["scope:" + scope].append(own_wall * 1000)
+                    clock.cpu_latencies["scope:" + scope].append(own_cpu * 1000)
+                else:
+                    clock.stages[clock._scope()][stage] += cpu - frame.child
+                if clock._stack:
+                    parent = clock._stack[-1]
+                    parent.child += cpu
+                    parent.child_scope += cpu if scope is not None else frame.child_scope
+                    parent.child_scope_wall += wall if scope is not None else frame.child_scope_wall
+
+        wrapper.__wrapped__ = function  # type: ignore[attr-defined]
+        return wrapper
+
+    def latency(self, function: Callable[..., Any], name: str) -> Callable[..., Any]:
+        """Wall-clock and CPU ms of each call (no frame: stages inside count in the enclosing scope)."""
+        clock = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                clock.latencies[name].append((time.perf_counter() - wall0) * 1000)
+                clock.cpu_latencies[name].append((time.process_time() - cpu0) * 1000)
+
+        wrapper.__wrapped__ = function  # type: ignore[attr-defined]
+        return wrapper
+
+    def db_wrapper(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        """A Django `execute_wrapper`: the cursor's execute, timed as the stage "database"."""
+        return self.timed(execute, stage="database")(sql, params, many, context)
+
+    def reset(self) -> None:
+        for mapping in (self.scopes, self.stages, self.scope_wall, self.calls, self.latencies, self.cpu_latencies):
+            mapping.clear()
+
+    # --- merging what worker processes measured ---
+    def as_json(self) -> dict[str, Any]:
+        return {"scopes": dict(self.scopes), "stages": {k: dict(v) for k, v in self.stages.items()},
+                "scope_wall": dict(self.scope_wall), "calls": dict(self.calls),
+                "latencies": dict(self.latencies), "cpu_latencies": dict(self.cpu_latencies)}
+
+    def add_json(self, data: dict[str, Any]) -> None:
+        for name, value in data["scopes"].items():
+            self.scopes[name] += value
+        for scope, stages in data["stages"].items():
+            for stage, value in stages.items():
+                self.stages[scope][stage] += value
+        for name, value in data["scope_wall"].items():
+            self.scope_wall[name] += value
+        for name, value in data["calls"].items():
+            self.calls[name] += value
+        for name, values in data["latencies"].items():
+            self.latencies[name] += values
+        for name, values in data["cpu_latencies"].items():
+            self.cpu_latencies[name] += values
+
+    def breakdown(self, scope: str, inner: str = "", inner_label: str = "") -> str:
+        """'expansion 12.3% · canonicalization …' of one scope's CPU time. With `inner` (a latency
+        name whose calls hold every credential stage, e.g. AwardSigner.award), the rest of those
+        calls is shown apart from the rest of the scope."""
+        total = self.scopes.get(scope, 0.0)
+        if total <= 0:
+            return "(nothing measured)"
+        stages = self.stages.get(scope, {})
+        parts = [(name, stages.get(name, 0.0)) for name in STAGES if name != "database"]
+        crypto = sum(value for _name, value in parts)
+        rest = total - crypto - stages.get("database", 0.0)
+        if inner and self.cpu_latencies.get(inner):
+            inside = sum(self.cpu_latencies[inner]) / 1000
+            parts.append((inner_label, inside - crypto))
+            rest -= inside - crypto
+        parts += [("database (cursor execute)", stages.get("database", 0.0)), ("ORM, transactions, other", rest)]
+        return " · ".join(f"{name} {100 * value / total:4.1f}%" for name, value in parts)
+
+
+HOW_TIMED = (
+    "time shares: CPU time (time.process_time) of the scope, split by timers the bench wraps around "
+    "badges.credentials.fastcanon.fast_expand and canon.expand (expansion), proof._canonicalizer "
+    "minus the expansion inside it (RDF conversion + RDFC-1.0 canonicalization, proof-options "
+    "template), proof.hash_data (SHA-256), the Ed25519 key's sign/verify, and the Django cursor's "
+    "execute (database, client side); times are exclusive (a nested timed call counts once). "
+    "The rest is building the JSON, ORM work, copies, checks."
+)
+
+
+class Instruments:
+    """Installs a `StageClock` on the library and services (monkeypatching, undone by `remove`)."""
+
+    def __init__(self, clock: StageClock) -> None:
+        self.clock = clock
+        self._undo: list[tuple[Any, str, Any]] = []
+        self._db_wrapped: list[Any] = []
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._undo.append((owner, name, owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def install(self, *, chunks: bool = True, verification: bool = False, database: bool = True) -> Instruments:
+        import importlib
+
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        import badges.credentials.proof as proof_module
+        from badges.credentials import canon, fastcanon
+
+        clock = self.clock
+        self._patch(fastcanon, "fast_expand", clock.timed(fastcanon.fast_expand, stage="expansion"))
+        self._patch(canon, "expand", clock.timed(canon.expand, stage="expansion"))
+        self._patch(proof_module, "_canonicalizer", clock.timed(proof_module._canonicalizer, stage="canonicalization"))
+        self._patch(proof_module, "hash_data", clock.timed(proof_module.hash_data, stage="hashing"))
+        private_type = type(ed25519.Ed25519PrivateKey.generate())
+        public_type = type(ed25519.Ed25519PrivateKey.generate().public_key())
+        self._patch(private_type, "sign", clock.timed(private_type.sign, stage="signing"))
+        self._patch(public_type, "verify", clock.timed(public_type.verify, stage="signing"))
+        if chunks:
+            import badges.batches
+            from badges.awards import AwardSigner
+
+            self._patch(badges.batches, "award_batch_issue_chunk",
+                        clock.timed(badges.batches.award_batch_issue_chunk, scope="chunk tasks"))
+            self._patch(AwardSigner, "award", clock.latency(AwardSigner.award, "credential"))
+            for label, (module_name, function_name) in FOLLOW_UPS.items():
+                module = importlib.import_module(module_name)
+                self._patch(module, function_name, clock.timed(getattr(module, function_name), scope=label))
+        if database:
+            from django.db import connections
+
+            connection = connections["default"]
+            connection.execute_wrappers.append(clock.db_wrapper)
+            self._db_wrapped.append(connection)
+        return self
+
+    def set_canonicalizer(self, canonicalizer: Any) -> None:
+        """Choose the default canonicalizer (None: the fast one), keeping its timer."""
+        import badges.credentials.proof as proof_module
+
+        proof_module.set_default_canonicalizer(canonicalizer)
+        self._patch(proof_module, "_canonicalizer",
+                    self.clock.timed(proof_module._canonicalizer, stage="canonicalization"))
+
+    def remove(self) -> None:
+        import badges.credentials.proof as proof_module
+
+        while self._undo:
+            owner, name, original = self._undo.pop()
+            setattr(owner, name, original)
+        proof_module.set_default_canonicalizer(None)
+        for connection in self._db_wrapped:
+            with contextlib.suppress(ValueError):
+                connection.execute_wrappers.remove(self.clock.db_wrapper)
+        self._db_wrapped.clear()
+
+
+# --- CPU time of other processes (Celery workers, PostgreSQL backends) ----------------------------
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live children (a prefork worker and its pool)."""
+    return process_cpu(pid) + sum(process_cpu(child) for child in children_of(pid))
+
+
+def postgres_backend_pids(database: str) -> list[int]:
+    """Server processes serving `database` (pg_stat_activity), to add their CPU time."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- Celery workers ---------------------------------------------------------------------------------
+@dataclass
+class Workers:
+    process: subprocess.Popen
+    timings_dir: Path
+    log_path: Path
+
+    def cpu(self) -> float:
+        return tree_cpu(self.process.pid)
+
+    def clock(self) -> StageClock:
+        clock = StageClock()
+        for path in sorted(self.timings_dir.glob("*.json")):
+            with contextlib.suppress(ValueError, OSError):
+                clock.add_json(json.loads(path.read_text()))
+        return clock
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # warm shutdown: children finish and exit
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_workers(concurrency: int, database_url: str, broker: str, timings_dir: Path, log_path: Path, *,
+                  conn_max_age: int = 0) -> Workers:
+    """`celery -A config worker --pool=prefork --concurrency=K` on the bench database and broker,
+    importing this module (-I) so each process measures with a StageClock."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": database_url,
+           "CELERY_BROKER_URL": broker, TIMINGS_ENV: str(timings_dir), "PYTHONPATH": str(REPO),
+           "DATABASE_CONN_MAX_AGE": str(conn_max_age)}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+               f"--concurrency={concurrency}", "-I", "bench._setup", "--loglevel=WARNING",
+               "--without-gossip", "--without-mingle", "--without-heartbeat",
+               "-n", f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}@%h"]
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return Workers(process=process, timings_dir=timings_dir, log_path=log_path)
+
+
+def broker_on(broker: str) -> Any:
+    """Send tasks from this process to `broker` instead of running them eagerly; returns the app."""
+    from config.celery import app
+
+    app.conf.update(broker_url=broker, task_always_eager=False)
+    app._pool = None
+    app.amqp._producer_pool = None
+    return app
+
+
+def wait_for_workers(app: Any, workers: Workers, expected: int, timeout: float = 90) -> None:
+    """Until the worker answers a ping and all its pool processes are up (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if workers.process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited; see {workers.log_path}:\n{workers.log_path.read_text()}")
+        if app.control.ping(timeout=0.5) and len(children_of(workers.process.pid)) >= expected:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the Celery worker did not come up in {timeout:.0f} s; see {workers.log_path}")
+
+
+def queue_length(app: Any, queue: str = "default") -> int:
+    with app.connection_for_read() as connection:
+        return int(connection.default_channel.client.llen(queue))
+
+
+def wait_drained(app: Any, timeout: float) -> bool:
+    """Until the queue is empty and no task is active or reserved (countdown tasks, such as the
+    debounced registry refresh, are not waited for). Bounded; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if queue_length(app) == 0:
+            inspector = app.control.inspect(timeout=0.5)
+            active, reserved = inspector.active() or {}, inspector.reserved() or {}
+            if not any(active.values()) and not any(reserved.values()):
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def purge(app: Any) -> None:
+    app.control.purge()
+
+
+# --- inside a worker process (imported with -I, BENCH_TIMINGS_DIR set) ---------------------------
+def _worker_hooks() -> None:
+    from celery import signals
+
+    state: dict[str, Any] = {"clock": None, "instruments": None, "written": 0.0}
+    directory = Path(os.environ[TIMINGS_ENV])
+
+    def write() -> None:
+        clock = state["clock"]
+        if clock is None:
+            return
+        path = directory / f"{os.getpid()}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(clock.as_json()))
+        temporary.replace(path)
+        state["written"] = time.monotonic()
+
+    @signals.worker_process_init.connect(weak=False)
+    def install(**_kwargs: Any) -> None:
+        import django
+
+        django.setup()
+        clock = StageClock()
+        state["clock"], state["instruments"] = clock, Instruments(clock).install()
+
+    @signals.task_postrun.connect(weak=False)
+    def after_task(task: Any = None, **_kwargs: Any) -> None:
+        # After each chunk task; after other tasks at most once a second (thousands of small ones).
+        chunk = task is not None and task.name.endswith("issue_award_batch_chunk")
+        if chunk or time.monotonic() - state["written"] > 1.0:
+            write()
+
+    @signals.worker_process_shutdown.connect(weak=False)
+    def at_exit(**_kwargs: Any) -> None:
+        write()
+
+
+# Only the workers `start_workers` runs have BENCH_TIMINGS_DIR in their environment.
+if os.environ.get(TIMINGS_ENV):
+    _worker_hooks()

@@ -1,0 +1,143 @@
+"""Benchmark: verify N issued OpenBadgeCredentials, through the verification service and alone.
+
+The bench makes its own database, walks a programme to a published, signed endorsement and issues
+N badges through the batch service (in-process, not timed: see bench/issuance.py for that). Each
+credential is then verified
+
+* through the real verification service, `badges.verification.credential_verify` (what
+  POST /api/v1/verify and the /verify page call): shape, issuer DID resolved from the database,
+  the proof, dates, the revocation status list (read from the database, its own proof verified),
+  the award held by this registry, its evidence standing, and for the embedded endorsement its
+  shape, subject, issuer, proof, dates, suspension status list and registry standing;
+* through `badges.credentials.verify` alone (the badge's own proof; keys resolved once).
+
+Printed for each: credentials per second (wall clock and per CPU-second), p50 and p95 ms per
+credential, and the share of CPU time in JSON-LD expansion, canonicalization, hashing, Ed25519,
+the database and the rest; then the same with plain pyld on a smaller N, for comparison.
+
+    .venv/bin/python bench/verify.py                   # fresh SQLite, N=2000
+    .venv/bin/python bench/verify.py --postgres        # a fresh PostgreSQL database on 127.0.0.1
+    .venv/bin/python bench/verify.py --n 5 --plain-n 5 # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _setup as setup
+
+
+def _measure(label: str, credentials: list[dict[str, Any]], action: Callable[[dict[str, Any]], bool],
+             scope: str, canonicalizer: Any = None, warmup: int = 20) -> dict[str, Any]:
+    clock = setup.StageClock()
+    instruments = setup.Instruments(clock).install(chunks=False)
+    timed_action = clock.timed(action, scope=scope)
+    try:
+        if canonicalizer is not None:
+            instruments.set_canonicalizer(canonicalizer)
+        for credential in credentials[:warmup]:
+            timed_action(credential)
+        clock.reset()
+        failures = 0
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        for credential in credentials:
+            failures += not timed_action(credential)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    finally:
+        instruments.remove()
+    n = len(credentials)
+    print(f"\n{label}: {n} credentials, one process")
+    print(f"    VERIFIED {n / wall:7.1f} credentials/s wall ({wall:.2f} s), {n / cpu:7.1f} per CPU-second "
+          f"({cpu:.2f} s CPU); {n - failures} verified, {failures} not")
+    print(f"    per credential: {setup.p50_p95(clock.latencies['scope:' + scope])} wall; "
+          f"{setup.p50_p95(clock.cpu_latencies['scope:' + scope])} CPU")
+    print(f"    CPU shares: {clock.breakdown(scope)}")
+    if failures:
+        raise SystemExit(f"{failures} credential(s) did not verify: the bench measured a failure path")
+    return {"mode": label, "n": n, "per_s_wall": n / wall, "per_cpu_s": n / cpu,
+            "p50_ms": statistics.median(clock.latencies["scope:" + scope])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000, help="credentials to issue and verify (default 2000)")
+    parser.add_argument("--plain-n", type=int, default=300,
+                        help="credentials for the plain-pyld reference (default 300; 0 to skip)")
+    parser.add_argument("--database-url", default=None,
+                        help="use this database (migrated, filled, left in place) instead of a fresh one")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a fresh PostgreSQL database (created on --pg-server and dropped) instead of SQLite")
+    parser.add_argument("--pg-server", default=setup.DEFAULT_PG_SERVER, help="default %(default)s")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the fresh database afterwards")
+    args = parser.parse_args()
+    if args.n < 1 or args.plain_n < 0:
+        parser.error("--n must be positive and --plain-n not negative")
+
+    database = setup.bench_database(args.database_url, postgres=args.postgres, pg_server=args.pg_server,
+                                    keep=args.keep_db)
+    try:
+        setup.django_start(database.url)
+        print(f"verification bench: {setup.machine()}")
+        print(f"database: {database.vendor} ({'fresh, removed afterwards' if database.created else database.url})")
+        started = time.perf_counter()
+        setup.migrate()
+        programme, issuer = setup.endorsed_programme()
+        with setup.evidence_server() as evidence:
+            batch = setup.issue_batch(programme, issuer, setup.batch_rows(args.n, evidence, tag="v"))
+        from badges import credentials as vc
+        from badges.did_resolver import DidResolver
+        from badges.models import Award
+        from badges.verification import credential_verify
+
+        credentials = list(Award.objects.filter(batch=batch).order_by("batch_row")
+                           .values_list("credential", flat=True))
+        print(f"set-up (migrate; programme walked to a published signed endorsement; {args.n} badges issued "
+              f"through the batch service, in-process): {time.perf_counter() - started:.1f} s")
+        first = credentials[0]
+        quads = len(vc.canonicalize({k: v for k, v in first.items() if k != "proof"}).splitlines())
+        print(f"credential: {len(json.dumps(first))} bytes of JSON, {quads} quads, with the body's "
+              f"EndorsementCredential (its own proof) inside its Achievement")
+        print(setup.HOW_TIMED)
+
+        def through_service(credential: dict[str, Any]) -> bool:
+            return credential_verify(credential).verified
+
+        resolver = DidResolver().key_resolver()
+
+        def library_only(credential: dict[str, Any]) -> bool:
+            return vc.verify(credential, resolver).verified
+
+        results = []
+        for canonicalizer, suffix, items in ((None, "fast path (default)", credentials),
+                                             (vc.plain_canonicalizer, "plain pyld reference",
+                                              credentials[:args.plain_n])):
+            if not items:
+                continue
+            print(f"\n(load average before these runs: {setup.load_now()})")
+            results.append(_measure(f"credential_verify (the service), {suffix}", items, through_service,
+                                    "credential_verify", canonicalizer))
+            results.append(_measure(f"vc.verify alone (the badge's proof), {suffix}", items, library_only,
+                                    "vc.verify", canonicalizer))
+        print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
+        for result in results:
+            print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "
+                  f"{result['per_cpu_s']:7.1f} /CPU-s   (n={result['n']})")
+        print(f"(load average at the end: {setup.load_now()})")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        database.cleanup()
+
+
+if __name__ == "__main__":
+    main()
