@@ -18,7 +18,9 @@ import gzip
 import io
 import json
 import math
-from collections import Counter
+import threading
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,6 +30,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -46,6 +49,10 @@ from endorsement.registry import Item, Registry, fold, registry_current
 from institutions.models import MembershipState, OrganisationKind
 
 PAGE_SIZE = 25
+# Rendered page bodies kept per snapshot and process: how long, and how many.
+FRAGMENT_SECONDS = 60
+FRAGMENT_CACHE_SIZE = 512
+_fragments_lock = threading.Lock()
 FEED_SIZE = 50
 SORTS = {
     "newest": gettext_lazy("Newest endorsed first"),
@@ -101,6 +108,8 @@ def _display(item: Item, now: datetime) -> dict[str, Any]:
         "organisation_path": entry["organisation"]["url"].removeprefix(settings.SITE_URL),
         "name": name,
         "name_fallback": name_fallback,
+        # The language of a name shown in the other language, for its lang attribute.
+        "name_lang": ("en" if _japanese() else "ja") if name_fallback else "",
         "description": description,
         "description_fallback": description_fallback,
         "organisation_name": _organisation_name(entry["organisation"]),
@@ -277,14 +286,45 @@ def _page_number(value: str | None, pages: int) -> int:
     return min(max(number, 1), pages)
 
 
+def _fragment(registry: Registry | None, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+    """The rendered main part of a page, kept per snapshot and process for FRAGMENT_SECONDS (an
+    endorsement reaching its end shows as expired within that time) in a bounded LRU. Only the
+    part every visitor sees alike: the header (login, CSRF token) is rendered per request."""
+    if registry is None:
+        return make()
+    fragments = registry.derived("fragments", OrderedDict)
+    now = time.monotonic()
+    with _fragments_lock:
+        held = fragments.get(key)
+        if held is not None and now - held[1] < FRAGMENT_SECONDS:
+            fragments.move_to_end(key)
+            return held[0]
+    html = make()
+    with _fragments_lock:
+        fragments[key] = (html, now)
+        fragments.move_to_end(key)
+        while len(fragments) > FRAGMENT_CACHE_SIZE:
+            fragments.popitem(last=False)
+    return html
+
+
 @require_safe
 def registry_index(request: HttpRequest) -> HttpResponse:
     registry = registry_current()
     criteria, problems = registry_criteria(request.GET, registry)
+    key = ("index", _language(), tuple(sorted(criteria.items())), request.GET.get("page", ""))
+    if problems:  # not worth keeping: render it for this request only
+        body = _index_body(registry, criteria, problems, request.GET.get("page"))
+    else:
+        body = _fragment(registry, key, lambda: _index_body(registry, criteria, problems, request.GET.get("page")))
+    return render(request, "registry/index.html", {"registry": registry, "body": mark_safe(body)})  # noqa: S308
+
+
+def _index_body(registry: Registry | None, criteria: dict[str, str], problems: list[str], page: str | None) -> str:
     now = timezone.now()
     found = registry_search(registry, criteria, now) if registry is not None else []
     pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    number = _page_number(request.GET.get("page"), pages)
+    number = _page_number(page, pages)
     shown = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
     facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": [],
                                                               "tags": []}
@@ -320,7 +360,7 @@ def registry_index(request: HttpRequest) -> HttpResponse:
         ])),
         "tags": facets["tags"],
     }
-    return render(request, "registry/index.html", context)
+    return render_to_string("registry/_index_body.html", context)
 
 
 def _item_or_404(registry: Registry | None, public_id: Any) -> Item:
@@ -334,6 +374,12 @@ def _item_or_404(registry: Registry | None, public_id: Any) -> Item:
 def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     registry = registry_current()
     item = _item_or_404(registry, public_id)
+    body = _fragment(registry, ("programme", _language(), item.id), lambda: _programme_body(registry, item))
+    title, _fallback = _in_language(item.entry["programme"], "name")
+    return render(request, "registry/programme.html", {"title": title, "body": mark_safe(body)})  # noqa: S308
+
+
+def _programme_body(registry: Registry, item: Item) -> str:
     now = timezone.now()
     entry = item.entry
     previous = [
@@ -348,13 +394,12 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     context = {
         "registry": registry,
         "item": _display(item, now),
-        "organisation": registry.organisations_by_slug.get(entry["organisation"]["slug"]),
         "previous": previous,
         "reports": reports,
-        "mark_snippet": mark_snippet(entry, lang="ja" if _japanese() else "en"),
+        "mark_snippet": mark_snippet(entry, lang=_language()),
         "kind": _label(OrganisationKind, entry["organisation"].get("kind", "")),
     }
-    return render(request, "registry/programme.html", context)
+    return render_to_string("registry/_programme_body.html", context)
 
 
 @require_safe
