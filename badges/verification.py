@@ -39,9 +39,12 @@ Decisions:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -241,6 +244,11 @@ def endorsement_for_credential(credential_id: Any):
     endorsement = (
         Endorsement.objects.filter(public_id=match.kwargs["public_id"], credential__isnull=False)
         .select_related("application", "programme", "organisation")
+        # What the registry check reads (the rest, the application's snapshot above all, costs
+        # more to load than the query; anything else is still loaded on access).
+        .only("public_id", "credential", "state", "state_changed_at", "valid_until", "application__state",
+              "programme__name_en", "programme__name_ja", "programme__public_id", "organisation__name")
+        .order_by("pk")
         .first()
     )
     if endorsement is None or endorsement.credential.get("id") != credential_id:
@@ -255,7 +263,11 @@ def award_for_credential(credential_id: Any) -> Award | None:
     candidates = UUID_RE.findall(credential_id)[:5]
     if not candidates:
         return None
-    for award in Award.objects.filter(public_id__in=candidates).select_related("organisation", "programme"):
+    # What the report reads of the award and its organisation (anything else is loaded on access).
+    awards = Award.objects.filter(public_id__in=candidates).select_related("organisation").only(
+        "public_id", "credential", "revoked_at", "revocation_reason", "issued_at", "evidence_url",
+        "organisation__name", "organisation__slug", "organisation__is_certification_body")
+    for award in awards:
         if award.credential and award.credential.get("id") == credential_id:
             return award
     return None
@@ -277,6 +289,46 @@ PROOF_MESSAGES = {
 }
 
 
+class _VerifiedDocuments:
+    """Documents whose every proof verified, by their exact content and the keys that verified them.
+
+    The EndorsementCredential embedded in every badge of a programme, and a status list until it is
+    re-published, come back the same in verification after verification; checking their proofs
+    again would canonicalize the same bytes for the same answer. A document is keyed by the SHA-256
+    of its JSON text (key order included) and by each proof's verification method with the raw
+    public key it resolves to in the current verification: a changed document, or a method that now
+    resolves to another key, misses. Everything else is still checked every time (the DID resolved,
+    the status list read from the database and its bit looked up, the registry standing). Only
+    successes are kept, at most `size`, the least recently used dropped first.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[bytes, tuple[tuple[str, bytes], ...]], vc.VerificationResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, tuple[tuple[str, bytes], ...]]) -> vc.VerificationResult | None:
+        with self._lock:
+            result = self._data.get(key)
+            if result is not None:
+                self._data.move_to_end(key)
+            return result
+
+    def put(self, key: tuple[bytes, tuple[tuple[str, bytes], ...]], result: vc.VerificationResult) -> None:
+        with self._lock:
+            self._data[key] = result
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+VERIFIED_DOCUMENTS = _VerifiedDocuments()
+
+
 class _Verifier:
     """One verification: caches DIDs and status lists so each is resolved or fetched once."""
 
@@ -293,6 +345,41 @@ class _Verifier:
         except Exception:  # a verifier of untrusted input reports, never raises
             log.exception("verification check %s failed unexpectedly", check_id)
             return Check(check_id, label, False, _("This check could not be completed because of an error."))
+
+    def verify_proofs(self, document: JsonDict) -> vc.VerificationResult:
+        """`vc.verify` with this verification's keys, answered from VERIFIED_DOCUMENTS when the very
+        same document verified before with the very same keys."""
+        key = self._verified_key(document)
+        if key is not None:
+            known = VERIFIED_DOCUMENTS.get(key)
+            if known is not None:
+                return known
+        result = vc.verify(document, self.keys)
+        if key is not None and result.verified:
+            VERIFIED_DOCUMENTS.put(key, result)
+        return result
+
+    def _verified_key(self, document: JsonDict) -> tuple[bytes, tuple[tuple[str, bytes], ...]] | None:
+        proofs = _as_list(document.get("proof"))
+        if not proofs or len(proofs) > MAX_PROOFS:
+            return None
+        methods = []
+        for proof in proofs:
+            method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
+            if not isinstance(method, str):
+                return None
+            try:
+                public_key = self.keys(method)
+            except Exception:  # vc.verify reports why
+                return None
+            if not isinstance(public_key, vc.Ed25519PublicKey):
+                return None
+            methods.append((method, public_key.public_bytes_raw()))
+        try:
+            text = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError):
+            return None
+        return hashlib.sha256(text.encode("ascii")).digest(), tuple(methods)
 
     # --- the report ---
     def report(self, credential: JsonDict, email: str) -> VerificationReport:
@@ -378,7 +465,7 @@ class _Verifier:
         if len(_as_list(credential.get("proof"))) > MAX_PROOFS:
             return Check(check_id, label, False, _("The credential carries more than %(max)d proofs; it is not "
                                                    "checked.") % {"max": MAX_PROOFS})
-        result = vc.verify(credential, self.keys)
+        result = self.verify_proofs(credential)
         if result.verified:
             proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
             return Check(check_id, label, True, _("Signed with %(method)s%(proofs)s; unaltered since.")
@@ -485,11 +572,14 @@ class _Verifier:
             if match is None or match.url_name != "status-list":
                 return None, "", _("This registry has no status list at %(url)s.") % {"url": url}
             kwargs = match.kwargs
+            # One row at most (unique organisation, purpose, number); ordered by pk, not by the model's
+            # ordering, which would join the organisation table for nothing.
             found = StatusList.objects.filter(organisation__slug=kwargs["slug"], purpose=kwargs["purpose"],
-                                              number=kwargs["number"]).first()
-            if found is None or not found.credential:
+                                              number=kwargs["number"]).order_by("pk").values_list(
+                                                  "credential", flat=True).first()
+            if not found:
                 return None, "", _("This registry has not published the status list %(url)s.") % {"url": url}
-            return found.credential, _("this registry's records"), ""
+            return found, _("this registry's records"), ""
         document, error = self.dids.fetch_json(url, accept="application/vc+ld+json, application/ld+json, "
                                                             "application/json")
         if document is None:
@@ -507,7 +597,7 @@ class _Verifier:
             return _("The status list %(url)s is issued by %(list)s, not by the credential's issuer %(issuer)s.") \
                 % {"url": url, "list": list_issuer, "issuer": issuer_id}
         if url not in self._list_proofs:
-            self._list_proofs[url] = vc.verify(document, self.keys)
+            self._list_proofs[url] = self.verify_proofs(document)
         result = self._list_proofs[url]
         if not result.verified:
             return _("The status list %(url)s does not verify: %(reason)s") % {"url": url, "reason": result.message}

@@ -78,12 +78,16 @@ def signing_material(organisation: Organisation) -> tuple[vc.Ed25519PrivateKey, 
 
 
 def did_document(organisation: Organisation) -> dict[str, Any]:
-    """The DID document: every key, current and retired, as a Multikey assertion method."""
-    issuer_key_active(organisation)
-    keys = [
-        vc.DidKey(fragment=k.fragment, public_key=k.public_key_multibase)
-        for k in IssuerKey.objects.filter(organisation=organisation).order_by("created_at", "id")
-    ]
+    """The DID document: every key, current and retired, as a Multikey assertion method. The first
+    use creates the organisation's key; after that this is one read (verification calls it for
+    every credential it checks)."""
+    rows = list(IssuerKey.objects.filter(organisation=organisation).order_by("created_at", "id")
+                .values_list("fragment", "public_key_multibase", "retired_at"))
+    if not any(retired_at is None for _fragment, _key, retired_at in rows):
+        issuer_key_active(organisation)
+        rows = list(IssuerKey.objects.filter(organisation=organisation).order_by("created_at", "id")
+                    .values_list("fragment", "public_key_multibase", "retired_at"))
+    keys = [vc.DidKey(fragment=fragment, public_key=key) for fragment, key, _retired_at in rows]
     return vc.build_did_document(organisation_did(organisation), keys)
 
 
