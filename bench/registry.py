@@ -223,6 +223,20 @@ LOADER = textwrap.dedent("""
 """)
 
 
+def _worker_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds used so far by the gunicorn workers (children of the master)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for task in Path(f"/proc/{master}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -292,33 +306,51 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
         cwd=ROOT, env=_environment(database_url), start_new_session=True,
     )
     search = "/registry/?q=data&level=Level+5&standing=active&sort=name"
+    # Distinct queries: each is rendered afresh (the per-process page cache never holds it).
+    distinct = [
+        f"/registry/?q={word}&level={level.replace(' ', '+')}&standing={standing}&sort={sort}&page={page}"
+        for page in (1, 2) for sort in ("newest", "name", "hours", "valid_until")
+        for standing in ("active", "suspended", "revoked", "expired") for level in LEVELS for word in WORDS
+    ][:requests]
     scenarios = [
         ("/registry/ (page 1 of 400)", ["/registry/"], requests, {}),
-        ("filtered search", [search], requests, {}),
-        ("programme pages (100 rotating)", [f"/registry/{pid}/" for pid in programme_ids[:100]], requests, {}),
+        ("/registry/?page=N (400 pages)", [f"/registry/?page={n}" for n in range(1, 401)], requests, {}),
+        ("filtered search, one query", [search], requests, {}),
+        (f"filtered search, {len(distinct)} distinct", distinct, len(distinct), {}),
+        ("programme page, the same one", [f"/registry/{programme_ids[0]}/"], requests, {}),
+        (f"programme pages, {min(requests, len(programme_ids))} distinct",
+         [f"/registry/{pid}/" for pid in programme_ids[:requests]], min(requests, len(programme_ids)), {}),
         ("/registry.json gzip", ["/registry.json"], max(20, requests // 40), {"Accept-Encoding": "gzip"}),
         ("/registry.json plain", ["/registry.json"], max(10, requests // 100), {}),
     ]
     runner = "wrk" if shutil.which("wrk") else "python http.client loader"
     try:
         _wait_for(f"http://127.0.0.1:{port}/registry/", 120)
-        # Each worker parses the snapshot and derives its sort orders and bodies once: warm them up
-        # (not counted), so the figures are those of a running server.
+        # Each worker parses the snapshot and derives its sort orders, indexes and bodies once: warm
+        # them up with the first path of each scenario (not counted), so the figures are those of a
+        # running server. The distinct-query scenarios then still render every page afresh.
         for _ in range(workers * 4):
             for _label, paths, _count, headers in scenarios:
                 request = urllib.request.Request(f"http://127.0.0.1:{port}{paths[0]}", headers=headers)
                 with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
                     response.read()
-        print(f"\n3. load: gunicorn {workers} workers on 127.0.0.1:{port}; {runner}, {connections} connections")
-        print(f"  {'what':<34} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+        load_average = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        print(f"\n3. load: gunicorn {workers} workers on 127.0.0.1:{port}; {runner}, {connections} connections; "
+              f"load average before: {load_average} on {os.cpu_count()} CPUs")
+        print("  (CPU ms/req: the workers' user+system CPU time per request, which other load on the machine does")
+        print("  not inflate the way it inflates latency)")
+        print(f"  {'what':<36} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} "
+              f"{'errors':>6}")
         with tempfile.TemporaryDirectory() as workdir:
             for label, paths, count, headers in scenarios:
+                cpu_before = _worker_cpu_seconds(server.pid)
                 if runner == "wrk":
                     result = _wrk(port, paths, count, connections, headers, Path(workdir))
                 else:
                     result = _python_loader(port, paths, count, connections, headers)
-                print(f"  {label:<34} {result['requests']:>8} {result['rps']:>9.1f} {result['p50']:>8.1f} "
-                      f"{result['p99']:>8.1f} {result['errors']:>6}")
+                cpu = (_worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["requests"])
+                print(f"  {label:<36} {result['requests']:>8} {result['rps']:>9.1f} {result['p50']:>8.1f} "
+                      f"{result['p99']:>8.1f} {cpu:>10.1f} {result['errors']:>6}")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
