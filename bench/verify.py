@@ -36,15 +36,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _setup as setup
 
 
-def _measure(label: str, credentials: list[dict[str, Any]], action: Callable[[dict[str, Any]], bool],
-             scope: str, canonicalizer: Any = None, warmup: int = 20) -> dict[str, Any]:
+def _measure(label: str, credentials: list[dict[str, Any]], warm: list[dict[str, Any]],
+             action: Callable[[dict[str, Any]], bool], scope: str, canonicalizer: Any = None) -> dict[str, Any]:
+    """Verify `warm` (not counted), then `credentials`, each once."""
+    from badges.verification import VERIFIED_DOCUMENTS
+
     clock = setup.StageClock()
     instruments = setup.Instruments(clock).install(chunks=False)
     timed_action = clock.timed(action, scope=scope)
+    VERIFIED_DOCUMENTS.clear()  # each run starts cold, then warms up on other badges
     try:
         if canonicalizer is not None:
             instruments.set_canonicalizer(canonicalizer)
-        for credential in credentials[:warmup]:
+        for credential in warm:
             timed_action(credential)
         clock.reset()
         failures = 0
@@ -54,6 +58,7 @@ def _measure(label: str, credentials: list[dict[str, Any]], action: Callable[[di
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     finally:
         instruments.remove()
+        VERIFIED_DOCUMENTS.clear()
     n = len(credentials)
     print(f"\n{label}: {n} credentials, one process")
     print(f"    VERIFIED {n / wall:7.1f} credentials/s wall ({wall:.2f} s), {n / cpu:7.1f} per CPU-second "
@@ -72,6 +77,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="credentials to issue and verify (default 2000)")
     parser.add_argument("--plain-n", type=int, default=300,
                         help="credentials for the plain-pyld reference (default 300; 0 to skip)")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="badges verified first in each run, not counted (other badges than those measured; "
+                             "default 20)")
     parser.add_argument("--database-url", default=None,
                         help="use this database (migrated, filled, left in place) instead of a fresh one")
     parser.add_argument("--postgres", action="store_true",
@@ -79,8 +87,8 @@ def main() -> None:
     parser.add_argument("--pg-server", default=setup.DEFAULT_PG_SERVER, help="default %(default)s")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the fresh database afterwards")
     args = parser.parse_args()
-    if args.n < 1 or args.plain_n < 0:
-        parser.error("--n must be positive and --plain-n not negative")
+    if args.n < 1 or args.plain_n < 0 or args.warmup < 0:
+        parser.error("--n must be positive, --plain-n and --warmup not negative")
 
     database = setup.bench_database(args.database_url, postgres=args.postgres, pg_server=args.pg_server,
                                     keep=args.keep_db)
@@ -92,15 +100,15 @@ def main() -> None:
         setup.migrate()
         programme, issuer = setup.endorsed_programme()
         with setup.evidence_server() as evidence:
-            batch = setup.issue_batch(programme, issuer, setup.batch_rows(args.n, evidence, tag="v"))
+            batch = setup.issue_batch(programme, issuer, setup.batch_rows(args.warmup + args.n, evidence, tag="v"))
         from badges import credentials as vc
         from badges.did_resolver import DidResolver
         from badges.models import Award
         from badges.verification import credential_verify
 
-        credentials = list(Award.objects.filter(batch=batch).order_by("batch_row")
-                           .values_list("credential", flat=True))
-        print(f"set-up (migrate; programme walked to a published signed endorsement; {args.n} badges issued "
+        issued = list(Award.objects.filter(batch=batch).order_by("batch_row").values_list("credential", flat=True))
+        warm, credentials = issued[:args.warmup], issued[args.warmup:]
+        print(f"set-up (migrate; programme walked to a published signed endorsement; {len(issued)} badges issued "
               f"through the batch service, in-process): {time.perf_counter() - started:.1f} s")
         first = credentials[0]
         quads = len(vc.canonicalize({k: v for k, v in first.items() if k != "proof"}).splitlines())
@@ -123,9 +131,9 @@ def main() -> None:
             if not items:
                 continue
             print(f"\n(load average before these runs: {setup.load_now()})")
-            results.append(_measure(f"credential_verify (the service), {suffix}", items, through_service,
+            results.append(_measure(f"credential_verify (the service), {suffix}", items, warm, through_service,
                                     "credential_verify", canonicalizer))
-            results.append(_measure(f"vc.verify alone (the badge's proof), {suffix}", items, library_only,
+            results.append(_measure(f"vc.verify alone (the badge's proof), {suffix}", items, warm, library_only,
                                     "vc.verify", canonicalizer))
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:

@@ -1,0 +1,65 @@
+"""The benchmarks in bench/ still run: each is started as a subprocess with a tiny N and must exit
+0 and print its figures. (Not a timed test: the figures themselves are not checked.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+
+REPO = Path(__file__).resolve().parent.parent
+RATE = r"\d+\.\d /s wall +\d+\.\d /CPU-s"
+
+
+def run_bench(*args: str, timeout: int = 300) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    result = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=timeout, check=False)
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_issuance_bench_issues_in_process_and_prints_its_figures():
+    out = run_bench("bench/issuance.py", "--n", "5", "--warmup", "5", "--plain-n", "5")
+    assert re.search(r"in-process, fast path \(default\) +" + RATE + r" +\(n=5\)", out), out
+    assert re.search(r"in-process, plain pyld reference +" + RATE + r" +\(n=5\)", out), out
+    assert re.search(r"per credential, AwardSigner\.award .*p50 +\d+\.\d\d ms, p95 +\d+\.\d\d ms", out), out
+    assert re.search(r"CPU shares of the chunk tasks: expansion +\d+\.\d%", out), out
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_issuance_bench_fans_out_over_a_celery_worker_and_prints_its_figures():
+    need(listening("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 for the Celery mode of bench/issuance.py")
+    need(listening("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379 for the Celery mode of bench/issuance.py")
+    out = run_bench("bench/issuance.py", "--workers", "1", "--n", "5", "--warmup", "0", "--plain-n", "0")
+    assert re.search(r"Celery, 1 worker process +" + RATE + r" +\(n=5\)", out), out
+    assert re.search(r"CPU shares of the chunk tasks: expansion +\d+\.\d%", out), out
+
+
+def test_the_verification_bench_verifies_and_prints_its_figures():
+    out = run_bench("bench/verify.py", "--n", "5", "--warmup", "2", "--plain-n", "5")
+    assert re.search(r"credential_verify \(the service\), fast path \(default\) +" + RATE + r" +\(n=5\)", out), out
+    assert re.search(r"vc\.verify alone \(the badge's proof\), plain pyld reference +" + RATE + r" +\(n=5\)", out), out
+    assert "5 verified, 0 not" in out
+
+
+def test_the_canonicalization_micro_benchmark_runs():
+    out = run_bench("bench/canon_bench.py", "--count", "5")
+    assert re.search(r"sign +\d+\.\d credentials/s wall", out), out
+    assert re.search(r"verify +\d+\.\d credentials/s wall", out), out
