@@ -185,6 +185,21 @@ def issue_batch(programme: Any, issuer: Any, rows: list[Any]) -> Any:
     return batch
 
 
+def follow_up_outcomes(batch_id: int) -> str:
+    """What the follow-up tasks of a batch left behind: evidence standings, learners mailed."""
+    from django.db.models import Count
+
+    from badges.models import Award, EvidenceCheck
+    from endorsement.models import Notification
+
+    standings = dict(EvidenceCheck.objects.filter(award__batch_id=batch_id).values_list("standing")
+                     .annotate(n=Count("id")).order_by())
+    keys = [f"award-issued:{public_id}" for public_id in
+            Award.objects.filter(batch_id=batch_id).values_list("public_id", flat=True)]
+    mailed = sum(Notification.objects.filter(key__in=keys[i:i + 500]).count() for i in range(0, len(keys), 500))
+    return f"evidence links {standings or 'none'}; learners mailed {mailed}"
+
+
 class _EvidenceHandler(BaseHTTPRequestHandler):
     body = (b"<!doctype html><title>Coursework</title><p>Assessed work of a learner: "
             + b"graded 78/100. " * 20 + b"</p>")

@@ -91,7 +91,7 @@ def run_in_process(programme: Any, issuer: Any, n: int, warmup: int, evidence: s
         clock.reset()
         rows = setup.batch_rows(n, evidence, tag=tag)
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        setup.issue_batch(programme, issuer, rows)
+        batch = setup.issue_batch(programme, issuer, rows)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     finally:
         instruments.remove()
@@ -105,6 +105,7 @@ def run_in_process(programme: Any, issuer: Any, n: int, warmup: int, evidence: s
           f"its last chunk committed, follow-up tasks taken out")
     _report_credentials(clock)
     print(f"    follow-up tasks (run eagerly at each chunk's commit; taken out above): {_follow_ups(clock)}")
+    print(f"    after them: {setup.follow_up_outcomes(batch.pk)}")
     print(f"    end to end with the follow-ups: {n / wall:7.1f} credentials/s wall ({wall:.2f} s)")
     return {"mode": label, "n": n, "per_s_wall": n / issue_wall, "per_cpu_s": n / issue_cpu,
             "credential_p50_ms": setup.percentile(clock.latencies["credential"], 0.5),
@@ -175,18 +176,20 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
         before = _snapshot(timings)
         pg_name = connection.settings_dict["NAME"]
         rows = setup.batch_rows(n, evidence, tag=tag)
-        pg_pids = setup.postgres_backend_pids(pg_name)
-        pg0 = sum(setup.process_cpu(pid) for pid in pg_pids)
+        pg_before = {pid: setup.process_cpu(pid) for pid in setup.postgres_backend_pids(pg_name)}
         cpu0, own0, wall0 = workers.cpu(), time.process_time(), time.perf_counter()
         batch = award_batch_create(actor=issuer, programme=programme, rows=rows)
         batch = _wait_batch(batch.pk, 300 + n / 5)
         wall, cpu, own = time.perf_counter() - wall0, workers.cpu() - cpu0, time.process_time() - own0
-        pg_pids_after = setup.postgres_backend_pids(pg_name)
-        pg = sum(setup.process_cpu(pid) for pid in pg_pids_after) - pg0
+        pg_after = {pid: setup.process_cpu(pid) for pid in setup.postgres_backend_pids(pg_name)}
+        pg = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+        pg_note = (f"{len(pg_after)} server processes at the end, {len(set(pg_before) - set(pg_after))} gone since the "
+                   f"start (their CPU not counted)")
         if batch.state != AwardBatch.State.DONE or batch.issued != n:
             raise RuntimeError(f"the batch did not complete: {batch.state}, {batch.issued}/{n} ({batch.error})")
         drained = setup.wait_drained(app, 600 + n / 2)
         wall_all, cpu_all = time.perf_counter() - wall0, workers.cpu() - cpu0
+        outcomes = setup.follow_up_outcomes(batch.pk)
         clock = setup.StageClock()
         for name, data in _snapshot(timings).items():
             clock.add_json(_diff(data, before.get(name)))
@@ -204,10 +207,11 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
           f"({cpu:.2f} s CPU in the worker processes): award_batch_create with {n} rows until its last chunk "
           f"committed")
     print(f"    also used meanwhile: {pg:.2f} s CPU in the PostgreSQL server processes of the bench database "
-          f"(persistent connections: {len(set(pg_pids) & set(pg_pids_after))} of them), {own:.2f} s in this "
+          f"({pg_note}), {own:.2f} s in this "
           f"process (validating and storing the {n} rows, then polling the batch every 20 ms)")
     _report_credentials(clock)
     print(f"    follow-up tasks (queued behind the chunks, run by the same workers): {_follow_ups(clock)}")
+    print(f"    after them: {outcomes}")
     print(f"    all queued tasks done{'' if drained else ' (NOT drained: timed out)'} after {wall_all:.2f} s, "
           f"{cpu_all:.2f} s worker CPU: {n / wall_all:7.1f} credentials/s end to end "
           f"(the debounced registry refresh, on a countdown, is not waited for)")

@@ -389,16 +389,19 @@ def main() -> None:
         print(f"  {time.perf_counter() - started:.1f} s")
 
         print("2. refresh")
-        started = time.perf_counter()
+        load_average = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        started, cpu_started = time.perf_counter(), time.process_time()
         snapshot = registry_refresh()
-        first = time.perf_counter() - started
+        first, first_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         size = len(json.dumps(snapshot.entries, ensure_ascii=False).encode())
-        print(f"  registry_refresh(): {first:.2f} s for {len(snapshot.entries)} entries and "
-              f"{len(snapshot.organisations)} organisations ({size / 1e6:.1f} MB of entries)")
-        started = time.perf_counter()
+        print(f"  load average before: {load_average} on {os.cpu_count()} CPUs")
+        print(f"  registry_refresh(): {first:.2f} s wall, {first_cpu:.2f} s CPU in this process, for "
+              f"{len(snapshot.entries)} entries and {len(snapshot.organisations)} organisations "
+              f"({size / 1e6:.1f} MB of entries)")
+        started, cpu_started = time.perf_counter(), time.process_time()
         registry_refresh()
-        print(f"  again, unchanged (no write): {time.perf_counter() - started:.2f} s; "
-              f"snapshots: {RegistrySnapshot.objects.count()}")
+        print(f"  again, unchanged (no write): {time.perf_counter() - started:.2f} s wall, "
+              f"{time.process_time() - cpu_started:.2f} s CPU; snapshots: {RegistrySnapshot.objects.count()}")
         programme_ids = [e["id"] for e in snapshot.entries]
         connection.close()
         if not args.no_load:
