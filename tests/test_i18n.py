@@ -19,6 +19,8 @@ from django.utils.translation import gettext
 
 from badges.awards import award_issue
 from config.i18n import in_language
+from endorsement.models import ApplicationState
+from endorsement.registry import registry_refresh
 from tests.conftest import need
 from tests.factories import Cast, ProgrammeFactory, application_in, awarding_setup
 
@@ -314,3 +316,25 @@ def test_the_learners_badge_page_names_the_programme_in_the_visitors_language(cl
             "日本語の情報はありません。英語で表示しています。</p>") in html
     html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<h1>Welding safety</h1>" in html and "Safe welding." in html and "lang-note" not in html
+
+
+def test_a_registry_programme_page_shows_the_other_language_marked_and_explained(client):
+    cast = Cast()
+    welding = ProgrammeFactory(organisation=cast.organisation, name_en="Welding safety", name_ja="",
+                               description_en="Safe welding\non site.", description_ja="")
+    both = ProgrammeFactory(organisation=cast.organisation, name_en="Data literacy", name_ja="データリテラシー",
+                            description_en="Reading data.", description_ja="データを読む。")
+    application_in(ApplicationState.PUBLISHED, cast, programme=welding)
+    application_in(ApplicationState.PUBLISHED, cast, programme=both)
+    registry_refresh()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    html = client.get(reverse("registry:programme", args=[welding.public_id])).content.decode()
+    _assert_japanese(html, '<h1 lang="en">Welding safety</h1>\n<p class="lang-note muted">日本語の情報はありません。')
+    assert ('<div lang="en">Safe welding<br>on site.</div><p class="lang-note muted">'
+            "日本語の情報はありません。英語で表示しています。</p>") in html
+    html = client.get(reverse("registry:programme", args=[both.public_id])).content.decode()
+    assert "<h1>データリテラシー</h1>" in html and "<p>データを読む。</p>" in html and "lang-note" not in html
+    assert '<span lang="en">Data literacy</span>' in html  # the name in the other language, marked
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("registry:programme", args=[welding.public_id])).content.decode()
+    assert "<h1>Welding safety</h1>" in html and "lang-note" not in html
