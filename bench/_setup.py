@@ -346,14 +346,18 @@ class StageClock:
         for name, values in data["cpu_latencies"].items():
             self.cpu_latencies[name] += values
 
-    def breakdown(self, scope: str, inner: str = "", inner_label: str = "") -> str:
-        """'expansion 12.3% · canonicalization …' of one scope's CPU time. With `inner` (a latency
-        name whose calls hold every credential stage, e.g. AwardSigner.award), the rest of those
-        calls is shown apart from the rest of the scope."""
-        total = self.scopes.get(scope, 0.0)
+    def breakdown(self, scope: str | list[str], inner: str = "", inner_label: str = "") -> str:
+        """'expansion 12.3% · canonicalization …' of the CPU time of one scope (or several, added
+        up). With `inner` (a latency name whose calls hold every credential stage, e.g.
+        AwardSigner.award), the rest of those calls is shown apart from the rest of the scope."""
+        names = [scope] if isinstance(scope, str) else scope
+        total = sum(self.scopes.get(name, 0.0) for name in names)
         if total <= 0:
             return "(nothing measured)"
-        stages = self.stages.get(scope, {})
+        stages: dict[str, float] = defaultdict(float)
+        for name in names:
+            for stage, value in self.stages.get(name, {}).items():
+                stages[stage] += value
         parts = [(name, stages.get(name, 0.0)) for name in STAGES if name != "database"]
         crypto = sum(value for _name, value in parts)
         rest = total - crypto - stages.get("database", 0.0)

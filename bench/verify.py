@@ -8,8 +8,13 @@ credential is then verified
   POST /api/v1/verify and the /verify page call): shape, issuer DID resolved from the database,
   the proof, dates, the revocation status list (read from the database, its own proof verified),
   the award held by this registry, its evidence standing, and for the embedded endorsement its
-  shape, subject, issuer, proof, dates, suspension status list and registry standing;
-* through `badges.credentials.verify` alone (the badge's own proof; keys resolved once).
+  shape, subject, issuer, proof, dates, suspension status list and registry standing. A document
+  whose proofs verified before with the same keys (the endorsement, the status lists) is answered
+  from the service's memo (`badges.verification.VERIFIED_DOCUMENTS`); each run starts with it
+  empty and warms up on other badges than those it measures. The CPU time of each check is shown;
+* through `badges.credentials.verify` alone: the badge's own proof; then the badge's proof and the
+  embedded EndorsementCredential's proof, both canonicalized and checked for every badge (keys
+  resolved once, no database, no memo).
 
 Printed for each: credentials per second (wall clock and per CPU-second), p50 and p95 ms per
 credential, and the share of CPU time in JSON-LD expansion, canonicalization, hashing, Ed25519,
@@ -35,15 +40,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _setup as setup
 
+# The verification service's checks, each timed as a scope of its own (see `_per_check`).
+CHECKS = {
+    "shape": "shape (both credentials)",
+    "issuer": "issuer DID resolved (badge and endorsement: database)",
+    "proof": "proofs (badge; endorsement from the memo once verified)",
+    "dates": "dates",
+    "status": "status lists (read from the database, proof from the memo, bit looked up)",
+    "award_registry": "award held by this registry",
+    "evidence": "evidence standing",
+    "subject": "endorsement subject",
+    "endorsement_registry": "endorsement held active by this registry",
+}
+
+
+def _check_timers(clock: setup.StageClock, instruments: setup.Instruments) -> None:
+    from badges import verification
+
+    for name in CHECKS:
+        original = getattr(verification._Verifier, name)
+        instruments._patch(verification._Verifier, name, clock.timed(original, scope="check:" + name))
+    instruments._patch(verification, "award_for_credential",
+                       clock.timed(verification.award_for_credential, scope="check:award_registry"))
+
+
+def _per_check(clock: setup.StageClock, scope: str, n: int) -> None:
+    rows = [(label, "check:" + name) for name, label in CHECKS.items()]
+    rows.append(("the rest of credential_verify (report, summary, messages)", scope))
+    for label, name in rows:
+        cpu = clock.scopes.get(name, 0.0)
+        if not cpu:
+            continue
+        database = clock.stages.get(name, {}).get("database", 0.0)
+        crypto = sum(clock.stages.get(name, {}).get(stage, 0.0) for stage in setup.STAGES if stage != "database")
+        print(f"      {label:<78} {1000 * cpu / n:6.3f} ms CPU  (canonicalization, hashing, Ed25519 "
+              f"{1000 * crypto / n:5.3f}; cursor execute {1000 * database / n:5.3f})")
+
 
 def _measure(label: str, credentials: list[dict[str, Any]], warm: list[dict[str, Any]],
-             action: Callable[[dict[str, Any]], bool], scope: str, canonicalizer: Any = None) -> dict[str, Any]:
+             action: Callable[[dict[str, Any]], bool], scope: str, canonicalizer: Any = None,
+             checks: bool = False) -> dict[str, Any]:
     """Verify `warm` (not counted), then `credentials`, each once."""
     from badges.verification import VERIFIED_DOCUMENTS
 
     clock = setup.StageClock()
     instruments = setup.Instruments(clock).install(chunks=False)
-    timed_action = clock.timed(action, scope=scope)
+    if checks:
+        _check_timers(clock, instruments)
+    timed_action = clock.timed(clock.latency(action, "verification"), scope=scope)
     VERIFIED_DOCUMENTS.clear()  # each run starts cold, then warms up on other badges
     try:
         if canonicalizer is not None:
@@ -63,13 +107,17 @@ def _measure(label: str, credentials: list[dict[str, Any]], warm: list[dict[str,
     print(f"\n{label}: {n} credentials, one process")
     print(f"    VERIFIED {n / wall:7.1f} credentials/s wall ({wall:.2f} s), {n / cpu:7.1f} per CPU-second "
           f"({cpu:.2f} s CPU); {n - failures} verified, {failures} not")
-    print(f"    per credential: {setup.p50_p95(clock.latencies['scope:' + scope])} wall; "
-          f"{setup.p50_p95(clock.cpu_latencies['scope:' + scope])} CPU")
-    print(f"    CPU shares: {clock.breakdown(scope)}")
+    scopes = [scope] + [name for name in clock.scopes if name.startswith("check:")]
+    print(f"    per credential: {setup.p50_p95(clock.latencies['verification'])} wall; "
+          f"{setup.p50_p95(clock.cpu_latencies['verification'])} CPU")
+    print(f"    CPU shares: {clock.breakdown(scopes)}")
+    if checks:
+        print("    CPU per credential, check by check:")
+        _per_check(clock, scope, n)
     if failures:
         raise SystemExit(f"{failures} credential(s) did not verify: the bench measured a failure path")
     return {"mode": label, "n": n, "per_s_wall": n / wall, "per_cpu_s": n / cpu,
-            "p50_ms": statistics.median(clock.latencies["scope:" + scope])}
+            "p50_ms": statistics.median(clock.latencies["verification"])}
 
 
 def main() -> None:
@@ -124,6 +172,11 @@ def main() -> None:
         def library_only(credential: dict[str, Any]) -> bool:
             return vc.verify(credential, resolver).verified
 
+        def both_proofs(credential: dict[str, Any]) -> bool:
+            endorsements = vc.embedded_endorsements(credential)
+            return bool(endorsements) and vc.verify(credential, resolver).verified and all(
+                vc.verify(endorsement, resolver).verified for endorsement in endorsements)
+
         results = []
         for canonicalizer, suffix, items in ((None, "fast path (default)", credentials),
                                              (vc.plain_canonicalizer, "plain pyld reference",
@@ -132,9 +185,11 @@ def main() -> None:
                 continue
             print(f"\n(load average before these runs: {setup.load_now()})")
             results.append(_measure(f"credential_verify (the service), {suffix}", items, warm, through_service,
-                                    "credential_verify", canonicalizer))
+                                    "credential_verify", canonicalizer, checks=True))
             results.append(_measure(f"vc.verify alone (the badge's proof), {suffix}", items, warm, library_only,
                                     "vc.verify", canonicalizer))
+            results.append(_measure(f"vc.verify of the badge and its embedded endorsement, {suffix}", items, warm,
+                                    both_proofs, "vc.verify", canonicalizer))
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:
             print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "
