@@ -57,6 +57,17 @@ def programme_is_locked(programme: Programme) -> bool:
     return programme.applications.filter(state__in=LOCKING_STATES).exists()
 
 
+def tags_sort_alike(tags: list[str]) -> bool:
+    """Whether the tags sort the same by code point (RDFC-1.0, our canonicalization) and by UTF-16
+    code unit (JavaScript's default sort, used by Digital Bazaar's rdf-canonize 5; upstream issue
+    digitalbazaar/rdf-canonize#52). Tags are the only repeated literal of one subject and predicate
+    in our credentials, so where they disagree, a badge's canonical N-Quads differ between the two
+    implementations and its signature fails there. Each tag is followed by the closing quote of its
+    N-Quads literal, which sorts the same in both orders."""
+    lines = [t + '"' for t in tags]
+    return sorted(lines) == sorted(lines, key=lambda line: line.encode("utf-16-be"))
+
+
 def _clean_structured(data: dict[str, Any]) -> dict[str, list[str]]:
     """Validate the JSON-valued fields the same way for forms and the API; return field errors."""
     errors: dict[str, list[str]] = {}
@@ -71,6 +82,12 @@ def _clean_structured(data: dict[str, Any]) -> dict[str, list[str]]:
         not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 50 for t in tags)
     ):
         errors["tags"] = [_("Give a list of tags of 1 to 50 characters.")]
+    elif tags and not tags_sort_alike(tags):
+        errors["tags"] = [_(
+            "These tags mix characters beyond U+FFFF (such as 𠮷 or emoji) with characters from U+E000 "
+            "(such as full-width brackets) in a way that some verifiers order differently, so badges "
+            "carrying them would fail there. Change one of the tags."
+        )]
     alignments = data.get("alignments")
     if alignments is not None:
         if not isinstance(alignments, list):
