@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import http_date
 
 from endorsement import registry as registry_module
@@ -15,6 +15,13 @@ from institutions.keys import organisation_did
 from tests.factories import Cast, OrganisationFactory, ProgrammeFactory, application_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_language_left_behind():
+    """A request in Japanese leaves Japanese active in this thread; later tests compare English."""
+    yield
+    translation.deactivate()
 
 
 def publish(programme_kwargs=None, organisation=None):

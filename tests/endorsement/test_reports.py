@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.models import ApplicationState, IssuanceReport
@@ -19,6 +20,13 @@ TODAY = date.today()
 START = (TODAY - timedelta(days=30)).isoformat()
 END = TODAY.isoformat()
 GOOD = {"period_start": START, "period_end": END, "count": 12, "platform": "Another platform", "note": "Cohort A"}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' messages are compared in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
