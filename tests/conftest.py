@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -30,3 +31,12 @@ def shared_dir() -> Path:
     """The ../shared/ folder beside the repository (test data we read but never copy)."""
     need(SHARED_DIR.is_dir(), f"{SHARED_DIR} is absent: tests that read ../shared/ cannot run")
     return SHARED_DIR
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    """A test-client request in Japanese leaves Japanese active in this thread (LocaleMiddleware
+    activates the request's language; nothing deactivates it), and messages built later with
+    gettext would come out in Japanese in tests that expect English."""
+    yield
+    translation.deactivate()
