@@ -99,6 +99,6 @@ def test_the_mark_answers_304_to_its_etag_and_404_for_a_programme_not_in_the_reg
 
 
 def test_a_long_name_is_shortened_to_fit_the_mark(client):
-    application, _ = published(name_en="Very long programme name " * 10)
+    application, _ = published(name_en="Very long programme name " * 7)
     text = svg_text(client.get(reverse("registry:mark_svg", args=[application.programme.public_id])))
     assert "…" in text
