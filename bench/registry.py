@@ -298,7 +298,8 @@ def _python_loader(port: int, paths: list[str], count: int, connections: int,
     return json.loads(result.stdout)
 
 
-def load(database_url: str, programme_ids: list[str], requests: int, workers: int, connections: int) -> None:
+def load(database_url: str, programme_ids: list[str], requests: int, workers: int, connections: int,
+         loader: str = "auto") -> None:
     port = _free_port()
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -306,6 +307,7 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
         cwd=ROOT, env=_environment(database_url), start_new_session=True,
     )
     search = "/registry/?q=data&level=Level+5&standing=active&sort=name"
+    pages = -(-len(programme_ids) // 25)
     # Distinct queries: each is rendered afresh (the per-process page cache never holds it).
     distinct = [
         f"/registry/?q={word}&level={level.replace(' ', '+')}&standing={standing}&sort={sort}&page={page}"
@@ -313,8 +315,8 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
         for standing in ("active", "suspended", "revoked", "expired") for level in LEVELS for word in WORDS
     ][:requests]
     scenarios = [
-        ("/registry/ (page 1 of 400)", ["/registry/"], requests, {}),
-        ("/registry/?page=N (400 pages)", [f"/registry/?page={n}" for n in range(1, 401)], requests, {}),
+        (f"/registry/ (page 1 of {pages})", ["/registry/"], requests, {}),
+        (f"/registry/?page=N ({pages} pages)", [f"/registry/?page={n}" for n in range(1, pages + 1)], requests, {}),
         ("filtered search, one query", [search], requests, {}),
         (f"filtered search, {len(distinct)} distinct", distinct, len(distinct), {}),
         ("programme page, the same one", [f"/registry/{programme_ids[0]}/"], requests, {}),
@@ -323,7 +325,8 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
         ("/registry.json gzip", ["/registry.json"], max(20, requests // 40), {"Accept-Encoding": "gzip"}),
         ("/registry.json plain", ["/registry.json"], max(10, requests // 100), {}),
     ]
-    runner = "wrk" if shutil.which("wrk") else "python http.client loader"
+    use_wrk = loader == "wrk" or (loader == "auto" and shutil.which("wrk") is not None)
+    runner = "wrk" if use_wrk else "python http.client loader"
     try:
         _wait_for(f"http://127.0.0.1:{port}/registry/", 120)
         # Each worker parses the snapshot and derives its sort orders, indexes and bodies once: warm
@@ -365,6 +368,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database and print its path")
     parser.add_argument("--no-load", action="store_true", help="seed and refresh only")
+    parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto",
+                        help="wrk when installed (auto), or the small http.client loader")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="bench-registry-")
@@ -405,7 +410,7 @@ def main() -> None:
         programme_ids = [e["id"] for e in snapshot.entries]
         connection.close()
         if not args.no_load:
-            load(database_url, programme_ids, args.requests, args.workers, args.connections)
+            load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
