@@ -83,7 +83,7 @@ def mark_svg_text(entry: dict[str, Any], state: str, *, lang: str = "en") -> str
         if state == "active":
             detail = _("valid until %(date)s") % {"date": until}
         else:
-            detail = _("not in force — see the registry")
+            detail = _("not in force")
         title = f"{endorsed_by}: {programme} — {word} ({detail})"
     colour = COLOURS.get(state, COLOURS["revoked"])
     band_y = HEIGHT - 34

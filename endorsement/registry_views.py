@@ -61,7 +61,7 @@ SORTS = {
     "valid_until": gettext_lazy("Endorsement ending soonest first"),
 }
 # Standing is shown by a word and a symbol, not only by colour.
-STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "⌛"}
+STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "○"}
 STANDING_NOTES = {
     "suspended": gettext_lazy("Suspended: badges issued under it are not endorsed while the suspension lasts."),
     "revoked": gettext_lazy("Revoked: the body withdrew this endorsement."),

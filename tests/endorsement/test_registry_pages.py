@@ -290,7 +290,7 @@ def test_standing_is_told_in_words_and_symbols_and_an_endorsement_past_its_end_s
     html = client.get(reverse("registry:index")).content.decode()
     assert "✓</span> Active" in html
     assert "‖</span> Suspended" in html
-    assert "⌛</span> Expired" in html
+    assert "○</span> Expired" in html
     assert html.count("Not in force") == 2
     assert names(client.get(reverse("registry:index"), {"standing": "expired"})) == {"Data literacy"}
     page = client.get(reverse("registry:programme", args=[data.programme.public_id])).content.decode()
