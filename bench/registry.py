@@ -256,8 +256,8 @@ def _wait_for(url: str, seconds: float) -> None:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[unit]
 
 
 def _wrk(port: int, paths: list[str], count: int, connections: int, headers: dict[str, str],
@@ -279,6 +279,8 @@ def _wrk(port: int, paths: list[str], count: int, connections: int, headers: dic
     time.sleep(0.1)  # let the file be complete
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
+    if not done_file.exists() or not re.search(r"99%\s+\S+", out):
+        raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
     received, seconds = done_file.read_text().split()
     return {
         "requests": int(received),
@@ -348,7 +350,11 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
             for label, paths, count, headers in scenarios:
                 cpu_before = _worker_cpu_seconds(server.pid)
                 if runner == "wrk":
-                    result = _wrk(port, paths, count, connections, headers, Path(workdir))
+                    try:
+                        result = _wrk(port, paths, count, connections, headers, Path(workdir))
+                    except RuntimeError as failure:  # say so, and measure it with the other loader
+                        print(f"  ({label}: {str(failure).splitlines()[0]}; measured with the python loader)")
+                        result = _python_loader(port, paths, count, connections, headers)
                 else:
                     result = _python_loader(port, paths, count, connections, headers)
                 cpu = (_worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["requests"])
