@@ -80,10 +80,7 @@ def mark_svg_text(entry: dict[str, Any], state: str, *, lang: str = "en") -> str
         until = entry["endorsement"]["valid_until"][:10]
         endorsed_by = _("Endorsed by %(body)s") % {"body": body}
         word = _standing_word(state)
-        if state == "active":
-            detail = _("valid until %(date)s") % {"date": until}
-        else:
-            detail = _("not in force")
+        detail = _("valid until %(date)s") % {"date": until} if state == "active" else _("not in force")
         title = f"{endorsed_by}: {programme} — {word} ({detail})"
     colour = COLOURS.get(state, COLOURS["revoked"])
     band_y = HEIGHT - 34
