@@ -81,6 +81,12 @@ def p50_p95(values: list[float]) -> str:
     return f"p50 {statistics.median(values):6.2f} ms, p95 {percentile(values, 0.95):6.2f} ms"
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (a timeout, a stopped session) ends the bench through its `finally` blocks, so that
+    its database is dropped and its workers are stopped."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
+
 # --- the database -----------------------------------------------------------------------------------
 @dataclass
 class BenchDatabase:
@@ -231,7 +237,8 @@ def evidence_server() -> Iterator[str]:
 
 
 # --- timers ---------------------------------------------------------------------------------------
-STAGES = ("expansion", "canonicalization", "hashing", "signing", "database")
+CRYPTO_STAGES = ("expansion", "canonicalization", "hashing", "signing")
+STAGES = (*CRYPTO_STAGES, "enqueueing tasks", "database")
 FOLLOW_UPS = {
     "status list publishing": ("badges.status", "status_list_publish"),
     "learner e-mails": ("badges.awards", "award_email_send"),
@@ -358,13 +365,15 @@ class StageClock:
         for name in names:
             for stage, value in self.stages.get(name, {}).items():
                 stages[stage] += value
-        parts = [(name, stages.get(name, 0.0)) for name in STAGES if name != "database"]
+        parts = [(name, stages.get(name, 0.0)) for name in CRYPTO_STAGES]
         crypto = sum(value for _name, value in parts)
-        rest = total - crypto - stages.get("database", 0.0)
+        rest = total - sum(stages.get(name, 0.0) for name in STAGES)
         if inner and self.cpu_latencies.get(inner):
             inside = sum(self.cpu_latencies[inner]) / 1000
             parts.append((inner_label, inside - crypto))
             rest -= inside - crypto
+        if stages.get("enqueueing tasks"):
+            parts.append(("enqueueing follow-up tasks", stages["enqueueing tasks"]))
         parts += [("database (cursor execute)", stages.get("database", 0.0)), ("ORM, transactions, other", rest)]
         return " · ".join(f"{name} {100 * value / total:4.1f}%" for name, value in parts)
 
@@ -373,9 +382,10 @@ HOW_TIMED = (
     "time shares: CPU time (time.process_time) of the scope, split by timers the bench wraps around "
     "badges.credentials.fastcanon.fast_expand and canon.expand (expansion), proof._canonicalizer "
     "minus the expansion inside it (RDF conversion + RDFC-1.0 canonicalization, proof-options "
-    "template), proof.hash_data (SHA-256), the Ed25519 key's sign/verify, and the Django cursor's "
-    "execute (database, client side); times are exclusive (a nested timed call counts once). "
-    "The rest is building the JSON, ORM work, copies, checks."
+    "template), proof.hash_data (SHA-256), the Ed25519 key's sign/verify, Celery's Task.apply_async "
+    "(enqueueing follow-up tasks; with no broker, the eager dispatch around them) and the Django "
+    "cursor's execute (database, client side); times are exclusive (a nested timed call counts once). "
+    "The rest is ORM work, transactions, row loading, checks."
 )
 
 
@@ -415,6 +425,11 @@ class Instruments:
             self._patch(badges.batches, "award_batch_issue_chunk",
                         clock.timed(badges.batches.award_batch_issue_chunk, scope="chunk tasks"))
             self._patch(AwardSigner, "award", clock.latency(AwardSigner.award, "credential"))
+            from celery.app.task import Task
+
+            # Sending a task (to the broker; with no broker, Celery's eager dispatch around the
+            # task, whose own work is timed in its scope).
+            self._patch(Task, "apply_async", clock.timed(Task.apply_async, stage="enqueueing tasks"))
             for label, (module_name, function_name) in FOLLOW_UPS.items():
                 module = importlib.import_module(module_name)
                 self._patch(module, function_name, clock.timed(getattr(module, function_name), scope=label))
@@ -486,21 +501,22 @@ def postgres_backend_pids(database: str) -> list[int]:
 
 
 # --- Celery workers ---------------------------------------------------------------------------------
+QUEUE_ENV = "BENCH_QUEUE"
+
+
 @dataclass
 class Workers:
+    """A worker started by `start_workers`: its own queue and node name, so that benches (or test
+    runs) sharing the broker never take each other's tasks."""
+
     process: subprocess.Popen
     timings_dir: Path
     log_path: Path
+    queue: str
+    node: str
 
     def cpu(self) -> float:
         return tree_cpu(self.process.pid)
-
-    def clock(self) -> StageClock:
-        clock = StageClock()
-        for path in sorted(self.timings_dir.glob("*.json")):
-            with contextlib.suppress(ValueError, OSError):
-                clock.add_json(json.loads(path.read_text()))
-        return clock
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -512,84 +528,134 @@ class Workers:
                 self.process.wait(timeout=10)
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec function for the worker subprocess: SIGTERM when the bench process dies, however
+    it dies (Linux prctl PR_SET_PDEATHSIG), so that no worker outlives its bench. Resolved here, in
+    the parent, so that the child only makes the one C call between fork and exec."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+    return lambda: prctl(pr_set_pdeathsig, sigterm)
+
+
 def start_workers(concurrency: int, database_url: str, broker: str, timings_dir: Path, log_path: Path, *,
                   conn_max_age: int = 0) -> Workers:
     """`celery -A config worker --pool=prefork --concurrency=K` on the bench database and broker,
-    importing this module (-I) so each process measures with a StageClock."""
+    consuming a queue of this run only, and importing this module (-I) so each process measures
+    with a StageClock and sends its follow-up tasks to that queue."""
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    queue, node = f"bench-{tag}", f"bench-{tag}@{platform.node()}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": database_url,
-           "CELERY_BROKER_URL": broker, TIMINGS_ENV: str(timings_dir), "PYTHONPATH": str(REPO),
+           "CELERY_BROKER_URL": broker, TIMINGS_ENV: str(timings_dir), QUEUE_ENV: queue, "PYTHONPATH": str(REPO),
            "DATABASE_CONN_MAX_AGE": str(conn_max_age)}
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
-               f"--concurrency={concurrency}", "-I", "bench._setup", "--loglevel=WARNING",
-               "--without-gossip", "--without-mingle", "--without-heartbeat",
-               "-n", f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}@%h"]
+               f"--concurrency={concurrency}", "-I", "bench._setup", "-Q", queue, "-n", node,
+               "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     log = log_path.open("wb")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=_die_with_parent())
     log.close()
-    return Workers(process=process, timings_dir=timings_dir, log_path=log_path)
+    return Workers(process=process, timings_dir=timings_dir, log_path=log_path, queue=queue, node=node)
 
 
-def broker_on(broker: str) -> Any:
-    """Send tasks from this process to `broker` instead of running them eagerly; returns the app."""
+def broker_on(broker: str, queue: str) -> Any:
+    """Send tasks from this process to `queue` on `broker` instead of running them eagerly."""
     from config.celery import app
 
-    app.conf.update(broker_url=broker, task_always_eager=False)
+    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
     app._pool = None
     app.amqp._producer_pool = None
     return app
 
 
+def broker_off(app: Any, saved: dict[str, Any], queue: str) -> None:
+    """Delete the run's queue from the broker and go back to eager tasks."""
+    with contextlib.suppress(Exception), app.connection_for_write() as connection:
+        channel = connection.default_channel
+        # Tasks still held on a countdown (the debounced registry refresh) come back to the queue
+        # when the worker stops; the queue goes, with what is left in it.
+        channel.client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    app.conf.update(saved)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def wait_for_workers(app: Any, workers: Workers, expected: int, timeout: float = 90) -> None:
-    """Until the worker answers a ping and all its pool processes are up (bounded)."""
+    """Until our worker answers a ping and all its pool processes are up (bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if workers.process.poll() is not None:
             raise RuntimeError(f"the Celery worker exited; see {workers.log_path}:\n{workers.log_path.read_text()}")
-        if app.control.ping(timeout=0.5) and len(children_of(workers.process.pid)) >= expected:
+        if (app.control.ping(destination=[workers.node], timeout=0.5)
+                and len(children_of(workers.process.pid)) >= expected):
             return
         time.sleep(0.2)
     raise RuntimeError(f"the Celery worker did not come up in {timeout:.0f} s; see {workers.log_path}")
 
 
-def queue_length(app: Any, queue: str = "default") -> int:
+def queue_length(app: Any, queue: str) -> int:
     with app.connection_for_read() as connection:
         return int(connection.default_channel.client.llen(queue))
 
 
-def wait_drained(app: Any, timeout: float) -> bool:
-    """Until the queue is empty and no task is active or reserved (countdown tasks, such as the
-    debounced registry refresh, are not waited for). Bounded; False on timeout."""
+def wait_drained(app: Any, workers: Workers, timeout: float, finished: Callable[[], bool] = lambda: True) -> bool:
+    """Until `finished()` (what the tasks were to leave in the database is there), our queue is
+    empty and our worker answers that it runs nothing. A worker that does not answer in time counts
+    as busy. Countdown tasks (the debounced registry refresh) are not waited for. Bounded; False on
+    timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if queue_length(app) == 0:
-            inspector = app.control.inspect(timeout=0.5)
-            active, reserved = inspector.active() or {}, inspector.reserved() or {}
-            if not any(active.values()) and not any(reserved.values()):
+        if queue_length(app, workers.queue) == 0 and finished():
+            active = app.control.inspect(destination=[workers.node], timeout=1.0).active()
+            if active is not None and not any(active.values()):
                 return True
-        time.sleep(0.1)
+        time.sleep(0.2)
     return False
 
 
-def purge(app: Any) -> None:
-    app.control.purge()
+def follow_ups_done(batch_id: int, total: int) -> Callable[[], bool]:
+    """For `wait_drained`: every evidence link of the batch fetched once, every learner mailed."""
+
+    def finished() -> bool:
+        from badges.models import EvidenceCheck
+
+        unfetched = EvidenceCheck.objects.filter(award__batch_id=batch_id, last_checked_at__isnull=True).exists()
+        return not unfetched and follow_up_outcomes(batch_id).endswith(f"learners mailed {total}")
+
+    return finished
 
 
 # --- inside a worker process (imported with -I, BENCH_TIMINGS_DIR set) ---------------------------
 def _worker_hooks() -> None:
     from celery import signals
 
-    state: dict[str, Any] = {"clock": None, "instruments": None, "written": 0.0}
+    state: dict[str, Any] = {"clock": None, "latencies": '{"latencies": {}, "cpu_latencies": {}}'}
     directory = Path(os.environ[TIMINGS_ENV])
 
-    def write() -> None:
+    def write(latencies_changed: bool) -> None:
+        """The totals after every task; the latency lists (long) re-serialized after chunk tasks only."""
         clock = state["clock"]
         if clock is None:
             return
+        if latencies_changed:
+            state["latencies"] = json.dumps({"latencies": dict(clock.latencies),
+                                             "cpu_latencies": dict(clock.cpu_latencies)})
+        totals = json.dumps({"scopes": dict(clock.scopes), "stages": {k: dict(v) for k, v in clock.stages.items()},
+                             "scope_wall": dict(clock.scope_wall), "calls": dict(clock.calls)})
         path = directory / f"{os.getpid()}.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(clock.as_json()))
+        temporary.write_text('{"totals": ' + totals + ', "lists": ' + state["latencies"] + "}")
         temporary.replace(path)
-        state["written"] = time.monotonic()
+
+    if os.environ.get(QUEUE_ENV):
+        from config.celery import app
+
+        # Follow-up tasks the chunk tasks send stay on this run's queue.
+        app.conf.task_default_queue = os.environ[QUEUE_ENV]
 
     @signals.worker_process_init.connect(weak=False)
     def install(**_kwargs: Any) -> None:
@@ -597,18 +663,18 @@ def _worker_hooks() -> None:
 
         django.setup()
         clock = StageClock()
-        state["clock"], state["instruments"] = clock, Instruments(clock).install()
+        state["clock"] = clock
+        Instruments(clock).install()
 
     @signals.task_postrun.connect(weak=False)
     def after_task(task: Any = None, **_kwargs: Any) -> None:
-        # After each chunk task; after other tasks at most once a second (thousands of small ones).
-        chunk = task is not None and task.name.endswith("issue_award_batch_chunk")
-        if chunk or time.monotonic() - state["written"] > 1.0:
-            write()
+        write(latencies_changed=task is not None and task.name.endswith("issue_award_batch_chunk"))
 
-    @signals.worker_process_shutdown.connect(weak=False)
-    def at_exit(**_kwargs: Any) -> None:
-        write()
+
+def read_worker_file(path: Path) -> dict[str, Any]:
+    """What a worker process wrote (see `_worker_hooks`), in `StageClock.as_json` form."""
+    data = json.loads(path.read_text())
+    return {**data["totals"], **data["lists"]}
 
 
 # Only the workers `start_workers` runs have BENCH_TIMINGS_DIR in their environment.

@@ -122,15 +122,15 @@ def _diff(final: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any
     out["stages"] = {scope: {k: v - before["stages"].get(scope, {}).get(k, 0.0) for k, v in stages.items()}
                      for scope, stages in final["stages"].items()}
     for key in ("latencies", "cpu_latencies"):
-        out[key] = {k: v[len(before[key].get(k, [])):] for k, v in final[key].items()}
+        out[key] = {k: v[len(before.get(key, {}).get(k, [])):] for k, v in final.get(key, {}).items()}
     return out
 
 
 def _snapshot(directory: Path) -> dict[str, dict[str, Any]]:
     found = {}
     for path in directory.glob("*.json"):
-        with contextlib.suppress(ValueError, OSError):
-            found[path.name] = json.loads(path.read_text())
+        with contextlib.suppress(ValueError, OSError, KeyError):
+            found[path.name] = setup.read_worker_file(path)
     return found
 
 
@@ -158,13 +158,12 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
     work = Path(tempfile.mkdtemp(prefix="microcred-bench-workers-"))
     timings = work / "timings"
     timings.mkdir()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    setup.broker_on(broker)
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
     workers = None
     try:
-        setup.purge(app)
         workers = setup.start_workers(concurrency, database.url, broker, timings, work / "worker.log",
                                       conn_max_age=conn_max_age)
+        setup.broker_on(broker, workers.queue)
         setup.wait_for_workers(app, workers, concurrency)
         label = f"Celery, {concurrency} worker process{'es' if concurrency > 1 else ''}"
         tag = f"c{concurrency}-{int(time.time() * 1000) % 10**8}-"
@@ -172,7 +171,8 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
             batch = award_batch_create(actor=issuer, programme=programme,
                                        rows=setup.batch_rows(warmup, evidence, tag="w" + tag))
             _wait_batch(batch.pk, 120 + warmup / 10)
-            setup.wait_drained(app, 120 + warmup / 5)
+            if not setup.wait_drained(app, workers, 120 + warmup / 5, setup.follow_ups_done(batch.pk, warmup)):
+                raise RuntimeError("the warm-up batch's tasks did not finish in time")
         before = _snapshot(timings)
         pg_name = connection.settings_dict["NAME"]
         rows = setup.batch_rows(n, evidence, tag=tag)
@@ -187,7 +187,7 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
                    f"start (their CPU not counted)")
         if batch.state != AwardBatch.State.DONE or batch.issued != n:
             raise RuntimeError(f"the batch did not complete: {batch.state}, {batch.issued}/{n} ({batch.error})")
-        drained = setup.wait_drained(app, 600 + n / 2)
+        drained = setup.wait_drained(app, workers, 600 + n / 2, setup.follow_ups_done(batch.pk, n))
         wall_all, cpu_all = time.perf_counter() - wall0, workers.cpu() - cpu0
         outcomes = setup.follow_up_outcomes(batch.pk)
         clock = setup.StageClock()
@@ -197,12 +197,10 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
     finally:
         if workers is not None:
             workers.stop()
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
+            setup.broker_off(app, saved, workers.queue)
         shutil.rmtree(work, ignore_errors=True)
     print(f"\n{label}: {n} credentials, PostgreSQL (DATABASE_CONN_MAX_AGE={conn_max_age} in the workers), "
-          f"broker {broker}")
+          f"broker {broker}, a queue of its own")
     print(f"    ISSUED {n / wall:7.1f} credentials/s wall ({wall:.2f} s), {n / cpu:7.1f} per worker CPU-second "
           f"({cpu:.2f} s CPU in the worker processes): award_batch_create with {n} rows until its last chunk "
           f"committed")
@@ -239,6 +237,7 @@ def main() -> None:
                         help="credentials for the plain-pyld reference, in-process (default 300; 0 to skip)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the fresh database afterwards")
     args = parser.parse_args()
+    setup.exit_cleanly_on_sigterm()
     if args.n < 1 or args.warmup < 0 or args.plain_n < 0 or any(k < 0 or k > 16 for k in args.workers):
         parser.error("--n must be positive, --warmup and --plain-n not negative, --workers between 0 and 16")
 

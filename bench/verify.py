@@ -72,7 +72,7 @@ def _per_check(clock: setup.StageClock, scope: str, n: int) -> None:
         if not cpu:
             continue
         database = clock.stages.get(name, {}).get("database", 0.0)
-        crypto = sum(clock.stages.get(name, {}).get(stage, 0.0) for stage in setup.STAGES if stage != "database")
+        crypto = sum(clock.stages.get(name, {}).get(stage, 0.0) for stage in setup.CRYPTO_STAGES)
         print(f"      {label:<78} {1000 * cpu / n:6.3f} ms CPU  (canonicalization, hashing, Ed25519 "
               f"{1000 * crypto / n:5.3f}; cursor execute {1000 * database / n:5.3f})")
 
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--pg-server", default=setup.DEFAULT_PG_SERVER, help="default %(default)s")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the fresh database afterwards")
     args = parser.parse_args()
+    setup.exit_cleanly_on_sigterm()
     if args.n < 1 or args.plain_n < 0 or args.warmup < 0:
         parser.error("--n must be positive, --plain-n and --warmup not negative")
 
