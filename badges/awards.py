@@ -53,6 +53,9 @@ MAX_NAME = 200
 MAX_URL = 1000
 MAX_NARRATIVE = 10_000
 MAX_REASON = 2_000
+# Evidence links of a batch chunk fetched by one task (each fetch is time-limited, so a task stays
+# well within the broker's visibility timeout).
+EVIDENCE_GROUP = 25
 
 # DID Core §3.1: did:<method-name>:<method-specific-id>, the id made of idchars and ':' separators,
 # never ending in ':'.
@@ -265,18 +268,20 @@ def after_issue(awards: Iterable[Award]) -> None:
     new list must be served before anyone checks it) and mail each learner who gave an e-mail the
     link to their badge."""
     from badges.evidence import evidence_check_create
-    from badges.tasks import fetch_evidence, publish_status_list, send_award_emails
+    from badges.tasks import fetch_evidence_group, publish_status_list, send_award_emails
 
     awards = list(awards)
     if len(awards) == 1:
         evidence_check_create(awards[0])
     else:
         # A batch chunk: what `evidence_check_create` does row by row, in one INSERT. These awards
-        # were created in this transaction, so none of them can have a check yet.
+        # were created in this transaction, so none of them can have a check yet. The first fetches
+        # go out EVIDENCE_GROUP links to a task, as the e-mails go one task per chunk: a task per
+        # link cost more to send and to run than issuing the badge (bench/issuance.py).
         linked = [a for a in awards if a.evidence_url]
         EvidenceCheck.objects.bulk_create([EvidenceCheck(award=a, url=a.evidence_url) for a in linked])
-        for award in linked:
-            enqueue_on_commit(fetch_evidence, award.pk)
+        for start in range(0, len(linked), EVIDENCE_GROUP):
+            enqueue_on_commit(fetch_evidence_group, [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
     for status_list_id in sorted({a.status.status_list_id for a in awards}):
         enqueue_on_commit(publish_status_list, status_list_id)
     mailed = [a.pk for a in awards if a.recipient_email]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 
 from celery import shared_task
 from django.db import OperationalError
 
 from badges import evidence, status
+
+log = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
@@ -58,6 +61,25 @@ def fetch_evidence(award_id: int) -> str:
     fetched again. Returns the standing ("" when the award has no evidence link)."""
     check = evidence.evidence_fetch(award_id)
     return check.standing if check else ""
+
+
+@shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def fetch_evidence_group(award_ids: list[int]) -> int:
+    """`fetch_evidence` for the awards of a batch chunk, one after another; returns how many of them
+    have their link checked (now or before). A retry (database or mail unavailable) fetches only what
+    was not fetched yet. A link whose fetch breaks otherwise is logged and left to the beat's
+    re-check (never-checked links first); the others go on."""
+    fetched = 0
+    for award_id in award_ids:
+        try:
+            check = evidence.evidence_fetch(award_id)
+        except EVIDENCE_TRANSIENT:
+            raise
+        except Exception:
+            log.exception("first fetch of the evidence of award %s failed", award_id)
+            continue
+        fetched += check is not None
+    return fetched
 
 
 @shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, max_retries=5)

@@ -10,7 +10,7 @@ from badges.awards import award_issue
 from badges.batches import award_batch_create, award_batch_issue_chunk, award_insert, rows_from_csv, rows_from_json
 from badges.models import Award, AwardBatch, EvidenceCheck, StatusAllocation, StatusList
 from badges.status import status_allocate_many
-from badges.tasks import fetch_evidence, issue_award_batch_chunk
+from badges.tasks import fetch_evidence_group, issue_award_batch_chunk
 from config.errors import InvalidInput, NotPermitted, WrongState
 from endorsement import services
 from institutions.keys import did_document
@@ -183,7 +183,10 @@ def test_a_chunk_records_each_evidence_link_for_its_first_fetch(django_capture_o
     checks = EvidenceCheck.objects.filter(award__batch=batch).order_by("award__batch_row")
     assert [(c.award.batch_row, c.url, c.standing) for c in checks] == [
         (0, "https://lms.example.org/work/0", "pending"), (2, "https://lms.example.org/work/2", "pending")]
-    assert len(enqueued(callbacks, fetch_evidence)) == 2
+    # One first-fetch task for the chunk's links (badges.awards.EVIDENCE_GROUP to a task), holding both.
+    (fetch,) = enqueued(callbacks, fetch_evidence_group)
+    assert [cell.cell_contents for cell in fetch.__closure__ if isinstance(cell.cell_contents, tuple)] == [
+        ([checks[0].award_id, checks[1].award_id],)]
 
 
 def test_progress_counts_the_chunks_done_so_far():
