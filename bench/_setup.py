@@ -9,12 +9,15 @@
 * a small HTTP server on 127.0.0.1 the awards' evidence links point at, so the evidence tasks
   fetch real pages without leaving the machine;
 * `StageClock`: timers wrapped around the credential library's stage functions (JSON-LD
-  expansion, canonicalization, hashing, Ed25519) and the database cursor, only inside the bench
-  (and inside the bench's Celery workers, see below); nothing is changed outside the bench;
-* Celery workers (`celery -A config worker --pool=prefork -I bench._setup`) started as
-  subprocesses on the same database and a Redis broker. Imported by a worker (`-I`), this module
-  installs the same timers in each worker process and writes what they measured to
-  $BENCH_TIMINGS_DIR/<pid>.json after each chunk task.
+  expansion, canonicalization, hashing, Ed25519), Celery's Task.apply_async and the database
+  cursor, only inside the bench (and inside the bench's Celery workers, see below); nothing is
+  changed outside the bench;
+* Celery workers (`celery -A config worker --pool=prefork -Q <queue> -n <node> -I bench._setup`)
+  started as subprocesses on the same database and a Redis broker, on a queue and node name of
+  their own (runs sharing the broker never take each other's tasks) and ended with the bench,
+  however it ends. Imported by a worker (`-I`), this module sends the worker's own tasks to that
+  queue, installs the same timers in each worker process and writes what they measured to
+  $BENCH_TIMINGS_DIR/<pid>.json after every task.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ rows), whose chunk tasks (`issue_award_batch_chunk`, 100 rows each) do the work:
 * in-process (`--workers 0`, the default): no broker, so the chunk tasks run eagerly, one after
   the other, in this process (one worker);
 * Celery (`--workers 1 2`): real `celery -A config worker --pool=prefork --concurrency=K`
-  processes on a Redis broker and a PostgreSQL database the bench creates (and drops).
+  processes on a Redis broker (a queue of the run's own) and a PostgreSQL database the bench
+  creates (and drops); "issued" ends when the batch is done, "end to end" when every follow-up
+  task is.
 
 Printed for each mode: credentials per second (wall clock and per CPU-second), p50 and p95 ms per
 credential, and the share of CPU time in JSON-LD expansion, canonicalization, hashing, Ed25519
