@@ -40,3 +40,12 @@ def _no_language_left_behind():
     gettext would come out in Japanese in tests that expect English."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def postgres() -> None:
+    """The test database is PostgreSQL (DATABASE_URL=postgres://…)."""
+    from django.db import connection
+
+    need(connection.vendor == "postgresql",
+         f"needs PostgreSQL (DATABASE_URL=postgres://…); the test database is {connection.vendor}")

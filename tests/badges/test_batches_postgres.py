@@ -4,48 +4,14 @@ status entries, and the progress ends complete."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from badges.batches import award_batch_issue_chunk, rows_from_json, rows_validate
 from badges.models import Award, AwardBatch
-from tests.conftest import need
+from tests.concurrency import run_together
 from tests.factories import awarding_setup
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def postgres() -> None:
-    need(connection.vendor == "postgresql",
-         f"needs PostgreSQL (DATABASE_URL=postgres://…); the test database is {connection.vendor}")
-
-
-def run_together(*work: Callable[[], Any]) -> list[Any]:
-    """Each callable in its own thread and connection, released at once; results or exceptions."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-
-    def runner(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(work)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck"
-    return results
 
 
 def _batch(n: int) -> AwardBatch:
@@ -61,7 +27,7 @@ def _batch(n: int) -> AwardBatch:
 def test_two_workers_running_the_same_chunk_issue_each_row_once(postgres):
     batch = _batch(6)
     results = run_together(lambda: award_batch_issue_chunk(batch.pk, 0, 6),
-                           lambda: award_batch_issue_chunk(batch.pk, 0, 6))
+                           lambda: award_batch_issue_chunk(batch.pk, 0, 6), join_timeout=120)
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == 6
     assert sorted(Award.objects.filter(batch=batch).values_list("batch_row", flat=True)) == list(range(6))
@@ -72,7 +38,7 @@ def test_two_workers_running_the_same_chunk_issue_each_row_once(postgres):
 def test_workers_sharing_a_batch_issue_all_of_it_with_distinct_status_entries(postgres):
     batch = _batch(9)
     results = run_together(*[lambda start=start: award_batch_issue_chunk(batch.pk, start, start + 3)
-                             for start in (0, 3, 6)])
+                             for start in (0, 3, 6)], join_timeout=120)
     assert results == [3, 3, 3], results
     awards = Award.objects.filter(batch=batch).select_related("status")
     assert len({(a.status.status_list_id, a.status.index) for a in awards}) == 9

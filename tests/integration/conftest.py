@@ -6,16 +6,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
 
 from tests.conftest import need
-
-
-@pytest.fixture
-def postgres() -> None:
-    """The test database is PostgreSQL (DATABASE_URL=postgres://…)."""
-    need(connection.vendor == "postgresql",
-         f"needs PostgreSQL (DATABASE_URL=postgres://…); the test database is {connection.vendor}")
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
 from badges.models import Programme
 from badges.services import programme_snapshot, programme_update
@@ -21,35 +20,12 @@ from endorsement.audit import AuditAction, audit_record, audit_verify
 from endorsement.credentials import endorsement_sign
 from endorsement.models import Application, ApplicationState, AuditEvent, AuditHead, Endorsement
 from institutions.models import Organisation
+from tests.concurrency import run_together
 from tests.factories import application_in, judge_all, manager
 
 # Transactions must really commit for locks to matter; serialized_rollback restores the rows the
 # migrations made (the certification body, the criteria table) after the table flush.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def run_together(*work: Callable[[], Any]) -> list[Any]:
-    """Run each callable in its own thread and connection, released at once by a barrier; return
-    each one's result or the exception it raised, in order."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-
-    def runner(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()  # this thread's connection
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(work)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck"
-    return results
 
 
 def test_two_managers_endorsing_at_once_grant_exactly_one_endorsement(postgres):
