@@ -25,12 +25,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from badges import credentials as vc
@@ -42,6 +41,7 @@ from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from endorsement.models import ApplicationState, Endorsement, EndorsementState, Notification
+from endorsement.outbox import notification_deliver
 from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
 from institutions.models import Organisation
@@ -264,9 +264,10 @@ class AwardSigner:
 
 def after_issue(awards: Iterable[Award]) -> None:
     """Inside the issuing transaction, for awards just saved: record each evidence link to be
-    fetched once (badges.evidence); on commit, publish the status lists the new entries are on (a
-    new list must be served before anyone checks it) and mail each learner who gave an e-mail the
-    link to their badge."""
+    fetched once (badges.evidence) and each learner's mail (the outbox); on commit, publish the
+    status lists the new entries are on (a new list must be served before anyone checks it) and
+    send the mails. Whatever the tasks after commit never do, the recovery sweeps do
+    (badges.recovery, endorsement.outbox)."""
     from badges.evidence import evidence_check_create
     from badges.tasks import fetch_evidence_group, publish_status_list, send_award_emails
 
@@ -284,7 +285,7 @@ def after_issue(awards: Iterable[Award]) -> None:
             enqueue_on_commit(fetch_evidence_group, [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
     for status_list_id in sorted({a.status.status_list_id for a in awards}):
         enqueue_on_commit(publish_status_list, status_list_id)
-    mailed = [a.pk for a in awards if a.recipient_email]
+    mailed = award_emails_write(awards)
     if mailed:
         enqueue_on_commit(send_award_emails, mailed)
     registry_changed()  # the registry's issuance counts (debounced: endorsement.registry)
@@ -416,32 +417,51 @@ def _body_name() -> str:
     return body or settings.BODY_NAME
 
 
+def _email_key(award: Award) -> str:
+    return f"award-issued:{award.public_id}"
+
+
+def award_emails_write(awards: Iterable[Award]) -> list[int]:
+    """The mails telling each learner with an e-mail address the link to their badge, written
+    pending in the issuing transaction (the outbox, endorsement.outbox), in the site's language.
+    Returns the ids of the awards that have one."""
+    awards = [a for a in awards if a.recipient_email]
+    if not awards:
+        return []
+    body_name = _body_name()
+    rows = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for award in awards:
+            subject = _("Your badge: %(name)s") % {"name": award.programme.name}
+            greeting = (_("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name
+                        else _("Hello,"))
+            body = "\n".join([
+                greeting,
+                "",
+                _("%(issuer)s has awarded you the badge “%(name)s”.") % {
+                    "issuer": award.organisation.name, "name": award.programme.name},
+                _("Its programme is endorsed by %(body)s.") % {"body": body_name},
+                "",
+                _("Your badge, to view, download (as an image or as JSON) and share:"),
+                award_url(award.public_id),
+            ])
+            rows.append(Notification(key=_email_key(award), recipients=[award.recipient_email],
+                                     subject=subject[:300], body=body))
+    # New awards have no mail yet; a key written before (never, in practice) is left as it is.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return [a.pk for a in awards]
+
+
 def award_email_send(award_id: int) -> bool:
-    """Mail the learner the link to their badge, once (a Notification row keyed by the award is
-    written in the same transaction as the send: a failed send leaves no row, so a retry sends).
-    True if sent now."""
+    """Mail the learner the link to their badge, once: the pending outbox row written when it was
+    issued is delivered and marked sent (endorsement.outbox). A failed send stays pending for the
+    outbox sweep. True if sent now."""
     award = Award.objects.select_related("programme", "organisation").filter(pk=award_id).first()
     if award is None or not award.recipient_email:
         return False
-    key = f"award-issued:{award.public_id}"
-    if Notification.objects.filter(key=key).exists():
-        return False
-    subject = _("Your badge: %(name)s") % {"name": award.programme.name}
-    greeting = _("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name else _("Hello,")
-    body = "\n".join([
-        greeting,
-        "",
-        _("%(issuer)s has awarded you the badge “%(name)s”.") % {
-            "issuer": award.organisation.name, "name": award.programme.name},
-        _("Its programme is endorsed by %(body)s.") % {"body": _body_name()},
-        "",
-        _("Your badge, to view, download (as an image or as JSON) and share:"),
-        award_url(award.public_id),
-    ])
-    try:
+    row = Notification.objects.filter(key=_email_key(award)).only("pk").first()
+    if row is None:  # issued before the outbox existed
         with transaction.atomic():
-            Notification.objects.create(key=key, recipients=[award.recipient_email], subject=subject[:300])
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [award.recipient_email])
-    except IntegrityError:
-        return False
-    return True
+            award_emails_write([award])
+        row = Notification.objects.filter(key=_email_key(award)).only("pk").first()
+    return notification_deliver(row.pk)

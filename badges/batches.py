@@ -9,6 +9,12 @@ A valid batch is stored (`AwardBatch.rows`) and split into chunks of CHUNK_SIZE 
 each. A chunk issues only its rows that have no award yet; the unique constraint on (batch,
 batch_row) keeps a chunk that runs twice, even at the same time on two workers, from issuing a row
 twice. Progress is the count of the batch's awards, written after each chunk.
+
+A batch whose chunk messages are lost (a worker killed whole before the broker's visibility
+timeout gives them to another, a broker restarted without its data, an enqueue that failed) stops
+progressing; after BATCH_STALL_SECONDS without a chunk committing it is stalled, and the recovery
+sweep (`award_batches_resume_stalled`, badges.recovery) or its owner (`award_batch_restart`)
+enqueues its unfinished chunks again.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -211,12 +219,22 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
     return batch
 
 
-def award_batch_start(batch: AwardBatch) -> None:
-    """Enqueue one task per chunk, after commit. Safe to repeat: chunks skip issued rows."""
+def award_batch_start(batch: AwardBatch, chunks: Sequence[tuple[int, int]] | None = None) -> None:
+    """Enqueue one task per chunk (all of them, or the `chunks` given), after commit. Safe to repeat:
+    chunks skip issued rows."""
     from badges.tasks import issue_award_batch_chunk
 
-    for start in range(0, batch.total, CHUNK_SIZE):
-        enqueue_on_commit(issue_award_batch_chunk, batch.pk, start, min(start + CHUNK_SIZE, batch.total))
+    if chunks is None:
+        chunks = [(start, min(start + CHUNK_SIZE, batch.total)) for start in range(0, batch.total, CHUNK_SIZE)]
+    for start, end in chunks:
+        enqueue_on_commit(issue_award_batch_chunk, batch.pk, start, end)
+
+
+def award_batch_unfinished_chunks(batch: AwardBatch) -> list[tuple[int, int]]:
+    """The chunks of a batch that still have a row with no award."""
+    issued = set(Award.objects.filter(batch=batch).values_list("batch_row", flat=True))
+    return [(start, min(start + CHUNK_SIZE, batch.total)) for start in range(0, batch.total, CHUNK_SIZE)
+            if any(row not in issued for row in range(start, min(start + CHUNK_SIZE, batch.total)))]
 
 
 def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
@@ -257,7 +275,7 @@ def award_batch_progress(batch_id: int) -> None:
     before another's commit must not undo it) and mark it done when complete."""
     count = Award.objects.filter(batch_id=OuterRef("pk")).order_by().values("batch_id").annotate(n=Count("id"))
     issued = Coalesce(Subquery(count.values("n")), 0)
-    AwardBatch.objects.filter(pk=batch_id).update(issued=Greatest(F("issued"), issued))
+    AwardBatch.objects.filter(pk=batch_id).update(issued=Greatest(F("issued"), issued), progressed_at=timezone.now())
     AwardBatch.objects.filter(
         pk=batch_id, state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING], issued__gte=F("total")
     ).update(state=AwardBatch.State.DONE, finished_at=timezone.now())
@@ -278,17 +296,58 @@ def award_batch_of_staff(actor: UserLike, public_id: Any) -> AwardBatch:
 
 
 def award_batch_restart(*, actor: UserLike, batch: AwardBatch) -> AwardBatch:
-    """Start a failed batch again (after the endorsement is reinstated, say): only the rows with no
-    award are issued."""
+    """Start a failed batch again (after the endorsement is reinstated, say), or resume a stalled
+    one (pending or running with no progress for BATCH_STALL_SECONDS: its tasks were lost with a
+    worker or the broker). Only the rows with no award are issued."""
     check_can_issue(actor, batch.programme.organisation)
     with transaction.atomic():
         batch = AwardBatch.objects.select_for_update().select_related("programme__organisation").get(pk=batch.pk)
-        if batch.state != AwardBatch.State.FAILED:
-            raise WrongState(_("Only a failed batch can be started again."))
+        if batch.state != AwardBatch.State.FAILED and not batch.stalled:
+            if batch.state == AwardBatch.State.DONE:
+                raise WrongState(_("This batch is complete: every row has its badge."))
+            raise WrongState(_("This batch is in progress: it can be resumed only when no badge has been awarded "
+                               "for %(n)d seconds.") % {"n": settings.BATCH_STALL_SECONDS})
         endorsement_for_awarding(batch.programme)
+        before = batch.state
+        chunks = award_batch_unfinished_chunks(batch)
         batch.state, batch.error, batch.finished_at = AwardBatch.State.RUNNING, "", None
-        batch.save(update_fields=["state", "error", "finished_at"])
+        batch.progressed_at = timezone.now()
+        batch.save(update_fields=["state", "error", "finished_at", "progressed_at"])
         audit_record(actor=actor, action=AuditAction.AWARD_BATCH_RESTARTED, subject=batch,
-                     data={"programme": str(batch.programme.public_id), "rows": batch.total})
-        award_batch_start(batch)
-    return batch
+                     from_state=before, to_state=batch.state,
+                     data={"programme": str(batch.programme.public_id), "rows": batch.total,
+                           "chunks": len(chunks)})
+        award_batch_start(batch, chunks)
+    if not chunks:
+        award_batch_progress(batch.pk)  # every row was issued: only the count was behind
+    return AwardBatch.objects.select_related("programme__organisation").get(pk=batch.pk)
+
+
+def award_batches_resume_stalled(*, limit: int = 50) -> int:
+    """The sweep: resume every stalled batch (pending or running, no chunk committed for
+    BATCH_STALL_SECONDS) by enqueuing its unfinished chunks again, recorded in the audit trail. A
+    batch resumed waits another BATCH_STALL_SECONDS before it can be resumed again, so a slow
+    queue costs repeated (harmless) chunk runs, never a row twice. Returns how many were resumed."""
+    limit_at = timezone.now() - timedelta(seconds=settings.BATCH_STALL_SECONDS)
+    candidates = list(AwardBatch.objects.filter(
+        state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING], progressed_at__lt=limit_at,
+    ).order_by("progressed_at").values_list("pk", flat=True)[:limit])
+    resumed = 0
+    for pk in candidates:
+        with transaction.atomic():
+            batch = (AwardBatch.objects.select_for_update(skip_locked=True).select_related("programme")
+                     .filter(pk=pk, state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING],
+                             progressed_at__lt=limit_at).first())
+            if batch is None:
+                continue
+            chunks = award_batch_unfinished_chunks(batch)
+            batch.progressed_at = timezone.now()
+            batch.save(update_fields=["progressed_at"])
+            audit_record(actor=None, action=AuditAction.AWARD_BATCH_RESUMED, subject=batch,
+                         data={"programme": str(batch.programme.public_id), "rows": batch.total,
+                               "issued": batch.issued, "chunks": len(chunks)})
+            award_batch_start(batch, chunks)
+        if not chunks:
+            award_batch_progress(pk)
+        resumed += 1
+    return resumed

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Organisation
@@ -167,6 +169,13 @@ class AwardBatch(models.Model):
     rows = models.JSONField(default=list, editable=False)  # validated rows waiting to be issued
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When a chunk last committed (or the batch was created, started or resumed): a pending or
+    # running batch with no progress for settings.BATCH_STALL_SECONDS is stalled (its messages were
+    # lost with a worker or the broker) and is resumed by the sweep or by its owner.
+    progressed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "progressed_at"], name="award_batch_stall")]
 
     def __str__(self) -> str:
         return f"batch {self.public_id} ({self.issued}/{self.total})"
@@ -174,6 +183,12 @@ class AwardBatch(models.Model):
     @property
     def progress(self) -> float:
         return 1.0 if self.total == 0 else self.issued / self.total
+
+    @property
+    def stalled(self) -> bool:
+        """Pending or running, and no chunk has committed for BATCH_STALL_SECONDS."""
+        limit = timezone.now() - timedelta(seconds=settings.BATCH_STALL_SECONDS)
+        return self.state in (self.State.PENDING, self.State.RUNNING) and self.progressed_at < limit
 
 
 class Award(models.Model):
@@ -235,3 +250,25 @@ class EvidenceCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} ({self.standing})"
+
+
+class IdempotencyKey(models.Model):
+    """The first successful answer to a POST carrying an `Idempotency-Key` header, per organisation,
+    with a fingerprint of the request it answered (badges.idempotency). A retry with the same key
+    gets this answer again instead of a second award; the same key on a different request is
+    refused. Kept settings.IDEMPOTENCY_KEY_HOURS, then removed by the sweep."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_per_organisation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.key}"

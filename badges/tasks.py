@@ -40,10 +40,11 @@ def issue_award_batch_chunk(self, batch_id: int, start: int, end: int) -> int:
         raise
 
 
-@shared_task(autoretry_for=(*TRANSIENT, smtplib.SMTPException), retry_backoff=True, retry_backoff_max=600,
-             max_retries=8)
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_award_emails(award_ids: list[int]) -> int:
-    """Mail each learner the link to their new badge, once per award; returns how many were sent now."""
+    """Mail each learner the link to their new badge, once per award (the outbox rows written on
+    issue); returns how many were sent now. A mail that fails, or that this task never reaches
+    (killed, never sent), stays pending for the outbox sweep."""
     from badges.awards import award_email_send
 
     return sum(award_email_send(award_id) for award_id in award_ids)
@@ -87,3 +88,12 @@ def recheck_evidence() -> int:
     """Beat: re-check a bounded batch of evidence links due for a check and mail organisations of
     changes. Safe to repeat: nothing is checked twice within the interval, nothing mailed twice."""
     return evidence.evidence_recheck_due()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def recover_stalled_work() -> str:
+    """Beat, every RECOVERY_SWEEP_SECONDS: resume stalled batches, fetch evidence links never
+    fetched, publish stale status lists (badges.recovery). Safe to run twice at once."""
+    from badges.recovery import recover_stalled_work as sweep
+
+    return str(sweep())

@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     AWARD_REVOKED = "award.revoked"
     AWARD_BATCH_CREATED = "award_batch.created"
     AWARD_BATCH_RESTARTED = "award_batch.restarted"
+    AWARD_BATCH_RESUMED = "award_batch.resumed"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -380,15 +381,33 @@ class AuditHead(models.Model):
 
 # --- Notifications and the registry ---------------------------------------------------------------
 class Notification(models.Model):
-    """A sent e-mail, keyed so that running the notification task twice sends it once."""
+    """An e-mail in the outbox: written pending in the transaction that causes it (an audit event, a
+    badge issued), sent by a task after commit or, if that task never ran or was cut short, by the
+    periodic sweep (endorsement.outbox). The key makes it unique: one mail per event or award, and a
+    sent one is never sent again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (gave up)")
 
     key = models.CharField(max_length=200, unique=True)
     recipients = models.JSONField(default=list)
     subject = models.CharField(max_length=300)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    body = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the sweep may try again after a failed send (backoff); null: as soon as it is due.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"], name="notification_outbox")]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.key} ({self.state})"
 
 
 class RegistrySnapshot(models.Model):

@@ -1,7 +1,8 @@
 """E-mail sent for audit events: who hears of what, and the words they get.
 
 Each notification is derived from one audit event, so the event's number is the idempotency key:
-the task may run twice, the mail goes out once.
+the task may run twice, the mail goes out once. The mail is written pending in the event's own
+transaction (`notification_write_for`, the outbox of endorsement.outbox) and sent after commit.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from endorsement.audit import AuditAction
 from endorsement.models import Application, AuditEvent, Endorsement, Notification
+from endorsement.outbox import notification_deliver, notification_write
 from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
 
 A = AuditAction
@@ -96,21 +97,27 @@ def message_for(event: AuditEvent) -> Message | None:
     return Message(recipients=sorted(set(recipients)), subject=subject, body="\n".join(lines))
 
 
+def notification_write_for(event: AuditEvent) -> Notification | None:
+    """The pending mail an event causes, written in the caller's transaction (the outbox,
+    endorsement.outbox); None when nobody is told of it or it is written already."""
+    message = message_for(event)
+    if message is None:
+        return None
+    return notification_write(key=f"audit:{event.seq}", recipients=message.recipients, subject=message.subject,
+                              body=message.body)
+
+
 def notification_send(event_id: int) -> bool:
-    """Send the e-mail for one audit event once. True if sent now, False if not needed or sent before.
-    The Notification row and the mail share a transaction: a failed send leaves no row, so a retry
-    sends it again."""
+    """Send the e-mail for one audit event once. True if sent now, False if not needed, sent before
+    or not sent (a failed send stays pending in the outbox for the sweep). An event whose pending
+    row was never written (events recorded before the outbox) gets it now."""
     event = AuditEvent.objects.filter(pk=event_id).first()
     if event is None:
         return False
-    message = message_for(event)
-    if message is None:
-        return False
-    try:
+    row = Notification.objects.filter(key=f"audit:{event.seq}").only("pk").first()
+    if row is None:
         with transaction.atomic():
-            Notification.objects.create(key=f"audit:{event.seq}", recipients=message.recipients,
-                                        subject=message.subject)
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, message.recipients)
-    except IntegrityError:
-        return False
-    return True
+            row = notification_write_for(event)
+        if row is None:
+            return False
+    return notification_deliver(row.pk)

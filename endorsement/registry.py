@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import unicodedata
 import uuid
@@ -47,6 +48,7 @@ from institutions.models import MembershipState, Organisation
 # Snapshots kept (the newest serves; older ones are history). At 10,000 programmes a snapshot is
 # about 25 MB of JSON, so keep few.
 KEEP_SNAPSHOTS = 5
+log = logging.getLogger(__name__)
 # With a broker: after an award is issued or revoked, refresh at most once per this many seconds.
 REFRESH_DELAY_SECONDS = int(getattr(settings, "REGISTRY_REFRESH_DELAY_SECONDS", 30))
 _PENDING_KEY = "endorsement:registry-refresh-pending"
@@ -303,7 +305,13 @@ def _schedule_refresh() -> None:
     if refresh_registry.app.conf.task_always_eager:
         refresh_registry.delay()  # no broker: nothing can run later, so refresh now
     elif refresh_slot_taken():
-        refresh_registry.apply_async(countdown=REFRESH_DELAY_SECONDS)
+        try:
+            refresh_registry.apply_async(countdown=REFRESH_DELAY_SECONDS)
+        except Exception:
+            # After commit: the change is made and must not fail the request (config.tasking).
+            # The slot is given back, so the next change schedules the refresh again.
+            cache.delete(_PENDING_KEY)
+            log.exception("could not schedule the registry refresh after commit")
 
 
 def registry_changed() -> None:

@@ -72,9 +72,13 @@ def run_transition(
 
 
 def notify(event) -> None:
+    """Write the mail the event causes in this transaction (the outbox) and send it after commit;
+    if that send never happens, the outbox sweep does it."""
+    from endorsement.notifications import notification_write_for
     from endorsement.tasks import send_notification
 
-    enqueue_on_commit(send_notification, event.pk)
+    if notification_write_for(event) is not None:
+        enqueue_on_commit(send_notification, event.pk)
 
 
 def _refresh_registry() -> None:

@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from endorsement import notifications, registry, services
+from endorsement import notifications, outbox, registry, services
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
@@ -25,6 +25,14 @@ def refresh_registry() -> str:
 def send_notification(event_id: int) -> bool:
     """Send the e-mail an audit event causes, once (keyed by the event)."""
     return notifications.notification_send(event_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def send_pending_notifications() -> int:
+    """Beat, every RECOVERY_SWEEP_SECONDS: send the outbox's mails still pending after their grace
+    period (their task never ran, was killed, or the mail server refused). Never a second mail for
+    a sent one. Returns how many were sent now."""
+    return outbox.notifications_send_pending()
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -139,10 +139,53 @@ CELERY_TASK_ALWAYS_EAGER = not _BROKER
 CELERY_BROKER_URL = _BROKER or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+# What happens to a task whose worker dies (docs/operations.md, "Failure modes"). Every task is
+# idempotent, so each is acknowledged only when it has finished (acks_late): a task cut short is
+# delivered again rather than lost.
 CELERY_TASK_ACKS_LATE = True
+# A pool process killed under a task (SIGKILL, the kernel's OOM killer) requeues the message instead
+# of recording it as failed and acknowledging it (Celery's default), so learners' mails and batch
+# chunks in that process are not dropped.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
+# With Redis, a message delivered to a worker that then vanishes whole (SIGKILL, a lost machine) is
+# handed out again once it has been unacknowledged for `visibility_timeout` seconds (kombu's default
+# is an hour: a batch stalled that long). It must exceed the longest task (a batch chunk or an
+# evidence group: well under a minute) and the longest retry countdown (retry_backoff_max, 600 s),
+# or a slow or waiting task would be delivered twice (harmless, but wasted work). Every worker scans
+# for such messages each `unacked_restore_interval` seconds (kombu's default is once per 10 x 10 s).
+# The socket timeouts keep a request from hanging on a broker that vanished without closing the
+# connection.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(60, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+    "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", 5),
+    "socket_connect_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", 5),
+}
+# Publishing while the broker is down gives up after a few quick retries (the request answers, the
+# recovery sweeps below send the work later) instead of Celery's default of retrying without end.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                    "interval_max": 1}
+# A worker started while Redis is down waits for it; a worker that loses Redis lets the task it is
+# running finish (its transaction commits; the redelivered message then finds its rows done).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
+# The recovery sweeps (beat, every RECOVERY_SWEEP_SECONDS): a batch with no progress for
+# BATCH_STALL_SECONDS is resumed; a learner's or an audit event's mail still pending
+# OUTBOX_GRACE_SECONDS after it was written is sent; an evidence link never fetched, a status list
+# never published, are done. See badges.recovery and endorsement.outbox.
+RECOVERY_SWEEP_SECONDS = env_int("RECOVERY_SWEEP_SECONDS", 60)
+BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 300)
+OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 120)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+# How long an Idempotency-Key of the awards API is remembered.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
 CELERY_BEAT_SCHEDULE = {
     "expire-endorsements": {
         "task": "endorsement.tasks.expire_endorsements",
@@ -151,6 +194,14 @@ CELERY_BEAT_SCHEDULE = {
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
+    },
+    "recover-badge-work": {
+        "task": "badges.tasks.recover_stalled_work",
+        "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
+    },
+    "send-pending-mail": {
+        "task": "endorsement.tasks.send_pending_notifications",
+        "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
     },
 }
 
