@@ -36,3 +36,9 @@ class WrongState(DomainError):
     """The object's state (or an unmet condition) does not allow this now: 409."""
 
     status_code = 409
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but cannot be processed as sent (an Idempotency-Key reused on another request): 422."""
+
+    status_code = 422

@@ -6,25 +6,45 @@ POST /programmes/{public_id}/awards           issue one (201)
 GET  /programmes/{public_id}/awards           the programme's awards
 POST /programmes/{public_id}/award-batches    a batch: a JSON list (or {"rows": [...]}) or a CSV `file`
 GET  /award-batches/{public_id}               progress: issued / total
+POST /award-batches/{public_id}/restart       start a failed batch again, or resume a stalled one
 GET  /awards/{public_id}                      one award, with its credential
 POST /awards/{public_id}/revoke               {"reason": "..."}
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from badges.awards import award_issue, award_of_staff, award_revoke, award_standing, award_url, awards_of_programme
-from badges.batches import award_batch_create, award_batch_of_staff, rows_from_json, rows_from_upload
+from badges.awards import (
+    award_issue,
+    award_of_staff,
+    award_revoke,
+    award_standing,
+    award_url,
+    awards_of_programme,
+    check_can_issue,
+)
+from badges.batches import (
+    award_batch_create,
+    award_batch_of_staff,
+    award_batch_restart,
+    rows_from_json,
+    rows_from_upload,
+)
+from badges.idempotency import HEADER, Answer, idempotency_key_clean, idempotent, request_fingerprint
 from badges.models import Award, AwardBatch, Programme
 from config.errors import InvalidInput, NotFound
 from institutions.permissions import is_member_of
@@ -73,15 +93,43 @@ class AwardDetailOutput(AwardOutput):
 class AwardBatchOutput(serializers.ModelSerializer):
     programme = serializers.UUIDField(source="programme.public_id", read_only=True)
     progress = serializers.SerializerMethodField()
+    stalled = serializers.BooleanField(read_only=True, help_text="Pending or running with no badge awarded for "
+                                       "BATCH_STALL_SECONDS: POST …/restart resumes it (the sweep also does)")
 
     class Meta:
         model = AwardBatch
-        fields = ["public_id", "programme", "state", "total", "issued", "progress", "error", "created_at",
-                  "finished_at"]
+        fields = ["public_id", "programme", "state", "total", "issued", "progress", "stalled", "error", "created_at",
+                  "progressed_at", "finished_at"]
 
     def get_progress(self, batch: AwardBatch) -> float:
         """Issued over total, 0 to 1."""
         return round(batch.progress, 4)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Optional, 1 to 255 visible ASCII characters (a UUID). A retry with the same key and the same "
+                "request answers the first answer again, with `Idempotent-Replayed: true`, and awards nothing "
+                "more. Keys are per organisation and remembered for 24 hours. See docs/api.md.")
+IDEMPOTENCY_RESPONSES = {
+    400: OpenApiResponse(description="Input in error, by field (a malformed Idempotency-Key included); nothing "
+                                     "written"),
+    409: OpenApiResponse(description="No endorsement in force, or a request with the same Idempotency-Key is still "
+                                     "being processed; nothing written"),
+    422: OpenApiResponse(description="The Idempotency-Key was used for a different request; nothing written"),
+}
+
+
+def _as_json(data: Any) -> Any:
+    """Serializer output as plain JSON values (as stored for a replay)."""
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def _answer(answer: Answer) -> Response:
+    response = Response(answer.body, status=answer.status_code)
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _programme(request: Request, public_id: Any) -> Programme:
@@ -104,15 +152,26 @@ class ProgrammeAwardsView(generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(AwardOutput(page, many=True).data)
 
-    @extend_schema(request=AwardInput, responses={201: AwardDetailOutput})
+    @extend_schema(request=AwardInput, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: AwardDetailOutput, **IDEMPOTENCY_RESPONSES})
     def post(self, request: Request, public_id: Any) -> Response:
         """Award one badge: `recipient_email` and/or `recipient_did`, `recipient_name`, `evidence_url`
-        (http or https), `evidence_narrative`. 409 when the programme has no endorsement in force."""
+        (http or https), `evidence_narrative`. 409 when the programme has no endorsement in force.
+        With an `Idempotency-Key` header, a retry of the same request answers the first award again
+        (`Idempotent-Replayed: true`) instead of awarding a second badge."""
         programme = _programme(request, public_id)
+        check_can_issue(request.user, programme.organisation)
+        key = idempotency_key_clean(request.headers.get(HEADER))
         serializer = AwardInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        award = award_issue(actor=request.user, programme=programme, **serializer.validated_data)
-        return Response(AwardDetailOutput(award).data, status=status.HTTP_201_CREATED)
+
+        def perform() -> tuple[int, Any]:
+            award = award_issue(actor=request.user, programme=programme, **serializer.validated_data)
+            return status.HTTP_201_CREATED, _as_json(AwardDetailOutput(award).data)
+
+        return _answer(idempotent(organisation=programme.organisation, key=key, perform=perform,
+                                  fingerprint=request_fingerprint(method=request.method, path=request.path,
+                                                                  payload=serializer.validated_data)))
 
 
 @extend_schema(tags=["awards"])
@@ -123,7 +182,9 @@ class ProgrammeAwardBatchesView(APIView):
         request={"application/json": {"type": "array", "items": {"type": "object"}},
                  "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
                                                                                    "format": "binary"}}}},
-        responses={201: AwardBatchOutput, 400: OpenApiResponse(description="Rows in error, by line and field")},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: AwardBatchOutput, 400: OpenApiResponse(description="Rows in error, by line and field"),
+                   409: IDEMPOTENCY_RESPONSES[409], 422: IDEMPOTENCY_RESPONSES[422]},
     )
     def post(self, request: Request, public_id: Any) -> Response:
         """Award a batch. JSON: a list of objects with the fields of a single award (or `email`,
@@ -131,16 +192,27 @@ class ProgrammeAwardBatchesView(APIView):
         evidence_url, evidence_narrative. Any bad row refuses the whole batch (400, errors keyed
         `line 4.email` or `rows[3].evidence_url`); a good one is issued in chunks in the background."""
         programme = _programme(request, public_id)
+        check_can_issue(request.user, programme.organisation)
+        key = idempotency_key_clean(request.headers.get(HEADER))
         if request.content_type.startswith("multipart/"):
             upload = request.data.get("file")
             if upload is None or not hasattr(upload, "read"):
                 raise InvalidInput(_("Send the CSV or JSON file as `file`."),
                                    field_errors={"file": [_("This field is required.")]})
-            rows = rows_from_upload(upload.read())
+            content = upload.read()
+            payload: Any = {"file_sha256": hashlib.sha256(content).hexdigest()}
+            rows = rows_from_upload(content)
         else:
+            payload = request.data
             rows = rows_from_json(request.data)
-        batch = award_batch_create(actor=request.user, programme=programme, rows=rows)
-        return Response(AwardBatchOutput(batch).data, status=status.HTTP_201_CREATED)
+
+        def perform() -> tuple[int, Any]:
+            batch = award_batch_create(actor=request.user, programme=programme, rows=rows)
+            return status.HTTP_201_CREATED, _as_json(AwardBatchOutput(batch).data)
+
+        return _answer(idempotent(organisation=programme.organisation, key=key, perform=perform,
+                                  fingerprint=request_fingerprint(method=request.method, path=request.path,
+                                                                  payload=payload)))
 
 
 @extend_schema(tags=["awards"])
@@ -149,6 +221,21 @@ class AwardBatchView(APIView):
     def get(self, request: Request, public_id: Any) -> Response:
         """A batch's progress: state, issued / total."""
         return Response(AwardBatchOutput(award_batch_of_staff(request.user, public_id)).data)
+
+
+@extend_schema(tags=["awards"])
+class AwardBatchRestartView(APIView):
+    @extend_schema(request=None, responses={
+        200: AwardBatchOutput,
+        403: OpenApiResponse(description="Not an owner or issuer of the organisation; nothing written"),
+        409: OpenApiResponse(description="The batch is complete or in progress (not failed, not stalled), or the "
+                                         "endorsement is not in force; nothing written"),
+    })
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Start a failed batch again, or resume a stalled one (owners and issuers): only the rows with
+        no badge are issued."""
+        batch = award_batch_restart(actor=request.user, batch=award_batch_of_staff(request.user, public_id))
+        return Response(AwardBatchOutput(batch).data)
 
 
 @extend_schema(tags=["awards"])

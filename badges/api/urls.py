@@ -14,6 +14,8 @@ urlpatterns = [
     path("programmes/<uuid:public_id>/award-batches", awards.ProgrammeAwardBatchesView.as_view(),
          name="programme-award-batches"),
     path("award-batches/<uuid:public_id>", awards.AwardBatchView.as_view(), name="award-batch-detail"),
+    path("award-batches/<uuid:public_id>/restart", awards.AwardBatchRestartView.as_view(),
+         name="award-batch-restart"),
     path("awards/<uuid:public_id>", awards.AwardView.as_view(), name="award-detail"),
     path("awards/<uuid:public_id>/revoke", awards.AwardRevokeView.as_view(), name="award-revoke"),
     # Verification of any credential (badges/api/verify.py)
