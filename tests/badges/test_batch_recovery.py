@@ -164,7 +164,7 @@ def test_the_sweep_fetches_evidence_links_whose_fetch_was_never_sent(django_capt
 
 
 def test_the_sweep_publishes_a_status_list_never_signed_and_forgets_old_keys(django_capture_on_commit_callbacks):
-    programme, _application, _cast, issuer = awarding_setup()
+    programme, _application, _cast, _issuer = awarding_setup()
     status_list = StatusList.objects.create(organisation=programme.organisation, purpose="revocation", number=9)
     IdempotencyKey.objects.create(organisation=programme.organisation, key="old", fingerprint="x", status_code=201,
                                   response={}, created_at=timezone.now() - timedelta(days=2))
