@@ -63,3 +63,15 @@ def test_the_canonicalization_micro_benchmark_runs():
     out = run_bench("bench/canon_bench.py", "--count", "5")
     assert re.search(r"sign +\d+\.\d credentials/s wall", out), out
     assert re.search(r"verify +\d+\.\d credentials/s wall", out), out
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_recovery_bench_kills_a_worker_and_prints_the_time_to_recover():
+    import shutil
+
+    need(listening("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 for bench/recovery.py")
+    need(shutil.which("redis-server") is not None, "needs redis-server for bench/recovery.py's private broker")
+    out = run_bench("bench/recovery.py", "--rows", "200", "--visibility", "4", "--stall", "3", "--sweep", "1")
+    assert re.search(r"broker redelivery \(visibility timeout\) +\d+\.\d s +every row once: True", out), out
+    assert re.search(r"stall sweep \(beat\) +\d+\.\d s +every row once: True", out), out

@@ -322,11 +322,15 @@ def broker_of_this_process(url: str, queue: str) -> Iterator[None]:
 
 def worker_env(*, database_url: str, broker: str, queue: str, smtp_port: int, **settings: int) -> dict[str, str]:
     """The environment of a fault-test worker: tests.integration.fault_settings (the test settings,
-    mail over SMTP to the test's server) and short recovery timings."""
+    mail over SMTP to the test's server when `smtp_port` is given, else kept in memory) and short
+    recovery timings."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.integration.fault_settings",
            "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker, "FAULT_QUEUE": queue,
-           "FAULT_SMTP_PORT": str(smtp_port), "PYTHONPATH": str(REPO_ROOT)}
+           "PYTHONPATH": str(REPO_ROOT)}
     env.pop("CELERY_RESULT_BACKEND", None)
+    env.pop("FAULT_SMTP_PORT", None)
+    if smtp_port:
+        env["FAULT_SMTP_PORT"] = str(smtp_port)
     env.update({name: str(value) for name, value in settings.items()})
     return env
 
