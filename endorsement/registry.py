@@ -22,6 +22,7 @@ When the snapshot is refreshed:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -304,14 +305,17 @@ def _schedule_refresh() -> None:
 
     if refresh_registry.app.conf.task_always_eager:
         refresh_registry.delay()  # no broker: nothing can run later, so refresh now
-    elif refresh_slot_taken():
-        try:
+        return
+    try:
+        if refresh_slot_taken():
             refresh_registry.apply_async(countdown=REFRESH_DELAY_SECONDS)
-        except Exception:
-            # After commit: the change is made and must not fail the request (config.tasking).
-            # The slot is given back, so the next change schedules the refresh again.
+    except Exception:
+        # After commit: the change is made and must not fail the request (config.tasking), whether
+        # the broker or a Redis cache is down. The slot is given back, so the next change schedules
+        # the refresh again.
+        with contextlib.suppress(Exception):
             cache.delete(_PENDING_KEY)
-            log.exception("could not schedule the registry refresh after commit")
+        log.exception("could not schedule the registry refresh after commit")
 
 
 def registry_changed() -> None:
