@@ -6,8 +6,9 @@ can be lost with its worker or with a broker restarted without its data. None of
 because each kind of work is visible in the database and this sweep does what is left:
 
 * a batch with no progress for BATCH_STALL_SECONDS is resumed (badges.batches);
-* an evidence link never fetched, of an award issued more than OUTBOX_GRACE_SECONDS ago, is
-  fetched (badges.evidence; a fetch is done once, so a second send fetches nothing);
+* an evidence link never fetched, of an award issued more than OUTBOX_GRACE_SECONDS ago and not in
+  a batch still being issued, is fetched (badges.evidence; a fetch is done once, so a second send
+  fetches nothing);
 * a status list never signed, or with a badge revoked after it was signed, is published;
 * Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS are forgotten.
 
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from badges.awards import EVIDENCE_GROUP
 from badges.batches import award_batches_resume_stalled
-from badges.models import EvidenceCheck, IdempotencyKey, StatusList, StatusPurpose
+from badges.models import AwardBatch, EvidenceCheck, IdempotencyKey, StatusList, StatusPurpose
 from config.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,13 @@ def evidence_unfetched_send(*, now: datetime) -> int:
     from badges.tasks import fetch_evidence_group
 
     before = now - timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
+    # The links of a batch still being issued wait for it: their fetches are queued behind its chunks
+    # (sending them again would only queue duplicates); once it is done or failed, what is left is lost.
     award_ids = list(EvidenceCheck.objects.filter(
         last_checked_at__isnull=True, award__revoked_at__isnull=True, award__issued_at__lte=before,
-    ).order_by("pk").values_list("award_id", flat=True)[:EVIDENCE_PER_SWEEP])
+    ).filter(Q(award__batch__isnull=True) | Q(award__batch__state__in=[AwardBatch.State.DONE,
+                                                                         AwardBatch.State.FAILED]))
+        .order_by("pk").values_list("award_id", flat=True)[:EVIDENCE_PER_SWEEP])
     for start in range(0, len(award_ids), EVIDENCE_GROUP):
         enqueue_on_commit(fetch_evidence_group, award_ids[start:start + EVIDENCE_GROUP])
     return len(award_ids)

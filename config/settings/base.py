@@ -170,8 +170,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Publishing while the broker is down gives up after a few quick retries (the request answers, the
 # recovery sweeps below send the work later) instead of Celery's default of retrying without end.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
-                                    "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
 # A worker started while Redis is down waits for it; a worker that loses Redis lets the task it is
 # running finish (its transaction commits; the redelivered message then finds its rows done).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
