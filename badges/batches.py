@@ -222,12 +222,10 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
 def award_batch_start(batch: AwardBatch, chunks: Sequence[tuple[int, int]] | None = None) -> None:
     """Enqueue one task per chunk (all of them, or the `chunks` given), after commit. Safe to repeat:
     chunks skip issued rows."""
-    from badges.tasks import issue_award_batch_chunk
-
     if chunks is None:
         chunks = [(start, min(start + CHUNK_SIZE, batch.total)) for start in range(0, batch.total, CHUNK_SIZE)]
     for start, end in chunks:
-        enqueue_on_commit(issue_award_batch_chunk, batch.pk, start, end)
+        enqueue_on_commit("badges.tasks.issue_award_batch_chunk", batch.pk, start, end)
 
 
 def award_batch_unfinished_chunks(batch: AwardBatch) -> list[tuple[int, int]]:

@@ -51,8 +51,6 @@ class Recovered:
 
 def evidence_unfetched_send(*, now: datetime) -> int:
     """Send for fetching the links never fetched of awards issued before the grace period."""
-    from badges.tasks import fetch_evidence_group
-
     before = now - timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
     # The links of a batch still being issued wait for it: their fetches are queued behind its chunks
     # (sending them again would only queue duplicates); once it is done or failed, what is left is lost.
@@ -62,7 +60,7 @@ def evidence_unfetched_send(*, now: datetime) -> int:
                                                                          AwardBatch.State.FAILED]))
         .order_by("pk").values_list("award_id", flat=True)[:EVIDENCE_PER_SWEEP])
     for start in range(0, len(award_ids), EVIDENCE_GROUP):
-        enqueue_on_commit(fetch_evidence_group, award_ids[start:start + EVIDENCE_GROUP])
+        enqueue_on_commit("badges.tasks.fetch_evidence_group", award_ids[start:start + EVIDENCE_GROUP])
     return len(award_ids)
 
 
@@ -70,15 +68,13 @@ def status_lists_stale_send() -> int:
     """Send for publishing every list never signed, every revocation list with a badge revoked
     after its signature, and the suspension lists (the body's: few, and their bits follow the
     endorsements' states, which carry no time of change)."""
-    from badges.tasks import publish_status_list
-
     stale = (StatusList.objects.filter(
         Q(credential__isnull=True) | Q(signed_at__isnull=True) | Q(purpose=StatusPurpose.SUSPENSION)
         | Q(allocations__award__revoked_at__gt=F("signed_at"))).distinct().order_by("pk")
         .values_list("pk", flat=True))
     ids = list(stale)
     for pk in ids:
-        enqueue_on_commit(publish_status_list, pk)
+        enqueue_on_commit("badges.tasks.publish_status_list", pk)
     return len(ids)
 
 

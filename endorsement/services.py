@@ -75,16 +75,13 @@ def notify(event) -> None:
     """Write the mail the event causes in this transaction (the outbox) and send it after commit;
     if that send never happens, the outbox sweep does it."""
     from endorsement.notifications import notification_write_for
-    from endorsement.tasks import send_notification
 
     if notification_write_for(event) is not None:
-        enqueue_on_commit(send_notification, event.pk)
+        enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
 
 
 def _refresh_registry() -> None:
-    from endorsement.tasks import refresh_registry
-
-    enqueue_on_commit(refresh_registry)
+    enqueue_on_commit("endorsement.tasks.refresh_registry")
 
 
 # --- Applications ---------------------------------------------------------------------------------
@@ -301,9 +298,8 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
 
 def _after_endorse(endorsement: Endorsement) -> None:
     """The endorse side effect: the EndorsementCredential is signed after commit, by a task."""
-    from endorsement.tasks import sign_endorsement_credential
 
-    enqueue_on_commit(sign_endorsement_credential, endorsement.pk)
+    enqueue_on_commit("endorsement.tasks.sign_endorsement_credential", endorsement.pk)
 
 
 @transaction.atomic

@@ -33,14 +33,14 @@ def test_with_the_broker_unreachable_an_award_is_answered_201_and_its_mail_waits
     assert "the recovery sweep will do it" in caplog.text
 
 
+@app.task(name="tests.test_tasking.broken")
+def broken() -> None:
+    raise ValueError("broken task")
+
+
 def test_with_no_broker_a_failing_task_still_shows_its_error():
     assert app.conf.task_always_eager
-
-    @app.task(name="tests.test_tasking.broken")
-    def broken() -> None:
-        raise ValueError("broken task")
-
     from django.db import transaction
 
     with pytest.raises(ValueError, match="broken task"), transaction.atomic():
-        enqueue_on_commit(broken)
+        enqueue_on_commit("tests.test_tasking.broken")
