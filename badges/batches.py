@@ -333,7 +333,7 @@ def award_batches_resume_stalled(*, limit: int = 50) -> int:
     resumed = 0
     for pk in candidates:
         with transaction.atomic():
-            batch = (AwardBatch.objects.select_for_update(skip_locked=True).select_related("programme")
+            batch = (AwardBatch.objects.select_for_update(skip_locked=True, of=("self",)).select_related("programme")
                      .filter(pk=pk, state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING],
                              progressed_at__lt=limit_at).first())
             if batch is None:
