@@ -51,3 +51,12 @@ def can_issue_for(user: UserLike, organisation: Organisation) -> bool:
 def is_member_of(user: UserLike, organisation: Organisation) -> bool:
     staff = staff_of(user)
     return bool(staff and staff.organisation_id == organisation.pk)
+
+
+def may_manage_staff(user: UserLike, organisation: Organisation) -> bool:
+    """May invite, change the role of and remove this organisation's staff: its owners for a
+    member organisation; the body's managers (and superusers) for the body's reviewers and managers."""
+    if organisation.is_certification_body:
+        return is_manager(user)
+    staff = staff_of(user)
+    return bool(staff and staff.organisation_id == organisation.pk and staff.role == Role.OWNER)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.errors import InvalidInput, NotPermitted
+from config.errors import InvalidInput
 from config.fsm import check_transition
-from institutions.models import BODY_ROLES, MEMBER_ROLES, MembershipState, Organisation, Role, StaffMember
-from institutions.permissions import is_manager, staff_of
+from institutions.models import MembershipState, Organisation, Role, StaffMember
+from institutions.staff import staff_add  # noqa: F401  (the demo data adds staff through here)
 
 ORGANISATION_FIELDS = [
     "name", "name_ja", "kind", "description", "website", "country", "contact_name", "contact_email",
@@ -113,28 +113,3 @@ def organisation_withdraw(*, actor: Any, organisation: Organisation, comment: st
 
     return _membership_transition(organisation, "withdraw", actor=actor, comment=comment,
                                   action=AuditAction.ORGANISATION_WITHDRAWN)
-
-
-@transaction.atomic
-def staff_add(*, actor: Any, organisation: Organisation, username: str, email: str, password: str,
-              role: str) -> StaffMember:
-    """An owner (or a manager) adds a login to an organisation with a member role (body roles are
-    given by managers to the body's own staff)."""
-    own = staff_of(actor)
-    is_owner = bool(own and own.organisation_id == organisation.pk and own.role == Role.OWNER)
-    if not (is_owner or is_manager(actor)):
-        raise NotPermitted(_("Only the organisation's owners add staff."))
-    allowed = {r.value for r in (BODY_ROLES if organisation.is_certification_body else MEMBER_ROLES)}
-    if role not in allowed:
-        choices = _("Choose one of: %(r)s.") % {"r": ", ".join(sorted(allowed))}
-        raise InvalidInput(_("Unknown role."), field_errors={"role": [choices]})
-    try:
-        with transaction.atomic():
-            user = get_user_model().objects.create_user(
-                username=username, email=email, password=password,
-                is_staff=organisation.is_certification_body,
-            )
-    except IntegrityError:
-        raise InvalidInput(_("That username is taken."), field_errors={"username": [_("That username is taken.")]}) \
-            from None
-    return StaffMember.objects.create(user=user, organisation=organisation, role=role)
