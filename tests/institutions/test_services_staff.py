@@ -39,7 +39,9 @@ def invite(actor, organisation, email="colleague@example.org", role=Role.ISSUER)
 
 
 # --- Invitations ----------------------------------------------------------------------------------
-def test_an_owner_invites_and_the_link_is_mailed_once_with_only_its_hash_stored(org, django_capture_on_commit_callbacks):
+def test_an_owner_invites_and_the_link_is_mailed_once_with_only_its_hash_stored(
+    org, django_capture_on_commit_callbacks
+):
     organisation, owner = org
     with django_capture_on_commit_callbacks(execute=True):
         invitation, token = services.staff_invite(actor=owner, organisation=organisation,
