@@ -113,3 +113,22 @@ def organisation_withdraw(*, actor: Any, organisation: Organisation, comment: st
 
     return _membership_transition(organisation, "withdraw", actor=actor, comment=comment,
                                   action=AuditAction.ORGANISATION_WITHDRAWN)
+
+
+def login_refusal_reason(username: str, password: str) -> str | None:
+    """Why a correct username and password still cannot log in, when the reason is the
+    organisation's membership (the logins of an application wait for the body's approval). None
+    for a wrong password, an unknown user or any other reason: those get the usual message, so a
+    guesser learns nothing."""
+    user = get_user_model().objects.filter(username=username, is_active=False).first()
+    if user is None or not user.check_password(password):
+        return None
+    staff = StaffMember.objects.select_related("organisation").filter(user=user).first()
+    if staff is None:
+        return None
+    if staff.organisation.membership == MembershipState.APPLIED:
+        return _("Your organisation's membership application is still waiting for the body's decision. "
+                 "You can log in once it is approved; you will be told by e-mail.")
+    if staff.organisation.membership == MembershipState.REJECTED:
+        return _("Your organisation's membership application was rejected, so its logins cannot be used.")
+    return None

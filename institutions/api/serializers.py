@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from institutions.models import ConflictOfInterest, Organisation
-from institutions.services import ORGANISATION_FIELDS
+from institutions.services import ORGANISATION_FIELDS, login_refusal_reason
 
 
 class TokenInput(serializers.Serializer):
@@ -22,6 +22,9 @@ class TokenInput(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
         if user is None:
+            waiting = login_refusal_reason(attrs["username"], attrs["password"])
+            if waiting:  # the right password of a login whose organisation is not yet approved
+                raise serializers.ValidationError({"non_field_errors": [waiting]})
             # Same message for an unknown user, a wrong password and an inactive login.
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the username and password given.")]}
