@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,7 +27,15 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 from config.fsm import allowed_transitions
 from institutions import services
-from institutions.models import ConflictOfInterest, Organisation, StaffMember
+from institutions import staff as staff_services
+from institutions.models import (
+    ConflictOfInterest,
+    InvitationState,
+    Organisation,
+    Role,
+    StaffInvitation,
+    StaffMember,
+)
 from institutions.permissions import is_body_staff, is_manager
 
 admin.site.site_header = _("Certification body")
@@ -290,3 +299,111 @@ class ConflictOfInterestAdmin(BodyAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/institutions/conflictofinterest/declare.html", context)
+
+
+# --- The body's staff -----------------------------------------------------------------------------
+def _body_role_button(role: str, label: Any) -> Button:
+    return Button(
+        f"make-{role}", label, done=_("Role changed."),
+        shown=lambda user, member: is_manager(user) and member.organisation.is_certification_body
+        and member.role != role,
+        run=lambda actor, member, text: staff_services.staff_change_role(
+            actor=actor, organisation=member.organisation, member_id=member.pk, role=role),
+    )
+
+
+@admin.register(StaffMember)
+class BodyStaffAdmin(ButtonsAdminMixin, BodyAdmin):
+    """The body's reviewers and managers. Managers change their roles and remove them (never the
+    last manager); new ones are invited (staff invitations). Member organisations' staff are managed
+    by their owners in the portal and are listed on each organisation's page."""
+
+    list_display = ("user", "email", "role", "joined_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user", "organisation")
+    fields = ("user", "email", "role", "joined_at")
+    readonly_fields = fields
+    buttons = (
+        _body_role_button(Role.MANAGER, _("Make manager")),
+        _body_role_button(Role.REVIEWER, _("Make reviewer")),
+        Button("remove", _("Remove from the body's staff"), danger=True,
+               done=_("Removed from the staff; their login no longer works."),
+               shown=lambda user, member: is_manager(user) and member.organisation.is_certification_body,
+               run=lambda actor, member, text: staff_services.staff_remove(
+                   actor=actor, organisation=member.organisation, member_id=member.pk)),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(organisation__is_certification_body=True)
+
+    @admin.display(description=_("e-mail address"), ordering="user__email")
+    def email(self, member: StaffMember) -> str:
+        return member.user.email
+
+    def button_view(self, request: HttpRequest, object_id: str, button: str) -> HttpResponse:
+        response = super().button_view(request, object_id, button)
+        # A removed member has no page any more: back to the list.
+        if button == "remove" and not StaffMember.objects.filter(pk=unquote(object_id)).exists():
+            return redirect("admin:institutions_staffmember_changelist")
+        return response
+
+
+class BodyInvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=[(Role.REVIEWER, Role.REVIEWER.label),
+                                                        (Role.MANAGER, Role.MANAGER.label)])
+
+
+@admin.register(StaffInvitation)
+class BodyInvitationAdmin(ButtonsAdminMixin, BodyAdmin):
+    """Invitations to join the body as a reviewer or manager: managers send them (the person sets
+    their own password through the e-mailed link) and withdraw pending ones."""
+
+    list_display = ("email", "role", "shown_state_display", "invited_by", "created_at", "expires_at")
+    list_filter = ("state", "role")
+    search_fields = ("email",)
+    list_select_related = ("invited_by", "organisation")
+    fields = ("email", "role", "state", "invited_by", "created_at", "expires_at", "decided_at", "accepted_user")
+    readonly_fields = fields
+    buttons = (
+        Button("revoke", _("Withdraw the invitation"), transition="revoke", danger=True,
+               done=_("Invitation withdrawn."),
+               run=lambda actor, invitation, text: staff_services.staff_invitation_revoke(
+                   actor=actor, invitation=invitation)),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(organisation__is_certification_body=True)
+
+    @admin.display(description=_("state"), ordering="state")
+    def shown_state_display(self, invitation: StaffInvitation) -> str:
+        return str(InvitationState(invitation.shown_state).label)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_manager(request.user)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """Invite a reviewer or manager of the body by e-mail."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BodyInvitationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            body = Organisation.objects.get(is_certification_body=True)
+            ok, _result = perform(
+                request,
+                lambda: staff_services.staff_invite(actor=request.user, organisation=body,
+                                                    email=form.cleaned_data["email"], role=form.cleaned_data["role"]),
+                str(_("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}),
+            )
+            if ok:
+                return redirect("admin:institutions_staffinvitation_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Invite a reviewer or manager"),
+            "form": form,
+            "days": settings.STAFF_INVITATION_DAYS,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/institutions/staffinvitation/invite.html", context)
