@@ -48,22 +48,38 @@ def body_can_view(user: Any) -> bool:
     return bool(getattr(user, "is_active", False) and (user.is_superuser or is_body_staff(user)))
 
 
-def describe_error(error: DomainError) -> str:
-    """The service's message, followed by its field messages (which say what exactly is wrong)."""
+# What people call the fields services name in their messages (a service says `comment`; the
+# admin's text box says "Reason").
+FIELD_LABELS = {
+    "comment": _("Comment"), "message": _("Message"), "reason": _("Reason"), "summary": _("Summary"),
+    "reviewer": _("Reviewer"), "role": _("Role"), "email": _("E-mail address"), "username": _("Username"),
+    "password": _("Password"), "organisation": _("Organisation"),
+}
+
+
+def field_label(field: str, labels: dict[str, Any] | None = None) -> str:
+    label = (labels or {}).get(field) or FIELD_LABELS.get(field)
+    return str(label) if label else field.replace("_", " ").capitalize()
+
+
+def describe_error(error: DomainError, labels: dict[str, Any] | None = None) -> str:
+    """The service's message, followed by its field messages (which say what exactly is wrong),
+    each under the name people read on the page (`labels`, else FIELD_LABELS)."""
     details = []
     for field, field_messages in error.field_errors.items():
         shown = [str(m) for m in field_messages if str(m) != str(error.message)]
         if shown:
-            details.append(f"{field}: {' '.join(shown)}")
+            details.append(f"{field_label(field, labels)}: {' '.join(shown)}")
     return " ".join([str(error.message), *details])
 
 
-def perform(request: HttpRequest, call: Callable[[], Any], success: str) -> tuple[bool, Any]:
+def perform(request: HttpRequest, call: Callable[[], Any], success: str,
+            labels: dict[str, Any] | None = None) -> tuple[bool, Any]:
     """Run one service call; show its error (nothing was written: services are atomic) or `success`."""
     try:
         result = call()
     except DomainError as error:
-        messages.error(request, describe_error(error))
+        messages.error(request, describe_error(error, labels))
         return False, None
     messages.success(request, success)
     return True, result
@@ -168,7 +184,9 @@ class ButtonsAdminMixin:
         if chosen is None:
             raise Http404
         text = request.POST.get("text", "")
-        ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done))
+        # The button's text box is what the service calls its comment, message or reason.
+        labels = {name: chosen.text for name in ("comment", "message", "reason", "summary")} if chosen.text else None
+        ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done), labels)
         if ok and chosen.open_result and result is not None:
             return HttpResponseRedirect(self.change_url(result))
         return HttpResponseRedirect(self.change_url(obj))

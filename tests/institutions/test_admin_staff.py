@@ -95,3 +95,18 @@ def test_a_reviewer_cannot_invite(client):
     assert client.post(reverse("admin:institutions_staffinvitation_add"),
                        {"email": "x@example.org", "role": "manager"}).status_code == 403
     assert not StaffInvitation.objects.exists()
+
+
+def test_admin_messages_name_the_field_as_the_page_does(client):
+    from institutions.models import MembershipState, Organisation
+
+    waiting = OrganisationFactory(membership=MembershipState.APPLIED)
+    client.force_login(manager())
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("admin:institutions_organisation_button", args=[waiting.pk, "reject"]),
+                           {"text": "  "})
+    shown = messages_of(response)
+    assert any("Reason: This field is required." in m for m in shown), shown
+    assert not any("comment" in m for m in shown)
+    assert AuditEvent.objects.count() == before
+    assert Organisation.objects.get(pk=waiting.pk).membership == MembershipState.APPLIED
