@@ -28,7 +28,7 @@ from institutions import staff as staff_services
 from institutions.models import InvitationState, Organisation, Role, StaffInvitation, StaffMember
 from institutions.permissions import is_manager, may_manage_staff, staff_of
 
-ROLES = [r.value for r in Role]
+ROLES = Role.choices
 
 
 class StaffOutput(serializers.ModelSerializer):
