@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from config.errors import InvalidInput
 from config.fsm import check_transition
 from institutions.models import MembershipState, Organisation, Role, StaffMember
+from institutions.slugs import SLUG_MAX, slug_from_name
 from institutions.staff import staff_add  # noqa: F401  (the demo data adds staff through here)
 
 ORGANISATION_FIELDS = [
@@ -22,22 +23,65 @@ ORGANISATION_FIELDS = [
 
 
 def _unique_slug(base: str) -> str:
-    base = slugify(base)[:70] or "organisation"
     slug, n = base, 2
     while Organisation.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
+# An organisation in one of these states has applied or is a member: a second application under
+# the same name is a duplicate. (Rejected or withdrawn, it may apply again.)
+LIVE_MEMBERSHIPS = [MembershipState.APPLIED, MembershipState.ACTIVE, MembershipState.SUSPENDED]
+
+
+def _check_not_duplicate(name: str, name_ja: str) -> None:
+    live = Organisation.objects.filter(membership__in=LIVE_MEMBERSHIPS)
+    for field, value in (("name", name), ("name_ja", name_ja)):
+        value = (value or "").strip()
+        if not value:
+            continue
+        existing = live.filter(**{f"{field}__iexact": value}).first()
+        if existing is None and field == "name":
+            existing = live.filter(name_ja__iexact=value).first()
+        if existing is not None:
+            if existing.membership == MembershipState.APPLIED:
+                message = _("%(name)s has already applied; its application is waiting for the body's decision. "
+                            "Ask the person who applied, or the body, rather than applying twice.")
+            else:
+                message = _("%(name)s is already a member. Ask its owners to invite you to its staff.")
+            message = message % {"name": value}
+            raise InvalidInput(message, field_errors={field: [message]})
+
+
+def _chosen_slug(slug: str) -> str:
+    """A slug the applicant typed: well-formed and free, or a 400 on `slug`."""
+    if slug != slugify(slug) or len(slug) > SLUG_MAX:
+        message = _("Use lower-case letters, digits and hyphens only (at most %(n)d).") % {"n": SLUG_MAX}
+        raise InvalidInput(message, field_errors={"slug": [message]})
+    if Organisation.objects.filter(slug=slug).exists():
+        message = _("This short name is taken: choose another.")
+        raise InvalidInput(message, field_errors={"slug": [message]})
+    return slug
+
+
 @transaction.atomic
 def organisation_apply(*, data: dict[str, Any], owner: dict[str, str] | None = None) -> Organisation:
     """Anyone applies for membership. Creates the organisation (state `applied`) and, if given, its
-    first owner's login (inactive until the body approves). Managers are told."""
+    first owner's login (inactive until the body approves). Managers are told.
+
+    `data["slug"]` names the organisation in its addresses and DID; when empty it is derived from
+    the name (a Japanese name romanised). A second application of an organisation that has applied
+    or is a member (same name, English or Japanese) is refused."""
     from endorsement.audit import AuditAction, audit_record
     from endorsement.services import notify
 
+    # One application at a time: the duplicate check below then sees every earlier one.
+    Organisation.objects.select_for_update().filter(is_certification_body=True).first()
     organisation = Organisation(**{k: v for k, v in data.items() if k in ORGANISATION_FIELDS})
-    organisation.slug = _unique_slug(data.get("slug") or organisation.name)
+    _check_not_duplicate(organisation.name, organisation.name_ja)
+    chosen = (data.get("slug") or "").strip()
+    organisation.slug = (_chosen_slug(chosen) if chosen
+                         else _unique_slug(slug_from_name(organisation.name, organisation.name_ja)))
     organisation.save()
     if owner:
         user_model = get_user_model()

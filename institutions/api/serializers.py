@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from institutions.models import ConflictOfInterest, Organisation
 from institutions.services import ORGANISATION_FIELDS, login_refusal_reason
+from institutions.slugs import SLUG_MAX
 
 
 class TokenInput(serializers.Serializer):
@@ -65,10 +66,15 @@ class OwnerInput(serializers.Serializer):
 
 class OrganisationApplyInput(serializers.ModelSerializer):
     owner = OwnerInput(required=False)
+    slug = serializers.CharField(
+        required=False, allow_blank=True, max_length=SLUG_MAX,
+        help_text="Names the organisation in its addresses and DID; empty: derived from the name (Japanese "
+                  "romanised). Lower-case letters, digits and hyphens.",
+    )
 
     class Meta:
         model = Organisation
-        fields = [*ORGANISATION_FIELDS, "owner"]
+        fields = [*ORGANISATION_FIELDS, "slug", "owner"]
 
 
 class OrganisationApplyOutput(serializers.ModelSerializer):
