@@ -35,6 +35,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, organisation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = _role_choices(organisation)
+        self.fields["role"].initial = services.roles_for(organisation)[-1]  # the least powerful role first
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
 
