@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,16 +14,14 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.fsm import condition
 
+UserLike = AbstractBaseUser | AnonymousUser
+
 
 def _manager(instance: models.Model, user) -> bool:
-    from institutions.permissions import is_manager
-
     return is_manager(user)
 
 
 def _owner_or_manager(instance: Organisation, user) -> bool:
-    from institutions.permissions import is_manager, staff_of
-
     staff = staff_of(user)
     own = bool(staff and staff.organisation_id == instance.pk and staff.role == Role.OWNER)
     return own or is_manager(user)
@@ -204,8 +203,6 @@ class InvitationState(models.TextChoices):
 
 
 def _staff_manager(instance: StaffInvitation, user) -> bool:
-    from institutions.permissions import may_manage_staff
-
     return may_manage_staff(user, instance.organisation)
 
 
@@ -287,3 +284,30 @@ class StaffInvitation(FSMModelMixin, models.Model):
                 conditions=[is_past_expiry])
     def expire(self) -> None:
         pass
+
+
+# --- Role questions the transitions above ask (institutions.permissions re-exports them) ------------
+def staff_of(user: UserLike) -> StaffMember | None:
+    """The user's staff membership, or None. Cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_staff_cache"):
+        user._staff_cache = StaffMember.objects.select_related("organisation").filter(user=user).first()
+    return user._staff_cache
+
+
+def is_manager(user: UserLike) -> bool:
+    """A manager of the certification body (or a superuser): assigns reviewers and decides."""
+    if getattr(user, "is_superuser", False):
+        return True
+    staff = staff_of(user)
+    return bool(staff and staff.organisation.is_certification_body and staff.role == Role.MANAGER)
+
+
+def may_manage_staff(user: UserLike, organisation: Organisation) -> bool:
+    """May invite, change the role of and remove this organisation's staff: its owners for a
+    member organisation; the body's managers (and superusers) for the body's reviewers and managers."""
+    if organisation.is_certification_body:
+        return is_manager(user)
+    staff = staff_of(user)
+    return bool(staff and staff.organisation_id == organisation.pk and staff.role == Role.OWNER)
