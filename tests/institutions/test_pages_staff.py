@@ -188,3 +188,10 @@ def test_the_login_page_says_when_the_membership_is_still_waiting(client):
     wrong = client.post(reverse("login"), {"username": "kyushu-owner", "password": PASSWORD})
     assert "still waiting" not in wrong.content.decode()
     assert re.search("correct username and password", wrong.content.decode())
+
+
+def test_the_staff_page_is_in_japanese(client, org):
+    client.force_login(org[1])
+    client.cookies["django_language"] = "ja"
+    html = client.get(reverse("portal:staff")).content.decode()
+    assert "同僚を招待" in html and "招待を送る" in html and "所有者" in html
