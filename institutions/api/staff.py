@@ -4,7 +4,7 @@ body's membership decisions.
 GET/POST   /staff                                   the staff; add a login directly (owners)
 PATCH/DELETE /staff/{id}                            change a role; remove (owners; never the last owner)
 GET/POST   /staff-invitations                       invitations; invite by e-mail (owners)
-POST       /staff-invitations/{id}/revoke           withdraw a pending invitation (owners)
+POST       /staff-invitations/{public_id}/revoke    withdraw a pending invitation (owners)
 POST       /staff-invitations/{token}/accept        the person invited: choose a username and password
 POST       /organisations/{slug}/approve|reject|suspend|reinstate   the body's managers
 """
