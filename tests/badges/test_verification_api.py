@@ -188,7 +188,7 @@ def test_uploading_a_tampered_badge_shows_not_verified_with_the_reason():
     response = Client().post(reverse("verify"), {"file": upload})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "✗</span> Not verified" in html
+    assert "✗</span> Not genuine: its content cannot be trusted" in html
     assert "altered after signing" in html
 
 
