@@ -509,7 +509,7 @@ class _Verifier:
             self.run(pid + "issuer", prefix + _("Issuer identified"), self.issuer, credential),
             self.run(pid + "proof", prefix + _("Signature valid"), self.proof, credential),
             self.run(pid + "dates", prefix + _("Within its validity period"), self.dates, credential),
-            self.run(pid + "status", prefix + _("Not revoked or suspended"), self.status, credential),
+            self.run(pid + "status", prefix + _("Revocation and suspension status"), self.status, credential),
         ]
         if ENDORSEMENT_TYPE in _types(credential):
             checks.append(self.run(pid + "registry", prefix + _("Held active by this registry"),

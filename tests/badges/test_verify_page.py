@@ -212,7 +212,7 @@ def test_a_revoked_badge_shows_the_status_and_registry_checks_failing_with_the_r
     status_list_publish(award.status.status_list_id)
     page = post_json(award.credential).content.decode()
     checks = check_items(page)
-    assert checks["status"].startswith("✗ Failed Not revoked or suspended") and "REVOKED" in checks["status"]
+    assert checks["status"].startswith("✗ Failed Revocation and suspension status") and "REVOKED" in checks["status"]
     assert checks["registry"].startswith("✗ Failed") and "Awarded to the wrong learner." in checks["registry"]
 
 
