@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from badges.award_images import award_png, award_svg, programme_image
+from badges.award_images import award_png, award_svg, image_mark, programme_image
 from badges.awards import (
     award_issue,
     award_of_staff,
@@ -266,6 +266,7 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         "endorsement_credential": endorsement, "endorsement": award.endorsement,
         "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
         "has_svg": bool(image and image[1] == "svg"), "url": award_url(award.public_id),
+        "image_mark": image_mark(award),
     })
 
 
