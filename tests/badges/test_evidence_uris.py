@@ -117,10 +117,10 @@ def test_a_csv_row_with_a_bad_link_is_refused_by_its_line():
     programme, _, _, issuer = awarding_setup()
     before = counts()
     content = ("email,name,evidence_url\na@example.org,A,https://lms.example.org/ok\n"
-               "b@example.org,B,https://e.example.org/a\\b\n").encode()
+               "b@example.org,B,https://e.example.org/a\\b\n")
     client = Client()
     assert client.login(username=issuer.username, password=PASSWORD)
-    response = client.post(f"/portal/programmes/{programme.public_id}/award-batches/new/", {"text": content.decode()})
+    response = client.post(f"/portal/programmes/{programme.public_id}/award-batches/new/", {"text": content})
     assert response.status_code == 400
     assert "cannot hold a backslash" in response.content.decode()
     assert counts() == before
