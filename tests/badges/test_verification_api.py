@@ -42,7 +42,7 @@ def test_anyone_may_post_a_credential_as_json_and_get_a_passing_report():
     body = response.json()
     assert body["verified"] is True
     assert {c["id"] for c in body["checks"]} >= {"shape", "issuer", "proof", "dates", "status", "registry"}
-    assert all(set(c) == {"id", "label", "passed", "message", "informational"} for c in body["checks"])
+    assert all(set(c) == {"id", "label", "passed", "message", "informational", "code"} for c in body["checks"])
     assert body["credential"]["id"] == credential["id"]
 
 
