@@ -1,7 +1,8 @@
 """Verifying a presented Open Badges 3.0 credential, ours or anyone's: the service behind the
 /verify page and POST /api/v1/verify.
 
-What is checked, each as one entry {id, label, passed, message, informational} of the report:
+What is checked, each as one entry {id, label, passed, message, informational, code} of the report
+(`code` is "<check>.<outcome>", machine-readable and the same in every language: CHECK_CODES):
 
 * `shape`: an Open Badges 3.0 credential (W3C context first; type OpenBadgeCredential /
   AchievementCredential or EndorsementCredential; an issuer; a subject);
@@ -26,6 +27,12 @@ Decisions:
   that is neither PNG nor SVG, an image with nothing baked in, anything over
   VERIFY_MAX_UPLOAD_BYTES) raises `InvalidInput` with a field message (HTTP 400 / form errors):
   there is nothing to report on. Every JSON object gets a report (HTTP 200), verified or not.
+* The report's `verdict` is one word for the whole (VERDICTS, see `VerificationReport.verdict`);
+  `genuine` says the credential's own form, issuer and signature hold; `recipient_matches` is the
+  e-mail check (None when no address was given). A genuine badge in force checked against another
+  address is `verified` with the verdict `recipient-mismatch`: the page's banner says so.
+* A status list that cannot be fetched, read or trusted, or has expired, gives `status.unknown`
+  (failed: "status unknown"), never "not revoked".
 * `verified` is true when every check that is not informational passed. Informational checks are:
   "held by this registry" for an endorsement by another body (this registry cannot know), the
   e-mail match, and the evidence standing (evidence moving does not unmake a credential).
