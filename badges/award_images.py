@@ -230,3 +230,17 @@ def award_svg(award: Award) -> bytes | None:
         return None
     mark = image_mark(award)
     return vc.bake_svg(mark_svg(image[0], mark) if mark else image[0], award.credential)
+
+
+def programme_png(programme: Programme, mark: str | None) -> bytes:
+    """The programme's badge image as the registry shows it (no credential baked in): its PNG, or the
+    generated one; marked when its endorsement is not in force."""
+    image = programme_image(programme)
+    generated = generated_png(str(programme.public_id))
+    base = image[0] if image and image[1] == "png" else generated
+    if not mark:
+        return base
+    try:
+        return mark_png(base, mark)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return mark_png(generated, mark)

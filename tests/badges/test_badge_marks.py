@@ -128,3 +128,32 @@ def _huge_png_header() -> bytes:
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5000, 5000, 8, 6, 0, 0, 0))
             + chunk(b"IEND", b""))
+
+
+# --- the registry's programme page ----------------------------------------------------------------
+def test_the_registry_page_shows_the_programme_image_marked_while_its_endorsement_is_suspended():
+    from endorsement.registry import registry_refresh
+
+    award, cast, _ = issued()
+    programme, endorsement = award.programme, award.endorsement
+    registry_refresh()
+    client = Client()
+    page = client.get(f"/registry/{programme.public_id}/").content.decode()
+    assert f'src="/registry/{programme.public_id}/image.png"' in page and "marked" not in page
+    plain = client.get(f"/registry/{programme.public_id}/image.png")
+    assert plain.status_code == 200 and plain["Content-Type"] == "image/png"
+    assert plain.content == generated_png(str(programme.public_id))  # in force: unmarked, nothing baked
+
+    services.endorsement_suspend(actor=cast.manager, endorsement=endorsement, comment="Under review.")
+    registry_refresh()
+    page = client.get(f"/registry/{programme.public_id}/").content.decode()
+    assert 'class="badge-image marked mark-suspended"' in page and "crossed out: its endorsement is suspended" in page
+    marked = client.get(f"/registry/{programme.public_id}/image.png")
+    assert is_band(centre(marked.content), "suspended")
+    assert client.get(f"/registry/{programme.public_id}/image.png",
+                      HTTP_IF_NONE_MATCH=marked["ETag"]).status_code == 304
+
+
+def test_a_programme_not_in_the_registry_has_no_image():
+    award, _, _ = issued()
+    assert Client().get(f"/registry/{award.programme.public_id}/image.png").status_code == 404
