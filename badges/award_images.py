@@ -24,7 +24,9 @@ from xml.etree import ElementTree as ET
 from PIL import Image, ImageDraw, ImageFont
 
 from badges import credentials as vc
+from badges.awards import Standing, award_standing
 from badges.models import Award, Programme
+from endorsement.models import EndorsementState
 
 SIZE = 256
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -110,9 +112,6 @@ def programme_image(programme: Programme) -> tuple[bytes, str] | None:
 def image_mark(award: Award) -> str | None:
     """The mark the award's image carries: "revoked", "expired", "suspended" (the endorsement it was
     issued under is suspended), or None when it is in force."""
-    from badges.awards import Standing, award_standing
-    from endorsement.models import EndorsementState
-
     standing = award_standing(award)
     if standing in (Standing.REVOKED, Standing.EXPIRED):
         return standing
