@@ -8,3 +8,8 @@ class BadgesConfig(AppConfig):
 
     def ready(self) -> None:
         from badges import checks  # noqa: F401 - registers the deployment checks of SITE_URL
+        from badges.awards import revoked_award_indices
+        from badges.models import StatusPurpose
+        from badges.status import register_set_bits
+
+        register_set_bits(StatusPurpose.REVOCATION, revoked_award_indices)
