@@ -21,6 +21,10 @@ portal_patterns = [
          name="application_transition"),
     path("reports/", report_views.reports, name="reports"),
     path("programmes/<uuid:public_id>/reports/", report_views.programme_reports, name="programme_reports"),
+    path("programmes/<uuid:public_id>/reports/<uuid:report_id>/correct/", report_views.report_correct,
+         name="report_correct"),
+    path("programmes/<uuid:public_id>/reports/<uuid:report_id>/withdraw/", report_views.report_withdraw,
+         name="report_withdraw"),
 ]
 
 registry_patterns = [

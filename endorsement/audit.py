@@ -52,6 +52,11 @@ class AuditAction(models.TextChoices):
     AWARD_REVOKED = "award.revoked"
     AWARD_BATCH_CREATED = "award_batch.created"
     AWARD_BATCH_RESTARTED = "award_batch.restarted"
+    ISSUANCE_REPORT_FILED = "issuance_report.filed"
+    ISSUANCE_REPORT_CORRECTED = "issuance_report.corrected"
+    ISSUANCE_REPORT_WITHDRAWN = "issuance_report.withdrawn"
+    ISSUANCE_REPORT_DUE = "issuance_report.due"
+    REPORTING_CYCLE_SET = "reporting_cycle.set"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from badges.models import Programme
 from config.fsm import condition
-from institutions.models import Organisation
-from institutions.permissions import can_edit_for, is_manager
+from institutions.models import MEMBER_ROLES, Organisation
+from institutions.permissions import can_edit_for, is_manager, staff_of
 
 
 def _manager(instance: models.Model, user) -> bool:
@@ -409,12 +409,28 @@ class RegistrySnapshot(models.Model):
 
 
 # --- Issuance figures -----------------------------------------------------------------------------
-class IssuanceReport(models.Model):
+def _reporter(instance: models.Model, user) -> bool:
+    staff = staff_of(user)
+    return staff is not None and staff.organisation_id == instance.organisation_id and staff.role in MEMBER_ROLES
+
+
+class ReportStatus(models.TextChoices):
+    FILED = "filed", _("Filed")
+    CORRECTED = "corrected", _("Corrected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class IssuanceReport(FSMModelMixin, models.Model):
     """How many badges an organisation issued under an endorsed programme on another platform in a
     period, as the organisation reported it (the body asks members for these figures). The registry
-    shows the reports beside the count of badges issued by this server. Written by
-    `endorsement.reports.issuance_report_file` only."""
+    shows the filed reports beside the count of badges issued by this server. Written by
+    `endorsement.reports` only.
 
+    A filed report is never edited: a correction files a new revision (`corrects` points to the old
+    one, which becomes `corrected` and stays readable), a withdrawal keeps the row as `withdrawn`.
+    Only `filed` reports count."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports")
     endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports")
@@ -424,17 +440,86 @@ class IssuanceReport(models.Model):
     platform = models.CharField(_("platform"), max_length=200)
     note = models.TextField(_("note"), blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    status = FSMField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.FILED,
+                      protected=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="corrected_by", verbose_name=_("corrects"))
+    # Why it was corrected or withdrawn, by whom and when (empty while filed).
+    reason = models.TextField(_("reason"), blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                          blank=True, related_name="+")
 
     class Meta:
-        ordering = ["-period_end", "-period_start", "platform", "id"]
+        ordering = ["-period_end", "-period_start", "platform", "-revision", "id"]
+        verbose_name = _("issuance report")
+        verbose_name_plural = _("issuance reports")
         constraints = [
             models.CheckConstraint(condition=Q(count__gte=0), name="issuance_report_count_not_negative"),
             models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")),
                                    name="issuance_report_period_in_order"),
             models.UniqueConstraint(fields=["endorsement", "period_start", "period_end", "platform"],
-                                    name="one_issuance_report_per_period_and_platform"),
+                                    condition=Q(status="filed"),
+                                    name="one_filed_issuance_report_per_period_and_platform"),
         ]
 
     def __str__(self) -> str:
         return f"{self.count} badges of {self.programme} on {self.platform} ({self.period_start}–{self.period_end})"
+
+    @transition(field=status, source=ReportStatus.FILED, target=ReportStatus.CORRECTED, permission=_reporter)
+    def correct(self) -> None:
+        pass
+
+    @transition(field=status, source=ReportStatus.FILED, target=ReportStatus.WITHDRAWN, permission=_reporter)
+    def withdraw(self) -> None:
+        pass
+
+
+class ReportingCycle(models.Model):
+    """How often the body expects an organisation's issuance reports: periods of `months` months
+    counted from `starts_on`. Set by managers (endorsement.reports.reporting_cycle_set); the beat task
+    reminds the organisation of a period that ended without a filed report."""
+
+    class Months(models.IntegerChoices):
+        MONTHLY = 1, _("Monthly")
+        QUARTERLY = 3, _("Quarterly")
+        HALF_YEARLY = 6, _("Every six months")
+        YEARLY = 12, _("Yearly")
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="reporting_cycle",
+                                        verbose_name=_("organisation"))
+    months = models.PositiveSmallIntegerField(_("cycle"), choices=Months.choices, default=Months.YEARLY)
+    starts_on = models.DateField(_("first period starts on"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        verbose_name = _("reporting cycle")
+        verbose_name_plural = _("reporting cycles")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_months_display()} from {self.starts_on}"
+
+
+class IssuanceReportReminder(models.Model):
+    """One reminder sent for one programme and one due period; the unique constraint makes the beat
+    task send it once however often it runs."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_report_reminders")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "programme"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "period_start", "period_end"],
+                                    name="one_issuance_report_reminder_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder: {self.programme} {self.period_start}–{self.period_end}"

@@ -14,7 +14,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from endorsement.audit import AuditAction
-from endorsement.models import Application, AuditEvent, Endorsement, Notification
+from endorsement.models import Application, AuditEvent, Endorsement, IssuanceReport, Notification
 from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
 
 A = AuditAction
@@ -49,6 +49,9 @@ def _organisation_for(event: AuditEvent) -> Organisation | None:
     if event.subject_type == "endorsement":
         e = Endorsement.objects.filter(pk=event.subject_id).select_related("organisation").first()
         return e.organisation if e else None
+    if event.subject_type == "issuancereport":
+        r = IssuanceReport.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return r.organisation if r else None
     return None
 
 
@@ -59,14 +62,19 @@ def _title(event: AuditEvent) -> str:
     if event.subject_type == "endorsement":
         e = Endorsement.objects.filter(pk=event.subject_id).select_related("programme").first()
         return f"the endorsement of {e.programme}" if e else "an endorsement"
+    if event.subject_type == "issuancereport":
+        r = IssuanceReport.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"the issuance report of {r.programme} ({r.period_start}–{r.period_end})" if r else "an issuance report"
     return str(_organisation_for(event) or event.subject_id)
 
 
-TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED}
+TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED,
+               A.ISSUANCE_REPORT_CORRECTED, A.ISSUANCE_REPORT_WITHDRAWN}
 TO_ORGANISATION = {
     A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
     A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
     A.ENDORSEMENT_SUSPENDED, A.ENDORSEMENT_REINSTATED, A.ENDORSEMENT_REVOKED, A.ENDORSEMENT_EXPIRED,
+    A.ISSUANCE_REPORT_DUE,
 }
 
 
@@ -92,6 +100,9 @@ def message_for(event: AuditEvent) -> Message | None:
         lines.append(f"State: {event.from_state or '-'} → {event.to_state or '-'}.")
     if event.comment:
         lines += ["", event.comment]
+    if action == A.ISSUANCE_REPORT_DUE:
+        lines += ["", "The reporting period above has ended and no issuance report was filed for it. "
+                  "File it on the portal's issuance figures page:", settings.SITE_URL + "/portal/reports/"]
     lines += ["", f"By {event.actor_repr} at {event.at:%Y-%m-%d %H:%M} UTC.", "", settings.SITE_URL + "/"]
     return Message(recipients=sorted(set(recipients)), subject=subject, body="\n".join(lines))
 

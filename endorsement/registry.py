@@ -40,7 +40,14 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from badges.models import Award
-from endorsement.models import ApplicationState, Endorsement, EndorsementState, IssuanceReport, RegistrySnapshot
+from endorsement.models import (
+    ApplicationState,
+    Endorsement,
+    EndorsementState,
+    IssuanceReport,
+    RegistrySnapshot,
+    ReportStatus,
+)
 from institutions.keys import organisation_did
 from institutions.models import MembershipState, Organisation
 
@@ -140,9 +147,11 @@ def _organisation_ref(organisation: Organisation, org_url) -> dict[str, Any]:
 
 def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
     reports: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = IssuanceReport.objects.order_by("period_start", "period_end", "platform", "pk").values(
+    # Only filed reports: a corrected revision or a withdrawn report no longer counts.
+    rows = IssuanceReport.objects.filter(status=ReportStatus.FILED).order_by(
+        "period_start", "period_end", "platform", "pk").values(
         "programme_id", "endorsement__public_id", "period_start", "period_end", "platform", "count", "note",
-        "reported_at",
+        "reported_at", "revision",
     )
     for row in rows:
         reports[row["programme_id"]].append({
@@ -153,6 +162,7 @@ def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
             "count": row["count"],
             "note": row["note"],
             "reported_at": row["reported_at"].isoformat(),
+            "revision": row["revision"],
         })
     return reports
 

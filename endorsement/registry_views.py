@@ -477,7 +477,7 @@ def _csv_row(entry: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -490,7 +490,7 @@ def _csv_body(registry: Registry | None) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in registry.items if registry is not None else []:
-        writer.writerow([_csv_safe(value) for value in _csv_row(item.entry)])
+        writer.writerow([csv_safe(value) for value in _csv_row(item.entry)])
     return out.getvalue().encode("utf-8")
 
 

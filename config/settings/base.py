@@ -152,7 +152,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
     },
+    "remind-issuance-reports": {
+        "task": "endorsement.tasks.remind_issuance_reports",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
+# Days after a reporting period ends before its organisation is reminded of a missing report.
+ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 
 # --- Verification of presented credentials (badges.verification) --------------------------------
 # Fetches of other issuers' DID documents and status lists: https only, public addresses only.

@@ -8,6 +8,7 @@ router.register("applications", views.ApplicationViewSet, basename="application"
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("endorsements", views.EndorsementViewSet, basename="endorsement")
 router.register("criteria-tables", views.CriteriaTableViewSet, basename="criteria-table")
+router.register("issuance-reports", reports.IssuanceReportViewSet, basename="issuance-report")
 
 urlpatterns = [
     *router.urls,
