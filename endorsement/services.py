@@ -36,6 +36,7 @@ from endorsement.models import (
     TableStatus,
     Verdict,
 )
+from endorsement.rules import endorsement_allowed
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
 
@@ -279,7 +280,11 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
     for ENDORSEMENT_VALIDITY_DAYS) and, after commit, the signing of its EndorsementCredential.
     Two managers endorsing at once: the row lock serialises them and the second gets WrongState."""
     application = locked(Application, application.pk)
-    check_transition(application, "endorse", actor)
+    try:
+        check_transition(application, "endorse", actor)
+    except WrongState as refused:
+        _explain_unmet(application, refused)
+        raise
     now = timezone.now()
     application.decision_comment = comment.strip()
     application.decided_at = now
@@ -293,6 +298,20 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
     )
     _after_endorse(endorsement)
     return endorsement
+
+
+def _explain_unmet(application: Application, refused: WrongState) -> None:
+    """A refused endorse in review names each unmet criterion and who judged it so: in the message,
+    and machine-readable in `details` (the API's 409 body carries `unmet_criteria` and
+    `incomplete_reviews`)."""
+    if application.state != ApplicationState.IN_REVIEW:
+        return
+    result = endorsement_allowed(application)
+    if result.allowed:
+        return
+    refused.message = " ".join([refused.message, *result.reasons])
+    refused.args = (refused.message,)
+    refused.details = {"unmet_criteria": result.unmet, "incomplete_reviews": result.incomplete}
 
 
 def _after_endorse(endorsement: Endorsement) -> None:

@@ -117,6 +117,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
 ENDORSEMENT_VALIDITY_DAYS = env_int("ENDORSEMENT_VALIDITY_DAYS", 3 * 365)
+# Whether an organisation whose application is sent back reads its reviewers' names beside their
+# comments (false: "Reviewer 1", "Reviewer 2"). endorsement.transparency
+REVIEWER_NAMES_SHOWN = env_bool("REVIEWER_NAMES_SHOWN", True)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
 KEY_ENCRYPTION_SECRET = env_str("KEY_ENCRYPTION_SECRET", SECRET_KEY)
 
