@@ -271,8 +271,8 @@ def after_issue(awards: Iterable[Award]) -> None:
     from badges.tasks import fetch_evidence_group, publish_status_list, send_award_emails
 
     awards = list(awards)
-    if len(awards) == 1:
-        evidence_check_create(awards[0])
+    if len(awards) == 1 and awards[0].batch_id is None:
+        evidence_check_create(awards[0])  # a single award: fetched (and told) on its own
     else:
         # A batch chunk: what `evidence_check_create` does row by row, in one INSERT. These awards
         # were created in this transaction, so none of them can have a check yet. The first fetches
