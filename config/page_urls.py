@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
-from endorsement import marks, registry_views, report_views
+from endorsement import concern_views, marks, registry_views, report_views
 from endorsement import views as endorsement_views
 from institutions import views as institution_views
 
@@ -30,6 +30,7 @@ portal_patterns = [
 registry_patterns = [
     path("registry/", registry_views.registry_index, name="index"),
     path("registry/<uuid:public_id>/", registry_views.registry_programme, name="programme"),
+    path("registry/<uuid:public_id>/concern/", concern_views.concern, name="concern"),
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),

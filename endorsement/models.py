@@ -523,3 +523,156 @@ class IssuanceReportReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder: {self.programme} {self.period_start}–{self.period_end}"
+
+
+# --- Continuous quality assurance ----------------------------------------------------------------
+class QualityReviewState(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_REVIEW = "in_review", _("In review")
+    CONDITIONS = "conditions", _("Conditions to meet")
+    NO_CHANGE = "no_change", _("Closed: no change")
+    CONDITIONS_MET = "conditions_met", _("Closed: conditions met")
+    SUSPENDED = "suspended", _("Closed: endorsement suspended")
+    REVOKED = "revoked", _("Closed: endorsement revoked")
+
+
+QR = QualityReviewState
+OPEN_QUALITY_STATES = [QR.OPEN, QR.IN_REVIEW, QR.CONDITIONS]
+
+
+class QualityReview(FSMModelMixin, models.Model):
+    """A review of an endorsed programme's standing between renewals (a complaint, a report that
+    looks wrong, ...): opened by a manager at any time, reviewed by assigned reviewers under the same
+    conflict-of-interest rules as an application, and ended with no change, conditions to meet by a
+    date, suspension or revocation of the endorsement. One open review per endorsement at a time.
+    Written by endorsement.quality only."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="quality_reviews",
+                                    verbose_name=_("endorsement"))
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="quality_reviews")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="quality_reviews")
+    state = FSMField(_("state"), max_length=16, choices=QualityReviewState.choices, default=QR.OPEN,
+                     protected=True)
+    reason = models.TextField(_("reason for the review"))
+    conditions = models.TextField(_("conditions"), blank=True)
+    conditions_due = models.DateField(_("conditions to be met by"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision"), blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("quality review")
+        verbose_name_plural = _("quality reviews")
+        constraints = [
+            models.UniqueConstraint(fields=["endorsement"], condition=Q(state__in=["open", "in_review", "conditions"]),
+                                    name="one_open_quality_review_per_endorsement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quality review #{self.pk} of {self.programme}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_QUALITY_STATES
+
+    @condition(_("Assign at least one reviewer first."))
+    def has_reviewers(self) -> bool:
+        return self.assignments.exists()
+
+    @condition(_("Every assigned reviewer must record a finding first."))
+    def findings_complete(self) -> bool:
+        return self.assignments.exists() and not self.assignments.filter(completed_at__isnull=True).exists()
+
+    @transition(field=state, source=QR.OPEN, target=QR.IN_REVIEW, conditions=[has_reviewers], permission=_manager)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.IN_REVIEW, target=QR.NO_CHANGE, conditions=[findings_complete],
+                permission=_manager)
+    def close_no_change(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.IN_REVIEW, target=QR.CONDITIONS, conditions=[findings_complete],
+                permission=_manager)
+    def impose_conditions(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.CONDITIONS, target=QR.CONDITIONS_MET, permission=_manager)
+    def conditions_met(self) -> None:
+        pass
+
+    @transition(field=state, source=[QR.IN_REVIEW, QR.CONDITIONS], target=QR.SUSPENDED, permission=_manager)
+    def suspend(self) -> None:
+        pass
+
+    @transition(field=state, source=[QR.IN_REVIEW, QR.CONDITIONS], target=QR.REVOKED, permission=_manager)
+    def revoke(self) -> None:
+        pass
+
+
+class QualityReviewAssignment(models.Model):
+    """One reviewer assigned to a quality review, and the finding they record."""
+
+    quality_review = models.ForeignKey(QualityReview, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quality_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    finding = models.TextField(_("finding"), blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["quality_review", "assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quality_review", "reviewer"], name="one_assignment_per_quality_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.quality_review}"
+
+
+class ConcernState(models.TextChoices):
+    NEW = "new", _("New")
+    REVIEW_OPENED = "review_opened", _("A quality review was opened")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Concern(FSMModelMixin, models.Model):
+    """A concern anyone reported from a programme's registry page. It reaches the managers' queue in
+    the admin and is never shown publicly. Written by endorsement.quality only."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="concerns",
+                                  verbose_name=_("programme"))
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="concerns")
+    message = models.TextField(_("concern"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    # A SHA-256 of the client address: enough to see that many concerns came from one place, not who.
+    address_hash = models.CharField(max_length=64, editable=False)
+    state = FSMField(_("state"), max_length=16, choices=ConcernState.choices, default=ConcernState.NEW,
+                     protected=True)
+    quality_review = models.ForeignKey(QualityReview, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="concerns", verbose_name=_("quality review"))
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    handled_comment = models.TextField(_("comment"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+
+    def __str__(self) -> str:
+        return f"Concern #{self.pk} about {self.programme}"
+
+    @transition(field=state, source=ConcernState.NEW, target=ConcernState.REVIEW_OPENED, permission=_manager)
+    def open_review(self) -> None:
+        pass
+
+    @transition(field=state, source=ConcernState.NEW, target=ConcernState.DISMISSED, permission=_manager)
+    def dismiss(self) -> None:
+        pass

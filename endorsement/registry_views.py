@@ -376,7 +376,8 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     item = _item_or_404(registry, public_id)
     body = _fragment(registry, ("programme", _language(), item.id), lambda: _programme_body(registry, item))
     title, _fallback = _in_language(item.entry["programme"], "name")
-    return render(request, "registry/programme.html", {"title": title, "body": mark_safe(body)})  # noqa: S308
+    return render(request, "registry/programme.html",
+                  {"title": title, "body": mark_safe(body), "public_id": item.id})  # noqa: S308
 
 
 def _programme_body(registry: Registry, item: Item) -> str:

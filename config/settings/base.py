@@ -160,6 +160,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=15),
     },
 }
+# Concerns from a programme's registry page: at most this many per client address in the window.
+CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
+CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
 # Days after a reporting period ends before its organisation is reminded of a missing report.
 ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 
