@@ -635,7 +635,7 @@ class QualityReviewAssignment(models.Model):
 
 class ConcernState(models.TextChoices):
     NEW = "new", _("New")
-    REVIEW_OPENED = "review_opened", _("A quality review was opened")
+    REVIEW_OPENED = "review_opened", _("Taken into a review")
     DISMISSED = "dismissed", _("Dismissed")
 
 

@@ -45,6 +45,8 @@ from endorsement.models import (
     Endorsement,
     EndorsementState,
     IssuanceReport,
+    QualityReview,
+    QualityReviewState,
     RegistrySnapshot,
     ReportStatus,
 )
@@ -167,6 +169,13 @@ def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
     return reports
 
 
+def _conditions_by_endorsement() -> dict[int, dict[str, str]]:
+    """Conditions a quality review set, still to be met: {"text", "due"} by endorsement (one query)."""
+    rows = QualityReview.objects.filter(state=QualityReviewState.CONDITIONS).values(
+        "endorsement_id", "conditions", "conditions_due")
+    return {r["endorsement_id"]: {"text": r["conditions"], "due": r["conditions_due"].isoformat()} for r in rows}
+
+
 def _award_counts() -> dict[int, int]:
     """Badges issued by this server and not revoked, per endorsement (one aggregate query)."""
     rows = Award.objects.filter(revoked_at__isnull=True).values("endorsement_id").annotate(n=Count("pk"))
@@ -193,6 +202,7 @@ def registry_entries() -> list[dict[str, Any]]:
         .values(*ENDORSEMENT_COLUMNS)
     )
     awards, reports, endorser = _award_counts(), _reports_by_programme(), _endorser()
+    conditions = _conditions_by_endorsement()
     page_url, achievement_url = _url("registry:programme"), _url("achievement-json")
     credential_url, org_url = _url("endorsement-credential"), _url("registry:organisation", "slug-x")
     mark_svg, mark_html = _url("registry:mark_svg"), _url("registry:mark_html")
@@ -211,7 +221,8 @@ def registry_entries() -> list[dict[str, Any]]:
         content = _programme_part(current["application__snapshot"] or {}, current)
         organisation = organisations[current["organisation_id"]]
         programme_reports = reports.get(current["programme_id"], [])
-        endorsement = {**_endorsement_part(current, credential_url, awards), "endorser": endorser}
+        endorsement = {**_endorsement_part(current, credential_url, awards),
+                       "conditions": conditions.get(current["pk"]), "endorser": endorser}
         previous = [_endorsement_part(e, credential_url, awards) for e in earlier]
         entry = {
             "id": public_id,

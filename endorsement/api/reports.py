@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.errors import InvalidInput
+from endorsement.api.serializers import _state_field
 from endorsement.models import IssuanceReport, ReportStatus
 from endorsement.reports import (
     issuance_report_correct,
@@ -62,6 +63,7 @@ class IssuanceReportOutput(serializers.ModelSerializer):
     reported_by = serializers.CharField(source="reported_by.username", read_only=True)
     corrects = serializers.UUIDField(source="corrects.public_id", read_only=True, allow_null=True, default=None)
     corrected_by = serializers.SerializerMethodField()
+    status = _state_field(ReportStatus.choices)
     status_changed_by = serializers.CharField(source="status_changed_by.username", read_only=True,
                                               allow_null=True, default=None)
 
