@@ -200,6 +200,8 @@ def test_conditions_by_a_future_date_then_met_and_shown_on_the_registry(granted)
     registry_refresh()
     entry = registry_current().by_id[str(granted[0].programme.public_id)].entry
     assert entry["endorsement"]["conditions"] == {"text": "Publish the rubric.", "due": FUTURE}
+    page = Client().get(reverse("registry:programme", args=[granted[0].programme.public_id])).content.decode()
+    assert "the body set conditions to meet by" in page and "Publish the rubric." in page
     with pytest.raises(NotPermitted):
         quality.quality_review_conditions_met(actor=cast.reviewer, review=review)
     review = quality.quality_review_conditions_met(actor=cast.manager, review=review, comment="Rubric is online.")
