@@ -163,9 +163,7 @@ def _endorsement_for_period(programme: Programme, start: date, end: date) -> End
 
 
 def _notify(event: Any) -> None:
-    from endorsement.tasks import send_notification
-
-    enqueue_on_commit(send_notification, event.pk)
+    enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
 
 
 def _reason(value: Any) -> str:
