@@ -430,16 +430,20 @@ class IssuanceReport(FSMModelMixin, models.Model):
     one, which becomes `corrected` and stays readable), a withdrawal keeps the row as `withdrawn`.
     Only `filed` reports count."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports")
-    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports",
+                                     verbose_name=_("organisation"))
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports",
+                                  verbose_name=_("programme"))
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports",
+                                    verbose_name=_("endorsement"))
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     count = models.PositiveIntegerField(_("badges issued"))
     platform = models.CharField(_("platform"), max_length=200)
     note = models.TextField(_("note"), blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("reported by"))
     reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
     status = FSMField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.FILED,
                       protected=True)
@@ -450,7 +454,7 @@ class IssuanceReport(FSMModelMixin, models.Model):
     reason = models.TextField(_("reason"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                          blank=True, related_name="+")
+                                          blank=True, related_name="+", verbose_name=_("status changed by"))
 
     class Meta:
         ordering = ["-period_end", "-period_start", "platform", "-revision", "id"]
@@ -492,8 +496,9 @@ class ReportingCycle(models.Model):
                                         verbose_name=_("organisation"))
     months = models.PositiveSmallIntegerField(_("cycle"), choices=Months.choices, default=Months.YEARLY)
     starts_on = models.DateField(_("first period starts on"))
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("set by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["organisation__name"]
@@ -550,15 +555,18 @@ class QualityReview(FSMModelMixin, models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="quality_reviews",
                                     verbose_name=_("endorsement"))
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="quality_reviews")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="quality_reviews")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="quality_reviews",
+                                  verbose_name=_("programme"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="quality_reviews",
+                                     verbose_name=_("organisation"))
     state = FSMField(_("state"), max_length=16, choices=QualityReviewState.choices, default=QR.OPEN,
                      protected=True)
     reason = models.TextField(_("reason for the review"))
     conditions = models.TextField(_("conditions"), blank=True)
     conditions_due = models.DateField(_("conditions to be met by"), null=True, blank=True)
     decision_comment = models.TextField(_("decision"), blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("opened by"))
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
@@ -647,17 +655,17 @@ class Concern(FSMModelMixin, models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="concerns",
                                   verbose_name=_("programme"))
     endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="concerns")
+                                    related_name="concerns", verbose_name=_("endorsement"))
     message = models.TextField(_("concern"))
     email = models.EmailField(_("e-mail"), blank=True)
     # A SHA-256 of the client address: enough to see that many concerns came from one place, not who.
-    address_hash = models.CharField(max_length=64, editable=False)
+    address_hash = models.CharField(_("client address (SHA-256)"), max_length=64, editable=False)
     state = FSMField(_("state"), max_length=16, choices=ConcernState.choices, default=ConcernState.NEW,
                      protected=True)
     quality_review = models.ForeignKey(QualityReview, on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="concerns", verbose_name=_("quality review"))
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("handled by"))
     handled_comment = models.TextField(_("comment"), blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
