@@ -24,6 +24,7 @@ from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import publish_status_of
 from endorsement.models import (
+    OPEN_QUALITY_STATES,
     OPEN_STATES,
     Application,
     ApplicationState,
@@ -32,6 +33,7 @@ from endorsement.models import (
     Endorsement,
     EndorsementState,
     Judgement,
+    QualityReviewAssignment,
     Review,
     TableStatus,
     Verdict,
@@ -420,8 +422,9 @@ def criteria_table_publish(*, actor: Any, table: CriteriaTable) -> CriteriaTable
 # --- Conflicts of interest ------------------------------------------------------------------------
 @transaction.atomic
 def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> ConflictOfInterest:
-    """A reviewer declares a conflict with an organisation; open reviews of its applications that
-    the reviewer has not completed are withdrawn from them."""
+    """A reviewer declares a conflict with an organisation; open reviews of its applications, and
+    assignments to open quality reviews of its endorsements, that the reviewer has not completed are
+    withdrawn from them."""
     if not is_body_staff(actor):
         raise NotPermitted(_("Only reviewers and managers of the body declare conflicts of interest."))
     if not reason.strip():
@@ -432,6 +435,11 @@ def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> 
     Review.objects.filter(
         reviewer=actor, application__organisation=organisation, completed_at__isnull=True,
         application__state__in=[ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW],
+    ).delete()
+    # The same for the quality reviews of its endorsements (endorsement.quality).
+    QualityReviewAssignment.objects.filter(
+        reviewer=actor, quality_review__organisation=organisation, completed_at__isnull=True,
+        quality_review__state__in=OPEN_QUALITY_STATES,
     ).delete()
     audit_record(actor=actor, action=AuditAction.CONFLICT_DECLARED, subject=organisation,
                  comment=reason.strip())

@@ -401,3 +401,13 @@ def test_the_admin_review_page_assigns_records_and_decides(client, granted):
     japanese = client.get(page).content.decode()
     assert "質保証レビュー" in japanese and "審査員と所見" in japanese and "条件を満たした" not in japanese
     assert "条件充足：レビューを終了" in japanese  # the button of the state it is in
+
+
+def test_declaring_a_conflict_withdraws_an_unfinished_quality_assignment(granted):
+    endorsement, cast = granted
+    review = quality.quality_review_open(actor=cast.manager, endorsement=endorsement, reason="Check.")
+    quality.quality_review_assign_reviewer(actor=cast.manager, review=review, reviewer=cast.reviewer)
+    services.conflict_declare(actor=cast.reviewer, organisation=cast.organisation, reason="Former employee")
+    assert not QualityReviewAssignment.objects.exists()
+    with pytest.raises(InvalidInput, match="conflict of interest"):
+        quality.quality_review_assign_reviewer(actor=cast.manager, review=review, reviewer=cast.reviewer)
