@@ -315,7 +315,8 @@ def concern_report(*, public_id: Any, message: Any, email: Any = "", address: st
 def concern_open_review(*, actor: UserLike, concern: Concern, reason: Any = "") -> QualityReview:
     """A manager acts on a concern: a quality review of the programme's endorsement is opened (or the
     open one is used) and the concern is linked to it. Returns the review."""
-    concern = Concern.objects.select_for_update().select_related("endorsement").get(pk=concern.pk)
+    # of=self: the endorsement is a nullable join, which PostgreSQL cannot lock.
+    concern = Concern.objects.select_for_update(of=("self",)).select_related("endorsement").get(pk=concern.pk)
     check_transition(concern, "open_review", actor)
     if concern.endorsement is None:
         raise WrongState(_("This concern is about no endorsement."))
