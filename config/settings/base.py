@@ -135,6 +135,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
 ENDORSEMENT_VALIDITY_DAYS = env_int("ENDORSEMENT_VALIDITY_DAYS", 3 * 365)
+# Whether an organisation whose application is sent back reads its reviewers' names beside their
+# comments (false: "Reviewer 1", "Reviewer 2"). endorsement.transparency
+REVIEWER_NAMES_SHOWN = env_bool("REVIEWER_NAMES_SHOWN", True)
 # How long the link of an invitation to join an organisation's staff stays valid.
 STAFF_INVITATION_DAYS = env_int("STAFF_INVITATION_DAYS", 7)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
@@ -225,7 +228,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.send_pending_notifications",
         "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
     },
+    "remind-issuance-reports": {
+        "task": "endorsement.tasks.remind_issuance_reports",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
+# Concerns from a programme's registry page: at most this many per client address in the window.
+CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
+CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
+# Days after a reporting period ends before its organisation is reminded of a missing report.
+ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 
 # --- Verification of presented credentials (badges.verification) --------------------------------
 # Fetches of other issuers' DID documents and status lists: https only, public addresses only.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from endorsement import services
+from endorsement import quality, services
 from endorsement.models import Endorsement
+from endorsement.models import EndorsementState as E
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin
+from institutions.permissions import is_manager
 
 
 @admin.register(Endorsement)
@@ -30,6 +32,11 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
         Button("revoke", _("Revoke endorsement"), transition="revoke", text=_("Reason"), text_required=True,
                danger=True, done=_("Endorsement revoked."),
                run=lambda actor, e, text: services.endorsement_revoke(actor=actor, endorsement=e, comment=text)),
+        Button("quality_review", _("Open a quality review"), text=_("Reason for the review"), text_required=True,
+               shown=lambda user, e: is_manager(user) and e.state in (E.ACTIVE, E.SUSPENDED)
+               and quality.open_review_of(e) is None,
+               open_result=True, done=_("A quality review of this endorsement is open."),
+               run=lambda actor, e, text: quality.quality_review_open(actor=actor, endorsement=e, reason=text)),
     )
 
     @admin.display(description=_("signed"), boolean=True)

@@ -22,7 +22,8 @@ from endorsement.models import (
     Judgement,
     Review,
 )
-from institutions.permissions import is_body_staff
+from endorsement.transparency import changes_feedback, judgements_of
+from institutions.permissions import is_body_staff, is_manager
 
 APPLICATION_TRANSITIONS = [
     "submit", "resubmit", "withdraw", "start_review", "request_changes", "endorse", "reject", "publish",
@@ -119,16 +120,66 @@ class ApplicationListOutput(serializers.ModelSerializer):
                   "decided_at", "updated_at"]
 
 
+class JudgementDetail(serializers.Serializer):
+    """One reviewer's judgement of one criterion, as managers read them."""
+
+    review = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    criterion = serializers.CharField()
+    required = serializers.BooleanField()
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    review_complete = serializers.BooleanField()
+
+
+class UnmetCriterion(serializers.Serializer):
+    criterion = serializers.CharField()
+    title_en = serializers.CharField()
+    title_ja = serializers.CharField()
+    required = serializers.BooleanField()
+    reviewer = serializers.CharField(help_text="the reviewer's name, or 'Reviewer n' when the body hides names")
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class ReviewerSummary(serializers.Serializer):
+    reviewer = serializers.CharField()
+    summary = serializers.CharField()
+
+
+class ChangesFeedback(serializers.Serializer):
+    """What the organisation reads while changes are requested."""
+
+    message = serializers.CharField()
+    unmet_criteria = UnmetCriterion(many=True)
+    reviews = ReviewerSummary(many=True)
+    reviewer_names_shown = serializers.BooleanField()
+
+
 class ApplicationOutput(ApplicationListOutput):
     criteria_table = CriteriaTableBrief(read_only=True)
     reviews = serializers.SerializerMethodField()
     endorsement = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
+    judgements = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
 
     class Meta(ApplicationListOutput.Meta):
         fields = [*ApplicationListOutput.Meta.fields, "snapshot", "snapshot_sha256", "criteria_table",
-                  "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit"]
+                  "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit",
+                  "judgements", "feedback"]
+
+    @extend_schema_field(JudgementDetail(many=True))
+    def get_judgements(self, application: Application) -> list[dict[str, Any]]:
+        """Every judgement of every review: for the body's managers (empty for anyone else)."""
+        return judgements_of(application) if is_manager(_user(self)) else []
+
+    @extend_schema_field(ChangesFeedback(allow_null=True))
+    def get_feedback(self, application: Application) -> dict[str, Any] | None:
+        """While changes are requested: the criteria not met, with the reviewers' comments."""
+        return changes_feedback(application)
 
     @extend_schema_field(ReviewSummary(many=True))
     def get_reviews(self, application: Application) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ def existing_rows_were_sent(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('endorsement', '0003_registry_organisations_issuance_reports'),
+        ('endorsement', '0005_quality_reviews_concerns_and_report_labels'),
     ]
 
     operations = [
