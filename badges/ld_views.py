@@ -56,9 +56,13 @@ def organisation_did(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def achievement(request: HttpRequest, public_id: str, as_json: bool = False) -> HttpResponse:
+def achievement(request: HttpRequest, public_id: str, as_json: bool = False, version: int = 1) -> HttpResponse:
+    """One version's Achievement (`/achievements/<id>` is version 1, `/achievements/<id>/v<n>` a
+    revision): every version endorsed once stays dereferenceable."""
     programme = get_object_or_404(Programme, public_id=public_id)
-    document = programme_achievement(programme.pk)
+    if version < 2 and request.resolver_match.url_name.startswith("achievement-version"):
+        raise Http404("Version 1 is at the programme's own Achievement URL.")
+    document = programme_achievement(programme.pk, version)
     if document is None:
         raise Http404("This programme has no endorsed Achievement.")
     if not (as_json or _wants_json(request)):

@@ -19,6 +19,8 @@ portal_patterns = [
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
          name="application_transition"),
+    path("endorsements/<uuid:public_id>/", endorsement_views.endorsement_detail, name="endorsement"),
+    path("endorsements/<uuid:public_id>/renew/", endorsement_views.endorsement_renew, name="endorsement_renew"),
     path("reports/", report_views.reports, name="reports"),
     path("programmes/<uuid:public_id>/reports/", report_views.programme_reports, name="programme_reports"),
 ]

@@ -10,7 +10,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -117,6 +117,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
 ENDORSEMENT_VALIDITY_DAYS = env_int("ENDORSEMENT_VALIDITY_DAYS", 3 * 365)
+# A renewal may be opened this many days before an endorsement ends (and at any time after it ended).
+RENEWAL_WINDOW_DAYS = env_int("RENEWAL_WINDOW_DAYS", 180)
+# The organisation and the managers are reminded this many days before an endorsement ends, once
+# per threshold (comma-separated whole numbers).
+RENEWAL_REMINDER_DAYS = sorted(set(env_int_list("RENEWAL_REMINDER_DAYS", [180, 60, 14])), reverse=True)
+# Reviewers a full review needs before endorse (a change marked minor needs one).
+ENDORSEMENT_MIN_REVIEWERS = env_int("ENDORSEMENT_MIN_REVIEWERS", 1)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
 KEY_ENCRYPTION_SECRET = env_str("KEY_ENCRYPTION_SECRET", SECRET_KEY)
 
@@ -147,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-endorsements": {
         "task": "endorsement.tasks.expire_endorsements",
         "schedule": crontab(minute=5),
+    },
+    "remind-expiring-endorsements": {
+        "task": "endorsement.tasks.remind_expiring_endorsements",
+        "schedule": crontab(minute=15, hour=6),
     },
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",
