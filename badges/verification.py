@@ -52,7 +52,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -246,7 +246,7 @@ def endorsement_for_credential(credential_id: Any):
         .select_related("application", "programme", "organisation")
         # What the registry check reads (the rest, the application's snapshot above all, costs
         # more to load than the query; anything else is still loaded on access).
-        .only("public_id", "credential", "state", "state_changed_at", "valid_until", "application__state",
+        .only("public_id", "credential", "state", "state_changed_at", "valid_from", "valid_until", "application__state",
               "programme__name_en", "programme__name_ja", "programme__public_id", "organisation__name")
         .order_by("pk")
         .first()
@@ -254,6 +254,11 @@ def endorsement_for_credential(credential_id: Any):
     if endorsement is None or endorsement.credential.get("id") != credential_id:
         return None
     return endorsement
+
+
+def endorsement_credential_id(endorsement: Any) -> str:
+    """The id (URL) of one of this registry's EndorsementCredentials."""
+    return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
 
 
 def award_for_credential(credential_id: Any) -> Award | None:
@@ -391,6 +396,10 @@ class _Verifier:
         checks.append(self.run("registry", _("Issued through this registry"), self.award_registry, credential, award))
         if award is not None:
             checks.append(self.run("evidence", _("Evidence still in place"), self.evidence, award))
+        # Embedded endorsements are judged at the badge's issuance: a badge issued while the
+        # endorsement was in force stays "endorsed when issued" after that endorsement ended or
+        # was renewed (superseded); suspended and revoked ones still fail.
+        issued_at = _parse_time(credential.get("validFrom") or credential.get("issuanceDate"))
         for number, (endorsement, target, where) in enumerate(embedded_with_targets(credential), start=1):
             endorser = endorsement.get("issuer")
             by = (_text(endorser.get("name")) if isinstance(endorser, Mapping) else "") \
@@ -401,21 +410,28 @@ class _Verifier:
                                    ENDORSEMENT_TYPE))
             checks.append(self.run(pid + "subject", prefix + _("Endorses this %(where)s") % {"where": where},
                                    self.subject, endorsement, target))
-            checks.extend(self.credential_checks(endorsement, pid, prefix))
+            checks.extend(self.credential_checks(endorsement, pid, prefix, issued_at=issued_at))
         if email:
             checks.append(self.run("identity", _("Recipient's e-mail address"), self.identity, credential, email))
         return VerificationReport([c for c in checks if c is not None], _summary(credential))
 
-    def credential_checks(self, credential: JsonDict, pid: str, prefix: str) -> list[Check | None]:
+    def credential_checks(self, credential: JsonDict, pid: str, prefix: str, *,
+                          issued_at: datetime | None = None) -> list[Check | None]:
+        """`issued_at`: for an endorsement embedded in a badge, when the badge was issued."""
+        if issued_at is None:
+            dates_label, registry_label = _("Within its validity period"), _("Held active by this registry")
+        else:
+            dates_label, registry_label = _("In force when the badge was issued"), _("Endorsed when issued, "
+                                                                                    "according to this registry")
         checks = [
             self.run(pid + "issuer", prefix + _("Issuer identified"), self.issuer, credential),
             self.run(pid + "proof", prefix + _("Signature valid"), self.proof, credential),
-            self.run(pid + "dates", prefix + _("Within its validity period"), self.dates, credential),
+            self.run(pid + "dates", prefix + dates_label, self.dates, credential, issued_at),
             self.run(pid + "status", prefix + _("Not revoked or suspended"), self.status, credential),
         ]
         if ENDORSEMENT_TYPE in _types(credential):
-            checks.append(self.run(pid + "registry", prefix + _("Held active by this registry"),
-                                   self.endorsement_registry, credential))
+            checks.append(self.run(pid + "registry", prefix + registry_label,
+                                   self.endorsement_registry, credential, issued_at))
         return checks
 
     # --- the checks ---
@@ -475,7 +491,9 @@ class _Verifier:
                    if template else result.message)
         return Check(check_id, label, False, message)
 
-    def dates(self, check_id: str, label: str, credential: JsonDict) -> Check:
+    def dates(self, check_id: str, label: str, credential: JsonDict, issued_at: datetime | None = None) -> Check:
+        """Within the validity period now; for an embedded endorsement (`issued_at` given), at the
+        badge's issuance: an endorsement that ended after the badge was issued still endorses it."""
         problems: list[str] = []
         notes: list[str] = []
         start_key = next((k for k in ("validFrom", "issuanceDate") if k in credential), None)
@@ -494,6 +512,9 @@ class _Verifier:
             end = _parse_time(credential[end_key])
             if end is None:
                 problems.append(_("Its %(key)s is not a date and time.") % {"key": end_key})
+            elif end <= self.now and issued_at is not None and issued_at < end:
+                notes.append(_("until %(when)s; it has ended since, but the badge was issued on %(issued)s, while it "
+                               "was valid: endorsed when issued.") % {"when": _when(end), "issued": _when(issued_at)})
             elif end <= self.now:
                 problems.append(_("It expired on %(when)s.") % {"when": _when(end)})
             else:
@@ -619,7 +640,10 @@ class _Verifier:
                                                "elsewhere.") % {"endorsed": ", ".join(map(str, endorsed)) or "?",
                                                                 "target": target or "?"})
 
-    def endorsement_registry(self, check_id: str, label: str, credential: JsonDict) -> Check:
+    def endorsement_registry(self, check_id: str, label: str, credential: JsonDict,
+                             issued_at: datetime | None = None) -> Check:
+        """The registry's word on an endorsement: active now; or, embedded in a badge issued at
+        `issued_at`, in force then (it may have expired or been superseded by its renewal since)."""
         from endorsement.models import ApplicationState, EndorsementState
 
         issuer_id = _issuer_id(credential)
@@ -633,6 +657,30 @@ class _Verifier:
                          % {"id": _text(credential.get("id"), 1000)})
         what = _("The endorsement of %(programme)s (%(organisation)s)") % {
             "programme": endorsement.programme, "organisation": endorsement.organisation}
+        ended = {EndorsementState.EXPIRED, EndorsementState.SUPERSEDED}
+        if issued_at is not None and (endorsement.state in ended or endorsement.valid_until <= self.now) \
+                and endorsement.state not in {EndorsementState.SUSPENDED, EndorsementState.REVOKED}:
+            end = endorsement.valid_until
+            if endorsement.state == EndorsementState.SUPERSEDED and endorsement.state_changed_at:
+                end = min(end, endorsement.state_changed_at)
+            if issued_at < end:
+                successor = getattr(endorsement, "successor", None) if endorsement.state in ended else None
+                if endorsement.state == EndorsementState.SUPERSEDED and successor is not None:
+                    message = _("%(what)s was in force when the badge was issued (%(issued)s); it was replaced on "
+                                "%(when)s by its renewal or a revised version (%(next)s): endorsed when issued.") % {
+                        "what": what, "issued": _when(issued_at), "when": _when(end),
+                        "next": endorsement_credential_id(successor)}
+                else:
+                    message = _("%(what)s was in force when the badge was issued (%(issued)s); it ended on "
+                                "%(when)s: endorsed when issued.") % {
+                        "what": what, "issued": _when(issued_at), "when": _when(end)}
+                return Check(check_id, label, True, message)
+            return Check(check_id, label, False, _("%(what)s was not in force when the badge was issued (%(issued)s)."
+                                                   ) % {"what": what, "issued": _when(issued_at)})
+        if issued_at is not None and endorsement.state == EndorsementState.SCHEDULED \
+                and endorsement.valid_from <= self.now and endorsement.application.state == ApplicationState.PUBLISHED:
+            return Check(check_id, label, True, _("%(what)s is in force on this registry until %(when)s.")
+                         % {"what": what, "when": _when(endorsement.valid_until)})
         if endorsement.state != EndorsementState.ACTIVE:
             since = f" ({_when(endorsement.state_changed_at)})" if endorsement.state_changed_at else ""
             return Check(check_id, label, False, _("%(what)s is %(state)s%(since)s.")

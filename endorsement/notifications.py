@@ -67,7 +67,9 @@ TO_ORGANISATION = {
     A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
     A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
     A.ENDORSEMENT_SUSPENDED, A.ENDORSEMENT_REINSTATED, A.ENDORSEMENT_REVOKED, A.ENDORSEMENT_EXPIRED,
+    A.ENDORSEMENT_STARTED, A.ENDORSEMENT_SUPERSEDED,
 }
+TO_ORGANISATION_AND_MANAGERS = {A.ENDORSEMENT_EXPIRY_REMINDED}
 
 
 def message_for(event: AuditEvent) -> Message | None:
@@ -78,6 +80,9 @@ def message_for(event: AuditEvent) -> Message | None:
     elif action in TO_ORGANISATION:
         organisation = _organisation_for(event)
         recipients = _organisation_people(organisation) if organisation else []
+    elif action in TO_ORGANISATION_AND_MANAGERS:
+        organisation = _organisation_for(event)
+        recipients = [*(_organisation_people(organisation) if organisation else []), *_managers()]
     elif action == A.APPLICATION_REVIEWER_ASSIGNED:
         user = get_user_model().objects.filter(pk=event.data.get("reviewer_id")).first()
         recipients = [user.email] if user and user.email else []

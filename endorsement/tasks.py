@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from endorsement import notifications, registry, services
+from endorsement import notifications, registry, renewals, services
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
@@ -33,6 +33,16 @@ def expire_endorsements() -> int:
     count = services.endorsements_expire_due()
     if count:
         log.info("expired %d endorsements", count)
+    return count
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def remind_expiring_endorsements() -> int:
+    """Beat (daily): remind the organisation and the managers before an endorsement ends, once per
+    threshold of RENEWAL_REMINDER_DAYS. Running it twice reminds nobody twice."""
+    count = renewals.endorsement_expiry_reminders()
+    if count:
+        log.info("sent %d endorsement expiry reminders", count)
     return count
 
 
