@@ -398,7 +398,8 @@ def _programme_body(registry: Registry, item: Item) -> str:
     following = entry.get("next_endorsement")
     if following:
         following = {**following, "standing": _standing(following["state"]),
-                     "valid_from_dt": _parse(following["valid_from"]), "valid_until_dt": _parse(following["valid_until"])}
+                     "valid_from_dt": _parse(following["valid_from"]),
+                     "valid_until_dt": _parse(following["valid_until"])}
     context = {
         "registry": registry,
         "item": _display(item, now),

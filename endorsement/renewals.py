@@ -85,10 +85,12 @@ def renewal_refusal(endorsement: Endorsement, *, now: datetime | None = None) ->
 @transaction.atomic
 def endorsement_renew(*, actor: Any, endorsement: Endorsement) -> Application:
     """Open the renewal of an endorsement: a draft application with `renews` set, for the programme
-    as it is now (frozen when it is submitted). Owners and editors of the organisation only."""
+    as it is now (frozen when the organisation submits it). Owners and editors of the organisation,
+    or a manager of the body on its behalf (the admin's button)."""
     endorsement = locked(Endorsement, endorsement.pk)
-    if not can_edit_for(actor, endorsement.organisation):
-        raise NotPermitted(_("Only owners and editors of the organisation may open a renewal."))
+    if not (can_edit_for(actor, endorsement.organisation) or is_manager(actor)):
+        raise NotPermitted(_("Only owners and editors of the organisation, or managers of the body, may open a "
+                             "renewal."))
     problem = renewal_refusal(endorsement)
     if problem:
         raise WrongState(problem)
