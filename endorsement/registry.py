@@ -349,11 +349,15 @@ class Item:
     valid_until: datetime
     hours: float | None
     changed: datetime
+    renewal_from: datetime | None = None  # a granted renewal's start, when the entry has one
 
     def standing(self, now: datetime) -> str:
         """The recorded state, except that an active endorsement past its end shows as expired
-        before the hourly expiry task records it."""
+        before the hourly expiry task records it — unless its granted renewal has started by then
+        (the task will record that too: the programme stays endorsed without a gap)."""
         if self.state == EndorsementState.ACTIVE and self.valid_until <= now:
+            if self.renewal_from is not None and self.renewal_from <= now:
+                return EndorsementState.ACTIVE
             return EndorsementState.EXPIRED
         return self.state
 
@@ -368,6 +372,7 @@ def _item(entry: dict[str, Any]) -> Item:
         entry=entry, id=entry["id"], search=entry.get("search_text", ""), state=endorsement["state"],
         valid_from=valid_from, valid_until=parse_datetime(endorsement["valid_until"]),
         hours=float(hours) if hours not in (None, "") else None, changed=max(moments),
+        renewal_from=parse_datetime(entry["next_endorsement"]["valid_from"]) if entry.get("next_endorsement") else None,
     )
 
 
