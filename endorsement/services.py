@@ -273,9 +273,8 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
 
 def _after_endorse(endorsement: Endorsement) -> None:
     """The endorse side effect: the EndorsementCredential is signed after commit, by a task."""
-    from endorsement.tasks import sign_endorsement_credential
 
-    enqueue_on_commit(sign_endorsement_credential, endorsement.pk)
+    enqueue_on_commit("endorsement.tasks.sign_endorsement_credential", endorsement.pk)
 
 
 @transaction.atomic

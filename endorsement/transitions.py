@@ -41,12 +41,8 @@ def run_transition(
 
 
 def notify(event) -> None:
-    from endorsement.tasks import send_notification
-
-    enqueue_on_commit(send_notification, event.pk)
+    enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
 
 
 def refresh_registry_on_commit() -> None:
-    from endorsement.tasks import refresh_registry
-
-    enqueue_on_commit(refresh_registry)
+    enqueue_on_commit("endorsement.tasks.refresh_registry")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -10,16 +11,14 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.fsm import condition
 
+UserLike = AbstractBaseUser | AnonymousUser
+
 
 def _manager(instance: models.Model, user) -> bool:
-    from institutions.permissions import is_manager
-
     return is_manager(user)
 
 
 def _owner_or_manager(instance: Organisation, user) -> bool:
-    from institutions.permissions import is_manager, staff_of
-
     staff = staff_of(user)
     own = bool(staff and staff.organisation_id == instance.pk and staff.role == Role.OWNER)
     return own or is_manager(user)
@@ -191,3 +190,21 @@ class IssuerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.slug}#{self.fragment}{' (retired)' if self.retired_at else ''}"
+
+
+# --- Role questions the transitions above ask (institutions.permissions re-exports them) ------------
+def staff_of(user: UserLike) -> StaffMember | None:
+    """The user's staff membership, or None. Cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_staff_cache"):
+        user._staff_cache = StaffMember.objects.select_related("organisation").filter(user=user).first()
+    return user._staff_cache
+
+
+def is_manager(user: UserLike) -> bool:
+    """A manager of the certification body (or a superuser): assigns reviewers and decides."""
+    if getattr(user, "is_superuser", False):
+        return True
+    staff = staff_of(user)
+    return bool(staff and staff.organisation.is_certification_body and staff.role == Role.MANAGER)

@@ -63,7 +63,7 @@ def test_after_the_endorsement_expired_the_badge_verifies_as_endorsed_when_issue
 
 
 def test_the_endorsement_credential_on_its_own_is_reported_ended(badge_outliving_its_endorsement):
-    award, endorsement, _cast = badge_outliving_its_endorsement
+    _award, endorsement, _cast = badge_outliving_its_endorsement
     signed_end = datetime.fromisoformat(endorsement.credential["validUntil"])
     report = credential_verify(endorsement.credential, now=signed_end + timedelta(days=1))
     assert not report.verified
