@@ -34,7 +34,7 @@ def test_one_entry_with_the_next_endorsement_then_the_history():
 
     # At the old one's end, before the beat task: shown active (the renewal carries on), not expired.
     end = timezone.now() - timedelta(seconds=1)
-    Endorsement.objects.filter(pk=old.pk).update(valid_until=end)
+    Endorsement.objects.filter(pk=old.pk).update(valid_from=end - timedelta(days=1095), valid_until=end)
     Endorsement.objects.filter(pk=new.pk).update(valid_from=end, published_at=end - timedelta(days=1))
     entry = next(e for e in registry_entries() if e["id"] == str(old.programme.public_id))
     assert _item(entry).standing(timezone.now()) == "active"

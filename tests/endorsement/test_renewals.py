@@ -132,7 +132,7 @@ def test_a_renewal_endorsed_before_the_end_starts_exactly_when_the_old_one_ends(
 
     # The moment comes: the old one's end passes (before the beat task runs, the renewal is in force).
     end = timezone.now() - timedelta(seconds=1)
-    Endorsement.objects.filter(pk=old.pk).update(valid_until=end)
+    Endorsement.objects.filter(pk=old.pk).update(valid_from=end - timedelta(days=1095), valid_until=end)
     Endorsement.objects.filter(pk=new.pk).update(valid_from=end, valid_until=end + timedelta(days=1095),
                                                  published_at=end - timedelta(days=20))
     assert endorsement_in_force(old.programme_id) == new
