@@ -215,3 +215,27 @@ def test_a_minor_change_is_still_decided_by_the_criteria(change_in_review):
     with pytest.raises(WrongState):
         services.application_endorse(actor=cast.manager, application=change)
     assert counts() == before
+
+
+def test_a_batch_running_while_the_change_is_published_issues_each_chunk_under_the_version_then_in_force():
+    from badges.batches import award_batch_create, award_batch_issue_chunk, rows_from_json
+
+    programme, app, cast, issuer = awarding_setup(name_en="Welding", language="en")
+    old = Endorsement.objects.get(application=app)
+    rows = [{"recipient_email": f"learner{i}@example.org", "recipient_name": f"Learner {i}"} for i in range(4)]
+    batch = award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(rows))
+    assert award_batch_issue_chunk(batch.pk, 0, 2) == 2  # before the change: the endorsed version
+
+    change = services.application_create(actor=cast.editor, programme=programme)
+    programme_update(actor=cast.editor, programme=programme, data={"name_en": "Welding and cutting"})
+    walk(change, cast)
+    new = Endorsement.objects.get(application=change)
+    assert award_batch_issue_chunk(batch.pk, 2, 4) == 2  # after: the new version
+
+    awards = list(Award.objects.filter(batch=batch).order_by("batch_row"))
+    assert [a.endorsement_id for a in awards] == [old.pk, old.pk, new.pk, new.pk]
+    assert [achievement_of(a)["name"] for a in awards] == ["Welding", "Welding", "Welding and cutting",
+                                                           "Welding and cutting"]
+    for status_list in StatusList.objects.all():
+        status_list_publish(status_list.pk)
+    assert all(credential_verify(a.credential).verified for a in awards)
