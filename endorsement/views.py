@@ -133,6 +133,7 @@ def _application_page(request: HttpRequest, application: Application, *, error: 
         "resubmit_form": TransitionForm(action="resubmit", auto_id="resubmit_%s"),
         "kind_label": ApplicationKind(application.kind).label,
         "new_endorsement": Endorsement.objects.filter(application=application).first(),
+        "changes": renewals.application_changes(application),
         "error": error,
     }
     return render(request, "portal/application_detail.html", context, status=status)

@@ -77,6 +77,16 @@ def test_the_programme_page_lists_the_endorsements_and_offers_a_change(client, e
     assert b"open a change application" in shown.content
 
 
+def test_the_renewal_page_shows_the_organisation_what_changed(client, endorsed):
+    endorsement, cast = endorsed
+    application = renewals.endorsement_renew(actor=cast.editor, endorsement=endorsement)
+    programme_update(actor=cast.editor, programme=endorsement.programme, data={"level": "Level 8"})
+    application = services.application_submit(actor=cast.editor, application=application)
+    client.force_login(cast.editor)
+    html = client.get(reverse("portal:application", args=[application.pk])).content.decode()
+    assert 'id="change-level"' in html and "Level 8" in html and "Renewal" in html
+
+
 # --- admin ------------------------------------------------------------------------------------------
 def test_a_manager_opens_the_renewal_from_the_admin(client, endorsed):
     endorsement, cast = endorsed
