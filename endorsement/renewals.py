@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,8 +316,9 @@ def endorsement_expiry_reminders(*, now: datetime | None = None) -> int:
             comment = _("This endorsement ends on %(end)s (the %(days)d-day reminder).") % {
                 "end": _day(endorsement.valid_until), "days": threshold}
             comment += " " + (_("Its renewal application is open.") if renewal_open else
-                              _("Open its renewal from the portal or with POST /api/v1/endorsements/%(id)s/renew.")
-                              % {"id": endorsement.pk})
+                              _("Open its renewal at %(url)s (or with POST /api/v1/endorsements/%(id)s/renew).")
+                              % {"url": settings.SITE_URL + reverse("portal:endorsement", args=[endorsement.public_id]),
+                                 "id": endorsement.pk})
             event = audit_record(actor=None, action=AuditAction.ENDORSEMENT_EXPIRY_REMINDED, subject=endorsement,
                                  from_state=endorsement.state, to_state=endorsement.state, comment=comment,
                                  data={"days": threshold, "valid_until": endorsement.valid_until.isoformat()})

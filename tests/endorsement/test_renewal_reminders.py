@@ -46,6 +46,8 @@ def test_each_threshold_reminds_once_and_the_mail_reaches_the_organisation_and_t
     assert cast.editor.email in recipients and cast.manager.email in recipients
     event = AuditEvent.objects.get(action="endorsement.expiry_reminded")
     assert "180-day reminder" in event.comment and f"/endorsements/{endorsement.pk}/renew" in event.comment
+    assert f"/portal/endorsements/{endorsement.public_id}/" in event.comment
+    assert f"/portal/endorsements/{endorsement.public_id}/" in mail.outbox[0].body
 
     # The next day: the same threshold, nothing again (idempotent), and no second mail.
     with django_capture_on_commit_callbacks(execute=True):
