@@ -664,7 +664,7 @@ class _Verifier:
             if endorsement.state == EndorsementState.SUPERSEDED and endorsement.state_changed_at:
                 end = min(end, endorsement.state_changed_at)
             if issued_at < end:
-                successor = getattr(endorsement, "successor", None) if endorsement.state in ended else None
+                successor = endorsement.successor if endorsement.state in ended else None
                 if endorsement.state == EndorsementState.SUPERSEDED and successor is not None:
                     message = _("%(what)s was in force when the badge was issued (%(issued)s); it was replaced on "
                                 "%(when)s by its renewal or a revised version (%(next)s): endorsed when issued.") % {

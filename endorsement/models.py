@@ -327,7 +327,7 @@ class Endorsement(FSMModelMixin, models.Model):
     application (the unique one-to-one is what keeps two simultaneous decisions from granting two).
 
     A renewal or a change is a new endorsement whose `predecessor` is the one it replaces: one
-    successor per endorsement (the one-to-one), and at most one active and one scheduled
+    successor per endorsement that is not revoked, and at most one active and one scheduled
     endorsement per programme (partial unique constraints), so two never stand side by side."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -347,8 +347,10 @@ class Endorsement(FSMModelMixin, models.Model):
         "badges.StatusAllocation", on_delete=models.PROTECT, null=True, blank=True, related_name="endorsement"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
-    predecessor = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successor"
+    # The endorsement this one renews or revises. One successor each, a revoked one aside (a
+    # renewal granted and then revoked before it started leaves the way open for another).
+    predecessor = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successors"
     )
     # The programme version it endorses: 1 for the first endorsed content, +1 whenever an endorsed
     # snapshot differs from the one endorsed before. Names the Achievement id (badges.achievements).
@@ -361,10 +363,17 @@ class Endorsement(FSMModelMixin, models.Model):
                                     name="one_active_endorsement_per_programme"),
             models.UniqueConstraint(fields=["programme"], condition=Q(state="scheduled"),
                                     name="one_scheduled_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["predecessor"], condition=~Q(state="revoked"),
+                                    name="one_successor_per_endorsement"),
         ]
 
     def __str__(self) -> str:
         return f"Endorsement of {self.programme} ({self.state})"
+
+    @property
+    def successor(self) -> Endorsement | None:
+        """The endorsement that renews or revises this one (a revoked one does not count)."""
+        return self.successors.exclude(state=E.REVOKED).first()
 
     @transition(field=state, source=E.SCHEDULED, target=E.ACTIVE)
     def start(self) -> None:

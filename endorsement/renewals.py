@@ -73,10 +73,10 @@ def renewal_refusal(endorsement: Endorsement, *, now: datetime | None = None) ->
         return _("The endorsement is suspended: it can be renewed once the body reinstates it.")
     if state == E.REVOKED:
         return _("The endorsement was revoked: apply for certification afresh instead.")
-    if state == E.SUPERSEDED or Endorsement.objects.filter(predecessor=endorsement).exists():
+    if state == E.SUPERSEDED or endorsement.successor is not None:
         return _("This endorsement has already been renewed or replaced by a change: renew the newer one.")
-    if Endorsement.objects.filter(programme_id=endorsement.programme_id,
-                                  valid_from__gt=endorsement.valid_from).exists():
+    if Endorsement.objects.filter(programme_id=endorsement.programme_id, valid_from__gt=endorsement.valid_from
+                                  ).exclude(state=E.REVOKED).exists():
         return _("A later endorsement of this programme exists: renew that one.")
     if Application.objects.filter(programme_id=endorsement.programme_id, state__in=OPEN_STATES).exists():
         return _("This programme already has an open application: finish or withdraw it first.")
@@ -119,8 +119,8 @@ def revision_target(programme: Programme, *, now: datetime | None = None) -> End
         raise WrongState(_("A renewal or change of this programme is granted and has not started yet; apply for "
                            "further changes once it has."))
     return (
-        Endorsement.objects.filter(programme=programme, state__in=[E.ACTIVE, E.SUSPENDED], valid_until__gt=now,
-                                   successor__isnull=True)
+        Endorsement.objects.filter(programme=programme, state__in=[E.ACTIVE, E.SUSPENDED], valid_until__gt=now)
+        .exclude(successors__state__in=[E.SCHEDULED, E.ACTIVE, E.SUSPENDED, E.EXPIRED, E.SUPERSEDED])
         .order_by("-valid_from").first()
     )
 
@@ -202,7 +202,7 @@ def successor_terms(application: Application, *, now: datetime) -> Terms:
     if replaced is None:
         return Terms(E.ACTIVE, now, now + validity, _version_for(application, None), None)
     replaced = locked(Endorsement, replaced.pk)
-    if Endorsement.objects.filter(predecessor=replaced).exists() or replaced.state == E.SUPERSEDED:
+    if replaced.successor is not None or replaced.state == E.SUPERSEDED:
         raise WrongState(_("The endorsement this application replaces has been replaced already."))
     if replaced.state == E.REVOKED:
         raise WrongState(_("The endorsement this application replaces was revoked: reject this application; the "
@@ -297,14 +297,14 @@ def endorsement_expiry_reminders(*, now: datetime | None = None) -> int:
         return 0
     horizon = now + timedelta(days=max(settings.RENEWAL_REMINDER_DAYS))
     candidates = Endorsement.objects.filter(
-        state=E.ACTIVE, valid_until__gt=now, valid_until__lte=horizon, successor__isnull=True,
+        state=E.ACTIVE, valid_until__gt=now, valid_until__lte=horizon,
         application__state=ApplicationState.PUBLISHED,
     ).values_list("pk", flat=True)
     sent = 0
     for pk in list(candidates):
         with transaction.atomic():
             endorsement = locked(Endorsement, pk)
-            if endorsement.state != E.ACTIVE or Endorsement.objects.filter(predecessor=endorsement).exists():
+            if endorsement.state != E.ACTIVE or endorsement.successor is not None:
                 continue
             threshold = _threshold((endorsement.valid_until - now) / timedelta(days=1))
             if threshold is None:

@@ -336,7 +336,7 @@ def endorsements_expire_due(*, now: Any = None) -> int:
     ).exclude(
         # A suspended endorsement whose renewal is granted waits for the body's decision: expiring
         # it would let the renewal start as if the suspension had been lifted.
-        state=EndorsementState.SUSPENDED, successor__state=EndorsementState.SCHEDULED,
+        state=EndorsementState.SUSPENDED, successors__state=EndorsementState.SCHEDULED,
     ).values_list("pk", flat=True)
     expired = 0
     for pk in list(due):

@@ -213,7 +213,7 @@ def endorsement_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "endorsement": endorsement,
         "programme": endorsement.programme,
         "history": renewals.endorsement_lineage(endorsement),
-        "successor": Endorsement.objects.filter(predecessor=endorsement).first(),
+        "successor": endorsement.successor,
         "renewal": renewal,
         "can_edit": can_edit_for(request.user, endorsement.organisation),
         "renewal_refusal": renewals.renewal_refusal(endorsement),

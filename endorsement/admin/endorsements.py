@@ -41,7 +41,7 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
 
     @admin.display(description=_("followed by"))
     def successor_link(self, endorsement: Endorsement) -> str:
-        successor = Endorsement.objects.filter(predecessor=endorsement).first()
+        successor = endorsement.successor
         return str(successor) if successor else "—"
 
     @admin.display(description=_("signed"), boolean=True)

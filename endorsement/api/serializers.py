@@ -300,7 +300,8 @@ class EndorsementOutput(EndorsementListOutput):
 
     def get_successor(self, endorsement: Endorsement) -> int | None:
         """The endorsement that renews or revises this one, once granted."""
-        return Endorsement.objects.filter(predecessor=endorsement).values_list("pk", flat=True).first()
+        successor = endorsement.successor
+        return successor.pk if successor else None
 
     def get_achievement(self, endorsement: Endorsement) -> str:
         """The id of the Achievement (the programme version) this endorsement endorses."""

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='endorsement',
             name='predecessor',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successor', to='endorsement.endorsement'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successors', to='endorsement.endorsement'),
         ),
         migrations.AddField(
             model_name='endorsement',
@@ -89,5 +89,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='endorsement',
             constraint=models.UniqueConstraint(condition=models.Q(('state', 'scheduled')), fields=('programme',), name='one_scheduled_endorsement_per_programme'),
+        ),
+        migrations.AddConstraint(
+            model_name='endorsement',
+            constraint=models.UniqueConstraint(condition=models.Q(('state', 'revoked'), _negated=True), fields=('predecessor',), name='one_successor_per_endorsement'),
         ),
     ]

@@ -264,3 +264,39 @@ def test_previous_judgements_are_listed_by_criterion(endorsed):
     first = previous[sorted(codes)[0]][0]
     assert (first["reviewer"], first["verdict"]) == (str(cast.reviewer), "met")
     assert renewals.previous_judgements(application_in(S.DRAFT, Cast())[0]) == {}
+
+
+def test_a_manager_may_revoke_a_granted_renewal_before_it_starts_then_renew_again_or_let_it_expire(endorsed):
+    old, cast = ends_in(endorsed[0], 30), endorsed[1]
+    new = Endorsement.objects.get(application=walk(renewals.endorsement_renew(actor=cast.editor, endorsement=old),
+                                                   cast))
+    before = counts()
+    with pytest.raises(NotPermitted):
+        services.endorsement_revoke(actor=cast.editor, endorsement=new, comment="No.")
+    with pytest.raises(WrongState):  # a renewal that has not started cannot be suspended
+        services.endorsement_suspend(actor=cast.manager, endorsement=new, comment="Wait.")
+    assert counts() == before
+    services.endorsement_revoke(actor=cast.manager, endorsement=new, comment="Granted in error.")
+    new.refresh_from_db()
+    assert new.state == E.REVOKED
+    # The revoked renewal does not count as a successor: the organisation may renew again.
+    assert renewals.renewal_refusal(old) is None
+    again = walk(renewals.endorsement_renew(actor=cast.editor, endorsement=old), cast, to=S.ENDORSED)
+    assert Endorsement.objects.get(application=again).predecessor == old
+    services.endorsement_revoke(actor=cast.manager, endorsement=Endorsement.objects.get(application=again),
+                                comment="Also in error.")
+    Endorsement.objects.filter(pk=old.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    assert services.endorsements_expire_due() == 1
+    old.refresh_from_db()
+    assert old.state == E.EXPIRED  # nothing succeeded it
+
+
+def test_the_api_lists_what_a_manager_may_do_with_a_granted_renewal(endorsed):
+    from tests.factories import api_client
+
+    old, cast = ends_in(endorsed[0], 30), endorsed[1]
+    new = Endorsement.objects.get(application=walk(renewals.endorsement_renew(actor=cast.editor, endorsement=old),
+                                                   cast))
+    body = api_client(cast.manager).get(f"/api/v1/endorsements/{new.pk}").json()
+    assert (body["state"], body["transitions"], body["predecessor"]) == ("scheduled", ["revoke"], old.pk)
+    assert api_client(cast.manager).get(f"/api/v1/endorsements/{old.pk}").json()["successor"] == new.pk
