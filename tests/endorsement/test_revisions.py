@@ -239,3 +239,25 @@ def test_a_batch_running_while_the_change_is_published_issues_each_chunk_under_t
     for status_list in StatusList.objects.all():
         status_list_publish(status_list.pk)
     assert all(credential_verify(a.credential).verified for a in awards)
+
+
+def test_a_change_of_a_suspended_endorsement_waits_for_the_bodys_decision():
+    programme, app, cast, _issuer = awarding_setup()
+    old = Endorsement.objects.get(application=app)
+    change = services.application_create(actor=cast.editor, programme=programme)
+    programme_update(actor=cast.editor, programme=programme, data={"prerequisites": "An interview."})
+    services.endorsement_suspend(actor=cast.manager, endorsement=old, comment="Complaint received.")
+    change = walk(change, cast)  # reviewed, endorsed and published
+    new = Endorsement.objects.get(application=change)
+    old.refresh_from_db()
+    assert (old.state, new.state) == (E.SUSPENDED, E.SCHEDULED)
+    assert endorsement_in_force(programme.pk) is None
+    services.endorsements_expire_due()
+    new.refresh_from_db()
+    assert new.state == E.SCHEDULED
+    services.endorsement_reinstate(actor=cast.manager, endorsement=old, comment="Complaint resolved by the change.")
+    services.endorsements_expire_due()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.state, new.state) == (E.SUPERSEDED, E.ACTIVE)
+    assert endorsement_in_force(programme.pk) == new
