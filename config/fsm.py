@@ -33,12 +33,14 @@ ACTIONS = {
     "expire": pgettext_lazy("transition", "expire"),
     "start": pgettext_lazy("transition", "start"),
     "supersede": pgettext_lazy("transition", "supersede"),
+    "accept": pgettext_lazy("transition", "accept"),
 }
 OBJECTS = {
     "application": pgettext_lazy("transition object", "application"),
     "endorsement": pgettext_lazy("transition object", "endorsement"),
     "criteria table": pgettext_lazy("transition object", "criteria table"),
     "organisation": pgettext_lazy("transition object", "organisation"),
+    "staff invitation": pgettext_lazy("transition object", "staff invitation"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from institutions.models import (  # noqa: F401 (staff_of, is_manager: re-exported for the layers above)
+from institutions.models import (  # noqa: F401 (re-exports the role questions)
     BODY_ROLES,
     CAN_EDIT,
     CAN_ISSUE,
@@ -11,6 +11,7 @@ from institutions.models import (  # noqa: F401 (staff_of, is_manager: re-export
     StaffMember,
     UserLike,
     is_manager,
+    may_manage_staff,
     staff_of,
 )
 
@@ -40,3 +41,4 @@ def can_issue_for(user: UserLike, organisation: Organisation) -> bool:
 def is_member_of(user: UserLike, organisation: Organisation) -> bool:
     staff = staff_of(user)
     return bool(staff and staff.organisation_id == organisation.pk)
+

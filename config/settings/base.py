@@ -124,6 +124,8 @@ RENEWAL_WINDOW_DAYS = env_int("RENEWAL_WINDOW_DAYS", 180)
 RENEWAL_REMINDER_DAYS = sorted(set(env_int_list("RENEWAL_REMINDER_DAYS", [180, 60, 14])), reverse=True)
 # Reviewers a full review needs before endorse (a change marked minor needs one).
 ENDORSEMENT_MIN_REVIEWERS = env_int("ENDORSEMENT_MIN_REVIEWERS", 1)
+# How long the link of an invitation to join an organisation's staff stays valid.
+STAFF_INVITATION_DAYS = env_int("STAFF_INVITATION_DAYS", 7)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
 KEY_ENCRYPTION_SECRET = env_str("KEY_ENCRYPTION_SECRET", SECRET_KEY)
 
