@@ -26,7 +26,7 @@ from endorsement.admin.application_page import (
     my_review,
     snapshot_view,
 )
-from endorsement.models import Application, ApplicationState, Criterion, Review, ReviewDepth
+from endorsement.models import Application, ApplicationKind, ApplicationState, Criterion, Review, ReviewDepth
 from endorsement.rules import endorsement_allowed
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin, perform
 from institutions.permissions import is_manager
@@ -72,7 +72,8 @@ def _depth_settable(user: Any, app: Application, depth: str) -> bool:
 
 @admin.register(Application)
 class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
-    list_display = ("id", "programme_name", "organisation", "state", "submitted_at", "reviews_progress", "my_review")
+    list_display = ("id", "programme_name", "organisation", "kind", "state", "submitted_at", "reviews_progress",
+                    "my_review")
     list_display_links = ("id", "programme_name")
     list_filter = (QueueFilter, "state", ("organisation", admin.RelatedOnlyFieldListFilter))
     search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
@@ -129,6 +130,12 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
     @admin.display(description=_("programme"), ordering="programme__name_en")
     def programme_name(self, app: Application) -> str:
         return app.programme.name
+
+    @admin.display(description=_("kind"))
+    def kind(self, app: Application) -> str:
+        """New application, renewal or change (minor changes say so)."""
+        label = str(ApplicationKind(app.kind).label)
+        return f"{label} ({ReviewDepth(app.review_depth).label})" if app.review_depth == ReviewDepth.MINOR else label
 
     @admin.display(description=_("reviews done / assigned"))
     def reviews_progress(self, app: Application) -> str:
