@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from badges.achievements import achievement_id
 from badges.awards import award_issue
@@ -261,3 +262,22 @@ def test_a_change_of_a_suspended_endorsement_waits_for_the_bodys_decision():
     new.refresh_from_db()
     assert (old.state, new.state) == (E.SUPERSEDED, E.ACTIVE)
     assert endorsement_in_force(programme.pk) == new
+
+
+def test_a_badge_issued_at_the_renewal_instant_before_the_beat_task_carries_the_renewal_and_verifies():
+    programme, app, cast, issuer = awarding_setup(language="en")
+    old = ends_in(Endorsement.objects.get(application=app), 30)
+    new = Endorsement.objects.get(application=walk(renewals.endorsement_renew(actor=cast.editor, endorsement=old),
+                                                   cast))
+    before = award_issue(actor=issuer, programme=programme, **LEARNER)
+    end = timezone.now() - timedelta(seconds=5)
+    Endorsement.objects.filter(pk=old.pk).update(valid_from=end - timedelta(days=1095), valid_until=end)
+    Endorsement.objects.filter(pk=new.pk).update(valid_from=end, published_at=end - timedelta(days=1),
+                                                 credential=None, signed_at=None)
+    endorsement_sign(new.pk)  # signed for the moved period, as it would have been
+    at_the_instant = award_issue(actor=issuer, programme=programme, **LEARNER)  # the beat task has not run
+    assert (before.endorsement_id, at_the_instant.endorsement_id) == (old.pk, new.pk)
+    for status_list in StatusList.objects.all():
+        status_list_publish(status_list.pk)
+    report = credential_verify(at_the_instant.credential)
+    assert report.verified, [(c.id, c.message) for c in report.checks if not c.passed]
