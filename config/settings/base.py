@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "institutions",
     "badges",
     "endorsement",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware: answers CORS preflights (OPTIONS) for CORS_URLS_REGEX before any view.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +57,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# CORS (django-cors-headers): the public documents a browser wallet or verifier on another site reads
+# (DID documents, status lists, achievements, endorsement credentials, badges and their baked images,
+# the registry's open data) may be read from any origin, without credentials; nothing else may.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = (
+    r"^/(?:\.well-known/did\.json|organisations/[^/]+/did\.json|status/[^/]+/[^/]+/\d+"
+    r"|achievements/[0-9a-f-]+(?:\.json)?|credentials/endorsements/[0-9a-f-]+"
+    r"|badges/[0-9a-f-]+(?:\.json|\.png|\.svg)?|registry\.(?:json|csv))$"
+)
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Content-Language"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
