@@ -60,6 +60,9 @@ def test_after_the_endorsement_expired_the_badge_verifies_as_endorsed_when_issue
     found = checks(report)
     assert "endorsed when issued" in found["endorsement-1-registry"].message
     assert "endorsed when issued" in found["endorsement-1-dates"].message
+    assert (found["endorsement-1-registry"].code, found["endorsement-1-dates"].code) == (
+        "registry.endorsed-when-issued", "dates.endorsed-when-issued")
+    assert report.verdict == "verified"
 
 
 def test_the_endorsement_credential_on_its_own_is_reported_ended(badge_outliving_its_endorsement):
