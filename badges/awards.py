@@ -278,8 +278,8 @@ def after_issue(awards: Iterable[Award]) -> None:
     link to their badge."""
     from badges.evidence import evidence_check_create
     awards = list(awards)
-    if len(awards) == 1:
-        evidence_check_create(awards[0])
+    if len(awards) == 1 and awards[0].batch_id is None:
+        evidence_check_create(awards[0])  # a single award: fetched (and told) on its own
     else:
         # A batch chunk: what `evidence_check_create` does row by row, in one INSERT. These awards
         # were created in this transaction, so none of them can have a check yet. The first fetches

@@ -41,7 +41,16 @@ from django.utils.dateparse import parse_datetime
 
 from badges.models import Award
 from config.tasking import enqueue_on_commit, task_named
-from endorsement.models import ApplicationState, Endorsement, EndorsementState, IssuanceReport, RegistrySnapshot
+from endorsement.models import (
+    ApplicationState,
+    Endorsement,
+    EndorsementState,
+    IssuanceReport,
+    QualityReview,
+    QualityReviewState,
+    RegistrySnapshot,
+    ReportStatus,
+)
 from institutions.keys import organisation_did
 from institutions.models import MembershipState, Organisation
 
@@ -152,9 +161,11 @@ def _organisation_ref(organisation: Organisation, org_url) -> dict[str, Any]:
 
 def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
     reports: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = IssuanceReport.objects.order_by("period_start", "period_end", "platform", "pk").values(
+    # Only filed reports: a corrected revision or a withdrawn report no longer counts.
+    rows = IssuanceReport.objects.filter(status=ReportStatus.FILED).order_by(
+        "period_start", "period_end", "platform", "pk").values(
         "programme_id", "endorsement__public_id", "period_start", "period_end", "platform", "count", "note",
-        "reported_at",
+        "reported_at", "revision",
     )
     for row in rows:
         reports[row["programme_id"]].append({
@@ -165,8 +176,16 @@ def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
             "count": row["count"],
             "note": row["note"],
             "reported_at": row["reported_at"].isoformat(),
+            "revision": row["revision"],
         })
     return reports
+
+
+def _conditions_by_endorsement() -> dict[int, dict[str, str]]:
+    """Conditions a quality review set, still to be met: {"text", "due"} by endorsement (one query)."""
+    rows = QualityReview.objects.filter(state=QualityReviewState.CONDITIONS).values(
+        "endorsement_id", "conditions", "conditions_due")
+    return {r["endorsement_id"]: {"text": r["conditions"], "due": r["conditions_due"].isoformat()} for r in rows}
 
 
 def _award_counts() -> dict[int, int]:
@@ -195,6 +214,7 @@ def registry_entries() -> list[dict[str, Any]]:
         .values(*ENDORSEMENT_COLUMNS)
     )
     awards, reports, endorser = _award_counts(), _reports_by_programme(), _endorser()
+    conditions = _conditions_by_endorsement()
     page_url, achievement_url = _url("registry:programme"), _url("achievement-json")
     template = settings.SITE_URL + reverse("achievement-version-json", args=[_ZERO, 2])
     version_url = lambda value: template.replace(str(_ZERO), str(value))  # noqa: E731
@@ -224,7 +244,8 @@ def registry_entries() -> list[dict[str, Any]]:
         content = _programme_part(current["application__snapshot"] or {}, current)
         organisation = organisations[current["organisation_id"]]
         programme_reports = reports.get(current["programme_id"], [])
-        endorsement = {**_endorsement_part(current, credential_url, awards, achievement), "endorser": endorser}
+        endorsement = {**_endorsement_part(current, credential_url, awards, achievement),
+                       "conditions": conditions.get(current["pk"]), "endorser": endorser}
         previous = [_endorsement_part(e, credential_url, awards, achievement) for e in earlier]
         following = [_endorsement_part(e, credential_url, awards, achievement) for e in upcoming]
         entry = {

@@ -380,7 +380,8 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     item = _item_or_404(registry, public_id)
     body = _fragment(registry, ("programme", _language(), item.id), lambda: _programme_body(registry, item))
     title, _fallback = _in_language(item.entry["programme"], "name")
-    return render(request, "registry/programme.html", {"title": title, "body": mark_safe(body)})  # noqa: S308
+    return render(request, "registry/programme.html",
+                  {"title": title, "body": mark_safe(body), "public_id": item.id})  # noqa: S308
 
 
 def _programme_body(registry: Registry, item: Item) -> str:
@@ -487,7 +488,7 @@ def _csv_row(entry: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -500,7 +501,7 @@ def _csv_body(registry: Registry | None) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in registry.items if registry is not None else []:
-        writer.writerow([_csv_safe(value) for value in _csv_row(item.entry)])
+        writer.writerow([csv_safe(value) for value in _csv_row(item.entry)])
     return out.getvalue().encode("utf-8")
 
 

@@ -28,12 +28,18 @@ class ReviewFacts:
     reviewer: str
     complete: bool
     verdicts: Mapping[str, str]  # criterion code -> verdict
+    comments: Mapping[str, str] = field(default_factory=dict)  # criterion code -> the reviewer's comment
 
 
 @dataclass(frozen=True)
 class RuleResult:
     allowed: bool
     reasons: list[str] = field(default_factory=list)
+    # The same reasons in machine-readable form: each required criterion a reviewer did not judge
+    # met ({"criterion", "reviewer", "verdict", "comment"}; verdict None when not judged), and the
+    # reviewers whose review is not complete for the current revision.
+    unmet: list[dict[str, str | None]] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
 
 
 def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts], *,
@@ -43,6 +49,8 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts],
     required = list(required_codes)
     reviews = list(reviews)
     reasons: list[str] = []
+    unmet: list[dict[str, str | None]] = []
+    incomplete: list[str] = []
     if not reviews:
         reasons.append(gettext("No reviewer is assigned."))
     elif len(reviews) < min_reviewers:
@@ -51,6 +59,7 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts],
     for review in reviews:
         if not review.complete:
             reasons.append(gettext("%(reviewer)s has not completed the review.") % {"reviewer": review.reviewer})
+            incomplete.append(review.reviewer)
             continue
         for code in required:
             verdict = review.verdicts.get(code)
@@ -58,7 +67,9 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts],
                 shown = str(VERDICT_WORDS.get(verdict) or verdict.replace("_", " "))
                 reasons.append(gettext("%(reviewer)s judged required criterion %(code)s: %(verdict)s.")
                                % {"reviewer": review.reviewer, "code": code, "verdict": shown})
-    return RuleResult(allowed=not reasons, reasons=reasons)
+                unmet.append({"criterion": code, "reviewer": review.reviewer, "verdict": verdict,
+                              "comment": review.comments.get(code, "")})
+    return RuleResult(allowed=not reasons, reasons=reasons, unmet=unmet, incomplete=incomplete)
 
 
 def reviewers_required(application) -> int:
@@ -76,9 +87,10 @@ def endorsement_allowed(application) -> RuleResult:
     required = [c.code for c in application.criteria_table.criteria.all() if c.required]
     facts = [
         ReviewFacts(
-            reviewer=str(review.reviewer),
+            reviewer=review.reviewer.get_username(),
             complete=review.is_complete and review.completed_revision == application.revision,
             verdicts={j.criterion.code: j.verdict for j in review.judgements.all()},
+            comments={j.criterion.code: j.comment for j in review.judgements.all()},
         )
         for review in application.reviews.select_related("reviewer").prefetch_related("judgements__criterion")
     ]

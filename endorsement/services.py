@@ -23,6 +23,7 @@ from endorsement import renewals
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import publish_status_of
 from endorsement.models import (
+    OPEN_QUALITY_STATES,
     OPEN_STATES,
     Application,
     ApplicationState,
@@ -31,10 +32,12 @@ from endorsement.models import (
     Endorsement,
     EndorsementState,
     Judgement,
+    QualityReviewAssignment,
     Review,
     TableStatus,
     Verdict,
 )
+from endorsement.rules import endorsement_allowed
 from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
@@ -250,7 +253,11 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
     (`endorsement.renewals.successor_terms`). Two managers endorsing at once: the row lock
     serialises them and the second gets WrongState."""
     application = locked(Application, application.pk)
-    check_transition(application, "endorse", actor)
+    try:
+        check_transition(application, "endorse", actor)
+    except WrongState as refused:
+        _explain_unmet(application, refused)
+        raise
     now = timezone.now()
     terms = renewals.successor_terms(application, now=now)
     application.decision_comment = comment.strip()
@@ -269,6 +276,20 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
         raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")) from None
     _after_endorse(endorsement)
     return endorsement
+
+
+def _explain_unmet(application: Application, refused: WrongState) -> None:
+    """A refused endorse in review names each unmet criterion and who judged it so: in the message,
+    and machine-readable in `details` (the API's 409 body carries `unmet_criteria` and
+    `incomplete_reviews`)."""
+    if application.state != ApplicationState.IN_REVIEW:
+        return
+    result = endorsement_allowed(application)
+    if result.allowed:
+        return
+    refused.message = " ".join([refused.message, *result.reasons])
+    refused.args = (refused.message,)
+    refused.details = {"unmet_criteria": result.unmet, "incomplete_reviews": result.incomplete}
 
 
 def _after_endorse(endorsement: Endorsement) -> None:
@@ -394,8 +415,9 @@ def criteria_table_publish(*, actor: Any, table: CriteriaTable) -> CriteriaTable
 # --- Conflicts of interest ------------------------------------------------------------------------
 @transaction.atomic
 def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> ConflictOfInterest:
-    """A reviewer declares a conflict with an organisation; open reviews of its applications that
-    the reviewer has not completed are withdrawn from them."""
+    """A reviewer declares a conflict with an organisation; open reviews of its applications, and
+    assignments to open quality reviews of its endorsements, that the reviewer has not completed are
+    withdrawn from them."""
     if not is_body_staff(actor):
         raise NotPermitted(_("Only reviewers and managers of the body declare conflicts of interest."))
     if not reason.strip():
@@ -406,6 +428,11 @@ def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> 
     Review.objects.filter(
         reviewer=actor, application__organisation=organisation, completed_at__isnull=True,
         application__state__in=[ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW],
+    ).delete()
+    # The same for the quality reviews of its endorsements (endorsement.quality).
+    QualityReviewAssignment.objects.filter(
+        reviewer=actor, quality_review__organisation=organisation, completed_at__isnull=True,
+        quality_review__state__in=OPEN_QUALITY_STATES,
     ).delete()
     audit_record(actor=actor, action=AuditAction.CONFLICT_DECLARED, subject=organisation,
                  comment=reason.strip())

@@ -52,3 +52,14 @@ def sign_endorsement_credential(endorsement_id: int) -> str:
     from endorsement.credentials import endorsement_sign
 
     return endorsement_sign(endorsement_id).credential["id"]
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def remind_issuance_reports() -> int:
+    """Beat (daily): remind organisations of issuance reports due and not filed, once per period."""
+    from endorsement.reports import issuance_reports_remind_due
+
+    count = issuance_reports_remind_due()
+    if count:
+        log.info("sent %d issuance report reminders", count)
+    return count

@@ -21,7 +21,8 @@ from config.fsm import allowed_transitions, check_transition
 from endorsement import renewals, services
 from endorsement.audit import AuditAction, audit_for
 from endorsement.forms import TransitionForm
-from endorsement.models import Application, ApplicationKind, ApplicationState, Endorsement
+from endorsement.models import Application, ApplicationKind, ApplicationState, Endorsement, Verdict
+from endorsement.transparency import changes_feedback
 from institutions.models import StaffMember
 from institutions.permissions import can_edit_for
 from institutions.views import portal_staff
@@ -112,6 +113,18 @@ def _audit_rows(application: Application) -> list[dict[str, Any]]:
     return rows
 
 
+def _feedback(application: Application) -> dict[str, Any] | None:
+    """The reviewers' feedback while changes are requested, with the criterion titles and verdicts
+    in the visitor's language."""
+    feedback = changes_feedback(application)
+    if feedback is None:
+        return None
+    for item in feedback["unmet_criteria"]:
+        item["title"] = _in_language(item, "title")
+        item["verdict_label"] = _label(Verdict, item["verdict"])
+    return feedback
+
+
 def _application_page(request: HttpRequest, application: Application, *, error: str = "",
                       status: int = 200) -> HttpResponse:
     allowed = allowed_transitions(application, request.user, list(TRANSITIONS))
@@ -134,6 +147,7 @@ def _application_page(request: HttpRequest, application: Application, *, error: 
         "kind_label": ApplicationKind(application.kind).label,
         "new_endorsement": Endorsement.objects.filter(application=application).first(),
         "changes": renewals.application_changes(application),
+        "feedback": _feedback(application),
         "error": error,
     }
     return render(request, "portal/application_detail.html", context, status=status)

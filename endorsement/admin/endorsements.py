@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from endorsement import renewals, services
+from endorsement import quality, renewals, services
 from endorsement.models import Endorsement
+from endorsement.models import EndorsementState as E
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin
 from institutions.permissions import is_manager
 
@@ -37,6 +38,11 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
         Button("revoke", _("Revoke endorsement"), transition="revoke", text=_("Reason"), text_required=True,
                danger=True, done=_("Endorsement revoked."),
                run=lambda actor, e, text: services.endorsement_revoke(actor=actor, endorsement=e, comment=text)),
+        Button("quality_review", _("Open a quality review"), text=_("Reason for the review"), text_required=True,
+               shown=lambda user, e: is_manager(user) and e.state in (E.ACTIVE, E.SUSPENDED)
+               and quality.open_review_of(e) is None,
+               open_result=True, done=_("A quality review of this endorsement is open."),
+               run=lambda actor, e, text: quality.quality_review_open(actor=actor, endorsement=e, reason=text)),
     )
 
     @admin.display(description=_("followed by"))

@@ -26,7 +26,8 @@ from endorsement.models import (
     ReviewDepth,
 )
 from endorsement.renewals import application_changes, previous_judgements, renewal_opens_at, renewal_refusal
-from institutions.permissions import is_body_staff
+from endorsement.transparency import changes_feedback, judgements_of
+from institutions.permissions import is_body_staff, is_manager
 
 APPLICATION_TRANSITIONS = [
     "submit", "resubmit", "withdraw", "start_review", "request_changes", "endorse", "reject", "publish",
@@ -141,12 +142,51 @@ class ApplicationListOutput(serializers.ModelSerializer):
                   "revision", "created_at", "submitted_at", "decided_at", "updated_at"]
 
 
+class JudgementDetail(serializers.Serializer):
+    """One reviewer's judgement of one criterion, as managers read them."""
+
+    review = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    criterion = serializers.CharField()
+    required = serializers.BooleanField()
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    review_complete = serializers.BooleanField()
+
+
+class UnmetCriterion(serializers.Serializer):
+    criterion = serializers.CharField()
+    title_en = serializers.CharField()
+    title_ja = serializers.CharField()
+    required = serializers.BooleanField()
+    reviewer = serializers.CharField(help_text="the reviewer's name, or 'Reviewer n' when the body hides names")
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class ReviewerSummary(serializers.Serializer):
+    reviewer = serializers.CharField()
+    summary = serializers.CharField()
+
+
+class ChangesFeedback(serializers.Serializer):
+    """What the organisation reads while changes are requested."""
+
+    message = serializers.CharField()
+    unmet_criteria = UnmetCriterion(many=True)
+    reviews = ReviewerSummary(many=True)
+    reviewer_names_shown = serializers.BooleanField()
+
+
 class ApplicationOutput(ApplicationListOutput):
     criteria_table = CriteriaTableBrief(read_only=True)
     reviews = serializers.SerializerMethodField()
     endorsement = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
+    judgements = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
 
     changes_since_endorsed = serializers.SerializerMethodField()
     previous_judgements = serializers.SerializerMethodField()
@@ -154,7 +194,17 @@ class ApplicationOutput(ApplicationListOutput):
     class Meta(ApplicationListOutput.Meta):
         fields = [*ApplicationListOutput.Meta.fields, "snapshot", "snapshot_sha256", "criteria_table",
                   "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit",
-                  "changes_since_endorsed", "previous_judgements"]
+                  "judgements", "feedback", "changes_since_endorsed", "previous_judgements"]
+
+    @extend_schema_field(JudgementDetail(many=True))
+    def get_judgements(self, application: Application) -> list[dict[str, Any]]:
+        """Every judgement of every review: for the body's managers (empty for anyone else)."""
+        return judgements_of(application) if is_manager(_user(self)) else []
+
+    @extend_schema_field(ChangesFeedback(allow_null=True))
+    def get_feedback(self, application: Application) -> dict[str, Any] | None:
+        """While changes are requested: the criteria not met, with the reviewers' comments."""
+        return changes_feedback(application)
 
     @extend_schema_field(FieldChangeOutput(many=True, allow_null=True))
     def get_changes_since_endorsed(self, application: Application) -> list[dict[str, Any]] | None:
