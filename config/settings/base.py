@@ -152,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
     },
+    "audit-checkpoint": {
+        "task": "endorsement.tasks.make_audit_checkpoint",
+        "schedule": crontab(minute=50),
+    },
 }
 
 # --- Verification of presented credentials (badges.verification) --------------------------------
