@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install lint migrate demo worker beat clean
+.PHONY: run test install lint migrate demo worker beat clean mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## mutation: mutation testing of the rule functions (mutmut; docs/testing.md). Prints every surviving
+## mutant and the score per module; exit 1 if one survives. MUTATION_JOBS=2 processes by default.
+mutation: install
+	$(BIN)/python scripts/mutation.py
+
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
 
@@ -43,4 +48,4 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache mutants
