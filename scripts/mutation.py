@@ -148,7 +148,10 @@ def report(root: Path, patterns: list[str]) -> int:
 
 
 def run(root: Path, patterns: list[str], jobs: int) -> None:
-    env = {**os.environ, "SHARED_DIR": os.environ.get("SHARED_DIR", str(REPO.parent / "shared"))}
+    # SQLite and in-process tasks, whatever the shell has: the PostgreSQL/Redis tests skip (they are
+    # not where the rules are decided) and nothing reaches a shared service.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
+    env["SHARED_DIR"] = os.environ.get("SHARED_DIR", str(REPO.parent / "shared"))
     subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *patterns], cwd=root, env=env, check=False)
 
 
