@@ -14,6 +14,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from endorsement.checkpoints import checkpoint_from_row
@@ -35,7 +36,7 @@ def _response(request: HttpRequest, document: dict[str, Any], *, max_age: int) -
 def checkpoint_latest(request: HttpRequest) -> HttpResponse:
     row = AuditCheckpoint.objects.order_by("-seq").first()
     if row is None:
-        raise Http404("No audit checkpoint has been published yet.")
+        raise Http404(_("No audit checkpoint has been published yet."))
     return _response(request, checkpoint_from_row(row).document(), max_age=60)
 
 
@@ -52,7 +53,9 @@ def checkpoint_list(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before")
     if before is not None:
         if not before.isdigit() or len(before) > 19:
-            return JsonResponse({"detail": "before must be a whole number (a checkpoint's seq)."}, status=400)
+            return JsonResponse(
+                {"detail": _("“before” must be a whole number: the seq of a checkpoint.")}, status=400
+            )
         rows = rows.filter(seq__lt=int(before))
     page = list(rows[: PAGE + 1])
     more = len(page) > PAGE

@@ -393,6 +393,8 @@ def test_the_public_urls_serve_the_stored_checkpoints(client):
     assert [c["seq"] for c in older["checkpoints"]] == [first.seq]
     bad = client.get("/audit/checkpoints.json?before=x")
     assert bad.status_code == 400 and "before" in bad.json()["detail"]
+    in_japanese = client.get("/audit/checkpoints.json?before=x", HTTP_ACCEPT_LANGUAGE="ja")
+    assert in_japanese.status_code == 400 and "整数" in in_japanese.json()["detail"]
     assert client.post("/audit/checkpoints/latest.json").status_code == 405
 
 
