@@ -406,3 +406,74 @@ def test_a_checkpoint_survives_a_key_rotation(tmp_path):
     issuer_key_rotate(body())
     assert IssuerKey.objects.filter(organisation=body()).count() == 2
     assert verify_audit("--against", str(kept))[0] == 0
+
+
+# --- every field of a checkpoint document is checked -------------------------------------------------
+
+GOOD = {
+    "type": "AuditCheckpoint", "format": "microcred-endorse audit checkpoint v1", "origin": "did:web:example.org",
+    "seq": 3, "head": "ab" * 32, "time": "2026-03-02T09:00:00Z", "verificationMethod": "did:web:example.org#key-1",
+    "signature": "z3abc",
+}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"type": "Checkpoint"}, "not an audit checkpoint: type must be 'AuditCheckpoint' and format "
+                             "'microcred-endorse audit checkpoint v1'"),
+    ({"format": "v2"}, "not an audit checkpoint"),
+    ({"seq": -1}, "seq must be a whole number, 0 or more"),
+    ({"seq": "3"}, "seq must be a whole number, 0 or more"),
+    ({"seq": True}, "seq must be a whole number, 0 or more"),
+    ({"seq": 3.0}, "seq must be a whole number, 0 or more"),
+    ({"head": "AB" * 32}, "head must be 64 lowercase hexadecimal digits"),
+    ({"head": "ab" * 31}, "head must be 64 lowercase hexadecimal digits"),
+    ({"head": "ab" * 32 + "\n"}, "head must be 64 lowercase hexadecimal digits"),
+    ({"head": None}, "head must be 64 lowercase hexadecimal digits"),
+    ({"seq": 0}, "a checkpoint of an empty chain has the genesis head (64 zeros)"),
+    ({"time": "2026-03-02T09:00:00+00:00"}, "time must be an RFC 3339 UTC time such as 2026-03-02T09:00:00Z"),
+    ({"time": "2026-03-02T09:00:00Z\n"}, "time must be an RFC 3339 UTC time"),
+    ({"time": 1}, "time must be an RFC 3339 UTC time"),
+    ({"origin": ""}, "origin must be a non-empty string on one line"),
+    ({"origin": "did:web:a\nb"}, "origin must be a non-empty string on one line"),
+    ({"origin": "d" * 401}, "origin must be a non-empty string on one line"),
+    ({"verificationMethod": 7}, "verificationMethod must be a non-empty string on one line"),
+    ({"signature": None}, "signature must be a non-empty string on one line"),
+])
+def test_a_checkpoint_document_with_a_bad_field_is_refused_naming_it(change, message):
+    from endorsement.checkpoints import checkpoint_parse
+
+    with pytest.raises(CheckpointError) as refused:
+        checkpoint_parse({**GOOD, **change})
+    assert str(refused.value).startswith(message)
+
+
+def test_a_good_checkpoint_document_parses_to_its_fields_and_signed_bytes():
+    from endorsement.checkpoints import checkpoint_parse
+
+    parsed = checkpoint_parse(dict(GOOD))
+    assert parsed.document() == GOOD
+    assert parsed.signed_bytes() == (
+        b"microcred-endorse audit checkpoint v1\ndid:web:example.org\n3\n" + b"ab" * 32 + b"\n2026-03-02T09:00:00Z\n"
+    )
+    assert checkpoint_parse({**GOOD, "seq": 0, "head": GENESIS}).seq == 0
+    assert checkpoint_parse({**GOOD, "origin": "d" * 400}).origin == "d" * 400
+    with pytest.raises(CheckpointError, match="a checkpoint is a JSON object"):
+        checkpoint_parse([GOOD])
+
+
+def test_a_checkpoint_of_another_body_or_naming_an_unknown_key_is_refused(tmp_path):
+    application_in(S.REJECTED)
+    document = json.loads(publish(tmp_path).read_text())
+    for change, message in [
+        ({"origin": "did:web:elsewhere.example"}, "the checkpoint is of 'did:web:elsewhere.example', not of this body"),
+        ({"verificationMethod": document["origin"] + "#key-9"}, "which is not one of the body's keys"),
+        ({"verificationMethod": "did:web:elsewhere.example#key-1"}, "which is not one of the body's keys"),
+        ({"signature": "not-multibase"}, "signature does not verify"),
+    ]:
+        path = tmp_path / "changed.json"
+        path.write_text(json.dumps({**document, **change}))
+        code, _out, err = verify_audit("--against", str(path))
+        assert code == 1 and message in err, (change, err)
+    # A URL scheme that is neither a file nor http(s):
+    code, _out, err = verify_audit("--against", "ftp://example.org/checkpoint.json")
+    assert code == 1 and "give a file or an http(s) URL" in err
