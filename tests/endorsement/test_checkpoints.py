@@ -477,3 +477,81 @@ def test_a_checkpoint_of_another_body_or_naming_an_unknown_key_is_refused(tmp_pa
     # A URL scheme that is neither a file nor http(s):
     code, _out, err = verify_audit("--against", "ftp://example.org/checkpoint.json")
     assert code == 1 and "give a file or an http(s) URL" in err
+
+
+# --- the comparison itself, report by report ----------------------------------------------------------
+
+
+def test_the_reports_of_the_comparison_say_exactly_what_was_found(tmp_path):
+    from endorsement.audit import ChainReport
+    from endorsement.checkpoints import audit_verify_against, chain_against, checkpoint_load
+
+    application_in(S.REJECTED)
+    count = AuditEvent.objects.count()
+    kept = checkpoint_load(str(publish(tmp_path)))
+    assert chain_against(kept) == ChainReport(True, count)
+    assert audit_verify_against([kept]) == ChainReport(True, count)
+
+    empty = checkpoint_load(str(tmp_path / "checkpoint.json"))
+    from dataclasses import replace
+
+    assert chain_against(replace(empty, seq=0, head=GENESIS)) == ChainReport(True, count)
+
+    truncate(count - 2)
+    assert chain_against(kept) == ChainReport(
+        False, count - 2, count - 1,
+        f"the chain has {count - 2} events, but the checkpoint of {kept.time} signed {count}: "
+        "events were removed (truncated)",
+        against_checkpoint=True,
+    )
+    assert audit_verify_against([kept]) == chain_against(kept)
+
+
+def test_a_rewrite_report_names_the_checkpoint_and_its_seq(tmp_path):
+    from endorsement.audit import ChainReport
+    from endorsement.checkpoints import audit_verify_against, chain_against, checkpoint_load
+
+    application_in(S.REJECTED)
+    count = AuditEvent.objects.count()
+    kept = checkpoint_load(str(publish(tmp_path)))
+    rewrite(2, "forged")
+    expected = ChainReport(
+        False, count, count,
+        f"event #{count} does not have the hash the checkpoint of {kept.time} signed: "
+        f"the chain was rewritten at or before #{count}",
+        against_checkpoint=True,
+    )
+    assert chain_against(kept) == expected
+    assert audit_verify_against([kept]) == expected
+
+
+def test_the_oldest_disagreeing_checkpoint_is_reported_and_a_broken_chain_comes_first(tmp_path):
+    from endorsement.checkpoints import audit_verify_against, checkpoint_load
+
+    application, cast = application_in(S.CHANGES_REQUESTED)
+    first = checkpoint_load(str(publish(tmp_path, "first.json")))
+    from endorsement import services
+
+    services.application_resubmit(actor=cast.editor, application=application, comment="Weights added.")
+    second = checkpoint_load(str(publish(tmp_path, "second.json")))
+    rewrite(2, "forged")
+    report = audit_verify_against([second, first])
+    assert (report.ok, report.broken_seq, report.against_checkpoint) == (False, first.seq, True)
+    # Changed in place, without re-hashing: the chain's own check speaks first.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE endorsement_auditevent SET comment = %s WHERE seq = 3", ["again"])
+    report = audit_verify_against([second, first])
+    assert (report.ok, report.broken_seq, report.against_checkpoint) == (False, 3, False)
+    assert report.reason == "its content does not match its hash"
+
+
+def test_the_stored_checkpoint_holds_what_was_signed(tmp_path):
+    application_in(S.REJECTED)
+    row = checkpoint_make()
+    head = AuditHead.objects.get()
+    assert (row.seq, row.head_hash) == (head.seq, head.hash)
+    assert row.made_at.microsecond == 0
+    assert vc.format_datetime(row.made_at) == checkpoint_from_row(row).time
+    assert row.verification_method == checkpoint_from_row(row).verification_method
+    document = json.loads(publish(tmp_path).read_text())
+    assert document == checkpoint_from_row(AuditCheckpoint.objects.get()).document()
