@@ -92,7 +92,9 @@ FAST_TESTS = ["tests/endorsement/test_rules.py", "tests/endorsement/test_audit.p
 
 #: Mutants accepted as equivalent (no test can tell them apart); the reason for each is in
 #: docs/testing.md, "Accepted equivalent mutants".
-ACCEPTED: set[str] = set()
+ACCEPTED: set[str] = {
+    "badges.credentials.statuslist.xǁStatusListǁset_indices__mutmut_4",  # range(8) -> range(9)
+}
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "type check",
