@@ -184,6 +184,7 @@ def test_a_rehashed_forgery_breaks_the_link_of_the_next_event():
     report = audit_verify()
     assert (report.ok, report.broken_seq) == (False, target.seq + 1)
     assert report.reason == "its previous-hash does not match the event before"
+    assert report.checked == target.seq
 
 
 def test_an_event_deleted_by_raw_sql_is_found(capsys):
@@ -194,6 +195,7 @@ def test_an_event_deleted_by_raw_sql_is_found(capsys):
 
     report = audit_verify()
     assert (report.ok, report.broken_seq, report.reason) == (False, gone.seq, f"event #{gone.seq} is missing")
+    assert report.checked == gone.seq - 1
 
     code, _out, err = verify_audit_command(capsys)
     assert code == 1
@@ -207,8 +209,8 @@ def test_the_last_event_deleted_by_raw_sql_is_found_by_the_head():
         cursor.execute("DELETE FROM endorsement_auditevent WHERE seq = %s", [last.seq])
 
     report = audit_verify()
-    assert (report.ok, report.broken_seq) == (False, last.seq)
-    assert "removed" in report.reason
+    assert (report.ok, report.broken_seq, report.checked) == (False, last.seq, last.seq - 1)
+    assert report.reason == "the chain ends before its recorded head (events removed)"
 
 
 def test_an_event_cannot_be_saved_again_or_deleted():
