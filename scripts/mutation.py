@@ -86,9 +86,8 @@ FAST = [
     "endorsement.rules.x_*",
     "endorsement.audit.x_event_hash__*", "endorsement.audit.x__event_payload__*",
     "endorsement.audit.x_audit_verify__*",
-    "badges.fetch.x__address_problem__*", "badges.fetch.x_checked_address__*",
 ]
-FAST_TESTS = ["tests/endorsement/test_rules.py", "tests/endorsement/test_audit.py", "tests/badges/test_fetch_rules.py"]
+FAST_TESTS = ["tests/endorsement/test_rules.py", "tests/endorsement/test_audit.py"]
 
 #: Mutants accepted as equivalent (no test can tell them apart); the reason for each is in
 #: docs/testing.md, "Accepted equivalent mutants".

@@ -236,3 +236,15 @@ def test_a_rolled_back_transaction_leaves_neither_an_event_nor_a_moved_head():
     assert (head.seq, head.hash) == (head_before.seq, head_before.hash)
     assert AuditEvent.objects.count() == head_before.seq
     assert audit_verify().ok
+
+
+@pytest.mark.parametrize(("column", "value"), [("hash", "f" * 64), ("seq", None)])
+def test_a_head_row_that_disagrees_with_the_last_event_in_either_column_is_found(column, value):
+    application_in(S.REJECTED)
+    last = AuditEvent.objects.order_by("-seq").first()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE endorsement_audithead SET {column} = %s WHERE id = 1",  # noqa: S608
+                       [value if value is not None else last.seq + 1])
+    report = audit_verify()
+    assert (report.ok, report.checked, report.broken_seq) == (False, last.seq, last.seq + 1)
+    assert report.reason == "the chain ends before its recorded head (events removed)"
