@@ -96,6 +96,7 @@ ACCEPTED: set[str] = {
     "endorsement.audit.x_audit_verify__mutmut_4",  # iterator(chunk_size=2000) -> None (Django's default, 2000)
     "endorsement.audit.x_audit_verify__mutmut_8",  # chunk_size 2000 -> 2001 (a fetch size, not a rule)
     "endorsement.checkpoints.x_checkpoint_check_signature__mutmut_8",  # partition -> rpartition
+    "badges.fetch.x__address_problem__mutmut_3",  # split("%") -> split(None): ipaddress parses scope ids
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",

@@ -160,7 +160,7 @@ def test_a_comment_changed_by_raw_sql_is_found_at_its_seq(capsys):
                        ["In scope after all.", target.seq])
 
     report = audit_verify()
-    assert not report.ok
+    assert report.ok is False
     assert report.broken_seq == target.seq
     assert report.reason == "its content does not match its hash"
     assert report.checked == target.seq - 1
