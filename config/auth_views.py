@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from institutions.services import login_refusal_reason
+
 _PREFIX = "login-failures"
 
 
@@ -95,6 +97,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
         except ValidationError:
             login_failure_record(username, address)
+            waiting = login_refusal_reason(username, self.cleaned_data["password"])
+            if waiting:
+                raise ValidationError(waiting, code="membership") from None
             raise
         login_success_record(username, address)
         return cleaned
