@@ -44,6 +44,9 @@ CASES = [
       "rev-b judged required criterion ASSESS: not met."]),
     ("an unknown verdict is not met",
      [review(LO="met", ASSESS="excellent")], False, ["rev-a judged required criterion ASSESS: excellent."]),
+    ("an unknown verdict is shown with spaces for its underscores",
+     [review(LO="met", ASSESS="very_well_met")], False,
+     ["rev-a judged required criterion ASSESS: very well met."]),
 ]
 
 
