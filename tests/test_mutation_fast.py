@@ -51,7 +51,7 @@ def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
     env["SHARED_DIR"] = str(shared_dir)
     run = subprocess.run([str(mutmut), "run", "--max-children", "2", *script.FAST], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=900, check=False)
+                         capture_output=True, text=True, timeout=1800, check=False)
     results = script._results(root)
     chosen = {k: v for k, v in results.items() if any(fnmatch.fnmatch(k, p) for p in script.FAST)}
     assert chosen, f"mutmut produced no results\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
