@@ -272,15 +272,6 @@ def _types(document: Any) -> list[str]:
     return [t for t in _as_list(document.get("type")) if isinstance(t, str)]
 
 
-def _issuer_id(document: Mapping[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
-
-
 def _text(value: Any, limit: int = 300) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -322,7 +313,7 @@ def _summary(credential: Mapping[str, Any]) -> JsonDict:
         "type": _types(credential)[:10],
         "name": _text(credential.get("name")),
         "issuer": {
-            "id": _text(_issuer_id(credential), 1000),
+            "id": _text(vc.issuer_id(credential), 1000),
             "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else "",
         },
         "achievement": _text(achievement.get("name")),
@@ -509,7 +500,7 @@ class _Verifier:
         for number, (endorsement, target, where) in enumerate(embedded_with_targets(credential), start=1):
             endorser = endorsement.get("issuer")
             by = (_text(endorser.get("name")) if isinstance(endorser, Mapping) else "") \
-                or _text(_issuer_id(endorsement)) or _("unknown issuer")
+                or _text(vc.issuer_id(endorsement)) or _("unknown issuer")
             prefix = _("Endorsement %(number)d (by %(by)s): ") % {"number": number, "by": by}
             pid = f"endorsement-{number}-"
             checks.append(self.run(pid + "shape", prefix + _("An endorsement credential"), self.shape, endorsement,
@@ -555,7 +546,7 @@ class _Verifier:
         kinds = {expected} if expected else BADGE_TYPES | {ENDORSEMENT_TYPE}
         if not types & kinds:
             problems.append(_("its type includes none of %(kinds)s") % {"kinds": ", ".join(sorted(kinds))})
-        if not _issuer_id(credential):
+        if not vc.issuer_id(credential):
             problems.append(_("it names no issuer"))
         subjects = _subjects(credential)
         if not subjects:
@@ -572,7 +563,7 @@ class _Verifier:
                      code="ok")
 
     def issuer(self, check_id: str, label: str, credential: JsonDict) -> Check:
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         if not issuer_id:
             return Check(check_id, label, False, _("The credential names no issuer."), code="missing")
         resolution = self.dids.resolve(issuer_id)
@@ -646,7 +637,7 @@ class _Verifier:
         if not entries:
             return Check(check_id, label, True, _("The credential carries no status entry: its issuer cannot revoke "
                                                   "or suspend it."), code="no-status")
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         found: list[tuple[str, str]] = [self.status_entry(entry, issuer_id) for entry in entries[:10]]
         if len(entries) > 10:
             found.append(("unknown", _("More than ten status entries; the rest were not checked.")))
@@ -735,7 +726,7 @@ class _Verifier:
             return _("%(url)s is not a BitstringStatusListCredential.") % {"url": url}
         if document.get("id") != url:
             return _("The status list fetched from %(url)s names another id.") % {"url": url}
-        list_issuer = _issuer_id(document)
+        list_issuer = vc.issuer_id(document)
         if list_issuer != issuer_id:
             return _("The status list %(url)s is issued by %(list)s, not by the credential's issuer %(issuer)s.") \
                 % {"url": url, "list": list_issuer, "issuer": issuer_id}
@@ -768,7 +759,7 @@ class _Verifier:
         `issued_at`, in force then (it may have expired or been superseded by its renewal since)."""
         from endorsement.models import ApplicationState, EndorsementState
 
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         if issuer_id != site_did():
             return Check(check_id, label, False, _("Endorsed by %(issuer)s, not by this registry, so this registry "
                                                    "cannot say whether it still holds.") % {"issuer": issuer_id},
@@ -821,7 +812,7 @@ class _Verifier:
     def award_registry(self, check_id: str, label: str, credential: JsonDict, award: Award | None) -> Check | None:
         from institutions.keys import organisation_did
 
-        issuer_id = _issuer_id(credential) or ""
+        issuer_id = vc.issuer_id(credential) or ""
         if not (BADGE_TYPES & set(_types(credential))) or not is_local_did(issuer_id) or issuer_id == site_did():
             return None  # not a badge of one of our members: nothing this registry could add
         if award is None:

@@ -1,8 +1,9 @@
-"""Public machine-readable documents (badges.ld_views)."""
+"""Public machine-readable documents (badges.ld_views) and the audit checkpoints (endorsement.checkpoint_views)."""
 
 from django.urls import path
 
 from badges import ld_views
+from endorsement import checkpoint_views
 
 urlpatterns = [
     path(".well-known/did.json", ld_views.body_did, name="body-did"),
@@ -15,4 +16,7 @@ urlpatterns = [
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+    path("audit/checkpoints.json", checkpoint_views.checkpoint_list, name="audit-checkpoints"),
+    path("audit/checkpoints/latest.json", checkpoint_views.checkpoint_latest, name="audit-checkpoint-latest"),
+    path("audit/checkpoints/<int:seq>.json", checkpoint_views.checkpoint_at, name="audit-checkpoint"),
 ]

@@ -144,6 +144,8 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    #: True when the chain verifies on its own but disagrees with a signed checkpoint.
+    against_checkpoint: bool = False
 
 
 def audit_verify() -> ChainReport:

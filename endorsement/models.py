@@ -447,6 +447,36 @@ class AuditHead(models.Model):
         return f"audit head #{self.seq}"
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit chain's length and head hash (endorsement.checkpoints).
+
+    Published at /audit/checkpoints/ for anyone to keep: a checkpoint held outside the database is
+    what `verify_audit --against` compares the chain with, so deleting the last events or
+    rewriting an event and recomputing the later hashes is found. Append-only, like the events.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    origin = models.CharField(max_length=300)
+    verification_method = models.CharField(max_length=400)
+    signature = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit checkpoints are append-only.")
+
+
 # --- Notifications and the registry ---------------------------------------------------------------
 class Notification(models.Model):
     """A sent e-mail, keyed so that running the notification task twice sends it once."""

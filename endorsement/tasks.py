@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from endorsement import notifications, registry, renewals, services
+from endorsement import checkpoints, notifications, registry, renewals, services
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
@@ -63,3 +63,14 @@ def remind_issuance_reports() -> int:
     if count:
         log.info("sent %d issuance report reminders", count)
     return count
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def make_audit_checkpoint() -> int:
+    """Beat: sign a checkpoint of the audit chain (endorsement.checkpoints). Running it twice with
+    no new event writes nothing. A chain that does not verify is refused and logged as an error."""
+    try:
+        return checkpoints.checkpoint_make().seq
+    except checkpoints.CheckpointError as error:
+        log.error("audit checkpoint refused: %s", error)
+        raise

@@ -190,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.remind_issuance_reports",
         "schedule": crontab(hour=6, minute=15),
     },
+    "audit-checkpoint": {
+        "task": "endorsement.tasks.make_audit_checkpoint",
+        "schedule": crontab(minute=50),
+    },
 }
 # Concerns from a programme's registry page: at most this many per client address in the window.
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)

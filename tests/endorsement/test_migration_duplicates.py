@@ -16,8 +16,8 @@ from endorsement.models import ApplicationState, AuditEvent, Endorsement
 from tests.factories import application_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-BEFORE = [("endorsement", "0005_quality_reviews_concerns_and_report_labels")]
-AFTER = [("endorsement", "0006_renewals_changes_superseded_scheduled")]
+BEFORE = [("endorsement", "0006_audit_checkpoint")]
+AFTER = [("endorsement", "0007_renewals_changes_superseded_scheduled")]
 
 
 def test_two_active_endorsements_of_one_programme_are_made_one_chain():

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('badges', '0002_awards_batches_evidence_checks'),
-        ('endorsement', '0005_quality_reviews_concerns_and_report_labels'),
+        ('endorsement', '0006_audit_checkpoint'),
         ('institutions', '0002_certification_body'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
