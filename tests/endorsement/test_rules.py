@@ -80,15 +80,21 @@ def test_an_application_without_a_pinned_table_is_refused_with_that_reason():
     assert endorsement_allowed(application) == RuleResult(False, ["The application has no criteria table pinned."])
 
 
+def _allowed_and_reasons(application) -> tuple:
+    from endorsement.rules import endorsement_allowed
+
+    result = endorsement_allowed(application)
+    return result.allowed, result.reasons
+
+
 @pytest.mark.django_db
 def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinned_table():
     from endorsement import services
-    from endorsement.rules import RuleResult, endorsement_allowed
     from tests.factories import application_in, judge_all
 
     application, cast = application_in("in_review")
     name = str(cast.reviewer)
-    assert endorsement_allowed(application) == RuleResult(False, [f"{name} has not completed the review."])
+    assert _allowed_and_reasons(application) == (False, [f"{name} has not completed the review."])
 
     judge_all(application, cast.reviewer)
     required = [c for c in application.criteria_table.criteria.all() if c.required]
@@ -101,12 +107,10 @@ def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinn
     services.review_record_judgements(actor=cast.reviewer, review=review, judgements=changes)
     services.review_complete(actor=cast.reviewer, review=review)
     application.refresh_from_db()
-    assert endorsement_allowed(application) == RuleResult(
-        False, [f"{name} judged required criterion {required[0].code}: not met."])
+    assert _allowed_and_reasons(application) == (False, [f"{name} judged required criterion {required[0].code}: not met."])
 
     endorsed, endorsed_cast = application_in("endorsed")
-    assert endorsement_allowed(endorsed) == RuleResult(True, [])
+    assert _allowed_and_reasons(endorsed) == (True, [])
     # A review completed for an earlier revision no longer counts.
     endorsed.revision += 1
-    assert endorsement_allowed(endorsed) == RuleResult(
-        False, [f"{endorsed_cast.reviewer} has not completed the review."])
+    assert _allowed_and_reasons(endorsed) == (False, [f"{endorsed_cast.reviewer} has not completed the review."])
