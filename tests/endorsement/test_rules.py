@@ -107,7 +107,8 @@ def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinn
     services.review_record_judgements(actor=cast.reviewer, review=review, judgements=changes)
     services.review_complete(actor=cast.reviewer, review=review)
     application.refresh_from_db()
-    assert _allowed_and_reasons(application) == (False, [f"{name} judged required criterion {required[0].code}: not met."])
+    assert _allowed_and_reasons(application) == (
+        False, [f"{name} judged required criterion {required[0].code}: not met."])
 
     endorsed, endorsed_cast = application_in("endorsed")
     assert _allowed_and_reasons(endorsed) == (True, [])
