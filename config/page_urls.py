@@ -20,6 +20,8 @@ portal_patterns = [
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
          name="application_transition"),
+    path("endorsements/<uuid:public_id>/", endorsement_views.endorsement_detail, name="endorsement"),
+    path("endorsements/<uuid:public_id>/renew/", endorsement_views.endorsement_renew, name="endorsement_renew"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),

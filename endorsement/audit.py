@@ -55,6 +55,10 @@ class AuditAction(models.TextChoices):
     ENDORSEMENT_REVOKED = "endorsement.revoked"
     ENDORSEMENT_EXPIRED = "endorsement.expired"
     ENDORSEMENT_SIGNED = "endorsement.signed"
+    ENDORSEMENT_STARTED = "endorsement.started"
+    ENDORSEMENT_SUPERSEDED = "endorsement.superseded"
+    ENDORSEMENT_EXPIRY_REMINDED = "endorsement.expiry_reminded"
+    APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set"
     AWARD_ISSUED = "award.issued"
     AWARD_REVOKED = "award.revoked"
     AWARD_BATCH_CREATED = "award_batch.created"
@@ -141,6 +145,8 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    #: True when the chain verifies on its own but disagrees with a signed checkpoint.
+    against_checkpoint: bool = False
 
 
 def audit_verify() -> ChainReport:

@@ -113,6 +113,17 @@ class ApplicationState(models.TextChoices):
 
 
 S = ApplicationState
+
+
+class ReviewDepth(models.TextChoices):
+    FULL = "full", _("Full review")
+    MINOR = "minor", _("Minor change: one reviewer decides")
+
+
+class ApplicationKind(models.TextChoices):
+    NEW = "new", _("New application")
+    RENEWAL = "renewal", _("Renewal")
+    CHANGE = "change", _("Change to an endorsed programme")
 # States in which an application holds its programme: no second application may be opened.
 OPEN_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.ENDORSED]
 
@@ -135,9 +146,15 @@ class Application(FSMModelMixin, models.Model):
     revision = models.PositiveIntegerField(default=0, editable=False)
     changes_message = models.TextField(blank=True)
     decision_comment = models.TextField(blank=True)
+    # A renewal names the endorsement it renews; a change application (a revision of an endorsed
+    # programme) the endorsement whose version it revises. At most one of the two is set.
     renews = models.ForeignKey(
         "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
     )
+    revises = models.ForeignKey(
+        "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    review_depth = models.CharField(max_length=8, choices=ReviewDepth.choices, default=ReviewDepth.FULL)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications_created"
     )
@@ -152,11 +169,28 @@ class Application(FSMModelMixin, models.Model):
             models.UniqueConstraint(
                 fields=["programme"], condition=Q(state__in=[s.value for s in OPEN_STATES]),
                 name="one_open_application_per_programme",
-            )
+            ),
+            models.CheckConstraint(condition=Q(renews__isnull=True) | Q(revises__isnull=True),
+                                   name="application_renews_or_revises"),
+            models.CheckConstraint(condition=Q(review_depth="full") | Q(revises__isnull=False),
+                                   name="only_a_change_is_reviewed_as_minor"),
         ]
 
     def __str__(self) -> str:
         return f"Application #{self.pk} for {self.programme}"
+
+    @property
+    def kind(self) -> str:
+        if self.renews_id:
+            return ApplicationKind.RENEWAL
+        if self.revises_id:
+            return ApplicationKind.CHANGE
+        return ApplicationKind.NEW
+
+    @property
+    def replaces(self) -> Endorsement | None:
+        """The endorsement this application would replace when endorsed (renewed or revised)."""
+        return self.renews or self.revises
 
     # Conditions are plain functions of the instance, also used by the pages to explain a refusal.
     @condition(_("The programme is incomplete: fill in every required field first."))
@@ -278,18 +312,24 @@ class Judgement(models.Model):
 
 # --- Endorsements ---------------------------------------------------------------------------------
 class EndorsementState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Granted, starts later")
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 E = EndorsementState
 
 
 class Endorsement(FSMModelMixin, models.Model):
-    """The body's endorsement of a programme, granted by `endorse`. One per application (the
-    unique one-to-one is what keeps two simultaneous decisions from granting two)."""
+    """The body's endorsement of one version of a programme, granted by `endorse`. One per
+    application (the unique one-to-one is what keeps two simultaneous decisions from granting two).
+
+    A renewal or a change is a new endorsement whose `predecessor` is the one it replaces: one
+    successor per endorsement that is not revoked, and at most one active and one scheduled
+    endorsement per programme (partial unique constraints), so two never stand side by side."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="endorsement")
@@ -308,12 +348,41 @@ class Endorsement(FSMModelMixin, models.Model):
         "badges.StatusAllocation", on_delete=models.PROTECT, null=True, blank=True, related_name="endorsement"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The endorsement this one renews or revises. One successor each, a revoked one aside (a
+    # renewal granted and then revoked before it started leaves the way open for another).
+    predecessor = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successors"
+    )
+    # The programme version it endorses: 1 for the first endorsed content, +1 whenever an endorsed
+    # snapshot differs from the one endorsed before. Names the Achievement id (badges.achievements).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme"], condition=Q(state="active"),
+                                    name="one_active_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["programme"], condition=Q(state="scheduled"),
+                                    name="one_scheduled_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["predecessor"], condition=~Q(state="revoked"),
+                                    name="one_successor_per_endorsement"),
+        ]
 
     def __str__(self) -> str:
         return f"Endorsement of {self.programme} ({self.state})"
+
+    @property
+    def successor(self) -> Endorsement | None:
+        """The endorsement that renews or revises this one (a revoked one does not count)."""
+        return self.successors.exclude(state=E.REVOKED).first()
+
+    @transition(field=state, source=E.SCHEDULED, target=E.ACTIVE)
+    def start(self) -> None:
+        pass
+
+    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.SUPERSEDED)
+    def supersede(self) -> None:
+        pass
 
     @transition(field=state, source=E.ACTIVE, target=E.SUSPENDED, permission=_manager)
     def suspend(self) -> None:
@@ -323,7 +392,7 @@ class Endorsement(FSMModelMixin, models.Model):
     def reinstate(self) -> None:
         pass
 
-    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.REVOKED, permission=_manager)
+    @transition(field=state, source=[E.SCHEDULED, E.ACTIVE, E.SUSPENDED], target=E.REVOKED, permission=_manager)
     def revoke(self) -> None:
         pass
 
@@ -377,6 +446,36 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit chain's length and head hash (endorsement.checkpoints).
+
+    Published at /audit/checkpoints/ for anyone to keep: a checkpoint held outside the database is
+    what `verify_audit --against` compares the chain with, so deleting the last events or
+    rewriting an event and recomputing the later hashes is found. Append-only, like the events.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    origin = models.CharField(max_length=300)
+    verification_method = models.CharField(max_length=400)
+    signature = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit checkpoints are append-only.")
 
 
 # --- Notifications and the registry ---------------------------------------------------------------

@@ -92,9 +92,11 @@ TO_ORGANISATION = {
     A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
     A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
     A.ENDORSEMENT_SUSPENDED, A.ENDORSEMENT_REINSTATED, A.ENDORSEMENT_REVOKED, A.ENDORSEMENT_EXPIRED,
+    A.ENDORSEMENT_STARTED, A.ENDORSEMENT_SUPERSEDED,
     A.ISSUANCE_REPORT_DUE, A.QUALITY_REVIEW_OPENED, A.QUALITY_REVIEW_CLOSED, A.QUALITY_REVIEW_CONDITIONS,
     A.QUALITY_REVIEW_CONDITIONS_MET, A.QUALITY_REVIEW_SUSPENDED, A.QUALITY_REVIEW_REVOKED,
 }
+TO_ORGANISATION_AND_MANAGERS = {A.ENDORSEMENT_EXPIRY_REMINDED}
 
 
 def message_for(event: AuditEvent) -> Message | None:
@@ -105,6 +107,9 @@ def message_for(event: AuditEvent) -> Message | None:
     elif action in TO_ORGANISATION:
         organisation = _organisation_for(event)
         recipients = _organisation_people(organisation) if organisation else []
+    elif action in TO_ORGANISATION_AND_MANAGERS:
+        organisation = _organisation_for(event)
+        recipients = [*(_organisation_people(organisation) if organisation else []), *_managers()]
     elif action in (A.APPLICATION_REVIEWER_ASSIGNED, A.QUALITY_REVIEW_REVIEWER_ASSIGNED):
         user = get_user_model().objects.filter(pk=event.data.get("reviewer_id")).first()
         recipients = [user.email] if user and user.email else []

@@ -61,8 +61,12 @@ SORTS = {
     "valid_until": gettext_lazy("Endorsement ending soonest first"),
 }
 # Standing is shown by a word and a symbol, not only by colour.
-STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "○"}
+STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "○", "superseded": "→",
+                    "scheduled": "…"}
 STANDING_NOTES = {
+    "superseded": gettext_lazy("Superseded: renewed or revised; badges issued while it was in force remain "
+                               "endorsed when issued."),
+    "scheduled": gettext_lazy("Granted: it starts when the endorsement before it ends."),
     "suspended": gettext_lazy("Suspended: badges issued under it are not endorsed while the suspension lasts."),
     "revoked": gettext_lazy("Revoked: the body withdrew this endorsement."),
     "expired": gettext_lazy("Expired: the endorsement's period has ended."),
@@ -392,10 +396,16 @@ def _programme_body(registry: Registry, item: Item) -> str:
         {**r, "period_start_d": _parse_date(r["period_start"]), "period_end_d": _parse_date(r["period_end"])}
         for r in entry["issuance"]["reports"]
     ]
+    following = entry.get("next_endorsement")
+    if following:
+        following = {**following, "standing": _standing(following["state"]),
+                     "valid_from_dt": _parse(following["valid_from"]),
+                     "valid_until_dt": _parse(following["valid_until"])}
     context = {
         "registry": registry,
         "item": _display(item, now),
         "previous": previous,
+        "next": following,
         "reports": reports,
         "mark_snippet": mark_snippet(entry, lang=_language()),
         "kind": _label(OrganisationKind, entry["organisation"].get("kind", "")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext, pgettext_lazy
 
 # How a verdict reads inside a reason ("… judged required criterion LO: not met.").
@@ -41,8 +42,10 @@ class RuleResult:
     incomplete: list[str] = field(default_factory=list)
 
 
-def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts]) -> RuleResult:
-    """Decide whether the reviews allow an endorsement; list every reason they do not."""
+def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts], *,
+                  min_reviewers: int = 1) -> RuleResult:
+    """Decide whether the reviews allow an endorsement; list every reason they do not.
+    `min_reviewers`: how many reviews the body asks for (a change marked minor: one)."""
     required = list(required_codes)
     reviews = list(reviews)
     reasons: list[str] = []
@@ -50,6 +53,9 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts])
     incomplete: list[str] = []
     if not reviews:
         reasons.append(gettext("No reviewer is assigned."))
+    elif len(reviews) < min_reviewers:
+        reasons.append(gettext("A full review needs %(n)d reviewers; %(have)d assigned.")
+                       % {"n": min_reviewers, "have": len(reviews)})
     for review in reviews:
         if not review.complete:
             reasons.append(gettext("%(reviewer)s has not completed the review.") % {"reviewer": review.reviewer})
@@ -66,6 +72,14 @@ def criteria_rule(required_codes: Iterable[str], reviews: Iterable[ReviewFacts])
     return RuleResult(allowed=not reasons, reasons=reasons, unmet=unmet, incomplete=incomplete)
 
 
+def reviewers_required(application) -> int:
+    """How many reviews the endorse rule asks of an application: one for a change a manager marked
+    minor, else the body's ENDORSEMENT_MIN_REVIEWERS (at least one)."""
+    if application.review_depth == "minor":
+        return 1
+    return max(1, settings.ENDORSEMENT_MIN_REVIEWERS)
+
+
 def endorsement_allowed(application) -> RuleResult:
     """Apply `criteria_rule` to an application's pinned criteria table and its current reviews."""
     if application.criteria_table_id is None:
@@ -80,4 +94,4 @@ def endorsement_allowed(application) -> RuleResult:
         )
         for review in application.reviews.select_related("reviewer").prefetch_related("judgements__criterion")
     ]
-    return criteria_rule(required, facts)
+    return criteria_rule(required, facts, min_reviewers=reviewers_required(application))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from endorsement import quality, services
+from endorsement import quality, renewals, services
 from endorsement.models import Endorsement
 from endorsement.models import EndorsementState as E
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin
@@ -14,15 +14,21 @@ from institutions.permissions import is_manager
 
 @admin.register(Endorsement)
 class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
-    list_display = ("programme", "organisation", "state", "valid_from", "valid_until", "published_at", "signed")
+    list_display = ("programme", "organisation", "state", "version", "valid_from", "valid_until", "published_at",
+                    "signed")
     list_filter = ("state", "organisation")
     search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
     list_select_related = ("programme", "organisation")
     date_hierarchy = "valid_from"
-    fields = ("programme", "organisation", "application", "state", "valid_from", "valid_until", "comment",
-              "decided_by", "published_at", "state_changed_at", "signed_at", "credential")
+    fields = ("programme", "organisation", "application", "state", "version", "valid_from", "valid_until",
+              "predecessor", "successor_link", "comment", "decided_by", "published_at", "state_changed_at",
+              "signed_at", "credential")
     readonly_fields = fields
     buttons = (
+        Button("renew", _("Open the renewal"), shown=lambda user, e: is_manager(user)
+               and renewals.renewal_refusal(e) is None, open_result=True,
+               done=_("The renewal application was opened; the organisation completes and submits it."),
+               run=lambda actor, e, text: renewals.endorsement_renew(actor=actor, endorsement=e)),
         Button("suspend", _("Suspend endorsement"), transition="suspend", text=_("Reason"), text_required=True,
                danger=True, done=_("Endorsement suspended."),
                run=lambda actor, e, text: services.endorsement_suspend(actor=actor, endorsement=e, comment=text)),
@@ -38,6 +44,11 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
                open_result=True, done=_("A quality review of this endorsement is open."),
                run=lambda actor, e, text: quality.quality_review_open(actor=actor, endorsement=e, reason=text)),
     )
+
+    @admin.display(description=_("followed by"))
+    def successor_link(self, endorsement: Endorsement) -> str:
+        successor = endorsement.successor
+        return str(successor) if successor else "—"
 
     @admin.display(description=_("signed"), boolean=True)
     def signed(self, endorsement: Endorsement) -> bool:

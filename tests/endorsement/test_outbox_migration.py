@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = ("endorsement", "0005_quality_reviews_concerns_and_report_labels")
-AFTER = ("endorsement", "0006_notification_outbox")
+BEFORE = ("endorsement", "0007_renewals_changes_superseded_scheduled")
+AFTER = ("endorsement", "0008_notification_outbox")
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -16,7 +16,7 @@ def existing_rows_were_sent(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('endorsement', '0005_quality_reviews_concerns_and_report_labels'),
+        ('endorsement', '0007_renewals_changes_superseded_scheduled'),
     ]
 
     operations = [
