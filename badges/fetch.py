@@ -7,7 +7,8 @@ Every hop is checked before it is made:
   `allow_loopback`, which only the test settings turn on);
 * the host is resolved with `getaddrinfo` and EVERY address must be public unicast: loopback,
   private, link-local, multicast, reserved, unspecified and other non-global addresses are refused
-  (loopback allowed only with `allow_loopback`);
+  (loopback allowed only with `allow_loopback`), and so are the IPv6 forms that embed such an IPv4
+  address (IPv4-mapped, 6to4 2002::/16, NAT64 64:ff9b::/96, Teredo, IPv4-compatible);
 * the connection goes to the address that was checked, not to a second lookup of the name, so a
   DNS answer cannot change between the check and the connect (TLS still verifies the host name);
 * no proxy from the environment, at most `max_redirects` redirects (each one checked again);
@@ -56,11 +57,41 @@ class FetchResult:
     truncated: bool  # only with truncate=True: the body was longer than max_bytes
 
 
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """(form, IPv4 address) when `ip` is one of the IPv6 forms that carry an IPv4 address, which a
+    relay or a dual-stack host turns back into IPv4: 6to4, NAT64, Teredo and IPv4-compatible.
+    (IPv4-mapped is handled by the caller: it is the IPv4 address itself.)"""
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip.teredo is not None:
+        return "Teredo", ip.teredo[1]
+    if any(ip in network for network in _NAT64):
+        return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d, but not :: or ::1
+        return "IPv4-compatible", ipaddress.IPv4Address(int(ip))
+    return None
+
+
 def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
     """Why this address may not be contacted, or None if it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            form, ipv4 = embedded
+            # Never loopback here, even in tests: the embedded address is reached through a relay.
+            problem = _address_problem(str(ipv4), allow_loopback=False)
+            if problem:
+                return gettext("a %(form)s address that embeds %(address)s, %(problem)s") % {
+                    "form": form, "address": ipv4, "problem": problem}
+            if form in ("6to4", "NAT64"):  # a public IPv4 address behind a translator: judged by it
+                return None
     if ip.is_loopback:
         return None if allow_loopback else gettext("a loopback address")
     if ip.is_unspecified:
