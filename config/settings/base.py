@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "institutions",
     "badges",
     "endorsement",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout (django-axes) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,6 +92,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses any authentication attempt while the username or the client address
+# is locked out, whichever way in (login page, admin login, API token) called `authenticate`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -182,6 +191,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min"), "anon": "120/min"},
+    # DRF reads X-Forwarded-For this many hops from the right (our throttles use the same helper).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-credential endorsement API",
@@ -201,11 +212,25 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Failed logins per username+address before the login form refuses for a while.
+# One lockout policy for every way in (/accounts/login/, /admin/login/, POST /api/v1/auth/token),
+# kept by django-axes in the database: after LOGIN_FAILURE_LIMIT failed attempts for one username, or
+# from one client address, within LOGIN_FAILURE_WINDOW, every attempt (a correct password too) is
+# refused with 429 until the window has passed. See docs/operations.md, "Login lockout".
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust no header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = "config.lockout.failure_limit"  # callables: they follow the two settings above
+AXES_COOLOFF_TIME = "config.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_CLIENT_IP_CALLABLE = "config.auth_views.client_address"  # the same address as every throttle
+AXES_USERNAME_CALLABLE = "config.lockout.username"  # case-insensitive, as the usernames are
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # a known password must not reset the budget for guessing others
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the window runs from the first failure
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged by axes; failures are (AccessAttempt)
 
 CACHES = {
     "default": {
