@@ -49,6 +49,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Oversized bodies, NUL characters and absurdly nested JSON are refused here, before anything
+    # reads the body (config/request_guard.py).
+    "config.request_guard.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
 VERIFY_FETCH_TIMEOUT = env_int("VERIFY_FETCH_TIMEOUT_SECONDS", 3)
 VERIFY_FETCH_MAX_BYTES = env_int("VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)
 VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# The largest multipart request (a file upload): the largest file any view takes (a badge to verify, a
+# CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
+# any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).
+MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024) + 64 * 1024
 # Tests only: allow plain http to loopback addresses (a DID document served by the test itself).
 VERIFY_ALLOW_LOOPBACK = False
 
