@@ -175,6 +175,9 @@ VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
 # any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).
 MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024) + 64 * 1024
+# Outbound fetches (DID documents, status lists, evidence links) running at once in one process; the
+# others wait for a slot within their own deadline (badges/fetch.py).
+FETCH_CONCURRENCY = env_int("FETCH_CONCURRENCY", 8)
 # Tests only: allow plain http to loopback addresses (a DID document served by the test itself).
 VERIFY_ALLOW_LOOPBACK = False
 
