@@ -10,7 +10,8 @@ with the API's error shape ({"detail", "errors": {field: [messages]}}) and nothi
 * a JSON body nested deeper than MAX_JSON_DEPTH (Python's parser gives up at about 1,000 levels
   with a RecursionError, and recursive code after it sooner): 400.
 
-Answers are JSON under /api/ and for JSON requests, a short page elsewhere.
+Answers are JSON under /api/ and for JSON requests, a short page elsewhere. A 404 under /api/ for a
+path no route matches is answered as JSON as well.
 """
 
 from __future__ import annotations
@@ -111,7 +112,12 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.check(request) or self.get_response(request)
+        response = self.check(request) or self.get_response(request)
+        if (response.status_code == 404 and request.path.startswith("/api/")
+                and not response.get("Content-Type", "").startswith("application/json")):
+            # A path no API route matches (an id that is not a number, say) answers in the API's shape too.
+            response = JsonResponse({"detail": _("Not found.")}, status=404)
+        return response
 
     def check(self, request: HttpRequest) -> HttpResponse | None:
         declared = request.META.get("CONTENT_LENGTH") or "0"

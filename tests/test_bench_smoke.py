@@ -63,3 +63,10 @@ def test_the_canonicalization_micro_benchmark_runs():
     out = run_bench("bench/canon_bench.py", "--count", "5")
     assert re.search(r"sign +\d+\.\d credentials/s wall", out), out
     assert re.search(r"verify +\d+\.\d credentials/s wall", out), out
+
+
+def test_the_list_memory_bench_prints_the_peak_rss_of_each_way_of_listing():
+    out = run_bench("bench/lists.py", "--n", "30")
+    assert re.search(r"API, 30 awards in pages of 1,000 .* peak RSS +\d+\.\d MB .* 31 rows in 1 page", out), out
+    assert re.search(r"limit=30 asked \(clamped to 1,000 rows\) +peak RSS +\d+\.\d MB", out), out
+    assert re.search(r"before: 20 awards with the old queryset .* peak RSS +\d+\.\d MB", out), out

@@ -120,7 +120,7 @@ class ApplicationListOutput(serializers.ModelSerializer):
 
 
 class ApplicationOutput(ApplicationListOutput):
-    criteria_table = CriteriaTableBrief(read_only=True)
+    criteria_table = CriteriaTableBrief(read_only=True, allow_null=True)  # null until submitted
     reviews = serializers.SerializerMethodField()
     endorsement = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
