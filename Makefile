@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The public address follows HOST and PORT unless SITE_URL is set (in the environment or on the
+# command line): `make run PORT=8123` serves on 8123 and its DIDs, URLs and banner say 8123.
+SITE_URL ?= http://$(HOST):$(PORT)
+MANAGE := SITE_URL=$(SITE_URL) $(BIN)/python manage.py
 
 .PHONY: run test install lint migrate demo worker beat clean
 
@@ -17,14 +21,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(MANAGE) migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	$(MANAGE) seed_demo
 
 ## run: SQLite, Celery tasks eagerly in-process, demo data; serves http://$(HOST):$(PORT)
 run: demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,10 +41,10 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	SITE_URL=$(SITE_URL) $(BIN)/celery -A config worker --loglevel=INFO
 
 beat: install
-	$(BIN)/celery -A config beat --loglevel=INFO
+	SITE_URL=$(SITE_URL) $(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from badges import credentials as vc
 from badges.achievements import achievement_document
-from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusPurpose
+from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueue_on_commit
@@ -268,8 +268,6 @@ def after_issue(awards: Iterable[Award]) -> None:
     new list must be served before anyone checks it) and mail each learner who gave an e-mail the
     link to their badge."""
     from badges.evidence import evidence_check_create
-    from badges.tasks import fetch_evidence_group, publish_status_list, send_award_emails
-
     awards = list(awards)
     if len(awards) == 1:
         evidence_check_create(awards[0])
@@ -281,12 +279,12 @@ def after_issue(awards: Iterable[Award]) -> None:
         linked = [a for a in awards if a.evidence_url]
         EvidenceCheck.objects.bulk_create([EvidenceCheck(award=a, url=a.evidence_url) for a in linked])
         for start in range(0, len(linked), EVIDENCE_GROUP):
-            enqueue_on_commit(fetch_evidence_group, [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
+            enqueue_on_commit("badges.tasks.fetch_evidence_group", [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
     for status_list_id in sorted({a.status.status_list_id for a in awards}):
-        enqueue_on_commit(publish_status_list, status_list_id)
+        enqueue_on_commit("badges.tasks.publish_status_list", status_list_id)
     mailed = [a.pk for a in awards if a.recipient_email]
     if mailed:
-        enqueue_on_commit(send_award_emails, mailed)
+        enqueue_on_commit("badges.tasks.send_award_emails", mailed)
     registry_changed()  # the registry's issuance counts (debounced: endorsement.registry)
 
 
@@ -352,8 +350,6 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
     if len(reason) > MAX_REASON or _CONTROL.search(reason):
         raise InvalidInput(_("The reason is not acceptable."), field_errors={
             "reason": [_("At most %(max)d characters, without control characters.") % {"max": MAX_REASON}]})
-    from badges.tasks import publish_status_list
-
     with transaction.atomic():
         award = Award.objects.select_for_update().get(pk=award.pk)
         if award.revoked_at is not None:
@@ -365,7 +361,7 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
         # The audit event records who revoked it and why.
         audit_record(actor=actor, action=AuditAction.AWARD_REVOKED, subject=award, comment=reason,
                      data={"credential": award.credential["id"]})
-        enqueue_on_commit(publish_status_list, award.status.status_list_id)
+        enqueue_on_commit("badges.tasks.publish_status_list", award.status.status_list_id)
         registry_changed()
     return award
 
@@ -459,3 +455,10 @@ def award_email_send(award_id: int) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def revoked_award_indices(status_list: StatusList) -> Iterable[int]:
+    """Revocation lists: the entries of revoked awards."""
+    return Award.objects.filter(status__status_list=status_list, revoked_at__isnull=False).values_list(
+        "status__index", flat=True
+    )

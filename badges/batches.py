@@ -213,10 +213,8 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
 
 def award_batch_start(batch: AwardBatch) -> None:
     """Enqueue one task per chunk, after commit. Safe to repeat: chunks skip issued rows."""
-    from badges.tasks import issue_award_batch_chunk
-
     for start in range(0, batch.total, CHUNK_SIZE):
-        enqueue_on_commit(issue_award_batch_chunk, batch.pk, start, min(start + CHUNK_SIZE, batch.total))
+        enqueue_on_commit("badges.tasks.issue_award_batch_chunk", batch.pk, start, min(start + CHUNK_SIZE, batch.total))
 
 
 def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:

@@ -84,13 +84,11 @@ def evidence_check_create(award: Award) -> EvidenceCheck | None:
     """For the award service, inside its transaction on issue: create the award's EvidenceCheck and
     fetch the link once after commit. None when the award has no evidence URL. Safe to repeat: one
     row per award, and only its creation enqueues a fetch."""
-    from badges.tasks import fetch_evidence
-
     if not award.evidence_url:
         return None
     check, created = EvidenceCheck.objects.get_or_create(award=award, defaults={"url": award.evidence_url})
     if created:
-        enqueue_on_commit(fetch_evidence, award.pk)
+        enqueue_on_commit("badges.tasks.fetch_evidence", award.pk)
     return check
 
 

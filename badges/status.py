@@ -12,14 +12,16 @@ import hashlib
 import json
 import math
 import secrets
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from badges import credentials as vc
-from badges.models import StatusAllocation, StatusList, StatusPurpose
+from badges.models import StatusAllocation, StatusList
 from institutions.keys import issuer_profile, organisation_did, signing_material
 from institutions.models import Organisation
 
@@ -85,24 +87,26 @@ def status_entry(allocation: StatusAllocation) -> dict:
     )
 
 
+# Who owns the entries of each purpose of list, and which of them are set. The owning apps register
+# a query in their AppConfig.ready() (badges: revoked awards; endorsement: suspended or revoked
+# endorsements), so this lower layer never imports the apps above it.
+SetBits = Callable[[StatusList], Iterable[int]]
+_SET_BITS: dict[str, list[SetBits]] = {}
+
+
+def register_set_bits(purpose: str, query: SetBits) -> None:
+    """Register `query(status_list)`: the indices of the list's entries whose bit must be set."""
+    if query not in _SET_BITS.setdefault(purpose, []):
+        _SET_BITS[purpose].append(query)
+
+
 def _set_indices(status_list: StatusList) -> list[int]:
-    """Indices whose bit is set: suspension lists hold endorsements that are suspended or revoked
-    (a revoked endorsement is never reinstated, so its bit stays set); revocation lists hold
-    revoked awards."""
-    from endorsement.models import Endorsement, EndorsementState
-
-    indices: list[int] = []
-    if status_list.purpose == StatusPurpose.SUSPENSION:
-        indices += Endorsement.objects.filter(
-            status__status_list=status_list, state__in=[EndorsementState.SUSPENDED, EndorsementState.REVOKED]
-        ).values_list("status__index", flat=True)
-    if status_list.purpose == StatusPurpose.REVOCATION:
-        from badges.models import Award
-
-        indices += Award.objects.filter(status__status_list=status_list, revoked_at__isnull=False).values_list(
-            "status__index", flat=True
-        )
-    return indices
+    """Indices whose bit is set, from every owner registered for the list's purpose. A purpose with
+    no owner registered is refused: publishing it would clear every bit."""
+    queries = _SET_BITS.get(status_list.purpose)
+    if not queries:
+        raise ImproperlyConfigured(f"no owner of {status_list.purpose} status entries is registered")
+    return [index for query in queries for index in query(status_list)]
 
 
 @transaction.atomic

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -50,3 +52,21 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
         messages = detail if isinstance(detail, list) else [detail]
         flat[prefix or "non_field_errors"] = [str(m) for m in messages]
     return flat
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any path under /api/v1/ that names no endpoint: the documented JSON error, never an HTML page.
+    A path that names an endpoint but for a trailing slash is redirected to it (308 keeps the
+    method and body of a POST)."""
+    full = request.path
+    if full.endswith("/") and full.rstrip("/") != "/api/v1":
+        stripped = full.rstrip("/")
+        try:
+            match = resolve(stripped)
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(stripped + (f"?{query}" if query else ""), status=308)
+    return JsonResponse({"detail": _("No API endpoint at %(path)s. The endpoints are listed at /api/docs/.")
+                         % {"path": full}}, status=404)

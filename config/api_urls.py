@@ -1,9 +1,13 @@
 """Everything under /api/v1/: each app's API package adds its routes (see docs/api.md)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from config.api import api_not_found
 
 urlpatterns = [
     path("", include("institutions.api.urls")),
     path("", include("badges.api.urls")),
     path("", include("endorsement.api.urls")),
+    # Last: an unknown path answers the JSON error (or redirects a trailing slash away).
+    re_path(r"^(?P<path>.*)$", api_not_found),
 ]

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as django_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+
+from institutions.services import login_refusal_reason
 
 
 def client_address(request: HttpRequest | None) -> str:
@@ -25,8 +29,25 @@ def client_address(request: HttpRequest | None) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
+class LoginForm(AuthenticationForm):
+    """Django's form, saying why when the right password of a login still waiting for its
+    organisation's approval is refused (a locked-out attempt never gets this far: the lockout's
+    429 answer replaces the page)."""
+
+    def clean(self) -> dict:
+        try:
+            return super().clean()
+        except ValidationError:
+            username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+            waiting = login_refusal_reason(username, password) if username and password else None
+            if waiting:
+                raise ValidationError(waiting, code="membership") from None
+            raise
+
+
 class LoginView(django_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

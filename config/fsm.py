@@ -31,12 +31,14 @@ ACTIONS = {
     "reinstate": pgettext_lazy("transition", "reinstate"),
     "revoke": pgettext_lazy("transition", "revoke"),
     "expire": pgettext_lazy("transition", "expire"),
+    "accept": pgettext_lazy("transition", "accept"),
 }
 OBJECTS = {
     "application": pgettext_lazy("transition object", "application"),
     "endorsement": pgettext_lazy("transition object", "endorsement"),
     "criteria table": pgettext_lazy("transition object", "criteria table"),
     "organisation": pgettext_lazy("transition object", "organisation"),
+    "staff invitation": pgettext_lazy("transition object", "staff invitation"),
 }
 
 

@@ -8,6 +8,7 @@ from badges import views as badge_views
 from config import auth_views
 from endorsement import marks, registry_views, report_views
 from endorsement import views as endorsement_views
+from institutions import staff_views
 from institutions import views as institution_views
 
 portal_patterns = [
@@ -19,6 +20,11 @@ portal_patterns = [
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
          name="application_transition"),
+    path("staff/", staff_views.staff_page, name="staff"),
+    path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
+    path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),
+    path("staff/<int:pk>/remove/", staff_views.staff_remove, name="staff_remove"),
+    path("staff/invitations/<uuid:public_id>/revoke/", staff_views.invitation_revoke, name="invitation_revoke"),
     path("reports/", report_views.reports, name="reports"),
     path("programmes/<uuid:public_id>/reports/", report_views.programme_reports, name="programme_reports"),
 ]
@@ -42,6 +48,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("apply/", institution_views.apply, name="apply"),
     path("apply/thanks/", institution_views.apply_thanks, name="apply_thanks"),
+    path("invitations/<str:token>/", staff_views.invitation_accept, name="invitation_accept"),
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from badges import credentials as vc
 from badges.achievements import achievement_document, achievement_id
-from badges.models import StatusPurpose
+from badges.models import StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
@@ -76,10 +77,8 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
 
 def publish_status_of(endorsement: Endorsement) -> None:
     """After commit, re-publish the status list holding this endorsement's entry."""
-    from badges.tasks import publish_status_list
-
     if endorsement.status_id:
-        enqueue_on_commit(publish_status_list, endorsement.status.status_list_id)
+        enqueue_on_commit("badges.tasks.publish_status_list", endorsement.status.status_list_id)
 
 
 def endorsement_in_force(programme_id: int) -> Endorsement | None:
@@ -108,3 +107,11 @@ def programme_achievement(programme_id: int) -> dict[str, Any] | None:
     return achievement_document(
         endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential]
     )
+
+
+def suspended_endorsement_indices(status_list: StatusList) -> Iterable[int]:
+    """Suspension lists: the entries of endorsements that are suspended or revoked (a revoked
+    endorsement is never reinstated, so its bit stays set)."""
+    return Endorsement.objects.filter(
+        status__status_list=status_list, state__in=[EndorsementState.SUSPENDED, EndorsementState.REVOKED]
+    ).values_list("status__index", flat=True)

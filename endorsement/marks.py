@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.html import escape as html_escape
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from endorsement.registry import registry_current
@@ -68,6 +69,17 @@ def _names(entry: dict[str, Any], lang: str) -> tuple[str, str]:
     return programme.get("name_en") or programme.get("name_ja") or "", endorser.get("name") or ""
 
 
+def _date(iso_day: str, lang: str) -> str:
+    """2027-12-01 as a reader of `lang` writes it: 2027-12-01, or 2027年12月1日."""
+    if lang != "ja":
+        return iso_day
+    try:
+        year, month, day = (int(part) for part in iso_day.split("-"))
+    except ValueError:
+        return iso_day
+    return f"{year}年{month}月{day}日"
+
+
 def _standing_word(state: str) -> str:
     return {"active": _("ACTIVE"), "suspended": _("SUSPENDED"), "revoked": _("REVOKED"),
             "expired": _("EXPIRED")}.get(state, state.upper())
@@ -77,10 +89,12 @@ def mark_svg_text(entry: dict[str, Any], state: str, *, lang: str = "en") -> str
     """The mark of one registry entry in the standing `state`."""
     with translation.override(lang):
         programme, body = _names(entry, lang)
-        until = entry["endorsement"]["valid_until"][:10]
+        until = _date(entry["endorsement"]["valid_until"][:10], lang)
         endorsed_by = _("Endorsed by %(body)s") % {"body": body}
         word = _standing_word(state)
-        detail = _("valid until %(date)s") % {"date": until} if state == "active" else _("not in force")
+        # "ACTIVE · until …": the band's word already says it is valid (in Japanese, 有効 once).
+        detail = pgettext("endorsement mark", "until %(date)s") % {"date": until} if state == "active" \
+            else _("not in force")
         title = f"{endorsed_by}: {programme} — {word} ({detail})"
     colour = COLOURS.get(state, COLOURS["revoked"])
     band_y = HEIGHT - 34

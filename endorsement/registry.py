@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from badges.models import Award
+from config.tasking import enqueue_on_commit, task_named
 from endorsement.models import ApplicationState, Endorsement, EndorsementState, IssuanceReport, RegistrySnapshot
 from institutions.keys import organisation_did
 from institutions.models import MembershipState, Organisation
@@ -284,10 +285,7 @@ def registry_latest() -> RegistrySnapshot | None:
 # --- When to refresh ------------------------------------------------------------------------------
 def registry_refresh_on_commit() -> None:
     """Refresh the registry once this transaction commits (nothing if it rolls back)."""
-    from config.tasking import enqueue_on_commit
-    from endorsement.tasks import refresh_registry
-
-    enqueue_on_commit(refresh_registry)
+    enqueue_on_commit("endorsement.tasks.refresh_registry")
 
 
 def refresh_slot_taken() -> bool:
@@ -298,8 +296,7 @@ def refresh_slot_taken() -> bool:
 
 
 def _schedule_refresh() -> None:
-    from endorsement.tasks import refresh_registry
-
+    refresh_registry = task_named("endorsement.tasks.refresh_registry")
     if refresh_registry.app.conf.task_always_eager:
         refresh_registry.delay()  # no broker: nothing can run later, so refresh now
     elif refresh_slot_taken():

@@ -72,15 +72,11 @@ def run_transition(
 
 
 def notify(event) -> None:
-    from endorsement.tasks import send_notification
-
-    enqueue_on_commit(send_notification, event.pk)
+    enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
 
 
 def _refresh_registry() -> None:
-    from endorsement.tasks import refresh_registry
-
-    enqueue_on_commit(refresh_registry)
+    enqueue_on_commit("endorsement.tasks.refresh_registry")
 
 
 # --- Applications ---------------------------------------------------------------------------------
@@ -297,9 +293,8 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
 
 def _after_endorse(endorsement: Endorsement) -> None:
     """The endorse side effect: the EndorsementCredential is signed after commit, by a task."""
-    from endorsement.tasks import sign_endorsement_credential
 
-    enqueue_on_commit(sign_endorsement_credential, endorsement.pk)
+    enqueue_on_commit("endorsement.tasks.sign_endorsement_credential", endorsement.pk)
 
 
 @transaction.atomic

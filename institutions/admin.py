@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,7 +27,15 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 from config.fsm import allowed_transitions
 from institutions import services
-from institutions.models import ConflictOfInterest, Organisation, StaffMember
+from institutions import staff as staff_services
+from institutions.models import (
+    ConflictOfInterest,
+    InvitationState,
+    Organisation,
+    Role,
+    StaffInvitation,
+    StaffMember,
+)
 from institutions.permissions import is_body_staff, is_manager
 
 admin.site.site_header = _("Certification body")
@@ -39,22 +48,38 @@ def body_can_view(user: Any) -> bool:
     return bool(getattr(user, "is_active", False) and (user.is_superuser or is_body_staff(user)))
 
 
-def describe_error(error: DomainError) -> str:
-    """The service's message, followed by its field messages (which say what exactly is wrong)."""
+# What people call the fields services name in their messages (a service says `comment`; the
+# admin's text box says "Reason").
+FIELD_LABELS = {
+    "comment": _("Comment"), "message": _("Message"), "reason": _("Reason"), "summary": _("Summary"),
+    "reviewer": _("Reviewer"), "role": _("Role"), "email": _("E-mail address"), "username": _("Username"),
+    "password": _("Password"), "organisation": _("Organisation"),
+}
+
+
+def field_label(field: str, labels: dict[str, Any] | None = None) -> str:
+    label = (labels or {}).get(field) or FIELD_LABELS.get(field)
+    return str(label) if label else field.replace("_", " ").capitalize()
+
+
+def describe_error(error: DomainError, labels: dict[str, Any] | None = None) -> str:
+    """The service's message, followed by its field messages (which say what exactly is wrong),
+    each under the name people read on the page (`labels`, else FIELD_LABELS)."""
     details = []
     for field, field_messages in error.field_errors.items():
         shown = [str(m) for m in field_messages if str(m) != str(error.message)]
         if shown:
-            details.append(f"{field}: {' '.join(shown)}")
+            details.append(f"{field_label(field, labels)}: {' '.join(shown)}")
     return " ".join([str(error.message), *details])
 
 
-def perform(request: HttpRequest, call: Callable[[], Any], success: str) -> tuple[bool, Any]:
+def perform(request: HttpRequest, call: Callable[[], Any], success: str,
+            labels: dict[str, Any] | None = None) -> tuple[bool, Any]:
     """Run one service call; show its error (nothing was written: services are atomic) or `success`."""
     try:
         result = call()
     except DomainError as error:
-        messages.error(request, describe_error(error))
+        messages.error(request, describe_error(error, labels))
         return False, None
     messages.success(request, success)
     return True, result
@@ -159,7 +184,9 @@ class ButtonsAdminMixin:
         if chosen is None:
             raise Http404
         text = request.POST.get("text", "")
-        ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done))
+        # The button's text box is what the service calls its comment, message or reason.
+        labels = {name: chosen.text for name in ("comment", "message", "reason", "summary")} if chosen.text else None
+        ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done), labels)
         if ok and chosen.open_result and result is not None:
             return HttpResponseRedirect(self.change_url(result))
         return HttpResponseRedirect(self.change_url(obj))
@@ -290,3 +317,111 @@ class ConflictOfInterestAdmin(BodyAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/institutions/conflictofinterest/declare.html", context)
+
+
+# --- The body's staff -----------------------------------------------------------------------------
+def _body_role_button(role: str, label: Any) -> Button:
+    return Button(
+        f"make-{role}", label, done=_("Role changed."),
+        shown=lambda user, member: is_manager(user) and member.organisation.is_certification_body
+        and member.role != role,
+        run=lambda actor, member, text: staff_services.staff_change_role(
+            actor=actor, organisation=member.organisation, member_id=member.pk, role=role),
+    )
+
+
+@admin.register(StaffMember)
+class BodyStaffAdmin(ButtonsAdminMixin, BodyAdmin):
+    """The body's reviewers and managers. Managers change their roles and remove them (never the
+    last manager); new ones are invited (staff invitations). Member organisations' staff are managed
+    by their owners in the portal and are listed on each organisation's page."""
+
+    list_display = ("user", "email", "role", "joined_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user", "organisation")
+    fields = ("user", "email", "role", "joined_at")
+    readonly_fields = fields
+    buttons = (
+        _body_role_button(Role.MANAGER, _("Make manager")),
+        _body_role_button(Role.REVIEWER, _("Make reviewer")),
+        Button("remove", _("Remove from the body's staff"), danger=True,
+               done=_("Removed from the staff; their login no longer works."),
+               shown=lambda user, member: is_manager(user) and member.organisation.is_certification_body,
+               run=lambda actor, member, text: staff_services.staff_remove(
+                   actor=actor, organisation=member.organisation, member_id=member.pk)),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(organisation__is_certification_body=True)
+
+    @admin.display(description=_("e-mail address"), ordering="user__email")
+    def email(self, member: StaffMember) -> str:
+        return member.user.email
+
+    def button_view(self, request: HttpRequest, object_id: str, button: str) -> HttpResponse:
+        response = super().button_view(request, object_id, button)
+        # A removed member has no page any more: back to the list.
+        if button == "remove" and not StaffMember.objects.filter(pk=unquote(object_id)).exists():
+            return redirect("admin:institutions_staffmember_changelist")
+        return response
+
+
+class BodyInvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=[(Role.REVIEWER, Role.REVIEWER.label),
+                                                        (Role.MANAGER, Role.MANAGER.label)])
+
+
+@admin.register(StaffInvitation)
+class BodyInvitationAdmin(ButtonsAdminMixin, BodyAdmin):
+    """Invitations to join the body as a reviewer or manager: managers send them (the person sets
+    their own password through the e-mailed link) and withdraw pending ones."""
+
+    list_display = ("email", "role", "shown_state_display", "invited_by", "created_at", "expires_at")
+    list_filter = ("state", "role")
+    search_fields = ("email",)
+    list_select_related = ("invited_by", "organisation")
+    fields = ("email", "role", "state", "invited_by", "created_at", "expires_at", "decided_at", "accepted_user")
+    readonly_fields = fields
+    buttons = (
+        Button("revoke", _("Withdraw the invitation"), transition="revoke", danger=True,
+               done=_("Invitation withdrawn."),
+               run=lambda actor, invitation, text: staff_services.staff_invitation_revoke(
+                   actor=actor, invitation=invitation)),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(organisation__is_certification_body=True)
+
+    @admin.display(description=_("state"), ordering="state")
+    def shown_state_display(self, invitation: StaffInvitation) -> str:
+        return str(InvitationState(invitation.shown_state).label)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_manager(request.user)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """Invite a reviewer or manager of the body by e-mail."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BodyInvitationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            body = Organisation.objects.get(is_certification_body=True)
+            ok, _result = perform(
+                request,
+                lambda: staff_services.staff_invite(actor=request.user, organisation=body,
+                                                    email=form.cleaned_data["email"], role=form.cleaned_data["role"]),
+                str(_("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}),
+            )
+            if ok:
+                return redirect("admin:institutions_staffinvitation_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Invite a reviewer or manager"),
+            "form": form,
+            "days": settings.STAFF_INVITATION_DAYS,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/institutions/staffinvitation/invite.html", context)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 from institutions.models import Organisation
 from institutions.services import ORGANISATION_FIELDS, organisation_apply
+from institutions.slugs import SLUG_MAX, slug_from_name
 
 
 def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -48,12 +49,30 @@ class MembershipApplicationForm(forms.Form):
             Organisation, fields=ORGANISATION_FIELDS, formfield_callback=_formfield
         )
         organisation_fields["description"].help_text = _("What your organisation does and teaches.")
-        self.fields = {**organisation_fields, **self.fields}
+        names = {k: organisation_fields.pop(k) for k in ("name", "name_ja")}
+        self.fields = {**names, "slug": self.slug_field(), **organisation_fields, **self.fields}
+        suggested = self.suggested_slug()
+        if suggested:  # shown in the empty field when the form comes back with errors
+            self.fields["slug"].widget.attrs["placeholder"] = suggested
         self.fields["username"].validators.append(get_user_model().username_validator)
         self.fields["username"].widget.attrs["autocomplete"] = "username"
 
+    @staticmethod
+    def slug_field() -> forms.SlugField:
+        return forms.SlugField(
+            label=_("Short name for your addresses"), max_length=SLUG_MAX, required=False,
+            help_text=_("Lower-case letters, digits and hyphens, e.g. tohoku-it. It names your organisation in "
+                        "its web addresses and its DID, and does not change later. Leave it empty to derive it "
+                        "from the name (a Japanese name is written in Latin letters)."),
+        )
+
     def organisation_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ORGANISATION_FIELDS]
+        return [self[name] for name in ["name", "name_ja", "slug", *ORGANISATION_FIELDS[2:]]]
+
+    def suggested_slug(self) -> str:
+        """The slug an empty field would give, shown back to the applicant when the form has errors."""
+        data = self.data if self.is_bound else {}
+        return slug_from_name(data.get("name", ""), data.get("name_ja", "")) if data.get("name") else ""
 
     def owner_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.OWNER_FIELDS]
@@ -80,7 +99,7 @@ class MembershipApplicationForm(forms.Form):
 
     def apply(self) -> Organisation | None:
         """Call the service; on its refusal put the messages on the form and return None."""
-        data = {name: self.cleaned_data[name] for name in ORGANISATION_FIELDS}
+        data = {name: self.cleaned_data[name] for name in [*ORGANISATION_FIELDS, "slug"]}
         owner = {
             "username": self.cleaned_data["username"], "email": self.cleaned_data["email"],
             "password": self.cleaned_data["password1"],

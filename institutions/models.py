@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.fsm import condition
 
+UserLike = AbstractBaseUser | AnonymousUser
+
 
 def _manager(instance: models.Model, user) -> bool:
-    from institutions.permissions import is_manager
-
     return is_manager(user)
 
 
 def _owner_or_manager(instance: Organisation, user) -> bool:
-    from institutions.permissions import is_manager, staff_of
-
     staff = staff_of(user)
     own = bool(staff and staff.organisation_id == instance.pk and staff.role == Role.OWNER)
     return own or is_manager(user)
@@ -191,3 +193,121 @@ class IssuerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.slug}#{self.fragment}{' (retired)' if self.retired_at else ''}"
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+def _staff_manager(instance: StaffInvitation, user) -> bool:
+    return may_manage_staff(user, instance.organisation)
+
+
+class StaffInvitation(FSMModelMixin, models.Model):
+    """An invitation to join an organisation's staff in a role, sent by e-mail as a single-use link.
+
+    Only the SHA-256 of the link's token is stored: the token itself is known to the mail and to the
+    person who received it. Accepting creates a new login (one login belongs to one organisation).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    state = FSMField(
+        _("state"), max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING,
+        protected=True,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    decided_at = models.DateTimeField(_("accepted or revoked at"), null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], condition=Q(state="pending"),
+                name="one_pending_invitation_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def has_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @condition(_("This invitation has expired: ask for a new one."))
+    def is_unexpired(self) -> bool:
+        return not self.has_expired
+
+    @condition(_("The invitation has not expired yet."))
+    def is_past_expiry(self) -> bool:
+        return self.has_expired
+
+    @condition(_("The organisation's membership is not active."))
+    def organisation_is_active(self) -> bool:
+        return self.organisation.is_certification_body or self.organisation.is_active_member
+
+    @property
+    def shown_state(self) -> str:
+        """The state as people see it: a pending invitation past its expiry is expired."""
+        if self.state == InvitationState.PENDING and self.has_expired:
+            return InvitationState.EXPIRED
+        return self.state
+
+    # The person invited accepts with the link (no user yet: no permission to check).
+    @transition(field=state, source=InvitationState.PENDING, target=InvitationState.ACCEPTED,
+                conditions=[is_unexpired, organisation_is_active])
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=InvitationState.PENDING, target=InvitationState.REVOKED,
+                permission=_staff_manager)
+    def revoke(self) -> None:
+        pass
+
+    @transition(field=state, source=InvitationState.PENDING, target=InvitationState.EXPIRED,
+                conditions=[is_past_expiry])
+    def expire(self) -> None:
+        pass
+
+
+# --- Role questions the transitions above ask (institutions.permissions re-exports them) ------------
+def staff_of(user: UserLike) -> StaffMember | None:
+    """The user's staff membership, or None. Cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_staff_cache"):
+        user._staff_cache = StaffMember.objects.select_related("organisation").filter(user=user).first()
+    return user._staff_cache
+
+
+def is_manager(user: UserLike) -> bool:
+    """A manager of the certification body (or a superuser): assigns reviewers and decides."""
+    if getattr(user, "is_superuser", False):
+        return True
+    staff = staff_of(user)
+    return bool(staff and staff.organisation.is_certification_body and staff.role == Role.MANAGER)
+
+
+def may_manage_staff(user: UserLike, organisation: Organisation) -> bool:
+    """May invite, change the role of and remove this organisation's staff: its owners for a
+    member organisation; the body's managers (and superusers) for the body's reviewers and managers."""
+    if organisation.is_certification_body:
+        return is_manager(user)
+    staff = staff_of(user)
+    return bool(staff and staff.organisation_id == organisation.pk and staff.role == Role.OWNER)

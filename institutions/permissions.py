@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-from institutions.models import BODY_ROLES, CAN_EDIT, CAN_ISSUE, Organisation, Role, StaffMember
-
-UserLike = AbstractBaseUser | AnonymousUser
-
-
-def staff_of(user: UserLike) -> StaffMember | None:
-    """The user's staff membership, or None. Cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if not hasattr(user, "_staff_cache"):
-        user._staff_cache = StaffMember.objects.select_related("organisation").filter(user=user).first()
-    return user._staff_cache
+from institutions.models import (  # noqa: F401 (re-exports the role questions)
+    BODY_ROLES,
+    CAN_EDIT,
+    CAN_ISSUE,
+    Organisation,
+    Role,
+    StaffMember,
+    UserLike,
+    is_manager,
+    may_manage_staff,
+    staff_of,
+)
 
 
 def organisation_of(user: UserLike) -> Organisation | None:
     staff = staff_of(user)
     return staff.organisation if staff else None
-
-
-def is_manager(user: UserLike) -> bool:
-    """A manager of the certification body (or a superuser): assigns reviewers and decides."""
-    if getattr(user, "is_superuser", False):
-        return True
-    staff = staff_of(user)
-    return bool(staff and staff.organisation.is_certification_body and staff.role == Role.MANAGER)
 
 
 def is_body_staff(user: UserLike) -> bool:
@@ -51,3 +41,4 @@ def can_issue_for(user: UserLike, organisation: Organisation) -> bool:
 def is_member_of(user: UserLike, organisation: Organisation) -> bool:
     staff = staff_of(user)
     return bool(staff and staff.organisation_id == organisation.pk)
+

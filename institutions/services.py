@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.errors import InvalidInput, NotPermitted
+from config.errors import InvalidInput
 from config.fsm import check_transition
-from institutions.models import BODY_ROLES, MEMBER_ROLES, MembershipState, Organisation, Role, StaffMember
-from institutions.permissions import is_manager, staff_of
+from institutions.models import MembershipState, Organisation, Role, StaffMember
+from institutions.slugs import SLUG_MAX, slug_from_name
+from institutions.staff import staff_add  # noqa: F401  (the demo data adds staff through here)
 
 ORGANISATION_FIELDS = [
     "name", "name_ja", "kind", "description", "website", "country", "contact_name", "contact_email",
@@ -22,22 +23,65 @@ ORGANISATION_FIELDS = [
 
 
 def _unique_slug(base: str) -> str:
-    base = slugify(base)[:70] or "organisation"
     slug, n = base, 2
     while Organisation.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
+# An organisation in one of these states has applied or is a member: a second application under
+# the same name is a duplicate. (Rejected or withdrawn, it may apply again.)
+LIVE_MEMBERSHIPS = [MembershipState.APPLIED, MembershipState.ACTIVE, MembershipState.SUSPENDED]
+
+
+def _check_not_duplicate(name: str, name_ja: str) -> None:
+    live = Organisation.objects.filter(membership__in=LIVE_MEMBERSHIPS)
+    for field, value in (("name", name), ("name_ja", name_ja)):
+        value = (value or "").strip()
+        if not value:
+            continue
+        existing = live.filter(**{f"{field}__iexact": value}).first()
+        if existing is None and field == "name":
+            existing = live.filter(name_ja__iexact=value).first()
+        if existing is not None:
+            if existing.membership == MembershipState.APPLIED:
+                message = _("%(name)s has already applied; its application is waiting for the body's decision. "
+                            "Ask the person who applied, or the body, rather than applying twice.")
+            else:
+                message = _("%(name)s is already a member. Ask its owners to invite you to its staff.")
+            message = message % {"name": value}
+            raise InvalidInput(message, field_errors={field: [message]})
+
+
+def _chosen_slug(slug: str) -> str:
+    """A slug the applicant typed: well-formed and free, or a 400 on `slug`."""
+    if slug != slugify(slug) or len(slug) > SLUG_MAX:
+        message = _("Use lower-case letters, digits and hyphens only (at most %(n)d).") % {"n": SLUG_MAX}
+        raise InvalidInput(message, field_errors={"slug": [message]})
+    if Organisation.objects.filter(slug=slug).exists():
+        message = _("This short name is taken: choose another.")
+        raise InvalidInput(message, field_errors={"slug": [message]})
+    return slug
+
+
 @transaction.atomic
 def organisation_apply(*, data: dict[str, Any], owner: dict[str, str] | None = None) -> Organisation:
     """Anyone applies for membership. Creates the organisation (state `applied`) and, if given, its
-    first owner's login (inactive until the body approves). Managers are told."""
+    first owner's login (inactive until the body approves). Managers are told.
+
+    `data["slug"]` names the organisation in its addresses and DID; when empty it is derived from
+    the name (a Japanese name romanised). A second application of an organisation that has applied
+    or is a member (same name, English or Japanese) is refused."""
     from endorsement.audit import AuditAction, audit_record
     from endorsement.services import notify
 
+    # One application at a time: the duplicate check below then sees every earlier one.
+    Organisation.objects.select_for_update().filter(is_certification_body=True).first()
     organisation = Organisation(**{k: v for k, v in data.items() if k in ORGANISATION_FIELDS})
-    organisation.slug = _unique_slug(data.get("slug") or organisation.name)
+    _check_not_duplicate(organisation.name, organisation.name_ja)
+    chosen = (data.get("slug") or "").strip()
+    organisation.slug = (_chosen_slug(chosen) if chosen
+                         else _unique_slug(slug_from_name(organisation.name, organisation.name_ja)))
     organisation.save()
     if owner:
         user_model = get_user_model()
@@ -115,26 +159,20 @@ def organisation_withdraw(*, actor: Any, organisation: Organisation, comment: st
                                   action=AuditAction.ORGANISATION_WITHDRAWN)
 
 
-@transaction.atomic
-def staff_add(*, actor: Any, organisation: Organisation, username: str, email: str, password: str,
-              role: str) -> StaffMember:
-    """An owner (or a manager) adds a login to an organisation with a member role (body roles are
-    given by managers to the body's own staff)."""
-    own = staff_of(actor)
-    is_owner = bool(own and own.organisation_id == organisation.pk and own.role == Role.OWNER)
-    if not (is_owner or is_manager(actor)):
-        raise NotPermitted(_("Only the organisation's owners add staff."))
-    allowed = {r.value for r in (BODY_ROLES if organisation.is_certification_body else MEMBER_ROLES)}
-    if role not in allowed:
-        choices = _("Choose one of: %(r)s.") % {"r": ", ".join(sorted(allowed))}
-        raise InvalidInput(_("Unknown role."), field_errors={"role": [choices]})
-    try:
-        with transaction.atomic():
-            user = get_user_model().objects.create_user(
-                username=username, email=email, password=password,
-                is_staff=organisation.is_certification_body,
-            )
-    except IntegrityError:
-        raise InvalidInput(_("That username is taken."), field_errors={"username": [_("That username is taken.")]}) \
-            from None
-    return StaffMember.objects.create(user=user, organisation=organisation, role=role)
+def login_refusal_reason(username: str, password: str) -> str | None:
+    """Why a correct username and password still cannot log in, when the reason is the
+    organisation's membership (the logins of an application wait for the body's approval). None
+    for a wrong password, an unknown user or any other reason: those get the usual message, so a
+    guesser learns nothing."""
+    user = get_user_model().objects.filter(username=username, is_active=False).first()
+    if user is None or not user.check_password(password):
+        return None
+    staff = StaffMember.objects.select_related("organisation").filter(user=user).first()
+    if staff is None:
+        return None
+    if staff.organisation.membership == MembershipState.APPLIED:
+        return _("Your organisation's membership application is still waiting for the body's decision. "
+                 "You can log in once it is approved; you will be told by e-mail.")
+    if staff.organisation.membership == MembershipState.REJECTED:
+        return _("Your organisation's membership application was rejected, so its logins cannot be used.")
+    return None

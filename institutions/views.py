@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from endorsement.models import Application, ApplicationState, Endorsement
 from institutions.forms import MembershipApplicationForm
 from institutions.models import StaffMember
-from institutions.permissions import can_edit_for, staff_of
+from institutions.permissions import can_edit_for, may_manage_staff, staff_of
 
 
 def portal_staff(request: HttpRequest) -> StaffMember:
@@ -60,6 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "staff": staff,
         "organisation": organisation,
         "can_edit": can_edit_for(request.user, organisation),
+        "can_manage_staff": may_manage_staff(request.user, organisation),
         "programme_rows": [(p, next(iter(p.applications.all()), None)) for p in programmes],
         "needing_action": needing_action,
         "endorsements": endorsements,

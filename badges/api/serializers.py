@@ -79,7 +79,7 @@ class ProgrammeOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Programme
-        fields = ["id", "public_id", "slug", "organisation", *EDITABLE_FIELDS, "image", "locked", "missing_fields",
+        fields = ["public_id", "slug", "organisation", *EDITABLE_FIELDS, "image", "locked", "missing_fields",
                   "created_at", "updated_at"]
 
     def get_image(self, programme: Programme) -> str | None:

@@ -27,7 +27,12 @@ def _split(validated: dict) -> tuple[dict, bytes | None]:
 
 @extend_schema(tags=["programmes"])
 class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Programmes are named by their public UUID (`public_id`), as awards and reports are; the
+    database's integer id stays inside."""
+
     serializer_class = ProgrammeOutput
+    lookup_field = "public_id"
+    lookup_value_regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
     def get_queryset(self) -> QuerySet[Programme]:
         organisation = organisation_of(self.request.user)
@@ -55,7 +60,7 @@ class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return self._render(programme, status.HTTP_201_CREATED)
 
     @extend_schema(request=ProgrammeInput, responses={200: ProgrammeOutput})
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, public_id: str) -> Response:
         """Change some fields; refused (409) while the programme is under review or endorsed."""
         programme = self.get_object()
         serializer = ProgrammeInput(data=request.data, partial=True)
@@ -68,7 +73,7 @@ class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request={"multipart/form-data": ImageInput, "application/json": ImageInput},
                    responses={200: ProgrammeOutput})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
-    def image(self, request: Request, pk: str) -> Response:
+    def image(self, request: Request, public_id: str) -> Response:
         """Replace the image: a multipart `image` file or JSON `image_base64` (PNG up to the size
         limit, or an SVG without scripts or external references)."""
         programme = self.get_object()

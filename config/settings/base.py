@@ -129,6 +129,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
 ENDORSEMENT_VALIDITY_DAYS = env_int("ENDORSEMENT_VALIDITY_DAYS", 3 * 365)
+# How long the link of an invitation to join an organisation's staff stays valid.
+STAFF_INVITATION_DAYS = env_int("STAFF_INVITATION_DAYS", 7)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
 KEY_ENCRYPTION_SECRET = env_str("KEY_ENCRYPTION_SECRET", SECRET_KEY)
 

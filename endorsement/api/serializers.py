@@ -88,7 +88,7 @@ class CriteriaTableOutput(serializers.ModelSerializer):
 class ProgrammeBrief(serializers.ModelSerializer):
     class Meta:
         model = Programme
-        fields = ["id", "public_id", "slug", "name_en", "name_ja"]
+        fields = ["public_id", "slug", "name_en", "name_ja"]
 
 
 # --- Applications ---------------------------------------------------------------------------------
@@ -149,7 +149,8 @@ class ApplicationOutput(ApplicationListOutput):
 
 
 class ApplicationCreateInput(serializers.Serializer):
-    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.none())
+    programme = serializers.SlugRelatedField(slug_field="public_id", queryset=Programme.objects.none(),
+                                             help_text="The programme's public UUID.")
 
     def __init__(self, *args: Any, programmes: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

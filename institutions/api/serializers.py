@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from institutions.models import ConflictOfInterest, Organisation
-from institutions.services import ORGANISATION_FIELDS
+from institutions.services import ORGANISATION_FIELDS, login_refusal_reason
+from institutions.slugs import SLUG_MAX
 
 
 class TokenInput(serializers.Serializer):
@@ -26,6 +27,9 @@ class TokenInput(serializers.Serializer):
         http_request = getattr(request, "_request", request)
         user = authenticate(http_request, username=attrs["username"], password=attrs["password"])
         if user is None:
+            waiting = login_refusal_reason(attrs["username"], attrs["password"])
+            if waiting:  # the right password of a login whose organisation is not yet approved
+                raise serializers.ValidationError({"non_field_errors": [waiting]})
             # Same message for an unknown user, a wrong password and an inactive login.
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the username and password given.")]}
@@ -66,10 +70,15 @@ class OwnerInput(serializers.Serializer):
 
 class OrganisationApplyInput(serializers.ModelSerializer):
     owner = OwnerInput(required=False)
+    slug = serializers.CharField(
+        required=False, allow_blank=True, max_length=SLUG_MAX,
+        help_text="Names the organisation in its addresses and DID; empty: derived from the name (Japanese "
+                  "romanised). Lower-case letters, digits and hyphens.",
+    )
 
     class Meta:
         model = Organisation
-        fields = [*ORGANISATION_FIELDS, "owner"]
+        fields = [*ORGANISATION_FIELDS, "slug", "owner"]
 
 
 class OrganisationApplyOutput(serializers.ModelSerializer):

@@ -43,7 +43,7 @@ def test_an_editor_creates_a_complete_programme(editor, organisation):
     assert body["organisation"] == organisation.slug
     assert body["missing_fields"] == []
     assert body["locked"] is False
-    programme = Programme.objects.get(pk=body["id"])
+    programme = Programme.objects.get(public_id=body["public_id"])
     assert programme.learning_outcomes == COMPLETE_PROGRAMME["learning_outcomes"]
     assert str(programme.learning_hours) == "30.0"
 
@@ -52,7 +52,7 @@ def test_a_programme_may_be_created_with_a_base64_png(editor):
     payload = {"name_en": "With a picture", "image_base64": b64(png_bytes())}
     response = api_client(editor).post("/api/v1/programmes", payload, format="json")
     assert response.status_code == 201, response.json()
-    programme = Programme.objects.get(pk=response.json()["id"])
+    programme = Programme.objects.get(public_id=response.json()["public_id"])
     assert programme.image.name.endswith(".png")
     assert response.json()["image"].endswith(".png")
 
@@ -120,21 +120,21 @@ def test_another_organisations_programme_is_not_listed_and_answers_404(editor, o
     theirs = ProgrammeFactory()
     client = api_client(editor)
     listed = client.get("/api/v1/programmes").json()
-    assert [p["id"] for p in listed["results"]] == [mine.pk]
-    assert client.get(f"/api/v1/programmes/{theirs.pk}").status_code == 404
-    response = client.patch(f"/api/v1/programmes/{theirs.pk}", {"name_en": "Mine now"}, format="json")
+    assert [p["public_id"] for p in listed["results"]] == [str(mine.public_id)]
+    assert client.get(f"/api/v1/programmes/{theirs.public_id}").status_code == 404
+    response = client.patch(f"/api/v1/programmes/{theirs.public_id}", {"name_en": "Mine now"}, format="json")
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.name_en != "Mine now"
-    assert client.post(f"/api/v1/programmes/{theirs.pk}/image", {"image_base64": b64(png_bytes())},
+    assert client.post(f"/api/v1/programmes/{theirs.public_id}/image", {"image_base64": b64(png_bytes())},
                        format="json").status_code == 404
 
 
 def test_an_issuer_sees_but_may_not_edit_the_programmes(organisation):
     programme = ProgrammeFactory(organisation=organisation)
     client = api_client(staff(organisation, Role.ISSUER))
-    assert client.get(f"/api/v1/programmes/{programme.pk}").status_code == 200
-    response = client.patch(f"/api/v1/programmes/{programme.pk}", {"name_en": "Changed"}, format="json")
+    assert client.get(f"/api/v1/programmes/{programme.public_id}").status_code == 200
+    response = client.patch(f"/api/v1/programmes/{programme.public_id}", {"name_en": "Changed"}, format="json")
     assert response.status_code == 403
     programme.refresh_from_db()
     assert programme.name_en != "Changed"
@@ -142,7 +142,8 @@ def test_an_issuer_sees_but_may_not_edit_the_programmes(organisation):
 
 def test_a_partial_update_changes_only_the_fields_sent(editor, organisation):
     programme = ProgrammeFactory(organisation=organisation)
-    response = api_client(editor).patch(f"/api/v1/programmes/{programme.pk}", {"level": "Level 6"}, format="json")
+    response = api_client(editor).patch(f"/api/v1/programmes/{programme.public_id}", {"level": "Level 6"},
+        format="json")
     assert response.status_code == 200
     programme.refresh_from_db()
     assert programme.level == "Level 6"
@@ -152,7 +153,7 @@ def test_a_partial_update_changes_only_the_fields_sent(editor, organisation):
 def test_a_bad_partial_update_changes_nothing(editor, organisation):
     programme = ProgrammeFactory(organisation=organisation, level="Level 5")
     response = api_client(editor).patch(
-        f"/api/v1/programmes/{programme.pk}", {"level": "Level 6", "learning_outcomes": {"a": 1}}, format="json"
+        f"/api/v1/programmes/{programme.public_id}", {"level": "Level 6", "learning_outcomes": {"a": 1}}, format="json"
     )
     assert response.status_code == 400
     assert "learning_outcomes" in response.json()["errors"]
@@ -162,7 +163,7 @@ def test_a_bad_partial_update_changes_nothing(editor, organisation):
 
 def test_blanking_both_names_is_refused(editor, organisation):
     programme = ProgrammeFactory(organisation=organisation)
-    response = api_client(editor).patch(f"/api/v1/programmes/{programme.pk}", {"name_en": "", "name_ja": ""},
+    response = api_client(editor).patch(f"/api/v1/programmes/{programme.public_id}", {"name_en": "", "name_ja": ""},
                                         format="json")
     assert response.status_code == 400
     assert response.json()["errors"]["name_en"] == ["Give the programme a name in English or Japanese."]
@@ -175,17 +176,17 @@ def test_a_programme_under_review_or_endorsed_cannot_be_changed(state):
     app, cast = application_in(state)
     before = app.programme.name_en
     client = api_client(cast.editor)
-    response = client.patch(f"/api/v1/programmes/{app.programme_id}", {"name_en": "Changed"}, format="json")
+    response = client.patch(f"/api/v1/programmes/{app.programme.public_id}", {"name_en": "Changed"}, format="json")
     assert response.status_code == 409
     assert "cannot be changed now" in response.json()["detail"]
-    assert client.get(f"/api/v1/programmes/{app.programme_id}").json()["locked"] is True
+    assert client.get(f"/api/v1/programmes/{app.programme.public_id}").json()["locked"] is True
     app.programme.refresh_from_db()
     assert app.programme.name_en == before
 
 
 def test_a_programme_sent_back_for_changes_can_be_edited():
     app, cast = application_in("changes_requested")
-    response = api_client(cast.editor).patch(f"/api/v1/programmes/{app.programme_id}",
+    response = api_client(cast.editor).patch(f"/api/v1/programmes/{app.programme.public_id}",
                                              {"assessment_method": "Weighted 40/60."}, format="json")
     assert response.status_code == 200
     app.programme.refresh_from_db()
@@ -198,7 +199,7 @@ def test_an_image_is_uploaded_as_a_multipart_file(editor, organisation):
 
     programme = ProgrammeFactory(organisation=organisation)
     upload = SimpleUploadedFile("badge.svg", SVG_OK, content_type="image/svg+xml")
-    response = api_client(editor).post(f"/api/v1/programmes/{programme.pk}/image", {"image": upload},
+    response = api_client(editor).post(f"/api/v1/programmes/{programme.public_id}/image", {"image": upload},
                                        format="multipart")
     assert response.status_code == 200, response.json()
     programme.refresh_from_db()
@@ -208,7 +209,7 @@ def test_an_image_is_uploaded_as_a_multipart_file(editor, organisation):
 def test_an_image_is_uploaded_as_base64_json(editor, organisation):
     programme = ProgrammeFactory(organisation=organisation)
     data_uri = "data:image/png;base64," + b64(png_bytes())
-    response = api_client(editor).post(f"/api/v1/programmes/{programme.pk}/image", {"image_base64": data_uri},
+    response = api_client(editor).post(f"/api/v1/programmes/{programme.public_id}/image", {"image_base64": data_uri},
                                        format="json")
     assert response.status_code == 200, response.json()
     programme.refresh_from_db()
@@ -230,7 +231,7 @@ def test_a_bad_multipart_image_is_refused_and_the_programme_keeps_its_image(edit
 
     programme = ProgrammeFactory(organisation=organisation)
     upload = SimpleUploadedFile("badge.png", content, content_type="image/png")
-    response = api_client(editor).post(f"/api/v1/programmes/{programme.pk}/image", {"image": upload},
+    response = api_client(editor).post(f"/api/v1/programmes/{programme.public_id}/image", {"image": upload},
                                        format="multipart")
     assert response.status_code == 400
     assert message in response.json()["errors"]["image"][0]
@@ -240,14 +241,14 @@ def test_a_bad_multipart_image_is_refused_and_the_programme_keeps_its_image(edit
 
 def test_an_image_request_with_neither_file_nor_base64_is_refused(editor, organisation):
     programme = ProgrammeFactory(organisation=organisation)
-    response = api_client(editor).post(f"/api/v1/programmes/{programme.pk}/image", {}, format="json")
+    response = api_client(editor).post(f"/api/v1/programmes/{programme.public_id}/image", {}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"]["image"] == ["Send either an image file or image_base64."]
 
 
 def test_an_image_cannot_be_replaced_while_the_programme_is_under_review():
     app, cast = application_in("submitted")
-    response = api_client(cast.editor).post(f"/api/v1/programmes/{app.programme_id}/image",
+    response = api_client(cast.editor).post(f"/api/v1/programmes/{app.programme.public_id}/image",
                                             {"image_base64": b64(png_bytes())}, format="json")
     assert response.status_code == 409
     app.programme.refresh_from_db()

@@ -15,6 +15,7 @@ from badges.awards import add_months, award_issue, award_standing
 from badges.models import Award, EvidenceCheck, StatusAllocation, StatusList
 from badges.tasks import fetch_evidence, send_award_emails
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from config.tasking import enqueued
 from endorsement import services
 from endorsement.models import ApplicationState, Endorsement
 from institutions.keys import did_document, organisation_did
@@ -149,7 +150,7 @@ def test_issuing_records_the_evidence_link_for_its_first_fetch_after_commit(djan
         award = award_issue(actor=issuer, programme=programme, **GOOD)
     check = EvidenceCheck.objects.get(award=award)
     assert (check.url, check.standing) == (GOOD["evidence_url"], "pending")
-    assert len([c for c in callbacks if fetch_evidence in [x.cell_contents for x in c.__closure__ or ()]]) == 1
+    assert [c.args for c in enqueued(callbacks, fetch_evidence)] == [(award.pk,)]
 
 
 def test_a_learner_named_only_by_did_is_not_mailed(django_capture_on_commit_callbacks):

@@ -9,6 +9,7 @@ import pytest
 from badges import awards, evidence, tasks
 from badges.batches import award_batch_create, award_batch_issue_chunk, rows_from_json
 from badges.models import Award, EvidenceCheck
+from config.tasking import enqueued
 from tests.badges.http_stand_in import serve
 from tests.factories import awarding_setup
 
@@ -18,12 +19,7 @@ PAGE = b"<html><body>Assessed coursework</body></html>"
 
 def grouped_fetches(callbacks) -> list[list[int]]:
     """The award ids of each `fetch_evidence_group` task the on-commit callbacks would send."""
-    groups = []
-    for callback in callbacks:
-        cells = [cell.cell_contents for cell in callback.__closure__ or ()]
-        if tasks.fetch_evidence_group in cells:
-            groups += [args[0] for args in cells if isinstance(args, tuple)]
-    return groups
+    return [callback.args[0] for callback in enqueued(callbacks, tasks.fetch_evidence_group)]
 
 
 def issued_chunk(rows, django_capture_on_commit_callbacks):
@@ -44,7 +40,7 @@ def test_a_chunk_sends_its_links_in_groups_each_award_with_a_link_once(django_ca
     assert len(linked) == 51
     assert [len(group) for group in groups] == [awards.EVIDENCE_GROUP, awards.EVIDENCE_GROUP, 1]
     assert sorted(pk for group in groups for pk in group) == linked
-    assert not [c for c in callbacks if tasks.fetch_evidence in [x.cell_contents for x in c.__closure__ or ()]]
+    assert not enqueued(callbacks, tasks.fetch_evidence)
 
 
 def test_the_group_task_fetches_every_link_once_and_a_second_run_fetches_nothing(

@@ -12,6 +12,7 @@ from badges.models import Award, AwardBatch, EvidenceCheck, StatusAllocation, St
 from badges.status import status_allocate_many
 from badges.tasks import fetch_evidence_group, issue_award_batch_chunk
 from config.errors import InvalidInput, NotPermitted, WrongState
+from config.tasking import enqueued
 from endorsement import services
 from institutions.keys import did_document
 from institutions.models import Organisation, Role
@@ -28,11 +29,6 @@ def rows(n, evidence=True):
 
 def csv_text(lines):
     return ("email,name,evidence_url,evidence_narrative\n" + "\n".join(lines) + "\n").encode()
-
-
-def enqueued(callbacks, task):
-    """The on-commit callbacks (`enqueue_on_commit` lambdas) that send `task`."""
-    return [c for c in callbacks if task in [cell.cell_contents for cell in c.__closure__ or ()]]
 
 
 def nothing_written(allocations_before):
@@ -185,8 +181,7 @@ def test_a_chunk_records_each_evidence_link_for_its_first_fetch(django_capture_o
         (0, "https://lms.example.org/work/0", "pending"), (2, "https://lms.example.org/work/2", "pending")]
     # One first-fetch task for the chunk's links (badges.awards.EVIDENCE_GROUP to a task), holding both.
     (fetch,) = enqueued(callbacks, fetch_evidence_group)
-    assert [cell.cell_contents for cell in fetch.__closure__ if isinstance(cell.cell_contents, tuple)] == [
-        ([checks[0].award_id, checks[1].award_id],)]
+    assert fetch.args == ([checks[0].award_id, checks[1].award_id],)
 
 
 def test_progress_counts_the_chunks_done_so_far():

@@ -26,11 +26,12 @@ def url(app, action=""):
 def test_an_editor_opens_a_draft_application_for_their_programme():
     cast = Cast()
     programme = ProgrammeFactory(organisation=cast.organisation)
-    response = api_client(cast.editor).post("/api/v1/applications", {"programme": programme.pk}, format="json")
+    response = api_client(cast.editor).post("/api/v1/applications", {"programme": str(programme.public_id)},
+        format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["state"] == "draft"
-    assert body["programme"]["id"] == programme.pk
+    assert body["programme"]["public_id"] == str(programme.public_id)
     assert body["transitions"] == ["submit", "withdraw"]
     assert [e["action"] for e in body["audit"]] == ["application.created"]
 
@@ -38,13 +39,14 @@ def test_an_editor_opens_a_draft_application_for_their_programme():
 def test_an_application_for_another_organisations_programme_is_refused_and_not_written():
     cast = Cast()
     theirs = ProgrammeFactory()
-    response = api_client(cast.editor).post("/api/v1/applications", {"programme": theirs.pk}, format="json")
+    response = api_client(cast.editor).post("/api/v1/applications", {"programme": str(theirs.public_id)}, format="json")
     assert response.status_code == 400
     assert "does not exist" in response.json()["errors"]["programme"][0]
     assert not Application.objects.exists()
 
 
-@pytest.mark.parametrize("payload", [{}, {"programme": "abc"}, {"programme": None}])
+@pytest.mark.parametrize("payload", [{}, {"programme": "abc"}, {"programme": None}, {"programme": 1},
+                                     {"programme": "00000000-0000-0000-0000-000000000000"}])
 def test_an_application_without_a_valid_programme_names_the_field(payload):
     cast = Cast()
     response = api_client(cast.editor).post("/api/v1/applications", payload, format="json")
@@ -55,7 +57,8 @@ def test_an_application_without_a_valid_programme_names_the_field(payload):
 
 def test_a_second_open_application_for_one_programme_is_refused():
     app, cast = application_in("submitted")
-    response = api_client(cast.editor).post("/api/v1/applications", {"programme": app.programme_id}, format="json")
+    response = api_client(cast.editor).post("/api/v1/applications", {"programme": str(app.programme.public_id)},
+        format="json")
     assert response.status_code == 409
     assert "already has an open application" in response.json()["detail"]
     assert Application.objects.count() == 1
@@ -65,7 +68,7 @@ def test_an_issuer_may_not_open_an_application():
     cast = Cast()
     programme = ProgrammeFactory(organisation=cast.organisation)
     issuer = staff(cast.organisation, Role.ISSUER)
-    response = api_client(issuer).post("/api/v1/applications", {"programme": programme.pk}, format="json")
+    response = api_client(issuer).post("/api/v1/applications", {"programme": str(programme.public_id)}, format="json")
     assert response.status_code == 403
     assert not Application.objects.exists()
 

@@ -12,10 +12,15 @@ def test_the_openapi_schema_is_served_and_lists_every_operation(client):
     paths = response.json()["paths"]
     for expected in [
         "/api/v1/auth/token", "/api/v1/me", "/api/v1/organisations/apply", "/api/v1/programmes",
-        "/api/v1/programmes/{id}/image", "/api/v1/applications/{id}/assign-reviewer",
+        "/api/v1/programmes/{public_id}/image", "/api/v1/applications/{id}/assign-reviewer",
         "/api/v1/applications/{id}/request-changes", "/api/v1/applications/{id}/publish",
         "/api/v1/reviews/{id}/judgements", "/api/v1/reviews/{id}/complete", "/api/v1/endorsements/{id}/revoke",
         "/api/v1/criteria-tables/{id}", "/api/v1/conflicts",
+        "/api/v1/staff", "/api/v1/staff/{id}", "/api/v1/staff-invitations",
+        "/api/v1/staff-invitations/{public_id}/revoke",
+        "/api/v1/staff-invitations/{token}/accept", "/api/v1/organisations/{slug}/approve",
+        "/api/v1/organisations/{slug}/reject", "/api/v1/organisations/{slug}/suspend",
+        "/api/v1/organisations/{slug}/reinstate",
     ]:
         assert expected in paths, expected
 

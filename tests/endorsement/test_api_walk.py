@@ -47,7 +47,8 @@ def test_from_public_application_to_published_endorsement_through_the_api(django
     payload = {**COMPLETE_PROGRAMME, "image_base64": base64.b64encode(png_bytes()).decode()}
     response = owner.post("/api/v1/programmes", payload, format="json")
     assert response.status_code == 201, response.json()
-    programme_id = response.json()["id"]
+    programme_id = response.json()["public_id"]
+    assert "id" not in response.json()  # the integer stays inside
     response = owner.post("/api/v1/applications", {"programme": programme_id}, format="json")
     assert response.status_code == 201
     app_url = f"/api/v1/applications/{response.json()['id']}"
@@ -87,7 +88,7 @@ def test_from_public_application_to_published_endorsement_through_the_api(django
     assert body["state"] == "active"
     assert body["published_at"] is not None
     assert body["credential"]["type"][-1] == "EndorsementCredential"
-    assert Endorsement.objects.get(pk=endorsement_id).programme_id == programme_id
+    assert str(Endorsement.objects.get(pk=endorsement_id).programme.public_id) == programme_id
     snapshot = RegistrySnapshot.objects.latest()
     assert any(entry["id"] == body["programme"]["public_id"] for entry in snapshot.entries)
     assert audit_verify().ok

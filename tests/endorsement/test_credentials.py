@@ -76,6 +76,24 @@ def test_suspending_sets_and_reinstating_clears_the_status_bit():
     assert vc.StatusList.decode(status.encoded_list).get(index) is False
 
 
+def test_a_status_list_whose_owners_registered_no_query_is_refused_and_keeps_its_signed_bits(monkeypatch):
+    """Publishing with no owner's query would clear every bit: a suspended endorsement would read
+    as in force. badges.status refuses instead, and the signed list stays as it was."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from badges import status
+
+    app, cast = application_in(ApplicationState.PUBLISHED)
+    services.endorsement_suspend(actor=cast.manager, endorsement=app.endorsement, comment="Under investigation")
+    signed = status_list_publish(app.endorsement.status.status_list_id)
+    monkeypatch.setattr(status, "_SET_BITS", {})
+    with pytest.raises(ImproperlyConfigured, match="suspension"):
+        status_list_publish(signed.pk)
+    again = StatusList.objects.get(pk=signed.pk)
+    assert (again.encoded_list, again.etag) == (signed.encoded_list, signed.etag)
+    assert vc.StatusList.decode(again.encoded_list).get(app.endorsement.status.index) is True
+
+
 def test_publishing_an_unchanged_status_list_signs_nothing_new():
     app, _ = application_in(ApplicationState.PUBLISHED)
     first = status_list_publish(app.endorsement.status.status_list_id)

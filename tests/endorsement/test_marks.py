@@ -43,7 +43,22 @@ def test_the_mark_says_endorsed_by_the_body_names_the_programme_and_shows_it_act
     text = svg_text(response)
     assert f"Endorsed by {body().name}" in text
     assert "Data literacy" in text and "ACTIVE" in text
-    assert "valid until" in text
+    until = application.endorsement.valid_until.date().isoformat()
+    assert f"ACTIVE · until {until}" in text
+
+
+def test_the_japanese_mark_says_active_once_with_a_japanese_date_and_the_japanese_page_shows_it(client):
+    application, _ = published(name_en="Data literacy", name_ja="データリテラシー")
+    public_id = application.programme.public_id
+    text = svg_text(client.get(reverse("registry:mark_svg", args=[public_id]), {"lang": "ja"}))
+    day = application.endorsement.valid_until
+    assert f"有効 · {day.year}年{day.month}月{day.day}日まで" in text
+    assert text.count("有効") == 2  # the band, and the same band's words in the title
+    assert "データリテラシー" in text and "による認証" in text
+    page = client.get(reverse("registry:programme", args=[public_id]), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f"{public_id}/mark.svg?lang=ja" in page
+    english = client.get(reverse("registry:programme", args=[public_id]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{public_id}/mark.svg\"" in english
 
 
 def test_a_suspended_endorsement_shows_suspended_on_the_mark_after_the_refresh(client):

@@ -130,3 +130,18 @@ def test_a_conflict_with_bad_input_names_the_field_and_writes_nothing(payload, f
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not ConflictOfInterest.objects.exists()
+
+
+def test_the_api_takes_a_short_name_and_refuses_a_duplicate():
+    response = api_client().post("/api/v1/organisations/apply", {**APPLICATION, "slug": "kanto-it"}, format="json")
+    assert response.status_code == 201 and response.json()["slug"] == "kanto-it"
+    before = _members()
+    again = api_client().post("/api/v1/organisations/apply", {**APPLICATION, "name": "Kanto Tech"}, format="json")
+    assert again.status_code == 400 and "has already applied" in again.json()["errors"]["name_ja"][0]
+    taken = api_client().post("/api/v1/organisations/apply",
+                              {**APPLICATION, "name": "Other", "name_ja": "", "slug": "kanto-it"}, format="json")
+    assert taken.status_code == 400 and "taken" in taken.json()["errors"]["slug"][0]
+    assert _members() == before
+    japanese = api_client().post("/api/v1/organisations/apply", {**APPLICATION, "name": "関西工業大学", "name_ja": ""},
+                                 format="json")
+    assert japanese.status_code == 201 and japanese.json()["slug"].startswith("kansai")

@@ -85,3 +85,27 @@ def test_a_taken_username_is_refused_and_no_organisation_is_created(client):
     assert response.status_code == 400
     assert "That username is taken." in response.content.decode()
     assert counts() == before
+
+
+def test_the_form_asks_for_the_short_name_and_a_japanese_only_name_gets_a_romanised_one(client):
+    assert 'name="slug"' in client.get(reverse("apply")).content.decode()
+    response = client.post(reverse("apply"), {**VALID, "name": "北海道情報大学", "name_ja": ""})
+    assert response.status_code == 302
+    assert Organisation.objects.get(name="北海道情報大学").slug == "hokkaidou-jouhou-daigaku"
+
+
+def test_a_chosen_short_name_is_kept_and_a_refused_form_suggests_one(client):
+    refused = client.post(reverse("apply"), {**VALID, "name": "北海道情報大学", "password2": "no"})
+    assert refused.status_code == 400 and 'placeholder="hokkaidou-jouhou-daigaku"' in refused.content.decode()
+    assert client.post(reverse("apply"), {**VALID, "slug": "kita-u"}).status_code == 302
+    assert Organisation.objects.get(name="Kita University").slug == "kita-u"
+
+
+def test_a_duplicate_application_is_refused_with_a_clear_message(client):
+    assert client.post(reverse("apply"), VALID).status_code == 302
+    before = counts()
+    response = client.post(reverse("apply"), {**VALID, "username": "second-owner", "name": "KITA UNIVERSITY"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "has already applied" in html and 'id="id_name_error"' in html
+    assert counts() == before

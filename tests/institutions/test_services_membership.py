@@ -54,10 +54,45 @@ def test_applying_with_a_taken_username_writes_nothing():
     assert not AuditEvent.objects.filter(action="organisation.applied").exists()
 
 
-def test_a_second_organisation_of_the_same_name_gets_its_own_slug():
+def test_a_second_application_of_the_same_organisation_is_refused():
     first = services.organisation_apply(data=APPLICATION)
+    before = (Organisation.objects.count(), AuditEvent.objects.count())
+    for data in [APPLICATION, {**APPLICATION, "name": "TOHOKU INSTITUTE OF TECHNOLOGY", "name_ja": ""},
+                 {**APPLICATION, "name": "Another name"}, {**APPLICATION, "name": "東北工業大学", "name_ja": ""}]:
+        with pytest.raises(InvalidInput) as refused:
+            services.organisation_apply(data=data)
+        assert "has already applied" in refused.value.message
+        assert set(refused.value.field_errors) <= {"name", "name_ja"}
+    assert (Organisation.objects.count(), AuditEvent.objects.count()) == before
+    services.organisation_approve(actor=manager(), organisation=first)
+    with pytest.raises(InvalidInput) as refused:
+        services.organisation_apply(data=APPLICATION)
+    assert "already a member" in refused.value.message and "invite you" in refused.value.message
+
+
+def test_after_a_rejection_the_organisation_may_apply_again_under_a_new_slug():
+    first = services.organisation_apply(data=APPLICATION)
+    services.organisation_reject(actor=manager(), organisation=first, comment="Incomplete.")
     second = services.organisation_apply(data=APPLICATION)
     assert (first.slug, second.slug) == ("tohoku-institute-of-technology", "tohoku-institute-of-technology-2")
+
+
+def test_a_japanese_only_name_gets_a_romanised_slug():
+    organisation = services.organisation_apply(data={**APPLICATION, "name": "東北工業大学", "name_ja": ""})
+    assert organisation.slug == "tohokukogyoudai-gaku"
+    other = services.organisation_apply(data={**APPLICATION, "name": "株式会社ABCラーニング", "name_ja": ""})
+    assert other.slug == "kabushikigaisha-abc-raaningu"
+
+
+def test_a_chosen_slug_is_kept_and_a_bad_or_taken_one_is_refused():
+    organisation = services.organisation_apply(data={**APPLICATION, "slug": "tohoku-it"})
+    assert organisation.slug == "tohoku-it"
+    before = (Organisation.objects.count(), AuditEvent.objects.count())
+    for slug, words in [("tohoku-it", "taken"), ("Has Spaces", "lower-case"), ("東北", "lower-case")]:
+        with pytest.raises(InvalidInput) as refused:
+            services.organisation_apply(data={**APPLICATION, "name": "Other College", "name_ja": "", "slug": slug})
+        assert words in refused.value.field_errors["slug"][0]
+    assert (Organisation.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_apply_then_approve_activates_the_owner_login(client):

@@ -20,7 +20,7 @@ from badges.credentials import (
 )
 
 CONTEXTS = resources.files("badges.credentials.contexts")
-ROW = re.compile(r"^\| `([^`]+)` \| (\S+) \|.*\| `([0-9a-f]{64})` \|$")
+ROW = re.compile(r"^\| `([^`]+)` \| (\S+)[^|]* \|.*\| `([0-9a-f]{64})` \|$")
 
 
 def _sources_table(text: str) -> dict[str, tuple[str, str]]:
