@@ -22,7 +22,7 @@ from endorsement.models import ApplicationState
 from institutions.models import Role
 from tests.factories import application_in, staff
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)

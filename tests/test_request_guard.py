@@ -168,3 +168,12 @@ def test_a_credential_nested_too_deep_inside_a_multipart_upload_is_refused_on_it
     response = APIClient().post("/api/v1/verify", {"credential": nested}, format="multipart")
     body = _assert_json_error(response, 400)
     assert "nested more than 64 levels" in body["errors"]["credential"][0]
+
+
+def test_a_post_to_a_path_no_api_route_matches_answers_the_json_404_not_a_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/v1/applications/0.5/withdraw", data="{}",
+                                                     content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
