@@ -6,6 +6,8 @@ the API's token endpoint: one policy for every way in.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth import views as django_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -24,9 +26,25 @@ def client_address(request: HttpRequest | None) -> str:
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= proxies:
+        if len(hops) >= proxies and _is_address(hops[-proxies]):
             return hops[-proxies]
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    remote = request.META.get("REMOTE_ADDR") or ""
+    return remote if _is_address(remote) else "unknown"
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def lockout_address(request: HttpRequest | None) -> str | None:
+    """`client_address` for the login lockout, which stores it in an IP address column: None when
+    the request carries no usable address (the attempt is still counted against the username)."""
+    address = client_address(request)
+    return None if address == "unknown" else address
 
 
 class LoginForm(AuthenticationForm):

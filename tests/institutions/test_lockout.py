@@ -140,3 +140,14 @@ def test_drf_reads_forwarded_for_as_the_trusted_proxy_count_says():
     from config.settings import base
 
     assert api_settings.NUM_PROXIES == base.TRUSTED_PROXY_COUNT
+
+
+def test_a_failed_login_from_a_request_without_an_address_is_counted_not_a_server_error(editor, settings):
+    # PostgreSQL refuses "unknown" in the lockout's IP address column: such attempts count by username.
+    settings.LOGIN_FAILURE_LIMIT = 2
+    client = APIClient(raise_request_exception=True)
+    for _ in range(2):
+        response = client.post(reverse("auth-token"), {"username": editor.username, "password": "guess"},
+                               format="json", REMOTE_ADDR="")
+    assert response.status_code == 429
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [None]
