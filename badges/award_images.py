@@ -1,19 +1,42 @@
 """Badge images to bake credentials into: the programme's own image, or, when it has none (or only
-an SVG, for the PNG download), a plain round badge drawn here in pure Python (zlib + struct)."""
+an SVG, for the PNG download), a plain round badge drawn here in pure Python (zlib + struct).
+
+The image of a badge that is not in force carries a visible mark, so that nobody shown it takes it for
+a valid badge: revoked, expired, or suspended (its endorsement is suspended). The PNG is greyed and
+crossed by a band in the mark's colour with the word in capitals (Pillow composites it); the SVG gets
+the same as an overlay group at the end of the document. The word is in English and Japanese is not
+drawn: the baked image is one file shared everywhere, and the band and cross read in any language.
+The credential baked in is unchanged; verifiers read its standing from the status list as before.
+"""
 
 from __future__ import annotations
 
 import colorsys
 import functools
 import hashlib
+import io
 import math
+import re
 import struct
 import zlib
+from xml.etree import ElementTree as ET
+
+from PIL import Image, ImageDraw, ImageFont
 
 from badges import credentials as vc
+from badges.awards import Standing, award_standing
 from badges.models import Award, Programme
+from endorsement.models import EndorsementState
 
 SIZE = 256
+SVG_NS = "http://www.w3.org/2000/svg"
+# An uploaded PNG larger than this (pixels) is not decoded to be marked; the generated badge is used.
+MAX_MARK_PIXELS = 4096 * 4096
+MARKS = {  # standing → (word, band colour); the colours meet WCAG AA with white text
+    "revoked": ("REVOKED", (138, 17, 17)),
+    "expired": ("EXPIRED", (138, 17, 17)),
+    "suspended": ("SUSPENDED", (107, 68, 0)),
+}
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -86,16 +109,137 @@ def programme_image(programme: Programme) -> tuple[bytes, str] | None:
         return None
 
 
+def image_mark(award: Award) -> str | None:
+    """The mark the award's image carries: "revoked", "expired", "suspended" (the endorsement it was
+    issued under is suspended), or None when it is in force."""
+    standing = award_standing(award)
+    if standing in (Standing.REVOKED, Standing.EXPIRED):
+        return standing
+    if award.endorsement_id and award.endorsement.state == EndorsementState.SUSPENDED:
+        return "suspended"
+    return None
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (OSError, ImportError):  # Pillow built without FreeType: the bitmap font, still legible
+        return ImageFont.load_default()
+
+
+def mark_png(png: bytes, mark: str) -> bytes:
+    """The PNG greyed, crossed out and banded with the mark's word; the input if it cannot be decoded
+    (the caller falls back to the generated badge)."""
+    word, colour = MARKS[mark]
+    with Image.open(io.BytesIO(png)) as source:
+        if source.width * source.height > MAX_MARK_PIXELS:
+            raise ValueError("too large to mark")
+        image = source.convert("RGBA")
+    width, height = image.size
+    grey = Image.merge("RGBA", (*[image.convert("L")] * 3, image.getchannel("A")))
+    image = Image.blend(image, grey, 0.8)
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    line = max(2, round(min(width, height) * 0.04))
+    draw.line([(0, 0), (width, height)], fill=(*colour, 200), width=line)
+    draw.line([(0, height), (width, 0)], fill=(*colour, 200), width=line)
+    band = max(12, round(height * 0.2))
+    top = (height - band) // 2
+    draw.rectangle([(0, top), (width, top + band)], fill=(*colour, 235))
+    font = _font(max(8, round(band * 0.6)))
+    left, upper, right, lower = draw.textbbox((0, 0), word, font=font)
+    if right - left > width * 0.94:  # a narrow image: a smaller word
+        font = _font(max(8, round(band * 0.6 * width * 0.94 / (right - left))))
+        left, upper, right, lower = draw.textbbox((0, 0), word, font=font)
+    draw.text(((width - (right - left)) / 2 - left, top + (band - (lower - upper)) / 2 - upper), word,
+              font=font, fill=(255, 255, 255, 255))
+    out = io.BytesIO()
+    Image.alpha_composite(image, overlay).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+)")
+
+
+def _svg_size(root: ET.Element) -> tuple[float, float, float, float]:
+    """(x, y, width, height) of the SVG's user space: its viewBox, else width/height, else 256²."""
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    if len(box) == 4:
+        try:
+            x, y, w, h = (float(v) for v in box)
+            if w > 0 and h > 0:
+                return x, y, w, h
+        except ValueError:
+            pass
+    sizes = [_NUMBER.match(root.get(name) or "") for name in ("width", "height")]
+    if all(sizes):
+        w, h = (float(m.group(1)) for m in sizes)
+        if w > 0 and h > 0:
+            return 0.0, 0.0, w, h
+    return 0.0, 0.0, float(SIZE), float(SIZE)
+
+
+def mark_svg(svg: bytes, mark: str) -> bytes:
+    """The (sanitised) SVG with an overlay group: a grey veil, a cross and a band with the word."""
+    word, colour = MARKS[mark]
+    rgb = "#{:02x}{:02x}{:02x}".format(*colour)
+    root = ET.fromstring(svg)  # noqa: S314 - the programme's SVG was sanitised on upload (badges.images)
+    x, y, w, h = _svg_size(root)
+    q = f"{{{SVG_NS}}}"
+    group = ET.SubElement(root, q + "g", {"id": "badge-standing-mark", "aria-label": word, "role": "img"})
+    ET.SubElement(group, q + "rect", {"x": f"{x:g}", "y": f"{y:g}", "width": f"{w:g}", "height": f"{h:g}",
+                                      "fill": "#ffffff", "fill-opacity": "0.6"})
+    stroke = f"{max(w, h) * 0.04:g}"
+    for x1, y1, x2, y2 in ((x, y, x + w, y + h), (x, y + h, x + w, y)):
+        ET.SubElement(group, q + "line", {"x1": f"{x1:g}", "y1": f"{y1:g}", "x2": f"{x2:g}", "y2": f"{y2:g}",
+                                          "stroke": rgb, "stroke-width": stroke, "stroke-opacity": "0.8"})
+    band = h * 0.2
+    ET.SubElement(group, q + "rect", {"x": f"{x:g}", "y": f"{y + (h - band) / 2:g}", "width": f"{w:g}",
+                                      "height": f"{band:g}", "fill": rgb, "fill-opacity": "0.92"})
+    size = min(band * 0.6, w * 0.94 / (0.62 * len(word)))
+    text = ET.SubElement(group, q + "text", {
+        "x": f"{x + w / 2:g}", "y": f"{y + h / 2:g}", "text-anchor": "middle", "dominant-baseline": "central",
+        "font-family": "DejaVu Sans, Arial, sans-serif", "font-weight": "bold", "font-size": f"{size:g}",
+        "fill": "#ffffff"})
+    text.text = word
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 def award_png(award: Award) -> bytes:
-    """The baked PNG: the programme's PNG, or a generated one (also when its image is an SVG)."""
+    """The baked PNG: the programme's PNG, or a generated one (also when its image is an SVG);
+    marked when the badge is not in force (`image_mark`)."""
     image = programme_image(award.programme)
-    base = image[0] if image and image[1] == "png" else generated_png(str(award.programme.public_id))
+    generated = generated_png(str(award.programme.public_id))
+    base = image[0] if image and image[1] == "png" else generated
+    mark = image_mark(award)
+    if mark:
+        try:
+            base = mark_png(base, mark)
+        except (OSError, ValueError, Image.DecompressionBombError):  # an upload Pillow cannot read
+            base = mark_png(generated, mark)
     return vc.bake_png(base, award.credential)
 
 
 def award_svg(award: Award) -> bytes | None:
-    """The baked SVG when the programme's image is an SVG; None otherwise."""
+    """The baked SVG when the programme's image is an SVG (marked as `award_png`); None otherwise."""
     image = programme_image(award.programme)
     if not image or image[1] != "svg":
         return None
-    return vc.bake_svg(image[0], award.credential)
+    mark = image_mark(award)
+    return vc.bake_svg(mark_svg(image[0], mark) if mark else image[0], award.credential)
+
+
+def programme_png(programme: Programme, mark: str | None) -> bytes:
+    """The programme's badge image as the registry shows it (no credential baked in): its PNG, or the
+    generated one; marked when its endorsement is not in force."""
+    image = programme_image(programme)
+    generated = generated_png(str(programme.public_id))
+    base = image[0] if image and image[1] == "png" else generated
+    if not mark:
+        return base
+    try:
+        return mark_png(base, mark)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return mark_png(generated, mark)

@@ -20,8 +20,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from badges.award_images import award_png, award_svg, programme_image
+from badges.award_images import award_png, award_svg, image_mark, programme_image
 from badges.awards import (
     award_issue,
     award_of_staff,
@@ -236,25 +237,36 @@ def _public(public_id: Any) -> Any:
         raise Http404(error.message) from error
 
 
-def _credential_response(award: Any) -> HttpResponse:
+VC_MEDIA_TYPE = "application/vc"  # VC 2.0's media type; application/vc+ld+json is still served to those asking
+# What /badges/<uuid> answers, by Accept: the page first (browsers, and no Accept at all), then the credential.
+BADGE_MEDIA_TYPES = ["text/html", VC_MEDIA_TYPE, "application/vc+ld+json", LD_JSON, "application/json"]
+
+
+def _credential_response(award: Any, media_type: str = "application/vc+ld+json") -> HttpResponse:
     body = json.dumps(award.credential, ensure_ascii=False, indent=2).encode("utf-8")
-    response = HttpResponse(body, content_type="application/vc+ld+json; charset=utf-8")
+    response = HttpResponse(body, content_type=f"{media_type}; charset=utf-8")
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return "json" in accept and "text/html" not in accept
+def _credential_type_wanted(request: HttpRequest) -> str | None:
+    """The media type to answer the credential in, when Accept prefers it to HTML; None for the page.
+    `application/vc` is answered as `application/vc`; the other JSON types as `application/vc+ld+json`."""
+    preferred = request.get_preferred_type(BADGE_MEDIA_TYPES)
+    if preferred in (None, "text/html"):
+        return None
+    return VC_MEDIA_TYPE if preferred == VC_MEDIA_TYPE else "application/vc+ld+json"
 
 
 @require_GET
+@vary_on_headers("Accept")
 def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
     """The learner's page; a JSON-LD client asking for the credential's id gets the credential."""
     award = _public(public_id)
-    if _wants_json(request):
-        return _credential_response(award)
+    media_type = _credential_type_wanted(request)
+    if media_type:
+        return _credential_response(award, media_type)
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
     image = programme_image(award.programme)
@@ -266,6 +278,7 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         "endorsement_credential": endorsement, "endorsement": award.endorsement,
         "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
         "has_svg": bool(image and image[1] == "svg"), "url": award_url(award.public_id),
+        "image_mark": image_mark(award),
     })
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -37,6 +37,7 @@ from badges import credentials as vc
 from badges.achievements import achievement_document
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
+from badges.uris import UriError, evidence_uri
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
@@ -65,7 +66,6 @@ DID_PATTERN = re.compile(rf"^did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+$")
 # (interop note 4); single-line fields refuse those too.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK_OR_TAB = re.compile(r"[\t\n\r]")
-_http_url = URLValidator(schemes=["http", "https"])
 
 FIELDS = ("recipient_email", "recipient_did", "recipient_name", "evidence_url", "evidence_narrative")
 
@@ -108,7 +108,7 @@ def _text(value: Any) -> str:
 def recipient_clean(data: Mapping[str, Any]) -> tuple[Recipient | None, dict[str, list[str]]]:
     """Check one recipient's fields (keys as in FIELDS); return the Recipient, or None and the
     errors by field. An e-mail, a DID or both name the learner; the evidence is optional, but its
-    URL must be an absolute http(s) URL."""
+    URL must be an absolute http(s) URL, and is normalised as a URI (`badges.uris.evidence_uri`)."""
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     for field in FIELDS:
@@ -141,14 +141,16 @@ def recipient_clean(data: Mapping[str, Any]) -> tuple[Recipient | None, dict[str
         errors["recipient_name"] = [_("At most %(max)d characters.") % {"max": MAX_NAME}]
     url = values["evidence_url"]
     if url and "evidence_url" not in errors:
-        try:
-            if len(url) > MAX_URL:
-                raise ValidationError("too long")
-            _http_url(url)
-        except ValidationError:
+        if len(url) > MAX_URL:
             errors["evidence_url"] = [
                 _("Enter an absolute http:// or https:// URL of at most %(max)d characters.") % {"max": MAX_URL}
             ]
+        else:
+            # Signed as the normalised URI every JSON-LD processor reads alike (badges.uris).
+            try:
+                url = evidence_uri(url)
+            except UriError as error:
+                errors["evidence_url"] = [error.message]
     if len(values["evidence_narrative"]) > MAX_NARRATIVE and "evidence_narrative" not in errors:
         errors["evidence_narrative"] = [_("At most %(max)d characters.") % {"max": MAX_NARRATIVE}]
     if errors:

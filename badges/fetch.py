@@ -42,6 +42,8 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext
 
+from badges.fetch_words import reason_in_words
+
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
 
@@ -138,7 +140,7 @@ def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tupl
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise FetchError("unreachable", gettext("The host %(host)s could not be found (%(error)s).")
-                         % {"host": parts.hostname, "error": error}) from None
+                         % {"host": parts.hostname, "error": reason_in_words(error)}) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise FetchError("unreachable", gettext("The host %(host)s has no address.") % {"host": parts.hostname})
@@ -290,7 +292,7 @@ def _no_answer(url: str, timeout: float) -> str:
 
 
 def _unreachable(url: str, reason: object) -> str:
-    return gettext("%(url)s could not be reached (%(reason)s).") % {"url": url, "reason": reason}
+    return gettext("%(url)s could not be reached (%(reason)s).") % {"url": url, "reason": reason_in_words(reason)}
 
 
 def fetch(
@@ -381,7 +383,7 @@ def _fetch(
             if watchdog.fired:
                 raise FetchError("timeout", _too_slow(current)) from None
             raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
-                             % {"url": current, "error": error}) from None
+                             % {"url": current, "error": reason_in_words(error)}) from None
         return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated)
     raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
                      % {"url": url, "count": max_redirects})

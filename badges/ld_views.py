@@ -11,8 +11,10 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from badges import credentials as vc
 from badges.models import Programme, StatusList
 from endorsement.credentials import programme_achievement
 from endorsement.models import Endorsement
@@ -37,8 +39,8 @@ def _json_response(request: HttpRequest, document: dict[str, Any], *, content_ty
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return "application/ld+json" in accept or "application/json" in accept
+    """Accept prefers JSON-LD (or JSON) to HTML; no Accept at all, or */*, is a browser's: HTML."""
+    return request.get_preferred_type(["text/html", LD_JSON, "application/json"]) in (LD_JSON, "application/json")
 
 
 @require_GET
@@ -57,13 +59,20 @@ def organisation_did(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def achievement(request: HttpRequest, public_id: str, as_json: bool = False) -> HttpResponse:
+    """The Achievement as a JSON-LD document of its own: with the `@context` of the credentials it is
+    embedded in (VC 2.0, OB 3.0.3), so that it expands to the same quads as there. Chosen by Accept
+    on the bare URL (hence `Vary: Accept`); the `.json` URL is always JSON-LD."""
     programme = get_object_or_404(Programme, public_id=public_id)
     document = programme_achievement(programme.pk)
     if document is None:
         raise Http404("This programme has no endorsed Achievement.")
     if not (as_json or _wants_json(request)):
-        return redirect(reverse("registry:programme", args=[programme.public_id]))
-    return _json_response(request, document)
+        response = redirect(reverse("registry:programme", args=[programme.public_id]))
+    else:
+        response = _json_response(request, {"@context": vc.ob_contexts(with_schema=False), **document})
+    if not as_json:
+        patch_vary_headers(response, ["Accept"])
+    return response
 
 
 @require_GET

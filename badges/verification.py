@@ -1,7 +1,8 @@
 """Verifying a presented Open Badges 3.0 credential, ours or anyone's: the service behind the
 /verify page and POST /api/v1/verify.
 
-What is checked, each as one entry {id, label, passed, message, informational} of the report:
+What is checked, each as one entry {id, label, passed, message, informational, code} of the report
+(`code` is "<check>.<outcome>", machine-readable and the same in every language: CHECK_CODES):
 
 * `shape`: an Open Badges 3.0 credential (W3C context first; type OpenBadgeCredential /
   AchievementCredential or EndorsementCredential; an issuer; a subject);
@@ -26,6 +27,12 @@ Decisions:
   that is neither PNG nor SVG, an image with nothing baked in, anything over
   VERIFY_MAX_UPLOAD_BYTES) raises `InvalidInput` with a field message (HTTP 400 / form errors):
   there is nothing to report on. Every JSON object gets a report (HTTP 200), verified or not.
+* The report's `verdict` is one word for the whole (VERDICTS, see `VerificationReport.verdict`);
+  `genuine` says the credential's own form, issuer and signature hold; `recipient_matches` is the
+  e-mail check (None when no address was given). A genuine badge in force checked against another
+  address is `verified` with the verdict `recipient-mismatch`: the page's banner says so.
+* A status list that cannot be fetched, read or trusted, or has expired, gives `status.unknown`
+  (failed: "status unknown"), never "not revoked".
 * `verified` is true when every check that is not informational passed. Informational checks are:
   "held by this registry" for an endorsement by another body (this registry cannot know), the
   e-mail match, and the evidence standing (evidence moving does not unmake a credential).
@@ -46,7 +53,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,14 +86,50 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 
 @dataclass(frozen=True)
 class Check:
+    """One check. `code` is machine-readable, "<check>.<outcome>" (e.g. `status.revoked`; CHECK_CODES
+    lists them all); `message` says the same in words, in the visitor's language."""
+
     id: str
     label: str
     passed: bool
     message: str
     informational: bool = False
+    code: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The check without its endorsement prefix: `endorsement-2-status` → `status`."""
+        return ENDORSEMENT_PREFIX.sub("", self.id)
+
+    @property
+    def outcome(self) -> str:
+        return self.code.partition(".")[2]
 
     def as_dict(self) -> JsonDict:
         return asdict(self)
+
+
+ENDORSEMENT_PREFIX = re.compile(r"^endorsement-\d+-")
+
+# Every code a check can carry ("<check>.<outcome>"), in the order docs/credentials.md lists them.
+CHECK_CODES = (
+    "shape.ok", "shape.not-open-badges",
+    "issuer.ok", "issuer.missing", "issuer.unresolved",
+    "proof.ok", "proof.too-many-proofs", "proof.invalid",
+    *(f"proof.{reason.value.replace('_', '-')}" for reason in vc.VerificationFailure),
+    "dates.ok", "dates.not-yet-valid", "dates.expired", "dates.invalid",
+    "status.not-revoked", "status.no-status", "status.revoked", "status.suspended", "status.unknown",
+    "registry.ok", "registry.not-found", "registry.revoked", "registry.other-issuer", "registry.suspended",
+    "registry.expired", "registry.not-published", "registry.elsewhere",
+    "subject.ok", "subject.other",
+    "evidence.reachable", "evidence.changed", "evidence.gone", "evidence.pending",
+    "identity.match", "identity.mismatch", "identity.no-email", "identity.not-a-badge",
+    "error.error",
+)
+
+# The verdict, one word for the whole report (see VerificationReport.verdict).
+VERDICTS = ("verified", "recipient-mismatch", "not-genuine", "revoked", "suspended", "expired", "not-yet-valid",
+            "status-unknown", "endorsement-invalid", "not-verified")
 
 
 @dataclass
@@ -94,13 +137,68 @@ class VerificationReport:
     checks: list[Check]
     credential: JsonDict = field(default_factory=dict)  # a short summary of what was presented
 
+    def _own(self, kind: str) -> Check | None:
+        return next((c for c in self.checks if c.id == kind), None)
+
     @property
     def verified(self) -> bool:
+        """Genuine and in force: every check that is not informational passed."""
         required = [c for c in self.checks if not c.informational]
         return bool(required) and all(c.passed for c in required)
 
+    @property
+    def genuine(self) -> bool:
+        """The credential itself is well-formed, its issuer resolved and its signature holds: what it
+        says is what its issuer signed (whether it is still in force is another matter)."""
+        own = [self._own(kind) for kind in ("shape", "issuer", "proof")]
+        return all(c is not None and c.passed for c in own)
+
+    @property
+    def recipient_matches(self) -> bool | None:
+        """Whether the e-mail address given is the recipient's; None when none was given."""
+        identity = self._own("identity")
+        return None if identity is None else identity.passed
+
+    @property
+    def all_passed(self) -> bool:
+        """Every check passed, the informational ones included."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def informational_failed(self) -> int:
+        return sum(1 for c in self.checks if c.informational and not c.passed)
+
+    @property
+    def verdict(self) -> str:
+        """One of VERDICTS: what the banner says. The first that applies: not-genuine (the credential's
+        form, issuer or signature fails: nothing it says can be trusted); revoked or suspended (its
+        status list, or this registry's record of it); expired or not-yet-valid; status-unknown (its
+        status list could not be had); not-verified (any other failing check of the credential itself);
+        endorsement-invalid (an endorsement it carries fails); recipient-mismatch (genuine and in
+        force, but the e-mail address given is not the recipient's); verified."""
+        if not self.genuine:
+            return "not-genuine"
+        own = [c for c in self.checks if not c.id.startswith("endorsement-") and not c.informational]
+        codes = {c.code for c in own if not c.passed}
+        for verdict, found in (("revoked", {"status.revoked", "registry.revoked"}),
+                               ("suspended", {"status.suspended", "registry.suspended"}),
+                               ("expired", {"dates.expired", "registry.expired"}),
+                               ("not-yet-valid", {"dates.not-yet-valid"}),
+                               ("status-unknown", {"status.unknown"})):
+            if codes & found:
+                return verdict
+        if codes:
+            return "not-verified"
+        if not self.verified:
+            return "endorsement-invalid"
+        if self.recipient_matches is False:
+            return "recipient-mismatch"
+        return "verified"
+
     def as_dict(self) -> JsonDict:
-        return {"verified": self.verified, "checks": [c.as_dict() for c in self.checks], "credential": self.credential}
+        return {"verified": self.verified, "verdict": self.verdict, "genuine": self.genuine,
+                "recipient_matches": self.recipient_matches,
+                "checks": [c.as_dict() for c in self.checks], "credential": self.credential}
 
 
 # --- Reading the input ----------------------------------------------------------------------------
@@ -279,6 +377,8 @@ def award_for_credential(credential_id: Any) -> Award | None:
 
 
 # --- The verifier ---------------------------------------------------------------------------------
+# proof.<reason>: every vc.VerificationFailure, with hyphens (proof.signature-mismatch).
+PROOF_CODES = {reason: reason.value.replace("_", "-") for reason in vc.VerificationFailure}
 PROOF_MESSAGES = {
     vc.VerificationFailure.NO_PROOF: gettext_lazy(
         "The credential carries no proof, so nothing shows who issued it or that it is unaltered."),
@@ -345,11 +445,16 @@ class _Verifier:
         self._list_proofs: dict[str, vc.VerificationResult] = {}
 
     def run(self, check_id: str, label: str, step: Callable[..., Check | None], *args: Any) -> Check | None:
+        """One check; its step gives the outcome as `code` ("revoked"), made "<check>.<outcome>" here."""
         try:
-            return step(check_id, label, *args)
+            check = step(check_id, label, *args)
         except Exception:  # a verifier of untrusted input reports, never raises
             log.exception("verification check %s failed unexpectedly", check_id)
-            return Check(check_id, label, False, _("This check could not be completed because of an error."))
+            return Check(check_id, label, False, _("This check could not be completed because of an error."),
+                         code="error.error")
+        if check is None:
+            return None
+        return replace(check, code=f"{check.kind}.{check.code}")
 
     def verify_proofs(self, document: JsonDict) -> vc.VerificationResult:
         """`vc.verify` with this verification's keys, answered from VERIFIED_DOCUMENTS when the very
@@ -416,7 +521,7 @@ class _Verifier:
             self.run(pid + "issuer", prefix + _("Issuer identified"), self.issuer, credential),
             self.run(pid + "proof", prefix + _("Signature valid"), self.proof, credential),
             self.run(pid + "dates", prefix + _("Within its validity period"), self.dates, credential),
-            self.run(pid + "status", prefix + _("Not revoked or suspended"), self.status, credential),
+            self.run(pid + "status", prefix + _("Revocation and suspension status"), self.status, credential),
         ]
         if ENDORSEMENT_TYPE in _types(credential):
             checks.append(self.run(pid + "registry", prefix + _("Held active by this registry"),
@@ -449,120 +554,134 @@ class _Verifier:
             problems.append(_("its credentialSubject does not say what it endorses (no id)"))
         if problems:
             return Check(check_id, label, False, _("Not an Open Badges 3.0 credential: %(problems)s.")
-                         % {"problems": "; ".join(problems)})
+                         % {"problems": "; ".join(problems)}, code="not-open-badges")
         kind = ENDORSEMENT_TYPE if ENDORSEMENT_TYPE in types else "OpenBadgeCredential"
-        return Check(check_id, label, True, _("An %(kind)s in the form Open Badges 3.0 describes.") % {"kind": kind})
+        return Check(check_id, label, True, _("An %(kind)s in the form Open Badges 3.0 describes.") % {"kind": kind},
+                     code="ok")
 
     def issuer(self, check_id: str, label: str, credential: JsonDict) -> Check:
         issuer_id = _issuer_id(credential)
         if not issuer_id:
-            return Check(check_id, label, False, _("The credential names no issuer."))
+            return Check(check_id, label, False, _("The credential names no issuer."), code="missing")
         resolution = self.dids.resolve(issuer_id)
         if not resolution.resolved:
-            return Check(check_id, label, False, resolution.error)
+            return Check(check_id, label, False, resolution.error, code="unresolved")
         issuer = credential.get("issuer")
         name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else ""
         who = f"{name} ({issuer_id})" if name else issuer_id
         return Check(check_id, label, True, _("%(who)s, resolved from %(source)s.")
-                     % {"who": who, "source": resolution.source})
+                     % {"who": who, "source": resolution.source}, code="ok")
 
     def proof(self, check_id: str, label: str, credential: JsonDict) -> Check:
         if len(_as_list(credential.get("proof"))) > MAX_PROOFS:
             return Check(check_id, label, False, _("The credential carries more than %(max)d proofs; it is not "
-                                                   "checked.") % {"max": MAX_PROOFS})
+                                                   "checked.") % {"max": MAX_PROOFS}, code="too-many-proofs")
         result = self.verify_proofs(credential)
         if result.verified:
             proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
             return Check(check_id, label, True, _("Signed with %(method)s%(proofs)s; unaltered since.")
-                         % {"method": result.verification_method, "proofs": f" ({proofs})" if proofs else ""})
+                         % {"method": result.verification_method, "proofs": f" ({proofs})" if proofs else ""},
+                         code="ok")
         template = PROOF_MESSAGES.get(result.reason)
         message = (template % {"detail": result.message, "method": result.verification_method or "?"}
                    if template else result.message)
-        return Check(check_id, label, False, message)
+        return Check(check_id, label, False, message, code=PROOF_CODES.get(result.reason, "invalid"))
 
     def dates(self, check_id: str, label: str, credential: JsonDict) -> Check:
         problems: list[str] = []
         notes: list[str] = []
+        outcome = "ok"
         start_key = next((k for k in ("validFrom", "issuanceDate") if k in credential), None)
         end_key = next((k for k in ("validUntil", "expirationDate") if k in credential), None)
         if start_key is None:
             problems.append(_("It states no validFrom date."))
+            outcome = "invalid"
         else:
             start = _parse_time(credential[start_key])
             if start is None:
                 problems.append(_("Its %(key)s is not a date and time.") % {"key": start_key})
+                outcome = "invalid"
             elif start > self.now + CLOCK_LEEWAY:
                 problems.append(_("It is not valid until %(when)s.") % {"when": _when(start)})
+                outcome = "not-yet-valid"
             else:
                 notes.append(_("Valid from %(when)s") % {"when": _when(start)})
         if end_key is not None:
             end = _parse_time(credential[end_key])
             if end is None:
                 problems.append(_("Its %(key)s is not a date and time.") % {"key": end_key})
+                outcome = "invalid"
             elif end <= self.now:
                 problems.append(_("It expired on %(when)s.") % {"when": _when(end)})
+                outcome = "expired" if outcome == "ok" else outcome
             else:
                 notes.append(_("until %(when)s.") % {"when": _when(end)})
         else:
             notes.append(_("with no end date."))
         if problems:
-            return Check(check_id, label, False, " ".join(problems))
-        return Check(check_id, label, True, " ".join(notes))
+            return Check(check_id, label, False, " ".join(problems), code=outcome)
+        return Check(check_id, label, True, " ".join(notes), code="ok")
 
     def status(self, check_id: str, label: str, credential: JsonDict) -> Check:
         entries = _as_list(credential.get("credentialStatus"))
         if not entries:
             return Check(check_id, label, True, _("The credential carries no status entry: its issuer cannot revoke "
-                                                  "or suspend it."))
+                                                  "or suspend it."), code="no-status")
         issuer_id = _issuer_id(credential)
-        failures: list[str] = []
-        notes: list[str] = []
-        for entry in entries[:10]:
-            ok, message = self.status_entry(entry, issuer_id)
-            (notes if ok else failures).append(message)
+        found: list[tuple[str, str]] = [self.status_entry(entry, issuer_id) for entry in entries[:10]]
         if len(entries) > 10:
-            failures.append(_("More than ten status entries; the rest were not checked."))
-        if failures:
-            return Check(check_id, label, False, " ".join(failures))
-        return Check(check_id, label, True, " ".join(notes))
+            found.append(("unknown", _("More than ten status entries; the rest were not checked.")))
+        outcomes = {outcome for outcome, _message in found}
+        for outcome in ("revoked", "suspended"):
+            if outcome in outcomes:
+                return Check(check_id, label, False, " ".join(m for o, m in found if o == outcome), code=outcome)
+        if "unknown" in outcomes:
+            # Never "not revoked" when a list could not be read: the standing is simply not known.
+            reasons = " ".join(m for o, m in found if o == "unknown")
+            return Check(check_id, label, False, _("Status unknown: %(reasons)s So whether the issuer has revoked or "
+                                                   "suspended it cannot be told.") % {"reasons": reasons},
+                         code="unknown")
+        return Check(check_id, label, True, " ".join(m for _o, m in found), code="not-revoked")
 
-    def status_entry(self, entry: Any, issuer_id: str | None) -> tuple[bool, str]:
+    def status_entry(self, entry: Any, issuer_id: str | None) -> tuple[str, str]:
+        """(outcome, words) for one entry: not-revoked (also for a purpose that does not bear on
+        validity), revoked, suspended, or unknown (the list cannot be had or trusted)."""
         if not isinstance(entry, Mapping):
-            return False, _("A credentialStatus entry is not a JSON object.")
+            return "unknown", _("A credentialStatus entry is not a JSON object.")
         if STATUS_ENTRY_TYPE not in _types(entry):
-            return False, _("The status type %(type)s is not supported, so the credential cannot be shown not to be "
-                            "revoked.") % {"type": ", ".join(_types(entry)) or "?"}
+            return "unknown", _("The status type %(type)s is not supported.") \
+                % {"type": ", ".join(_types(entry)) or "?"}
         purpose = entry.get("statusPurpose")
         if purpose not in ("revocation", "suspension"):
-            return True, _("A status entry for the purpose “%(purpose)s” does not bear on validity; not assessed.") \
-                % {"purpose": _text(purpose, 40)}
+            return "not-revoked", _("A status entry for the purpose “%(purpose)s” does not bear on validity; not "
+                                    "assessed.") % {"purpose": _text(purpose, 40)}
         if str(entry.get("statusSize", 1)) != "1":
-            return False, _("Status entries of more than one bit are not supported.")
+            return "unknown", _("Status entries of more than one bit are not supported.")
         raw_index = entry.get("statusListIndex")
         if not (isinstance(raw_index, str | int) and str(raw_index).isdigit()):
-            return False, _("The status entry's statusListIndex is not a whole number.")
+            return "unknown", _("The status entry's statusListIndex is not a whole number.")
         index = int(raw_index)
         url = entry.get("statusListCredential")
         if not isinstance(url, str) or not url:
-            return False, _("The status entry names no status list.")
+            return "unknown", _("The status entry names no status list.")
         document, where, error = self.status_list(url)
         if document is None:
-            return False, error
+            return "unknown", error
         problem = self.status_list_problem(document, url, issuer_id, purpose)
         if problem:
-            return False, problem
+            return "unknown", problem
         try:
             bit = vc.StatusList.decode(document["credentialSubject"]["encodedList"]).get(index)
         except vc.StatusListError as error:
-            return False, _("The status list %(url)s cannot be read: %(reason)s") % {"url": url, "reason": error}
+            return "unknown", _("The status list %(url)s cannot be read: %(reason)s") % {"url": url, "reason": error}
         if bit and purpose == "revocation":
-            return False, _("The issuer has REVOKED this credential (status list %(url)s, entry %(index)d).") \
+            return "revoked", _("The issuer has REVOKED this credential (status list %(url)s, entry %(index)d).") \
                 % {"url": url, "index": index}
         if bit:
-            return False, _("The issuer has SUSPENDED this credential (status list %(url)s, entry %(index)d).") \
+            return "suspended", _("The issuer has SUSPENDED this credential (status list %(url)s, entry %(index)d).") \
                 % {"url": url, "index": index}
         state = _("revoked") if purpose == "revocation" else _("suspended")
-        return True, _("Not %(state)s, according to the issuer's signed status list (%(where)s).") \
+        return "not-revoked", _("Not %(state)s, according to the issuer's signed status list (%(where)s).") \
             % {"state": state, "where": where}
 
     def status_list(self, url: str) -> tuple[JsonDict | None, str, str]:
@@ -619,10 +738,10 @@ class _Verifier:
     def subject(self, check_id: str, label: str, endorsement: JsonDict, target: str | None) -> Check:
         endorsed = [s.get("id") for s in _subjects(endorsement)]
         if target and target in endorsed:
-            return Check(check_id, label, True, _("It endorses %(id)s.") % {"id": target})
+            return Check(check_id, label, True, _("It endorses %(id)s.") % {"id": target}, code="ok")
         return Check(check_id, label, False, _("It endorses %(endorsed)s, not %(target)s: it was copied from "
                                                "elsewhere.") % {"endorsed": ", ".join(map(str, endorsed)) or "?",
-                                                                "target": target or "?"})
+                                                                "target": target or "?"}, code="other")
 
     def endorsement_registry(self, check_id: str, label: str, credential: JsonDict) -> Check:
         from endorsement.models import ApplicationState, EndorsementState
@@ -631,24 +750,26 @@ class _Verifier:
         if issuer_id != site_did():
             return Check(check_id, label, False, _("Endorsed by %(issuer)s, not by this registry, so this registry "
                                                    "cannot say whether it still holds.") % {"issuer": issuer_id},
-                         informational=True)
+                         informational=True, code="elsewhere")
         endorsement = endorsement_for_credential(credential.get("id"))
         if endorsement is None:
             return Check(check_id, label, False, _("This registry holds no endorsement with the id %(id)s.")
-                         % {"id": _text(credential.get("id"), 1000)})
+                         % {"id": _text(credential.get("id"), 1000)}, code="not-found")
         what = _("The endorsement of %(programme)s (%(organisation)s)") % {
             "programme": endorsement.programme, "organisation": endorsement.organisation}
         if endorsement.state != EndorsementState.ACTIVE:
             since = f" ({_when(endorsement.state_changed_at)})" if endorsement.state_changed_at else ""
             return Check(check_id, label, False, _("%(what)s is %(state)s%(since)s.")
-                         % {"what": what, "state": endorsement.get_state_display().lower(), "since": since})
+                         % {"what": what, "state": endorsement.get_state_display().lower(), "since": since},
+                         code=str(endorsement.state))
         if endorsement.application.state != ApplicationState.PUBLISHED:
-            return Check(check_id, label, False, _("%(what)s is not published on the registry.") % {"what": what})
+            return Check(check_id, label, False, _("%(what)s is not published on the registry.") % {"what": what},
+                         code="not-published")
         if endorsement.valid_until <= self.now:
             return Check(check_id, label, False, _("%(what)s ended on %(when)s.")
-                         % {"what": what, "when": _when(endorsement.valid_until)})
+                         % {"what": what, "when": _when(endorsement.valid_until)}, code="expired")
         return Check(check_id, label, True, _("%(what)s is active on this registry until %(when)s.")
-                     % {"what": what, "when": _when(endorsement.valid_until)})
+                     % {"what": what, "when": _when(endorsement.valid_until)}, code="ok")
 
     def award_registry(self, check_id: str, label: str, credential: JsonDict, award: Award | None) -> Check | None:
         from institutions.keys import organisation_did
@@ -658,16 +779,17 @@ class _Verifier:
             return None  # not a badge of one of our members: nothing this registry could add
         if award is None:
             return Check(check_id, label, False, _("This registry has no record of an award with the id %(id)s.")
-                         % {"id": _text(credential.get("id"), 1000)})
+                         % {"id": _text(credential.get("id"), 1000)}, code="not-found")
         if organisation_did(award.organisation) != issuer_id:
             return Check(check_id, label, False, _("This registry's award %(id)s was issued by another organisation.")
-                         % {"id": award.public_id})
+                         % {"id": award.public_id}, code="other-issuer")
         if award.revoked_at is not None:
             reason = f": {award.revocation_reason}" if award.revocation_reason else "."
             return Check(check_id, label, False, _("%(organisation)s revoked this award on %(when)s%(reason)s")
-                         % {"organisation": award.organisation, "when": _when(award.revoked_at), "reason": reason})
+                         % {"organisation": award.organisation, "when": _when(award.revoked_at), "reason": reason},
+                         code="revoked")
         return Check(check_id, label, True, _("Issued by %(organisation)s on %(when)s; not revoked.")
-                     % {"organisation": award.organisation, "when": _when(award.issued_at)})
+                     % {"organisation": award.organisation, "when": _when(award.issued_at)}, code="ok")
 
     def evidence(self, check_id: str, label: str, award: Award) -> Check | None:
         from badges.evidence import EvidenceCheck, evidence_standing_for
@@ -676,24 +798,24 @@ class _Verifier:
         if standing is None:
             return None
         return Check(check_id, label, standing.standing == EvidenceCheck.Standing.REACHABLE, standing.message,
-                     informational=True)
+                     informational=True, code=str(standing.standing))
 
     def identity(self, check_id: str, label: str, credential: JsonDict, email: str) -> Check:
         if not BADGE_TYPES & set(_types(credential)):
             return Check(check_id, label, False, _("Only a badge names a recipient; this credential has none to "
-                                                   "compare."), informational=True)
+                                                   "compare."), informational=True, code="not-a-badge")
         identities = [
             i for s in _subjects(credential) for i in _as_list(s.get("identifier"))
             if isinstance(i, Mapping) and i.get("identityType") == "emailAddress"
         ]
         if not identities:
             return Check(check_id, label, False, _("The credential does not name its recipient by e-mail address."),
-                         informational=True)
+                         informational=True, code="no-email")
         if any(vc.email_identity_matches(i, email) for i in identities):
             return Check(check_id, label, True, _("The e-mail address you gave is the recipient's."),
-                         informational=True)
+                         informational=True, code="match")
         return Check(check_id, label, False, _("The e-mail address you gave is not the one the credential names."),
-                     informational=True)
+                     informational=True, code="mismatch")
 
 
 def embedded_with_targets(credential: Mapping[str, Any]) -> list[tuple[JsonDict, str | None, str]]:

@@ -81,6 +81,7 @@ class EndorsementWords:
     comment: str
     standing: str  # "active", "not-active" (this registry's, no longer in force), "elsewhere" (another body's)
     standing_message: str
+    genuine: bool = True  # its form, issuer and signature hold: what it says is what its issuer signed
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class PlainWords:
     recipient_hashed_email: bool
     recipient_did: str
     email_match: str  # "" (none typed), "match", "mismatch", "none" (the credential names no e-mail)
+    email_given: str  # what the visitor typed
     achievement_name: str
     achievement_description: str
     criteria_narrative: str
@@ -168,6 +170,8 @@ def _endorsement_words(number: int, endorsement: Mapping[str, Any], checks: dict
         endorser=name, endorser_id=did, valid_from=_moment(_start(endorsement)), valid_until=_moment(_end(endorsement)),
         comment=_str(subject.get("endorsementComment"), 2000), standing=standing,
         standing_message=held.message if held is not None else "",
+        genuine=all(checks.get(f"endorsement-{number}-{kind}") is not None
+                    and checks[f"endorsement-{number}-{kind}"].passed for kind in ("shape", "issuer", "proof")),
     )
 
 
@@ -196,7 +200,7 @@ def plain_words(credential: Mapping[str, Any], report: VerificationReport, *, em
         recipient_email=next((_str(i.get("identityHash")) for i in emails if not i.get("hashed")), ""),
         recipient_hashed_email=any(i.get("hashed") for i in emails),
         recipient_did=_str(subject.get("id"), 1000) if kind == "badge" else "",
-        email_match=email_match,
+        email_match=email_match, email_given=email.strip(),
         achievement_name=_str(achievement.get("name")) or (_str(credential.get("name")) if kind != "badge" else ""),
         achievement_description=_str(achievement.get("description"), 4000),
         criteria_narrative=_str(criteria.get("narrative"), 4000), criteria_url=_web_url(criteria.get("id")),

@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
-from endorsement import marks, registry_views, report_views
+from endorsement import marks, registry_images, registry_views, report_views
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
@@ -34,6 +34,7 @@ registry_patterns = [
     path("registry/<uuid:public_id>/", registry_views.registry_programme, name="programme"),
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
+    path("registry/<uuid:public_id>/image.png", registry_images.programme_image_png, name="image_png"),
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
     path("registry/feed.atom", registry_views.registry_feed, name="feed"),
     path("registry.json", registry_views.registry_json, name="json"),

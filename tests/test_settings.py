@@ -82,3 +82,23 @@ def test_production_is_never_in_debug_mode_whatever_the_environment_says():
     result = run(["-c", IMPORT_SETTINGS], **PRODUCTION, DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG False"
+
+
+@pytest.mark.parametrize(("site_url", "check_id"), [
+    ("http://endorse.example.org", "badges.E001"),
+    ("https://192.0.2.10", "badges.E002"),
+    ("https://[2001:db8::1]:8443", "badges.E002"),
+    ("http://127.0.0.1:8000", "badges.E001"),
+])
+def test_the_deploy_checks_fail_when_site_url_cannot_be_a_resolvable_did_web(site_url, check_id):
+    result = run(["manage.py", "check", "--deploy"], **{**PRODUCTION, "SITE_URL": site_url, "ALLOWED_HOSTS": "*"})
+    assert result.returncode != 0
+    assert check_id in result.stderr and "did:web" in result.stderr
+    if site_url == "http://127.0.0.1:8000":
+        assert "badges.E002" in result.stderr  # both: not https, and an IP address
+
+
+def test_the_site_url_check_does_not_run_outside_deploy():
+    result = run(["manage.py", "check"], **{**PRODUCTION, "SITE_URL": "http://127.0.0.1:8000",
+                                            "ALLOWED_HOSTS": "*"})
+    assert result.returncode == 0, result.stdout + result.stderr

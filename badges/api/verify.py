@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from badges.verification import (
+    CHECK_CODES,
+    VERDICTS,
     credential_from_image,
     credential_from_json,
     credential_verify,
@@ -60,14 +62,30 @@ class VerifyWrapped(serializers.Serializer):
 class CheckOutput(serializers.Serializer):
     id = serializers.CharField(help_text="shape, issuer, proof, dates, status, registry, evidence, identity, or "
                                          "endorsement-<n>-<check> for the n-th embedded endorsement.")
-    label = serializers.CharField()
+    label = serializers.CharField(help_text="What is checked, in the language asked for (Accept-Language).")
     passed = serializers.BooleanField()
-    message = serializers.CharField()
+    message = serializers.CharField(help_text="What the check found, in words.")
     informational = serializers.BooleanField(help_text="Does not count towards `verified`.")
+    code = serializers.ChoiceField(choices=CHECK_CODES, help_text=(
+        "Machine-readable outcome, `<check>.<outcome>`, the same in every language: e.g. `proof.ok`, "
+        "`proof.signature-mismatch`, `status.revoked`, `status.unknown` (the status list could not be fetched, "
+        "verified or has expired: never reported as not revoked), `identity.mismatch`. See docs/credentials.md."))
 
 
 class ReportOutput(serializers.Serializer):
-    verified = serializers.BooleanField(help_text="Every check that is not informational passed.")
+    verified = serializers.BooleanField(help_text="The credential is genuine and in force: every check that is "
+                                                  "not informational passed (the recipient match is informational).")
+    verdict = serializers.ChoiceField(choices=VERDICTS, help_text=(
+        "One word for the whole report, the first that applies: `not-genuine` (form, issuer or signature fails: "
+        "nothing it says can be trusted), `revoked`, `suspended`, `expired`, `not-yet-valid`, `status-unknown`, "
+        "`not-verified` (another check of the credential itself fails), `endorsement-invalid` (an embedded "
+        "endorsement fails), `recipient-mismatch` (verified, but the `email` given is not the recipient's), "
+        "`verified`."))
+    genuine = serializers.BooleanField(help_text="Its form, issuer and signature hold: it says what its issuer "
+                                                 "signed (whether it is still in force aside).")
+    recipient_matches = serializers.BooleanField(allow_null=True, help_text=(
+        "Whether the `email` given is the recipient's: true, false (another address, or the credential names "
+        "no e-mail address), or null when no `email` was given."))
     checks = CheckOutput(many=True)
     credential = serializers.DictField(help_text="A summary of what was presented: id, type, name, issuer, "
                                                  "achievement, subject, valid_from, valid_until.")
@@ -110,14 +128,25 @@ class VerifyView(APIView):
             400: OpenApiResponse(description="No credential could be read: {detail, errors: {field: [message]}}."),
             429: OpenApiResponse(description="Too many requests from this address."),
         },
-        examples=[OpenApiExample("A failing check", response_only=True, status_codes=["200"], value={
-            "verified": False,
-            "checks": [{"id": "proof", "label": "Signature valid", "passed": False, "informational": False,
-                        "message": "The signature does not match the credential: it was altered after signing, "
-                                   "or signed with a key other than its issuer's (did:web:example.org#key-1)."}],
-            "credential": {"id": "https://example.org/badges/1", "type": ["VerifiableCredential",
-                                                                          "OpenBadgeCredential"]},
-        })],
+        examples=[
+            OpenApiExample("A tampered credential", response_only=True, status_codes=["200"], value={
+                "verified": False, "verdict": "not-genuine", "genuine": False, "recipient_matches": None,
+                "checks": [{"id": "proof", "label": "Signature valid", "passed": False, "informational": False,
+                            "code": "proof.signature-mismatch",
+                            "message": "The signature does not match the credential: it was altered after signing, "
+                                       "or signed with a key other than its issuer's (did:web:example.org#key-1)."}],
+                "credential": {"id": "https://example.org/badges/1", "type": ["VerifiableCredential",
+                                                                              "OpenBadgeCredential"]},
+            }),
+            OpenApiExample("Genuine, but not the recipient's", response_only=True, status_codes=["200"], value={
+                "verified": True, "verdict": "recipient-mismatch", "genuine": True, "recipient_matches": False,
+                "checks": [{"id": "identity", "label": "Recipient's e-mail address", "passed": False,
+                            "informational": True, "code": "identity.mismatch",
+                            "message": "The e-mail address you gave is not the one the credential names."}],
+                "credential": {"id": "https://example.org/badges/1", "type": ["VerifiableCredential",
+                                                                              "OpenBadgeCredential"]},
+            }),
+        ],
     )
     def post(self, request: Request) -> Response:
         length = request.META.get("CONTENT_LENGTH") or "0"

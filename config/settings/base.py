@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "corsheaders",
     "institutions",
     "badges",
     "endorsement",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware: answers CORS preflights (OPTIONS) for CORS_URLS_REGEX before any view.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Oversized bodies, NUL characters and absurdly nested JSON are refused here, before anything
@@ -60,6 +63,21 @@ MIDDLEWARE = [
     # Last: turns a login refused by the lockout (django-axes) into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# CORS (django-cors-headers): the public documents a browser wallet or verifier on another site reads
+# (DID documents, status lists, achievements, endorsement credentials, badges and their baked images,
+# the registry's open data) may be read from any origin, without credentials; nothing else may.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = (
+    r"^/(?:\.well-known/did\.json|organisations/[^/]+/did\.json|status/[^/]+/[^/]+/\d+"
+    r"|achievements/[0-9a-f-]+(?:\.json)?|credentials/endorsements/[0-9a-f-]+"
+    r"|badges/[0-9a-f-]+(?:\.json|\.png|\.svg)?|registry\.(?:json|csv))$"
+)
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Content-Language"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -42,7 +42,7 @@ def test_anyone_may_post_a_credential_as_json_and_get_a_passing_report():
     body = response.json()
     assert body["verified"] is True
     assert {c["id"] for c in body["checks"]} >= {"shape", "issuer", "proof", "dates", "status", "registry"}
-    assert all(set(c) == {"id", "label", "passed", "message", "informational"} for c in body["checks"])
+    assert all(set(c) == {"id", "label", "passed", "message", "informational", "code"} for c in body["checks"])
     assert body["credential"]["id"] == credential["id"]
 
 
@@ -188,7 +188,7 @@ def test_uploading_a_tampered_badge_shows_not_verified_with_the_reason():
     response = Client().post(reverse("verify"), {"file": upload})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "✗</span> Not verified" in html
+    assert "✗</span> Not genuine: its content cannot be trusted" in html
     assert "altered after signing" in html
 
 

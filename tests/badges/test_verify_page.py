@@ -156,7 +156,12 @@ def test_an_email_typed_by_the_visitor_that_is_not_the_recipients_is_said_not_to
     identity = check_items(page)["identity"]
     assert identity.startswith("✗ Not confirmed Recipient's e-mail address (for information; does not decide")
     assert "The e-mail address you gave is not the one the credential names." in identity
-    assert "Verified" in text_of(page, "report-title")  # informational: the badge itself still verifies
+    # The banner itself says it: genuine and in force, but not this person's.
+    assert text_of(page, "report-title") == "⚠ Genuine, but not issued to the address you gave"
+    summary = text_of(page, "verdict-summary")
+    assert "genuine and in force, but it was not issued to someone.else@example.org" in summary
+    assert "every check" not in summary.lower()
+    assert 'class="notice warning" id="verdict"' in page
 
 
 def test_a_badge_without_a_name_is_awarded_to_a_holder_identified_by_a_hashed_email():
@@ -186,13 +191,18 @@ def test_a_tampered_badge_shows_the_failed_checks_with_a_cross_and_the_reason():
     tampered = copy.deepcopy(award.credential)
     tampered["credentialSubject"]["achievement"]["name"] = "Doctorate in everything"
     page = post_json(tampered).content.decode()
-    assert "Not verified" in text_of(page, "report-title")
+    assert text_of(page, "report-title") == "✗ Not genuine: its content cannot be trusted"
+    assert "nothing it says can be taken as fact" in text_of(page, "verdict-summary")
     proof = check_items(page)["proof"]
     assert proof.startswith("✗ Failed Signature valid")
     assert "The signature does not match the credential: it was altered after signing" in proof
-    # the sentences report what the credential claims, but not that its issuer signed it
-    assert "The achievement “Doctorate in everything”" in text_of(page, "words-achievement")
-    assert "The signature shows" not in text_of(page, "words-issuer")
+    # What it claims is shown only as claims: no sentence states it, nor its endorsement's standing, as fact.
+    claims = text_of(page, "words-claims")
+    assert claims.startswith("Its content cannot be trusted")
+    assert "Achievement it names Doctorate in everything" in claims
+    assert 'id="words-achievement"' not in page and 'id="words-endorsements"' not in page
+    assert "The achievement “Doctorate in everything”" not in page
+    assert "Still active in this registry" not in page and "The signature shows" not in page
     assert re.search(r"12 of 13 checks passed\.", re.sub(r"\s+", " ", page))
 
 
@@ -202,7 +212,7 @@ def test_a_revoked_badge_shows_the_status_and_registry_checks_failing_with_the_r
     status_list_publish(award.status.status_list_id)
     page = post_json(award.credential).content.decode()
     checks = check_items(page)
-    assert checks["status"].startswith("✗ Failed Not revoked or suspended") and "REVOKED" in checks["status"]
+    assert checks["status"].startswith("✗ Failed Revocation and suspension status") and "REVOKED" in checks["status"]
     assert checks["registry"].startswith("✗ Failed") and "Awarded to the wrong learner." in checks["registry"]
 
 
@@ -250,8 +260,9 @@ def test_an_endorsement_credential_is_described_by_what_it_endorses():
 
 def test_a_json_object_that_is_no_credential_gets_sentences_saying_what_is_missing():
     page = post_json({"hello": "world"}).content.decode()
-    assert text_of(page, "words-issuer") == "Who issued it: The credential does not say who issued it."
-    assert text_of(page, "words-when") == "When: No start date stated with no end date."
+    assert text_of(page, "report-title") == "✗ Not genuine: its content cannot be trusted"
+    claims = text_of(page, "words-claims")
+    assert "Issuer it names —" in claims and "Dates it states — – —" in claims
     assert check_items(page)["shape"].startswith("✗ Failed An Open Badges 3.0 credential")
 
 
@@ -305,5 +316,6 @@ def test_the_learners_page_of_a_revoked_badge_shows_the_report_failing():
     award_revoke(actor=issuer, award=award, reason="Plagiarism found")
     status_list_publish(award.status.status_list_id)
     page = Client().get(f"/badges/{award.public_id}").content.decode()
-    assert "Not verified" in text_of(page, "report-title")
+    assert text_of(page, "report-title") == "✗ Revoked"
+    assert text_of(page, "verdict-summary").startswith("The credential is genuine, but its issuer has revoked it")
     assert "Plagiarism found" in check_items(page)["registry"]

@@ -128,6 +128,8 @@ def test_the_achievement_and_endorsement_are_served_as_json_ld(client):
     response = client.get(f"/achievements/{programme.public_id}", HTTP_ACCEPT="application/ld+json")
     assert response.status_code == 200
     achievement = response.json()
+    assert achievement.pop("@context") == ["https://www.w3.org/ns/credentials/v2",
+                                           "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
     assert achievement == programme_achievement(programme.pk)
     assert achievement["endorsement"][0] == app.endorsement.credential
     html = client.get(f"/achievements/{programme.public_id}")
