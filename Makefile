@@ -10,7 +10,7 @@ PORT   ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 MANAGE := SITE_URL=$(SITE_URL) $(BIN)/python manage.py
 
-.PHONY: run test install lint migrate demo worker beat clean
+.PHONY: run test install lint migrate demo worker beat clean mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## mutation: mutation testing of the rule functions (mutmut; docs/testing.md). Prints every surviving
+## mutant and the score per module; exit 1 if one survives. MUTATION_JOBS=2 processes by default.
+mutation: install
+	$(BIN)/python scripts/mutation.py
+
 worker: install
 	SITE_URL=$(SITE_URL) $(BIN)/celery -A config worker --loglevel=INFO
 
@@ -47,4 +52,4 @@ beat: install
 	SITE_URL=$(SITE_URL) $(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache mutants

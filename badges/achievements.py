@@ -12,8 +12,13 @@ from badges.models import Programme
 from institutions.keys import issuer_profile
 
 
-def achievement_id(programme: Programme) -> str:
-    return settings.SITE_URL + reverse("achievement", args=[programme.public_id])
+def achievement_id(programme: Programme, version: int = 1) -> str:
+    """The Achievement id of one version of a programme. Version 1 keeps the programme's own URL
+    (every badge issued before revisions existed carries it); a revised version has a URL of its
+    own, so that each id always dereferences to the content badges carrying it were issued with."""
+    if version <= 1:
+        return settings.SITE_URL + reverse("achievement", args=[programme.public_id])
+    return settings.SITE_URL + reverse("achievement-version", args=[programme.public_id, version])
 
 
 def _text(content: dict[str, Any], field: str) -> str:
@@ -23,10 +28,10 @@ def _text(content: dict[str, Any], field: str) -> str:
 
 
 def achievement_document(
-    programme: Programme, content: dict[str, Any], *, endorsements: list[dict[str, Any]] = ()
+    programme: Programme, content: dict[str, Any], *, endorsements: list[dict[str, Any]] = (), version: int = 1
 ) -> dict[str, Any]:
-    """The Achievement built from `content` (the snapshot an endorsement was granted on), with the
-    body's signed EndorsementCredentials embedded."""
+    """The Achievement of version `version`, built from `content` (the snapshot an endorsement was
+    granted on), with the body's signed EndorsementCredentials embedded."""
     outcomes = content.get("learning_outcomes") or []
     description = _text(content, "description")
     if outcomes:
@@ -34,10 +39,14 @@ def achievement_document(
     if content.get("learning_hours"):
         description += f"\n\nNotional learning hours: {content['learning_hours']}"
     image = None
-    if content.get("image") and programme.image:
-        image = vc.build_image(settings.SITE_URL + programme.image.url, caption=_text(content, "name"))
+    snapshot_image = content.get("image")
+    if isinstance(snapshot_image, dict) and snapshot_image.get("name"):
+        # The image file the snapshot recorded: a revision's new image is saved under a new name,
+        # so an earlier version keeps showing its own.
+        url = programme.image.storage.url(snapshot_image["name"])
+        image = vc.build_image(settings.SITE_URL + url, caption=_text(content, "name"))
     return vc.build_achievement(
-        id=achievement_id(programme),
+        id=achievement_id(programme, version),
         name=_text(content, "name"),
         description=description.strip(),
         criteria_narrative=content.get("criteria_narrative") or None,

@@ -224,8 +224,11 @@ class AwardSigner:
         self.endorsement = endorsement
         self.actor = actor
         self.issuer = issuer_profile(self.organisation)
+        # The endorsed version's content, not the programme as it is being edited: a revision in
+        # draft or in review changes nothing in the badges issued meanwhile.
+        self.content = endorsement.application.snapshot or {}
         self.achievement = achievement_document(
-            programme, endorsement.application.snapshot, endorsements=[endorsement.credential]
+            programme, self.content, endorsements=[endorsement.credential], version=endorsement.version
         )
         self.private_key, self.verification_method = signing_material(self.organisation)
 
@@ -234,7 +237,11 @@ class AwardSigner:
         """An unsaved Award holding its signed credential."""
         public_id = uuid.uuid4()
         now = timezone.now().replace(microsecond=0)
-        valid_until = add_months(now, self.programme.validity_months) if self.programme.validity_months else None
+        # The badge's own validity (the endorsed version's validity_months), not capped at the
+        # endorsement's end: a verifier reports the embedded endorsement as "endorsed when issued"
+        # (docs/credentials.md).
+        months = self.content.get("validity_months")
+        valid_until = add_months(now, int(months)) if months else None
         email_identity = vc.build_email_identity(recipient.email) if recipient.email else None
         identities = [i for i in (email_identity, _name_identity(recipient.name) if recipient.name else None) if i]
         evidence = []
@@ -271,8 +278,8 @@ def after_issue(awards: Iterable[Award]) -> None:
     link to their badge."""
     from badges.evidence import evidence_check_create
     awards = list(awards)
-    if len(awards) == 1:
-        evidence_check_create(awards[0])
+    if len(awards) == 1 and awards[0].batch_id is None:
+        evidence_check_create(awards[0])  # a single award: fetched (and told) on its own
     else:
         # A batch chunk: what `evidence_check_create` does row by row, in one INSERT. These awards
         # were created in this transaction, so none of them can have a check yet. The first fetches

@@ -35,6 +35,7 @@ from badges.awards import (
     endorsement_for_awarding,
     recipient_clean,
 )
+from badges.evidence import evidence_notify_batch
 from badges.models import Award, AwardBatch, Programme, StatusPurpose
 from badges.status import status_allocate_many
 from config.errors import InvalidInput, NotFound, WrongState
@@ -256,9 +257,13 @@ def award_batch_progress(batch_id: int) -> None:
     count = Award.objects.filter(batch_id=OuterRef("pk")).order_by().values("batch_id").annotate(n=Count("id"))
     issued = Coalesce(Subquery(count.values("n")), 0)
     AwardBatch.objects.filter(pk=batch_id).update(issued=Greatest(F("issued"), issued))
-    AwardBatch.objects.filter(
+    done = AwardBatch.objects.filter(
         pk=batch_id, state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING], issued__gte=F("total")
     ).update(state=AwardBatch.State.DONE, finished_at=timezone.now())
+    if done:
+        # The evidence fetches may all have finished before the batch did: then they left the one
+        # message for the batch to this (evidence_notify_batch sends it once, whoever calls last).
+        evidence_notify_batch(batch_id)
 
 
 def award_batch_fail(batch_id: int, error: str) -> None:

@@ -92,11 +92,12 @@ def evidence_check_create(award: Award) -> EvidenceCheck | None:
     return check
 
 
-def evidence_fetch(award_id: int) -> EvidenceCheck | None:
+def evidence_fetch(award_id: int, *, notify: bool = True) -> EvidenceCheck | None:
     """The first fetch of an award's evidence link (outside any transaction: it waits on the network).
     Idempotent: a check fetched before is returned untouched, and of two workers fetching at once
     only the first result is stored (a conditional UPDATE). A first fetch that fails is told to the
-    organisation; a successful one is the baseline and tells nobody."""
+    organisation (unless `notify` is false: a batch's fetches are told in one message, see
+    `evidence_notify_batch`); a successful one is the baseline and tells nobody."""
     check = EvidenceCheck.objects.filter(award_id=award_id).first()
     if check is None:
         award = Award.objects.filter(pk=award_id).first()
@@ -115,9 +116,24 @@ def evidence_fetch(award_id: int) -> EvidenceCheck | None:
         fields.update(standing=Standing.GONE)
     EvidenceCheck.objects.filter(pk=check.pk, last_checked_at__isnull=True).update(**fields)
     check.refresh_from_db()
-    if check.standing != check.notified_standing:
+    if notify and check.standing != check.notified_standing:
         evidence_notify(organisation_id=Award.objects.values_list("organisation_id", flat=True).get(pk=award_id))
     return check
+
+
+def evidence_notify_batch(batch_id: int) -> int:
+    """One message for a whole batch's first fetches: sent once the batch has finished issuing and
+    every evidence link of its awards has been fetched once (whichever comes last calls this; both
+    may, and the second sends nothing). Links whose first fetch broke stay unfetched until the beat's
+    re-check, which then tells the organisation. Returns how many messages were sent (0 or 1)."""
+    from badges.models import AwardBatch
+
+    batch = AwardBatch.objects.filter(pk=batch_id).select_related("programme").first()
+    if batch is None or batch.state not in (AwardBatch.State.DONE, AwardBatch.State.FAILED):
+        return 0
+    if EvidenceCheck.objects.filter(award__batch_id=batch_id, last_checked_at__isnull=True).exists():
+        return 0
+    return evidence_notify(organisation_id=batch.programme.organisation_id, batch_id=batch_id)
 
 
 # --- Re-checking ----------------------------------------------------------------------------------
@@ -180,27 +196,34 @@ def _recipients(organisation: Organisation) -> list[str]:
 
 def _line(check: EvidenceCheck) -> str:
     award = check.award
-    before = Standing(check.notified_standing).label if check.notified_standing else _("not fetched")
     lines = [
         f"- {award.programme} → {award.recipient_name or award.recipient_email or award.recipient_did}"
         f" (award {award.public_id})",
         f"  {check.url}",
-        "  " + _("%(before)s → %(after)s, checked %(when)s.") % {
-            "before": before, "after": check.get_standing_display(), "when": _when(check.last_checked_at)},
     ]
+    if check.notified_standing:
+        lines.append("  " + _("%(before)s → %(after)s, checked %(when)s.") % {
+            "before": Standing(check.notified_standing).label, "after": check.get_standing_display(),
+            "when": _when(check.last_checked_at)})
+    else:
+        lines.append("  " + _("Could not be retrieved when the badge was issued (%(when)s).")
+                     % {"when": _when(check.last_checked_at)})
     if check.detail:
         lines.append(f"  {check.detail}")
     return "\n".join(lines)
 
 
-def evidence_notify(*, organisation_id: int | None = None) -> int:
+def evidence_notify(*, organisation_id: int | None = None, batch_id: int | None = None) -> int:
     """Mail each organisation one message listing its evidence links whose standing changed since
-    last told, then record what it was told (`notified_standing`). The rows are locked while the mail
-    goes out: if sending fails nothing is recorded and the next run tries again; a second run sends
-    nothing. Returns how many messages were sent."""
+    last told (only a batch's, with `batch_id`), then record what it was told (`notified_standing`).
+    Links fetched for the first time and links checked again are listed apart. The rows are locked
+    while the mail goes out: if sending fails nothing is recorded and the next run tries again; a
+    second run sends nothing. Returns how many messages were sent."""
     changed = EvidenceCheck.objects.exclude(standing=F("notified_standing")).exclude(standing=Standing.PENDING)
     if organisation_id is not None:
         changed = changed.filter(award__organisation_id=organisation_id)
+    if batch_id is not None:
+        changed = changed.filter(award__batch_id=batch_id)
     sent = 0
     for org_id in sorted(set(changed.values_list("award__organisation_id", flat=True))):
         with transaction.atomic():
@@ -215,12 +238,26 @@ def evidence_notify(*, organisation_id: int | None = None) -> int:
             organisation = rows[0].award.organisation
             recipients = _recipients(organisation)
             if recipients:
-                subject = _("[%(site)s] Evidence links of %(count)d badge(s) changed") % {
-                    "site": settings.SITE_URL.split("://", 1)[-1], "count": len(rows)}
+                first = [row for row in rows if not row.notified_standing]
+                again = [row for row in rows if row.notified_standing]
+                site = settings.SITE_URL.split("://", 1)[-1]
+                if again:
+                    subject = _("[%(site)s] Evidence links of %(count)d badge(s) changed") % {
+                        "site": site, "count": len(rows)}
+                else:
+                    subject = _("[%(site)s] Evidence links of %(count)d new badge(s) could not be retrieved") % {
+                        "site": site, "count": len(rows)}
+                parts: list[str] = []
+                if first:
+                    parts += [_("The evidence links of these badges issued by %(organisation)s could not be "
+                                "retrieved when the badges were issued; the server will try them again later:")
+                              % {"organisation": organisation.name}, *(_line(row) for row in first)]
+                if again:
+                    parts += [_("The evidence links of these badges issued by %(organisation)s were checked again "
+                                "and their standing changed:") % {"organisation": organisation.name},
+                              *(_line(row) for row in again)]
                 body = "\n\n".join([
-                    _("The evidence links of these badges issued by %(organisation)s were checked again and "
-                      "their standing changed:") % {"organisation": organisation.name},
-                    *(_line(row) for row in rows),
+                    *parts,
                     _("Reachable: the content is what it was when the badge was issued. Changed: the link "
                       "answers, with other content. Gone: the link no longer answers."),
                     settings.SITE_URL + "/",

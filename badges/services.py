@@ -42,6 +42,9 @@ EDITABLE_FIELDS = [
 MAX_LEARNING_HOURS = Decimal("99999.95")  # rounds to 100000.0, one digit more than the column holds
 # Application states in which the programme is under review or endorsed: its content is frozen.
 LOCKING_STATES = {"submitted", "in_review", "endorsed", "published"}
+UNDER_REVIEW_STATES = {"submitted", "in_review", "endorsed"}
+# The states of an open application whose programme is being edited (the draft of its next version).
+EDITING_STATES = {"draft", "changes_requested"}
 
 
 def programme_missing_fields(programme: Programme) -> list[str]:
@@ -53,8 +56,21 @@ def programme_missing_fields(programme: Programme) -> list[str]:
     return missing
 
 
+def programme_lock_reason(programme: Programme) -> str | None:
+    """Why the programme cannot be edited now, or None. Under review: frozen. Endorsed: the
+    programme's fields are the draft of its next version, editable while a change application or a
+    renewal is open (draft or changes requested); badges keep their endorsed version's content."""
+    states = set(programme.applications.values_list("state", flat=True))
+    if states & UNDER_REVIEW_STATES:
+        return _("The programme is under review; it cannot be changed now.")
+    if "published" in states and not states & EDITING_STATES:
+        return _("The programme is endorsed: open a change application (or a renewal) to edit it. Badges keep "
+                 "being issued under the endorsed version until the change is endorsed.")
+    return None
+
+
 def programme_is_locked(programme: Programme) -> bool:
-    return programme.applications.filter(state__in=LOCKING_STATES).exists()
+    return programme_lock_reason(programme) is not None
 
 
 def tags_sort_alike(tags: list[str]) -> bool:
@@ -176,8 +192,9 @@ def programme_update(
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if not can_edit_for(actor, programme.organisation):
         raise NotPermitted(_("Only owners and editors of the organisation may edit programmes."))
-    if programme_is_locked(programme):
-        raise WrongState(_("The programme is under review or endorsed; it cannot be changed now."))
+    reason = programme_lock_reason(programme)
+    if reason:
+        raise WrongState(reason)
     _apply(programme, data, image)
     programme.save()
     return programme

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from badges import evidence, status
+from badges.models import Award
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +67,26 @@ def fetch_evidence(award_id: int) -> str:
 @shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
 def fetch_evidence_group(award_ids: list[int]) -> int:
     """`fetch_evidence` for the awards of a batch chunk, one after another; returns how many of them
-    have their link checked (now or before). A retry (database or mail unavailable) fetches only what
-    was not fetched yet. A link whose fetch breaks otherwise is logged and left to the beat's
-    re-check (never-checked links first); the others go on."""
+    have their link checked (now or before). The organisation is told once per batch, when its last
+    link has been fetched (`evidence_notify_batch`), not once per link. A retry (database or mail
+    unavailable) fetches only what was not fetched yet. A link whose fetch breaks otherwise is logged
+    and left to the beat's re-check (never-checked links first); the others go on."""
     fetched = 0
     for award_id in award_ids:
         try:
-            check = evidence.evidence_fetch(award_id)
+            check = evidence.evidence_fetch(award_id, notify=False)
         except EVIDENCE_TRANSIENT:
             raise
         except Exception:
             log.exception("first fetch of the evidence of award %s failed", award_id)
             continue
         fetched += check is not None
+    batches = set(Award.objects.filter(pk__in=award_ids, batch__isnull=False).values_list("batch_id", flat=True))
+    for batch_id in sorted(batches):
+        evidence.evidence_notify_batch(batch_id)
+    loose = set(Award.objects.filter(pk__in=award_ids, batch__isnull=True).values_list("organisation_id", flat=True))
+    for organisation_id in sorted(loose):
+        evidence.evidence_notify(organisation_id=organisation_id)
     return fetched
 
 

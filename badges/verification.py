@@ -59,7 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -117,10 +117,11 @@ CHECK_CODES = (
     "issuer.ok", "issuer.missing", "issuer.unresolved",
     "proof.ok", "proof.too-many-proofs", "proof.invalid",
     *(f"proof.{reason.value.replace('_', '-')}" for reason in vc.VerificationFailure),
-    "dates.ok", "dates.not-yet-valid", "dates.expired", "dates.invalid",
+    "dates.ok", "dates.endorsed-when-issued", "dates.not-yet-valid", "dates.expired", "dates.invalid",
     "status.not-revoked", "status.no-status", "status.revoked", "status.suspended", "status.unknown",
     "registry.ok", "registry.not-found", "registry.revoked", "registry.other-issuer", "registry.suspended",
-    "registry.expired", "registry.not-published", "registry.elsewhere",
+    "registry.expired", "registry.not-published", "registry.elsewhere", "registry.superseded", "registry.scheduled",
+    "registry.endorsed-when-issued", "registry.not-in-force-when-issued",
     "subject.ok", "subject.other",
     "evidence.reachable", "evidence.changed", "evidence.gone", "evidence.pending",
     "identity.match", "identity.mismatch", "identity.no-email", "identity.not-a-badge",
@@ -276,15 +277,6 @@ def _types(document: Any) -> list[str]:
     return [t for t in _as_list(document.get("type")) if isinstance(t, str)]
 
 
-def _issuer_id(document: Mapping[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
-
-
 def _text(value: Any, limit: int = 300) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -326,7 +318,7 @@ def _summary(credential: Mapping[str, Any]) -> JsonDict:
         "type": _types(credential)[:10],
         "name": _text(credential.get("name")),
         "issuer": {
-            "id": _text(_issuer_id(credential), 1000),
+            "id": _text(vc.issuer_id(credential), 1000),
             "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else "",
         },
         "achievement": _text(achievement.get("name")),
@@ -349,7 +341,7 @@ def endorsement_for_credential(credential_id: Any):
         .select_related("application", "programme", "organisation")
         # What the registry check reads (the rest, the application's snapshot above all, costs
         # more to load than the query; anything else is still loaded on access).
-        .only("public_id", "credential", "state", "state_changed_at", "valid_until", "application__state",
+        .only("public_id", "credential", "state", "state_changed_at", "valid_from", "valid_until", "application__state",
               "programme__name_en", "programme__name_ja", "programme__public_id", "organisation__name")
         .order_by("pk")
         .first()
@@ -357,6 +349,11 @@ def endorsement_for_credential(credential_id: Any):
     if endorsement is None or endorsement.credential.get("id") != credential_id:
         return None
     return endorsement
+
+
+def endorsement_credential_id(endorsement: Any) -> str:
+    """The id (URL) of one of this registry's EndorsementCredentials."""
+    return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
 
 
 def award_for_credential(credential_id: Any) -> Award | None:
@@ -501,31 +498,42 @@ class _Verifier:
         checks.append(self.run("registry", _("Issued through this registry"), self.award_registry, credential, award))
         if award is not None:
             checks.append(self.run("evidence", _("Evidence still in place"), self.evidence, award))
+        # Embedded endorsements are judged at the badge's issuance: a badge issued while the
+        # endorsement was in force stays "endorsed when issued" after that endorsement ended or
+        # was renewed (superseded); suspended and revoked ones still fail.
+        issued_at = _parse_time(credential.get("validFrom") or credential.get("issuanceDate"))
         for number, (endorsement, target, where) in enumerate(embedded_with_targets(credential), start=1):
             endorser = endorsement.get("issuer")
             by = (_text(endorser.get("name")) if isinstance(endorser, Mapping) else "") \
-                or _text(_issuer_id(endorsement)) or _("unknown issuer")
+                or _text(vc.issuer_id(endorsement)) or _("unknown issuer")
             prefix = _("Endorsement %(number)d (by %(by)s): ") % {"number": number, "by": by}
             pid = f"endorsement-{number}-"
             checks.append(self.run(pid + "shape", prefix + _("An endorsement credential"), self.shape, endorsement,
                                    ENDORSEMENT_TYPE))
             checks.append(self.run(pid + "subject", prefix + _("Endorses this %(where)s") % {"where": where},
                                    self.subject, endorsement, target))
-            checks.extend(self.credential_checks(endorsement, pid, prefix))
+            checks.extend(self.credential_checks(endorsement, pid, prefix, issued_at=issued_at))
         if email:
             checks.append(self.run("identity", _("Recipient's e-mail address"), self.identity, credential, email))
         return VerificationReport([c for c in checks if c is not None], _summary(credential))
 
-    def credential_checks(self, credential: JsonDict, pid: str, prefix: str) -> list[Check | None]:
+    def credential_checks(self, credential: JsonDict, pid: str, prefix: str, *,
+                          issued_at: datetime | None = None) -> list[Check | None]:
+        """`issued_at`: for an endorsement embedded in a badge, when the badge was issued."""
+        if issued_at is None:
+            dates_label, registry_label = _("Within its validity period"), _("Held active by this registry")
+        else:
+            dates_label, registry_label = _("In force when the badge was issued"), _("Endorsed when issued, "
+                                                                                    "according to this registry")
         checks = [
             self.run(pid + "issuer", prefix + _("Issuer identified"), self.issuer, credential),
             self.run(pid + "proof", prefix + _("Signature valid"), self.proof, credential),
-            self.run(pid + "dates", prefix + _("Within its validity period"), self.dates, credential),
+            self.run(pid + "dates", prefix + dates_label, self.dates, credential, issued_at),
             self.run(pid + "status", prefix + _("Revocation and suspension status"), self.status, credential),
         ]
         if ENDORSEMENT_TYPE in _types(credential):
-            checks.append(self.run(pid + "registry", prefix + _("Held active by this registry"),
-                                   self.endorsement_registry, credential))
+            checks.append(self.run(pid + "registry", prefix + registry_label,
+                                   self.endorsement_registry, credential, issued_at))
         return checks
 
     # --- the checks ---
@@ -543,7 +551,7 @@ class _Verifier:
         kinds = {expected} if expected else BADGE_TYPES | {ENDORSEMENT_TYPE}
         if not types & kinds:
             problems.append(_("its type includes none of %(kinds)s") % {"kinds": ", ".join(sorted(kinds))})
-        if not _issuer_id(credential):
+        if not vc.issuer_id(credential):
             problems.append(_("it names no issuer"))
         subjects = _subjects(credential)
         if not subjects:
@@ -560,7 +568,7 @@ class _Verifier:
                      code="ok")
 
     def issuer(self, check_id: str, label: str, credential: JsonDict) -> Check:
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         if not issuer_id:
             return Check(check_id, label, False, _("The credential names no issuer."), code="missing")
         resolution = self.dids.resolve(issuer_id)
@@ -587,10 +595,13 @@ class _Verifier:
                    if template else result.message)
         return Check(check_id, label, False, message, code=PROOF_CODES.get(result.reason, "invalid"))
 
-    def dates(self, check_id: str, label: str, credential: JsonDict) -> Check:
+    def dates(self, check_id: str, label: str, credential: JsonDict, issued_at: datetime | None = None) -> Check:
+        """Within the validity period now; for an embedded endorsement (`issued_at` given), at the
+        badge's issuance: an endorsement that ended after the badge was issued still endorses it."""
         problems: list[str] = []
         notes: list[str] = []
         outcome = "ok"
+        when_issued = False
         start_key = next((k for k in ("validFrom", "issuanceDate") if k in credential), None)
         end_key = next((k for k in ("validUntil", "expirationDate") if k in credential), None)
         if start_key is None:
@@ -611,6 +622,10 @@ class _Verifier:
             if end is None:
                 problems.append(_("Its %(key)s is not a date and time.") % {"key": end_key})
                 outcome = "invalid"
+            elif end <= self.now and issued_at is not None and issued_at < end:
+                when_issued = True
+                notes.append(_("until %(when)s; it has ended since, but the badge was issued on %(issued)s, while it "
+                               "was valid: endorsed when issued.") % {"when": _when(end), "issued": _when(issued_at)})
             elif end <= self.now:
                 problems.append(_("It expired on %(when)s.") % {"when": _when(end)})
                 outcome = "expired" if outcome == "ok" else outcome
@@ -620,14 +635,14 @@ class _Verifier:
             notes.append(_("with no end date."))
         if problems:
             return Check(check_id, label, False, " ".join(problems), code=outcome)
-        return Check(check_id, label, True, " ".join(notes), code="ok")
+        return Check(check_id, label, True, " ".join(notes), code="endorsed-when-issued" if when_issued else "ok")
 
     def status(self, check_id: str, label: str, credential: JsonDict) -> Check:
         entries = _as_list(credential.get("credentialStatus"))
         if not entries:
             return Check(check_id, label, True, _("The credential carries no status entry: its issuer cannot revoke "
                                                   "or suspend it."), code="no-status")
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         found: list[tuple[str, str]] = [self.status_entry(entry, issuer_id) for entry in entries[:10]]
         if len(entries) > 10:
             found.append(("unknown", _("More than ten status entries; the rest were not checked.")))
@@ -716,7 +731,7 @@ class _Verifier:
             return _("%(url)s is not a BitstringStatusListCredential.") % {"url": url}
         if document.get("id") != url:
             return _("The status list fetched from %(url)s names another id.") % {"url": url}
-        list_issuer = _issuer_id(document)
+        list_issuer = vc.issuer_id(document)
         if list_issuer != issuer_id:
             return _("The status list %(url)s is issued by %(list)s, not by the credential's issuer %(issuer)s.") \
                 % {"url": url, "list": list_issuer, "issuer": issuer_id}
@@ -743,10 +758,13 @@ class _Verifier:
                                                "elsewhere.") % {"endorsed": ", ".join(map(str, endorsed)) or "?",
                                                                 "target": target or "?"}, code="other")
 
-    def endorsement_registry(self, check_id: str, label: str, credential: JsonDict) -> Check:
+    def endorsement_registry(self, check_id: str, label: str, credential: JsonDict,
+                             issued_at: datetime | None = None) -> Check:
+        """The registry's word on an endorsement: active now; or, embedded in a badge issued at
+        `issued_at`, in force then (it may have expired or been superseded by its renewal since)."""
         from endorsement.models import ApplicationState, EndorsementState
 
-        issuer_id = _issuer_id(credential)
+        issuer_id = vc.issuer_id(credential)
         if issuer_id != site_did():
             return Check(check_id, label, False, _("Endorsed by %(issuer)s, not by this registry, so this registry "
                                                    "cannot say whether it still holds.") % {"issuer": issuer_id},
@@ -757,6 +775,31 @@ class _Verifier:
                          % {"id": _text(credential.get("id"), 1000)}, code="not-found")
         what = _("The endorsement of %(programme)s (%(organisation)s)") % {
             "programme": endorsement.programme, "organisation": endorsement.organisation}
+        ended = {EndorsementState.EXPIRED, EndorsementState.SUPERSEDED}
+        if issued_at is not None and (endorsement.state in ended or endorsement.valid_until <= self.now) \
+                and endorsement.state not in {EndorsementState.SUSPENDED, EndorsementState.REVOKED}:
+            end = endorsement.valid_until
+            if endorsement.state == EndorsementState.SUPERSEDED and endorsement.state_changed_at:
+                end = min(end, endorsement.state_changed_at)
+            if issued_at < end:
+                successor = endorsement.successor if endorsement.state in ended else None
+                if endorsement.state == EndorsementState.SUPERSEDED and successor is not None:
+                    message = _("%(what)s was in force when the badge was issued (%(issued)s); it was replaced on "
+                                "%(when)s by its renewal or a revised version (%(next)s): endorsed when issued.") % {
+                        "what": what, "issued": _when(issued_at), "when": _when(end),
+                        "next": endorsement_credential_id(successor)}
+                else:
+                    message = _("%(what)s was in force when the badge was issued (%(issued)s); it ended on "
+                                "%(when)s: endorsed when issued.") % {
+                        "what": what, "issued": _when(issued_at), "when": _when(end)}
+                return Check(check_id, label, True, message, code="endorsed-when-issued")
+            return Check(check_id, label, False, _("%(what)s was not in force when the badge was issued (%(issued)s)."
+                                                   ) % {"what": what, "issued": _when(issued_at)},
+                         code="not-in-force-when-issued")
+        if issued_at is not None and endorsement.state == EndorsementState.SCHEDULED \
+                and endorsement.valid_from <= self.now and endorsement.application.state == ApplicationState.PUBLISHED:
+            return Check(check_id, label, True, _("%(what)s is in force on this registry until %(when)s.")
+                         % {"what": what, "when": _when(endorsement.valid_until)}, code="ok")
         if endorsement.state != EndorsementState.ACTIVE:
             since = f" ({_when(endorsement.state_changed_at)})" if endorsement.state_changed_at else ""
             return Check(check_id, label, False, _("%(what)s is %(state)s%(since)s.")
@@ -774,7 +817,7 @@ class _Verifier:
     def award_registry(self, check_id: str, label: str, credential: JsonDict, award: Award | None) -> Check | None:
         from institutions.keys import organisation_did
 
-        issuer_id = _issuer_id(credential) or ""
+        issuer_id = vc.issuer_id(credential) or ""
         if not (BADGE_TYPES & set(_types(credential))) or not is_local_did(issuer_id) or issuer_id == site_did():
             return None  # not a badge of one of our members: nothing this registry could add
         if award is None:

@@ -17,10 +17,10 @@ from badges.forms import ProgrammeForm, programme_initial
 from badges.models import CredentialPattern, ParticipationForm, Programme
 from badges.services import (
     EDITABLE_FIELDS,
-    LOCKING_STATES,
     REQUIRED_FOR_SUBMISSION,
     programme_create,
     programme_is_locked,
+    programme_lock_reason,
     programme_missing_fields,
     programme_update,
 )
@@ -111,7 +111,8 @@ def programme_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         form.disable()
         status = 409 if request.method == "POST" else 200
         return render(request, "portal/programme_form.html",
-                      {"form": form, "programme": programme, "locked": True}, status=status)
+                      {"form": form, "programme": programme, "locked": True,
+                       "lock_reason": programme_lock_reason(programme)}, status=status)
     form = _programme_form(request, initial=programme_initial(programme))
     status = 200
     if request.method == "POST":
@@ -139,8 +140,10 @@ def programme_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "details": programme_details(programme),
         "applications": applications,
         "can_edit": can_edit,
-        "locked": any(a.state in LOCKING_STATES for a in applications),
+        "locked": programme_lock_reason(programme),
         "can_apply": can_edit and not any(a.state in OPEN_STATES for a in applications),
+        "endorsed": any(a.state == "published" for a in applications),
+        "endorsements": list(programme.endorsements.order_by("-valid_from", "-pk")),
         "missing": missing_labels(programme),
     }
     return render(request, "portal/programme_detail.html", context)

@@ -22,6 +22,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field_errors:
             body["errors"] = exc.field_errors
+        body.update({key: value for key, value in exc.details.items() if key not in ("detail", "errors")})
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

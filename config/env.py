@@ -50,3 +50,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole numbers; anything else stops start-up naming the variable."""
+    items = env_list(name, [str(d) for d in default])
+    try:
+        return [int(item) for item in items]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={os.environ.get(name)!r} is not a list of whole numbers.") from None

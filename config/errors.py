@@ -8,10 +8,14 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None,
+                 details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field_errors = field_errors or {}
+        # Machine-readable facts behind the refusal, added to the API's error body as they are
+        # (e.g. a refused endorse's `unmet_criteria`).
+        self.details = details or {}
 
 
 class InvalidInput(DomainError):

@@ -31,6 +31,8 @@ ACTIONS = {
     "reinstate": pgettext_lazy("transition", "reinstate"),
     "revoke": pgettext_lazy("transition", "revoke"),
     "expire": pgettext_lazy("transition", "expire"),
+    "start": pgettext_lazy("transition", "start"),
+    "supersede": pgettext_lazy("transition", "supersede"),
     "accept": pgettext_lazy("transition", "accept"),
 }
 OBJECTS = {

@@ -1,15 +1,22 @@
-"""Public machine-readable documents (badges.ld_views)."""
+"""Public machine-readable documents (badges.ld_views) and the audit checkpoints (endorsement.checkpoint_views)."""
 
 from django.urls import path
 
 from badges import ld_views
+from endorsement import checkpoint_views
 
 urlpatterns = [
     path(".well-known/did.json", ld_views.body_did, name="body-did"),
     path("organisations/<slug:slug>/did.json", ld_views.organisation_did, name="organisation-did"),
     path("achievements/<uuid:public_id>", ld_views.achievement, name="achievement"),
     path("achievements/<uuid:public_id>.json", ld_views.achievement, {"as_json": True}, name="achievement-json"),
+    path("achievements/<uuid:public_id>/v<int:version>", ld_views.achievement, name="achievement-version"),
+    path("achievements/<uuid:public_id>/v<int:version>.json", ld_views.achievement, {"as_json": True},
+         name="achievement-version-json"),
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+    path("audit/checkpoints.json", checkpoint_views.checkpoint_list, name="audit-checkpoints"),
+    path("audit/checkpoints/latest.json", checkpoint_views.checkpoint_latest, name="audit-checkpoint-latest"),
+    path("audit/checkpoints/<int:seq>.json", checkpoint_views.checkpoint_at, name="audit-checkpoint"),
 ]

@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
-from endorsement import marks, registry_images, registry_views, report_views
+from endorsement import concern_views, marks, registry_images, registry_views, report_views
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
@@ -20,6 +20,8 @@ portal_patterns = [
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
          name="application_transition"),
+    path("endorsements/<uuid:public_id>/", endorsement_views.endorsement_detail, name="endorsement"),
+    path("endorsements/<uuid:public_id>/renew/", endorsement_views.endorsement_renew, name="endorsement_renew"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),
@@ -27,11 +29,16 @@ portal_patterns = [
     path("staff/invitations/<uuid:public_id>/revoke/", staff_views.invitation_revoke, name="invitation_revoke"),
     path("reports/", report_views.reports, name="reports"),
     path("programmes/<uuid:public_id>/reports/", report_views.programme_reports, name="programme_reports"),
+    path("programmes/<uuid:public_id>/reports/<uuid:report_id>/correct/", report_views.report_correct,
+         name="report_correct"),
+    path("programmes/<uuid:public_id>/reports/<uuid:report_id>/withdraw/", report_views.report_withdraw,
+         name="report_withdraw"),
 ]
 
 registry_patterns = [
     path("registry/", registry_views.registry_index, name="index"),
     path("registry/<uuid:public_id>/", registry_views.registry_programme, name="programme"),
+    path("registry/<uuid:public_id>/concern/", concern_views.concern, name="concern"),
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
     path("registry/<uuid:public_id>/image.png", registry_images.programme_image_png, name="image_png"),

@@ -55,10 +55,31 @@ class AuditAction(models.TextChoices):
     ENDORSEMENT_REVOKED = "endorsement.revoked"
     ENDORSEMENT_EXPIRED = "endorsement.expired"
     ENDORSEMENT_SIGNED = "endorsement.signed"
+    ENDORSEMENT_STARTED = "endorsement.started"
+    ENDORSEMENT_SUPERSEDED = "endorsement.superseded"
+    ENDORSEMENT_EXPIRY_REMINDED = "endorsement.expiry_reminded"
+    APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set"
     AWARD_ISSUED = "award.issued"
     AWARD_REVOKED = "award.revoked"
     AWARD_BATCH_CREATED = "award_batch.created"
     AWARD_BATCH_RESTARTED = "award_batch.restarted"
+    ISSUANCE_REPORT_FILED = "issuance_report.filed"
+    ISSUANCE_REPORT_CORRECTED = "issuance_report.corrected"
+    ISSUANCE_REPORT_WITHDRAWN = "issuance_report.withdrawn"
+    ISSUANCE_REPORT_DUE = "issuance_report.due"
+    REPORTING_CYCLE_SET = "reporting_cycle.set"
+    QUALITY_REVIEW_OPENED = "quality_review.opened"
+    QUALITY_REVIEW_REVIEWER_ASSIGNED = "quality_review.reviewer_assigned"
+    QUALITY_REVIEW_STARTED = "quality_review.started"
+    QUALITY_REVIEW_FINDING = "quality_review.finding_recorded"
+    QUALITY_REVIEW_CLOSED = "quality_review.closed_no_change"
+    QUALITY_REVIEW_CONDITIONS = "quality_review.conditions_imposed"
+    QUALITY_REVIEW_CONDITIONS_MET = "quality_review.conditions_met"
+    QUALITY_REVIEW_SUSPENDED = "quality_review.suspended"
+    QUALITY_REVIEW_REVOKED = "quality_review.revoked"
+    CONCERN_RECEIVED = "concern.received"
+    CONCERN_REVIEW_OPENED = "concern.review_opened"
+    CONCERN_DISMISSED = "concern.dismissed"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:
@@ -123,6 +144,8 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    #: True when the chain verifies on its own but disagrees with a signed checkpoint.
+    against_checkpoint: bool = False
 
 
 def audit_verify() -> ChainReport:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,7 +57,7 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
     unsigned = vc.build_endorsement_credential(
         id=endorsement_credential_url(endorsement),
         issuer=issuer_profile(body),
-        endorsed_id=achievement_id(programme),
+        endorsed_id=achievement_id(programme, endorsement.version),
         name=f"Endorsement of {name}",
         valid_from=endorsement.valid_from,
         valid_until=endorsement.valid_until,
@@ -81,23 +82,31 @@ def publish_status_of(endorsement: Endorsement) -> None:
         enqueue_on_commit("badges.tasks.publish_status_list", endorsement.status.status_list_id)
 
 
+def in_force_q(now: Any) -> Q:
+    """Endorsements in force at `now`: signed, published, within their period, and active — or a
+    published renewal whose start has come although the beat task has not started it yet (so that
+    there is no gap at the instant the renewed one ends), unless its predecessor is suspended."""
+    due_renewal = Q(state=EndorsementState.SCHEDULED, valid_from__lte=now) & ~Q(
+        predecessor__state=EndorsementState.SUSPENDED)
+    return (Q(state=EndorsementState.ACTIVE) | due_renewal) & Q(
+        credential__isnull=False, application__state=ApplicationState.PUBLISHED, valid_from__lte=now,
+        valid_until__gt=now)
+
+
 def endorsement_in_force(programme_id: int) -> Endorsement | None:
-    """The programme's active, signed endorsement that is published on the registry, if any."""
+    """The programme's endorsement in force, if any: badges are issued under it."""
     return (
-        Endorsement.objects.filter(
-            programme_id=programme_id, state=EndorsementState.ACTIVE, credential__isnull=False,
-            application__state=ApplicationState.PUBLISHED, valid_until__gt=timezone.now(),
-        )
+        Endorsement.objects.filter(in_force_q(timezone.now()), programme_id=programme_id)
         .order_by("-valid_from")
         .first()
     )
 
 
-def programme_achievement(programme_id: int) -> dict[str, Any] | None:
-    """The Achievement as published: from the endorsed snapshot, with the endorsement embedded;
-    None while the programme has no signed endorsement."""
+def programme_achievement(programme_id: int, version: int = 1) -> dict[str, Any] | None:
+    """One version's Achievement as published: from the endorsed snapshot of that version, with
+    its newest signed endorsement embedded; None while that version has none."""
     endorsement = (
-        Endorsement.objects.filter(programme_id=programme_id, credential__isnull=False)
+        Endorsement.objects.filter(programme_id=programme_id, version=version, credential__isnull=False)
         .select_related("programme__organisation", "application")
         .order_by("-valid_from")
         .first()
@@ -105,7 +114,8 @@ def programme_achievement(programme_id: int) -> dict[str, Any] | None:
     if endorsement is None:
         return None
     return achievement_document(
-        endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential]
+        endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential],
+        version=version,
     )
 
 

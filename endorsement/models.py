@@ -14,8 +14,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from badges.models import Programme
 from config.fsm import condition
-from institutions.models import Organisation
-from institutions.permissions import can_edit_for, is_manager
+from institutions.models import MEMBER_ROLES, Organisation
+from institutions.permissions import can_edit_for, is_manager, staff_of
 
 
 def _manager(instance: models.Model, user) -> bool:
@@ -112,6 +112,17 @@ class ApplicationState(models.TextChoices):
 
 
 S = ApplicationState
+
+
+class ReviewDepth(models.TextChoices):
+    FULL = "full", _("Full review")
+    MINOR = "minor", _("Minor change: one reviewer decides")
+
+
+class ApplicationKind(models.TextChoices):
+    NEW = "new", _("New application")
+    RENEWAL = "renewal", _("Renewal")
+    CHANGE = "change", _("Change to an endorsed programme")
 # States in which an application holds its programme: no second application may be opened.
 OPEN_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.ENDORSED]
 
@@ -134,9 +145,15 @@ class Application(FSMModelMixin, models.Model):
     revision = models.PositiveIntegerField(default=0, editable=False)
     changes_message = models.TextField(blank=True)
     decision_comment = models.TextField(blank=True)
+    # A renewal names the endorsement it renews; a change application (a revision of an endorsed
+    # programme) the endorsement whose version it revises. At most one of the two is set.
     renews = models.ForeignKey(
         "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
     )
+    revises = models.ForeignKey(
+        "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    review_depth = models.CharField(max_length=8, choices=ReviewDepth.choices, default=ReviewDepth.FULL)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications_created"
     )
@@ -151,11 +168,28 @@ class Application(FSMModelMixin, models.Model):
             models.UniqueConstraint(
                 fields=["programme"], condition=Q(state__in=[s.value for s in OPEN_STATES]),
                 name="one_open_application_per_programme",
-            )
+            ),
+            models.CheckConstraint(condition=Q(renews__isnull=True) | Q(revises__isnull=True),
+                                   name="application_renews_or_revises"),
+            models.CheckConstraint(condition=Q(review_depth="full") | Q(revises__isnull=False),
+                                   name="only_a_change_is_reviewed_as_minor"),
         ]
 
     def __str__(self) -> str:
         return f"Application #{self.pk} for {self.programme}"
+
+    @property
+    def kind(self) -> str:
+        if self.renews_id:
+            return ApplicationKind.RENEWAL
+        if self.revises_id:
+            return ApplicationKind.CHANGE
+        return ApplicationKind.NEW
+
+    @property
+    def replaces(self) -> Endorsement | None:
+        """The endorsement this application would replace when endorsed (renewed or revised)."""
+        return self.renews or self.revises
 
     # Conditions are plain functions of the instance, also used by the pages to explain a refusal.
     @condition(_("The programme is incomplete: fill in every required field first."))
@@ -277,18 +311,24 @@ class Judgement(models.Model):
 
 # --- Endorsements ---------------------------------------------------------------------------------
 class EndorsementState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Granted, starts later")
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 E = EndorsementState
 
 
 class Endorsement(FSMModelMixin, models.Model):
-    """The body's endorsement of a programme, granted by `endorse`. One per application (the
-    unique one-to-one is what keeps two simultaneous decisions from granting two)."""
+    """The body's endorsement of one version of a programme, granted by `endorse`. One per
+    application (the unique one-to-one is what keeps two simultaneous decisions from granting two).
+
+    A renewal or a change is a new endorsement whose `predecessor` is the one it replaces: one
+    successor per endorsement that is not revoked, and at most one active and one scheduled
+    endorsement per programme (partial unique constraints), so two never stand side by side."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="endorsement")
@@ -307,12 +347,41 @@ class Endorsement(FSMModelMixin, models.Model):
         "badges.StatusAllocation", on_delete=models.PROTECT, null=True, blank=True, related_name="endorsement"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    # The endorsement this one renews or revises. One successor each, a revoked one aside (a
+    # renewal granted and then revoked before it started leaves the way open for another).
+    predecessor = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successors"
+    )
+    # The programme version it endorses: 1 for the first endorsed content, +1 whenever an endorsed
+    # snapshot differs from the one endorsed before. Names the Achievement id (badges.achievements).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme"], condition=Q(state="active"),
+                                    name="one_active_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["programme"], condition=Q(state="scheduled"),
+                                    name="one_scheduled_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["predecessor"], condition=~Q(state="revoked"),
+                                    name="one_successor_per_endorsement"),
+        ]
 
     def __str__(self) -> str:
         return f"Endorsement of {self.programme} ({self.state})"
+
+    @property
+    def successor(self) -> Endorsement | None:
+        """The endorsement that renews or revises this one (a revoked one does not count)."""
+        return self.successors.exclude(state=E.REVOKED).first()
+
+    @transition(field=state, source=E.SCHEDULED, target=E.ACTIVE)
+    def start(self) -> None:
+        pass
+
+    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.SUPERSEDED)
+    def supersede(self) -> None:
+        pass
 
     @transition(field=state, source=E.ACTIVE, target=E.SUSPENDED, permission=_manager)
     def suspend(self) -> None:
@@ -322,7 +391,7 @@ class Endorsement(FSMModelMixin, models.Model):
     def reinstate(self) -> None:
         pass
 
-    @transition(field=state, source=[E.ACTIVE, E.SUSPENDED], target=E.REVOKED, permission=_manager)
+    @transition(field=state, source=[E.SCHEDULED, E.ACTIVE, E.SUSPENDED], target=E.REVOKED, permission=_manager)
     def revoke(self) -> None:
         pass
 
@@ -378,6 +447,36 @@ class AuditHead(models.Model):
         return f"audit head #{self.seq}"
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit chain's length and head hash (endorsement.checkpoints).
+
+    Published at /audit/checkpoints/ for anyone to keep: a checkpoint held outside the database is
+    what `verify_audit --against` compares the chain with, so deleting the last events or
+    rewriting an event and recomputing the later hashes is found. Append-only, like the events.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    origin = models.CharField(max_length=300)
+    verification_method = models.CharField(max_length=400)
+    signature = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Audit checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit checkpoints are append-only.")
+
+
 # --- Notifications and the registry ---------------------------------------------------------------
 class Notification(models.Model):
     """A sent e-mail, keyed so that running the notification task twice sends it once."""
@@ -409,32 +508,278 @@ class RegistrySnapshot(models.Model):
 
 
 # --- Issuance figures -----------------------------------------------------------------------------
-class IssuanceReport(models.Model):
+def _reporter(instance: models.Model, user) -> bool:
+    staff = staff_of(user)
+    return staff is not None and staff.organisation_id == instance.organisation_id and staff.role in MEMBER_ROLES
+
+
+class ReportStatus(models.TextChoices):
+    FILED = "filed", _("Filed")
+    CORRECTED = "corrected", _("Corrected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class IssuanceReport(FSMModelMixin, models.Model):
     """How many badges an organisation issued under an endorsed programme on another platform in a
     period, as the organisation reported it (the body asks members for these figures). The registry
-    shows the reports beside the count of badges issued by this server. Written by
-    `endorsement.reports.issuance_report_file` only."""
+    shows the filed reports beside the count of badges issued by this server. Written by
+    `endorsement.reports` only.
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports")
-    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports")
+    A filed report is never edited: a correction files a new revision (`corrects` points to the old
+    one, which becomes `corrected` and stays readable), a withdrawal keeps the row as `withdrawn`.
+    Only `filed` reports count."""
+
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issuance_reports",
+                                     verbose_name=_("organisation"))
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_reports",
+                                  verbose_name=_("programme"))
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="issuance_reports",
+                                    verbose_name=_("endorsement"))
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     count = models.PositiveIntegerField(_("badges issued"))
     platform = models.CharField(_("platform"), max_length=200)
     note = models.TextField(_("note"), blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("reported by"))
+    reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    status = FSMField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.FILED,
+                      protected=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="corrected_by", verbose_name=_("corrects"))
+    # Why it was corrected or withdrawn, by whom and when (empty while filed).
+    reason = models.TextField(_("reason"), blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                          blank=True, related_name="+", verbose_name=_("status changed by"))
 
     class Meta:
-        ordering = ["-period_end", "-period_start", "platform", "id"]
+        ordering = ["-period_end", "-period_start", "platform", "-revision", "id"]
+        verbose_name = _("issuance report")
+        verbose_name_plural = _("issuance reports")
         constraints = [
             models.CheckConstraint(condition=Q(count__gte=0), name="issuance_report_count_not_negative"),
             models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")),
                                    name="issuance_report_period_in_order"),
             models.UniqueConstraint(fields=["endorsement", "period_start", "period_end", "platform"],
-                                    name="one_issuance_report_per_period_and_platform"),
+                                    condition=Q(status="filed"),
+                                    name="one_filed_issuance_report_per_period_and_platform"),
         ]
 
     def __str__(self) -> str:
         return f"{self.count} badges of {self.programme} on {self.platform} ({self.period_start}–{self.period_end})"
+
+    @transition(field=status, source=ReportStatus.FILED, target=ReportStatus.CORRECTED, permission=_reporter)
+    def correct(self) -> None:
+        pass
+
+    @transition(field=status, source=ReportStatus.FILED, target=ReportStatus.WITHDRAWN, permission=_reporter)
+    def withdraw(self) -> None:
+        pass
+
+
+class ReportingCycle(models.Model):
+    """How often the body expects an organisation's issuance reports: periods of `months` months
+    counted from `starts_on`. Set by managers (endorsement.reports.reporting_cycle_set); the beat task
+    reminds the organisation of a period that ended without a filed report."""
+
+    class Months(models.IntegerChoices):
+        MONTHLY = 1, _("Monthly")
+        QUARTERLY = 3, _("Quarterly")
+        HALF_YEARLY = 6, _("Every six months")
+        YEARLY = 12, _("Yearly")
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="reporting_cycle",
+                                        verbose_name=_("organisation"))
+    months = models.PositiveSmallIntegerField(_("cycle"), choices=Months.choices, default=Months.YEARLY)
+    starts_on = models.DateField(_("first period starts on"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("set by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        verbose_name = _("reporting cycle")
+        verbose_name_plural = _("reporting cycles")
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_months_display()} from {self.starts_on}"
+
+
+class IssuanceReportReminder(models.Model):
+    """One reminder sent for one programme and one due period; the unique constraint makes the beat
+    task send it once however often it runs."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_report_reminders")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "programme"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "period_start", "period_end"],
+                                    name="one_issuance_report_reminder_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder: {self.programme} {self.period_start}–{self.period_end}"
+
+
+# --- Continuous quality assurance ----------------------------------------------------------------
+class QualityReviewState(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_REVIEW = "in_review", _("In review")
+    CONDITIONS = "conditions", _("Conditions to meet")
+    NO_CHANGE = "no_change", _("Closed: no change")
+    CONDITIONS_MET = "conditions_met", _("Closed: conditions met")
+    SUSPENDED = "suspended", _("Closed: endorsement suspended")
+    REVOKED = "revoked", _("Closed: endorsement revoked")
+
+
+QR = QualityReviewState
+OPEN_QUALITY_STATES = [QR.OPEN, QR.IN_REVIEW, QR.CONDITIONS]
+
+
+class QualityReview(FSMModelMixin, models.Model):
+    """A review of an endorsed programme's standing between renewals (a complaint, a report that
+    looks wrong, ...): opened by a manager at any time, reviewed by assigned reviewers under the same
+    conflict-of-interest rules as an application, and ended with no change, conditions to meet by a
+    date, suspension or revocation of the endorsement. One open review per endorsement at a time.
+    Written by endorsement.quality only."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="quality_reviews",
+                                    verbose_name=_("endorsement"))
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="quality_reviews",
+                                  verbose_name=_("programme"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="quality_reviews",
+                                     verbose_name=_("organisation"))
+    state = FSMField(_("state"), max_length=16, choices=QualityReviewState.choices, default=QR.OPEN,
+                     protected=True)
+    reason = models.TextField(_("reason for the review"))
+    conditions = models.TextField(_("conditions"), blank=True)
+    conditions_due = models.DateField(_("conditions to be met by"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision"), blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("opened by"))
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("quality review")
+        verbose_name_plural = _("quality reviews")
+        constraints = [
+            models.UniqueConstraint(fields=["endorsement"], condition=Q(state__in=["open", "in_review", "conditions"]),
+                                    name="one_open_quality_review_per_endorsement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quality review #{self.pk} of {self.programme}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_QUALITY_STATES
+
+    @condition(_("Assign at least one reviewer first."))
+    def has_reviewers(self) -> bool:
+        return self.assignments.exists()
+
+    @condition(_("Every assigned reviewer must record a finding first."))
+    def findings_complete(self) -> bool:
+        return self.assignments.exists() and not self.assignments.filter(completed_at__isnull=True).exists()
+
+    @transition(field=state, source=QR.OPEN, target=QR.IN_REVIEW, conditions=[has_reviewers], permission=_manager)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.IN_REVIEW, target=QR.NO_CHANGE, conditions=[findings_complete],
+                permission=_manager)
+    def close_no_change(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.IN_REVIEW, target=QR.CONDITIONS, conditions=[findings_complete],
+                permission=_manager)
+    def impose_conditions(self) -> None:
+        pass
+
+    @transition(field=state, source=QR.CONDITIONS, target=QR.CONDITIONS_MET, permission=_manager)
+    def conditions_met(self) -> None:
+        pass
+
+    @transition(field=state, source=[QR.IN_REVIEW, QR.CONDITIONS], target=QR.SUSPENDED, permission=_manager)
+    def suspend(self) -> None:
+        pass
+
+    @transition(field=state, source=[QR.IN_REVIEW, QR.CONDITIONS], target=QR.REVOKED, permission=_manager)
+    def revoke(self) -> None:
+        pass
+
+
+class QualityReviewAssignment(models.Model):
+    """One reviewer assigned to a quality review, and the finding they record."""
+
+    quality_review = models.ForeignKey(QualityReview, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quality_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    finding = models.TextField(_("finding"), blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["quality_review", "assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quality_review", "reviewer"], name="one_assignment_per_quality_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.quality_review}"
+
+
+class ConcernState(models.TextChoices):
+    NEW = "new", _("New")
+    REVIEW_OPENED = "review_opened", _("Taken into a review")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Concern(FSMModelMixin, models.Model):
+    """A concern anyone reported from a programme's registry page. It reaches the managers' queue in
+    the admin and is never shown publicly. Written by endorsement.quality only."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="concerns",
+                                  verbose_name=_("programme"))
+    endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="concerns", verbose_name=_("endorsement"))
+    message = models.TextField(_("concern"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    # A SHA-256 of the client address: enough to see that many concerns came from one place, not who.
+    address_hash = models.CharField(_("client address (SHA-256)"), max_length=64, editable=False)
+    state = FSMField(_("state"), max_length=16, choices=ConcernState.choices, default=ConcernState.NEW,
+                     protected=True)
+    quality_review = models.ForeignKey(QualityReview, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="concerns", verbose_name=_("quality review"))
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("handled by"))
+    handled_comment = models.TextField(_("comment"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+
+    def __str__(self) -> str:
+        return f"Concern #{self.pk} about {self.programme}"
+
+    @transition(field=state, source=ConcernState.NEW, target=ConcernState.REVIEW_OPENED, permission=_manager)
+    def open_review(self) -> None:
+        pass
+
+    @transition(field=state, source=ConcernState.NEW, target=ConcernState.DISMISSED, permission=_manager)
+    def dismiss(self) -> None:
+        pass

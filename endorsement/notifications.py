@@ -14,7 +14,15 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from endorsement.audit import AuditAction
-from endorsement.models import Application, AuditEvent, Endorsement, Notification
+from endorsement.models import (
+    Application,
+    AuditEvent,
+    Concern,
+    Endorsement,
+    IssuanceReport,
+    Notification,
+    QualityReview,
+)
 from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
 
 A = AuditAction
@@ -49,6 +57,12 @@ def _organisation_for(event: AuditEvent) -> Organisation | None:
     if event.subject_type == "endorsement":
         e = Endorsement.objects.filter(pk=event.subject_id).select_related("organisation").first()
         return e.organisation if e else None
+    if event.subject_type == "issuancereport":
+        r = IssuanceReport.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return r.organisation if r else None
+    if event.subject_type == "qualityreview":
+        q = QualityReview.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return q.organisation if q else None
     return None
 
 
@@ -59,15 +73,29 @@ def _title(event: AuditEvent) -> str:
     if event.subject_type == "endorsement":
         e = Endorsement.objects.filter(pk=event.subject_id).select_related("programme").first()
         return f"the endorsement of {e.programme}" if e else "an endorsement"
+    if event.subject_type == "qualityreview":
+        q = QualityReview.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"the quality review of {q.programme}" if q else "a quality review"
+    if event.subject_type == "concern":
+        c = Concern.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"a concern about {c.programme}" if c else "a concern"
+    if event.subject_type == "issuancereport":
+        r = IssuanceReport.objects.filter(pk=event.subject_id).select_related("programme").first()
+        return f"the issuance report of {r.programme} ({r.period_start}–{r.period_end})" if r else "an issuance report"
     return str(_organisation_for(event) or event.subject_id)
 
 
-TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED}
+TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED,
+               A.ISSUANCE_REPORT_CORRECTED, A.ISSUANCE_REPORT_WITHDRAWN, A.CONCERN_RECEIVED}
 TO_ORGANISATION = {
     A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
     A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
     A.ENDORSEMENT_SUSPENDED, A.ENDORSEMENT_REINSTATED, A.ENDORSEMENT_REVOKED, A.ENDORSEMENT_EXPIRED,
+    A.ENDORSEMENT_STARTED, A.ENDORSEMENT_SUPERSEDED,
+    A.ISSUANCE_REPORT_DUE, A.QUALITY_REVIEW_OPENED, A.QUALITY_REVIEW_CLOSED, A.QUALITY_REVIEW_CONDITIONS,
+    A.QUALITY_REVIEW_CONDITIONS_MET, A.QUALITY_REVIEW_SUSPENDED, A.QUALITY_REVIEW_REVOKED,
 }
+TO_ORGANISATION_AND_MANAGERS = {A.ENDORSEMENT_EXPIRY_REMINDED}
 
 
 def message_for(event: AuditEvent) -> Message | None:
@@ -78,7 +106,10 @@ def message_for(event: AuditEvent) -> Message | None:
     elif action in TO_ORGANISATION:
         organisation = _organisation_for(event)
         recipients = _organisation_people(organisation) if organisation else []
-    elif action == A.APPLICATION_REVIEWER_ASSIGNED:
+    elif action in TO_ORGANISATION_AND_MANAGERS:
+        organisation = _organisation_for(event)
+        recipients = [*(_organisation_people(organisation) if organisation else []), *_managers()]
+    elif action in (A.APPLICATION_REVIEWER_ASSIGNED, A.QUALITY_REVIEW_REVIEWER_ASSIGNED):
         user = get_user_model().objects.filter(pk=event.data.get("reviewer_id")).first()
         recipients = [user.email] if user and user.email else []
     else:
@@ -92,6 +123,13 @@ def message_for(event: AuditEvent) -> Message | None:
         lines.append(f"State: {event.from_state or '-'} → {event.to_state or '-'}.")
     if event.comment:
         lines += ["", event.comment]
+    if action == A.QUALITY_REVIEW_CONDITIONS and event.data.get("due"):
+        lines += ["", f"To be met by {event.data['due']}."]
+    if action == A.CONCERN_RECEIVED:
+        lines += ["", "Read it in the admin's queue of concerns: " + settings.SITE_URL + "/admin/endorsement/concern/"]
+    if action == A.ISSUANCE_REPORT_DUE:
+        lines += ["", "The reporting period above has ended and no issuance report was filed for it. "
+                  "File it on the portal's issuance figures page:", settings.SITE_URL + "/portal/reports/"]
     lines += ["", f"By {event.actor_repr} at {event.at:%Y-%m-%d %H:%M} UTC.", "", settings.SITE_URL + "/"]
     return Message(recipients=sorted(set(recipients)), subject=subject, body="\n".join(lines))
 

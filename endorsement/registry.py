@@ -41,7 +41,16 @@ from django.utils.dateparse import parse_datetime
 
 from badges.models import Award
 from config.tasking import enqueue_on_commit, task_named
-from endorsement.models import ApplicationState, Endorsement, EndorsementState, IssuanceReport, RegistrySnapshot
+from endorsement.models import (
+    ApplicationState,
+    Endorsement,
+    EndorsementState,
+    IssuanceReport,
+    QualityReview,
+    QualityReviewState,
+    RegistrySnapshot,
+    ReportStatus,
+)
 from institutions.keys import organisation_did
 from institutions.models import MembershipState, Organisation
 
@@ -77,14 +86,25 @@ ENDORSEMENT_COLUMNS = (
     "pk", "public_id", "programme_id", "organisation_id", "state", "valid_from", "valid_until", "published_at",
     "state_changed_at", "comment", "signed", "application__snapshot", "application__criteria_table__code",
     "application__criteria_table__version", "programme__public_id", "programme__name_en", "programme__name_ja",
+    "version",
 )
 
 
-def _endorsement_part(row: dict[str, Any], credential_url, awards: dict[int, int]) -> dict[str, Any]:
+def _achievement_of(row: dict[str, Any], achievement_url, version_url) -> str:
+    # Version 1 keeps the programme's own Achievement URL (badges.achievements.achievement_id).
+    public_id = row["programme__public_id"]
+    if row["version"] <= 1:
+        return achievement_url(public_id)
+    return version_url(public_id).replace("/v2.json", f"/v{row['version']}.json")
+
+
+def _endorsement_part(row: dict[str, Any], credential_url, awards: dict[int, int], achievement=None) -> dict[str, Any]:
     code = row["application__criteria_table__code"]
     return {
         "id": str(row["public_id"]),
         "state": row["state"],
+        "version": row["version"],
+        "achievement": achievement(row) if achievement else None,
         "endorsed_on": row["valid_from"].date().isoformat(),
         "valid_from": row["valid_from"].isoformat(),
         "valid_until": row["valid_until"].isoformat(),
@@ -141,9 +161,11 @@ def _organisation_ref(organisation: Organisation, org_url) -> dict[str, Any]:
 
 def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
     reports: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = IssuanceReport.objects.order_by("period_start", "period_end", "platform", "pk").values(
+    # Only filed reports: a corrected revision or a withdrawn report no longer counts.
+    rows = IssuanceReport.objects.filter(status=ReportStatus.FILED).order_by(
+        "period_start", "period_end", "platform", "pk").values(
         "programme_id", "endorsement__public_id", "period_start", "period_end", "platform", "count", "note",
-        "reported_at",
+        "reported_at", "revision",
     )
     for row in rows:
         reports[row["programme_id"]].append({
@@ -154,8 +176,16 @@ def _reports_by_programme() -> dict[int, list[dict[str, Any]]]:
             "count": row["count"],
             "note": row["note"],
             "reported_at": row["reported_at"].isoformat(),
+            "revision": row["revision"],
         })
     return reports
+
+
+def _conditions_by_endorsement() -> dict[int, dict[str, str]]:
+    """Conditions a quality review set, still to be met: {"text", "due"} by endorsement (one query)."""
+    rows = QualityReview.objects.filter(state=QualityReviewState.CONDITIONS).values(
+        "endorsement_id", "conditions", "conditions_due")
+    return {r["endorsement_id"]: {"text": r["conditions"], "due": r["conditions_due"].isoformat()} for r in rows}
 
 
 def _award_counts() -> dict[int, int]:
@@ -184,7 +214,13 @@ def registry_entries() -> list[dict[str, Any]]:
         .values(*ENDORSEMENT_COLUMNS)
     )
     awards, reports, endorser = _award_counts(), _reports_by_programme(), _endorser()
+    conditions = _conditions_by_endorsement()
     page_url, achievement_url = _url("registry:programme"), _url("achievement-json")
+    template = settings.SITE_URL + reverse("achievement-version-json", args=[_ZERO, 2])
+    version_url = lambda value: template.replace(str(_ZERO), str(value))  # noqa: E731
+
+    def achievement(row: dict[str, Any]) -> str:
+        return _achievement_of(row, achievement_url, version_url)
     credential_url, org_url = _url("endorsement-credential"), _url("registry:organisation", "slug-x")
     mark_svg, mark_html = _url("registry:mark_svg"), _url("registry:mark_html")
 
@@ -197,13 +233,21 @@ def registry_entries() -> list[dict[str, Any]]:
     }
     ranked = []
     for group in grouped.values():
-        current, earlier = group[0], group[1:]
+        # The current endorsement is the newest that has started; a renewal or change granted but
+        # not started yet is shown as `next_endorsement` (and earlier ones as the history).
+        upcoming = [e for e in group if e["state"] == EndorsementState.SCHEDULED]
+        started = [e for e in group if e["state"] != EndorsementState.SCHEDULED]
+        if not started:
+            started, upcoming = upcoming[-1:], upcoming[:-1]
+        current, earlier = started[0], started[1:]
         public_id = str(current["programme__public_id"])
         content = _programme_part(current["application__snapshot"] or {}, current)
         organisation = organisations[current["organisation_id"]]
         programme_reports = reports.get(current["programme_id"], [])
-        endorsement = {**_endorsement_part(current, credential_url, awards), "endorser": endorser}
-        previous = [_endorsement_part(e, credential_url, awards) for e in earlier]
+        endorsement = {**_endorsement_part(current, credential_url, awards, achievement),
+                       "conditions": conditions.get(current["pk"]), "endorser": endorser}
+        previous = [_endorsement_part(e, credential_url, awards, achievement) for e in earlier]
+        following = [_endorsement_part(e, credential_url, awards, achievement) for e in upcoming]
         entry = {
             "id": public_id,
             "url": page_url(public_id),
@@ -211,15 +255,16 @@ def registry_entries() -> list[dict[str, Any]]:
             "organisation": organisation,
             "endorsement": endorsement,
             "previous_endorsements": previous,
+            "next_endorsement": following[-1] if following else None,
             "links": {
                 "registry_page": page_url(public_id),
-                "achievement": achievement_url(public_id),
+                "achievement": endorsement["achievement"],
                 "endorsementCredential": endorsement["endorsementCredential"],
                 "mark_svg": mark_svg(public_id),
                 "mark_html": mark_html(public_id),
             },
             "issuance": {
-                "issued_here": sum(e["badges_issued_here"] for e in [endorsement, *previous]),
+                "issued_here": sum(e["badges_issued_here"] for e in [endorsement, *previous, *following]),
                 "reported_elsewhere": sum(r["count"] for r in programme_reports),
                 "reports": programme_reports,
             },
@@ -322,11 +367,15 @@ class Item:
     valid_until: datetime
     hours: float | None
     changed: datetime
+    renewal_from: datetime | None = None  # a granted renewal's start, when the entry has one
 
     def standing(self, now: datetime) -> str:
         """The recorded state, except that an active endorsement past its end shows as expired
-        before the hourly expiry task records it."""
+        before the hourly expiry task records it — unless its granted renewal has started by then
+        (the task will record that too: the programme stays endorsed without a gap)."""
         if self.state == EndorsementState.ACTIVE and self.valid_until <= now:
+            if self.renewal_from is not None and self.renewal_from <= now:
+                return EndorsementState.ACTIVE
             return EndorsementState.EXPIRED
         return self.state
 
@@ -341,6 +390,7 @@ def _item(entry: dict[str, Any]) -> Item:
         entry=entry, id=entry["id"], search=entry.get("search_text", ""), state=endorsement["state"],
         valid_from=valid_from, valid_until=parse_datetime(endorsement["valid_until"]),
         hours=float(hours) if hours not in (None, "") else None, changed=max(moments),
+        renewal_from=parse_datetime(entry["next_endorsement"]["valid_from"]) if entry.get("next_endorsement") else None,
     )
 
 

@@ -61,8 +61,12 @@ SORTS = {
     "valid_until": gettext_lazy("Endorsement ending soonest first"),
 }
 # Standing is shown by a word and a symbol, not only by colour.
-STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "○"}
+STANDING_SYMBOLS = {"active": "✓", "suspended": "‖", "revoked": "✕", "expired": "○", "superseded": "→",
+                    "scheduled": "…"}
 STANDING_NOTES = {
+    "superseded": gettext_lazy("Superseded: renewed or revised; badges issued while it was in force remain "
+                               "endorsed when issued."),
+    "scheduled": gettext_lazy("Granted: it starts when the endorsement before it ends."),
     "suspended": gettext_lazy("Suspended: badges issued under it are not endorsed while the suspension lasts."),
     "revoked": gettext_lazy("Revoked: the body withdrew this endorsement."),
     "expired": gettext_lazy("Expired: the endorsement's period has ended."),
@@ -376,7 +380,8 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     item = _item_or_404(registry, public_id)
     body = _fragment(registry, ("programme", _language(), item.id), lambda: _programme_body(registry, item))
     title, _fallback = _in_language(item.entry["programme"], "name")
-    return render(request, "registry/programme.html", {"title": title, "body": mark_safe(body)})  # noqa: S308
+    return render(request, "registry/programme.html",
+                  {"title": title, "body": mark_safe(body), "public_id": item.id})  # noqa: S308
 
 
 def _programme_body(registry: Registry, item: Item) -> str:
@@ -391,10 +396,16 @@ def _programme_body(registry: Registry, item: Item) -> str:
         {**r, "period_start_d": _parse_date(r["period_start"]), "period_end_d": _parse_date(r["period_end"])}
         for r in entry["issuance"]["reports"]
     ]
+    following = entry.get("next_endorsement")
+    if following:
+        following = {**following, "standing": _standing(following["state"]),
+                     "valid_from_dt": _parse(following["valid_from"]),
+                     "valid_until_dt": _parse(following["valid_until"])}
     context = {
         "registry": registry,
         "item": _display(item, now),
         "previous": previous,
+        "next": following,
         "reports": reports,
         "mark_snippet": mark_snippet(entry, lang=_language()),
         "kind": _label(OrganisationKind, entry["organisation"].get("kind", "")),
@@ -477,7 +488,7 @@ def _csv_row(entry: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_safe(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -490,7 +501,7 @@ def _csv_body(registry: Registry | None) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in registry.items if registry is not None else []:
-        writer.writerow([_csv_safe(value) for value in _csv_row(item.entry)])
+        writer.writerow([csv_safe(value) for value in _csv_row(item.entry)])
     return out.getvalue().encode("utf-8")
 
 

@@ -12,7 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -21,9 +22,19 @@ from badges.models import Programme
 from badges.views import programme_for
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.marks import mark_snippet
-from endorsement.models import ApplicationState, Endorsement
+from endorsement.models import ApplicationState, Endorsement, IssuanceReport, ReportStatus
 from endorsement.registry import registry_current
-from endorsement.reports import MAX_COUNT, MAX_NOTE, MAX_PLATFORM, issuance_report_file, issuance_reports_of
+from endorsement.reports import (
+    MAX_COUNT,
+    MAX_NOTE,
+    MAX_PLATFORM,
+    MAX_REASON,
+    issuance_report_correct,
+    issuance_report_file,
+    issuance_report_withdraw,
+    issuance_reports_of,
+    next_due_period,
+)
 from institutions.views import portal_staff
 
 
@@ -41,6 +52,16 @@ class IssuanceReportForm(forms.Form):
                            max_length=MAX_NOTE, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=MAX_REASON,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=gettext_lazy("Why the report is changed; the body sees it."))
+
+
+class CorrectionForm(IssuanceReportForm):
+    reason = ReasonForm.base_fields["reason"]
+
+
 def _figures(organisation: Any) -> list[dict[str, Any]]:
     """The organisation's programmes with a published endorsement: newest endorsement, badges issued
     here (not revoked) and reported elsewhere. Three queries whatever the number of programmes."""
@@ -56,7 +77,8 @@ def _figures(organisation: Any) -> list[dict[str, Any]]:
     ).values_list("pk", "issued")
     issued = dict(counted)
     reported = dict(
-        Programme.objects.filter(pk__in=list(newest)).annotate(reported=Sum("issuance_reports__count"))
+        Programme.objects.filter(pk__in=list(newest)).annotate(
+            reported=Sum("issuance_reports__count", filter=Q(issuance_reports__status=ReportStatus.FILED)))
         .values_list("pk", "reported")
     )
     rows = [{"programme": e.programme, "endorsement": e, "issued": issued.get(pk, 0),
@@ -75,7 +97,10 @@ def reports(request: HttpRequest) -> HttpResponse:
         row["in_registry"] = item is not None
         row["snippet"] = mark_snippet(item.entry) if item is not None else ""
         row["snippet_ja"] = mark_snippet(item.entry, lang="ja") if item is not None else ""
-    return render(request, "portal/reports.html", {"organisation": staff.organisation, "rows": rows})
+    cycle = getattr(staff.organisation, "reporting_cycle", None)
+    due = next_due_period(cycle, timezone.localdate()) if cycle else None
+    return render(request, "portal/reports.html", {"organisation": staff.organisation, "rows": rows,
+                                                   "cycle": cycle, "due": due})
 
 
 @login_required
@@ -118,3 +143,80 @@ def programme_reports(request: HttpRequest, public_id: Any) -> HttpResponse:
             programme=programme, application__state=ApplicationState.PUBLISHED).exists(),
     }
     return render(request, "portal/reports_programme.html", context, status=status)
+
+
+def _apply_refusal(form: forms.Form, refused: Exception) -> tuple[str, int]:
+    """Put a service's refusal on the form: field messages on their fields; a state refusal as the
+    page's error. Returns (error, status)."""
+    if isinstance(refused, NotPermitted):
+        raise PermissionDenied(refused.message) from None
+    if isinstance(refused, NotFound):
+        raise PermissionDenied(_("You cannot report for this programme.")) from None
+    if isinstance(refused, InvalidInput):
+        for name, problems in refused.field_errors.items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, problem)
+        if not refused.field_errors:
+            form.add_error(None, refused.message)
+        return "", 400
+    return refused.message, refused.status_code
+
+
+def _report_for(request: HttpRequest, public_id: Any, report_id: Any) -> IssuanceReport:
+    programme = programme_for(request, public_id)
+    return get_object_or_404(IssuanceReport.objects.select_related("programme"), public_id=report_id,
+                             programme=programme)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_correct(request: HttpRequest, public_id: Any, report_id: Any) -> HttpResponse:
+    """Correct a filed report: the form starts from its figures; a reason is required."""
+    report = _report_for(request, public_id, report_id)
+    initial = {name: getattr(report, name) for name in ("period_start", "period_end", "count", "platform", "note")}
+    form = CorrectionForm(request.POST if request.method == "POST" else None, initial=initial)
+    error, status = "", 200
+    if report.status != ReportStatus.FILED:
+        error, status = _("This report was already corrected or withdrawn; only the current revision can be "
+                          "changed."), 409
+    if request.method == "POST" and status == 200:
+        if form.is_valid():
+            try:
+                revision = issuance_report_correct(actor=request.user, report=report, **form.cleaned_data)
+            except (InvalidInput, NotFound, NotPermitted, WrongState) as refused:
+                error, status = _apply_refusal(form, refused)
+            else:
+                messages.success(request, _("The report was corrected (revision %(n)d). The registry shows it in a "
+                                            "moment.") % {"n": revision.revision})
+                return redirect("portal:programme_reports", report.programme.public_id)
+        else:
+            status = 400
+    return render(request, "portal/report_change.html",
+                  {"report": report, "programme": report.programme, "form": form, "error": error,
+                   "mode": "correct"}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_withdraw(request: HttpRequest, public_id: Any, report_id: Any) -> HttpResponse:
+    """Withdraw a filed report, with a reason."""
+    report = _report_for(request, public_id, report_id)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    error, status = "", 200
+    if report.status != ReportStatus.FILED:
+        error, status = _("This report was already corrected or withdrawn; only the current revision can be "
+                          "changed."), 409
+    if request.method == "POST" and status == 200:
+        if form.is_valid():
+            try:
+                issuance_report_withdraw(actor=request.user, report=report, reason=form.cleaned_data["reason"])
+            except (InvalidInput, NotFound, NotPermitted, WrongState) as refused:
+                error, status = _apply_refusal(form, refused)
+            else:
+                messages.success(request, _("The report was withdrawn. The registry shows it in a moment."))
+                return redirect("portal:programme_reports", report.programme.public_id)
+        else:
+            status = 400
+    return render(request, "portal/report_change.html",
+                  {"report": report, "programme": report.programme, "form": form, "error": error,
+                   "mode": "withdraw"}, status=status)

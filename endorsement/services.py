@@ -8,11 +8,9 @@ effects (tasks) to run after commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,9 +19,11 @@ from badges.services import programme_snapshot, snapshot_digest
 from config.errors import InvalidInput, NotPermitted, WrongState
 from config.fsm import check_transition
 from config.tasking import enqueue_on_commit
+from endorsement import renewals
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import publish_status_of
 from endorsement.models import (
+    OPEN_QUALITY_STATES,
     OPEN_STATES,
     Application,
     ApplicationState,
@@ -32,10 +32,13 @@ from endorsement.models import (
     Endorsement,
     EndorsementState,
     Judgement,
+    QualityReviewAssignment,
     Review,
     TableStatus,
     Verdict,
 )
+from endorsement.rules import endorsement_allowed
+from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
 
@@ -44,39 +47,7 @@ def _required(field: str) -> dict[str, list[str]]:
     return {field: [_("This field is required.")]}
 
 
-def locked(model: type[models.Model], pk: int) -> Any:
-    return model.objects.select_for_update().get(pk=pk)
-
-
-def run_transition(
-    instance: models.Model,
-    name: str,
-    *,
-    actor: Any,
-    action: AuditAction,
-    comment: str = "",
-    data: dict[str, Any] | None = None,
-    field: str = "state",
-):
-    """Check, take and record one transition on a row already locked by the caller."""
-    check_transition(instance, name, actor)
-    before = getattr(instance, field)
-    getattr(instance, name)()
-    instance.save()
-    event = audit_record(
-        actor=actor, action=action, subject=instance, from_state=before,
-        to_state=getattr(instance, field), comment=comment, data=data,
-    )
-    notify(event)
-    return event
-
-
-def notify(event) -> None:
-    enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
-
-
-def _refresh_registry() -> None:
-    enqueue_on_commit("endorsement.tasks.refresh_registry")
+_refresh_registry = refresh_registry_on_commit
 
 
 # --- Applications ---------------------------------------------------------------------------------
@@ -87,15 +58,20 @@ def application_create(*, actor: Any, programme: Programme) -> Application:
         raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
     if Application.objects.filter(programme=programme, state__in=OPEN_STATES).exists():
         raise WrongState(_("This programme already has an open application."))
+    # For a programme whose endorsement is in force, the application is a change (a revision).
+    revises = renewals.revision_target(programme)
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                programme=programme, organisation=programme.organisation, created_by=actor
+                programme=programme, organisation=programme.organisation, created_by=actor, revises=revises
             )
     except IntegrityError:  # a concurrent request opened one first
         raise WrongState(_("This programme already has an open application.")) from None
+    data = {"programme": str(programme.public_id)}
+    if revises is not None:
+        data.update(kind="change", revises=str(revises.public_id))
     audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
-                 to_state=application.state, data={"programme": str(programme.public_id)})
+                 to_state=application.state, data=data)
     return application
 
 
@@ -271,24 +247,49 @@ def application_reject(*, actor: Any, application: Application, comment: str) ->
 
 @transaction.atomic
 def application_endorse(*, actor: Any, application: Application, comment: str = "") -> Endorsement:
-    """Endorse: allowed only when the criteria rule holds. Creates the Endorsement (valid from now
-    for ENDORSEMENT_VALIDITY_DAYS) and, after commit, the signing of its EndorsementCredential.
-    Two managers endorsing at once: the row lock serialises them and the second gets WrongState."""
+    """Endorse: allowed only when the criteria rule holds. Creates the Endorsement and, after
+    commit, the signing of its EndorsementCredential. A new application's endorsement is active
+    from now for ENDORSEMENT_VALIDITY_DAYS; a renewal's or a change's follows the one it replaces
+    (`endorsement.renewals.successor_terms`). Two managers endorsing at once: the row lock
+    serialises them and the second gets WrongState."""
     application = locked(Application, application.pk)
-    check_transition(application, "endorse", actor)
+    try:
+        check_transition(application, "endorse", actor)
+    except WrongState as refused:
+        _explain_unmet(application, refused)
+        raise
     now = timezone.now()
+    terms = renewals.successor_terms(application, now=now)
     application.decision_comment = comment.strip()
     application.decided_at = now
     run_transition(application, "endorse", actor=actor, action=AuditAction.APPLICATION_ENDORSED,
-                    comment=application.decision_comment)
-    endorsement = Endorsement.objects.create(
-        application=application, programme_id=application.programme_id,
-        organisation_id=application.organisation_id, valid_from=now,
-        valid_until=now + timedelta(days=settings.ENDORSEMENT_VALIDITY_DAYS),
-        comment=application.decision_comment, decided_by=actor, state_changed_at=now,
-    )
+                    comment=application.decision_comment, data=terms.as_data())
+    try:
+        with transaction.atomic():
+            endorsement = Endorsement.objects.create(
+                application=application, programme_id=application.programme_id,
+                organisation_id=application.organisation_id, state=terms.state, valid_from=terms.valid_from,
+                valid_until=terms.valid_until, version=terms.version, predecessor=terms.predecessor,
+                comment=application.decision_comment, decided_by=actor, state_changed_at=now,
+            )
+    except IntegrityError:  # the partial unique constraints: never two active (or scheduled) at once
+        raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")) from None
     _after_endorse(endorsement)
     return endorsement
+
+
+def _explain_unmet(application: Application, refused: WrongState) -> None:
+    """A refused endorse in review names each unmet criterion and who judged it so: in the message,
+    and machine-readable in `details` (the API's 409 body carries `unmet_criteria` and
+    `incomplete_reviews`)."""
+    if application.state != ApplicationState.IN_REVIEW:
+        return
+    result = endorsement_allowed(application)
+    if result.allowed:
+        return
+    refused.message = " ".join([refused.message, *result.reasons])
+    refused.args = (refused.message,)
+    refused.details = {"unmet_criteria": result.unmet, "incomplete_reviews": result.incomplete}
 
 
 def _after_endorse(endorsement: Endorsement) -> None:
@@ -302,7 +303,11 @@ def application_publish(*, actor: Any, application: Application) -> Application:
     """Publish an endorsed programme on the public registry (refreshed after commit)."""
     application = locked(Application, application.pk)
     run_transition(application, "publish", actor=actor, action=AuditAction.APPLICATION_PUBLISHED)
-    Endorsement.objects.filter(application=application).update(published_at=timezone.now())
+    now = timezone.now()
+    Endorsement.objects.filter(application=application).update(published_at=now)
+    # A published change starts now and supersedes the endorsement it revises; a renewal waits for
+    # the renewed endorsement's end (the beat task starts it then).
+    renewals.endorsement_start_if_due(application.endorsement, now=now)
     _refresh_registry()
     return application
 
@@ -345,14 +350,23 @@ def endorsements_expire_due(*, now: Any = None) -> int:
     """Expire every active or suspended endorsement past its end. Safe to repeat: an expired row is
     no longer selected, and each row is re-checked under its lock. Returns how many expired."""
     now = now or timezone.now()
+    # Renewals due start first: the endorsement they renew ends as superseded, not expired.
+    renewals.endorsements_start_due(now=now)
     due = Endorsement.objects.filter(
         state__in=[EndorsementState.ACTIVE, EndorsementState.SUSPENDED], valid_until__lte=now
+    ).exclude(
+        # A suspended endorsement whose renewal is granted waits for the body's decision: expiring
+        # it would let the renewal start as if the suspension had been lifted.
+        state=EndorsementState.SUSPENDED, successors__state=EndorsementState.SCHEDULED,
     ).values_list("pk", flat=True)
     expired = 0
     for pk in list(due):
         with transaction.atomic():
             endorsement = locked(Endorsement, pk)
             if endorsement.state not in {EndorsementState.ACTIVE, EndorsementState.SUSPENDED}:
+                continue
+            if (endorsement.state == EndorsementState.SUSPENDED
+                    and Endorsement.objects.filter(predecessor=endorsement, state=EndorsementState.SCHEDULED).exists()):
                 continue
             endorsement.state_changed_at = now
             run_transition(endorsement, "expire", actor=None, action=AuditAction.ENDORSEMENT_EXPIRED,
@@ -401,8 +415,9 @@ def criteria_table_publish(*, actor: Any, table: CriteriaTable) -> CriteriaTable
 # --- Conflicts of interest ------------------------------------------------------------------------
 @transaction.atomic
 def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> ConflictOfInterest:
-    """A reviewer declares a conflict with an organisation; open reviews of its applications that
-    the reviewer has not completed are withdrawn from them."""
+    """A reviewer declares a conflict with an organisation; open reviews of its applications, and
+    assignments to open quality reviews of its endorsements, that the reviewer has not completed are
+    withdrawn from them."""
     if not is_body_staff(actor):
         raise NotPermitted(_("Only reviewers and managers of the body declare conflicts of interest."))
     if not reason.strip():
@@ -413,6 +428,11 @@ def conflict_declare(*, actor: Any, organisation: Organisation, reason: str) -> 
     Review.objects.filter(
         reviewer=actor, application__organisation=organisation, completed_at__isnull=True,
         application__state__in=[ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW],
+    ).delete()
+    # The same for the quality reviews of its endorsements (endorsement.quality).
+    QualityReviewAssignment.objects.filter(
+        reviewer=actor, quality_review__organisation=organisation, completed_at__isnull=True,
+        quality_review__state__in=OPEN_QUALITY_STATES,
     ).delete()
     audit_record(actor=actor, action=AuditAction.CONFLICT_DECLARED, subject=organisation,
                  comment=reason.strip())

@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from endorsement import notifications, registry, services
+from endorsement import checkpoints, notifications, registry, renewals, services
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
@@ -36,9 +36,41 @@ def expire_endorsements() -> int:
     return count
 
 
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def remind_expiring_endorsements() -> int:
+    """Beat (daily): remind the organisation and the managers before an endorsement ends, once per
+    threshold of RENEWAL_REMINDER_DAYS. Running it twice reminds nobody twice."""
+    count = renewals.endorsement_expiry_reminders()
+    if count:
+        log.info("sent %d endorsement expiry reminders", count)
+    return count
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def sign_endorsement_credential(endorsement_id: int) -> str:
     """Sign the EndorsementCredential of a new endorsement. Idempotent: signed once, returned after."""
     from endorsement.credentials import endorsement_sign
 
     return endorsement_sign(endorsement_id).credential["id"]
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def remind_issuance_reports() -> int:
+    """Beat (daily): remind organisations of issuance reports due and not filed, once per period."""
+    from endorsement.reports import issuance_reports_remind_due
+
+    count = issuance_reports_remind_due()
+    if count:
+        log.info("sent %d issuance report reminders", count)
+    return count
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def make_audit_checkpoint() -> int:
+    """Beat: sign a checkpoint of the audit chain (endorsement.checkpoints). Running it twice with
+    no new event writes nothing. A chain that does not verify is refused and logged as an error."""
+    try:
+        return checkpoints.checkpoint_make().seq
+    except checkpoints.CheckpointError as error:
+        log.error("audit checkpoint refused: %s", error)
+        raise

@@ -18,10 +18,11 @@ from django_fsm import can_proceed
 from badges.views import programme_details, programme_for
 from config.errors import DomainError, NotPermitted, WrongState
 from config.fsm import allowed_transitions, check_transition
-from endorsement import services
+from endorsement import renewals, services
 from endorsement.audit import AuditAction, audit_for
 from endorsement.forms import TransitionForm
-from endorsement.models import Application, ApplicationState
+from endorsement.models import Application, ApplicationKind, ApplicationState, Endorsement, Verdict
+from endorsement.transparency import changes_feedback
 from institutions.models import StaffMember
 from institutions.permissions import can_edit_for
 from institutions.views import portal_staff
@@ -112,6 +113,18 @@ def _audit_rows(application: Application) -> list[dict[str, Any]]:
     return rows
 
 
+def _feedback(application: Application) -> dict[str, Any] | None:
+    """The reviewers' feedback while changes are requested, with the criterion titles and verdicts
+    in the visitor's language."""
+    feedback = changes_feedback(application)
+    if feedback is None:
+        return None
+    for item in feedback["unmet_criteria"]:
+        item["title"] = _in_language(item, "title")
+        item["verdict_label"] = _label(Verdict, item["verdict"])
+    return feedback
+
+
 def _application_page(request: HttpRequest, application: Application, *, error: str = "",
                       status: int = 200) -> HttpResponse:
     allowed = allowed_transitions(application, request.user, list(TRANSITIONS))
@@ -131,6 +144,10 @@ def _application_page(request: HttpRequest, application: Application, *, error: 
         "criteria": criteria,
         "audit": _audit_rows(application),
         "resubmit_form": TransitionForm(action="resubmit", auto_id="resubmit_%s"),
+        "kind_label": ApplicationKind(application.kind).label,
+        "new_endorsement": Endorsement.objects.filter(application=application).first(),
+        "changes": renewals.application_changes(application),
+        "feedback": _feedback(application),
         "error": error,
     }
     return render(request, "portal/application_detail.html", context, status=status)
@@ -186,4 +203,50 @@ def application_transition(request: HttpRequest, pk: int, action: str) -> HttpRe
         application.refresh_from_db()
         return _application_page(request, application, error=error.message, status=error.status_code)
     messages.success(request, DONE[action])
+    return redirect("portal:application", application.pk)
+
+
+# --- Portal: endorsements -------------------------------------------------------------------------
+def endorsement_for(request: HttpRequest, public_id: Any) -> Endorsement:
+    """The user's organisation's endorsement, or 404 (another organisation's included)."""
+    staff = portal_staff(request)
+    return get_object_or_404(
+        Endorsement.objects.select_related("programme", "organisation", "application", "predecessor"),
+        public_id=public_id, organisation=staff.organisation,
+    )
+
+
+@login_required
+def endorsement_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """An endorsement of one of the organisation's programmes: its period and standing, the
+    programme's history of endorsements, and the renewal (open it, or follow it)."""
+    endorsement = endorsement_for(request, public_id)
+    renewal = (Application.objects.filter(renews=endorsement).exclude(state=ApplicationState.WITHDRAWN)
+               .order_by("-created_at").first())
+    context = {
+        "endorsement": endorsement,
+        "programme": endorsement.programme,
+        "history": renewals.endorsement_lineage(endorsement),
+        "successor": endorsement.successor,
+        "renewal": renewal,
+        "can_edit": can_edit_for(request.user, endorsement.organisation),
+        "renewal_refusal": renewals.renewal_refusal(endorsement),
+        "renewal_opens_at": renewals.renewal_opens_at(endorsement),
+    }
+    return render(request, "portal/endorsement_detail.html", context)
+
+
+@login_required
+@require_POST
+def endorsement_renew(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """"Renew": open the renewal application (a draft for the programme as it is now), then show it."""
+    endorsement = endorsement_for(request, public_id)
+    try:
+        application = renewals.endorsement_renew(actor=request.user, endorsement=endorsement)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("portal:endorsement", endorsement.public_id)
+    messages.success(request, _("The renewal application was opened. Check the programme, then submit it."))
     return redirect("portal:application", application.pk)

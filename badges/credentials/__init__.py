@@ -35,6 +35,7 @@ from .builders import (
     email_identity_matches,
     embedded_endorsements,
     hash_identity,
+    issuer_id,
     normalize_email,
     ob_contexts,
 )
@@ -166,6 +167,7 @@ __all__ = [
     "get_default_canonicalizer",
     "hash_identity",
     "image_kind",
+    "issuer_id",
     "make_key_resolver",
     "make_loader",
     "multibase_decode",

@@ -21,6 +21,7 @@ from typing import Any
 from xml.parsers import expat
 
 from .errors import BakingError
+from .inflate import InflateError, inflate_limited
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_KEYWORD = b"openbadgecredential"
@@ -118,13 +119,12 @@ def _itxt_text(payload: bytes) -> str:
         # The spec forbids compression when baking, but reading a compressed chunk is harmless.
         if method != 0:
             raise BakingError("corrupt PNG: unknown iTXt compression method")
-        decompressor = zlib.decompressobj()
         try:
-            text = decompressor.decompress(text, MAX_CREDENTIAL_BYTES + 1)
-        except zlib.error as error:
+            text = inflate_limited(text, limit=MAX_CREDENTIAL_BYTES, container="zlib")
+        except InflateError as error:
+            if error.reason == "too_large":
+                raise BakingError("the baked credential is too large") from None
             raise BakingError(f"corrupt PNG: bad compressed iTXt text: {error}") from None
-        if len(text) > MAX_CREDENTIAL_BYTES:
-            raise BakingError("the baked credential is too large")
     elif compressed != 0:
         raise BakingError("corrupt PNG: invalid iTXt compression flag")
     try:

@@ -415,6 +415,16 @@ def build_status_list_credential(
     return credential
 
 
+def issuer_id(document: Mapping[str, Any]) -> str | None:
+    """The issuer's id of a credential: `issuer` as a string, or the `id` of an `issuer` object."""
+    issuer = document.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
 def embedded_endorsements(credential: Mapping[str, Any]) -> list[JsonDict]:
     """The EndorsementCredentials embedded in an OpenBadgeCredential's achievement (and issuer)."""
     found: list[JsonDict] = []

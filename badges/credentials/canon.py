@@ -177,10 +177,33 @@ def expand(
     for anything a signature would not cover, `CanonicalizationError` for malformed JSON-LD.
     """
     loader = loader or default_loader()
-    if safe:
+    return expand_with(
+        document,
+        loader,
+        lambda on_dropped: jsonld.JsonLdProcessor(on_property_dropped=on_dropped),
+        safe=safe,
+    )
+
+
+def expand_with(
+    document: JsonDict,
+    loader: StaticDocumentLoader,
+    make_processor: Callable[[Callable[[str | None], None]], jsonld.JsonLdProcessor],
+    *,
+    safe: bool,
+    scan_control_characters: bool = True,
+) -> list[Any]:
+    """Expand `document` with the processor `make_processor(on_property_dropped)` builds: safe mode, once.
+
+    The one place the safe-mode rule lives (both `expand` and `fastcanon.fast_expand` call it):
+    control characters refused before expansion (unless the caller already scanned the whole
+    document: `scan_control_characters=False`), every term pyld drops refused, and the expanded
+    form scanned for relative IRIs, relative types and blank-node properties.
+    """
+    if safe and scan_control_characters:
         check_control_characters(document)
     dropped = _DroppedTerms()
-    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped if safe else jsonld.noop)
+    processor = make_processor(dropped if safe else jsonld.noop)
     try:
         expanded = processor.expand(document, loader.options())
     except jsonld.JsonLdError as error:

@@ -46,10 +46,9 @@ from pyld.identifier_issuer import IdentifierIssuer
 
 from .canon import (
     _ABSOLUTE_IRI,
-    _DroppedTerms,
     _unwrap_pyld_error,
     check_control_characters,
-    scan_expanded,
+    expand_with,
 )
 from .canonbound import bounded_urdna2015
 from .errors import CredentialError
@@ -169,18 +168,14 @@ def fast_expand(
     whole document.
     """
     loader = loader or default_loader()
-    if safe and not checked:
-        check_control_characters(document)
-    dropped = _DroppedTerms()
-    processor = _MemoProcessor(context_memo(loader), loader, dropped if safe else jsonld.noop)
-    try:
-        expanded = processor.expand(document, loader.options())
-    except jsonld.JsonLdError as error:
-        raise _unwrap_pyld_error(error) from error
-    if safe:
-        dropped.raise_if_any()
-        scan_expanded(expanded)
-    return expanded
+    memo = context_memo(loader)
+    return expand_with(
+        document,
+        loader,
+        lambda on_dropped: _MemoProcessor(memo, loader, on_dropped),
+        safe=safe,
+        scan_control_characters=not checked,
+    )
 
 
 # --- 2. expanded form → quads (pyld's node map and RDF conversion) -----------------------------

@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from . import canon
+from .builders import issuer_id
 from .errors import (
     CanonicalizationError,
     CredentialError,
@@ -213,15 +214,6 @@ def sign(
     return signed
 
 
-def _issuer_id(document: JsonDict) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
-
-
 def _check_proof_shape(
     proof: Any, expected_purpose: str
 ) -> tuple[VerificationResult | None, bytes, str]:
@@ -310,7 +302,7 @@ def _verify_one(
         context = proof_context
         unsecured = {**unsecured, "@context": proof_context}
     if check_issuer:
-        issuer = _issuer_id(document)
+        issuer = issuer_id(document)
         controller = method.split("#", 1)[0]
         if issuer is not None and issuer != controller:
             return _fail(

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import gzip
-import zlib
 
 from .errors import MultibaseError, StatusListError
+from .inflate import InflateError, inflate_limited
 from .multibase import base64url_decode, base64url_encode
 
 MIN_ENTRIES = 131_072
@@ -94,16 +94,15 @@ class StatusList:
 
 
 def _gunzip_limited(data: bytes) -> bytes:
-    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = decompressor.decompress(data, MAX_DECODED_BYTES + 1)
-    except zlib.error as error:
-        raise StatusListError(f"encodedList is not GZIP data: {error}") from None
-    if len(out) > MAX_DECODED_BYTES:
-        raise StatusListError("encodedList decompresses to more than the allowed size")
-    if not decompressor.eof:
-        raise StatusListError("encodedList GZIP data is truncated")
-    return out
+        return inflate_limited(data, limit=MAX_DECODED_BYTES, container="gzip")
+    except InflateError as error:
+        messages = {
+            "corrupt": f"encodedList is not GZIP data: {error.detail}",
+            "too_large": "encodedList decompresses to more than the allowed size",
+            "truncated": "encodedList GZIP data is truncated",
+        }
+        raise StatusListError(messages[error.reason]) from None
 
 
 def encode_status_list(status_list: StatusList) -> str:

@@ -10,7 +10,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -147,6 +147,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
 ENDORSEMENT_VALIDITY_DAYS = env_int("ENDORSEMENT_VALIDITY_DAYS", 3 * 365)
+# A renewal may be opened this many days before an endorsement ends (and at any time after it ended).
+RENEWAL_WINDOW_DAYS = env_int("RENEWAL_WINDOW_DAYS", 180)
+# The organisation and the managers are reminded this many days before an endorsement ends, once
+# per threshold (comma-separated whole numbers).
+RENEWAL_REMINDER_DAYS = sorted(set(env_int_list("RENEWAL_REMINDER_DAYS", [180, 60, 14])), reverse=True)
+# Reviewers a full review needs before endorse (a change marked minor needs one).
+ENDORSEMENT_MIN_REVIEWERS = env_int("ENDORSEMENT_MIN_REVIEWERS", 1)
+# Whether an organisation whose application is sent back reads its reviewers' names beside their
+# comments (false: "Reviewer 1", "Reviewer 2"). endorsement.transparency
+REVIEWER_NAMES_SHOWN = env_bool("REVIEWER_NAMES_SHOWN", True)
 # How long the link of an invitation to join an organisation's staff stays valid.
 STAFF_INVITATION_DAYS = env_int("STAFF_INVITATION_DAYS", 7)
 # Secret that encrypts issuers' private signing keys at rest; defaults to SECRET_KEY.
@@ -180,11 +190,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.expire_endorsements",
         "schedule": crontab(minute=5),
     },
+    "remind-expiring-endorsements": {
+        "task": "endorsement.tasks.remind_expiring_endorsements",
+        "schedule": crontab(minute=45, hour=6),
+    },
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
     },
+    "remind-issuance-reports": {
+        "task": "endorsement.tasks.remind_issuance_reports",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    "audit-checkpoint": {
+        "task": "endorsement.tasks.make_audit_checkpoint",
+        "schedule": crontab(minute=50),
+    },
 }
+# Concerns from a programme's registry page: at most this many per client address in the window.
+CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
+CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
+# Days after a reporting period ends before its organisation is reminded of a missing report.
+ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 
 # --- Verification of presented credentials (badges.verification) --------------------------------
 # Fetches of other issuers' DID documents and status lists: https only, public addresses only.

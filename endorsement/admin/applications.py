@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from endorsement import services
+from endorsement import renewals, services
 from endorsement.admin.application_page import (
     application_trail,
     assignable_reviewers,
@@ -26,7 +26,7 @@ from endorsement.admin.application_page import (
     my_review,
     snapshot_view,
 )
-from endorsement.models import Application, ApplicationState, Criterion, Review
+from endorsement.models import Application, ApplicationKind, ApplicationState, Criterion, Review, ReviewDepth
 from endorsement.rules import endorsement_allowed
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin, perform
 from institutions.permissions import is_manager
@@ -57,14 +57,29 @@ def _text_button(name: str, label: Any, service: Any, kwarg: str, done: Any, *, 
                   run=lambda actor, app, value: service(actor=actor, application=app, **{kwarg: value}))
 
 
+def _with_previous(matrix: dict[str, Any], previous: dict[str, list[dict[str, str]]]) -> bool:
+    """Put the judgements behind the endorsement being replaced beside each criterion's row (by
+    code: the replaced application may have pinned an earlier table). True if there are any."""
+    for row in matrix["rows"]:
+        row["previous"] = previous.get(row["criterion"].code, [])
+    return bool(previous)
+
+
+def _depth_settable(user: Any, app: Application, depth: str) -> bool:
+    return (is_manager(user) and bool(app.revises_id) and app.review_depth != depth
+            and app.state in {ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW})
+
+
 @admin.register(Application)
 class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
-    list_display = ("id", "programme_name", "organisation", "state", "submitted_at", "reviews_progress", "my_review")
+    list_display = ("id", "programme_name", "organisation", "kind", "state", "submitted_at", "reviews_progress",
+                    "my_review")
     list_display_links = ("id", "programme_name")
     list_filter = (QueueFilter, "state", ("organisation", admin.RelatedOnlyFieldListFilter))
     search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
     fields = ("programme", "organisation", "state", "revision", "criteria_table", "submitted_at", "decided_at",
-              "changes_message", "decision_comment", "renews", "created_by", "created_at", "snapshot_sha256")
+              "changes_message", "decision_comment", "renews", "revises", "review_depth", "created_by", "created_at",
+              "snapshot_sha256")
     readonly_fields = fields
     change_form_template = "admin/endorsement/application/change_form.html"
     buttons = (
@@ -79,6 +94,15 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
                      required=True, text=_("Reason (the organisation sees this)"), danger=True),
         Button("publish", _("Publish on the registry"), transition="publish", done=_("Published on the registry."),
                run=lambda actor, app, text: services.application_publish(actor=actor, application=app)),
+        Button("review_minor", _("Review as a minor change (one reviewer decides)"),
+               shown=lambda user, app: _depth_settable(user, app, ReviewDepth.MINOR), text=_("Reason"),
+               text_required=True, done=_("The change is reviewed as minor: one reviewer decides."),
+               run=lambda actor, app, text: renewals.application_set_review_depth(
+                   actor=actor, application=app, depth=ReviewDepth.MINOR, comment=text)),
+        Button("review_full", _("Review in full"), shown=lambda user, app: _depth_settable(user, app, ReviewDepth.FULL),
+               text=_("Reason (optional)"), done=_("The change is reviewed in full."),
+               run=lambda actor, app, text: renewals.application_set_review_depth(
+                   actor=actor, application=app, depth=ReviewDepth.FULL, comment=text)),
     )
 
     def get_queryset(self, request: HttpRequest):
@@ -106,6 +130,12 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
     @admin.display(description=_("programme"), ordering="programme__name_en")
     def programme_name(self, app: Application) -> str:
         return app.programme.name
+
+    @admin.display(description=_("kind"))
+    def kind(self, app: Application) -> str:
+        """New application, renewal or change (minor changes say so)."""
+        label = str(ApplicationKind(app.kind).label)
+        return f"{label} ({ReviewDepth(app.review_depth).label})" if app.review_depth == ReviewDepth.MINOR else label
 
     @admin.display(description=_("reviews done / assigned"))
     def reviews_progress(self, app: Application) -> str:
@@ -141,6 +171,9 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
             "snapshot": snapshot_view(app.snapshot),
             "snapshot_json": json.dumps(app.snapshot, indent=2, ensure_ascii=False) if app.snapshot else "",
             "matrix": matrix,
+            "changes": renewals.application_changes(app),
+            "replaces": app.replaces,
+            "previous_judgements": _with_previous(matrix, renewals.previous_judgements(app)),
             "rule": endorsement_allowed(app) if app.criteria_table_id else None,
             "trail": application_trail(app),
             "assign": assign,

@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from badges.achievements import achievement_id
 from badges.models import Programme
 from config.fsm import allowed_transitions
 from endorsement.audit import audit_for
 from endorsement.models import (
     Application,
+    ApplicationKind,
     ApplicationState,
     CriteriaTable,
     Criterion,
@@ -21,8 +23,11 @@ from endorsement.models import (
     EndorsementState,
     Judgement,
     Review,
+    ReviewDepth,
 )
-from institutions.permissions import is_body_staff
+from endorsement.renewals import application_changes, previous_judgements, renewal_opens_at, renewal_refusal
+from endorsement.transparency import changes_feedback, judgements_of
+from institutions.permissions import is_body_staff, is_manager
 
 APPLICATION_TRANSITIONS = [
     "submit", "resubmit", "withdraw", "start_review", "request_changes", "endorse", "reject", "publish",
@@ -92,6 +97,20 @@ class ProgrammeBrief(serializers.ModelSerializer):
 
 
 # --- Applications ---------------------------------------------------------------------------------
+class FieldChangeOutput(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class PreviousJudgementOutput(serializers.Serializer):
+    reviewer = serializers.CharField()
+    verdict = serializers.CharField()
+    verdict_label = serializers.CharField()
+    comment = serializers.CharField(allow_blank=True)
+
+
 class ReviewSummary(serializers.ModelSerializer):
     reviewer = serializers.SerializerMethodField()
     complete = serializers.SerializerMethodField()
@@ -113,10 +132,51 @@ class ApplicationListOutput(serializers.ModelSerializer):
     state = _state_field(ApplicationState.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
+    # new, renewal (renews is set) or change (revises is set); inline enums, as for `state`.
+    kind = _state_field(ApplicationKind.choices)
+    review_depth = _state_field(ReviewDepth.choices)
+
     class Meta:
         model = Application
-        fields = ["id", "programme", "organisation", "state", "revision", "created_at", "submitted_at",
-                  "decided_at", "updated_at"]
+        fields = ["id", "programme", "organisation", "state", "kind", "renews", "revises", "review_depth",
+                  "revision", "created_at", "submitted_at", "decided_at", "updated_at"]
+
+
+class JudgementDetail(serializers.Serializer):
+    """One reviewer's judgement of one criterion, as managers read them."""
+
+    review = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    criterion = serializers.CharField()
+    required = serializers.BooleanField()
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    review_complete = serializers.BooleanField()
+
+
+class UnmetCriterion(serializers.Serializer):
+    criterion = serializers.CharField()
+    title_en = serializers.CharField()
+    title_ja = serializers.CharField()
+    required = serializers.BooleanField()
+    reviewer = serializers.CharField(help_text="the reviewer's name, or 'Reviewer n' when the body hides names")
+    verdict = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class ReviewerSummary(serializers.Serializer):
+    reviewer = serializers.CharField()
+    summary = serializers.CharField()
+
+
+class ChangesFeedback(serializers.Serializer):
+    """What the organisation reads while changes are requested."""
+
+    message = serializers.CharField()
+    unmet_criteria = UnmetCriterion(many=True)
+    reviews = ReviewerSummary(many=True)
+    reviewer_names_shown = serializers.BooleanField()
 
 
 class ApplicationOutput(ApplicationListOutput):
@@ -125,10 +185,41 @@ class ApplicationOutput(ApplicationListOutput):
     endorsement = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
+    judgements = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
+
+    changes_since_endorsed = serializers.SerializerMethodField()
+    previous_judgements = serializers.SerializerMethodField()
 
     class Meta(ApplicationListOutput.Meta):
         fields = [*ApplicationListOutput.Meta.fields, "snapshot", "snapshot_sha256", "criteria_table",
-                  "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit"]
+                  "changes_message", "decision_comment", "reviews", "endorsement", "transitions", "audit",
+                  "judgements", "feedback", "changes_since_endorsed", "previous_judgements"]
+
+    @extend_schema_field(JudgementDetail(many=True))
+    def get_judgements(self, application: Application) -> list[dict[str, Any]]:
+        """Every judgement of every review: for the body's managers (empty for anyone else)."""
+        return judgements_of(application) if is_manager(_user(self)) else []
+
+    @extend_schema_field(ChangesFeedback(allow_null=True))
+    def get_feedback(self, application: Application) -> dict[str, Any] | None:
+        """While changes are requested: the criteria not met, with the reviewers' comments."""
+        return changes_feedback(application)
+
+    @extend_schema_field(FieldChangeOutput(many=True, allow_null=True))
+    def get_changes_since_endorsed(self, application: Application) -> list[dict[str, Any]] | None:
+        """A renewal's or change's snapshot against the endorsed one it replaces, field by field
+        (null for a new application, or before submission)."""
+        changes = application_changes(application)
+        return None if changes is None else FieldChangeOutput(changes, many=True).data
+
+    @extend_schema_field(serializers.DictField(child=PreviousJudgementOutput(many=True)))
+    def get_previous_judgements(self, application: Application) -> dict[str, Any]:
+        """The judgements behind the endorsement this application replaces, by criterion code
+        (the body's staff only; empty for anyone else and for a new application)."""
+        if not is_body_staff(_user(self)):
+            return {}
+        return previous_judgements(application)
 
     @extend_schema_field(ReviewSummary(many=True))
     def get_reviews(self, application: Application) -> list[dict[str, Any]]:
@@ -156,6 +247,12 @@ class ApplicationCreateInput(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if programmes is not None:
             self.fields["programme"].queryset = programmes
+
+
+class ReviewDepthInput(serializers.Serializer):
+    depth = serializers.ChoiceField(choices=ReviewDepth.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="Why the change is minor (required for minor).")
 
 
 class CommentInput(serializers.Serializer):
@@ -235,16 +332,38 @@ class EndorsementListOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Endorsement
-        fields = ["id", "public_id", "application", "programme", "organisation", "state", "valid_from", "valid_until",
-                  "published_at", "state_changed_at", "signed_at"]
+        fields = ["id", "public_id", "application", "programme", "organisation", "state", "version", "valid_from",
+                  "valid_until", "published_at", "state_changed_at", "signed_at", "predecessor"]
 
 
 class EndorsementOutput(EndorsementListOutput):
     transitions = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
 
+    successor = serializers.SerializerMethodField()
+    achievement = serializers.SerializerMethodField()
+    renewal_opens_at = serializers.SerializerMethodField()
+    renewal_refused_because = serializers.SerializerMethodField()
+
     class Meta(EndorsementListOutput.Meta):
-        fields = [*EndorsementListOutput.Meta.fields, "comment", "credential", "transitions", "audit"]
+        fields = [*EndorsementListOutput.Meta.fields, "successor", "achievement", "renewal_opens_at",
+                  "renewal_refused_because", "comment", "credential", "transitions", "audit"]
+
+    def get_successor(self, endorsement: Endorsement) -> int | None:
+        """The endorsement that renews or revises this one, once granted."""
+        successor = endorsement.successor
+        return successor.pk if successor else None
+
+    def get_achievement(self, endorsement: Endorsement) -> str:
+        """The id of the Achievement (the programme version) this endorsement endorses."""
+        return achievement_id(endorsement.programme, endorsement.version)
+
+    def get_renewal_opens_at(self, endorsement: Endorsement) -> Any:
+        return serializers.DateTimeField().to_representation(renewal_opens_at(endorsement))
+
+    def get_renewal_refused_because(self, endorsement: Endorsement) -> str | None:
+        """Why POST …/renew would be refused now (null: a renewal can be opened)."""
+        return renewal_refusal(endorsement)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ENDORSEMENT_TRANSITIONS)))
     def get_transitions(self, endorsement: Endorsement) -> list[str]:

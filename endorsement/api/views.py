@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from badges.models import Programme
-from endorsement import services
+from endorsement import renewals, services
 from endorsement.api.serializers import (
     ApplicationCreateInput,
     ApplicationListOutput,
@@ -31,6 +31,7 @@ from endorsement.api.serializers import (
     MessageInput,
     RequiredCommentInput,
     ReviewCompleteInput,
+    ReviewDepthInput,
     ReviewListOutput,
     ReviewOutput,
 )
@@ -129,6 +130,16 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         services.application_assign_reviewer(actor=request.user, application=application, reviewer=data["reviewer"])
         return self._render(application)
 
+    @extend_schema(request=ReviewDepthInput, responses={200: ApplicationOutput})
+    @action(detail=True, methods=["post"], url_path="review-depth")
+    def review_depth(self, request: Request, pk: str) -> Response:
+        """Decide how deep the review of a change goes: `minor` (one reviewer decides; give the
+        reason) or `full` (managers; a change application, submitted or in review)."""
+        application = self.get_object()
+        data = _validated(ReviewDepthInput, request)
+        return self._render(renewals.application_set_review_depth(
+            actor=request.user, application=application, depth=data["depth"], comment=data["comment"]))
+
     @extend_schema(request=None, responses={200: ApplicationOutput})
     @action(detail=True, methods=["post"], url_path="start-review")
     def start_review(self, request: Request, pk: str) -> Response:
@@ -224,6 +235,18 @@ class EndorsementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def _render(self, endorsement: Endorsement) -> Response:
         fresh = Endorsement.objects.select_related("programme", "organisation").get(pk=endorsement.pk)
         return Response(EndorsementOutput(fresh, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={201: ApplicationOutput})
+    @action(detail=True, methods=["post"])
+    def renew(self, request: Request, pk: str) -> Response:
+        """Open the renewal of this endorsement (owners and editors of its organisation): a draft
+        application with `renews` set, for the programme as it is now. From RENEWAL_WINDOW_DAYS
+        before the endorsement ends, or after it ended; 409 with the reason otherwise."""
+        application = renewals.endorsement_renew(actor=request.user, endorsement=self.get_object())
+        fresh = Application.objects.select_related("programme", "organisation", "criteria_table").get(
+            pk=application.pk)
+        return Response(ApplicationOutput(fresh, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RequiredCommentInput, responses={200: EndorsementOutput})
     @action(detail=True, methods=["post"])

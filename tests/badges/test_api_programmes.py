@@ -178,7 +178,9 @@ def test_a_programme_under_review_or_endorsed_cannot_be_changed(state):
     client = api_client(cast.editor)
     response = client.patch(f"/api/v1/programmes/{app.programme.public_id}", {"name_en": "Changed"}, format="json")
     assert response.status_code == 409
-    assert "cannot be changed now" in response.json()["detail"]
+    # Endorsed (published): editable again only through a change application or a renewal.
+    expected = "open a change application" if state == "published" else "cannot be changed now"
+    assert expected in response.json()["detail"]
     assert client.get(f"/api/v1/programmes/{app.programme.public_id}").json()["locked"] is True
     app.programme.refresh_from_db()
     assert app.programme.name_en == before

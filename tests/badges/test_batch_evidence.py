@@ -68,10 +68,10 @@ def test_a_link_whose_fetch_breaks_does_not_keep_the_others_from_being_fetched(
         (group,) = grouped_fetches(callbacks)
         real_fetch = evidence.evidence_fetch
 
-        def breaking_on_the_second(award_id):
+        def breaking_on_the_second(award_id, **kwargs):
             if award_id == group[1]:
                 raise ValueError("a fault injected into one fetch")
-            return real_fetch(award_id)
+            return real_fetch(award_id, **kwargs)
 
         monkeypatch.setattr(tasks.evidence, "evidence_fetch", breaking_on_the_second)
         assert tasks.fetch_evidence_group(group) == 2

@@ -274,7 +274,10 @@ def test_a_failed_first_fetch_gets_its_baseline_when_the_link_comes_back(server,
     check = check_of(award)
     assert check.standing == Standing.REACHABLE and check.sha256 == hashlib.sha256(PAGE).hexdigest()
     assert check.retrieved_at is not None
-    assert [m.subject.count("changed") for m in mailoutbox] == [1, 1]  # told it was gone, then back
+    # Told it could not be retrieved on issue (a first fetch, not "checked again"), then that it is back.
+    assert ["could not be retrieved" in m.subject for m in mailoutbox] == [True, False]
+    assert ["changed" in m.subject for m in mailoutbox] == [False, True]
+    assert "checked again" not in mailoutbox[0].body and "checked again" in mailoutbox[1].body
 
 
 def test_revoked_awards_are_not_rechecked(server):

@@ -4,7 +4,10 @@ right link; the model refuses updates and deletes."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -30,6 +33,50 @@ def verify_audit_command(capsys) -> tuple[int, str, str]:
         code = exit_.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def independent_hash(event: AuditEvent) -> str:
+    """The chain's hash as docs/operations.md defines it, written here rather than taken from
+    endorsement.audit (so that the tests can disagree with it)."""
+    payload = {
+        "seq": event.seq, "at": event.at.isoformat(), "actor_id": event.actor_id, "actor": event.actor_repr,
+        "action": event.action, "subject": f"{event.subject_type}:{event.subject_id}", "from": event.from_state,
+        "to": event.to_state, "comment": event.comment, "data": event.data, "prev": event.prev_hash,
+    }
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def known_event(prev: str) -> AuditEvent:
+    return AuditEvent(
+        seq=1, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), actor=None, actor_repr="system",
+        action="application.created", subject_type="application", subject_id="7", from_state="",
+        to_state="draft", comment="審査済み", data={"k": "v"}, prev_hash=prev,
+    )
+
+
+def test_the_event_hash_is_the_known_answer_and_covers_the_previous_hash():
+    # SHA-256 of the UTF-8 bytes of
+    # {"action":"application.created","actor":"system","actor_id":null,"at":"2026-03-02T09:00:00+00:00",
+    #  "comment":"審査済み","data":{"k":"v"},"from":"","prev":"<prev>","seq":1,"subject":"application:7",
+    #  "to":"draft"}   (one line, no spaces), computed once with sha256sum.
+    assert event_hash(known_event(GENESIS)) == "df00e75773758f172940b85aab7ead9bf613fcf29b17eb3d450e9363e48aeecd"
+    assert event_hash(known_event("ab" * 32)) == "0fb3c49d864b4d1cbb7a74920e741cbc518b30f5057ce375b6535bac45a02265"
+
+
+def test_changing_any_field_changes_the_hash():
+    base = known_event(GENESIS)
+    seen = {event_hash(base)}
+    for field, value in [("seq", 2), ("at", datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC)), ("actor_repr", "x"),
+                         ("action", "application.submitted"), ("subject_type", "programme"), ("subject_id", "8"),
+                         ("from_state", "draft"), ("to_state", "submitted"), ("comment", "審査"),
+                         ("data", {"k": "w"}), ("prev_hash", "1" * 64)]:
+        event = known_event(GENESIS)
+        setattr(event, field, value)
+        assert independent_hash(event) == event_hash(event), field
+        seen.add(event_hash(event))
+    assert len(seen) == 12
 
 
 @pytest.mark.parametrize(("state", "action", "comment"), [
@@ -80,7 +127,7 @@ def test_the_chain_links_each_event_to_the_one_before_and_verifies():
     assert events[0].prev_hash == GENESIS
     for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash
-    assert all(event_hash(e) == e.hash for e in events)
+    assert all(independent_hash(e) == e.hash for e in events)
     head = AuditHead.objects.get()
     assert (head.seq, head.hash) == (events[-1].seq, events[-1].hash)
     report = audit_verify()
@@ -113,7 +160,7 @@ def test_a_comment_changed_by_raw_sql_is_found_at_its_seq(capsys):
                        ["In scope after all.", target.seq])
 
     report = audit_verify()
-    assert not report.ok
+    assert report.ok is False
     assert report.broken_seq == target.seq
     assert report.reason == "its content does not match its hash"
     assert report.checked == target.seq - 1
@@ -137,6 +184,7 @@ def test_a_rehashed_forgery_breaks_the_link_of_the_next_event():
     report = audit_verify()
     assert (report.ok, report.broken_seq) == (False, target.seq + 1)
     assert report.reason == "its previous-hash does not match the event before"
+    assert report.checked == target.seq
 
 
 def test_an_event_deleted_by_raw_sql_is_found(capsys):
@@ -147,6 +195,7 @@ def test_an_event_deleted_by_raw_sql_is_found(capsys):
 
     report = audit_verify()
     assert (report.ok, report.broken_seq, report.reason) == (False, gone.seq, f"event #{gone.seq} is missing")
+    assert report.checked == gone.seq - 1
 
     code, _out, err = verify_audit_command(capsys)
     assert code == 1
@@ -160,8 +209,8 @@ def test_the_last_event_deleted_by_raw_sql_is_found_by_the_head():
         cursor.execute("DELETE FROM endorsement_auditevent WHERE seq = %s", [last.seq])
 
     report = audit_verify()
-    assert (report.ok, report.broken_seq) == (False, last.seq)
-    assert "removed" in report.reason
+    assert (report.ok, report.broken_seq, report.checked) == (False, last.seq, last.seq - 1)
+    assert report.reason == "the chain ends before its recorded head (events removed)"
 
 
 def test_an_event_cannot_be_saved_again_or_deleted():
@@ -187,3 +236,15 @@ def test_a_rolled_back_transaction_leaves_neither_an_event_nor_a_moved_head():
     assert (head.seq, head.hash) == (head_before.seq, head_before.hash)
     assert AuditEvent.objects.count() == head_before.seq
     assert audit_verify().ok
+
+
+@pytest.mark.parametrize(("column", "value"), [("hash", "f" * 64), ("seq", None)])
+def test_a_head_row_that_disagrees_with_the_last_event_in_either_column_is_found(column, value):
+    application_in(S.REJECTED)
+    last = AuditEvent.objects.order_by("-seq").first()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE endorsement_audithead SET {column} = %s WHERE id = 1",  # noqa: S608
+                       [value if value is not None else last.seq + 1])
+    report = audit_verify()
+    assert (report.ok, report.checked, report.broken_seq) == (False, last.seq, last.seq + 1)
+    assert report.reason == "the chain ends before its recorded head (events removed)"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import need
+
 REPO = Path(__file__).resolve().parent.parent.parent
 ROW = r"{label}\s+(\d+)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0$"
 
@@ -29,8 +31,8 @@ def run_bench(loader: str) -> str:
 
 @pytest.mark.parametrize("loader", ["python", "wrk"])
 def test_the_registry_bench_seeds_refreshes_serves_and_loads(loader):
-    if loader == "wrk" and shutil.which("wrk") is None:
-        pytest.skip("wrk is not installed (apt-get install wrk); the python loader is tested instead")
+    if loader == "wrk":
+        need(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
     out = run_bench(loader)
     assert "registry_refresh():" in out and "30 entries and 3 organisations" in out
     assert ("wrk" if loader == "wrk" else "python http.client loader") in out

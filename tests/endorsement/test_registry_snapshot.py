@@ -3,12 +3,13 @@ page and the open data need, organisation entries, and when the snapshot is refr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from badges.awards import award_issue, award_revoke
 from endorsement import registry as registry_module
@@ -64,10 +65,12 @@ def test_the_snapshot_counts_badges_issued_here_but_not_revoked_ones_and_sums_th
     kept = award_issue(actor=issuer, programme=programme, recipient_email="one@example.org")
     revoked = award_issue(actor=issuer, programme=programme, recipient_email="two@example.org")
     award_revoke(actor=issuer, award=revoked, reason="Issued by mistake.")
-    today = date.today()
-    issuance_report_file(actor=issuer, programme=programme, period_start=today.replace(day=1), period_end=today,
+    # A report covers a period that has ended, within the endorsement: it began a month ago.
+    Endorsement.objects.filter(programme=programme).update(valid_from=timezone.now() - timedelta(days=40))
+    start, end = date.today() - timedelta(days=30), date.today() - timedelta(days=1)
+    issuance_report_file(actor=issuer, programme=programme, period_start=start, period_end=end,
                          count=40, platform="Other platform", note="Spring cohort")
-    issuance_report_file(actor=issuer, programme=programme, period_start=today.replace(day=1), period_end=today,
+    issuance_report_file(actor=issuer, programme=programme, period_start=start, period_end=end,
                          count=2, platform="Paper certificates")
     registry_refresh()
 
@@ -153,10 +156,11 @@ def test_with_a_broker_one_delayed_refresh_covers_every_change_of_its_window():
 
 def test_filing_a_report_refreshes_the_registry_after_commit(django_capture_on_commit_callbacks):
     programme, _app, _cast, issuer = awarding_setup()
+    Endorsement.objects.filter(programme=programme).update(valid_from=timezone.now() - timedelta(days=40))
     registry_refresh()
     with django_capture_on_commit_callbacks(execute=True):
         issuance_report_file(actor=issuer, programme=programme, period_start="2020-01-01",
-                             period_end=date.today().isoformat(), count=7, platform="Elsewhere")
+                             period_end=(date.today() - timedelta(days=1)).isoformat(), count=7, platform="Elsewhere")
     assert entry_of(programme)["issuance"]["reported_elsewhere"] == 7
     assert IssuanceReport.objects.count() == 1
 

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
-from endorsement.models import ApplicationState, IssuanceReport
+from endorsement.models import ApplicationState, Endorsement, IssuanceReport
 from endorsement.registry import registry_refresh
 from endorsement.reports import issuance_report_file
 from institutions.models import Role
@@ -17,8 +17,8 @@ from tests.factories import Cast, ProgrammeFactory, api_client, application_in, 
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
-START = (TODAY - timedelta(days=30)).isoformat()
-END = TODAY.isoformat()
+START = (TODAY - timedelta(days=31)).isoformat()
+END = (TODAY - timedelta(days=1)).isoformat()
 GOOD = {"period_start": START, "period_end": END, "count": 12, "platform": "Another platform", "note": "Cohort A"}
 
 
@@ -29,9 +29,15 @@ def english():
         yield
 
 
+def backdate(endorsement, days: int = 400) -> None:
+    """The endorsement began `days` ago (a report covers a period that has ended)."""
+    Endorsement.objects.filter(pk=endorsement.pk).update(valid_from=timezone.now() - timedelta(days=days))
+
+
 @pytest.fixture
 def setup():
     programme, application, cast, issuer = awarding_setup()
+    backdate(application.endorsement)
     return {"programme": programme, "application": application, "cast": cast, "issuer": issuer}
 
 

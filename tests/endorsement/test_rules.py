@@ -44,6 +44,9 @@ CASES = [
       "rev-b judged required criterion ASSESS: not met."]),
     ("an unknown verdict is not met",
      [review(LO="met", ASSESS="excellent")], False, ["rev-a judged required criterion ASSESS: excellent."]),
+    ("an unknown verdict is shown with spaces for its underscores",
+     [review(LO="met", ASSESS="very_well_met")], False,
+     ["rev-a judged required criterion ASSESS: very well met."]),
 ]
 
 
@@ -62,3 +65,53 @@ def test_with_no_required_criteria_any_completed_review_allows():
 def test_the_rule_accepts_any_iterables_and_does_not_consume_them_twice():
     result = criteria_rule(iter(REQUIRED), iter([review(LO="met", ASSESS="met")]))
     assert result.allowed
+
+
+# --- endorsement_allowed: the rule applied to an application's stored reviews ----------------------
+
+
+@pytest.mark.django_db
+def test_an_application_without_a_pinned_table_is_refused_with_that_reason():
+    from endorsement.rules import RuleResult, endorsement_allowed
+    from tests.factories import application_in
+
+    application, _cast = application_in("draft")
+    application.criteria_table_id = None
+    assert endorsement_allowed(application) == RuleResult(False, ["The application has no criteria table pinned."])
+
+
+def _allowed_and_reasons(application) -> tuple:
+    from endorsement.rules import endorsement_allowed
+
+    result = endorsement_allowed(application)
+    return result.allowed, result.reasons
+
+
+@pytest.mark.django_db
+def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinned_table():
+    from endorsement import services
+    from tests.factories import application_in, judge_all
+
+    application, cast = application_in("in_review")
+    name = str(cast.reviewer)
+    assert _allowed_and_reasons(application) == (False, [f"{name} has not completed the review."])
+
+    judge_all(application, cast.reviewer)
+    required = [c for c in application.criteria_table.criteria.all() if c.required]
+    optional = [c for c in application.criteria_table.criteria.all() if not c.required]
+    review = application.reviews.get(reviewer=cast.reviewer)
+    # One required criterion judged not met, and (if the table has one) an optional one too.
+    changes = [{"criterion": required[0].code, "verdict": "not_met", "comment": "No weights."}]
+    if optional:
+        changes.append({"criterion": optional[0].code, "verdict": "not_met", "comment": "Not relevant."})
+    services.review_record_judgements(actor=cast.reviewer, review=review, judgements=changes)
+    services.review_complete(actor=cast.reviewer, review=review)
+    application.refresh_from_db()
+    assert _allowed_and_reasons(application) == (
+        False, [f"{name} judged required criterion {required[0].code}: not met."])
+
+    endorsed, endorsed_cast = application_in("endorsed")
+    assert _allowed_and_reasons(endorsed) == (True, [])
+    # A review completed for an earlier revision no longer counts.
+    endorsed.revision += 1
+    assert _allowed_and_reasons(endorsed) == (False, [f"{endorsed_cast.reviewer} has not completed the review."])

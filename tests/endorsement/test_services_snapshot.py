@@ -40,7 +40,9 @@ def test_editing_the_programme_is_refused_while_it_is_under_review_or_endorsed(s
     programme = application.programme
     before = programme_snapshot(programme)
 
-    with pytest.raises(WrongState, match="cannot be changed now"):
+    # Endorsed (published): editable again only through a change application or a renewal.
+    expected = "open a change application" if state == S.PUBLISHED else "cannot be changed now"
+    with pytest.raises(WrongState, match=expected):
         programme_update(actor=cast.editor, programme=programme, data={"name_en": "Something else"})
 
     programme.refresh_from_db()

@@ -86,5 +86,8 @@ def test_an_inactive_reviewer_is_refused(client):
     user.is_active = False
     user.save()
     client.force_login(user)
-    response = client.get(reverse("admin:endorsement_application_changelist"))
+    changelist = reverse("admin:endorsement_application_changelist")
+    response = client.get(changelist)
+    # Sent to the admin's login page, which brings them back to the page they asked for.
     assert response.status_code == 302
+    assert response.url == f"{reverse('admin:login')}?next={changelist}"

@@ -1,7 +1,7 @@
-import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
@@ -106,14 +106,17 @@ def test_the_username_is_counted_whatever_its_case(client, editor, settings):
 
 def test_logging_in_works_again_once_the_window_has_passed(client, editor, settings):
     settings.LOGIN_FAILURE_LIMIT = 2
-    settings.LOGIN_FAILURE_WINDOW = timedelta(seconds=1)
-    login(client, editor.username, "guess")
-    login(client, editor.username, "guess")
-    assert "Too many failed attempts" in login(client, editor.username, PASSWORD).content.decode()
-    time.sleep(1.2)
-    response = login(client, editor.username, PASSWORD)
-    assert response.status_code == 302
-    assert client.session[SESSION_KEY] == str(editor.pk)
+    settings.LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        login(client, editor.username, "guess")
+        login(client, editor.username, "guess")
+        assert "Too many failed attempts" in login(client, editor.username, PASSWORD).content.decode()
+        traveller.shift(timedelta(minutes=14, seconds=59))
+        assert "Too many failed attempts" in login(client, editor.username, PASSWORD).content.decode()
+        traveller.shift(timedelta(seconds=2))
+        response = login(client, editor.username, PASSWORD)
+        assert response.status_code == 302
+        assert client.session[SESSION_KEY] == str(editor.pk)
 
 
 def test_a_refused_attempt_while_throttled_does_not_extend_or_reveal_anything(client, editor, settings):

@@ -95,3 +95,21 @@ def test_a_gzip_bomb_is_refused() -> None:
     encoded = "u" + base64.urlsafe_b64encode(bomb).decode().rstrip("=")
     with pytest.raises(StatusListError, match="size"):
         StatusList.decode(encoded)
+
+
+def test_the_module_functions_encode_and_decode_bits_counted_from_the_left() -> None:
+    from badges.credentials.statuslist import decode_status_list, encode_status_list
+
+    bits = StatusList()
+    for index in (0, 7, 8, 131_071):
+        bits.set(index)
+    encoded = encode_status_list(bits)
+    # Read back as the spec describes it, without the library: u + base64url(gzip(bitstring)).
+    raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert encoded[0] == "u" and "=" not in encoded
+    assert len(raw) == 16_384
+    assert (raw[0], raw[1], raw[-1]) == (0b1000_0001, 0b1000_0000, 0b0000_0001)
+    assert set(raw[2:-1]) == {0}
+    decoded = decode_status_list(encoded)
+    assert decoded.set_indices() == [0, 7, 8, 131_071]
+    assert decoded.to_bytes() == raw

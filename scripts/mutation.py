@@ -1,0 +1,174 @@
+"""`make mutation`: mutation testing of the rules a certification body is trusted for (docs/testing.md).
+
+Runs mutmut (configured in pyproject.toml, `[tool.mutmut]`) on the rule functions named in RULES
+below, then prints every surviving mutant (with its diff) and the score per module. Exit status 1
+when a mutant survives that is not listed in ACCEPTED (equivalent mutants, each with its reason
+in docs/testing.md).
+
+    python scripts/mutation.py            # the rule functions (what `make mutation` runs)
+    python scripts/mutation.py --fast     # FAST: the subset CI runs (a couple of minutes)
+    python scripts/mutation.py --report   # print the last results again without running
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).with_name("mutmut")
+
+#: The rule functions, as mutmut names them: `<module>.x_<function>__mutmut_<n>` for a function,
+#: `<module>.xǁ<Class>ǁ<method>__mutmut_<n>` for a method.
+RULES: dict[str, list[str]] = {
+    "endorsement/rules.py (the criteria rule)": ["endorsement.rules.x_*"],
+    "config/fsm.py (transitions: permission and condition checks)": [
+        "config.fsm.x_check_transition__*", "config.fsm.x_allowed_transitions__*", "config.fsm.x__transition_of__*",
+    ],
+    "endorsement/models.py (transition permissions, append-only rows)": [
+        "endorsement.models.x__editor__*", "endorsement.models.x__manager__*",
+        "endorsement.models.xǁAuditEventǁ*", "endorsement.models.xǁAuditCheckpointǁ*",
+    ],
+    "institutions/models.py (membership transition permissions)": [
+        "institutions.models.x__manager__*", "institutions.models.x__owner_or_manager__*",
+    ],
+    "institutions/permissions.py (roles, organisation scoping)": ["institutions.permissions.x_*"],
+    "endorsement/audit.py (the audit chain)": [
+        "endorsement.audit.x__event_payload__*", "endorsement.audit.x_event_hash__*",
+        "endorsement.audit.x_audit_record__*", "endorsement.audit.x_audit_verify__*",
+    ],
+    "endorsement/checkpoints.py (signed checkpoints)": [
+        "endorsement.checkpoints.x_checkpoint_signed_bytes__*", "endorsement.checkpoints.x_checkpoint_make__*",
+        "endorsement.checkpoints.x_checkpoint_parse__*", "endorsement.checkpoints.x_checkpoint_check_signature__*",
+        "endorsement.checkpoints.x_chain_against__*", "endorsement.checkpoints.x_audit_verify_against__*",
+    ],
+    "badges/status.py (status lists: which bits are set)": [
+        "badges.status.x__set_indices__*", "badges.status.x_status_list_publish__*",
+    ],
+    "badges/credentials/statuslist.py (the bitstring)": ["badges.credentials.statuslist.*"],
+    "badges/fetch.py (address and scheme rules)": [
+        "badges.fetch.x__address_problem__*", "badges.fetch.x_checked_address__*",
+    ],
+    "institutions/keys.py (key storage)": [
+        "institutions.keys.x__context__*", "institutions.keys.x__create_key__*",
+        "institutions.keys.x_signing_material__*",
+    ],
+    "badges/credentials/keys.py (key encryption)": [
+        "badges.credentials.keys.x_encrypt_private_key__*", "badges.credentials.keys.x_decrypt_private_key__*",
+        "badges.credentials.keys.x__aad__*", "badges.credentials.keys.x__derive_key__*",
+        "badges.credentials.keys.x__decode_multikey__*",
+    ],
+    "badges/batches.py (batch validation)": ["badges.batches.x_rows_validate__*", "badges.batches.x_rows_from_json__*"],
+    "badges/credentials/canon.py (safe mode)": [
+        "badges.credentials.canon.x_check_control_characters__*", "badges.credentials.canon.x__is_absolute_iri__*",
+        "badges.credentials.canon.x__check_iri__*", "badges.credentials.canon.x_scan_expanded__*",
+        "badges.credentials.canon.x__check_property__*", "badges.credentials.canon.x_expand_with__*",
+        "badges.credentials.canon.xǁ_DroppedTermsǁ*",
+    ],
+    "badges/credentials/proof.py (proof checks)": [
+        "badges.credentials.proof.x__check_proof_shape__*", "badges.credentials.proof.x__verify_one__*",
+    ],
+    "badges/verification.py (verification checks)": [
+        f"badges.verification.xǁ_Verifierǁ{name}__*"
+        for name in ("issuer", "dates", "status", "status_entry", "status_list_problem", "subject")
+    ],
+}
+
+#: The subset CI runs (`make test` runs tests/test_mutation_fast.py, which runs this): the rules
+#: with the smallest, fastest tests, where a surviving mutant is a hole in what we promise.
+FAST = [
+    "endorsement.rules.x_*",
+    "endorsement.audit.x_event_hash__*", "endorsement.audit.x__event_payload__*",
+    "endorsement.audit.x_audit_verify__*",
+]
+FAST_TESTS = ["tests/endorsement/test_rules.py", "tests/endorsement/test_audit.py"]
+
+#: Mutants accepted as equivalent (no test can tell them apart); the reason for each is in
+#: docs/testing.md, "Accepted equivalent mutants".
+ACCEPTED: set[str] = {
+    "badges.credentials.statuslist.xǁStatusListǁset_indices__mutmut_4",  # range(8) -> range(9)
+    "endorsement.audit.x_audit_verify__mutmut_4",  # iterator(chunk_size=2000) -> None (Django's default, 2000)
+    "endorsement.audit.x_audit_verify__mutmut_8",  # chunk_size 2000 -> 2001 (a fetch size, not a rule)
+    "endorsement.checkpoints.x_checkpoint_check_signature__mutmut_8",  # partition -> rpartition
+    "badges.fetch.x__address_problem__mutmut_3",  # split("%") -> split(None): ipaddress parses scope ids
+}
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "type check",
+          None: "not checked"}
+
+
+def _patterns(selection: list[str] | None) -> list[str]:
+    return selection or [p for group in RULES.values() for p in group]
+
+
+def _results(root: Path) -> dict[str, int | None]:
+    results: dict[str, int | None] = {}
+    for meta in (root / "mutants").rglob("*.meta"):
+        results.update(json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}))
+    return results
+
+
+def report(root: Path, patterns: list[str]) -> int:
+    results = _results(root)
+    chosen = {k: v for k, v in results.items() if any(fnmatch.fnmatch(k, p) for p in patterns)}
+    if not chosen:
+        print("no mutation results yet: run `make mutation`")
+        return 1
+    survivors = sorted(k for k, v in chosen.items() if STATUS.get(v, "suspicious") in ("survived", "no tests"))
+    unchecked = sorted(k for k, v in chosen.items() if v is None)
+    for name in survivors:
+        accepted = " (accepted as equivalent)" if name in ACCEPTED else ""
+        print(f"--- survived: {name}{accepted}")
+        shown = subprocess.run([str(MUTMUT), "show", name], cwd=root, capture_output=True, text=True, check=False)
+        print(shown.stdout.rstrip())
+    print()
+    print(f"{'module':<70} {'mutants':>7} {'killed':>7} {'survived':>8} {'accepted':>8} {'score':>6}")
+    totals: dict[str, int] = defaultdict(int)
+    for label, group in RULES.items():
+        keys = [k for k in chosen if any(fnmatch.fnmatch(k, p) for p in group)]
+        if not keys:
+            continue
+        killed = sum(1 for k in keys if STATUS.get(chosen[k], "suspicious") in ("killed", "timeout", "type check"))
+        survived = sum(1 for k in keys if k in survivors and k not in ACCEPTED)
+        accepted = sum(1 for k in keys if k in survivors and k in ACCEPTED)
+        checked = killed + survived + accepted
+        score = f"{100 * (killed + accepted) / checked:.1f}%" if checked else "-"
+        print(f"{label:<70} {len(keys):>7} {killed:>7} {survived:>8} {accepted:>8} {score:>6}")
+        for key, value in (("mutants", len(keys)), ("killed", killed), ("survived", survived), ("accepted", accepted)):
+            totals[key] += value
+    print(f"{'total':<70} {totals['mutants']:>7} {totals['killed']:>7} {totals['survived']:>8} "
+          f"{totals['accepted']:>8}")
+    if unchecked:
+        print(f"{len(unchecked)} mutants not checked yet (the run was interrupted?)")
+    return 1 if [s for s in survivors if s not in ACCEPTED] or unchecked else 0
+
+
+def run(root: Path, patterns: list[str], jobs: int) -> None:
+    # SQLite and in-process tasks, whatever the shell has: the PostgreSQL/Redis tests skip (they are
+    # not where the rules are decided) and nothing reaches a shared service.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
+    env["SHARED_DIR"] = os.environ.get("SHARED_DIR", str(REPO.parent / "shared"))
+    subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *patterns], cwd=root, env=env, check=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fast", action="store_true", help="only the FAST subset")
+    parser.add_argument("--report", action="store_true", help="print the last results without running")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
+    args = parser.parse_args()
+    patterns = FAST if args.fast else _patterns(None)
+    if not args.report:
+        run(REPO, patterns, args.jobs)
+    return report(REPO, patterns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The fast mutation subset that `make test` (and so CI) runs: mutmut on the FAST rule functions of
+scripts/mutation.py, in a copy of the tree configured to run only FAST_TESTS, in a couple of
+minutes. Every mutant must be killed (or be one of the accepted equivalents). The whole set of
+rule functions is `make mutation` (docs/testing.md keeps its last report)."""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import need
+
+REPO = Path(__file__).resolve().parent.parent
+COPIED = ["badges", "endorsement", "institutions", "config", "templates", "static", "locale", "tests", "manage.py"]
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("mutation_script", REPO / "scripts" / "mutation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
+    script = load_script()
+    mutmut = Path(sys.executable).with_name("mutmut")
+    need(mutmut.exists(), "mutmut is not installed (pip install -e '.[dev]')")
+    root = tmp_path / "tree"
+    root.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    modules = sorted({pattern.split(".x")[0].replace(".", "/") + ".py" for pattern in script.FAST})
+    selection = "pytest_add_cli_args_test_selection = " + repr(script.FAST_TESTS).replace("'", '"')
+    pyproject = re.sub(r"only_mutate = \[.*?\]", "only_mutate = " + repr(modules).replace("'", '"'), pyproject,
+                       flags=re.S)
+    pyproject = re.sub(r"pytest_add_cli_args_test_selection = \[.*?\]", selection, pyproject, flags=re.S)
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
+    env["SHARED_DIR"] = str(shared_dir)
+    run = subprocess.run([str(mutmut), "run", "--max-children", "2", *script.FAST], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=1800, check=False)
+    results = script._results(root)
+    chosen = {k: v for k, v in results.items() if any(fnmatch.fnmatch(k, p) for p in script.FAST)}
+    assert chosen, f"mutmut produced no results\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    unchecked = sorted(k for k, v in chosen.items() if v is None)
+    survivors = sorted(k for k, v in chosen.items()
+                       if script.STATUS.get(v, "suspicious") not in ("killed", "timeout", "type check")
+                       and k not in script.ACCEPTED)
+    assert not unchecked, unchecked
+    assert not survivors, "\n".join(
+        subprocess.run([str(mutmut), "show", name], cwd=root, capture_output=True, text=True, check=False).stdout
+        for name in survivors
+    )
