@@ -392,8 +392,22 @@ def award_standing(award: Award, now: datetime | None = None) -> str:
     return Standing.VALID
 
 
+# The columns an award list shows (the API's AwardOutput, the programme's awards page): never the
+# signed credential, the hashed identity, nor the batch's `rows` (a batch of 3,000 learners holds
+# them all, and loading them once per listed award made one page cost gigabytes).
+AWARD_LIST_FIELDS = (
+    "id", "public_id", "programme_id", "organisation_id", "batch_id", "batch_row", "recipient_did", "recipient_email",
+    "recipient_name", "evidence_url", "evidence_narrative", "issued_at", "valid_from", "valid_until", "revoked_at",
+    "revocation_reason", "programme__public_id", "batch__public_id",
+)
+
+
 def awards_of_programme(programme: Programme) -> QuerySet[Award]:
-    return Award.objects.filter(programme=programme).select_related("batch").order_by("-issued_at", "-id")
+    """The programme's awards, newest first, with only the columns a list shows."""
+    return (
+        Award.objects.filter(programme=programme).select_related("batch", "programme")
+        .only(*AWARD_LIST_FIELDS).order_by("-issued_at", "-id")
+    )
 
 
 def award_public(public_id: Any) -> Award:

@@ -7,29 +7,39 @@ Every hop is checked before it is made:
   `allow_loopback`, which only the test settings turn on);
 * the host is resolved with `getaddrinfo` and EVERY address must be public unicast: loopback,
   private, link-local, multicast, reserved, unspecified and other non-global addresses are refused
-  (loopback allowed only with `allow_loopback`);
+  (loopback allowed only with `allow_loopback`), and so are the IPv6 forms that embed such an IPv4
+  address (IPv4-mapped, 6to4 2002::/16, NAT64 64:ff9b::/96, Teredo, IPv4-compatible);
 * the connection goes to the address that was checked, not to a second lookup of the name, so a
   DNS answer cannot change between the check and the connect (TLS still verifies the host name);
 * no proxy from the environment, at most `max_redirects` redirects (each one checked again);
-* a time limit on the whole fetch and a size limit on the body (refused, or with `truncate` the
-  first `max_bytes` are kept and the result says so).
+* a total deadline on the whole fetch, every hop included: a watchdog closes the connection when
+  it passes, wherever the fetch is blocked (connecting, the TLS handshake, headers or a body sent
+  one byte at a time), and the body is read with `read1` so no single read waits for a full chunk;
+* a size limit on the body (refused, or with `truncate` the first `max_bytes` are kept and the
+  result says so);
+* at most FETCH_CONCURRENCY fetches at once in one process (a web worker or a Celery worker): the
+  others wait for a slot within their own deadline, then give up with kind "busy". Anonymous
+  /verify look-ups therefore cannot tie up more than that many of a worker's threads.
 
 Failures raise `FetchError` with a `kind` and a message meant for people.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from django.conf import settings
 from django.utils.translation import gettext
 
 from badges.fetch_words import reason_in_words
@@ -40,7 +50,7 @@ CHUNK = 64 * 1024
 
 class FetchError(Exception):
     """A fetch that did not return a body. `kind` is one of: refused, unreachable, timeout,
-    too_large, http_status, too_many_redirects."""
+    too_large, http_status, too_many_redirects, busy."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -58,11 +68,41 @@ class FetchResult:
     truncated: bool  # only with truncate=True: the body was longer than max_bytes
 
 
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """(form, IPv4 address) when `ip` is one of the IPv6 forms that carry an IPv4 address, which a
+    relay or a dual-stack host turns back into IPv4: 6to4, NAT64, Teredo and IPv4-compatible.
+    (IPv4-mapped is handled by the caller: it is the IPv4 address itself.)"""
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip.teredo is not None:
+        return "Teredo", ip.teredo[1]
+    if any(ip in network for network in _NAT64):
+        return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d, but not :: or ::1
+        return "IPv4-compatible", ipaddress.IPv4Address(int(ip))
+    return None
+
+
 def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
     """Why this address may not be contacted, or None if it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            form, ipv4 = embedded
+            # Never loopback here, even in tests: the embedded address is reached through a relay.
+            problem = _address_problem(str(ipv4), allow_loopback=False)
+            if problem:
+                return gettext("a %(form)s address that embeds %(address)s, %(problem)s") % {
+                    "form": form, "address": ipv4, "problem": problem}
+            if form in ("6to4", "NAT64"):  # a public IPv4 address behind a translator: judged by it
+                return None
     if ip.is_loopback:
         return None if allow_loopback else gettext("a loopback address")
     if ip.is_unspecified:
@@ -118,45 +158,88 @@ def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tupl
     return scheme, addresses[0], port
 
 
+class _Watchdog:
+    """Closes every socket of one fetch when its deadline passes, so that no read, write, connect or
+    handshake can outlive the deadline, however slowly the other side trickles bytes."""
+
+    def __init__(self, deadline: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            self._close(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._close(sock)
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv on this socket
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to an address checked beforehand instead of resolving the host name again."""
 
-    def __init__(self, host: str, *, pinned: str, **kwargs) -> None:
+    def __init__(self, host: str, *, pinned: str, watchdog: _Watchdog, **kwargs) -> None:
         super().__init__(host, **kwargs)
         self._pinned = pinned
+        self._watchdog = watchdog
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self._pinned, self.port), self.timeout, self.source_address)
+        self._watchdog.watch(self.sock)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, *, pinned: str, tls: ssl.SSLContext, **kwargs) -> None:
+    def __init__(self, host: str, *, pinned: str, tls: ssl.SSLContext, watchdog: _Watchdog, **kwargs) -> None:
         super().__init__(host, context=tls, **kwargs)
         self._pinned = pinned
         self._tls = tls
+        self._watchdog = watchdog
 
     def connect(self) -> None:
         sock = socket.create_connection((self._pinned, self.port), self.timeout, self.source_address)
+        self._watchdog.watch(sock)
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, pinned: str) -> None:
+    def __init__(self, pinned: str, watchdog: _Watchdog) -> None:
         super().__init__()
         self._pinned = pinned
+        self._watchdog = watchdog
 
     def http_open(self, req):
-        return self.do_open(functools.partial(_PinnedHTTPConnection, pinned=self._pinned), req)
+        return self.do_open(functools.partial(_PinnedHTTPConnection, pinned=self._pinned, watchdog=self._watchdog),
+                            req)
 
 
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, pinned: str) -> None:
+    def __init__(self, pinned: str, watchdog: _Watchdog) -> None:
         super().__init__()
         self._pinned = pinned
+        self._watchdog = watchdog
 
     def https_open(self, req):
         tls = ssl.create_default_context()
-        return self.do_open(functools.partial(_PinnedHTTPSConnection, pinned=self._pinned, tls=tls), req)
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, pinned=self._pinned, tls=tls,
+                                              watchdog=self._watchdog), req)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -166,12 +249,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener(address: str) -> urllib.request.OpenerDirector:
+def _opener(address: str, watchdog: _Watchdog) -> urllib.request.OpenerDirector:
     """An opener for http and https only, pinned to `address`, with no proxy and no redirects."""
     opener = urllib.request.OpenerDirector()
     for handler in (
-        urllib.request.ProxyHandler({}), urllib.request.UnknownHandler(), _PinnedHTTPHandler(address),
-        _PinnedHTTPSHandler(address), urllib.request.HTTPDefaultErrorHandler(), _NoRedirect(),
+        urllib.request.ProxyHandler({}), urllib.request.UnknownHandler(), _PinnedHTTPHandler(address, watchdog),
+        _PinnedHTTPSHandler(address, watchdog), urllib.request.HTTPDefaultErrorHandler(), _NoRedirect(),
         urllib.request.HTTPErrorProcessor(),
     ):
         opener.add_handler(handler)
@@ -187,8 +270,11 @@ def _read(response, *, max_bytes: int, truncate: bool, deadline: float, url: str
     while len(body) <= max_bytes:
         if time.monotonic() > deadline:
             raise FetchError("timeout", _too_slow(url))
-        chunk = response.read(min(CHUNK, max_bytes + 1 - len(body)))
+        # read1: whatever has arrived (one receive at most), never waiting to fill the chunk.
+        chunk = response.read1(min(CHUNK, max_bytes + 1 - len(body)))
         if not chunk:
+            if time.monotonic() > deadline:  # the watchdog closed the connection: not the end of the body
+                raise FetchError("timeout", _too_slow(url))
             return bytes(body), False
         body += chunk
     if truncate:
@@ -222,10 +308,41 @@ def fetch(
 ) -> FetchResult:
     """GET `url` under the rules of this module. HTTP status ≥ 400 raises `FetchError("http_status")`."""
     deadline = time.monotonic() + timeout
+    slots = _slots()
+    if not slots.acquire(timeout=max(0.0, timeout)):
+        raise FetchError("busy", gettext("Too many outside addresses are being fetched at once; %(url)s was not "
+                                         "fetched. Try again in a moment.") % {"url": url})
+    watchdog = _Watchdog(deadline)
+    try:
+        return _fetch(url, deadline=deadline, timeout=timeout, watchdog=watchdog, max_bytes=max_bytes,
+                      allow_loopback=allow_loopback, https_only=https_only, max_redirects=max_redirects,
+                      truncate=truncate, accept=accept)
+    finally:
+        watchdog.cancel()
+        slots.release()
+
+
+_slots_lock = threading.Lock()
+_slots_by_size: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """The process's semaphore of FETCH_CONCURRENCY slots (one per value, so a changed setting applies)."""
+    size = max(1, int(settings.FETCH_CONCURRENCY))
+    with _slots_lock:
+        if size not in _slots_by_size:
+            _slots_by_size[size] = threading.BoundedSemaphore(size)
+        return _slots_by_size[size]
+
+
+def _fetch(
+    url: str, *, deadline: float, timeout: float, watchdog: _Watchdog, max_bytes: int, allow_loopback: bool,
+    https_only: bool, max_redirects: int, truncate: bool, accept: str,
+) -> FetchResult:
     current = url
     for _hop in range(max_redirects + 1):
         _scheme, address, _port = checked_address(current, allow_loopback=allow_loopback, https_only=https_only)
-        opener = _opener(address)
+        opener = _opener(address, watchdog)
         # The scheme was checked above, and the opener has no file:, ftp: or data: handler anyway.
         request = urllib.request.Request(  # noqa: S310
             current, headers={"Accept": accept, "User-Agent": "endorsement-verifier/1"}
@@ -247,10 +364,12 @@ def fetch(
             raise FetchError("timeout", _no_answer(current, timeout)) from None
         except urllib.error.URLError as error:
             reason = error.reason
-            if isinstance(reason, TimeoutError):
+            if isinstance(reason, TimeoutError) or watchdog.fired:
                 raise FetchError("timeout", _no_answer(current, timeout)) from None
             raise FetchError("unreachable", _unreachable(current, reason)) from None
         except (OSError, http.client.HTTPException) as error:
+            if watchdog.fired:  # the deadline closed the connection while the headers trickled in
+                raise FetchError("timeout", _no_answer(current, timeout)) from None
             raise FetchError("unreachable", _unreachable(current, error)) from None
         try:
             with response:
@@ -261,6 +380,8 @@ def fetch(
         except TimeoutError:
             raise FetchError("timeout", _too_slow(current)) from None
         except (OSError, http.client.HTTPException) as error:
+            if watchdog.fired:
+                raise FetchError("timeout", _too_slow(current)) from None
             raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
                              % {"url": current, "error": reason_in_words(error)}) from None
         return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated)

@@ -4,16 +4,24 @@ PNG: the signature, a well-formed IHDR and a size limit. SVG: parsed as XML with
 entity (no billion laughs, no external entities); refused if it holds scripts, event handlers,
 foreignObject, animation of links, or any reference outside the document; written back out from the
 parsed tree so comments and processing instructions are gone.
+
+CSS (style sheets, style attributes, and presentation attributes such as `fill="url(…)"`) is read
+with a real CSS parser, tinycss2, which decodes escapes exactly as a browser does: `u\72l(` is
+`url(` to it too. Only `url(#fragment)` references are accepted; at-rules (`@import`, `@font-face`,
+…), functions that load images (`image()`, `image-set()`, `cross-fade()`, `element()`), IE's
+`expression()` and CSS the parser cannot read are refused.
 """
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from xml.etree import ElementTree as ET
 
+import tinycss2
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -24,8 +32,9 @@ FORBIDDEN_ELEMENTS = {"script", "foreignObject", "iframe", "embed", "object", "h
 LINKING_ATTRS = {"href", f"{{{XLINK_NS}}}href", "src"}
 # <set attributeName="href" to="javascript:…"> turns a harmless <a> into a script link.
 ANIMATION_ELEMENTS = {"set", "animate", "animateMotion", "animateTransform", "animateColor"}
-_URL_IN_STYLE = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
-_IMPORT_IN_STYLE = re.compile(r"@import", re.IGNORECASE)
+# CSS functions whose arguments name a resource to load (besides url(), checked for a fragment).
+_LOADING_FUNCTIONS = {"image", "image-set", "-webkit-image-set", "cross-fade", "-webkit-cross-fade", "element",
+                      "-moz-element", "expression", "src", "paint"}
 
 
 class ImageError(ValueError):
@@ -69,6 +78,40 @@ def _check_png(data: bytes) -> None:
         raise ImageError(_("The PNG image must be between 1 and 4096 pixels on each side."))
 
 
+def _css_nodes(nodes: Iterable[Any]) -> Iterator[Any]:
+    """Every node of a parsed piece of CSS, depth first: rules, declarations, blocks, tokens."""
+    for node in nodes:
+        yield node
+        for attribute in ("prelude", "content", "value", "arguments"):
+            children = getattr(node, attribute, None)
+            if isinstance(children, list):
+                yield from _css_nodes(children)
+
+
+def _is_fragment_url(node: Any) -> bool:
+    if node.type == "url":
+        return node.value.strip().startswith("#")
+    arguments = [a for a in node.arguments if a.type not in ("whitespace", "comment")]
+    return len(arguments) == 1 and arguments[0].type == "string" and arguments[0].value.strip().startswith("#")
+
+
+def _check_css(nodes: Iterable[Any], external: str) -> None:
+    """Refuse CSS that loads anything from outside the document (`external` is the message)."""
+    for node in _css_nodes(nodes):
+        kind = node.type
+        if kind == "error":
+            raise ImageError(_("The SVG holds CSS that cannot be read (%(error)s).") % {"error": node.message})
+        if kind == "at-rule":
+            raise ImageError(_("The SVG style sheet holds an @%(rule)s rule; at-rules are not allowed.")
+                             % {"rule": node.lower_at_keyword})
+        if kind == "url" and not _is_fragment_url(node):
+            raise ImageError(external)
+        if kind == "function" and (
+            node.lower_name in _LOADING_FUNCTIONS or (node.lower_name == "url" and not _is_fragment_url(node))
+        ):
+            raise ImageError(external)
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -100,12 +143,15 @@ def _sanitise_svg(data: bytes) -> bytes:
                                  % {"attribute": attr_name})
             if (attr in LINKING_ATTRS or attr_name in {"href", "src"}) and not value.strip().startswith("#"):
                 raise ImageError(_("The SVG refers to something outside itself; only #fragment links are allowed."))
-            if attr_name == "style" and (_URL_IN_STYLE.search(value) or _IMPORT_IN_STYLE.search(value)):
-                raise ImageError(_("The SVG style refers to an external resource."))
-        if name == "style" and element.text and (
-            _URL_IN_STYLE.search(element.text) or _IMPORT_IN_STYLE.search(element.text)
-        ):
-            raise ImageError(_("The SVG style sheet refers to an external resource."))
+            if attr_name == "style":
+                _check_css(tinycss2.parse_blocks_contents(value), _("The SVG style refers to an external resource."))
+            elif "(" in value or "\\" in value:  # a presentation attribute: fill="url(…)", filter, mask…
+                _check_css(tinycss2.parse_component_value_list(value),
+                           _("The SVG attribute %(attribute)s refers to an external resource.")
+                           % {"attribute": attr_name})
+        if name == "style" and element.text:
+            _check_css(tinycss2.parse_stylesheet(element.text),
+                       _("The SVG style sheet refers to an external resource."))
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

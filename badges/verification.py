@@ -68,6 +68,7 @@ from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
 from badges.models import Award, StatusList
 from config.errors import InvalidInput
+from config.request_guard import JsonProblem, check_json_value
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,10 @@ def credential_from_json(text: str | bytes, *, field_name: str = "credential") -
                       % {"msg": error.msg, "line": error.lineno, "column": error.colno}) from None
     except (ValueError, RecursionError):
         raise _refuse(field_name, _("This JSON cannot be read (numbers too long or nesting too deep).")) from None
+    try:  # the same bounds as every JSON body (config/request_guard.py): pyld recurses as deep as the JSON
+        check_json_value(value)
+    except JsonProblem as problem:
+        raise _refuse(field_name, problem.message) from None
     if not isinstance(value, dict):
         raise _refuse(field_name, _("A credential is a JSON object ({…}); this JSON is a %(kind)s.")
                       % {"kind": type(value).__name__.replace("dict", "object").replace("str", "string")})

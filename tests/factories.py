@@ -7,6 +7,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import RequestFactory
 
 from badges.models import Programme
 from endorsement import services
@@ -15,6 +16,13 @@ from endorsement.models import Application, ApplicationState, CriteriaTable, Tab
 from institutions.models import MembershipState, Organisation, Role, StaffMember
 
 PASSWORD = "correct horse battery staple"
+
+
+def login_request():
+    """The request `client.login(request=login_request(), ...)` passes to `authenticate`: the login
+    lockout (django-axes) counts every attempt against a request's client address, and refuses an
+    authentication that has none."""
+    return RequestFactory().post("/accounts/login/", REMOTE_ADDR="127.0.0.1")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -75,3 +75,10 @@ def test_the_recovery_bench_kills_a_worker_and_prints_the_time_to_recover():
     out = run_bench("bench/recovery.py", "--rows", "200", "--visibility", "4", "--stall", "3", "--sweep", "1")
     assert re.search(r"broker redelivery \(visibility timeout\) +\d+\.\d s +every row once: True", out), out
     assert re.search(r"stall sweep \(beat\) +\d+\.\d s +every row once: True", out), out
+
+
+def test_the_list_memory_bench_prints_the_peak_rss_of_each_way_of_listing():
+    out = run_bench("bench/lists.py", "--n", "30")
+    assert re.search(r"API, 30 awards in pages of 1,000 .* peak RSS +\d+\.\d MB .* 31 rows in 1 page", out), out
+    assert re.search(r"limit=30 asked \(clamped to 1,000 rows\) +peak RSS +\d+\.\d MB", out), out
+    assert re.search(r"before: 20 awards with the old queryset .* peak RSS +\d+\.\d MB", out), out

@@ -15,6 +15,7 @@ from endorsement.management.demo_data import DEMO_PASSWORD, ORGANISATIONS
 from endorsement.models import Application, ApplicationState, AuditEvent, Endorsement, RegistrySnapshot
 from institutions.models import MembershipState, Organisation
 from institutions.services import organisation_apply
+from tests.factories import login_request
 
 # seed_demo commits after each service call (publishing needs the credential signed after commit);
 # serialized_rollback brings back the rows the migrations made (the body, the criteria table).
@@ -70,10 +71,10 @@ def test_seed_demo_creates_every_role_every_state_and_a_registry_of_the_publishe
 def test_the_demo_logins_work_and_the_pending_owner_cannot_log_in_yet(client):
     seed()
     for username in ["admin", "manager", "reviewer", "reviewer2", "owner", "editor", "issuer"]:
-        assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert client.login(request=login_request(), username=username, password=DEMO_PASSWORD), username
     assert User.objects.get(username="admin").is_superuser
     pending = next(o for o in ORGANISATIONS if not o["approve"])
-    assert not client.login(username=pending["owner"]["username"], password=DEMO_PASSWORD)
+    assert not client.login(request=login_request(), username=pending["owner"]["username"], password=DEMO_PASSWORD)
 
 
 REACHED_BY = {

@@ -10,7 +10,6 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from badges.verification import (
@@ -23,6 +22,7 @@ from badges.verification import (
     upload_too_large,
 )
 from config.errors import InvalidInput
+from config.throttling import AnonRateThrottle
 
 # Room for the multipart envelope and the other fields around an upload of the maximum size.
 ENVELOPE_BYTES = 64 * 1024

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pyld import jsonld
-from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
 
+from .canonbound import bounded_urdna2015
 from .errors import CanonicalizationError, UnknownContextError, UnsafeDocumentError
 from .loader import StaticDocumentLoader, default_loader
 
@@ -236,8 +236,9 @@ def expanded_to_dataset(expanded: list[Any]) -> dict[str, list[JsonDict]]:
 
 
 def canonicalize_dataset(dataset: dict[str, list[JsonDict]]) -> str:
-    """URDNA2015 canonical N-Quads of an RDF dataset (pyld's implementation). Consumes `dataset`."""
-    return URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": _NQUADS})
+    """URDNA2015 canonical N-Quads of an RDF dataset (pyld's implementation, with its work bounded:
+    `CanonicalizationLimitError` for a poison graph). Consumes `dataset`."""
+    return bounded_urdna2015(dataset)
 
 
 def canonicalize_expanded(expanded: list[Any]) -> str:

@@ -42,7 +42,6 @@ from typing import Any
 
 from c14n.Canonicalize import canonicalize as _jcs
 from pyld import jsonld
-from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
 
 from .canon import (
@@ -51,6 +50,7 @@ from .canon import (
     check_control_characters,
     expand_with,
 )
+from .canonbound import bounded_urdna2015
 from .errors import CredentialError
 from .loader import StaticDocumentLoader, default_loader
 
@@ -441,8 +441,7 @@ def canonicalize_dataset(dataset: dict[str, list[dict[str, Any]]]) -> str:
     canonical = canonicalize_quads(dataset_to_quads(dataset))
     if canonical is not None:
         return canonical
-    result: str = URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
-    return result
+    return bounded_urdna2015(dataset)
 
 
 def canonicalize_expanded(expanded: list[Any]) -> str:

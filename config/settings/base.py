@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "corsheaders",
     "institutions",
     "badges",
@@ -51,11 +52,16 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Oversized bodies, NUL characters and absurdly nested JSON are refused here, before anything
+    # reads the body (config/request_guard.py).
+    "config.request_guard.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout (django-axes) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # CORS (django-cors-headers): the public documents a browser wallet or verifier on another site reads
@@ -107,6 +113,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses any authentication attempt while the username or the client address
+# is locked out, whichever way in (login page, admin login, API token) called `authenticate`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -259,6 +271,13 @@ ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 VERIFY_FETCH_TIMEOUT = env_int("VERIFY_FETCH_TIMEOUT_SECONDS", 3)
 VERIFY_FETCH_MAX_BYTES = env_int("VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)
 VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# The largest multipart request (a file upload): the largest file any view takes (a badge to verify, a
+# CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
+# any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).
+MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024) + 64 * 1024
+# Outbound fetches (DID documents, status lists, evidence links) running at once in one process; the
+# others wait for a slot within their own deadline (badges/fetch.py).
+FETCH_CONCURRENCY = env_int("FETCH_CONCURRENCY", 8)
 # Tests only: allow plain http to loopback addresses (a DID document served by the test itself).
 VERIFY_ALLOW_LOOPBACK = False
 
@@ -278,10 +297,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/min"), "anon": "120/min"},
+    # DRF reads X-Forwarded-For this many hops from the right (our throttles use the same helper).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-credential endorsement API",
@@ -293,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents its error answers (400, 401, 403, 404, 409, 413, 429) in one shape.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
 }
 
 # --- Security ----------------------------------------------------------------------------------
@@ -301,11 +324,25 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Failed logins per username+address before the login form refuses for a while.
+# One lockout policy for every way in (/accounts/login/, /admin/login/, POST /api/v1/auth/token),
+# kept by django-axes in the database: after LOGIN_FAILURE_LIMIT failed attempts for one username, or
+# from one client address, within LOGIN_FAILURE_WINDOW, every attempt (a correct password too) is
+# refused with 429 until the window has passed. See docs/operations.md, "Login lockout".
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust no header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = "config.lockout.failure_limit"  # callables: they follow the two settings above
+AXES_COOLOFF_TIME = "config.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_CLIENT_IP_CALLABLE = "config.auth_views.lockout_address"  # the same address as every throttle
+AXES_USERNAME_CALLABLE = "config.lockout.username"  # case-insensitive, as the usernames are
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # a known password must not reset the budget for guessing others
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the window runs from the first failure
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged by axes; failures are (AccessAttempt)
 
 CACHES = {
     "default": {

@@ -180,7 +180,7 @@ class ChangesFeedback(serializers.Serializer):
 
 
 class ApplicationOutput(ApplicationListOutput):
-    criteria_table = CriteriaTableBrief(read_only=True)
+    criteria_table = CriteriaTableBrief(read_only=True, allow_null=True)  # null until submitted
     reviews = serializers.SerializerMethodField()
     endorsement = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()

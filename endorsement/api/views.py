@@ -75,7 +75,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lists those the caller may take now. Wrong state answers 409, not permitted 403."""
 
     def get_queryset(self) -> QuerySet[Application]:
-        return applications_visible_to(self.request.user).order_by("-created_at", "-id")
+        applications = applications_visible_to(self.request.user).order_by("-created_at", "-id")
+        if self.action == "list":  # the list shows neither the frozen snapshot nor the messages
+            applications = applications.defer("snapshot", "changes_message", "decision_comment")
+        return applications
 
     def get_serializer_class(self) -> type[Serializer]:
         return ApplicationListOutput if self.action == "list" else ApplicationOutput
@@ -220,7 +223,11 @@ class EndorsementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Granted endorsements; the body's managers suspend, reinstate or revoke them."""
 
     def get_queryset(self) -> QuerySet[Endorsement]:
-        return endorsements_visible_to(self.request.user).order_by("-valid_from", "-id")
+        endorsements = endorsements_visible_to(self.request.user).order_by("-valid_from", "-id")
+        if self.action == "list":  # the list shows no signed credential and no application
+            endorsements = endorsements.select_related(None).select_related("programme", "organisation").defer(
+                "credential", "comment")
+        return endorsements
 
     def get_serializer_class(self) -> type[Serializer]:
         return EndorsementListOutput if self.action == "list" else EndorsementOutput

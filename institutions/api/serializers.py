@@ -21,7 +21,11 @@ class TokenInput(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        request = self.context.get("request")
+        # The Django request itself, so that the lockout (django-axes) counts and refuses this
+        # attempt exactly as it does on the login page and the admin's.
+        http_request = getattr(request, "_request", request)
+        user = authenticate(http_request, username=attrs["username"], password=attrs["password"])
         if user is None:
             waiting = login_refusal_reason(attrs["username"], attrs["password"])
             if waiting:  # the right password of a login whose organisation is not yet approved

@@ -17,7 +17,7 @@ from badges.models import Award, AwardBatch, StatusAllocation, StatusList
 from badges.status import status_list_publish
 from institutions.keys import did_document
 from institutions.models import Organisation, Role
-from tests.factories import PASSWORD, OrganisationFactory, awarding_setup, png_bytes, staff
+from tests.factories import PASSWORD, OrganisationFactory, awarding_setup, login_request, png_bytes, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def resolver():
 
 def login(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=login_request(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -15,7 +15,7 @@ from config.errors import InvalidInput
 from endorsement.models import AuditEvent
 from institutions.keys import did_document
 from institutions.models import Organisation
-from tests.factories import PASSWORD, api_client, awarding_setup
+from tests.factories import PASSWORD, api_client, awarding_setup, login_request
 
 NORMALISED = [
     ("HTTPS://LMS.Example.ORG/Work/42", "https://lms.example.org/Work/42"),  # scheme and host, not the path
@@ -77,7 +77,7 @@ def test_the_service_the_api_and_the_form_refuse_it_with_400_and_write_nothing(t
     assert response.status_code == 400
     assert any(words in m for m in response.json()["errors"]["evidence_url"])
     client = Client()
-    assert client.login(username=issuer.username, password=PASSWORD)
+    assert client.login(request=login_request(), username=issuer.username, password=PASSWORD)
     page = client.post(f"/portal/programmes/{programme.public_id}/awards/new/", fields)
     assert page.status_code == 400
     assert words.replace("“", "&ldquo;").replace("”", "&rdquo;") in page.content.decode() or \
@@ -119,7 +119,7 @@ def test_a_csv_row_with_a_bad_link_is_refused_by_its_line():
     content = ("email,name,evidence_url\na@example.org,A,https://lms.example.org/ok\n"
                "b@example.org,B,https://e.example.org/a\\b\n")
     client = Client()
-    assert client.login(username=issuer.username, password=PASSWORD)
+    assert client.login(request=login_request(), username=issuer.username, password=PASSWORD)
     response = client.post(f"/portal/programmes/{programme.public_id}/award-batches/new/", {"text": content})
     assert response.status_code == 400
     assert "cannot hold a backslash" in response.content.decode()

@@ -18,7 +18,8 @@ SVG_OPEN = b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.
 CLEAN_SVG = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by hand -->\n'
              b'<?xml-stylesheet href="https://cdn.example.org/x.css"?>\n' + SVG_OPEN +
              b'<defs><linearGradient id="g"><stop offset="0" stop-color="#036"/></linearGradient></defs>'
-             b'<rect width="10" height="10" fill="url(#g)" style="fill: url(#g)"/>'
+             b'<style>rect { stroke: #036; fill: url("#g") } .x { stroke-width: 2px }</style>'
+             b'<rect width="10" height="10" fill="url(#g)" style="fill: url(#g)" transform="rotate(0)"/>'
              b'<a href="#top"><use xlink:href="#g"/><text x="1" y="8">\xe8\xaa\x8d\xe8\xa8\xbc</text></a></svg>')
 
 
@@ -85,7 +86,24 @@ def test_anything_else_is_refused_whatever_its_name(data, message):
      "animates a link"),
     ("an external url() in a style attribute", svg(b'<rect style="fill:url(https://x.example/a.svg#p)"/>'),
      "external resource"),
-    ("an @import in a style sheet", svg(b'<style>@import "https://x.example/a.css";</style>'), "external resource"),
+    ("an @import in a style sheet", svg(b'<style>@import "https://x.example/a.css";</style>'), "@import rule"),
+    # CSS escapes spell url( and @import: only a CSS parser sees them as a browser does.
+    ("url( spelt with an escape in a style sheet", svg(b'<style>rect{fill:u\\72l(http://x.example/t)}</style>'),
+     "style sheet refers to an external resource"),
+    ("url( spelt with an escape in a style attribute", svg(b'<rect style="fill:\\75 rl(http://x.example/t)"/>'),
+     "style refers to an external resource"),
+    ("a quoted url() in a style sheet", svg(b'<style>rect{fill:url("http://x.example/t")}</style>'),
+     "external resource"),
+    ("@import spelt with an escape", svg(b'<style>@\\69mport "https://x.example/a.css";</style>'), "@import rule"),
+    ("a @font-face rule", svg(b'<style>@font-face{font-family:x;src:local(x)}</style>'), "@font-face rule"),
+    ("an image-set()", svg(b'<style>rect{fill:image-set("https://x.example/a.png" 1x)}</style>'),
+     "external resource"),
+    ("an external url() in a presentation attribute", svg(b'<rect fill="url(https://x.example/a.svg#p)"/>'),
+     "attribute fill refers to an external resource"),
+    ("an escaped url() in a filter attribute", svg(b'<rect filter="u\\72l(https://x.example/f.svg#f)"/>'),
+     "attribute filter refers to an external resource"),
+    ("CSS the parser cannot read", svg(b'<style>rect{fill:url(http://x.example/a b)}</style>'),
+     "cannot be read"),
     ("a DOCTYPE", b'<?xml version="1.0"?><!DOCTYPE svg [<!ELEMENT svg ANY>]>' + svg(b""), "DOCTYPE"),
     ("an entity declaration (billion laughs)",
      b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
@@ -144,3 +162,18 @@ def test_an_accepted_image_is_stored_under_the_programmes_public_id(settings, tm
                                  image=CLEAN_SVG)
     assert programme.image.name == f"programmes/{programme.public_id}.svg"
     assert programme.image.read() == check_image(CLEAN_SVG).content
+
+
+@pytest.mark.django_db
+def test_a_style_sheet_spelling_url_with_an_escape_is_not_stored(settings, tmp_path):
+    # The case reported in issue 8: CSS escapes spell `url(` and the old pattern did not see it.
+    settings.MEDIA_ROOT = tmp_path
+    cast = Cast()
+    programme = ProgrammeFactory(organisation=cast.organisation)
+    with pytest.raises(InvalidInput) as refused:
+        programme_update(actor=cast.editor, programme=programme, data={"name_en": "Renamed"},
+                         image=svg(b'<style>rect{fill:u\\72l(http://tracker.example/p)}</style><rect/>'))
+    assert "refers to an external resource" in refused.value.field_errors["image"][0]
+    programme.refresh_from_db()
+    assert programme.name_en != "Renamed" and not programme.image
+    assert not any(tmp_path.iterdir())

@@ -12,7 +12,7 @@ from config.errors import InvalidInput, NotPermitted, WrongState
 from endorsement.models import AuditEvent
 from institutions import services
 from institutions.models import MembershipState, Organisation, Role, StaffMember
-from tests.factories import Cast, OrganisationFactory, manager, reviewer, staff
+from tests.factories import Cast, OrganisationFactory, login_request, manager, reviewer, staff
 
 pytestmark = pytest.mark.django_db
 M = MembershipState
@@ -97,7 +97,7 @@ def test_a_chosen_slug_is_kept_and_a_bad_or_taken_one_is_refused():
 
 def test_apply_then_approve_activates_the_owner_login(client):
     organisation = apply()
-    assert not client.login(username=OWNER["username"], password=OWNER["password"])
+    assert not client.login(request=login_request(), username=OWNER["username"], password=OWNER["password"])
     body_manager = manager()
 
     services.organisation_approve(actor=body_manager, organisation=organisation, comment="Welcome.")
@@ -105,7 +105,7 @@ def test_apply_then_approve_activates_the_owner_login(client):
     organisation.refresh_from_db()
     assert organisation.membership == M.ACTIVE and organisation.membership_changed_at is not None
     assert User.objects.get(username=OWNER["username"]).is_active
-    assert client.login(username=OWNER["username"], password=OWNER["password"])
+    assert client.login(request=login_request(), username=OWNER["username"], password=OWNER["password"])
     event = AuditEvent.objects.order_by("-seq").first()
     assert (event.action, event.actor, event.from_state, event.to_state, event.comment) == (
         "organisation.approved", body_manager, "applied", "active", "Welcome.")
@@ -220,7 +220,7 @@ def test_an_owner_adds_an_editor_who_can_log_in(client):
     member = services.staff_add(actor=owner, organisation=organisation, username="new-editor",
                                 email="editor@example.org", password="a long pass phrase", role="editor")
     assert (member.organisation, member.role, member.user.is_staff) == (organisation, "editor", False)
-    assert client.login(username="new-editor", password="a long pass phrase")
+    assert client.login(request=login_request(), username="new-editor", password="a long pass phrase")
 
 
 @pytest.mark.parametrize(("role", "body"), [("manager", False), ("reviewer", False), ("owner", True), ("boss", False)])

@@ -16,7 +16,7 @@ from endorsement.audit import audit_verify
 from endorsement.models import AuditEvent, Notification
 from institutions import staff as services
 from institutions.models import InvitationState, MembershipState, Role, StaffInvitation, StaffMember
-from tests.factories import OrganisationFactory, body, manager, reviewer, staff
+from tests.factories import OrganisationFactory, body, login_request, manager, reviewer, staff
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -148,7 +148,7 @@ def test_accepting_creates_a_login_with_the_role_and_uses_the_invitation_up(org,
     assert (invitation.state, invitation.accepted_user) == (InvitationState.ACCEPTED, member.user)
     event = AuditEvent.objects.get(action="staff.invitation_accepted")
     assert (event.actor, event.from_state, event.to_state) == (member.user, "pending", "accepted")
-    assert client.login(username="new-colleague", password=PASSWORD)
+    assert client.login(request=login_request(), username="new-colleague", password=PASSWORD)
     # Single use.
     before = counts()
     with pytest.raises(WrongState) as refused:
@@ -313,7 +313,7 @@ def test_removing_takes_the_login_out_and_keeps_the_user(org, client):
     issuer.refresh_from_db()
     assert not issuer.is_active and not StaffMember.objects.filter(user=issuer).exists()
     assert not Token.objects.filter(user=issuer).exists()
-    assert not client.login(username=issuer.username, password="correct horse battery staple")
+    assert not client.login(request=login_request(), username=issuer.username, password="correct horse battery staple")
     event = AuditEvent.objects.get(action="staff.removed")
     assert (event.from_state, event.data["username"]) == ("issuer", issuer.username)
     assert audit_verify().ok
