@@ -10,7 +10,7 @@ PORT   ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 MANAGE := SITE_URL=$(SITE_URL) $(BIN)/python manage.py
 
-.PHONY: run test install lint migrate demo worker beat clean mutation
+.PHONY: run test install lint migrate demo worker beat clean mutation mutation-fast
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install
 ## mutant and the score per module; exit 1 if one survives. MUTATION_JOBS=2 processes by default.
 mutation: install
 	$(BIN)/python scripts/mutation.py
+
+## mutation-fast: the fast subset (criteria rule, audit chain) as a test; fails on any survivor.
+mutation-fast: install
+	MUTATION_FAST=1 $(BIN)/pytest tests/test_mutation_fast.py
 
 worker: install
 	SITE_URL=$(SITE_URL) $(BIN)/celery -A config worker --loglevel=INFO

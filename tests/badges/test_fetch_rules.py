@@ -177,7 +177,7 @@ def test_a_host_that_does_not_resolve_is_unreachable_not_refused(monkeypatch):
     with pytest.raises(FetchError) as failed:
         checked_address("https://nowhere.example/x", allow_loopback=False, https_only=True)
     assert failed.value.kind == "unreachable"
-    assert failed.value.message == "The host nowhere.example could not be found (Name or service not known)."
+    assert failed.value.message == "The host nowhere.example could not be found (the name could not be looked up)."
 
     monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [])
     with pytest.raises(FetchError) as empty:
