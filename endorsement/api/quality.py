@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -18,7 +17,8 @@ from rest_framework.response import Response
 from config.errors import NotPermitted
 from config.fsm import allowed_transitions
 from endorsement import quality
-from endorsement.api.serializers import AuditEventOutput, _state_field
+from endorsement.api.serializers import AssignReviewerInput, AuditEventOutput, _state_field
+from endorsement.api.views import _validated
 from endorsement.audit import audit_for
 from endorsement.models import Endorsement, QualityReview, QualityReviewAssignment, QualityReviewState
 from institutions.permissions import is_body_staff, is_manager, staff_of
@@ -86,10 +86,6 @@ class OpenInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReviewerInput(serializers.Serializer):
-    reviewer = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
-
-
 class FindingInput(serializers.Serializer):
     finding = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -101,12 +97,6 @@ class QualityCommentInput(serializers.Serializer):
 class ConditionsInput(serializers.Serializer):
     conditions = serializers.CharField(required=False, allow_blank=True, default="")
     due = serializers.CharField(required=False, allow_blank=True, default="", help_text="YYYY-MM-DD, in the future")
-
-
-def _data(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 @extend_schema(tags=["quality reviews"])
@@ -133,16 +123,16 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         """Open a review of an endorsement in force (managers): `endorsement` (UUID) and `reason`."""
         if not is_manager(request.user):
             raise NotPermitted(_("Only managers of the certification body open quality reviews."))
-        data = _data(OpenInput, request)
+        data = _validated(OpenInput, request)
         return self._render(quality.quality_review_open(actor=request.user, endorsement=data["endorsement"],
                                                         reason=data["reason"]), status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReviewerInput, responses={200: QualityReviewOutput})
+    @extend_schema(request=AssignReviewerInput, responses={200: QualityReviewOutput})
     @action(detail=True, methods=["post"], url_path="assign-reviewer")
     def assign_reviewer(self, request: Request, pk: str) -> Response:
         """Assign a reviewer by username (managers); the same conflict-of-interest rules as applications."""
         review = self.get_object()
-        data = _data(ReviewerInput, request)
+        data = _validated(AssignReviewerInput, request)
         quality.quality_review_assign_reviewer(actor=request.user, review=review, reviewer=data["reviewer"])
         return self._render(review)
 
@@ -156,7 +146,7 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def finding(self, request: Request, pk: str) -> Response:
         """The assigned reviewer records (or revises) their finding."""
         review = self.get_object()
-        data = _data(FindingInput, request)
+        data = _validated(FindingInput, request)
         assignment = review.assignments.filter(reviewer_id=request.user.pk).first()
         if assignment is None:
             raise NotPermitted(_("Only the assigned reviewer may record a finding in this review."))
@@ -168,7 +158,7 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def close(self, request: Request, pk: str) -> Response:
         """End with no change (managers); `comment` required."""
         review = self.get_object()
-        data = _data(QualityCommentInput, request)
+        data = _validated(QualityCommentInput, request)
         return self._render(quality.quality_review_close(actor=request.user, review=review, comment=data["comment"]))
 
     @extend_schema(request=ConditionsInput, responses={200: QualityReviewOutput})
@@ -176,14 +166,14 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def impose_conditions(self, request: Request, pk: str) -> Response:
         """End with `conditions` to meet by `due` (managers); both required."""
         review = self.get_object()
-        data = _data(ConditionsInput, request)
+        data = _validated(ConditionsInput, request)
         return self._render(quality.quality_review_impose_conditions(actor=request.user, review=review, **data))
 
     @extend_schema(request=QualityCommentInput, responses={200: QualityReviewOutput})
     @action(detail=True, methods=["post"], url_path="conditions-met")
     def conditions_met(self, request: Request, pk: str) -> Response:
         review = self.get_object()
-        data = _data(QualityCommentInput, request)
+        data = _validated(QualityCommentInput, request)
         return self._render(quality.quality_review_conditions_met(actor=request.user, review=review,
                                                                   comment=data["comment"]))
 
@@ -192,7 +182,7 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def suspend(self, request: Request, pk: str) -> Response:
         """End by suspending the endorsement (managers); `comment` required."""
         review = self.get_object()
-        data = _data(QualityCommentInput, request)
+        data = _validated(QualityCommentInput, request)
         return self._render(quality.quality_review_suspend(actor=request.user, review=review, comment=data["comment"]))
 
     @extend_schema(request=QualityCommentInput, responses={200: QualityReviewOutput})
@@ -200,5 +190,5 @@ class QualityReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def revoke(self, request: Request, pk: str) -> Response:
         """End by revoking the endorsement (managers); `comment` required."""
         review = self.get_object()
-        data = _data(QualityCommentInput, request)
+        data = _validated(QualityCommentInput, request)
         return self._render(quality.quality_review_revoke(actor=request.user, review=review, comment=data["comment"]))
