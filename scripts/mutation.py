@@ -8,6 +8,7 @@ in docs/testing.md).
     python scripts/mutation.py            # the rule functions (what `make mutation` runs)
     python scripts/mutation.py --fast     # FAST: the subset CI runs (a couple of minutes)
     python scripts/mutation.py --report   # print the last results again without running
+    python scripts/mutation.py --only 'endorsement.rules.*'   # only the RULES patterns matching GLOB
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ def _patterns(selection: list[str] | None) -> list[str]:
     return selection or [p for group in RULES.values() for p in group]
 
 
+def only(patterns: list[str], globs: list[str]) -> list[str]:
+    """The RULES patterns a `--only GLOB` keeps: those the glob matches, or, for a glob narrower than
+    a pattern (one function of a module), the glob itself when some pattern covers it."""
+    kept: list[str] = []
+    for glob in globs:
+        matched = [p for p in patterns if fnmatch.fnmatch(p, glob)]
+        if not matched and any(fnmatch.fnmatch(glob, p) for p in patterns):
+            matched = [glob]
+        if not matched:
+            raise SystemExit(f"--only {glob}: matches none of the rule functions in RULES")
+        kept += [p for p in matched if p not in kept]
+    return kept
+
+
 def _results(root: Path) -> dict[str, int | None]:
     results: dict[str, int | None] = {}
     for meta in (root / "mutants").rglob("*.meta"):
@@ -162,9 +177,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="only the FAST subset")
     parser.add_argument("--report", action="store_true", help="print the last results without running")
+    parser.add_argument("--only", action="append", metavar="GLOB", default=[],
+                        help="only the RULES patterns matching GLOB (repeatable), e.g. 'endorsement.rules.*'")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     args = parser.parse_args()
     patterns = FAST if args.fast else _patterns(None)
+    if args.only:
+        patterns = only(patterns, args.only)
     if not args.report:
         run(REPO, patterns, args.jobs)
     return report(REPO, patterns)

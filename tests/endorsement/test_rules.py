@@ -115,3 +115,85 @@ def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinn
     # A review completed for an earlier revision no longer counts.
     endorsed.revision += 1
     assert _allowed_and_reasons(endorsed) == (False, [f"{endorsed_cast.reviewer} has not completed the review."])
+
+
+# --- the minimum number of reviewers, and the machine-readable reasons ----------------------------
+
+
+def test_a_full_review_with_fewer_reviewers_than_the_body_asks_is_refused_with_the_count():
+    two_met = [review(LO="met", ASSESS="met"), review("rev-b", LO="met", ASSESS="met")]
+    short = criteria_rule(REQUIRED, two_met[:1], min_reviewers=2)
+    assert (short.allowed, short.reasons) == (False, ["A full review needs 2 reviewers; 1 assigned."])
+    assert (short.unmet, short.incomplete) == ([], [])
+    assert criteria_rule(REQUIRED, two_met, min_reviewers=2) == criteria_rule(REQUIRED, two_met)
+    assert criteria_rule(REQUIRED, two_met, min_reviewers=2).allowed
+    assert criteria_rule(REQUIRED, two_met, min_reviewers=3).reasons == [
+        "A full review needs 3 reviewers; 2 assigned."]
+    # More reviews than asked for are fine; no review at all is said once, as that.
+    assert criteria_rule(REQUIRED, two_met, min_reviewers=1).allowed
+    assert criteria_rule(REQUIRED, [], min_reviewers=2).reasons == ["No reviewer is assigned."]
+
+
+def test_the_reviewer_count_comes_before_the_reasons_of_each_review():
+    result = criteria_rule(REQUIRED, [review(complete=False)], min_reviewers=2)
+    assert result.reasons == ["A full review needs 2 reviewers; 1 assigned.", "rev-a has not completed the review."]
+    assert result.incomplete == ["rev-a"]
+
+
+def test_the_reasons_in_machine_readable_form():
+    reviews = [
+        review(complete=False, LO="met"),
+        ReviewFacts("rev-b", True, {"LO": "not_met", "LEVEL": "not_met"}, {"LO": "No outcomes.", "LEVEL": "Low."}),
+        review("rev-c", LO="met"),
+    ]
+    result = criteria_rule(REQUIRED, reviews)
+    assert result.allowed is False
+    assert result.incomplete == ["rev-a"]
+    assert result.unmet == [
+        {"criterion": "LO", "reviewer": "rev-b", "verdict": "not_met", "comment": "No outcomes."},
+        {"criterion": "ASSESS", "reviewer": "rev-b", "verdict": None, "comment": ""},
+        {"criterion": "ASSESS", "reviewer": "rev-c", "verdict": None, "comment": ""},
+    ]
+    allowed = criteria_rule(REQUIRED, [review(LO="met", ASSESS="met")])
+    assert (allowed.unmet, allowed.incomplete) == ([], [])
+
+
+@pytest.mark.parametrize(("depth", "body_asks", "required"), [
+    ("minor", 3, 1), ("minor", 1, 1), ("full", 3, 3), ("full", 2, 2), ("full", 1, 1), ("full", 0, 1),
+])
+def test_reviewers_required_is_one_for_a_minor_change_else_the_bodys_number_and_at_least_one(
+        depth, body_asks, required, settings):
+    from endorsement.models import Application
+    from endorsement.rules import reviewers_required
+
+    settings.ENDORSEMENT_MIN_REVIEWERS = body_asks
+    assert reviewers_required(Application(review_depth=depth)) == required
+
+
+@pytest.mark.django_db
+def test_the_stored_reviews_give_the_body_number_of_reviewers_and_the_machine_readable_reasons(settings):
+    from endorsement import services
+    from endorsement.rules import endorsement_allowed
+    from tests.factories import application_in, judge_all
+
+    application, cast = application_in("in_review")
+    name = cast.reviewer.get_username()
+    pending = endorsement_allowed(application)
+    assert (pending.allowed, pending.incomplete, pending.unmet) == (False, [name], [])
+
+    judge_all(application, cast.reviewer)
+    code = next(c.code for c in application.criteria_table.criteria.all() if c.required)
+    review = application.reviews.get(reviewer=cast.reviewer)
+    services.review_record_judgements(actor=cast.reviewer, review=review, judgements=[
+        {"criterion": code, "verdict": "partially_met", "comment": "Weights are missing."}])
+    services.review_complete(actor=cast.reviewer, review=review)
+    application.refresh_from_db()
+    result = endorsement_allowed(application)
+    assert (result.allowed, result.incomplete) == (False, [])
+    assert result.unmet == [{"criterion": code, "reviewer": name, "verdict": "partially_met",
+                             "comment": "Weights are missing."}]
+
+    endorsed, _cast = application_in("endorsed")
+    assert endorsement_allowed(endorsed).allowed
+    settings.ENDORSEMENT_MIN_REVIEWERS = 2
+    assert endorsement_allowed(endorsed).reasons == ["A full review needs 2 reviewers; 1 assigned."]

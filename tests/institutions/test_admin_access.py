@@ -17,9 +17,15 @@ BODY_PAGES = [
 ]
 
 
+def sent_to_admin_login(response, asked: str) -> bool:
+    """A redirect to the admin's login page that brings the visitor back to the page asked for."""
+    return response.status_code == 302 and response.url == f"{reverse('admin:login')}?next={asked}"
+
+
 def test_an_anonymous_visitor_is_sent_to_the_admin_login(client):
     response = client.get(reverse("admin:index"))
-    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response.url == "/admin/login/?next=/admin/"
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.OWNER, Role.ISSUER])
@@ -28,15 +34,14 @@ def test_member_staff_cannot_reach_the_admin(client, role):
     client.force_login(user)
 
     for name in ["admin:index", *BODY_PAGES]:
-        response = client.get(reverse(name))
-        assert response.status_code == 302 and response.url.startswith(reverse("admin:login")), name
+        assert sent_to_admin_login(client.get(reverse(name)), reverse(name)), name
 
 
 def test_an_editor_cannot_open_an_application_page(client):
     app, cast = application_in(ApplicationState.IN_REVIEW)
     client.force_login(cast.editor)
-    response = client.get(reverse("admin:endorsement_application_change", args=[app.pk]))
-    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+    page = reverse("admin:endorsement_application_change", args=[app.pk])
+    assert sent_to_admin_login(client.get(page), page)
 
 
 def test_a_staff_flag_alone_gives_no_access_to_the_bodys_data(client):
