@@ -1,10 +1,15 @@
-"""The criteria rule as a pure function: a parametrised table of reviews and the decision they allow."""
+"""The criteria rule as a pure function: a parametrised table of reviews and the decision they allow.
+
+No database here (the fast mutation subset, tests/test_mutation_fast.py, runs these against
+`criteria_rule` and `reviewers_required`); the rule applied to stored reviews is
+tests/endorsement/test_rules_stored.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from endorsement.rules import ReviewFacts, criteria_rule
+from endorsement.models import Application
+from endorsement.rules import ReviewFacts, criteria_rule, reviewers_required
 
 REQUIRED = ["LO", "ASSESS"]
 
@@ -67,56 +72,6 @@ def test_the_rule_accepts_any_iterables_and_does_not_consume_them_twice():
     assert result.allowed
 
 
-# --- endorsement_allowed: the rule applied to an application's stored reviews ----------------------
-
-
-@pytest.mark.django_db
-def test_an_application_without_a_pinned_table_is_refused_with_that_reason():
-    from endorsement.rules import RuleResult, endorsement_allowed
-    from tests.factories import application_in
-
-    application, _cast = application_in("draft")
-    application.criteria_table_id = None
-    assert endorsement_allowed(application) == RuleResult(False, ["The application has no criteria table pinned."])
-
-
-def _allowed_and_reasons(application) -> tuple:
-    from endorsement.rules import endorsement_allowed
-
-    result = endorsement_allowed(application)
-    return result.allowed, result.reasons
-
-
-@pytest.mark.django_db
-def test_the_stored_reviews_are_judged_against_the_required_criteria_of_the_pinned_table():
-    from endorsement import services
-    from tests.factories import application_in, judge_all
-
-    application, cast = application_in("in_review")
-    name = str(cast.reviewer)
-    assert _allowed_and_reasons(application) == (False, [f"{name} has not completed the review."])
-
-    judge_all(application, cast.reviewer)
-    required = [c for c in application.criteria_table.criteria.all() if c.required]
-    optional = [c for c in application.criteria_table.criteria.all() if not c.required]
-    review = application.reviews.get(reviewer=cast.reviewer)
-    # One required criterion judged not met, and (if the table has one) an optional one too.
-    changes = [{"criterion": required[0].code, "verdict": "not_met", "comment": "No weights."}]
-    if optional:
-        changes.append({"criterion": optional[0].code, "verdict": "not_met", "comment": "Not relevant."})
-    services.review_record_judgements(actor=cast.reviewer, review=review, judgements=changes)
-    services.review_complete(actor=cast.reviewer, review=review)
-    application.refresh_from_db()
-    assert _allowed_and_reasons(application) == (
-        False, [f"{name} judged required criterion {required[0].code}: not met."])
-
-    endorsed, endorsed_cast = application_in("endorsed")
-    assert _allowed_and_reasons(endorsed) == (True, [])
-    # A review completed for an earlier revision no longer counts.
-    endorsed.revision += 1
-    assert _allowed_and_reasons(endorsed) == (False, [f"{endorsed_cast.reviewer} has not completed the review."])
-
-
 # --- the minimum number of reviewers, and the machine-readable reasons ----------------------------
 
 
@@ -163,37 +118,5 @@ def test_the_reasons_in_machine_readable_form():
 ])
 def test_reviewers_required_is_one_for_a_minor_change_else_the_bodys_number_and_at_least_one(
         depth, body_asks, required, settings):
-    from endorsement.models import Application
-    from endorsement.rules import reviewers_required
-
     settings.ENDORSEMENT_MIN_REVIEWERS = body_asks
     assert reviewers_required(Application(review_depth=depth)) == required
-
-
-@pytest.mark.django_db
-def test_the_stored_reviews_give_the_body_number_of_reviewers_and_the_machine_readable_reasons(settings):
-    from endorsement import services
-    from endorsement.rules import endorsement_allowed
-    from tests.factories import application_in, judge_all
-
-    application, cast = application_in("in_review")
-    name = cast.reviewer.get_username()
-    pending = endorsement_allowed(application)
-    assert (pending.allowed, pending.incomplete, pending.unmet) == (False, [name], [])
-
-    judge_all(application, cast.reviewer)
-    code = next(c.code for c in application.criteria_table.criteria.all() if c.required)
-    review = application.reviews.get(reviewer=cast.reviewer)
-    services.review_record_judgements(actor=cast.reviewer, review=review, judgements=[
-        {"criterion": code, "verdict": "partially_met", "comment": "Weights are missing."}])
-    services.review_complete(actor=cast.reviewer, review=review)
-    application.refresh_from_db()
-    result = endorsement_allowed(application)
-    assert (result.allowed, result.incomplete) == (False, [])
-    assert result.unmet == [{"criterion": code, "reviewer": name, "verdict": "partially_met",
-                             "comment": "Weights are missing."}]
-
-    endorsed, _cast = application_in("endorsed")
-    assert endorsement_allowed(endorsed).allowed
-    settings.ENDORSEMENT_MIN_REVIEWERS = 2
-    assert endorsement_allowed(endorsed).reasons == ["A full review needs 2 reviewers; 1 assigned."]
