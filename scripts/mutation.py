@@ -33,11 +33,13 @@ RULES: dict[str, list[str]] = {
         "config.fsm.x_check_transition__*", "config.fsm.x_allowed_transitions__*", "config.fsm.x__transition_of__*",
     ],
     "endorsement/models.py (transition permissions, append-only rows)": [
-        "endorsement.models.x__editor__*", "endorsement.models.x__manager__*",
+        "endorsement.models.x__editor__*", "endorsement.models.x__manager__*", "endorsement.models.x__reporter__*",
         "endorsement.models.xǁAuditEventǁ*", "endorsement.models.xǁAuditCheckpointǁ*",
     ],
-    "institutions/models.py (membership transition permissions)": [
+    "institutions/models.py (transition permissions, the role questions)": [
         "institutions.models.x__manager__*", "institutions.models.x__owner_or_manager__*",
+        "institutions.models.x__staff_manager__*", "institutions.models.x_staff_of__*",
+        "institutions.models.x_is_manager__*", "institutions.models.x_may_manage_staff__*",
     ],
     "institutions/permissions.py (roles, organisation scoping)": ["institutions.permissions.x_*"],
     "endorsement/audit.py (the audit chain)": [
