@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from endorsement import services
+from endorsement.models import Application
 from endorsement.rules import RuleResult, endorsement_allowed
-from tests.factories import application_in, judge_all
+from tests.factories import application_in, judge_all, reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,21 @@ def test_the_stored_reviews_give_the_body_number_of_reviewers_and_the_machine_re
     assert endorsement_allowed(endorsed).allowed
     settings.ENDORSEMENT_MIN_REVIEWERS = 2
     assert endorsement_allowed(endorsed).reasons == ["A full review needs 2 reviewers; 1 assigned."]
+
+
+def test_the_reviews_are_read_in_a_fixed_number_of_queries_whatever_their_number(django_assert_num_queries):
+    # The queue and the decision pages ask this of many applications: no query per review or per
+    # judgement. The five: the pinned table, its criteria, the reviews with their reviewers, their
+    # judgements, the judgements' criteria.
+    application, cast = application_in("submitted")
+    second = reviewer()
+    for who in (cast.reviewer, second):
+        services.application_assign_reviewer(actor=cast.manager, application=application, reviewer=who)
+    application = services.application_start_review(actor=cast.manager, application=application)
+    for who in (cast.reviewer, second):
+        judge_all(application, who)
+        services.review_complete(actor=who, review=application.reviews.get(reviewer=who))
+    fresh = Application.objects.get(pk=application.pk)
+    with django_assert_num_queries(5):
+        result = endorsement_allowed(fresh)
+    assert result.allowed, result.reasons
