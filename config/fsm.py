@@ -15,7 +15,9 @@ from django.utils.translation import gettext, pgettext_lazy
 from config.errors import NotPermitted, WrongState
 
 # The words the refusals below are made of, so that they can be translated (a Japanese sentence is not
-# an English one with the words swapped). A name missing here is shown as it is, with "_" as " ".
+# an English one with the words swapped). Every transition of every model is here
+# (tests/endorsement/test_fsm_refusals.py checks); an object missing from OBJECTS is shown by its
+# model's verbose name, itself translated.
 ACTIONS = {
     "submit": pgettext_lazy("transition", "submit"),
     "resubmit": pgettext_lazy("transition", "resubmit"),
@@ -34,6 +36,12 @@ ACTIONS = {
     "start": pgettext_lazy("transition", "start"),
     "supersede": pgettext_lazy("transition", "supersede"),
     "accept": pgettext_lazy("transition", "accept"),
+    "open_review": pgettext_lazy("transition", "open a review of"),
+    "dismiss": pgettext_lazy("transition", "dismiss"),
+    "close_no_change": pgettext_lazy("transition", "close without change"),
+    "impose_conditions": pgettext_lazy("transition", "impose conditions on"),
+    "conditions_met": pgettext_lazy("transition", "mark the conditions met on"),
+    "correct": pgettext_lazy("transition", "correct"),
 }
 OBJECTS = {
     "application": pgettext_lazy("transition object", "application"),
@@ -65,16 +73,17 @@ def check_transition(instance: models.Model, name: str, user: Any) -> None:
     """Raise WrongState (not from this state, or a condition unmet) or NotPermitted."""
     transition, state = _transition_of(instance, name)
     words = {
-        "action": str(ACTIONS.get(name, name.replace("_", " "))),
+        "action": str(ACTIONS[name]),
         "object": str(OBJECTS.get(str(instance._meta.verbose_name), instance._meta.verbose_name)),
     }
     if transition is None:
         field = getattr(instance, name)._django_fsm.field
         words["state"] = str(dict(field.flatchoices).get(state, state.replace("_", " "))).lower()
-        raise WrongState(gettext("Cannot %(action)s a %(object)s that is %(state)s.") % words)
+        raise WrongState(gettext("Cannot %(action)s this %(object)s: it is %(state)s.") % words)
     if user is not None and not transition.has_perm(instance, user):
         raise NotPermitted(gettext("You may not %(action)s this %(object)s.") % words)
-    unmet = [str(getattr(c, "message", c.__name__)) for c in transition.conditions if not c(instance)]
+    # Every condition carries its sentence (`@condition`; the same test checks).
+    unmet = [str(c.message) for c in transition.conditions if not c(instance)]
     if unmet:
         raise WrongState(" ".join(unmet))
 
