@@ -6,9 +6,11 @@ when a mutant survives that is not listed in ACCEPTED (equivalent mutants, each 
 in docs/testing.md).
 
     python scripts/mutation.py            # the rule functions (what `make mutation` runs)
-    python scripts/mutation.py --fast     # FAST: the subset CI runs (a couple of minutes)
+    python scripts/mutation.py --fast     # FAST against FAST_TESTS only: the subset CI runs (about a minute)
     python scripts/mutation.py --report   # print the last results again without running
     python scripts/mutation.py --only 'endorsement.rules.*'   # only the RULES patterns matching GLOB
+    python scripts/mutation.py --only 'institutions.*' --tests tests/institutions/test_permissions.py
+                                          # in a copy (.mutation-targeted/) selecting only those tests
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import argparse
 import fnmatch
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -149,25 +153,59 @@ def report(root: Path, patterns: list[str]) -> int:
         shown = subprocess.run([str(MUTMUT), "show", name], cwd=root, capture_output=True, text=True, check=False)
         print(shown.stdout.rstrip())
     print()
-    print(f"{'module':<70} {'mutants':>7} {'killed':>7} {'survived':>8} {'accepted':>8} {'score':>6}")
+    print(f"{'module':<70} {'mutants':>7} {'killed':>7} {'timeout':>7} {'survived':>8} {'accepted':>8} "
+          f"{'score':>6}")
     totals: dict[str, int] = defaultdict(int)
     for label, group in RULES.items():
         keys = [k for k in chosen if any(fnmatch.fnmatch(k, p) for p in group)]
         if not keys:
             continue
-        killed = sum(1 for k in keys if STATUS.get(chosen[k], "suspicious") in ("killed", "timeout", "type check"))
+        # A timeout counts as killed (the mutant hung the tests), but is shown apart: with
+        # `timeout_constant` (pyproject.toml) it means a mutant ran for many minutes.
+        timeout = sum(1 for k in keys if STATUS.get(chosen[k], "suspicious") == "timeout")
+        killed = sum(1 for k in keys if STATUS.get(chosen[k], "suspicious") in ("killed", "type check"))
         survived = sum(1 for k in keys if k in survivors and k not in ACCEPTED)
         accepted = sum(1 for k in keys if k in survivors and k in ACCEPTED)
-        checked = killed + survived + accepted
-        score = f"{100 * (killed + accepted) / checked:.1f}%" if checked else "-"
-        print(f"{label:<70} {len(keys):>7} {killed:>7} {survived:>8} {accepted:>8} {score:>6}")
-        for key, value in (("mutants", len(keys)), ("killed", killed), ("survived", survived), ("accepted", accepted)):
+        checked = killed + timeout + survived + accepted
+        score = f"{100 * (killed + timeout + accepted) / checked:.1f}%" if checked else "-"
+        print(f"{label:<70} {len(keys):>7} {killed:>7} {timeout:>7} {survived:>8} {accepted:>8} {score:>6}")
+        for key, value in (("mutants", len(keys)), ("killed", killed), ("timeout", timeout), ("survived", survived),
+                           ("accepted", accepted)):
             totals[key] += value
-    print(f"{'total':<70} {totals['mutants']:>7} {totals['killed']:>7} {totals['survived']:>8} "
-          f"{totals['accepted']:>8}")
+    print(f"{'total':<70} {totals['mutants']:>7} {totals['killed']:>7} {totals['timeout']:>7} "
+          f"{totals['survived']:>8} {totals['accepted']:>8}")
     if unchecked:
         print(f"{len(unchecked)} mutants not checked yet (the run was interrupted?)")
     return 1 if [s for s in survivors if s not in ACCEPTED] or unchecked else 0
+
+
+#: What a targeted copy (`--tests`) holds: the packages, what they need, and the tests.
+COPIED = ["badges", "endorsement", "institutions", "config", "templates", "static", "locale", "tests", "manage.py"]
+TARGETED = REPO / ".mutation-targeted"
+
+
+def targeted_tree(root: Path, patterns: list[str], tests: list[str]) -> Path:
+    """A copy of the tree in `root` whose mutmut configuration mutates only the modules of `patterns`
+    and selects only `tests`: mutmut's stats pass and every mutant then run only those files
+    (what the fast subset does; a mutant that survives there may still be killed by the whole
+    suite, one killed there is killed). Results stay in `root`/mutants until the next copy."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    modules = sorted({pattern.split(".x")[0].replace(".", "/") + ".py" for pattern in patterns})
+    pyproject = re.sub(r"only_mutate = \[.*?\]", "only_mutate = " + json.dumps(modules), pyproject, flags=re.S)
+    pyproject = re.sub(r"pytest_add_cli_args_test_selection = \[.*?\]",
+                       "pytest_add_cli_args_test_selection = " + json.dumps(tests), pyproject, flags=re.S)
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return root
 
 
 def run(root: Path, patterns: list[str], jobs: int) -> None:
@@ -184,14 +222,22 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="print the last results without running")
     parser.add_argument("--only", action="append", metavar="GLOB", default=[],
                         help="only the RULES patterns matching GLOB (repeatable), e.g. 'endorsement.rules.*'")
+    parser.add_argument("--tests", action="append", metavar="PATH", default=[],
+                        help="run in a copy (.mutation-targeted/) that selects only these test files (repeatable)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     args = parser.parse_args()
     patterns = FAST if args.fast else _patterns(None)
     if args.only:
         patterns = only(patterns, args.only)
+    tests = args.tests or (FAST_TESTS if args.fast else [])
+    root = REPO
+    if tests:
+        root = TARGETED
+        if not args.report:
+            targeted_tree(root, patterns, tests)
     if not args.report:
-        run(REPO, patterns, args.jobs)
-    return report(REPO, patterns)
+        run(root, patterns, args.jobs)
+    return report(root, patterns)
 
 
 if __name__ == "__main__":

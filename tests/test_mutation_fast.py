@@ -1,6 +1,6 @@
 """The fast mutation subset that `make test` (and so CI) runs: mutmut on the FAST rule functions of
 scripts/mutation.py (the criteria rule, the audit chain's hash), in a copy of the tree configured to
-run only FAST_TESTS (test files that need no database), in about two minutes (docs/testing.md has
+run only FAST_TESTS (test files that need no database), in about a minute (docs/testing.md has
 the measured figure). Every mutant must be killed (or be one of the accepted equivalents). The
 whole set of rule functions is `make mutation` (docs/testing.md keeps its last report)."""
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 import fnmatch
 import importlib.util
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +18,9 @@ import pytest
 from tests.conftest import need
 
 REPO = Path(__file__).resolve().parent.parent
-#: Seconds. The subset takes about two minutes on the 2-core CI machine; well past that, something
+#: Seconds. The subset takes about a minute on the 2-core CI machine; well past that, something
 #: (a slow test added to FAST_TESTS, a database test reaching a FAST function) needs looking at.
 LIMIT = 600
-COPIED = ["badges", "endorsement", "institutions", "config", "templates", "static", "locale", "tests", "manage.py"]
 
 
 def load_script():
@@ -37,22 +34,7 @@ def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
     script = load_script()
     mutmut = Path(sys.executable).with_name("mutmut")
     need(mutmut.exists(), "mutmut is not installed (pip install -e '.[dev]')")
-    root = tmp_path / "tree"
-    root.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
-    for name in COPIED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=ignore)
-        else:
-            shutil.copy2(source, root / name)
-    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    modules = sorted({pattern.split(".x")[0].replace(".", "/") + ".py" for pattern in script.FAST})
-    selection = "pytest_add_cli_args_test_selection = " + repr(script.FAST_TESTS).replace("'", '"')
-    pyproject = re.sub(r"only_mutate = \[.*?\]", "only_mutate = " + repr(modules).replace("'", '"'), pyproject,
-                       flags=re.S)
-    pyproject = re.sub(r"pytest_add_cli_args_test_selection = \[.*?\]", selection, pyproject, flags=re.S)
-    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    root = script.targeted_tree(tmp_path / "tree", script.FAST, script.FAST_TESTS)
 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
     env["SHARED_DIR"] = str(shared_dir)
@@ -60,7 +42,7 @@ def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
         run = subprocess.run([str(mutmut), "run", "--max-children", "2", *script.FAST], cwd=root, env=env,
                              capture_output=True, text=True, timeout=LIMIT, check=False)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"the fast mutation subset took more than {LIMIT} s (docs/testing.md: about two minutes)")
+        pytest.fail(f"the fast mutation subset took more than {LIMIT} s (docs/testing.md: about a minute)")
     results = script._results(root)
     chosen = {k: v for k, v in results.items() if any(fnmatch.fnmatch(k, p) for p in script.FAST)}
     assert chosen, f"mutmut produced no results\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
