@@ -110,6 +110,7 @@ ACCEPTED: set[str] = {
     "endorsement.audit.x_event_hash__mutmut_4",  # ensure_ascii=False -> None (json tests it for truth)
     "endorsement.audit.x_event_hash__mutmut_18",  # encode("utf-8") -> encode("UTF-8") (the same codec)
     "institutions.models.x_is_manager__mutmut_3",  # getattr(user, "is_superuser", False) -> None, in an `if`
+    "institutions.models.x_staff_of__mutmut_4",  # getattr(user, "is_authenticated", False) -> None, in an `if not`
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
