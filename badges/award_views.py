@@ -104,10 +104,11 @@ def _require_issuer(request: HttpRequest, programme: Programme) -> None:
 @require_GET
 def programme_awards(request: HttpRequest, public_id: Any) -> HttpResponse:
     programme = _programme(request, public_id)
-    page = Paginator(awards_of_programme(programme), 50).get_page(request.GET.get("page"))
+    search = request.GET.get("q", "").strip()[:200]
+    page = Paginator(awards_of_programme(programme, search), 50).get_page(request.GET.get("page"))
     rows = [(award, award_standing(award)) for award in page]
     return render(request, "badges/awards/programme_awards.html", {
-        "programme": programme, "page": page, "rows": rows,
+        "programme": programme, "page": page, "rows": rows, "search": search,
         "batches": AwardBatch.objects.filter(programme=programme).defer("rows").order_by("-created_at")[:20],
         "can_issue": can_issue_for(request.user, programme.organisation),
         "endorsement": endorsement_in_force(programme.pk),
@@ -213,9 +214,20 @@ def award_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def award_revoke_page(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Revoke after a confirmation step: the first POST (the form on the award's page) shows what
+    revoking does and asks again, writing nothing; the POST with `confirm=yes` revokes. Without a
+    reason there is nothing to confirm: the service's refusal is shown at once."""
     award = _award_for_staff(request, public_id)
     form = RevokeForm(request.POST)
     form.is_valid()
+    if request.POST.get("confirm") != "yes" and form.cleaned_data.get("reason", "").strip():
+        _require_issuer(request, award.programme)
+        if award.revoked_at:
+            messages.error(request, _("This badge is already revoked."))
+            return redirect("awards:detail", award.public_id)
+        return render(request, "badges/awards/award_revoke_confirm.html", {
+            "award": award, "programme": award.programme, "reason": form.cleaned_data.get("reason", ""),
+        })
     try:
         award_revoke(actor=request.user, award=award, reason=form.cleaned_data.get("reason", ""))
     except DomainError as error:
