@@ -257,7 +257,7 @@ def test_revoking_needs_a_reason_and_the_issuer_role_and_happens_once():
 
 
 def test_revoking_from_the_portal_asks_for_confirmation_first_and_writes_nothing_until_then():
-    award, cast, issuer = issued()
+    award, _cast, issuer = issued()
     client = login(issuer)
     detail = client.get(f"/portal/awards/{award.public_id}/").content.decode()
     assert f'action="/portal/awards/{award.public_id}/revoke/"' in detail
@@ -277,7 +277,7 @@ def test_revoking_from_the_portal_asks_for_confirmation_first_and_writes_nothing
 
 
 def test_revoking_without_a_reason_is_refused_before_any_confirmation_and_writes_nothing():
-    award, cast, issuer = issued()
+    award, _cast, issuer = issued()
     response = login(issuer).post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "  "})
     assert response.status_code == 400
     assert "Revoke this badge?" not in response.content.decode()
@@ -287,7 +287,7 @@ def test_revoking_without_a_reason_is_refused_before_any_confirmation_and_writes
 
 
 def test_an_editor_cannot_reach_the_revoke_confirmation(client):
-    award, cast, issuer = issued()
+    award, cast, _issuer = issued()
     response = login(cast.editor).post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "x"})
     assert response.status_code == 403
     award.refresh_from_db()
@@ -295,7 +295,7 @@ def test_an_editor_cannot_reach_the_revoke_confirmation(client):
 
 
 def test_the_award_list_searches_by_learner_name_and_email():
-    award, cast, issuer = issued()
+    award, _cast, issuer = issued()
     programme = award.programme
     other = award_issue(actor=issuer, programme=programme, recipient_email="taro.suzuki@example.com",
                         recipient_name="鈴木 太郎")

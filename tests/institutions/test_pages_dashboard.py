@@ -101,7 +101,7 @@ def test_an_issuer_awards_a_badge_in_one_click_from_the_dashboard(client):
 def test_the_dashboard_never_asks_an_issuer_to_act_on_a_draft_they_cannot_edit(client):
     cast = Cast()
     draft, _ = application_in(ApplicationState.DRAFT, cast)
-    changes, _ = application_in(ApplicationState.CHANGES_REQUESTED, cast)
+    _changes, _ = application_in(ApplicationState.CHANGES_REQUESTED, cast)
     client.force_login(staff(cast.organisation, Role.ISSUER))
     html = client.get(reverse("portal:dashboard")).content.decode()
     assert "Applications needing your action" not in html
