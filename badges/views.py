@@ -26,6 +26,7 @@ from badges.services import (
     programme_update,
 )
 from config.errors import DomainError
+from endorsement.figures import figures_context, figures_csv_response
 from endorsement.models import OPEN_STATES
 from institutions.permissions import can_edit_for
 from institutions.views import portal_staff
@@ -154,5 +155,12 @@ def programme_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "endorsed": any(a.state == "published" for a in applications),
         "endorsements": list(programme.endorsements.order_by("-valid_from", "-pk")),
         "missing": missing_labels(programme),
+        **figures_context(programme, reverse("portal:programme_figures_csv", args=[programme.public_id])),
     }
     return render(request, "portal/programme_detail.html", context)
+
+
+@login_required
+def programme_figures_csv(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The programme's issuance figures per month as CSV, for its organisation's staff."""
+    return figures_csv_response(programme_for(request, public_id))
