@@ -94,7 +94,7 @@ def figures_csv(rows: Sequence[MonthFigures]) -> bytes:
 
 # --- the chart: geometry for templates/includes/issuance_chart.html ------------------------------
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 40
 
 
 def _nice_top(value: int) -> int:
@@ -118,7 +118,7 @@ def chart(rows: Sequence[MonthFigures], title: str) -> dict[str, Any] | None:
     slot = plot_w / len(shown)
     bar_w = max(min(slot * 0.38, 28), 1)
     bars, labels = [], []
-    every = max(1, round(len(shown) / 8))  # at most about eight month labels under the axis
+    every = max(1, -(-len(shown) // 6))  # at most six month labels under the axis
     for i, row in enumerate(shown):
         x0 = LEFT + i * slot + (slot - 2 * bar_w) / 2
         for j, (series, value) in enumerate((("here", row.issued_here), ("reported", row.reported))):

@@ -43,8 +43,8 @@ def test_an_issued_row_links_to_its_badge_and_the_others_wait():
     page = login(issuer).get(f"/portal/batches/{batch.public_id}/").content.decode()
     for award in batch.awards.all():
         link = f'<a href="/portal/awards/{award.public_id}/">awarded</a>'
-        assert f'<td id="row-{award.batch_row + 1}-badge">{link}' in page
-    assert '<td id="row-3-badge"><span class="muted">waiting</span>' in page
+        assert f'<td id="row-{award.batch_row + 1}-badge" class="batch-badge">{link}' in page
+    assert '<td id="row-3-badge" class="batch-badge"><span class="muted">waiting</span>' in page
     assert "2 of 3" in page
 
 

@@ -108,7 +108,9 @@ def test_the_portal_programme_page_shows_the_chart_its_table_and_the_csv(figures
     assert '<svg xmlns="http://www.w3.org/2000/svg" style=' in html and 'role="img"' in html
     assert '<title id="figures-svg-title">Badges issued per month</title>' in html
     assert "from December 2026 to February 2027" in html and "(3 in all)" in html and "(49 in all)" in html
-    assert '<th scope="row">January 2027</th><td class="number">0</td><td class="number">40</td>' in html
+    assert ('<th scope="row" style="white-space:nowrap">January 2027</th>'
+            '<td class="number" style="text-align:right">0</td>'
+            '<td class="number" style="text-align:right">40</td>') in html
     assert f'href="/portal/programmes/{programme.public_id}/figures.csv"' in html
     assert csv_response.status_code == 200 and csv_response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in csv_response["Content-Disposition"]
@@ -119,7 +121,7 @@ def test_the_figures_are_in_japanese_on_a_japanese_page(figures_setup):
     programme, cast, _ = figures_setup
     with time_machine.travel(TODAY, tick=False):
         html = login(cast.editor, "ja").get(f"/portal/programmes/{programme.public_id}/").content.decode()
-    assert "<th scope=\"row\">2027年1月</th>" in html
+    assert '<th scope="row" style="white-space:nowrap">2027年1月</th>' in html
     assert "月ごとの発行数" in html
 
 
