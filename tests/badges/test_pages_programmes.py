@@ -284,7 +284,9 @@ def test_each_section_has_its_own_save_button_which_returns_to_that_section(clie
     html = client.get(url).content.decode()
     for n in range(1, 5):
         assert f'<fieldset id="section-{n}">' in html
-        assert f'name="section" value="section-{n}"' in html
+    for n in range(1, 4):  # each section saves and stays; the last one saves and shows the programme
+        assert f'name="section" value="section-{n}">Save and continue</button>' in html
+    assert html.count("Save and continue</button>") == 3 and html.count("Save the programme</button>") == 1
     response = client.post(url, {**FORM, "name_en": "Saved from section 2", "section": "section-2"})
     assert response.status_code == 302 and response["Location"] == url + "#section-2"
     programme.refresh_from_db()
