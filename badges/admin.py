@@ -47,7 +47,7 @@ class ProgrammeAdmin(BodyAdmin):
         programme = self.get_object(request, object_id)
         if programme is None or not self.has_view_permission(request, programme):
             raise Http404
-        return figures_csv_response(programme)
+        return figures_csv_response(programme, programme.public_id)
 
     @admin.display(description=_("badges issued per month"))
     def issuance_figures(self, obj: Programme) -> SafeString:

@@ -163,4 +163,5 @@ def programme_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def programme_figures_csv(request: HttpRequest, public_id: Any) -> HttpResponse:
     """The programme's issuance figures per month as CSV, for its organisation's staff."""
-    return figures_csv_response(programme_for(request, public_id))
+    programme = programme_for(request, public_id)
+    return figures_csv_response(programme, programme.public_id)

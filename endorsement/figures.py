@@ -58,18 +58,34 @@ def monthly_figures(programme: Programme, today: date | None = None) -> list[Mon
     """Every month from the first with a figure to the current one (or to the last reported, if a
     report ends later), oldest first, months without figures as zeros. Empty if there is none.
     Two queries."""
-    issued = dict(
+    issued = {
+        _month(month): n for month, n in
         Award.objects.filter(programme=programme, revoked_at__isnull=True)
         .annotate(month=TruncMonth("issued_at", tzinfo=timezone.get_default_timezone()))
         .values("month").order_by("month").annotate(n=Count("id")).values_list("month", "n")
-    )
-    issued = {_month(month): n for month, n in issued.items()}
+    }
     reported = {
         _month(month): n for month, n in
         IssuanceReport.objects.filter(programme=programme, status=ReportStatus.FILED)
         .annotate(month=TruncMonth("period_end")).values("month").order_by("month")
         .annotate(n=Sum("count")).values_list("month", "n")
     }
+    return _every_month(issued, reported, today)
+
+
+def registry_figures(entry: dict[str, Any], today: date | None = None) -> list[MonthFigures]:
+    """The same figures from a registry snapshot's entry (endorsement/registry.py keeps the awards
+    per month and the filed reports in it), so that the registry's page costs no query for them."""
+    issuance = entry.get("issuance") or {}
+    issued = {date.fromisoformat(f"{key}-01"): n for key, n in (issuance.get("issued_here_by_month") or {}).items()}
+    reported: dict[date, int] = {}
+    for report in issuance.get("reports") or []:
+        month = date.fromisoformat(report["period_end"]).replace(day=1)
+        reported[month] = reported.get(month, 0) + int(report["count"])
+    return _every_month(issued, reported, today)
+
+
+def _every_month(issued: dict[date, int], reported: dict[date, int], today: date | None) -> list[MonthFigures]:
     months = set(issued) | set(reported)
     if not months:
         return []
@@ -143,17 +159,19 @@ def chart(rows: Sequence[MonthFigures], title: str) -> dict[str, Any] | None:
     }
 
 
-def figures_context(programme: Programme, csv_url: str, figures_id: str = "figures") -> dict[str, Any]:
-    """What templates/includes/issuance_chart.html needs."""
-    rows = monthly_figures(programme)
+def figures_context(source: Programme | Sequence[MonthFigures], csv_url: str, figures_id: str = "figures"
+                    ) -> dict[str, Any]:
+    """What templates/includes/issuance_chart.html needs, for a programme or for rows already made."""
+    rows = monthly_figures(source) if isinstance(source, Programme) else list(source)
     return {"figures": rows, "figures_chart": chart(rows, _("Badges issued per month")),
             "figures_csv_url": csv_url, "figures_id": figures_id}
 
 
-def figures_csv_response(programme: Programme) -> Any:
-    """The CSV download of the figures, named after the programme."""
+def figures_csv_response(source: Programme | Sequence[MonthFigures], public_id: Any) -> Any:
+    """The CSV download of the figures (of a programme, or rows already made), named after it."""
     from django.http import HttpResponse
 
-    response = HttpResponse(figures_csv(monthly_figures(programme)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="issuance-{programme.public_id}.csv"'
+    rows = monthly_figures(source) if isinstance(source, Programme) else source
+    response = HttpResponse(figures_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="issuance-{public_id}.csv"'
     return response

@@ -165,3 +165,16 @@ def test_the_admin_programme_page_shows_the_chart_and_exports_the_csv(figures_se
     assert response.status_code == 200 and response.content.decode() == EXPECTED_CSV
     # Not for a member organisation's staff.
     assert login(cast.editor).get(f"/admin/badges/programme/{programme.pk}/figures.csv").status_code == 302
+
+
+def test_the_registry_figures_come_from_the_snapshot_and_match_the_live_ones(figures_setup, django_assert_num_queries):
+    from endorsement.figures import registry_figures
+    from endorsement.registry import registry_current
+
+    programme, _, _ = figures_setup
+    registry_refresh()
+    entry = registry_current().by_id[str(programme.public_id)].entry
+    assert entry["issuance"]["issued_here_by_month"] == {"2026-12": 2, "2027-02": 1}
+    with django_assert_num_queries(0):
+        rows = registry_figures(entry, today=date(2027, 2, 10))
+    assert [(r.key, r.issued_here, r.reported) for r in rows] == EXPECTED
