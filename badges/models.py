@@ -150,6 +150,15 @@ class StatusAllocation(models.Model):
         return f"{self.status_list}#{self.index}"
 
 
+class SourceEncoding(models.TextChoices):
+    """How an uploaded batch file's bytes were read (badges.batches.upload_decode)."""
+
+    UTF_8 = "utf-8", _("UTF-8")
+    UTF_8_BOM = "utf-8-sig", _("UTF-8 with a byte-order mark (BOM)")
+    CP932 = "cp932", _("Shift_JIS (cp932)")
+    UTF_16 = "utf-16", _("UTF-16 (Excel's “Unicode text”)")
+
+
 class AwardBatch(models.Model):
     """A batch of awards uploaded at once (JSON list or CSV), issued by chunked Celery tasks."""
 
@@ -167,6 +176,8 @@ class AwardBatch(models.Model):
     total = models.PositiveIntegerField(default=0)
     issued = models.PositiveIntegerField(default=0)
     rows = models.JSONField(default=list, editable=False)  # validated rows waiting to be issued
+    # How the uploaded file was read ("" for rows sent as a JSON body or pasted text).
+    source_encoding = models.CharField(max_length=16, choices=SourceEncoding.choices, blank=True, default="")
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # When a chunk last committed (or the batch was created, started or resumed): a pending or
