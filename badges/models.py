@@ -25,16 +25,44 @@ class ParticipationForm(models.TextChoices):
     BLENDED = "blended", _("Blended")
 
 
-# The Open Badges 3.0 AchievementType vocabulary.
-ACHIEVEMENT_TYPES = [
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
-    "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree",
-    "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License",
-    "Membership", "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate",
-    "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
-]
-AchievementType = models.TextChoices("AchievementType", [(t, t) for t in ACHIEVEMENT_TYPES])
+# The Open Badges 3.0 AchievementType vocabulary: the codes are signed and served as they are; the
+# labels are what a person reads (badges.codes).
+ACHIEVEMENT_TYPE_LABELS = {
+    "Achievement": _("Achievement"),
+    "ApprenticeshipCertificate": _("Apprenticeship certificate"),
+    "Assessment": _("Assessment"),
+    "Assignment": _("Assignment"),
+    "AssociateDegree": _("Associate degree"),
+    "Award": _("Award"),
+    "Badge": _("Badge"),
+    "BachelorDegree": _("Bachelor's degree"),
+    "Certificate": _("Certificate"),
+    "CertificateOfCompletion": _("Certificate of completion"),
+    "Certification": _("Certification"),
+    "CommunityService": _("Community service"),
+    "Competency": _("Competency"),
+    "Course": _("Course"),
+    "CoCurricular": _("Co-curricular activity"),
+    "Degree": _("Degree"),
+    "Diploma": _("Diploma"),
+    "DoctoralDegree": _("Doctoral degree"),
+    "Fieldwork": _("Fieldwork"),
+    "GeneralEducationDevelopment": _("General Educational Development (GED)"),
+    "JourneymanCertificate": _("Journeyman certificate"),
+    "LearningProgram": _("Learning programme"),
+    "License": _("Licence"),
+    "Membership": _("Membership"),
+    "ProfessionalDoctorate": _("Professional doctorate"),
+    "QualityAssuranceCredential": _("Quality assurance credential"),
+    "MasterCertificate": _("Master certificate"),
+    "MasterDegree": _("Master's degree"),
+    "MicroCredential": _("Micro-credential"),
+    "ResearchDoctorate": _("Research doctorate"),
+    "SecondarySchoolDiploma": _("Secondary school diploma"),
+}
+ACHIEVEMENT_TYPES = list(ACHIEVEMENT_TYPE_LABELS)
+AchievementType = models.TextChoices("AchievementType",
+                                     [(t, (t, label)) for t, label in ACHIEVEMENT_TYPE_LABELS.items()])
 
 
 class Programme(models.Model):
