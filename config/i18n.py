@@ -11,7 +11,8 @@ a fallback). In templates (`{% load bilingual %}`, registered in settings TEMPLA
     {% bilingual programme "name" %}               inline: the text, or <span lang> + note
     {% bilingual programme "description" "block" %}  block: line breaks kept, note in its own <p>
     {% bilingual programme "name" "short" %}       in a list or table row: <span lang>, no note
-    {{ programme|in_language:"name" }}             plain text only (for <title>, alt, blocktrans)
+    {{ programme|in_language:"name" }}             plain text only (for <title>, alt)
+    {{ programme|in_language_html:"name" }}        in a heading's blocktrans: <span lang> on fallback
     {{ organisation|local_name }}                   an organisation's name_ja for a Japanese visitor, else name
     {% bilingual programme "name" as shown %}      the Localised itself: shown.text, shown.lang,
                                                    shown.fallback, shown.note; {{ shown }} is inline;
@@ -277,6 +278,13 @@ def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised
 def in_language_filter(source: Any, field: str) -> str:
     """`{{ programme|in_language:"name" }}`: the plain text only (no note), for titles and attributes."""
     return in_language(source, field).text
+
+
+@register.filter(name="in_language_html")
+def in_language_html_filter(source: Any, field: str) -> SafeString:
+    """`{% blocktrans with name=programme|in_language_html:"name" %}` in a heading or a link: the
+    text, in a `<span lang>` when it is in the other language (never in an attribute or <title>)."""
+    return in_language(source, field).short()
 
 
 def local_name(source: Any, language: str | None = None) -> str:

@@ -174,3 +174,15 @@ def test_the_achievement_description_labels_follow_the_programmes_language(langu
     with translation.override("en" if language == "ja" else "ja"):  # the reader's language does not matter
         description = achievement_document(programme, content)["description"]
     assert outcomes in description and hours in description
+
+
+def test_portal_headings_mark_a_programme_name_in_the_other_language():
+    programme, _, _, issuer = awarding_setup(name_en="Welding safety", name_ja="")
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    assert client.login(request=login_request(), username=issuer.username, password=PASSWORD)
+    for url in (f"/portal/programmes/{programme.public_id}/awards/",
+                f"/portal/programmes/{programme.public_id}/award-batches/new/"):
+        html = client.get(url).content.decode()
+        heading = re.search(r"<h1>(.*?)</h1>", html).group(1)
+        assert '<span lang="en">Welding safety</span>' in heading
+        assert '<span lang="en">' not in html[html.index("<title>"):html.index("</title>")]
