@@ -41,6 +41,7 @@ from badges.batches import (
     read_as_words,
     rows_from_text,
     rows_from_upload,
+    sentences,
 )
 from badges.models import AwardBatch, Programme
 from badges.verification import credential_verify
@@ -174,7 +175,7 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
                         form.add_error(None, key_messages)
         else:
             accepted = _("The batch was accepted: %(n)d badges are being awarded.") % {"n": batch.total}
-            messages.success(request, f"{accepted} {read_as_words(batch.source_encoding)}".strip())
+            messages.success(request, sentences(accepted, read_as_words(batch.source_encoding)))
             return redirect("awards:batch", batch.public_id)
     return render(request, "badges/awards/batch_form.html",
                   {"programme": programme, "form": form, "row_errors": row_errors}, status=status)

@@ -198,9 +198,14 @@ def _refused(message: str, problems: Sequence[RowError], encoding: str = "") -> 
         field_errors.setdefault(problem.path, []).extend(problem.messages)
     details: dict[str, object] = {"row_errors": [p.as_json() for p in problems]}
     if encoding:
-        message = f"{message} {read_as_words(encoding)}"
+        message = sentences(message, read_as_words(encoding))
         details["file_encoding"] = encoding
     return InvalidInput(message, field_errors=field_errors, details=details)
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after the other: with a space in English, none in Japanese (「…。…。」)."""
+    return ("" if visitor_language() == "ja" else " ").join(p for p in parts if p)
 
 
 def read_as_words(encoding: str) -> str:

@@ -55,7 +55,7 @@ def test_the_portal_says_how_the_file_was_read_on_the_batch_page():
                            {"file": SimpleUploadedFile("batch.csv", CP932_FILE)}, follow=True)
     page = response.content.decode()
     assert response.status_code == 200
-    assert "ファイルはShift_JIS（cp932）として読み込みました。" in page  # the message
+    assert "。ファイルはShift_JIS（cp932）として読み込みました。" in page  # the message: no space between sentences
     assert "ファイルの文字コード" in page and "Shift_JIS（cp932）" in page  # the batch's facts
     english = portal(issuer, "en").get(f"/portal/batches/{AwardBatch.objects.get().public_id}/").content.decode()
     assert "File read as" in english and "Shift_JIS (cp932)" in english
