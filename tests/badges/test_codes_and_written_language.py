@@ -13,7 +13,7 @@ from badges.achievements import achievement_document
 from badges.awards import award_issue
 from badges.codes import achievement_type_label, country_name, language_name, participation_label
 from config.i18n import text_language, written_in
-from endorsement.models import ApplicationState
+from endorsement.models import ApplicationState, Endorsement
 from endorsement.registry import registry_refresh
 from tests.factories import PASSWORD, Cast, ProgrammeFactory, api_client, application_in, awarding_setup, login_request
 
@@ -186,3 +186,16 @@ def test_portal_headings_mark_a_programme_name_in_the_other_language():
         heading = re.search(r"<h1>(.*?)</h1>", html).group(1)
         assert '<span lang="en">Welding safety</span>' in heading
         assert '<span lang="en">' not in html[html.index("<title>"):html.index("</title>")]
+
+
+def test_the_bodys_comment_and_an_organisations_description_carry_their_language(client):
+    programme, _cast = published()
+    organisation = programme.organisation
+    organisation.description = "A university of applied sciences."
+    organisation.save()
+    Endorsement.objects.filter(application__programme=programme).update(comment="Meets every criterion.")
+    registry_refresh()
+    html = page(client, f"/registry/{programme.public_id}/", "ja")
+    assert '<dd lang="en">Meets every criterion.</dd>' in html
+    html = page(client, f"/registry/organisations/{organisation.slug}/", "ja")
+    assert '<p lang="en">A university of applied sciences.</p>' in html
