@@ -247,11 +247,15 @@ def warc_record(result: FetchResult, *, taken_at: datetime) -> bytes:
     """A WARC/1.1 file of one `response` record: what `result` received, as received."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=False, warc_version="WARC/1.1")
-    headers = StatusAndHeaders(f"{result.status} {result.reason}".strip(), list(result.headers),
-                               protocol=result.http_version)
+    # The body was received de-chunked: a Transfer-Encoding header would misdescribe it.
+    kept = [(k, v) for k, v in result.headers if k.lower() != "transfer-encoding"]
+    headers = StatusAndHeaders(f"{result.status} {result.reason}".strip(), kept, protocol=result.http_version)
+    warc_headers = {"WARC-Date": taken_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if result.truncated:  # only the first EVIDENCE_MAX_BYTES were read (ISO 28500 §5.13)
+        warc_headers["WARC-Truncated"] = "length"
     record = writer.create_warc_record(
         result.url, "response", payload=io.BytesIO(result.body), http_headers=headers,
-        warc_headers_dict={"WARC-Date": taken_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        warc_headers_dict=warc_headers)
     writer.write_record(record)
     return out.getvalue()
 
@@ -385,3 +389,114 @@ def evidence_retention_sweep(*, now: datetime | None = None, limit: int = 500) -
             _remove_unreferenced([copy.blob_id])
             done += 1
     return done
+
+
+# --- checking a copy against its signed digest (the verifier) ------------------------------------
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
+_SRI_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
+
+
+class CopyOutcome:
+    INTACT = "intact"
+    ALTERED = "altered"
+    WITHDRAWN = "withdrawn"
+    UNAVAILABLE = "unavailable"
+    NO_DIGEST = "no-digest"
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    outcome: str
+    detail: str = ""
+    taken_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+def parse_sri(value: Any) -> tuple[str, bytes] | None:
+    """(algorithm, digest) of one SRI value ("sha384-<base64>"); None when it is not one we check."""
+    if not isinstance(value, str):
+        return None
+    for part in value.split():  # SRI allows several; the strongest we know is used
+        match = _SRI.match(part)
+        if match:
+            try:
+                digest = base64.b64decode(match.group(2), validate=True)
+            except ValueError:
+                continue
+            if len(digest) == _SRI_LENGTHS[match.group(1)]:
+                return match.group(1), digest
+    return None
+
+
+def _local_token(url: str) -> str | None:
+    from django.urls import Resolver404, resolve
+
+    prefix = settings.SITE_URL + "/"
+    if not url.startswith(prefix):
+        return None
+    try:
+        match = resolve("/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0])
+    except Resolver404:
+        return None
+    return match.kwargs.get("token") if match.url_name == "evidence-copy" else None
+
+
+def archived_copy_check(url: Any, sri: Any) -> CopyCheck:
+    """Fetch the copy a credential names (ours read from the archive, anyone else's over the
+    network under the verifier's fetch rules) and compare it with the signed digest. Never raises."""
+    from badges.fetch import FetchError, fetch
+
+    parsed = parse_sri(sri)
+    if not isinstance(url, str) or parsed is None:
+        return CopyCheck(CopyOutcome.NO_DIGEST)
+    algorithm, expected = parsed
+    token = _local_token(url)
+    taken_at = None
+    if token is not None:
+        copy = ArchivedEvidence.objects.select_related("blob").filter(token=token).first()
+        if copy is None:
+            return CopyCheck(CopyOutcome.UNAVAILABLE, _("This registry holds no archived copy at this address."))
+        if copy.withdrawn_at is not None:
+            return CopyCheck(CopyOutcome.WITHDRAWN, str(copy.get_withdrawal_reason_display()),
+                             taken_at=copy.taken_at, withdrawn_at=copy.withdrawn_at)
+        data = copy_read(copy)
+        if data is None:
+            return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."),
+                             taken_at=copy.taken_at)
+        taken_at = copy.taken_at
+    else:
+        loopback = bool(settings.VERIFY_ALLOW_LOOPBACK)
+        try:
+            data = fetch(url, timeout=float(settings.VERIFY_FETCH_TIMEOUT),
+                         max_bytes=int(settings.EVIDENCE_MAX_BYTES), allow_loopback=loopback,
+                         https_only=not loopback, max_redirects=3).body
+        except FetchError as error:
+            if error.status == 410:
+                return CopyCheck(CopyOutcome.WITHDRAWN, error.message)
+            return CopyCheck(CopyOutcome.UNAVAILABLE, error.message)
+    if hashlib.new(algorithm, data).digest() == expected:
+        return CopyCheck(CopyOutcome.INTACT, taken_at=taken_at)
+    return CopyCheck(CopyOutcome.ALTERED, taken_at=taken_at)
+
+
+# --- what the badge page shows ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One archived copy of an award's evidence as its badge page shows it."""
+
+    copy: ArchivedEvidence
+    url: str
+    check: CopyCheck
+
+    @property
+    def name(self) -> str:
+        return self.copy.filename or self.copy.original_url
+
+
+def evidence_items(award: Award) -> list[EvidenceItem]:
+    """Each archived copy of the award with its digest checked now against the stored bytes."""
+    items = []
+    for copy in copies_of_award(award):
+        url = copy_url(copy.token)
+        items.append(EvidenceItem(copy, url, archived_copy_check(url, copy.digest_sri)))
+    return items
