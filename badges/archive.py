@@ -279,6 +279,30 @@ def archive_fetched_page(award_id: int, result: FetchResult, *, taken_at: dateti
             original_url=award.evidence_url, taken_at=taken_at, in_credential=False)
 
 
+# --- what an endorsement was judged on ----------------------------------------------------------------
+def canonical_json(value: Any) -> bytes:
+    """The bytes archived for a JSON document: keys sorted, no insignificant white space, UTF-8."""
+    import json
+
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def document_archive(*, endorsement: Any, kind: str, document: Any, original_url: str = "") -> ArchivedEvidence:
+    """Archive one document an endorsement was judged on (the frozen snapshot, the criteria table
+    version) as canonical JSON, once per endorsement and kind: a second call returns the first copy
+    (so signing again never changes what was archived)."""
+    existing = ArchivedEvidence.objects.filter(endorsement=endorsement, kind=kind).select_related("blob").first()
+    if existing is not None:
+        return existing
+    data = canonical_json(document)
+    blob = blob_store(data, "application/json")
+    return ArchivedEvidence.objects.create(
+        token=new_token(), endorsement=endorsement, blob=blob, kind=kind,
+        position=[Kind.SNAPSHOT, Kind.CRITERIA].index(kind) if kind in (Kind.SNAPSHOT, Kind.CRITERIA) else 0,
+        digest_sri=digest_sri(data), size=len(data), media_type="application/json", original_url=original_url,
+        taken_at=timezone.now(), in_credential=True)
+
+
 # --- reading -------------------------------------------------------------------------------------
 def copy_for_token(token: str) -> ArchivedEvidence:
     """The archived copy a URL names (withdrawn ones too: their tombstone), or NotFound."""
@@ -334,6 +358,8 @@ def copy_withdraw(*, actor: UserLike, copy: ArchivedEvidence, reason: str = Reas
     410 Gone from now on, the bytes are deleted after commit unless another live copy holds the
     same content, and the tombstone (digest, when, by whom, why) stays. Audited. Withdrawing a
     withdrawn copy is refused (409)."""
+    if copy.award is None:
+        raise WrongState(_("What an endorsement was judged on is part of the public record and is not withdrawn."))
     organisation = copy.award.organisation
     if not can_issue_for(actor, organisation):
         if is_member_of(actor, organisation):
@@ -362,7 +388,8 @@ def copy_withdraw(*, actor: UserLike, copy: ArchivedEvidence, reason: str = Reas
 def evidence_retention_due(now: datetime | None = None) -> Q:
     """Live copies of awards that ended (expired or revoked) more than EVIDENCE_RETENTION_DAYS ago."""
     limit = (now or timezone.now()) - timedelta(days=int(settings.EVIDENCE_RETENTION_DAYS))
-    return Q(withdrawn_at__isnull=True) & (Q(award__valid_until__lt=limit) | Q(award__revoked_at__lt=limit))
+    return Q(withdrawn_at__isnull=True, award__isnull=False) & (
+        Q(award__valid_until__lt=limit) | Q(award__revoked_at__lt=limit))
 
 
 def evidence_retention_sweep(*, now: datetime | None = None, limit: int = 500) -> int:

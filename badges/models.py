@@ -291,13 +291,16 @@ class EvidenceBlob(models.Model):
 
 
 class ArchivedEvidence(models.Model):
-    """One archived evidence item of an award: an uploaded file or the WARC record of a fetched
-    link, served at an unguessable URL (its `token`). Withdrawn, it stays as a tombstone: the digest,
-    when and by whom; its bytes are removed unless another live copy holds the same content."""
+    """One archived evidence item of an award (an uploaded file or the WARC record of a fetched
+    link), or one document an endorsement was judged on (the frozen programme snapshot, the criteria
+    table version), served at an unguessable URL (its `token`). Withdrawn, it stays as a tombstone:
+    the digest, when and by whom; its bytes are removed unless another live copy holds them."""
 
     class Kind(models.TextChoices):
         UPLOAD = "upload", _("Uploaded file")
         WEB = "web", _("Web page (WARC record)")
+        SNAPSHOT = "snapshot", _("Programme as endorsed (frozen snapshot)")
+        CRITERIA = "criteria", _("Criteria table version")
 
     class Reason(models.TextChoices):
         LEARNER = "learner", _("At the learner's request")
@@ -305,7 +308,10 @@ class ArchivedEvidence(models.Model):
         RETENTION = "retention", _("Retention period ended")
 
     token = models.CharField(max_length=64, unique=True, editable=False)
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="archived_evidence")
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="archived_evidence", null=True,
+                              blank=True)
+    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="archived_documents")
     blob = models.ForeignKey(EvidenceBlob, on_delete=models.PROTECT, related_name="copies")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     position = models.PositiveSmallIntegerField(default=0)
@@ -326,6 +332,15 @@ class ArchivedEvidence(models.Model):
     class Meta:
         ordering = ["award", "position", "pk"]
         indexes = [models.Index(fields=["blob", "withdrawn_at"], name="archived_evidence_blob_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(award__isnull=False, endorsement__isnull=True)
+                | models.Q(award__isnull=True, endorsement__isnull=False),
+                name="archived_evidence_of_award_or_endorsement"),
+            models.UniqueConstraint(fields=["endorsement", "kind"], condition=models.Q(endorsement__isnull=False),
+                                    name="one_archived_document_per_endorsement_and_kind"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.award_id}#{self.position} {self.filename or self.original_url}"
+        owner = f"award {self.award_id}" if self.award_id else f"endorsement {self.endorsement_id}"
+        return f"{owner}#{self.position} {self.filename or self.original_url or self.kind}"
