@@ -38,7 +38,7 @@ def sri(data: bytes) -> str:
 
 
 def test_the_endorsement_names_the_archived_snapshot_and_criteria_table_with_their_digests(client, shared_dir):
-    app, cast = application_in(ApplicationState.PUBLISHED)
+    app, _cast = application_in(ApplicationState.PUBLISHED)
     credential = app.endorsement.credential
     snapshot, criteria = credential["relatedResource"]
     prefix = settings.SITE_URL + "/evidence/"
@@ -61,7 +61,7 @@ def test_the_endorsement_names_the_archived_snapshot_and_criteria_table_with_the
 
 
 def test_signing_again_archives_nothing_new_and_the_verifier_finds_both_intact():
-    app, cast = application_in(ApplicationState.PUBLISHED)
+    app, _cast = application_in(ApplicationState.PUBLISHED)
     before = list(ArchivedEvidence.objects.filter(endorsement=app.endorsement).values_list("token", "digest_sri"))
     endorsement_sign(app.endorsement.pk)
     assert list(ArchivedEvidence.objects.filter(endorsement=app.endorsement)
