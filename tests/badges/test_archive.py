@@ -52,7 +52,14 @@ def archive_root(tmp_path, settings) -> Path:
 
 
 def stored_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """The files of the archive but those of the endorsements' documents (snapshot, criteria table)."""
+    documents = set(EvidenceBlob.objects.filter(copies__endorsement__isnull=False).values_list("sha384", flat=True))
+    return [p for p in root.rglob("*") if p.is_file() and p.name not in documents] if root.exists() else []
+
+
+def award_blobs() -> int:
+    """Blobs but those of the endorsements' documents (orphans included)."""
+    return EvidenceBlob.objects.exclude(copies__endorsement__isnull=False).count()
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
@@ -109,9 +116,9 @@ def test_the_same_file_in_many_awards_is_stored_once(archive_root):
     for number in range(30):
         award_issue(actor=issuer, programme=programme, recipient_email=f"l{number}@example.org",
                     evidence_files=[upload("same.pdf", PDF)])
-    assert ArchivedEvidence.objects.count() == 30
-    assert len(set(ArchivedEvidence.objects.values_list("token", flat=True))) == 30
-    assert EvidenceBlob.objects.count() == 1 and len(stored_files(archive_root)) == 1
+    assert ArchivedEvidence.objects.filter(award__isnull=False).count() == 30
+    assert len(set(ArchivedEvidence.objects.filter(award__isnull=False).values_list("token", flat=True))) == 30
+    assert award_blobs() == 1 and len(stored_files(archive_root)) == 1
 
 
 @pytest.mark.parametrize(("files", "words"), [
@@ -134,8 +141,8 @@ def test_a_forbidden_or_oversized_upload_is_400_and_nothing_is_stored(settings, 
         format="multipart")
     assert response.status_code == 400, response.content
     assert any(words in m for m in response.json()["errors"]["evidence_file"]), response.json()
-    assert Award.objects.count() == 0 and ArchivedEvidence.objects.count() == 0
-    assert EvidenceBlob.objects.count() == 0 and stored_files(archive_root) == []
+    assert Award.objects.count() == 0 and ArchivedEvidence.objects.filter(award__isnull=False).count() == 0
+    assert award_blobs() == 0 and stored_files(archive_root) == []
 
 
 def test_the_api_takes_evidence_file_parts_and_answers_the_archived_copies(archive_root):
@@ -238,3 +245,35 @@ def test_only_owners_and_issuers_withdraw_and_a_refusal_writes_nothing(archive_r
     copy.refresh_from_db()
     assert copy.withdrawn_at is None and len(stored_files(archive_root)) == 1
     assert not AuditEvent.objects.filter(action=AuditAction.EVIDENCE_WITHDRAWN).exists()
+
+
+def test_with_no_endorsement_in_force_the_files_are_not_stored(archive_root):
+    from endorsement import services
+
+    programme, app, cast, issuer = awarding_setup()
+    services.endorsement_suspend(actor=cast.manager, endorsement=app.endorsement, comment="Under investigation")
+    response = api_client(issuer).post(
+        f"/api/v1/programmes/{programme.public_id}/awards",
+        {"recipient_email": "aiko@example.org", "evidence_file": [upload("a.pdf", PDF)]}, format="multipart")
+    assert response.status_code == 409 and "suspended" in response.json()["detail"]
+    assert Award.objects.count() == 0 and award_blobs() == 0 and stored_files(archive_root) == []
+
+
+def test_a_retry_with_the_same_key_and_files_replays_and_other_files_are_refused(archive_root):
+    programme, _, _, issuer = awarding_setup()
+    client = api_client(issuer)
+    url = f"/api/v1/programmes/{programme.public_id}/awards"
+
+    def post(data: bytes):
+        return client.post(url, {"recipient_email": "aiko@example.org", "evidence_file": [upload("a.txt", data)]},
+                           format="multipart", HTTP_IDEMPOTENCY_KEY="3f1c0a52-evidence")
+
+    first = post(TEXT)
+    assert first.status_code == 201
+    again = post(TEXT)
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["public_id"] == first.json()["public_id"]
+    other = post(b"other evidence")
+    assert other.status_code == 422
+    assert Award.objects.count() == 1 and ArchivedEvidence.objects.filter(award__isnull=False).count() == 1
+    assert [p.read_bytes() for p in stored_files(archive_root)] == [TEXT]

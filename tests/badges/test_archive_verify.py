@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from badges.archive import archived_copy_check, copy_withdraw, evidence_retention_sweep
 from badges.awards import award_issue
 from badges.evidence import evidence_check_create, evidence_fetch, evidence_recheck
-from badges.models import ArchivedEvidence, Award, EvidenceCheck
+from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceCheck
 from badges.status import status_list_publish
 from endorsement.audit import AuditAction
 from endorsement.models import AuditEvent
@@ -47,7 +47,14 @@ def server():
 
 
 def files_in(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """The files of the archive but those of the endorsements' documents (snapshot, criteria table)."""
+    documents = set(EvidenceBlob.objects.filter(copies__endorsement__isnull=False).values_list("sha384", flat=True))
+    return [p for p in root.rglob("*") if p.is_file() and p.name not in documents] if root.exists() else []
+
+
+def award_blobs() -> int:
+    """Blobs but those of the endorsements' documents (orphans included)."""
+    return EvidenceBlob.objects.exclude(copies__endorsement__isnull=False).count()
 
 
 def sri(data: bytes) -> str:
