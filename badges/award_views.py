@@ -36,11 +36,16 @@ from badges.awards import (
 )
 from badges.batches import (
     BATCH_PAGE_ROWS,
+    ParsedUpload,
     award_batch_create,
     award_batch_of_staff,
     award_batch_restart,
     award_batch_rows,
+    batch_template_csv,
+    read_as_words,
+    rows_from_text,
     rows_from_upload,
+    sentences,
 )
 from badges.evidence import evidence_standing_for
 from badges.models import Award, AwardBatch, Programme
@@ -89,9 +94,9 @@ class AwardForm(forms.Form):
 
 class BatchForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or JSON file"), required=False,
-                           help_text=gettext_lazy("CSV with a header row: email or did, name, evidence_url, "
-                                                  "evidence_narrative (UTF-8). Or a JSON list of objects with "
-                                                  "those keys."))
+                           help_text=gettext_lazy("CSV with a header row (English or Japanese column names, as "
+                                                  "in the templates), saved by Excel as “CSV UTF-8” or “CSV” "
+                                                  "(Shift_JIS), or a JSON list of objects with those keys."))
     text = forms.CharField(label=gettext_lazy("…or paste the CSV or JSON here"), required=False,
                            widget=forms.Textarea(attrs={"rows": 8}))
 
@@ -172,26 +177,34 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
     programme = _programme(request, public_id)
     _require_issuer(request, programme)
     form = BatchForm(request.POST or None, request.FILES or None)
-    status, row_errors = 200, {}
+    status, row_errors = 200, []
     if request.method == "POST" and form.is_valid():
         upload, text = form.cleaned_data["file"], form.cleaned_data["text"].strip()
         try:
             if bool(upload) == bool(text):
                 raise InvalidInput(_("Upload a file or paste the rows, not both."),
                                    field_errors={"file": [_("Give a file or the text.")]})
-            content = upload.read() if upload else text.encode("utf-8")
-            batch = award_batch_create(actor=request.user, programme=programme, rows=rows_from_upload(content))
+            parsed = rows_from_upload(upload.read()) if upload else ParsedUpload(rows_from_text(text))
+            batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
+                                       encoding=parsed.encoding)
         except DomainError as error:
             _raise_as_http(error)
             status = error.status_code
-            form.add_error(None, error.message)
-            row_errors = {k: v for k, v in error.field_errors.items() if k not in form.fields}
-            for field in set(error.field_errors) & set(form.fields):
-                form.add_error(field, error.field_errors[field])
+            row_errors = error.details.get("row_errors", [])
+            field_messages = {k: v for k, v in error.field_errors.items() if k in form.fields}
+            if field_messages.get("file") != [error.message]:
+                form.add_error(None, error.message)
+            for field, field_errors in field_messages.items():
+                form.add_error(field, field_errors)
+            if not row_errors:  # a refusal without rows in words (too many rows, no rows): its messages
+                for key, key_messages in error.field_errors.items():
+                    if key not in form.fields:
+                        form.add_error(None, key_messages)
         else:
-            messages.success(request, ngettext("The batch was accepted: %(n)d badge is being awarded.",
-                                               "The batch was accepted: %(n)d badges are being awarded.",
-                                               batch.total) % {"n": batch.total})
+            accepted = ngettext("The batch was accepted: %(n)d badge is being awarded.",
+                                "The batch was accepted: %(n)d badges are being awarded.",
+                                batch.total) % {"n": batch.total}
+            messages.success(request, sentences(accepted, read_as_words(batch.source_encoding)))
             return redirect("awards:batch", batch.public_id)
     return render(request, "badges/awards/batch_form.html",
                   {"programme": programme, "form": form, "row_errors": row_errors}, status=status)
@@ -216,6 +229,20 @@ def _batch_progress(batch: AwardBatch) -> dict[str, Any]:
         "issued_label": _("%(issued)s of %(total)s") % {"issued": batch.issued, "total": batch.total},
         "error": batch.error,
     }
+
+
+@login_required
+@require_GET
+def batch_template(request: HttpRequest, language: str) -> HttpResponse:
+    """The header row of a batch CSV, English or Japanese column names, as UTF-8 with a BOM (Excel
+    opens it as Unicode; badges.batches.batch_template_csv)."""
+    try:
+        content = batch_template_csv(language)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="award-batch-{language}.csv"'
+    return response
 
 
 @login_required

@@ -96,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
             ],
-            "libraries": {"bilingual": "config.i18n"},
+            "libraries": {"bilingual": "config.i18n", "codes": "badges.codes"},
         },
     },
 ]

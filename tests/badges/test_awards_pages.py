@@ -185,7 +185,7 @@ def test_a_csv_batch_with_a_bad_row_is_shown_with_its_line_and_nothing_is_issued
                                   {"file": SimpleUploadedFile("batch.csv", content)})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "line 3.email" in page and "Enter a valid e-mail address" in page
+    assert "Line 3, e-mail" in page and "Enter a valid e-mail address" in page
     assert AwardBatch.objects.count() == 0 and Award.objects.count() == 0
 
 
