@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('badges', '0003_batch_progress_idempotency_keys'),
+        ('badges', '0004_batch_source_encoding_achievement_type_labels'),
         ('endorsement', '0008_notification_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
