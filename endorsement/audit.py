@@ -81,6 +81,8 @@ class AuditAction(models.TextChoices):
     CONCERN_RECEIVED = "concern.received"
     CONCERN_REVIEW_OPENED = "concern.review_opened"
     CONCERN_DISMISSED = "concern.dismissed"
+    KEY_ROTATED = "key.rotated"
+    KEY_COMPROMISED = "key.compromised"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:
