@@ -13,7 +13,8 @@ fails.) What is re-signed:
 - for the body: its EndorsementCredentials, and then every badge carrying one of them (the badge
   embeds the endorsement with its own proof, so it is signed again by its own issuer's active key);
 - the issuer's status lists (`badges.status.status_list_publish` re-signs a list whose proof names
-  another key than the active one); for the body also a new audit checkpoint.
+  another key than the active one), in the same transaction; for the body, after commit, a new
+  audit checkpoint and the registry.
 
 A copy someone downloaded before fails from then on: the badge page, `/badges/<id>.json` and the
 baked images serve the re-signed credential, with the same id, content and status entry.
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from badges import credentials as vc
 from badges.models import Award, StatusList
+from badges.status import status_list_publish
 from config.errors import NotFound, WrongState
 from config.tasking import enqueue_on_commit
 from endorsement.models import Endorsement
@@ -119,8 +121,8 @@ def key_compromised(*, actor: Any, organisation: Organisation, fragment: str | N
                 awards += 1
         lists = [s.pk for s in StatusList.objects.filter(organisation=organisation, credential__isnull=False)
                  if _signed_with(s.credential, method)]
-        for pk in lists:
-            enqueue_on_commit("badges.tasks.publish_status_list", pk)
+        for pk in lists:  # here, not after commit: the list must verify as soon as the key is gone
+            status_list_publish(pk)
         if organisation.is_certification_body:
             enqueue_on_commit("endorsement.tasks.make_audit_checkpoint")
             if new_endorsements:
