@@ -39,6 +39,10 @@ FRAMEWORKS: tuple[Framework, ...] = (
     Framework("Regulated Qualifications Framework", "RQF",
               "https://www.gov.uk/what-different-qualification-levels-mean/list-of-qualification-levels",
               ("rqf", "regulated qualifications framework")),
+    Framework("Common European Framework of Reference for Languages", "CEFR",
+              "https://www.coe.int/en/web/common-european-framework-reference-languages/table-1-cefr-3.3-common-reference-levels-global-scale",
+              ("cefr", "common european framework of reference for languages", "ヨーロッパ言語共通参照枠",
+               "欧州言語共通参照枠")),
     Framework("ASEAN Qualifications Reference Framework", "AQRF",
               "https://asean.org/book/asean-qualifications-reference-framework/",
               ("aqrf", "asean qualifications reference framework")),
@@ -56,12 +60,13 @@ def known_framework(name: str) -> Framework | None:
 
 
 def level_code(level: str, framework: Framework | None) -> str:
-    """The level within its framework: "Level 5", "EQF 5", "レベル５" give "5"; text holding no single
-    number (or naming another framework's abbreviation) is kept as written."""
+    """The level within its framework: "Level 5", "EQF 5", "レベル５" give "5"; "CEFR B1" of CEFR gives
+    "B1"; other text is kept as written."""
     text = unicodedata.normalize("NFKC", level).strip()
+    if framework and text.casefold().startswith(framework.code.casefold()):
+        text = text[len(framework.code):].strip() or text  # "EQF 5", "CEFR B1": the code within
     words = r"(?:level|lvl|レベル|水準)"
-    prefix = rf"(?:{re.escape(framework.code)}\s*)?" if framework else ""
-    match = re.fullmatch(rf"{prefix}(?:{words}\s*)?(\d+)(?:\s*{words})?", text, flags=re.IGNORECASE)
+    match = re.fullmatch(rf"(?:{words}\s*)?(\d+)(?:\s*{words})?", text, flags=re.IGNORECASE)
     return match.group(1) if match else text
 
 

@@ -60,6 +60,8 @@ def achievement(award) -> dict[str, Any]:
     ("Level 5 or 6", "EQF", "Level 5 or 6"),
     ("Advanced", "Company skills ladder", "Advanced"),
     ("3", "", "3"),
+    ("CEFR B1–B2", "CEFR", "B1–B2"),
+    ("EQF", "EQF", "EQF"),
 ])
 def test_the_level_code_is_the_number_within_the_framework(level, framework, code):
     assert level_code(level, known_framework(framework)) == code
@@ -71,6 +73,10 @@ def test_a_level_of_a_known_framework_is_aligned_to_the_framework_s_page():
         "target_name": "EQF level 5", "target_url": EQF_URL, "target_framework": eqf,
         "target_code": "5", "target_type": "ext:QualificationsFrameworkLevel"}
     assert level_alignment("", "European Qualifications Framework", registry_url="https://x.test/registry/") is None
+
+
+def test_a_cefr_level_keeps_its_letters():
+    assert level_alignment("CEFR B1", "CEFR", registry_url="https://x.test/registry/")["target_name"] == "CEFR B1"
 
 
 def test_a_level_of_another_framework_is_kept_as_written_and_points_at_the_registry_s_level_filter():
