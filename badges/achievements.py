@@ -25,7 +25,7 @@ LANGUAGES = ("ja", "en")
 # is the same for everyone who reads it).
 LABELS = {
     "en": {"outcomes": "Learning outcomes:", "hours": "Notional learning hours: {hours}"},
-    "ja": {"outcomes": "学習成果：", "hours": "標準学習時間：{hours}時間"},
+    "ja": {"outcomes": "学修成果：", "hours": "想定学修時間：{hours}時間"},
 }
 
 

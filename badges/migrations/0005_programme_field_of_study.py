@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('badges', '0003_batch_progress_idempotency_keys'),
+        ('badges', '0004_batch_source_encoding_achievement_type_labels'),
     ]
 
     operations = [
