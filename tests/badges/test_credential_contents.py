@@ -120,8 +120,8 @@ def test_a_bilingual_programme_s_badge_names_its_english_edition_and_that_editio
     embedded = achievement(award)
     assert (embedded["name"], embedded["inLanguage"]) == ("データリテラシー", "ja")
     assert embedded["related"] == [{"id": main_id + "/en", "type": ["Related"], "inLanguage": "en"}]
-    assert "学習成果：\n- Clean a tabular data set" in embedded["description"]
-    assert embedded["description"].endswith("標準学習時間：12.5時間")
+    assert "学修成果：\n- Clean a tabular data set" in embedded["description"]
+    assert embedded["description"].endswith("想定学修時間：12.5時間")
     assert errors(schema, award.credential) == []
     assert vc.verify(award.credential, resolver()).verified
 
