@@ -378,7 +378,7 @@ AXE_RUN = """async () => {
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_fits_a_phone_and_has_no_axe_violation(chromium, live_server, eager_tasks, language: str) -> None:
     site = build_site()
@@ -386,6 +386,7 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(chromium, live_server,
     shots = SCREENSHOTS / f"every-page-{language}"
     shots.mkdir(parents=True, exist_ok=True)
     too_wide, violations, broken = [], [], []
+    every_shot = bool(os.environ.get("EVERY_PAGE_SHOTS"))  # a screenshot of every page at 390 px, to look at
     contexts: dict[str, Any] = {}
     try:
         for number, page_spec in enumerate(pages, 1):
@@ -402,6 +403,8 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(chromium, live_server,
                 continue
             assert page.locator("html").get_attribute("lang") == language, where
             measured = page.evaluate(WIDER_THAN_THE_PAGE)
+            if every_shot:
+                page.screenshot(path=str(shots / f"{number:02d}-{page_spec.name.replace(':', '-')}-390.png"), full_page=True)
             if measured["scrollWidth"] > measured["innerWidth"]:
                 page.screenshot(path=str(shots / f"{number:02d}-390.png"), full_page=True)
                 too_wide.append(f"{where}: {measured['scrollWidth']} px > {measured['innerWidth']} px; "
