@@ -9,8 +9,10 @@ fails `test_every_url_pattern_is_a_visited_page_or_says_why_not`, so a new page 
 The data is the demo (`manage.py seed_demo`) plus what makes pages long: a programme with a long
 Japanese name and long URLs, badges for a long DID, a batch, a report, a concern, a quality
 review and a pending invitation. One Chromium serves the whole module (one context per person);
-each language is one test that visits every page and reports every failure at once (page, and for
-axe the rule id and the target), so one run shows all that is left to fix.
+one test visits every page in both languages (the demo is built once) and reports every failure at
+once (language, page, and for axe the rule id and the target), so one run shows all that is left to fix.
+`EVERY_PAGE_SHOTS=1` also saves a 390 px screenshot of every page under
+test-output/screenshots/every-page-<language>/, to look at.
 
 axe-core comes from npm, pinned by tests/browser/package-lock.json (`npm ci --prefix tests/browser`,
 as .ci/run does); without it, or without Chromium, the tests skip (fail under CI=true).
@@ -21,8 +23,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,8 @@ LANGUAGES = ["en", "ja"]
 
 LONG_NAME_EN = ("Practical data science and evidence-based decision making for small and medium-sized "
                 "manufacturing enterprises (advanced, blended learning)")
-LONG_NAME_JA = "中小製造業のための実践的データサイエンスとエビデンスに基づく意思決定（上級・オンライン併用型）プログラム"
+LONG_NAME_JA = ("中小製造業のための実践的データサイエンスとエビデンスに基づく意思決定"
+                "（上級・オンライン併用型）プログラム")
 LONG_URL = ("https://www.minato-u.example.jp/recurrent-education/programmes/2026/"
             "practical-data-science-for-manufacturing-enterprises/syllabus-and-assessment-criteria.html")
 LONG_DID = "did:web:learners.example.org:people:hanako-yamada-2026-data-science-cohort-b:" + "a1b2c3d4" * 6
@@ -121,7 +124,8 @@ class Page:
     person: str  # "public", "member" (an owner of a member organisation), "manager", "reviewer" (the body's)
 
 
-def url_patterns(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+def url_patterns(resolver: URLResolver | None = None, prefix: str = "",
+                 namespace: str = "") -> Iterator[tuple[str, str]]:
     """(namespaced name, route) of every pattern of the URLconf."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
@@ -282,7 +286,8 @@ def build_site() -> Site:
                         evidence_url=LONG_URL)
     award_issue(actor=owner, programme=programme, recipient_email="taro.suzuki.long.address@learners.example.org",
                 recipient_name="Taro Suzuki")
-    revoked = award_issue(actor=owner, programme=programme, recipient_email="jiro@example.org", recipient_name="鈴木 次郎")
+    revoked = award_issue(actor=owner, programme=programme, recipient_email="jiro@example.org",
+                          recipient_name="鈴木 次郎")
     award_revoke(actor=owner, award=revoked, reason="Issued to the wrong person.")
     batch = award_batch_create(actor=owner, programme=programme, rows=rows_from_csv(
         "email,name\nhanako@example.org,山田 花子\ntaro@example.org,Taro Suzuki\nken@example.org,Ken Sato\n"))
@@ -299,7 +304,8 @@ def build_site() -> Site:
     staff_invite(actor=manager, organisation=Organisation.objects.get(is_certification_body=True),
                  email="new.reviewer@body.example.org", role="reviewer")
     withdrawable = Application.objects.filter(programme__organisation=minato, state=ApplicationState.DRAFT).first()
-    in_review = Application.objects.filter(state=ApplicationState.IN_REVIEW, reviews__reviewer__username="reviewer").first()
+    in_review = Application.objects.filter(state=ApplicationState.IN_REVIEW,
+                                           reviews__reviewer__username="reviewer").first()
     registry_refresh()
     return Site(programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
@@ -373,52 +379,64 @@ WIDER_THAN_THE_PAGE = """() => {
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({id: v.id, help: v.help,
-    targets: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))}));
+    targets: v.nodes.slice(0, 3).map(n =>
+      n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))}));
 }"""
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_page_fits_a_phone_and_has_no_axe_violation(chromium, live_server, eager_tasks, language: str) -> None:
-    site = build_site()
-    pages = page_list(site)
+def visit_every_page(chromium: Any, base_url: str, site: Site, pages: list[Page],
+                     language: str) -> dict[str, list[str]]:
+    """Open each page in `language` as its person: measured at 390 px, then axe-core at 1280 px."""
     shots = SCREENSHOTS / f"every-page-{language}"
     shots.mkdir(parents=True, exist_ok=True)
-    too_wide, violations, broken = [], [], []
+    found: dict[str, list[str]] = {"broken": [], "too_wide": [], "axe": []}
     every_shot = bool(os.environ.get("EVERY_PAGE_SHOTS"))  # a screenshot of every page at 390 px, to look at
     contexts: dict[str, Any] = {}
     try:
-        for number, page_spec in enumerate(pages, 1):
-            if page_spec.person not in contexts:
-                contexts[page_spec.person] = context_for(chromium, live_server.url, language,
-                                                         site.logins.get(page_spec.person))
-                contexts[page_spec.person].new_page()
-            page = contexts[page_spec.person].pages[0]
-            where = f"{page_spec.path} ({page_spec.name}, as {page_spec.person})"
+        for number, spec in enumerate(pages, 1):
+            if spec.person not in contexts:
+                contexts[spec.person] = context_for(chromium, base_url, language, site.logins.get(spec.person))
+                contexts[spec.person].new_page()
+            page = contexts[spec.person].pages[0]
+            where = f"[{language}] {spec.path} ({spec.name}, as {spec.person})"
             page.set_viewport_size(PHONE)
-            response = page.goto(live_server.url + page_spec.path)
-            if response is None or response.status != 200 or page.url != live_server.url + page_spec.path:
-                broken.append(f"{where}: HTTP {response and response.status} at {page.url}")
+            response = page.goto(base_url + spec.path)
+            if response is None or response.status != 200 or page.url != base_url + spec.path:
+                found["broken"].append(f"{where}: HTTP {response and response.status} at {page.url}")
                 continue
             assert page.locator("html").get_attribute("lang") == language, where
             measured = page.evaluate(WIDER_THAN_THE_PAGE)
             if every_shot:
-                page.screenshot(path=str(shots / f"{number:02d}-{page_spec.name.replace(':', '-')}-390.png"), full_page=True)
+                page.screenshot(path=str(shots / f"{number:02d}-{spec.name.replace(':', '-')}-390.png"), full_page=True)
             if measured["scrollWidth"] > measured["innerWidth"]:
                 page.screenshot(path=str(shots / f"{number:02d}-390.png"), full_page=True)
-                too_wide.append(f"{where}: {measured['scrollWidth']} px > {measured['innerWidth']} px; "
-                                f"widest: {', '.join(measured['wide'])}")
+                found["too_wide"].append(f"{where}: {measured['scrollWidth']} px > {measured['innerWidth']} px; "
+                                         f"widest: {', '.join(measured['wide'])}")
             page.set_viewport_size(DESKTOP)
             for violation in page.evaluate(AXE_RUN):
-                violations.append(f"{where}: {violation['id']} ({violation['help']}) at "
-                                  + "; ".join(violation["targets"]))
+                found["axe"].append(f"{where}: {violation['id']} ({violation['help']}) at "
+                                    + "; ".join(violation["targets"]))
     finally:
         for context in contexts.values():
             context.close()
-    (shots / "report.json").write_text(json.dumps({"too_wide": too_wide, "axe": violations, "broken": broken},
-                                                  indent=2, ensure_ascii=False))
+    (shots / "report.json").write_text(json.dumps(found, indent=2, ensure_ascii=False))
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_page_in_both_languages_fits_a_phone_and_has_no_axe_violation(chromium, live_server,
+                                                                             eager_tasks) -> None:
+    """One test for both languages and both checks: the demo is built once (CI time)."""
+    site = build_site()
+    pages = page_list(site)
     assert len(pages) > 50, len(pages)
-    problems = [*(f"not a page: {b}" for b in broken), *(f"wider than 390 px: {w}" for w in too_wide),
-                *(f"axe: {v}" for v in violations)]
-    assert problems == [], f"{len(problems)} problems in {len(pages)} pages:\n" + "\n".join(problems)
+    found = {"broken": [], "too_wide": [], "axe": []}
+    for language in LANGUAGES:
+        for kind, problems in visit_every_page(chromium, live_server.url, site, pages, language).items():
+            found[kind] += problems
+    report = [*(f"not a page: {b}" for b in found["broken"]),
+              *(f"wider than 390 px: {w}" for w in found["too_wide"]),
+              *(f"axe: {v}" for v in found["axe"])]
+    heading = f"{len(report)} problems in {len(pages)} pages × {len(LANGUAGES)} languages:"
+    assert report == [], heading + "\n" + "\n".join(report)
