@@ -8,7 +8,7 @@ fails `test_every_url_pattern_is_a_visited_page_or_says_why_not`, so a new page 
 
 The data is the demo (`manage.py seed_demo`) plus what makes pages long: a programme with a long
 Japanese name and long URLs, badges for a long DID, a batch, a report, a concern, a quality
-review and a pending invitation. One Chromium serves the whole module (one context per person);
+review and a pending invitation. One Chromium serves the whole visit (one context per person);
 one test visits every page in both languages (the demo is built once) and reports every failure at
 once (language, page, and for axe the rule id and the target), so one run shows all that is left to fix.
 `EVERY_PAGE_SHOTS=1` also saves a 390 px screenshot of every page under
@@ -314,9 +314,11 @@ def build_site() -> Site:
 
 
 # --- the browser --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One Chromium for the module."""
+    """One Chromium for the whole visit (one context per person and language). Function-scoped: a
+    module-scoped Playwright outliving the test kept the next test's serialized rollback from
+    restoring the database."""
     sync_api = _playwright_api()
     need(AXE.exists(), f"{AXE} is missing: npm ci --prefix tests/browser")
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

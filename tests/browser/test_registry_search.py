@@ -100,7 +100,7 @@ def test_on_a_phone_the_filters_fold_away_and_each_row_shows_its_standing_and_va
     from endorsement.models import Endorsement
     from endorsement.services import endorsement_suspend
 
-    welding, data = (published(fields) for fields in PROGRAMMES[:2])
+    _welding, data = (published(fields) for fields in PROGRAMMES[:2])
     suspended = Endorsement.objects.get(programme=data)
     manager = Cast().manager
     endorsement_suspend(actor=manager, endorsement=suspended, comment="Under quality review.")
