@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/programmes/<uuid:public_id>/awards/new/", award_views.award_new, name="new"),
     path("portal/programmes/<uuid:public_id>/award-batches/new/", award_views.batch_new, name="batch_new"),
     path("portal/batches/<uuid:public_id>/", award_views.batch_detail, name="batch"),
+    path("portal/batches/<uuid:public_id>/progress.json", award_views.batch_progress, name="batch_progress"),
     path("portal/batches/<uuid:public_id>/restart/", award_views.batch_restart, name="batch_restart"),
     path("portal/awards/<uuid:public_id>/", award_views.award_detail, name="detail"),
     path("portal/awards/<uuid:public_id>/revoke/", award_views.award_revoke_page, name="revoke"),

@@ -33,6 +33,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from badges.awards import (
     AwardSigner,
@@ -171,8 +172,10 @@ def rows_from_upload(content: bytes) -> list[BatchRow]:
 
 # --- validation -----------------------------------------------------------------------------------
 def _batch_refused(count: int) -> str:
-    return _("%(n)d row(s) of the batch have errors: nothing was issued. Correct them and upload the whole "
-             "batch again.") % {"n": count}
+    return ngettext("%(n)d row of the batch has errors: nothing was issued. Correct it and upload the whole "
+                    "batch again.",
+                    "%(n)d rows of the batch have errors: nothing was issued. Correct them and upload the whole "
+                    "batch again.", count) % {"n": count}
 
 
 def rows_validate(rows: Sequence[BatchRow]) -> list[Recipient]:
@@ -296,6 +299,37 @@ def award_batch_of_staff(actor: UserLike, public_id: Any) -> AwardBatch:
     if batch is None or not is_member_of(actor, batch.programme.organisation):
         raise NotFound(_("No such batch."))
     return batch
+
+
+BATCH_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class BatchRowView:
+    """One row of a batch as its page lists it: position, the learner, and its award once issued."""
+
+    number: int  # 1-based, as the page numbers rows
+    where: str  # where the row came from in the upload ("line 3", "rows[2]")
+    name: str
+    email: str
+    did: str
+    award: Award | None
+
+    @property
+    def learner(self) -> str:
+        return self.name or self.email or self.did
+
+
+def award_batch_rows(batch: AwardBatch, start: int, end: int) -> list[BatchRowView]:
+    """Rows [start, end) of the batch, each with its award if it has been issued (one query)."""
+    end = min(end, len(batch.rows))
+    awards = {a.batch_row: a for a in Award.objects.filter(batch=batch, batch_row__gte=start, batch_row__lt=end)
+              .only("id", "public_id", "batch_row", "recipient_name", "recipient_email", "recipient_did")}
+    return [
+        BatchRowView(number=i + 1, where=str(row.get("where", "")), name=row.get("recipient_name", ""),
+                     email=row.get("recipient_email", ""), did=row.get("recipient_did", ""), award=awards.get(i))
+        for i, row in enumerate(batch.rows[start:end], start=start)
+    ]
 
 
 def award_batch_restart(*, actor: UserLike, batch: AwardBatch) -> AwardBatch:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "corsheaders",
+    "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
     "endorsement",

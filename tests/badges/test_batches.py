@@ -46,7 +46,7 @@ def test_a_json_batch_with_a_bad_row_is_refused_whole_with_the_index_and_field()
     response = api_client(issuer).post(f"/api/v1/programmes/{programme.public_id}/award-batches", data, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert "2 row(s)" in body["detail"] and "nothing was issued" in body["detail"]
+    assert "2 rows of the batch have errors" in body["detail"] and "nothing was issued" in body["detail"]
     assert "http:// or https://" in body["errors"]["rows[1].evidence_url"][0]
     assert "valid e-mail" in body["errors"]["rows[2].email"][0]
     assert set(body["errors"]) == {"rows[1].evidence_url", "rows[2].email"}
