@@ -86,6 +86,10 @@ NOT_PAGES: dict[str, str] = {
     "admin:view_on_site": "a redirect",
     "admin:auth_user_password_change": "Django's stock form for setting another user's password",
     "admin:endorsement_issuancereport_csv": "CSV",
+    "admin:badges_programme_figures_csv": "CSV",
+    "portal:programme_figures_csv": "CSV",
+    "registry:figures_csv": "CSV",
+    "awards:batch_progress": "JSON (the batch page's progress)",
 }
 NOT_PAGE_PREFIXES = {
     "api/": "the JSON API",
