@@ -25,16 +25,44 @@ class ParticipationForm(models.TextChoices):
     BLENDED = "blended", _("Blended")
 
 
-# The Open Badges 3.0 AchievementType vocabulary.
-ACHIEVEMENT_TYPES = [
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
-    "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree",
-    "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License",
-    "Membership", "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate",
-    "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
-]
-AchievementType = models.TextChoices("AchievementType", [(t, t) for t in ACHIEVEMENT_TYPES])
+# The Open Badges 3.0 AchievementType vocabulary: the codes are signed and served as they are; the
+# labels are what a person reads (badges.codes).
+ACHIEVEMENT_TYPE_LABELS = {
+    "Achievement": _("Achievement"),
+    "ApprenticeshipCertificate": _("Apprenticeship certificate"),
+    "Assessment": _("Assessment"),
+    "Assignment": _("Assignment"),
+    "AssociateDegree": _("Associate degree"),
+    "Award": _("Award"),
+    "Badge": _("Badge"),
+    "BachelorDegree": _("Bachelor's degree"),
+    "Certificate": _("Certificate"),
+    "CertificateOfCompletion": _("Certificate of completion"),
+    "Certification": _("Certification"),
+    "CommunityService": _("Community service"),
+    "Competency": _("Competency"),
+    "Course": _("Course"),
+    "CoCurricular": _("Co-curricular activity"),
+    "Degree": _("Degree"),
+    "Diploma": _("Diploma"),
+    "DoctoralDegree": _("Doctoral degree"),
+    "Fieldwork": _("Fieldwork"),
+    "GeneralEducationDevelopment": _("General Educational Development (GED)"),
+    "JourneymanCertificate": _("Journeyman certificate"),
+    "LearningProgram": _("Learning programme"),
+    "License": _("Licence"),
+    "Membership": _("Membership"),
+    "ProfessionalDoctorate": _("Professional doctorate"),
+    "QualityAssuranceCredential": _("Quality assurance credential"),
+    "MasterCertificate": _("Master certificate"),
+    "MasterDegree": _("Master's degree"),
+    "MicroCredential": _("Micro-credential"),
+    "ResearchDoctorate": _("Research doctorate"),
+    "SecondarySchoolDiploma": _("Secondary school diploma"),
+}
+ACHIEVEMENT_TYPES = list(ACHIEVEMENT_TYPE_LABELS)
+AchievementType = models.TextChoices("AchievementType",
+                                     [(t, (t, label)) for t, label in ACHIEVEMENT_TYPE_LABELS.items()])
 
 
 class Programme(models.Model):
@@ -60,6 +88,10 @@ class Programme(models.Model):
     )
     level = models.CharField(_("level"), max_length=100, blank=True)
     level_framework = models.CharField(_("level framework"), max_length=200, blank=True)
+    field_of_study = models.CharField(
+        _("field of study"), max_length=200, blank=True,
+        help_text=_("The subject area, e.g. \"Data science\" or \"Nursing\" (the credential's fieldOfStudy)."),
+    )
     assessment_method = models.TextField(_("assessment method"), blank=True)
     assessment_supervised = models.BooleanField(_("assessment is supervised"), default=False)
     identity_verified = models.BooleanField(_("learner identity is verified"), default=False)
@@ -150,6 +182,15 @@ class StatusAllocation(models.Model):
         return f"{self.status_list}#{self.index}"
 
 
+class SourceEncoding(models.TextChoices):
+    """How an uploaded batch file's bytes were read (badges.batches.upload_decode)."""
+
+    UTF_8 = "utf-8", _("UTF-8")
+    UTF_8_BOM = "utf-8-sig", _("UTF-8 with a byte-order mark (BOM)")
+    CP932 = "cp932", _("Shift_JIS (cp932)")
+    UTF_16 = "utf-16", _("UTF-16 (Excel's “Unicode text”)")
+
+
 class AwardBatch(models.Model):
     """A batch of awards uploaded at once (JSON list or CSV), issued by chunked Celery tasks."""
 
@@ -167,6 +208,8 @@ class AwardBatch(models.Model):
     total = models.PositiveIntegerField(default=0)
     issued = models.PositiveIntegerField(default=0)
     rows = models.JSONField(default=list, editable=False)  # validated rows waiting to be issued
+    # How the uploaded file was read ("" for rows sent as a JSON body or pasted text).
+    source_encoding = models.CharField(max_length=16, choices=SourceEncoding.choices, blank=True, default="")
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # When a chunk last committed (or the batch was created, started or resumed): a pending or
@@ -272,3 +315,75 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
+
+
+class EvidenceBlob(models.Model):
+    """Bytes of archived evidence, stored once per content however many awards refer to them
+    (content-addressed by SHA-384 in the "evidence" storage, badges.archive). `removed_at` is set
+    when the bytes were deleted because every copy naming them was withdrawn or past retention."""
+
+    sha384 = models.CharField(max_length=96, unique=True)  # hex
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=100)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sha384:{self.sha384[:16]}… ({self.size} bytes)"
+
+
+class ArchivedEvidence(models.Model):
+    """One archived evidence item of an award (an uploaded file or the WARC record of a fetched
+    link), or one document an endorsement was judged on (the frozen programme snapshot, the criteria
+    table version), served at an unguessable URL (its `token`). Withdrawn, it stays as a tombstone:
+    the digest, when and by whom; its bytes are removed unless another live copy holds them."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded file")
+        WEB = "web", _("Web page (WARC record)")
+        SNAPSHOT = "snapshot", _("Programme as endorsed (frozen snapshot)")
+        CRITERIA = "criteria", _("Criteria table version")
+
+    class Reason(models.TextChoices):
+        LEARNER = "learner", _("At the learner's request")
+        ORGANISATION = "organisation", _("By the organisation")
+        RETENTION = "retention", _("Retention period ended")
+
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="archived_evidence", null=True,
+                              blank=True)
+    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="archived_documents")
+    blob = models.ForeignKey(EvidenceBlob, on_delete=models.PROTECT, related_name="copies")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    digest_sri = models.CharField(max_length=120)  # "sha384-<base64>", as signed
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=100)
+    filename = models.CharField(max_length=255, blank=True)
+    original_url = models.URLField(max_length=1000, blank=True)
+    # When the copy was taken: the upload, or the fetch of the link (Memento-Datetime).
+    taken_at = models.DateTimeField()
+    # Whether the signed credential names this copy in its relatedResource.
+    in_credential = models.BooleanField(default=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawal_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["award", "position", "pk"]
+        indexes = [models.Index(fields=["blob", "withdrawn_at"], name="archived_evidence_blob_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(award__isnull=False, endorsement__isnull=True)
+                | models.Q(award__isnull=True, endorsement__isnull=False),
+                name="archived_evidence_of_award_or_endorsement"),
+            models.UniqueConstraint(fields=["endorsement", "kind"], condition=models.Q(endorsement__isnull=False),
+                                    name="one_archived_document_per_endorsement_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"award {self.award_id}" if self.award_id else f"endorsement {self.endorsement_id}"
+        return f"{owner}#{self.position} {self.filename or self.original_url or self.kind}"

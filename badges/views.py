@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from badges.codes import country_name, language_name
 from badges.forms import ProgrammeForm, programme_initial
-from badges.models import CredentialPattern, ParticipationForm, Programme
+from badges.models import AchievementType, CredentialPattern, ParticipationForm, Programme
 from badges.services import (
     EDITABLE_FIELDS,
     REQUIRED_FOR_SUBMISSION,
@@ -26,28 +27,44 @@ from badges.services import (
     programme_update,
 )
 from config.errors import DomainError
+from config.i18n import WRITTEN_FIELDS, text_language, visitor_language
 from endorsement.figures import figures_context, figures_csv_response
 from endorsement.models import OPEN_STATES
 from institutions.permissions import can_edit_for
 from institutions.views import portal_staff
 
-_CHOICES = {"credential_pattern": CredentialPattern, "participation_form": ParticipationForm}
+_CHOICES = {"credential_pattern": CredentialPattern, "participation_form": ParticipationForm,
+            "achievement_type": AchievementType}
+_CODES = {"language": language_name, "country": country_name}
 _LISTS = {"learning_outcomes", "tags"}
 
 
 def programme_details(source: Model | Mapping[str, Any]) -> list[dict[str, Any]]:
     """Label, value and kind of each programme field, from a Programme or a frozen snapshot, for
-    templates/includes/programme_details.html."""
+    templates/includes/programme_details.html. Codes are given as words (badges.codes); `lang` is
+    the language of a text in the language other than the visitor's, for its `lang` attribute."""
+    visitor = visitor_language()
+    declared = (source.get("language") if isinstance(source, Mapping) else source.language) or ""
     rows = []
     for name in EDITABLE_FIELDS:
         value = source.get(name) if isinstance(source, Mapping) else getattr(source, name)
         if name in _CHOICES and value:
             value = _CHOICES[name](value).label if value in _CHOICES[name].values else value
+        elif name in _CODES and value:
+            value = _CODES[name](value)
         kind = "alignments" if name == "alignments" else "list" if name in _LISTS else (
             "bool" if isinstance(value, bool) else "text"
         )
+        lang = ""
+        if name in WRITTEN_FIELDS:
+            lang = text_language(value, declared)
+        elif name.endswith(("_en", "_ja")):
+            lang = name[-2:]
+        if lang.split("-")[0] == visitor:
+            lang = ""
         label = Programme._meta.get_field(name).verbose_name
-        rows.append({"name": name, "label": label[:1].upper() + label[1:], "value": value, "kind": kind})
+        rows.append({"name": name, "label": label[:1].upper() + label[1:], "value": value, "kind": kind,
+                     "lang": lang if value not in (None, "", []) else ""})
     return rows
 
 

@@ -42,6 +42,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from badges.codes import achievement_type_label
 from badges.models import CredentialPattern, ParticipationForm
 from endorsement.figures import figures_context, figures_csv_response, registry_figures
 from endorsement.marks import mark_snippet
@@ -143,7 +144,7 @@ def _facets(registry: Registry) -> dict[str, Any]:
         return {
             "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
             "level": [(level, level) for level in sorted(levels, key=fold)],
-            "type": [(t, t) for t in sorted(types)],
+            "type": sorted(((t, achievement_type_label(t)) for t in types), key=lambda pair: fold(pair[1])),
             "tags": [tag for tag, _count in sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))[:50]],
         }
 
