@@ -90,6 +90,9 @@ NOT_PAGES: dict[str, str] = {
     "portal:programme_figures_csv": "CSV",
     "registry:figures_csv": "CSV",
     "awards:batch_progress": "JSON (the batch page's progress)",
+    "awards:batch_template": "CSV (the batch template)",
+    "awards:evidence_withdraw": "POST only",
+    "evidence-copy": "the archived copy of a piece of evidence, served as it was fetched",
 }
 NOT_PAGE_PREFIXES = {
     "api/": "the JSON API",
@@ -235,7 +238,7 @@ def not_a_page(name: str, route: str) -> str | None:
     if name in NOT_PAGES:
         return NOT_PAGES[name]
     for prefix, reason in NOT_PAGE_PREFIXES.items():
-        if route.startswith(prefix):
+        if route.removeprefix("^").startswith(prefix):
             return reason
     if name.startswith("admin:"):
         if name.endswith(ADMIN_POST_ONLY):
