@@ -8,6 +8,7 @@ in docs/testing.md).
     python scripts/mutation.py            # the rule functions (what `make mutation` runs)
     python scripts/mutation.py --fast     # FAST: the subset CI runs (a couple of minutes)
     python scripts/mutation.py --report   # print the last results again without running
+    python scripts/mutation.py --only 'badges.fetch.*'   # only the RULES patterns matching a glob
 """
 
 from __future__ import annotations
@@ -104,8 +105,11 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           None: "not checked"}
 
 
-def _patterns(selection: list[str] | None) -> list[str]:
-    return selection or [p for group in RULES.values() for p in group]
+def _patterns(selection: list[str] | None, only: list[str] | None = None) -> list[str]:
+    patterns = selection or [p for group in RULES.values() for p in group]
+    if only:
+        patterns = [p for p in patterns if any(fnmatch.fnmatch(p, glob) for glob in only)]
+    return patterns
 
 
 def _results(root: Path) -> dict[str, int | None]:
@@ -162,9 +166,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="only the FAST subset")
     parser.add_argument("--report", action="store_true", help="print the last results without running")
+    parser.add_argument("--only", action="append", metavar="GLOB",
+                        help="only the RULES patterns matching GLOB (repeatable), e.g. 'badges.fetch.*'")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     args = parser.parse_args()
-    patterns = FAST if args.fast else _patterns(None)
+    patterns = _patterns(FAST if args.fast else None, args.only)
+    if not patterns:
+        parser.error(f"--only {args.only} matches none of the RULES patterns")
     if not args.report:
         run(REPO, patterns, args.jobs)
     return report(REPO, patterns)
