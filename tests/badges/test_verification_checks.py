@@ -13,8 +13,6 @@ from badges import credentials as vc
 from badges.verification import _Verifier
 from tests.badges.http_stand_in import serve
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ID, LABEL = "dates", "Validity"
 
