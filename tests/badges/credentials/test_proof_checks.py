@@ -20,11 +20,12 @@ from badges.credentials import (
 from badges.credentials.errors import CanonicalizationError, UnknownContextError, UnsafeDocumentError
 from badges.credentials.loader import default_loader
 from badges.credentials.multibase import base58btc_encode
-from badges.credentials.proof import _verify_one, get_default_canonicalizer
+from badges.credentials.proof import _check_proof_shape, _verify_one, get_default_canonicalizer
 
 from .factories import Parties, credential, seeded_key
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+EXAMPLES_CONTEXT = "https://www.w3.org/ns/credentials/examples/v2"
 
 
 @pytest.fixture
@@ -249,8 +250,9 @@ def test_a_resolver_that_fails_otherwise_is_reported_as_a_failed_resolution(sign
         raise ValueError("the resolver broke")
 
     result = verify(signed, broken)
-    assert (result.reason, result.message) == (VerificationFailure.KEY_NOT_FOUND,
-                                               "key resolution failed: the resolver broke")
+    assert (result.reason, result.message, result.verification_method) == (
+        VerificationFailure.KEY_NOT_FOUND, "key resolution failed: the resolver broke",
+        signed["proof"][0]["verificationMethod"])
 
 
 @pytest.mark.parametrize("answer", [None, "z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH", b"\x00" * 32])
@@ -313,3 +315,39 @@ def test_verify_one_checks_the_issuer_only_when_asked(parties: Parties) -> None:
     refused = _verify_one(*arguments, True)
     assert (refused.verified, refused.reason, refused.proofs_checked) == (
         False, VerificationFailure.ISSUER_MISMATCH, 0)
+
+
+# --- _check_proof_shape's whole answer: nothing is handed on with a refusal --------------------------
+@pytest.mark.parametrize("change", [
+    {"type": "Ed25519Signature2020"}, {"cryptosuite": "bbs-2023"}, {"verificationMethod": ""},
+    {"proofPurpose": "authentication"}, {"created": 5}, {"proofValue": "z1"}, "not an object",
+])
+def test_a_refused_proof_shape_hands_on_no_signature_and_only_a_method_it_read(signed: dict, change) -> None:
+    proof = change if isinstance(change, str) else {**signed["proof"][0], **change}
+    failure, signature, method = _check_proof_shape(proof, "assertionMethod")
+    assert failure is not None and failure.verified is False
+    assert signature == b""
+    read = isinstance(change, dict) and ("proofPurpose" in change or "created" in change or "proofValue" in change)
+    assert method == (signed["proof"][0]["verificationMethod"] if read else "")
+    assert failure.verification_method == (method or None)
+
+
+def test_an_accepted_proof_shape_hands_on_the_decoded_signature_and_the_method(signed: dict) -> None:
+    proof = signed["proof"][0]
+    assert _check_proof_shape(proof, "assertionMethod") == (None, signature_bytes(signed),
+                                                            proof["verificationMethod"])
+
+
+# --- the loader given to verify is the one canonicalization uses ------------------------------------
+def test_verify_reads_contexts_with_the_loader_it_is_given(parties: Parties, examples_loader) -> None:
+    document = single_context_document(parties.org_did)
+    document["@context"] = [VC_CONTEXT, EXAMPLES_CONTEXT]
+    document["credentialSubject"]["favouriteColour"] = "blue"  # defined by the examples' @vocab
+    signed = sign(document, parties.org_key, parties.org_method, "2025-03-01T10:00:05Z", loader=examples_loader)
+    assert result_of(signed, parties, loader=examples_loader) == (True, None, "verified", parties.org_method, 1)
+    verified, reason, message, method, _ = result_of(signed, parties)
+    assert (verified, reason, method) == (False, VerificationFailure.UNKNOWN_CONTEXT, parties.org_method)
+    assert EXAMPLES_CONTEXT in message
+    # The proof configuration is canonicalized with it too: a proof carrying the examples context.
+    carried = with_proof(signed, **{"@context": [VC_CONTEXT, EXAMPLES_CONTEXT]})
+    assert result_of(carried, parties, loader=examples_loader)[:2] == (True, None)
