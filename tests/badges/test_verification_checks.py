@@ -129,6 +129,11 @@ def test_an_endorsement_that_ended_after_the_badge_was_issued_still_endorses_it(
     assert dates(ended, issued_at=datetime(2025, 12, 31, 23, 59, tzinfo=UTC)) == (
         True, "Valid from 2025-01-01 00:00 UTC until 2026-01-01 00:00 UTC; it has ended since, but the badge was "
               "issued on 2025-12-31 23:59 UTC, while it was valid: endorsed when issued.", "endorsed-when-issued")
+    # Ending at this very moment counts as ended.
+    ending_now = {"validFrom": "2025-01-01T00:00:00Z", "validUntil": "2026-06-01T12:00:00Z"}
+    assert dates(ending_now, issued_at=datetime(2026, 5, 1, tzinfo=UTC)) == (
+        True, "Valid from 2025-01-01 00:00 UTC until 2026-06-01 12:00 UTC; it has ended since, but the badge was "
+              "issued on 2026-05-01 00:00 UTC, while it was valid: endorsed when issued.", "endorsed-when-issued")
     # Issued at the very moment it ended, or after: not endorsed when issued.
     assert dates(ended, issued_at=datetime(2026, 1, 1, tzinfo=UTC)) == (
         False, "It expired on 2026-01-01 00:00 UTC.", "expired")
