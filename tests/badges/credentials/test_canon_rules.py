@@ -162,6 +162,11 @@ def test_keywords_other_than_the_scanned_ones_are_skipped() -> None:
     assert scan_expanded({"@index": "rel", "@language": "en", "@direction": "ltr", "@context": "rel"}) is None
 
 
+def test_a_skipped_keyword_does_not_end_the_scan_of_the_keys_after_it() -> None:
+    after_keyword = {"@index": "i", "colour": [{"@value": "blue"}]}
+    assert refusal(scan_expanded, after_keyword) == (f"property 'colour' {NOT_ABSOLUTE}", "colour")
+
+
 # --- dropped terms ----------------------------------------------------------------------------------
 def test_nothing_dropped_raises_nothing() -> None:
     dropped = _DroppedTerms()
