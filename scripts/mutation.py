@@ -97,7 +97,10 @@ ACCEPTED: set[str] = {
     "endorsement.audit.x_audit_verify__mutmut_4",  # iterator(chunk_size=2000) -> None (Django's default, 2000)
     "endorsement.audit.x_audit_verify__mutmut_8",  # chunk_size 2000 -> 2001 (a fetch size, not a rule)
     "endorsement.checkpoints.x_checkpoint_check_signature__mutmut_8",  # partition -> rpartition
-    "badges.fetch.x__address_problem__mutmut_3",  # split("%") -> split(None): ipaddress parses scope ids
+    "badges.credentials.proof.x__check_proof_shape__mutmut_91",  # signature b"" -> b"XXXX": 4 bytes, not 64
+    "badges.credentials.proof.x__check_proof_shape__mutmut_100",  # the same, when base58btc decoding fails
+    "badges.credentials.statuslist.xǁStatusListǁencode__mutmut_9",  # compresslevel=9 dropped: gzip's default is 9
+    "badges.credentials.keys.x__derive_key__mutmut_20",  # encode("utf-8") -> encode("UTF-8"): the same codec
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
