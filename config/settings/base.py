@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "corsheaders",
+    "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
     "endorsement",
@@ -95,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
             ],
-            "libraries": {"bilingual": "config.i18n"},
+            "libraries": {"bilingual": "config.i18n", "codes": "badges.codes"},
         },
     },
 ]
