@@ -214,3 +214,13 @@ def test_a_link_carrying_a_user_name_or_a_password_is_refused(userinfo, connecti
     assert (refused.value.kind, refused.value.message) == (
         "refused", "Links carrying a user name or password are not followed.")
     assert connections == []
+
+
+def test_http_to_loopback_answers_with_a_scope_id_counts_as_loopback(monkeypatch, connections):
+    def answers(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1%lo", port, 0, 1)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1%lo", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answers)
+    assert checked_address("http://local.example/x", allow_loopback=True, https_only=True) == (
+        "http", "::1%lo", 80)
