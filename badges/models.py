@@ -311,3 +311,75 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
+
+
+class EvidenceBlob(models.Model):
+    """Bytes of archived evidence, stored once per content however many awards refer to them
+    (content-addressed by SHA-384 in the "evidence" storage, badges.archive). `removed_at` is set
+    when the bytes were deleted because every copy naming them was withdrawn or past retention."""
+
+    sha384 = models.CharField(max_length=96, unique=True)  # hex
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=100)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sha384:{self.sha384[:16]}… ({self.size} bytes)"
+
+
+class ArchivedEvidence(models.Model):
+    """One archived evidence item of an award (an uploaded file or the WARC record of a fetched
+    link), or one document an endorsement was judged on (the frozen programme snapshot, the criteria
+    table version), served at an unguessable URL (its `token`). Withdrawn, it stays as a tombstone:
+    the digest, when and by whom; its bytes are removed unless another live copy holds them."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded file")
+        WEB = "web", _("Web page (WARC record)")
+        SNAPSHOT = "snapshot", _("Programme as endorsed (frozen snapshot)")
+        CRITERIA = "criteria", _("Criteria table version")
+
+    class Reason(models.TextChoices):
+        LEARNER = "learner", _("At the learner's request")
+        ORGANISATION = "organisation", _("By the organisation")
+        RETENTION = "retention", _("Retention period ended")
+
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="archived_evidence", null=True,
+                              blank=True)
+    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="archived_documents")
+    blob = models.ForeignKey(EvidenceBlob, on_delete=models.PROTECT, related_name="copies")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    digest_sri = models.CharField(max_length=120)  # "sha384-<base64>", as signed
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=100)
+    filename = models.CharField(max_length=255, blank=True)
+    original_url = models.URLField(max_length=1000, blank=True)
+    # When the copy was taken: the upload, or the fetch of the link (Memento-Datetime).
+    taken_at = models.DateTimeField()
+    # Whether the signed credential names this copy in its relatedResource.
+    in_credential = models.BooleanField(default=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawal_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["award", "position", "pk"]
+        indexes = [models.Index(fields=["blob", "withdrawn_at"], name="archived_evidence_blob_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(award__isnull=False, endorsement__isnull=True)
+                | models.Q(award__isnull=True, endorsement__isnull=False),
+                name="archived_evidence_of_award_or_endorsement"),
+            models.UniqueConstraint(fields=["endorsement", "kind"], condition=models.Q(endorsement__isnull=False),
+                                    name="one_archived_document_per_endorsement_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"award {self.award_id}" if self.award_id else f"endorsement {self.endorsement_id}"
+        return f"{owner}#{self.position} {self.filename or self.original_url or self.kind}"

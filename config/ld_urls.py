@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from badges import ld_views
+from badges import evidence_views, ld_views
 from endorsement import checkpoint_views
 
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+    path("evidence/<str:token>", evidence_views.evidence_copy, name="evidence-copy"),
     path("audit/checkpoints.json", checkpoint_views.checkpoint_list, name="audit-checkpoints"),
     path("audit/checkpoints/latest.json", checkpoint_views.checkpoint_latest, name="audit-checkpoint-latest"),
     path("audit/checkpoints/<int:seq>.json", checkpoint_views.checkpoint_at, name="audit-checkpoint"),

@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set"
     AWARD_ISSUED = "award.issued"
     AWARD_REVOKED = "award.revoked"
+    EVIDENCE_WITHDRAWN = "evidence.withdrawn"
     AWARD_BATCH_CREATED = "award_batch.created"
     AWARD_BATCH_RESTARTED = "award_batch.restarted"
     AWARD_BATCH_RESUMED = "award_batch.resumed"

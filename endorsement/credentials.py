@@ -26,6 +26,35 @@ def endorsement_credential_url(endorsement: Endorsement) -> str:
     return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
 
 
+def criteria_table_document(table: Any) -> dict[str, Any]:
+    """The criteria table version as it is archived beside the endorsement (badges.archive): every
+    field a reviewer judged against, in both languages."""
+    return {
+        "code": table.code, "version": table.version, "title_en": table.title_en, "title_ja": table.title_ja,
+        "rule": table.rule, "published_at": table.published_at.isoformat() if table.published_at else None,
+        "criteria": [
+            {"code": c.code, "position": c.position, "required": c.required, "title_en": c.title_en,
+             "title_ja": c.title_ja, "guidance_en": c.guidance_en, "guidance_ja": c.guidance_ja}
+            for c in table.criteria.order_by("position", "id")
+        ],
+    }
+
+
+def judged_on(endorsement: Endorsement) -> list[dict[str, Any]]:
+    """Archive what the endorsement was judged on (the programme's frozen snapshot, the criteria
+    table version) and answer the `relatedResource` entries naming them with their digests."""
+    from badges.archive import Kind, document_archive, related_resource
+
+    copies = [document_archive(endorsement=endorsement, kind=Kind.SNAPSHOT,
+                               document=endorsement.application.snapshot or {},
+                               original_url=achievement_id(endorsement.programme, endorsement.version))]
+    table = endorsement.application.criteria_table
+    if table is not None:
+        copies.append(document_archive(endorsement=endorsement, kind=Kind.CRITERIA,
+                                       document=criteria_table_document(table)))
+    return [related_resource(copy) for copy in copies]
+
+
 def _comment(endorsement: Endorsement) -> str:
     table = endorsement.application.criteria_table
     base = (
@@ -65,6 +94,9 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
         credential_status=status_entry(endorsement.status),
         awarded_date=endorsement.valid_from,
     )
+    # What exactly was endorsed, checkable years later: the archived snapshot and criteria table
+    # with their digests (docs/evidence.md).
+    unsigned["relatedResource"] = judged_on(endorsement)
     private_key, method = signing_material(body)
     endorsement.credential = vc.sign(unsigned, private_key, method, timezone.now())
     endorsement.signed_at = timezone.now()

@@ -4,12 +4,15 @@ our DID documents, status lists and bundled contexts; a tampered copy of each is
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from badges import credentials as vc
 from badges.awards import award_issue, award_revoke
@@ -115,6 +118,11 @@ def other_evidence(credential: dict[str, Any]) -> None:
     credential["evidence"][0]["id"] = "https://lms.example.org/work/43"
 
 
+def other_digest(credential: dict[str, Any]) -> None:
+    resource = credential["relatedResource"][0]
+    resource["digestSRI"] = "sha384-" + base64.b64encode(hashlib.sha384(b"other evidence").digest()).decode()
+
+
 def other_japanese_name(credential: dict[str, Any]) -> None:
     name = next(i for i in subject(credential)["identifier"] if i["identityType"] == "name")
     name["identityHash"] = name["identityHash"].replace("𠮷", "吉")
@@ -175,6 +183,10 @@ def signed(settings, tmp_path) -> Signed:
             evidence_narrative="課題３件に合格（平均８５点）。\n評価者：鈴木 太郎 🎓",
         ),
         "PNG image": award_issue(actor=issuer, programme=png_programme, recipient_email="png@example.org"),
+        "archived evidence": award_issue(
+            actor=issuer, programme=programme, recipient_email="archive@example.org",
+            evidence_files=[SimpleUploadedFile("振り返り.txt", "課題３件の振り返り。\n".encode()),
+                            SimpleUploadedFile("chart.png", png_bytes(4, 4))]),
         "SVG image": award_issue(actor=issuer, programme=svg_programme, recipient_email="svg@example.org"),
     }
     # Each case holds what it is named for.
@@ -184,6 +196,7 @@ def signed(settings, tmp_path) -> Signed:
     assert achievement(awards["PNG image"].credential)["image"]["id"].endswith(".png")
     assert "validUntil" in awards["PNG image"].credential  # a badge that expires (validity_months)
     assert achievement(awards["SVG image"].credential)["image"]["id"].endswith(".svg")
+    assert [r["digestSRI"][:7] for r in awards["archived evidence"].credential["relatedResource"]] == ["sha384-"] * 2
     issuer_key_rotate(cast.organisation)
     awards["after a key rotation"] = award_issue(actor=issuer, programme=programme,
                                                  recipient_email="later@example.org")
@@ -195,6 +208,7 @@ def signed(settings, tmp_path) -> Signed:
     tampering: dict[str, Tamper] = {
         "e-mail identity": other_email, "DID recipient": other_did, "evidence": other_evidence,
         "Japanese text": other_japanese_name, "PNG image": other_image, "SVG image": other_image,
+        "archived evidence": other_digest,
         "after a key rotation": earlier_valid_from,
     }
     result = Signed(organisation=cast.organisation, issuer=issuer, awards=awards,
