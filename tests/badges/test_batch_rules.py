@@ -132,3 +132,38 @@ def test_rows_with_several_errors_count_once_each() -> None:
     message, errors = refused(rows_validate, rows)
     assert message == whole(2)
     assert set(errors) == {"line 2.recipient_email", "line 2.recipient_name", "line 3.recipient_email"}
+
+
+def row_errors(rows: list[BatchRow], encoding: str = "") -> tuple[InvalidInput, list[tuple]]:
+    with pytest.raises(InvalidInput) as caught:
+        rows_validate(rows, encoding)
+    return caught.value, [(e["path"], e["line"], e["index"], e["field"], e["column"], e["messages"])
+                          for e in caught.value.details["row_errors"]]
+
+
+def test_each_problem_is_told_with_its_field_and_the_column_the_uploader_used() -> None:
+    rows = [BatchRow("line 2", {"recipient_email": "bad"}, {"recipient_email": "メール"}, line=2),
+            BatchRow("line 3", {"recipient_did": "did:example:b"}, {"recipient_did": "DID"}, line=3),
+            BatchRow("line 4", {"recipient_did": "did:example:b"}, {"recipient_did": "DID"}, line=4)]
+    _error, problems = row_errors(rows)
+    assert problems == [
+        ("line 2.メール", 2, None, "recipient_email", "メール", ["Enter a valid e-mail address (name@example.org)."]),
+        ("line 4.DID", 4, None, "recipient_did", "DID", ["The same learner as on line 3."]),
+    ]
+
+
+def test_a_field_without_a_recorded_column_is_named_by_the_field() -> None:
+    rows = [BatchRow("rows[0]", {"recipient_email": "a@example.org"}, {}, index=0),
+            BatchRow("rows[1]", {"recipient_email": "a@example.org"}, {}, index=1)]
+    _error, problems = row_errors(rows)
+    assert problems == [("rows[1].recipient_email", None, 1, "recipient_email", "recipient_email",
+                         ["The same learner as in item 1 (rows[0])."])]
+
+
+def test_the_files_encoding_is_told_with_the_refusal() -> None:
+    rows = [row("line 2", recipient_email="bad")]
+    error, _problems = row_errors(rows, "cp932")
+    assert error.details["file_encoding"] == "cp932"
+    assert error.message.startswith(whole(1)) and error.message != whole(1)
+    plain, _problems = row_errors(rows)
+    assert "file_encoding" not in plain.details and plain.message == whole(1)
