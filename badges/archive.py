@@ -369,7 +369,7 @@ def copy_withdraw(*, actor: UserLike, copy: ArchivedEvidence, reason: str = Reas
         raise InvalidInput(_("The evidence was not withdrawn."),
                            field_errors={"reason": [_("Choose the learner's request or the organisation's decision.")]})
     with transaction.atomic():
-        copy = ArchivedEvidence.objects.select_for_update().select_related("award", "blob").get(pk=copy.pk)
+        copy = ArchivedEvidence.objects.select_for_update(of=("self",)).select_related("award", "blob").get(pk=copy.pk)
         if copy.withdrawn_at is not None:
             raise WrongState(_("This evidence was already withdrawn on %(date)s.")
                              % {"date": f"{copy.withdrawn_at:%Y-%m-%d}"})
@@ -402,7 +402,7 @@ def evidence_retention_sweep(*, now: datetime | None = None, limit: int = 500) -
     done = 0
     for pk in due:
         with transaction.atomic():
-            copy = ArchivedEvidence.objects.select_for_update().select_related("award").filter(
+            copy = ArchivedEvidence.objects.select_for_update(of=("self",)).select_related("award").filter(
                 pk=pk, withdrawn_at__isnull=True).first()
             if copy is None:
                 continue

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from badges.archive import Reason, copy_for_token, copy_withdraw, evidence_items
-from badges.award_images import award_png, award_svg, image_mark, programme_image
+from badges.award_images import award_png, award_svg, image_mark
 from badges.awards import (
     award_issue,
     award_of_staff,
@@ -400,7 +400,6 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         return _credential_response(award, media_type)
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
-    image = programme_image(award.programme)
     report = credential_verify(credential)  # our own DIDs and status lists: read locally, no network
     return render(request, "badges/awards/badge.html", {
         "report": report, "words": plain_words(credential, report),
@@ -408,7 +407,10 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         "credential": credential, "achievement": credential["credentialSubject"]["achievement"],
         "endorsement_credential": endorsement, "endorsement": award.endorsement,
         "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
-        "has_svg": bool(image and image[1] == "svg"), "url": award_url(award.public_id),
+        "url": award_url(award.public_id),
+        # The name as the badge itself carries it: none when the organisation hashes or omits names.
+        "shown_name": next((i.get("identityHash") for i in credential["credentialSubject"].get("identifier", [])
+                            if i.get("identityType") == "name" and not i.get("hashed")), ""),
         "image_mark": image_mark(award), **_evidence_context(award),
     })
 
@@ -436,11 +438,9 @@ def badge_png(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_GET
 def badge_svg(request: HttpRequest, public_id: Any) -> HttpResponse:
     award = _public(public_id)
-    baked = award_svg(award)
-    if baked is None:
-        raise Http404(_("This badge has no SVG image; download the PNG."))
-    response = HttpResponse(baked, content_type="image/svg+xml")
+    response = HttpResponse(award_svg(award), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="badge-{public_id}.svg"'
     # A baked SVG is served as a download-able image, never as a document that could run anything.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    # (img-src data: for the PNG an SVG download of a PNG badge shows.)
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
     return response

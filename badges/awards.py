@@ -47,7 +47,7 @@ from endorsement.models import ApplicationState, Endorsement, EndorsementState, 
 from endorsement.outbox import notification_deliver
 from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
-from institutions.models import Organisation
+from institutions.models import Organisation, RecipientNames
 from institutions.permissions import UserLike, can_issue_for, is_member_of
 
 MAX_EMAIL = 254
@@ -211,10 +211,14 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _name_identity(name: str) -> dict[str, Any]:
-    # The learner's name in plain text, as OB 3.0 allows (identityType "name", hashed false): the
-    # badge is theirs to show, and a page naming nobody would prove nothing to whoever they show it.
-    return {"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False}
+def _name_identity(name: str, policy: str) -> dict[str, Any] | None:
+    """The learner's name as the organisation chose (`Organisation.recipient_names`): in plain text,
+    as OB 3.0 allows (identityType "name", hashed false; the default: the badge is theirs to show, and
+    a page naming nobody would prove nothing to whoever they show it), hashed with a salt like the
+    e-mail address (hashed true), or not at all."""
+    if not name or policy == RecipientNames.OMIT:
+        return None
+    return vc.build_name_identity(name, hashed=policy == RecipientNames.HASH)
 
 
 class AwardSigner:
@@ -247,7 +251,8 @@ class AwardSigner:
         months = self.content.get("validity_months")
         valid_until = add_months(now, int(months)) if months else None
         email_identity = vc.build_email_identity(recipient.email) if recipient.email else None
-        identities = [i for i in (email_identity, _name_identity(recipient.name) if recipient.name else None) if i]
+        name_identity = _name_identity(recipient.name, self.organisation.recipient_names)
+        identities = [i for i in (email_identity, name_identity) if i]
         evidence = []
         if recipient.evidence_url or recipient.evidence_narrative:
             evidence.append(vc.build_evidence(id=recipient.evidence_url or None,

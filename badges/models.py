@@ -88,6 +88,10 @@ class Programme(models.Model):
     )
     level = models.CharField(_("level"), max_length=100, blank=True)
     level_framework = models.CharField(_("level framework"), max_length=200, blank=True)
+    field_of_study = models.CharField(
+        _("field of study"), max_length=200, blank=True,
+        help_text=_("The subject area, e.g. \"Data science\" or \"Nursing\" (the credential's fieldOfStudy)."),
+    )
     assessment_method = models.TextField(_("assessment method"), blank=True)
     assessment_supervised = models.BooleanField(_("assessment is supervised"), default=False)
     identity_verified = models.BooleanField(_("learner identity is verified"), default=False)

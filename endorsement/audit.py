@@ -28,6 +28,7 @@ class AuditAction(models.TextChoices):
     ORGANISATION_SUSPENDED = "organisation.suspended"
     ORGANISATION_REINSTATED = "organisation.reinstated"
     ORGANISATION_WITHDRAWN = "organisation.withdrawn"
+    ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set"
     STAFF_ADDED = "staff.added"
     STAFF_INVITED = "staff.invited"
     STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted"
@@ -82,6 +83,8 @@ class AuditAction(models.TextChoices):
     CONCERN_RECEIVED = "concern.received"
     CONCERN_REVIEW_OPENED = "concern.review_opened"
     CONCERN_DISMISSED = "concern.dismissed"
+    KEY_ROTATED = "key.rotated"
+    KEY_COMPROMISED = "key.compromised"
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from badges import credentials as vc
-from badges.achievements import achievement_document, achievement_id
+from badges.achievements import achievement_document, achievement_id, other_edition
 from badges.models import StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from config.tasking import enqueue_on_commit
@@ -134,9 +134,10 @@ def endorsement_in_force(programme_id: int) -> Endorsement | None:
     )
 
 
-def programme_achievement(programme_id: int, version: int = 1) -> dict[str, Any] | None:
+def programme_achievement(programme_id: int, version: int = 1, language: str | None = None) -> dict[str, Any] | None:
     """One version's Achievement as published: from the endorsed snapshot of that version, with
-    its newest signed endorsement embedded; None while that version has none."""
+    its newest signed endorsement embedded; None while that version has none. `language`: its
+    edition in the programme's other language, None when the programme has no such edition."""
     endorsement = (
         Endorsement.objects.filter(programme_id=programme_id, version=version, credential__isnull=False)
         .select_related("programme__organisation", "application")
@@ -145,9 +146,11 @@ def programme_achievement(programme_id: int, version: int = 1) -> dict[str, Any]
     )
     if endorsement is None:
         return None
+    content = endorsement.application.snapshot or {}
+    if language is not None and language != other_edition(content):
+        return None
     return achievement_document(
-        endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential],
-        version=version,
+        endorsement.programme, content, endorsements=[endorsement.credential], version=version, language=language,
     )
 
 

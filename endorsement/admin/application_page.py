@@ -19,7 +19,8 @@ from institutions.models import BODY_ROLES
 
 BILINGUAL = [("name_en", "name_ja"), ("description_en", "description_ja")]
 SECTIONS = [
-    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "criteria_narrative",
+    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "field_of_study",
+                            "criteria_narrative",
                            "prerequisites", "stackability"]),
     (_("Assessment, evidence and quality assurance"),
      ["assessment_method", "assessment_supervised", "identity_verified", "evidence_policy", "quality_assurance",
