@@ -93,7 +93,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Addres
 
 def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
     """Why this address may not be contacted, or None if it may."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    ip = ipaddress.ip_address(address.partition("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if isinstance(ip, ipaddress.IPv6Address):
@@ -156,7 +156,7 @@ def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tupl
                 % {"host": parts.hostname, "address": address, "problem": problem}
             )
     if scheme == "http" and https_only:
-        all_loopback = all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)
+        all_loopback = all(ipaddress.ip_address(a.partition("%")[0]).is_loopback for a in addresses)
         if not (allow_loopback and all_loopback):
             raise FetchError("refused", gettext("Only https links are followed here, not %(url)r.") % {"url": url})
     return scheme, addresses[0], port

@@ -614,7 +614,7 @@ class _Verifier:
         problems: list[str] = []
         notes: list[str] = []
         outcome = "ok"
-        when_issued = False
+        passed_as = "ok"  # or "endorsed-when-issued"
         start_key = next((k for k in ("validFrom", "issuanceDate") if k in credential), None)
         end_key = next((k for k in ("validUntil", "expirationDate") if k in credential), None)
         if start_key is None:
@@ -636,7 +636,7 @@ class _Verifier:
                 problems.append(_("Its %(key)s is not a date and time.") % {"key": end_key})
                 outcome = "invalid"
             elif end <= self.now and issued_at is not None and issued_at < end:
-                when_issued = True
+                passed_as = "endorsed-when-issued"
                 notes.append(_("until %(when)s; it has ended since, but the badge was issued on %(issued)s, while it "
                                "was valid: endorsed when issued.") % {"when": _when(end), "issued": _when(issued_at)})
             elif end <= self.now:
@@ -648,7 +648,7 @@ class _Verifier:
             notes.append(_("with no end date."))
         if problems:
             return Check(check_id, label, False, " ".join(problems), code=outcome)
-        return Check(check_id, label, True, " ".join(notes), code="endorsed-when-issued" if when_issued else "ok")
+        return Check(check_id, label, True, " ".join(notes), code=passed_as)
 
     def status(self, check_id: str, label: str, credential: JsonDict) -> Check:
         entries = _as_list(credential.get("credentialStatus"))

@@ -341,6 +341,7 @@ def _index_body(registry: Registry | None, criteria: dict[str, str], problems: l
         "criteria": criteria,
         "problems": problems,
         "searched": searched,
+        "filtered": len([name for name in criteria if name != "q"]),  # filters and sorting in use
         "total": len(registry.items) if registry is not None else 0,
         "matched": len(found),
         "results": [_display(item, now) for item in shown],

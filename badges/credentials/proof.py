@@ -303,7 +303,7 @@ def _verify_one(
         unsecured = {**unsecured, "@context": proof_context}
     if check_issuer:
         issuer = issuer_id(document)
-        controller = method.split("#", 1)[0]
+        controller = method.partition("#")[0]
         if issuer is not None and issuer != controller:
             return _fail(
                 VerificationFailure.ISSUER_MISMATCH,

@@ -183,3 +183,44 @@ def test_a_host_that_does_not_resolve_is_unreachable_not_refused(monkeypatch):
     with pytest.raises(FetchError) as empty:
         checked_address("https://nowhere.example/x", allow_loopback=False, https_only=True)
     assert (empty.value.kind, empty.value.message) == ("unreachable", "The host nowhere.example has no address.")
+
+
+# --- scope ids, embedded addresses' words, credentials in links (mutation testing, issue 15) ----------
+def test_the_address_is_judged_without_its_scope_id():
+    from badges.fetch import _address_problem
+
+    # getaddrinfo writes a scope id after "%"; everything from the first "%" on is not the address.
+    assert _address_problem("10.0.0.1%eth0", allow_loopback=False) == "a private address"
+    assert _address_problem("10.0.0.1%eth0%1", allow_loopback=False) == "a private address"
+    assert _address_problem("fe80::1%eth0%1", allow_loopback=False) == "a link-local address"
+    assert _address_problem("93.184.215.14%x", allow_loopback=False) is None
+
+
+def test_an_embedded_address_is_named_with_its_form_and_problem():
+    from badges.fetch import _address_problem
+
+    assert _address_problem("2002:a00:1::", allow_loopback=False) == (
+        "a 6to4 address that embeds 10.0.0.1, a private address")
+    assert _address_problem("2002:7f00:1::", allow_loopback=True) == (
+        "a 6to4 address that embeds 127.0.0.1, a loopback address")
+    assert _address_problem("64:ff9b::a00:1", allow_loopback=False) == (
+        "a NAT64 address that embeds 10.0.0.1, a private address")
+
+
+@pytest.mark.parametrize("userinfo", ["user@", "user:@", ":secret@", "user:secret@"])
+def test_a_link_carrying_a_user_name_or_a_password_is_refused(userinfo, connections):
+    with pytest.raises(FetchError) as refused:
+        checked_address(f"https://{userinfo}{PUBLIC}/x", allow_loopback=False, https_only=True)
+    assert (refused.value.kind, refused.value.message) == (
+        "refused", "Links carrying a user name or password are not followed.")
+    assert connections == []
+
+
+def test_http_to_loopback_answers_with_a_scope_id_counts_as_loopback(monkeypatch, connections):
+    def answers(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1%lo", port, 0, 1)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1%lo", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answers)
+    assert checked_address("http://local.example/x", allow_loopback=True, https_only=True) == (
+        "http", "::1%lo", 80)

@@ -89,3 +89,45 @@ def test_the_registry_is_searched_and_filtered_and_a_programme_page_opened(brows
     expect(page.get_by_text(data.organisation.name).first).to_be_visible()
     expect(page.get_by_text("Clean a tabular data set")).to_be_visible()
     browser.shot("programme")
+
+
+def test_on_a_phone_the_filters_fold_away_and_each_row_shows_its_standing_and_validity(browser):
+    """At 390 px the nine filters are behind one summary (open at 1280 px), and the standing and
+    the validity of every row are on screen without scrolling sideways; each row has its badge
+    image, crossed out (and said so) when the endorsement is not in force."""
+    from playwright.sync_api import expect
+
+    from endorsement.models import Endorsement
+    from endorsement.services import endorsement_suspend
+
+    _welding, data = (published(fields) for fields in PROGRAMMES[:2])
+    suspended = Endorsement.objects.get(programme=data)
+    manager = Cast().manager
+    endorsement_suspend(actor=manager, endorsement=suspended, comment="Under quality review.")
+    registry_refresh()
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser.visit("/registry/", "registry-phone")
+    filters = page.locator("details.registry-more")
+    expect(filters).not_to_have_attribute("open", "")
+    level = page.get_by_label("Level", exact=True)
+    expect(level).to_be_hidden()
+    expect(page.get_by_role("searchbox")).to_be_visible()
+    page.get_by_text("Filters and sorting").click()
+    expect(level).to_be_visible()
+    browser.shot("registry-phone-filters-open")
+    for row in page.locator("table.registry-table tbody tr").all():
+        for cell in (row.locator("td.registry-standing"), row.locator("td.registry-valid")):
+            box = cell.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    images = page.locator("td.registry-image img")
+    assert images.count() == 2
+    alts = sorted(images.evaluate_all("imgs => imgs.map(i => i.alt)"))
+    assert alts == ["Badge image", "Badge image, crossed out: not in force"]
+    assert all(images.evaluate_all("imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    browser.visit("/registry/", "registry-desktop")
+    expect(page.locator("details.registry-more")).to_have_attribute("open", "")
+    expect(page.get_by_label("Level", exact=True)).to_be_visible()
