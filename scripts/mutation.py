@@ -106,7 +106,6 @@ ACCEPTED: set[str] = {
     "endorsement.audit.x_audit_verify__mutmut_4",  # iterator(chunk_size=2000) -> None (Django's default, 2000)
     "endorsement.audit.x_audit_verify__mutmut_8",  # chunk_size 2000 -> 2001 (a fetch size, not a rule)
     "endorsement.checkpoints.x_checkpoint_check_signature__mutmut_8",  # partition -> rpartition
-    "badges.fetch.x__address_problem__mutmut_3",  # split("%") -> split(None): ipaddress parses scope ids
     "endorsement.audit.x_event_hash__mutmut_4",  # ensure_ascii=False -> None (json tests it for truth)
     "endorsement.audit.x_event_hash__mutmut_18",  # encode("utf-8") -> encode("UTF-8") (the same codec)
     "institutions.models.x_is_manager__mutmut_3",  # getattr(user, "is_superuser", False) -> None, in an `if`
