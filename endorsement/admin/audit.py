@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from endorsement.audit import audit_verify
 from endorsement.audit_labels import action_label, state_label
@@ -42,7 +43,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 class SubjectTypeFilter(admin.SimpleListFilter):
-    title = _("subject type")
+    title = pgettext_lazy("audit event", "subject")
     parameter_name = "subject_type"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -72,7 +73,7 @@ class AuditEventAdmin(BodyAdmin):
     def action_words(self, event: AuditEvent) -> str:
         return action_label(event.action)
 
-    @admin.display(description=_("subject"), ordering="subject_type")
+    @admin.display(description=pgettext_lazy("audit event", "subject"), ordering="subject_type")
     def subject_words(self, event: AuditEvent) -> str:
         return subject_label(event.subject_type)
 
