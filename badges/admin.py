@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Programme
+from config.phrases import with_break_opportunities
 from institutions.admin import BodyAdmin
 
 
@@ -33,4 +34,5 @@ class ProgrammeAdmin(BodyAdmin):
 
     @admin.display(description=_("name"), ordering="name_en")
     def name(self, obj: Programme) -> str:
-        return obj.name
+        """The name in the reader's language, with break opportunities between Japanese phrases."""
+        return with_break_opportunities(str(obj))

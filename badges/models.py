@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Organisation
@@ -102,6 +103,9 @@ class Programme(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The name in the reader's language when the programme has it (the admin's headings)."""
+        if (get_language() or "").startswith("ja"):
+            return self.name_ja or self.name_en or str(self.public_id)
         return self.name_en or self.name_ja or str(self.public_id)
 
     @property

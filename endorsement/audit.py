@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from endorsement.models import AuditEvent, AuditHead
 
@@ -49,7 +50,7 @@ class AuditAction(models.TextChoices):
     APPLICATION_REVIEWER_ASSIGNED = "application.reviewer_assigned", _("Reviewer assigned")
     APPLICATION_REVIEW_STARTED = "application.review_started", _("Review started")
     REVIEW_COMPLETED = "review.completed", _("A review was completed")
-    APPLICATION_CHANGES_REQUESTED = "application.changes_requested", _("Changes requested")
+    APPLICATION_CHANGES_REQUESTED = "application.changes_requested", pgettext_lazy("audit action", "Changes requested")
     APPLICATION_ENDORSED = "application.endorsed", _("Application endorsed")
     APPLICATION_PUBLISHED = "application.published", _("Published in the registry")
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -60,7 +60,9 @@ class CriteriaTable(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title_en} (v{self.version}, {self.status})"
+        title = (self.title_ja or self.title_en) if (get_language() or "").startswith("ja") else self.title_en
+        return gettext("%(title)s (version %(version)s, %(status)s)") % {
+            "title": title, "version": self.version, "status": self.get_status_display()}
 
     @property
     def is_editable(self) -> bool:
@@ -215,7 +217,7 @@ class Application(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Application #{self.pk} for {self.programme}"
+        return gettext("Application #%(pk)s for %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @property
     def kind(self) -> str:
@@ -322,7 +324,8 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.application} by {self.reviewer}"
+        return gettext("Review of %(application)s by %(reviewer)s") % {
+            "application": self.application, "reviewer": self.reviewer}
 
     @property
     def is_complete(self) -> bool:
@@ -423,7 +426,8 @@ class Endorsement(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Endorsement of {self.programme} ({self.state})"
+        return gettext("Endorsement of %(programme)s (%(state)s)") % {
+            "programme": self.programme, "state": self.get_state_display()}
 
     @property
     def successor(self) -> Endorsement | None:
@@ -466,11 +470,11 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_repr = models.CharField(_("actor (as recorded)"), max_length=200)
-    action = models.CharField(_("action"), max_length=64)
-    subject_type = models.CharField(_("subject type"), max_length=40)
+    action = models.CharField(_("action code"), max_length=64)
+    subject_type = models.CharField(_("subject type (code)"), max_length=40)
     subject_id = models.CharField(_("subject ID"), max_length=64)
-    from_state = models.CharField(_("from state"), max_length=24, blank=True)
-    to_state = models.CharField(_("to state"), max_length=24, blank=True)
+    from_state = models.CharField(_("from state (code)"), max_length=24, blank=True)
+    to_state = models.CharField(_("to state (code)"), max_length=24, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
@@ -691,7 +695,8 @@ class ReportingCycle(models.Model):
         verbose_name_plural = _("reporting cycles")
 
     def __str__(self) -> str:
-        return f"{self.organisation}: {self.get_months_display()} from {self.starts_on}"
+        return gettext("%(organisation)s: %(cycle)s from %(start)s") % {
+            "organisation": self.organisation, "cycle": self.get_months_display(), "start": self.starts_on}
 
 
 class IssuanceReportReminder(models.Model):
@@ -769,7 +774,7 @@ class QualityReview(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Quality review #{self.pk} of {self.programme}"
+        return gettext("Quality review #%(pk)s of %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @property
     def is_open(self) -> bool:
@@ -869,7 +874,7 @@ class Concern(FSMModelMixin, models.Model):
         verbose_name_plural = _("concerns")
 
     def __str__(self) -> str:
-        return f"Concern #{self.pk} about {self.programme}"
+        return gettext("Concern #%(pk)s about %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @transition(field=state, source=ConcernState.NEW, target=ConcernState.REVIEW_OPENED, permission=_manager)
     def open_review(self) -> None:

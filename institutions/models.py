@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -77,6 +78,9 @@ class Organisation(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
+        """The Japanese name for a reader in Japanese when the organisation gave one."""
+        if self.name_ja and (get_language() or "").startswith("ja"):
+            return self.name_ja
         return self.name
 
     @property

@@ -159,3 +159,23 @@ def test_japanese_titles_get_break_opportunities_between_phrases(client):
     japanese = my_review_html(client, app, "ja")
 
     assert "学修成果を<wbr>確認してください" in japanese
+
+
+def test_japanese_names_in_the_changelists_break_only_between_phrases(client):
+    app, cast = application_in(ApplicationState.IN_REVIEW)
+    app.programme.name_ja = "認知症ケアのコミュニケーション"
+    app.programme.save(update_fields=["name_ja"])
+    cast.organisation.name_ja = "港大学"
+    cast.organisation.save(update_fields=["name_ja"])
+    client.force_login(cast.manager)
+
+    applications = client.get(reverse("admin:endorsement_application_changelist"),
+                              HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    organisations = client.get(reverse("admin:institutions_organisation_changelist"),
+                               HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    # Where a Japanese reader would break the line: after の, never inside ケア or コミュニケーション.
+    assert "認知症ケアの<wbr>コミュニケーション" in applications
+    assert "港大学" in organisations
+    # The Japanese rules are on every admin page (static/css/admin-ja.css).
+    assert "css/admin-ja.css" in applications
