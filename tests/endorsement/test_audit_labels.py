@@ -130,3 +130,13 @@ def test_the_code_stays_in_the_chain():
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert "application.submitted" in actions
     assert not any(set(a) & set("申請を提出") for a in actions)
+
+
+def test_the_api_keeps_the_codes_for_a_client_asking_for_japanese():
+    from tests.factories import api_client
+
+    app, cast = application_in(ApplicationState.IN_REVIEW)
+    body = api_client(cast.manager).get(f"/api/v1/applications/{app.pk}", HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert [e["action"] for e in body["audit"]] == [
+        "application.created", "application.submitted", "application.reviewer_assigned",
+        "application.review_started"]
