@@ -159,15 +159,15 @@ def audit_verify() -> ChainReport:
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"event #{expected_seq} is missing")
+            return ChainReport(False, checked, expected_seq, _("event #%(seq)s is missing") % {"seq": expected_seq})
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.seq, "its previous-hash does not match the event before")
+            return ChainReport(False, checked, event.seq, _("its previous-hash does not match the event before"))
         if event_hash(event) != event.hash:
-            return ChainReport(False, checked, event.seq, "its content does not match its hash")
+            return ChainReport(False, checked, event.seq, _("its content does not match its hash"))
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = AuditHead.objects.filter(pk=1).first()
     if head and (head.seq != checked or head.hash != expected_prev):
-        return ChainReport(False, checked, checked + 1, "the chain ends before its recorded head (events removed)")
+        return ChainReport(False, checked, checked + 1, _("the chain ends before its recorded head (events removed)"))
     return ChainReport(True, checked)
 
 
