@@ -279,16 +279,26 @@ def _wrk(port: int, paths: list[str], count: int, connections: int, headers: dic
     time.sleep(0.1)  # let the file be complete
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    if not done_file.exists() or not re.search(r"99%\s+\S+", out):
+    if not done_file.exists() or not _percentile(out, 99):
         raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
     received, seconds = done_file.read_text().split()
     return {
         "requests": int(received),
         "rps": int(received) / float(seconds),
-        "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "p50": _ms(_percentile(out, 50)),
+        "p99": _ms(_percentile(out, 99)),
         "errors": err.count("status "),
     }
+
+
+def _percentile(wrk_output: str, percent: int) -> str | None:
+    """The latency at `percent` from wrk's "Latency Distribution" block, or None.
+
+    Only a line that starts with the percentile counts: the thread statistics above it end with a
+    standard deviation such as "85.50%", which an unanchored search would take for the 50th
+    percentile (and then read "Req/Sec" as its value)."""
+    match = re.search(rf"^\s*{percent}%\s+(\d[\d.]*\w*)\s*$", wrk_output, re.MULTILINE)
+    return match.group(1) if match else None
 
 
 def _python_loader(port: int, paths: list[str], count: int, connections: int,

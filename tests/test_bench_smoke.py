@@ -82,3 +82,29 @@ def test_the_list_memory_bench_prints_the_peak_rss_of_each_way_of_listing():
     assert re.search(r"API, 30 awards in pages of 1,000 .* peak RSS +\d+\.\d MB .* 31 rows in 1 page", out), out
     assert re.search(r"limit=30 asked \(clamped to 1,000 rows\) +peak RSS +\d+\.\d MB", out), out
     assert re.search(r"before: 20 awards with the old queryset .* peak RSS +\d+\.\d MB", out), out
+
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000
+  1 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.53ms    1.21ms  20.12ms   85.50%
+    Req/Sec     3.20k   210.00     3.50k    99.00%
+  Latency Distribution
+     50%    2.31ms
+     75%    2.90ms
+     90%    3.70ms
+     99%    7.12ms
+  15930 requests in 5.00s, 41.21MB read
+"""
+
+
+def test_the_registry_bench_reads_percentiles_from_the_distribution_not_the_stdev_column():
+    """The thread statistics end in "85.50%" and "99.00%": only the distribution's lines count."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import registry
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    assert registry._percentile(WRK_OUTPUT, 50) == "2.31ms"
+    assert registry._percentile(WRK_OUTPUT, 99) == "7.12ms"
+    assert registry._percentile(WRK_OUTPUT.split("  Latency Distribution")[0], 99) is None
