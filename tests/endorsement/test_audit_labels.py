@@ -140,3 +140,16 @@ def test_the_api_keeps_the_codes_for_a_client_asking_for_japanese():
     assert [e["action"] for e in body["audit"]] == [
         "application.created", "application.submitted", "application.reviewer_assigned",
         "application.review_started"]
+
+
+def test_a_mail_names_the_event_in_english_whatever_language_the_request_committing_it_used(
+        django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from endorsement import services
+
+    application, cast = application_in(ApplicationState.DRAFT)
+    with translation.override("ja"), django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(actor=cast.editor, application=application)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject.endswith(": Application submitted")
