@@ -27,6 +27,19 @@ def _text(content: dict[str, Any], field: str) -> str:
     return content.get(f"{field}_{first}") or content.get(f"{field}_{second}") or ""
 
 
+# The labels written into the Achievement's description, in the language the programme is written
+# in (its `language`), not the visitor's: the document is the same for every reader, and signed.
+DESCRIPTION_LABELS = {
+    "ja": {"outcomes": "学修成果：", "hours": "想定学修時間：{hours}時間"},
+    "en": {"outcomes": "Learning outcomes:", "hours": "Notional learning hours: {hours}"},
+}
+
+
+def description_labels(content: dict[str, Any]) -> dict[str, str]:
+    language = str(content.get("language") or "").split("-")[0].lower()
+    return DESCRIPTION_LABELS.get(language, DESCRIPTION_LABELS["en"])
+
+
 def achievement_document(
     programme: Programme, content: dict[str, Any], *, endorsements: list[dict[str, Any]] = (), version: int = 1
 ) -> dict[str, Any]:
@@ -34,10 +47,11 @@ def achievement_document(
     granted on), with the body's signed EndorsementCredentials embedded."""
     outcomes = content.get("learning_outcomes") or []
     description = _text(content, "description")
+    labels = description_labels(content)
     if outcomes:
-        description += "\n\nLearning outcomes:\n" + "\n".join(f"- {o}" for o in outcomes)
+        description += f"\n\n{labels['outcomes']}\n" + "\n".join(f"- {o}" for o in outcomes)
     if content.get("learning_hours"):
-        description += f"\n\nNotional learning hours: {content['learning_hours']}"
+        description += "\n\n" + labels["hours"].format(hours=content["learning_hours"])
     image = None
     snapshot_image = content.get("image")
     if isinstance(snapshot_image, dict) and snapshot_image.get("name"):

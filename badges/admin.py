@@ -3,11 +3,18 @@ what reviewers judge is the snapshot frozen into each application)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Programme
 from config.phrases import with_break_opportunities
+from endorsement.figures import figures_context, figures_csv_response
 from institutions.admin import BodyAdmin
 
 
@@ -28,9 +35,29 @@ class ProgrammeAdmin(BodyAdmin):
                                                   "responsible_person")}),
         (_("Credential"), {"fields": ("credential_pattern", "achievement_type", "participation_form", "language",
                                       "country", "validity_months", "alignments", "tags", "image")}),
+        (_("Issuance figures"), {"fields": ("issuance_figures",)}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
-    readonly_fields = ("public_id", "created_at", "updated_at")
+    readonly_fields = ("public_id", "created_at", "updated_at", "issuance_figures")
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.figures_csv_view)
+        return [path("<path:object_id>/figures.csv", view, name="badges_programme_figures_csv"), *super().get_urls()]
+
+    def figures_csv_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        programme = self.get_object(request, object_id)
+        if programme is None or not self.has_view_permission(request, programme):
+            raise Http404
+        return figures_csv_response(programme, programme.public_id)
+
+    @admin.display(description=_("badges issued per month"))
+    def issuance_figures(self, obj: Programme) -> SafeString:
+        """The chart, its table and the CSV link (templates/includes/issuance_chart.html)."""
+        if obj.pk is None:
+            return mark_safe("")
+        url = reverse("admin:badges_programme_figures_csv", args=[obj.pk], current_app=self.admin_site.name)
+        context: dict[str, Any] = {**figures_context(obj, url, "admin-figures"), "figures_no_heading": True}
+        return mark_safe(render_to_string("includes/issuance_chart.html", context))  # noqa: S308
 
     @admin.display(description=_("name"), ordering="name_en")
     def name(self, obj: Programme) -> str:

@@ -15,10 +15,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,7 +33,19 @@ from badges.awards import (
     award_url,
     awards_of_programme,
 )
-from badges.batches import award_batch_create, award_batch_of_staff, award_batch_restart, rows_from_upload
+from badges.batches import (
+    BATCH_PAGE_ROWS,
+    ParsedUpload,
+    award_batch_create,
+    award_batch_of_staff,
+    award_batch_restart,
+    award_batch_rows,
+    batch_template_csv,
+    read_as_words,
+    rows_from_text,
+    rows_from_upload,
+    sentences,
+)
 from badges.models import AwardBatch, Programme
 from badges.verification import credential_verify
 from badges.verify_views import plain_words
@@ -60,9 +73,9 @@ class AwardForm(forms.Form):
 
 class BatchForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV or JSON file"), required=False,
-                           help_text=gettext_lazy("CSV with a header row: email or did, name, evidence_url, "
-                                                  "evidence_narrative (UTF-8). Or a JSON list of objects with "
-                                                  "those keys."))
+                           help_text=gettext_lazy("CSV with a header row (English or Japanese column names, as "
+                                                  "in the templates), saved by Excel as “CSV UTF-8” or “CSV” "
+                                                  "(Shift_JIS), or a JSON list of objects with those keys."))
     text = forms.CharField(label=gettext_lazy("…or paste the CSV or JSON here"), required=False,
                            widget=forms.Textarea(attrs={"rows": 8}))
 
@@ -104,10 +117,11 @@ def _require_issuer(request: HttpRequest, programme: Programme) -> None:
 @require_GET
 def programme_awards(request: HttpRequest, public_id: Any) -> HttpResponse:
     programme = _programme(request, public_id)
-    page = Paginator(awards_of_programme(programme), 50).get_page(request.GET.get("page"))
+    search = request.GET.get("q", "").strip()[:200]
+    page = Paginator(awards_of_programme(programme, search), 50).get_page(request.GET.get("page"))
     rows = [(award, award_standing(award)) for award in page]
     return render(request, "badges/awards/programme_awards.html", {
-        "programme": programme, "page": page, "rows": rows,
+        "programme": programme, "page": page, "rows": rows, "search": search,
         "batches": AwardBatch.objects.filter(programme=programme).defer("rows").order_by("-created_at")[:20],
         "can_issue": can_issue_for(request.user, programme.organisation),
         "endorsement": endorsement_in_force(programme.pk),
@@ -140,42 +154,104 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
     programme = _programme(request, public_id)
     _require_issuer(request, programme)
     form = BatchForm(request.POST or None, request.FILES or None)
-    status, row_errors = 200, {}
+    status, row_errors = 200, []
     if request.method == "POST" and form.is_valid():
         upload, text = form.cleaned_data["file"], form.cleaned_data["text"].strip()
         try:
             if bool(upload) == bool(text):
                 raise InvalidInput(_("Upload a file or paste the rows, not both."),
                                    field_errors={"file": [_("Give a file or the text.")]})
-            content = upload.read() if upload else text.encode("utf-8")
-            batch = award_batch_create(actor=request.user, programme=programme, rows=rows_from_upload(content))
+            parsed = rows_from_upload(upload.read()) if upload else ParsedUpload(rows_from_text(text))
+            batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
+                                       encoding=parsed.encoding)
         except DomainError as error:
             _raise_as_http(error)
             status = error.status_code
-            form.add_error(None, error.message)
-            row_errors = {k: v for k, v in error.field_errors.items() if k not in form.fields}
-            for field in set(error.field_errors) & set(form.fields):
-                form.add_error(field, error.field_errors[field])
+            row_errors = error.details.get("row_errors", [])
+            field_messages = {k: v for k, v in error.field_errors.items() if k in form.fields}
+            if field_messages.get("file") != [error.message]:
+                form.add_error(None, error.message)
+            for field, field_errors in field_messages.items():
+                form.add_error(field, field_errors)
+            if not row_errors:  # a refusal without rows in words (too many rows, no rows): its messages
+                for key, key_messages in error.field_errors.items():
+                    if key not in form.fields:
+                        form.add_error(None, key_messages)
         else:
-            messages.success(request, _("The batch was accepted: %(n)d badges are being awarded.") % {"n": batch.total})
+            accepted = ngettext("The batch was accepted: %(n)d badge is being awarded.",
+                                "The batch was accepted: %(n)d badges are being awarded.",
+                                batch.total) % {"n": batch.total}
+            messages.success(request, sentences(accepted, read_as_words(batch.source_encoding)))
             return redirect("awards:batch", batch.public_id)
     return render(request, "badges/awards/batch_form.html",
                   {"programme": programme, "form": form, "row_errors": row_errors}, status=status)
 
 
+def _batch_for_staff(request: HttpRequest, public_id: Any) -> AwardBatch:
+    try:
+        return award_batch_of_staff(request.user, public_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+def _batch_page(request: HttpRequest, batch: AwardBatch) -> Any:
+    return Paginator(range(batch.total), BATCH_PAGE_ROWS).get_page(request.GET.get("page"))
+
+
+def _batch_progress(batch: AwardBatch) -> dict[str, Any]:
+    running = batch.state in (AwardBatch.State.PENDING, AwardBatch.State.RUNNING)
+    return {
+        "state": batch.state, "state_label": str(batch.get_state_display()), "running": running,
+        "stalled": batch.stalled, "issued": batch.issued, "total": batch.total, "percent": int(batch.progress * 100),
+        "issued_label": _("%(issued)s of %(total)s") % {"issued": batch.issued, "total": batch.total},
+        "error": batch.error,
+    }
+
+
+@login_required
+@require_GET
+def batch_template(request: HttpRequest, language: str) -> HttpResponse:
+    """The header row of a batch CSV, English or Japanese column names, as UTF-8 with a BOM (Excel
+    opens it as Unicode; badges.batches.batch_template_csv)."""
+    try:
+        content = batch_template_csv(language)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="award-batch-{language}.csv"'
+    return response
+
+
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    try:
-        batch = award_batch_of_staff(request.user, public_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    running = batch.state in (AwardBatch.State.PENDING, AwardBatch.State.RUNNING)
-    awards = batch.awards.order_by("batch_row")[:200]
+    """The batch: its progress (kept current by static/js/batch-progress.js polling batch_progress,
+    or, without JS, by a refresh every few seconds) and every row, 100 a page, with its award."""
+    batch = _batch_for_staff(request, public_id)
+    page = _batch_page(request, batch)
+    rows = award_batch_rows(batch, page.start_index() - 1, page.end_index()) if batch.total else []
     return render(request, "badges/awards/batch_detail.html", {
-        "batch": batch, "programme": batch.programme, "running": running, "awards": awards,
-        "percent": int(batch.progress * 100), "can_issue": can_issue_for(request.user, batch.programme.organisation),
+        "batch": batch, "programme": batch.programme, "page": page, "rows": rows, **_batch_progress(batch),
+        "rows_label": ngettext("%(n)d row", "%(n)d rows", batch.total) % {"n": batch.total},
+        "can_issue": can_issue_for(request.user, batch.programme.organisation),
     })
+
+
+@login_required
+@require_GET
+def batch_progress(request: HttpRequest, public_id: Any) -> JsonResponse:
+    """The batch's progress, and the awards of the rows of one page of it (?page=), as JSON for the
+    batch page's script. The organisation's staff only (404 for anyone else)."""
+    batch = _batch_for_staff(request, public_id)
+    page = _batch_page(request, batch)
+    rows = award_batch_rows(batch, page.start_index() - 1, page.end_index()) if batch.total else []
+    response = JsonResponse({
+        **_batch_progress(batch), "page": page.number,
+        "awarded": [{"row": r.number, "url": reverse("awards:detail", args=[r.award.public_id]),
+                     "label": _("awarded")} for r in rows if r.award],
+    })
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -213,9 +289,20 @@ def award_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def award_revoke_page(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Revoke after a confirmation step: the first POST (the form on the award's page) shows what
+    revoking does and asks again, writing nothing; the POST with `confirm=yes` revokes. Without a
+    reason there is nothing to confirm: the service's refusal is shown at once."""
     award = _award_for_staff(request, public_id)
     form = RevokeForm(request.POST)
     form.is_valid()
+    if request.POST.get("confirm") != "yes" and form.cleaned_data.get("reason", "").strip():
+        _require_issuer(request, award.programme)
+        if award.revoked_at:
+            messages.error(request, _("This badge is already revoked."))
+            return redirect("awards:detail", award.public_id)
+        return render(request, "badges/awards/award_revoke_confirm.html", {
+            "award": award, "programme": award.programme, "reason": form.cleaned_data.get("reason", ""),
+        })
     try:
         award_revoke(actor=request.user, award=award, reason=form.cleaned_data.get("reason", ""))
     except DomainError as error:

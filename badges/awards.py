@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -402,12 +403,14 @@ AWARD_LIST_FIELDS = (
 )
 
 
-def awards_of_programme(programme: Programme) -> QuerySet[Award]:
-    """The programme's awards, newest first, with only the columns a list shows."""
-    return (
-        Award.objects.filter(programme=programme).select_related("batch", "programme")
-        .only(*AWARD_LIST_FIELDS).order_by("-issued_at", "-id")
-    )
+def awards_of_programme(programme: Programme, search: str = "") -> QuerySet[Award]:
+    """The programme's awards, newest first, with only the columns a list shows. `search` keeps
+    those whose learner's name or e-mail contains every word of it, whatever the case and the
+    width of the characters (「山田　太郎」 finds 山田太郎, ＹＡＭＡＤＡ finds yamada@…)."""
+    awards = Award.objects.filter(programme=programme)
+    for word in unicodedata.normalize("NFKC", search).split()[:10]:
+        awards = awards.filter(Q(recipient_name__icontains=word) | Q(recipient_email__icontains=word))
+    return awards.select_related("batch", "programme").only(*AWARD_LIST_FIELDS).order_by("-issued_at", "-id")
 
 
 def award_public(public_id: Any) -> Award:

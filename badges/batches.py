@@ -22,6 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +35,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from badges.awards import (
     AwardSigner,
@@ -44,9 +47,10 @@ from badges.awards import (
     recipient_clean,
 )
 from badges.evidence import evidence_notify_batch
-from badges.models import Award, AwardBatch, Programme, StatusPurpose
+from badges.models import Award, AwardBatch, Programme, SourceEncoding, StatusPurpose
 from badges.status import status_allocate_many
 from config.errors import InvalidInput, NotFound, WrongState
+from config.i18n import visitor_language
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
@@ -56,31 +60,204 @@ CHUNK_SIZE = 100
 MAX_ROWS = 10_000
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
-# Accepted names of each column (CSV header) or key (JSON object), case-insensitive.
-ALIASES = {
-    "recipient_email": ("email", "recipient_email"),
-    "recipient_did": ("did", "recipient_did"),
-    "recipient_name": ("name", "recipient_name"),
-    "evidence_url": ("evidence_url",),
-    "evidence_narrative": ("evidence_narrative",),
+# The headers of the downloadable templates (`batch_template_csv`), and of the example on the page.
+TEMPLATE_HEADERS = {
+    "en": {"recipient_email": "email", "recipient_did": "did", "recipient_name": "name",
+           "evidence_url": "evidence_url", "evidence_narrative": "evidence_narrative"},
+    "ja": {"recipient_email": "メールアドレス", "recipient_did": "DID", "recipient_name": "氏名",
+           "evidence_url": "エビデンスURL", "evidence_narrative": "エビデンスの説明"},
 }
-_FIELD_OF = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
+TEMPLATE_LANGUAGES = tuple(TEMPLATE_HEADERS)
+FIELDS = tuple(TEMPLATE_HEADERS["en"])
+
+# Accepted names of each column (CSV header) or key (JSON object), compared after `_header_key`
+# (NFKC, so full-width ＵＲＬ is URL; case and spaces ignored): the template's names in both
+# languages and the other names an English or Japanese spreadsheet is likely to use.
+ALIASES = {
+    "recipient_email": ("email", "recipient_email", "e-mail", "mail",
+                        "メールアドレス", "メール", "eメール", "eメールアドレス", "電子メール", "電子メールアドレス"),
+    "recipient_did": ("did", "recipient_did", "学修者のDID"),
+    "recipient_name": ("name", "recipient_name",
+                       "氏名", "名前", "学修者名", "学修者の氏名", "学習者名", "受講者名", "受講者氏名"),
+    "evidence_url": ("evidence_url", "evidence url",
+                     "エビデンスURL", "エビデンスのURL", "証拠URL", "証拠のURL", "成果物URL"),
+    "evidence_narrative": ("evidence_narrative", "evidence narrative",
+                           "エビデンスの説明", "エビデンス説明", "証拠の説明", "証拠説明"),
+}
+
+
+def _header_key(name: str) -> str:
+    """A header or key as compared with ALIASES: NFKC-normalised, spaces removed, case folded."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+_FIELD_OF = {_header_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+
+# The field's name in messages ("Line 3, e-mail: …" / 「3行目：メールアドレス — …」).
+FIELD_WORDS = {
+    "recipient_email": pgettext_lazy("batch column", "e-mail"),
+    "recipient_did": pgettext_lazy("batch column", "DID"),
+    "recipient_name": pgettext_lazy("batch column", "name"),
+    "evidence_url": pgettext_lazy("batch column", "evidence URL"),
+    "evidence_narrative": pgettext_lazy("batch column", "evidence narrative"),
+}
+
+_CP932_STRAYS = re.compile("[\u0080\uf8f0-\uf8f3]")
+
+BOMS = ((b"\xef\xbb\xbf", SourceEncoding.UTF_8_BOM), (b"\xff\xfe", SourceEncoding.UTF_16),
+        (b"\xfe\xff", SourceEncoding.UTF_16))
+
+
+def field_of(name: str) -> str | None:
+    """The field a column header or JSON key names (any alias of ALIASES), or None."""
+    return _FIELD_OF.get(_header_key(name))
+
+
+def columns_hint() -> str:
+    """The columns a batch takes, English name and Japanese name: "email (メールアドレス), …"."""
+    pairs = [(TEMPLATE_HEADERS["en"][f], TEMPLATE_HEADERS["ja"][f]) for f in FIELDS]
+    if visitor_language() == "ja":
+        return "、".join(f"{ja}（{en}）" for en, ja in pairs)
+    return ", ".join(f"{en} ({ja})" for en, ja in pairs)
 
 
 @dataclass(frozen=True)
 class BatchRow:
     """One uploaded row: where it came from (for messages) and its values by field."""
 
-    where: str  # "line 4" (CSV) or "rows[3]" (JSON)
+    where: str  # "line 4" (CSV) or "rows[3]" (JSON): the start of the machine-readable error path
     values: dict[str, Any]
     names: dict[str, str]  # field -> the column or key name the uploader used
+    line: int | None = None  # the CSV line the row starts on
+    index: int | None = None  # the JSON list index
+
+    def place(self) -> str:
+        return place_words(self.line, self.index)
 
 
-def _error_key(where: str, name: str) -> str:
-    return f"{where}.{name}"
+@dataclass(frozen=True)
+class ParsedUpload:
+    """An uploaded file's rows and how its bytes were read (a SourceEncoding value; "" for JSON)."""
+
+    rows: list[BatchRow]
+    encoding: str = ""
+
+
+def place_words(line: int | None, index: int | None) -> str:
+    """"Line 3" / 「3行目」 for a CSV line; "Item 4 (rows[3])" / 「4件目（rows[3]）」 for a JSON item."""
+    if line is not None:
+        return _("Line %(line)d") % {"line": line}
+    if index is not None:
+        return _("Item %(n)d (rows[%(i)d])") % {"n": index + 1, "i": index}
+    return _("The file")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of an uploaded batch: the machine-readable path the API has always keyed errors
+    by ("line 3.email", "rows[2].recipient_did", "line 2") and the facts to say it in words."""
+
+    line: int | None
+    index: int | None
+    field: str | None  # the field (a key of ALIASES) the problem is in, None for a whole row or unknown column
+    column: str | None  # the column header or JSON key as the uploader wrote it
+    messages: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        where = f"line {self.line}" if self.line is not None else f"rows[{self.index}]"
+        return f"{where}.{self.column}" if self.column is not None else where
+
+    def where(self) -> str:
+        """"Line 3, e-mail" / 「3行目：メールアドレス」."""
+        place = place_words(self.line, self.index)
+        if self.field is not None:
+            return pgettext("batch error place", "%(place)s, %(field)s") % {
+                "place": place, "field": FIELD_WORDS[self.field]}
+        if self.column is not None:
+            return pgettext("batch error place", "%(place)s, column “%(column)s”") % {
+                "place": place, "column": self.column}
+        return place
+
+    def text(self) -> str:
+        """"Line 3, e-mail: Enter a valid e-mail address…" / 「3行目：メールアドレス — 有効な…」."""
+        return pgettext("batch error", "%(where)s: %(message)s") % {
+            "where": self.where(), "message": " ".join(self.messages)}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "index": self.index, "field": self.field,
+                "column": self.column, "where": self.where(), "messages": list(self.messages),
+                "text": self.text()}
+
+
+def _refused(message: str, problems: Sequence[RowError], encoding: str = "") -> InvalidInput:
+    """The error refusing a batch: `field_errors` keyed by path (as the API always answered) and
+    `row_errors`, the same problems in words with their path, field and column, for people."""
+    field_errors: dict[str, list[str]] = {}
+    for problem in problems:
+        field_errors.setdefault(problem.path, []).extend(problem.messages)
+    details: dict[str, object] = {"row_errors": [p.as_json() for p in problems]}
+    if encoding:
+        message = sentences(message, read_as_words(encoding))
+        details["file_encoding"] = encoding
+    return InvalidInput(message, field_errors=field_errors, details=details)
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after the other: with a space in English, none in Japanese (「…。…。」)."""
+    return ("" if visitor_language() == "ja" else " ").join(p for p in parts if p)
+
+
+def read_as_words(encoding: str) -> str:
+    """"The file was read as Shift_JIS (cp932)." in the visitor's language ("" for no encoding)."""
+    if not encoding:
+        return ""
+    return _("The file was read as %(encoding)s.") % {"encoding": SourceEncoding(encoding).label}
 
 
 # --- parsing --------------------------------------------------------------------------------------
+def upload_decode(content: bytes) -> tuple[str, str]:
+    """The text of an uploaded file and how it was read (a SourceEncoding value).
+
+    What Excel writes: "CSV UTF-8" is UTF-8 with a byte-order mark; plain "CSV" on a Japanese
+    Windows is Shift_JIS (Microsoft's cp932: JIS X 0208 plus NEC and IBM extensions such as ①, ㈱
+    and 髙); "Unicode text" is UTF-16 with a BOM (tab-separated). No detector guesses: a BOM is
+    believed; otherwise strict UTF-8, which almost never accepts Japanese text in cp932 (its lead
+    bytes 0x81-0x9F and 0xE0-0xFC are not followed by the continuation bytes UTF-8 needs), then
+    strict cp932. Anything neither decodes is refused, with where it failed (docs/api.md).
+    """
+    for bom, encoding in BOMS:
+        if content.startswith(bom):
+            try:
+                return content.decode(encoding.value), encoding.value  # utf-8-sig and utf-16 drop the BOM
+            except UnicodeDecodeError as error:
+                raise _undecodable(error, encoding.label) from None
+    try:
+        return content.decode("utf-8"), SourceEncoding.UTF_8.value
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = content.decode("cp932")
+        except UnicodeDecodeError:
+            raise _undecodable(utf8_error, None) from None
+        # Python's cp932 maps the single bytes 0x80, 0xA0 and 0xFD-0xFF, which Excel never writes
+        # and a Latin-1 or Windows-1252 file does (ÿ, a no-break space): not Shift_JIS after all.
+        if _CP932_STRAYS.search(text):
+            raise _undecodable(utf8_error, None) from None
+        return text, SourceEncoding.CP932.value
+
+
+def _undecodable(error: UnicodeDecodeError, label: Any) -> InvalidInput:
+    line = error.object[:error.start].count(b"\n") + 1
+    if label is None:
+        message = _("The file cannot be read: near line %(line)d (byte %(byte)d) it is neither UTF-8 nor "
+                    "Shift_JIS (cp932) text. In Excel, save it as “CSV UTF-8 (comma delimited)” or “CSV "
+                    "(comma delimited)” and upload that file.") % {"line": line, "byte": error.start + 1}
+    else:
+        message = _("The file starts with a %(encoding)s byte-order mark but is not %(encoding)s text near line "
+                    "%(line)d.") % {"encoding": label, "line": line}
+    return InvalidInput(message, field_errors={"file": [message]}, details={"row_errors": []})
+
+
 def rows_from_json(data: Any) -> list[BatchRow]:
     """Rows from a parsed JSON body: a list of objects, or {"rows": [...]}. Keys as in ALIASES."""
     if isinstance(data, dict) and set(data) == {"rows"}:
@@ -88,24 +265,24 @@ def rows_from_json(data: Any) -> list[BatchRow]:
     if not isinstance(data, list):
         raise InvalidInput(_("Send a JSON list of recipients (or an object with a \"rows\" list)."),
                            field_errors={"rows": [_("Expected a list.")]})
-    rows, errors = [], {}
+    rows, problems = [], []
     for index, item in enumerate(data):
-        where = f"rows[{index}]"
         if not isinstance(item, dict):
-            errors[where] = [_("Item %(i)d is not an object.") % {"i": index}]
+            message = _("Not an object: each item holds one learner's fields.")
+            problems.append(RowError(None, index, None, None, (message,)))
             continue
         values, names = {}, {}
         for key, value in item.items():
-            field = _FIELD_OF.get(str(key).strip().lower())
+            field = field_of(str(key))
             if field is None:
-                errors.setdefault(_error_key(where, str(key)), []).append(_("Unknown key."))
+                problems.append(RowError(None, index, None, str(key), (_("Unknown key."),)))
             elif field in values:
-                errors.setdefault(_error_key(where, str(key)), []).append(_("Given twice."))
+                problems.append(RowError(None, index, None, str(key), (_("Given twice."),)))
             else:
                 values[field], names[field] = value, str(key)
-        rows.append(BatchRow(where, values, names))
-    if errors:
-        raise InvalidInput(_batch_refused(len(errors)), field_errors=errors)
+        rows.append(BatchRow(f"rows[{index}]", values, names, index=index))
+    if problems:
+        raise _refused(_batch_refused(len({p.index for p in problems})), problems)
     return rows
 
 
@@ -118,100 +295,141 @@ def json_text_rows(text: str | bytes) -> list[BatchRow]:
     return rows_from_json(data)
 
 
-def rows_from_csv(content: bytes | str) -> list[BatchRow]:
-    """Rows of a CSV file (UTF-8, a byte-order mark allowed) with a header naming the columns
-    (email or did, name, evidence_url, evidence_narrative). Blank lines are skipped; each row is
-    reported by the file line it starts on."""
+def rows_from_csv(content: bytes | str, encoding: str = "") -> list[BatchRow]:
+    """Rows of a CSV file with a header naming the columns (English or Japanese names, ALIASES).
+    Bytes are decoded by `upload_decode`; comma-separated, or tab-separated when the header has
+    tabs and no comma (Excel's "Unicode text"). Blank lines are skipped; each row is reported by
+    the file line it starts on."""
     if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput(_("The CSV file must be UTF-8 text."),
-                               field_errors={"file": [_("Not UTF-8 text.")]}) from None
-    reader = csv.reader(io.StringIO(content, newline=""))
+        content, encoding = upload_decode(content)
+    content = content.lstrip("\ufeff")
+    first_line = content.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
             raise InvalidInput(_("The CSV file is empty."), field_errors={"file": [_("The file is empty.")]})
-        fields, errors = [], {}
+        fields: list[str | None] = []
+        problems: list[RowError] = []
         for column in header:
-            field = _FIELD_OF.get(column.strip().lower())
-            if field is None or field in fields:
-                errors.setdefault(_error_key("line 1", column), []).append(
-                    _("Unknown or repeated column: use email or did, name, evidence_url, evidence_narrative."))
+            field = field_of(column)
+            if field is None:
+                problems.append(RowError(1, None, None, column, (
+                    _("Unknown column. The columns are: %(columns)s.") % {"columns": columns_hint()},)))
+            elif field in fields:
+                problems.append(RowError(1, None, None, column, (
+                    _("Repeated column: “%(column)s” and “%(other)s” are the same column.") % {
+                        "column": column, "other": header[fields.index(field)]},)))
             fields.append(field)
-        if errors:
-            raise InvalidInput(_("The CSV header is not right: nothing was issued."), field_errors=errors)
+        if not problems and "recipient_email" not in fields and "recipient_did" not in fields:
+            problems.append(RowError(1, None, None, None, (
+                _("The header has neither an e-mail (メールアドレス) nor a DID column: one of them names the "
+                  "learner."),)))
+        if problems:
+            raise _refused(_("The CSV header is not right: nothing was issued."), problems, encoding)
         rows, line = [], reader.line_num + 1
         for record in reader:
-            where, line = f"line {line}", reader.line_num + 1
+            start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(header):
-                errors[where] = [_("%(n)d cells where the header has %(m)d.") % {"n": len(record), "m": len(header)}]
+                problems.append(RowError(start, None, None, None, (
+                    _("%(n)d cells where the header has %(m)d.") % {"n": len(record), "m": len(header)},)))
                 continue
-            rows.append(BatchRow(where, dict(zip(fields, record, strict=True)),
-                                 {f: c.strip() for f, c in zip(fields, header, strict=True)}))
+            rows.append(BatchRow(f"line {start}", dict(zip(fields, record, strict=True)),
+                                 {f: c.strip() for f, c in zip(fields, header, strict=True) if f},
+                                 line=start))
     except csv.Error as error:
         raise InvalidInput(_("The CSV file is malformed near line %(n)d: %(error)s") % {
             "n": reader.line_num, "error": error}, field_errors={"file": [str(error)]}) from None
-    if errors:
-        raise InvalidInput(_batch_refused(len(errors)), field_errors=errors)
+    if problems:
+        raise _refused(_batch_refused(len(problems)), problems, encoding)
     return rows
 
 
-def rows_from_upload(content: bytes) -> list[BatchRow]:
-    """A file of either kind, told apart by content: JSON starts with [ or {, anything else is CSV."""
+def rows_from_upload(content: bytes) -> ParsedUpload:
+    """A file of either kind, told apart by content: JSON starts with [ or {, anything else is CSV
+    (`upload_decode` says how its bytes were read)."""
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(_("The file is too large (at most %(n)d MB).") % {"n": MAX_UPLOAD_BYTES // 2**20},
                            field_errors={"file": [_("Too large.")]})
-    head = content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    return json_text_rows(content) if head in (b"[", b"{") else rows_from_csv(content)
+    text, encoding = upload_decode(content)
+    if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
+        return ParsedUpload(json_text_rows(text))
+    return ParsedUpload(rows_from_csv(text, encoding), encoding)
+
+
+def rows_from_text(text: str) -> list[BatchRow]:
+    """Rows pasted into the portal's text box: JSON or CSV, as text (no encoding to tell)."""
+    if text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
+        return json_text_rows(text)
+    return rows_from_csv(text)
+
+
+def batch_template_csv(language: str) -> bytes:
+    """The header row of a batch CSV with the column names of `language` ("en" or "ja"), as UTF-8
+    with a byte-order mark: Excel opens that as Unicode (without the BOM it reads Shift_JIS on a
+    Japanese Windows and English on others), any name can be written in it (cp932 has no 𠮷), and
+    "CSV UTF-8" saves it back the same way. Files Excel saves as plain "CSV" (cp932) are read too."""
+    if language not in TEMPLATE_LANGUAGES:
+        raise NotFound(_("No template in that language."))
+    names = [TEMPLATE_HEADERS[language][field] for field in FIELDS]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerow(names)
+    return out.getvalue().encode("utf-8-sig")
 
 
 # --- validation -----------------------------------------------------------------------------------
 def _batch_refused(count: int) -> str:
-    return _("%(n)d row(s) of the batch have errors: nothing was issued. Correct them and upload the whole "
-             "batch again.") % {"n": count}
+    return ngettext("%(n)d row of the batch has errors: nothing was issued. Correct it and upload the whole "
+                    "batch again.",
+                    "%(n)d rows of the batch have errors: nothing was issued. Correct them and upload the whole "
+                    "batch again.", count) % {"n": count}
 
 
-def rows_validate(rows: Sequence[BatchRow]) -> list[Recipient]:
+def rows_validate(rows: Sequence[BatchRow], encoding: str = "") -> list[Recipient]:
     """Every row checked as a single award would be, and the same learner twice refused; any error
-    refuses the whole batch (InvalidInput keyed "line 4.email" or "rows[3].evidence_url")."""
+    refuses the whole batch (InvalidInput keyed "line 4.email" or "rows[3].evidence_url", with
+    `row_errors` saying each in words)."""
     if not rows:
         raise InvalidInput(_("The batch has no rows."), field_errors={"rows": [_("Give at least one recipient.")]})
     if len(rows) > MAX_ROWS:
         raise InvalidInput(_("A batch holds at most %(n)d rows; split it.") % {"n": MAX_ROWS},
                            field_errors={"rows": [_("Too many rows.")]})
-    recipients, errors, seen = [], {}, {}
+    recipients, problems, seen = [], [], {}
     for row in rows:
         recipient, row_errors = recipient_clean(row.values)
         for field, messages in row_errors.items():
-            errors[_error_key(row.where, row.names.get(field, field))] = messages
+            problems.append(RowError(row.line, row.index, field, row.names.get(field, field), tuple(messages)))
         if recipient is None:
             continue
         if recipient.key in seen:
             field = "recipient_did" if recipient.did else "recipient_email"
-            errors[_error_key(row.where, row.names.get(field, field))] = [
-                _("The same learner as %(where)s.") % {"where": seen[recipient.key]}]
-        seen.setdefault(recipient.key, row.where)
+            first = seen[recipient.key]
+            message = (_("The same learner as on line %(line)d.") % {"line": first.line} if first.line is not None
+                       else _("The same learner as in item %(n)d (rows[%(i)d]).") % {
+                           "n": first.index + 1, "i": first.index})
+            problems.append(RowError(row.line, row.index, field, row.names.get(field, field), (message,)))
+        seen.setdefault(recipient.key, row)
         recipients.append(recipient)
-    if errors:
-        raise InvalidInput(_batch_refused(len({key.split(".")[0] for key in errors})), field_errors=errors)
+    if problems:
+        raise _refused(_batch_refused(len({(p.line, p.index) for p in problems})), problems, encoding)
     return recipients
 
 
 # --- services -------------------------------------------------------------------------------------
-def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[BatchRow]) -> AwardBatch:
-    """Check every row, store the batch and, after commit, start its chunk tasks. Refused with
-    nothing written: not an issuer of the programme's organisation (403/404), any bad row (400),
-    no endorsement in force (409)."""
+def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[BatchRow],
+                       encoding: str = "") -> AwardBatch:
+    """Check every row, store the batch (with how its file was read, `encoding`) and, after commit,
+    start its chunk tasks. Refused with nothing written: not an issuer of the programme's
+    organisation (403/404), any bad row (400), no endorsement in force (409)."""
     check_can_issue(actor, programme.organisation)
-    recipients = rows_validate(rows)
+    recipients = rows_validate(rows, encoding)
     with transaction.atomic():
         endorsement_for_awarding(programme)
         batch = AwardBatch.objects.create(
-            programme=programme, created_by=actor, total=len(recipients),
+            programme=programme, created_by=actor, total=len(recipients), source_encoding=encoding,
             rows=[{**r.as_row(), "where": row.where} for r, row in zip(recipients, rows, strict=True)],
         )
         audit_record(actor=actor, action=AuditAction.AWARD_BATCH_CREATED, subject=batch,
@@ -296,6 +514,37 @@ def award_batch_of_staff(actor: UserLike, public_id: Any) -> AwardBatch:
     if batch is None or not is_member_of(actor, batch.programme.organisation):
         raise NotFound(_("No such batch."))
     return batch
+
+
+BATCH_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class BatchRowView:
+    """One row of a batch as its page lists it: position, the learner, and its award once issued."""
+
+    number: int  # 1-based, as the page numbers rows
+    where: str  # where the row came from in the upload ("line 3", "rows[2]")
+    name: str
+    email: str
+    did: str
+    award: Award | None
+
+    @property
+    def learner(self) -> str:
+        return self.name or self.email or self.did
+
+
+def award_batch_rows(batch: AwardBatch, start: int, end: int) -> list[BatchRowView]:
+    """Rows [start, end) of the batch, each with its award if it has been issued (one query)."""
+    end = min(end, len(batch.rows))
+    awards = {a.batch_row: a for a in Award.objects.filter(batch=batch, batch_row__gte=start, batch_row__lt=end)
+              .only("id", "public_id", "batch_row", "recipient_name", "recipient_email", "recipient_did")}
+    return [
+        BatchRowView(number=i + 1, where=str(row.get("where", "")), name=row.get("recipient_name", ""),
+                     email=row.get("recipient_email", ""), did=row.get("recipient_did", ""), award=awards.get(i))
+        for i, row in enumerate(batch.rows[start:end], start=start)
+    ]
 
 
 def award_batch_restart(*, actor: UserLike, batch: AwardBatch) -> AwardBatch:

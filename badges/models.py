@@ -26,16 +26,44 @@ class ParticipationForm(models.TextChoices):
     BLENDED = "blended", _("Blended")
 
 
-# The Open Badges 3.0 AchievementType vocabulary.
-ACHIEVEMENT_TYPES = [
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
-    "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree",
-    "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License",
-    "Membership", "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate",
-    "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
-]
-AchievementType = models.TextChoices("AchievementType", [(t, t) for t in ACHIEVEMENT_TYPES])
+# The Open Badges 3.0 AchievementType vocabulary: the codes are signed and served as they are; the
+# labels are what a person reads (badges.codes).
+ACHIEVEMENT_TYPE_LABELS = {
+    "Achievement": _("Achievement"),
+    "ApprenticeshipCertificate": _("Apprenticeship certificate"),
+    "Assessment": _("Assessment"),
+    "Assignment": _("Assignment"),
+    "AssociateDegree": _("Associate degree"),
+    "Award": _("Award"),
+    "Badge": _("Badge"),
+    "BachelorDegree": _("Bachelor's degree"),
+    "Certificate": _("Certificate"),
+    "CertificateOfCompletion": _("Certificate of completion"),
+    "Certification": _("Certification"),
+    "CommunityService": _("Community service"),
+    "Competency": _("Competency"),
+    "Course": _("Course"),
+    "CoCurricular": _("Co-curricular activity"),
+    "Degree": _("Degree"),
+    "Diploma": _("Diploma"),
+    "DoctoralDegree": _("Doctoral degree"),
+    "Fieldwork": _("Fieldwork"),
+    "GeneralEducationDevelopment": _("General Educational Development (GED)"),
+    "JourneymanCertificate": _("Journeyman certificate"),
+    "LearningProgram": _("Learning programme"),
+    "License": _("Licence"),
+    "Membership": _("Membership"),
+    "ProfessionalDoctorate": _("Professional doctorate"),
+    "QualityAssuranceCredential": _("Quality assurance credential"),
+    "MasterCertificate": _("Master certificate"),
+    "MasterDegree": _("Master's degree"),
+    "MicroCredential": _("Micro-credential"),
+    "ResearchDoctorate": _("Research doctorate"),
+    "SecondarySchoolDiploma": _("Secondary school diploma"),
+}
+ACHIEVEMENT_TYPES = list(ACHIEVEMENT_TYPE_LABELS)
+AchievementType = models.TextChoices("AchievementType",
+                                     [(t, (t, label)) for t, label in ACHIEVEMENT_TYPE_LABELS.items()])
 
 
 class Programme(models.Model):
@@ -163,6 +191,15 @@ class StatusAllocation(models.Model):
         return f"{self.status_list}#{self.index}"
 
 
+class SourceEncoding(models.TextChoices):
+    """How an uploaded batch file's bytes were read (badges.batches.upload_decode)."""
+
+    UTF_8 = "utf-8", _("UTF-8")
+    UTF_8_BOM = "utf-8-sig", _("UTF-8 with a byte-order mark (BOM)")
+    CP932 = "cp932", _("Shift_JIS (cp932)")
+    UTF_16 = "utf-16", _("UTF-16 (Excel's “Unicode text”)")
+
+
 class AwardBatch(models.Model):
     """A batch of awards uploaded at once (JSON list or CSV), issued by chunked Celery tasks."""
 
@@ -183,6 +220,9 @@ class AwardBatch(models.Model):
     issued = models.PositiveIntegerField(_("issued"), default=0)
     rows = models.JSONField(_("rows waiting to be issued"), default=list,
                             editable=False)  # validated rows waiting to be issued
+    # How the uploaded file was read ("" for rows sent as a JSON body or pasted text).
+    source_encoding = models.CharField(_("file encoding"), max_length=16, choices=SourceEncoding.choices, blank=True,
+                                       default="")
     error = models.TextField(_("error"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # When a chunk last committed (or the batch was created, started or resumed): a pending or

@@ -5,6 +5,7 @@ page, which shows the same report."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +32,7 @@ from badges.verification import (
     upload_too_large,
 )
 from config.errors import InvalidInput
+from config.i18n import Written, lang_of, written_in
 
 
 class VerifyForm(forms.Form):
@@ -111,6 +115,31 @@ class PlainWords:
     endorsements: list[EndorsementWords] = field(default_factory=list)
     checks_passed: int = 0
     checks_required: int = 0
+    achievement_language: str = ""  # the `inLanguage` the achievement states, when a language tag
+
+    @property
+    def achievement_written(self) -> Written:
+        """The language its name, description and criteria are written in (config.i18n.written_in):
+        for the note on a page in the other language."""
+        return written_in({"language": self.achievement_language, "name": self.achievement_name,
+                           "description": self.achievement_description, "criteria": self.criteria_narrative},
+                          fields=("name", "description", "criteria"))
+
+    @property
+    def achievement_name_html(self) -> SafeString:
+        """The achievement's name, in a `<span lang>` when it is written in the other language."""
+        lang = lang_of(self.achievement_name, self.achievement_language)
+        if not lang:
+            return format_html("{}", self.achievement_name)
+        return format_html("<span{}>{}</span>", lang, self.achievement_name)
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def _language_tag(value: Any) -> str:
+    """A BCP 47 tag the credential states, or "" (anything else is not trusted into an attribute)."""
+    return value if isinstance(value, str) and _LANGUAGE_TAG.fullmatch(value) else ""
 
 
 def _str(value: Any, limit: int = 300) -> str:
@@ -212,6 +241,7 @@ def plain_words(credential: Mapping[str, Any], report: VerificationReport, *, em
         endorsements=[_endorsement_words(n, e, checks)
                       for n, (e, _target, _where) in enumerate(embedded_with_targets(credential), start=1)],
         checks_passed=sum(1 for c in required if c.passed), checks_required=len(required),
+        achievement_language=_language_tag(achievement.get("inLanguage")),
     )
 
 

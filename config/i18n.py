@@ -11,18 +11,25 @@ a fallback). In templates (`{% load bilingual %}`, registered in settings TEMPLA
     {% bilingual programme "name" %}               inline: the text, or <span lang> + note
     {% bilingual programme "description" "block" %}  block: line breaks kept, note in its own <p>
     {% bilingual programme "name" "short" %}       in a list or table row: <span lang>, no note
-    {{ programme|in_language:"name" }}             plain text only (for <title>, alt, blocktrans)
+    {{ programme|in_language:"name" }}             plain text only (for <title>, alt)
+    {{ programme|in_language_html:"name" }}        in a heading's blocktrans: <span lang> on fallback
     {{ organisation|local_name }}                   an organisation's name_ja for a Japanese visitor, else name
     {% bilingual programme "name" as shown %}      the Localised itself: shown.text, shown.lang,
                                                    shown.fallback, shown.note; {{ shown }} is inline;
     <h1{{ shown.lang_attr }}>{{ shown.text }}</h1>{{ shown.note_html }}   a heading and its note;
     shown.also / shown.also_lang                   the other language's text when both were given
+    {% written_in programme as written %}{{ written.note_html }}   the fields given in one language
+    <dd{{ programme.criteria_narrative|lang_of:programme }}>       only (outcomes, criteria…): the
+                                                   section's note and each element's lang, when the text
+                                                   (told by its script, `text_language`) is not in the
+                                                   visitor's language
 
 `source` may be a model instance or a dict (the registry snapshot, a frozen application snapshot).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +44,11 @@ from django.utils.translation import get_language, gettext_lazy
 FALLBACK_NOTES = {
     "ja": gettext_lazy("No Japanese text was provided; shown in English."),
     "en": gettext_lazy("No English text was provided; shown in Japanese."),
+}
+# After text in a third language (a programme written in French, say).
+OTHER_LANGUAGE_NOTES = {
+    "ja": gettext_lazy("No Japanese text was provided; shown as the organisation wrote it."),
+    "en": gettext_lazy("No English text was provided; shown as the organisation wrote it."),
 }
 
 register = template.Library()
@@ -140,6 +152,110 @@ def in_language(source: Any, field: str, language: str | None = None) -> Localis
     return Localised("", visitor, visitor, False)
 
 
+# Kana, kanji and half-width katakana: text with any of them is Japanese (docs/i18n.md).
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_LETTER = re.compile(r"[^\W\d_]")
+# The fields an organisation writes in one language only (the name and description have both).
+WRITTEN_FIELDS = ("criteria_narrative", "learning_outcomes", "level", "level_framework", "assessment_method",
+                  "evidence_policy", "alignments", "tags", "quality_assurance", "prerequisites", "stackability")
+
+
+def _plain(value: Any) -> str:
+    """The words of a field: a text, a list of texts (outcomes, tags) or of alignments (their
+    name, framework and description; not their URL)."""
+    if isinstance(value, dict):
+        return " ".join(str(v) for k, v in value.items() if k != "url" and isinstance(v, str))
+    if isinstance(value, list | tuple):
+        return " ".join(_plain(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def text_language(value: Any, declared: str = "") -> str:
+    """The language of a text given in one language only: "ja" when it has kana or kanji, else
+    "en" (a programme's `language` is "ja" by default, so it cannot be trusted for Latin text);
+    the declared language when it is a third one ("fr"); "" for a text with no letters ("30")."""
+    text = _plain(value)
+    if not _LETTER.search(text):
+        return ""
+    primary = (declared or "").split("-")[0].lower()
+    if primary and primary not in FALLBACK_NOTES:
+        return declared
+    return "ja" if _JAPANESE.search(text) else "en"
+
+
+@dataclass(frozen=True)
+class Written:
+    """The language the single-language fields of a programme (or of a credential's achievement)
+    are written in, for the visitor: `fallback` when it is not the visitor's, and then a note for
+    the section and `lang` for its elements."""
+
+    lang: str  # "" when no field has words
+    visitor: str
+
+    @property
+    def fallback(self) -> bool:
+        return bool(self.lang) and self.lang.split("-")[0].lower() != self.visitor
+
+    @property
+    def lang_attr(self) -> SafeString:
+        """` lang="en"` for an element holding such a field on a page in the other language."""
+        return format_html(' lang="{}"', self.lang) if self.fallback else SafeString("")
+
+    @property
+    def note(self) -> str:
+        if not self.fallback:
+            return ""
+        notes = FALLBACK_NOTES if self.lang.split("-")[0].lower() in FALLBACK_NOTES else OTHER_LANGUAGE_NOTES
+        with translation.override(self.visitor):
+            return str(notes[self.visitor])
+
+    @property
+    def note_html(self) -> SafeString:
+        return format_html('<p class="lang-note muted">{}</p>', self.note) if self.fallback else SafeString("")
+
+    @property
+    def note_inline(self) -> SafeString:
+        """The note after an inline text (`<small>`), "" when the text is in the visitor's language."""
+        return format_html(' <small class="lang-note muted">{}</small>', self.note) if self.fallback else SafeString("")
+
+
+def written_in(source: Any, language: str | None = None, fields: tuple[str, ...] = WRITTEN_FIELDS) -> Written:
+    """The language of `source`'s single-language `fields` (`text_language` of each, the most
+    common wins; the visitor's on a tie), for the visitor of `language` (default: the active one)."""
+    visitor = visitor_language(language)
+    declared = _value(source, "language")
+    found = [lang for name in fields
+             if (lang := text_language(_field(source, name), declared))]
+    if not found:
+        return Written("", visitor)
+    lang = max(dict.fromkeys(found), key=lambda code: (found.count(code), code == visitor))
+    return Written(lang, visitor)
+
+
+def _field(source: Any, key: str) -> Any:
+    if source is None:
+        return None
+    return source.get(key) if isinstance(source, dict) else getattr(source, key, None)
+
+
+@register.simple_tag(name="written_in")
+def written_in_tag(source: Any) -> Written:
+    """`{% written_in programme as written %}` then `{{ written.note_html }}` for the section."""
+    return written_in(source)
+
+
+@register.filter(name="lang_of")
+def lang_of(value: Any, source: Any = None) -> SafeString:
+    """`<dd{{ programme.criteria_narrative|lang_of:programme }}>`: ` lang="en"` when that text is in
+    the language other than the visitor's (`text_language`; `source`'s `language`, or a code, is
+    the declared one), else ""."""
+    declared = source if isinstance(source, str) else _value(source, "language")
+    lang = text_language(value, declared)
+    if not lang or lang.split("-")[0].lower() == visitor_language():
+        return SafeString("")
+    return format_html(' lang="{}"', lang)
+
+
 @register.simple_tag(name="bilingual")
 def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised | SafeString | str:
     """`{% bilingual source "field" %}` (inline), `... "block" %}`, `... "short" %}` or `... "text" %}`;
@@ -162,6 +278,13 @@ def bilingual_tag(source: Any, field: str, display: str = "inline") -> Localised
 def in_language_filter(source: Any, field: str) -> str:
     """`{{ programme|in_language:"name" }}`: the plain text only (no note), for titles and attributes."""
     return in_language(source, field).text
+
+
+@register.filter(name="in_language_html")
+def in_language_html_filter(source: Any, field: str) -> SafeString:
+    """`{% blocktrans with name=programme|in_language_html:"name" %}` in a heading or a link: the
+    text, in a `<span lang>` when it is in the other language (never in an attribute or <title>)."""
+    return in_language(source, field).short()
 
 
 def local_name(source: Any, language: str | None = None) -> str:

@@ -16,6 +16,7 @@ portal_patterns = [
     path("programmes/new/", badge_views.programme_new, name="programme_new"),
     path("programmes/<uuid:public_id>/", badge_views.programme_detail, name="programme"),
     path("programmes/<uuid:public_id>/edit/", badge_views.programme_edit, name="programme_edit"),
+    path("programmes/<uuid:public_id>/figures.csv", badge_views.programme_figures_csv, name="programme_figures_csv"),
     path("programmes/<uuid:public_id>/apply/", endorsement_views.application_new, name="application_new"),
     path("applications/<int:pk>/", endorsement_views.application_detail, name="application"),
     path("applications/<int:pk>/<slug:action>/", endorsement_views.application_transition,
@@ -38,6 +39,7 @@ portal_patterns = [
 registry_patterns = [
     path("registry/", registry_views.registry_index, name="index"),
     path("registry/<uuid:public_id>/", registry_views.registry_programme, name="programme"),
+    path("registry/<uuid:public_id>/figures.csv", registry_views.registry_programme_figures_csv, name="figures_csv"),
     path("registry/<uuid:public_id>/concern/", concern_views.concern, name="concern"),
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),

@@ -42,7 +42,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from badges.codes import achievement_type_label
 from badges.models import CredentialPattern, ParticipationForm
+from endorsement.figures import figures_context, figures_csv_response, registry_figures
 from endorsement.marks import mark_snippet
 from endorsement.models import EndorsementState
 from endorsement.registry import Item, Registry, fold, registry_current
@@ -142,7 +144,7 @@ def _facets(registry: Registry) -> dict[str, Any]:
         return {
             "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
             "level": [(level, level) for level in sorted(levels, key=fold)],
-            "type": [(t, t) for t in sorted(types)],
+            "type": sorted(((t, achievement_type_label(t)) for t in types), key=lambda pair: fold(pair[1])),
             "tags": [tag for tag, _count in sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))[:50]],
         }
 
@@ -380,8 +382,17 @@ def registry_programme(request: HttpRequest, public_id: Any) -> HttpResponse:
     item = _item_or_404(registry, public_id)
     body = _fragment(registry, ("programme", _language(), item.id), lambda: _programme_body(registry, item))
     title, _fallback = _in_language(item.entry["programme"], "name")
+    # The figures per month come from the snapshot, as the rest of the page does (no query).
+    figures = figures_context(registry_figures(item.entry), reverse("registry:figures_csv", args=[item.id]))
     return render(request, "registry/programme.html",
-                  {"title": title, "body": mark_safe(body), "public_id": item.id})  # noqa: S308
+                  {"title": title, "body": mark_safe(body), "public_id": item.id, **figures})  # noqa: S308
+
+
+@require_safe
+def registry_programme_figures_csv(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The programme's issuance figures per month as CSV: public, as the registry's totals are."""
+    item = _item_or_404(registry_current(), public_id)
+    return figures_csv_response(registry_figures(item.entry), item.id)
 
 
 def _programme_body(registry: Registry, item: Item) -> str:

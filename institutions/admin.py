@@ -143,6 +143,9 @@ class Button:
     text_required: bool = False
     danger: bool = False
     open_result: bool = False  # after success, go to the object the service returned
+    # Asked before the service runs (a page of its own, so it works without JS): what the button
+    # does, in a sentence. The second POST carries confirmed=yes.
+    confirm: str = ""
 
     def available(self, user: Any, obj: Any) -> bool:
         if self.transition:
@@ -185,6 +188,10 @@ class ButtonsAdminMixin:
         if chosen is None:
             raise Http404
         text = request.POST.get("text", "")
+        # Confirm first what can run now; what cannot goes straight to the service, which says why.
+        if (chosen.confirm and request.POST.get("confirmed") != "yes" and (text.strip() or not chosen.text_required)
+                and chosen.available(request.user, obj)):
+            return self.confirm_view(request, obj, chosen, text)
         # The button's text box is what the service calls its comment, message or reason.
         labels = {name: chosen.text for name in ("comment", "message", "reason", "summary")} if chosen.text else None
         ok, result = perform(request, lambda: chosen.run(request.user, obj, text), str(chosen.done), labels)
@@ -192,12 +199,23 @@ class ButtonsAdminMixin:
             return HttpResponseRedirect(self.change_url(result))
         return HttpResponseRedirect(self.change_url(obj))
 
+    def confirm_view(self, request: HttpRequest, obj: Any, button: Button, text: str) -> HttpResponse:
+        """Ask before a button with `confirm` runs; nothing is written until the answer."""
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request), "opts": opts, "object": obj, "button": button, "text": text,
+            "title": button.label, "change_url": self.change_url(obj),
+            "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_button", args=[obj.pk, button.name],
+                           current_app=self.admin_site.name),
+        }
+        return TemplateResponse(request, "admin/button_confirm.html", context)
+
     def object_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, Any]]:
         opts = self.model._meta
         return [
             {
                 "name": b.name, "label": b.label, "text": b.text, "text_required": b.text_required,
-                "danger": b.danger,
+                "danger": b.danger, "confirm": b.confirm,
                 "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_button", args=[obj.pk, b.name],
                                current_app=self.admin_site.name),
             }

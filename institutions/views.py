@@ -6,11 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
+from badges.models import Programme
+from endorsement.credentials import in_force_q
 from endorsement.models import Application, ApplicationState, Endorsement
 from institutions.forms import MembershipApplicationForm
 from institutions.models import StaffMember
-from institutions.permissions import can_edit_for, may_manage_staff, staff_of
+from institutions.permissions import can_edit_for, can_issue_for, may_manage_staff, staff_of
 
 
 def portal_staff(request: HttpRequest) -> StaffMember:
@@ -43,23 +46,33 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if staff is None or staff.organisation.is_certification_body:
         return render(request, "portal/dashboard_other.html", {"staff": staff})
     organisation = staff.organisation
+    can_edit = can_edit_for(request.user, organisation)
+    can_issue = can_issue_for(request.user, organisation)
     programmes = organisation.programmes.prefetch_related(
         Prefetch("applications", queryset=Application.objects.order_by("-created_at", "-pk"))
     ).order_by("name_en", "name_ja", "pk")
+    # Drafts and changes requested wait for an owner or editor: only they are asked to act on them.
     needing_action = (
         Application.objects.filter(
             organisation=organisation, state__in=[ApplicationState.CHANGES_REQUESTED, ApplicationState.DRAFT]
         )
         .select_related("programme")
         .order_by("state", "-updated_at")
-    )
+    ) if can_edit else Application.objects.none()
+    # Owners and issuers award badges: the programmes with an endorsement in force, one click each.
+    awardable = Programme.objects.filter(
+        organisation=organisation,
+        pk__in=Endorsement.objects.filter(in_force_q(timezone.now())).values("programme_id"),
+    ).order_by("name_en", "name_ja", "pk") if can_issue else Programme.objects.none()
     endorsements = (
         Endorsement.objects.filter(organisation=organisation).select_related("programme").order_by("-valid_from")
     )
     context = {
         "staff": staff,
         "organisation": organisation,
-        "can_edit": can_edit_for(request.user, organisation),
+        "can_edit": can_edit,
+        "can_issue": can_issue,
+        "awardable": awardable,
         "can_manage_staff": may_manage_staff(request.user, organisation),
         "programme_rows": [(p, next(iter(p.applications.all()), None)) for p in programmes],
         "needing_action": needing_action,

@@ -38,6 +38,7 @@ from badges.awards import (
     check_can_issue,
 )
 from badges.batches import (
+    ParsedUpload,
     award_batch_create,
     award_batch_of_staff,
     award_batch_restart,
@@ -95,11 +96,14 @@ class AwardBatchOutput(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     stalled = serializers.BooleanField(read_only=True, help_text="Pending or running with no badge awarded for "
                                        "BATCH_STALL_SECONDS: POST …/restart resumes it (the sweep also does)")
+    file_encoding = serializers.CharField(source="source_encoding", read_only=True, help_text=(
+        "How the uploaded file was read: utf-8, utf-8-sig (UTF-8 with a BOM), cp932 (Shift_JIS) or utf-16; "
+        "empty for rows sent as JSON"))
 
     class Meta:
         model = AwardBatch
-        fields = ["public_id", "programme", "state", "total", "issued", "progress", "stalled", "error", "created_at",
-                  "progressed_at", "finished_at"]
+        fields = ["public_id", "programme", "state", "total", "issued", "progress", "stalled", "error",
+                  "file_encoding", "created_at", "progressed_at", "finished_at"]
 
     def get_progress(self, batch: AwardBatch) -> float:
         """Issued over total, 0 to 1."""
@@ -183,14 +187,19 @@ class ProgrammeAwardBatchesView(APIView):
                  "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
                                                                                    "format": "binary"}}}},
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: AwardBatchOutput, 400: OpenApiResponse(description="Rows in error, by line and field"),
+        responses={201: AwardBatchOutput, 400: OpenApiResponse(description=(
+            "Rows in error: `errors` keyed by path (`line 3.email`, `rows[2].recipient_did`) and `row_errors`, "
+            "each with its `path`, `line` or `index`, `field`, `column` and `text` in words (\"Line 3, e-mail: "
+            "…\"); `file_encoding` says how a file was read. Nothing written")),
                    409: IDEMPOTENCY_RESPONSES[409], 422: IDEMPOTENCY_RESPONSES[422]},
     )
     def post(self, request: Request, public_id: Any) -> Response:
         """Award a batch. JSON: a list of objects with the fields of a single award (or `email`,
         `did`, `name`). Multipart: a CSV (or JSON) `file` with a header row: email or did, name,
-        evidence_url, evidence_narrative. Any bad row refuses the whole batch (400, errors keyed
-        `line 4.email` or `rows[3].evidence_url`); a good one is issued in chunks in the background."""
+        evidence_url, evidence_narrative, or their Japanese names (メールアドレス, DID, 氏名, エビデンスURL,
+        エビデンスの説明); UTF-8 (a BOM allowed), Shift_JIS (cp932) or UTF-16 with a BOM. Any bad row
+        refuses the whole batch (400, errors keyed `line 4.email` or `rows[3].evidence_url`, and
+        `row_errors` in words); a good one is issued in chunks in the background."""
         programme = _programme(request, public_id)
         check_can_issue(request.user, programme.organisation)
         key = idempotency_key_clean(request.headers.get(HEADER))
@@ -201,13 +210,14 @@ class ProgrammeAwardBatchesView(APIView):
                                    field_errors={"file": [_("This field is required.")]})
             content = upload.read()
             payload: Any = {"file_sha256": hashlib.sha256(content).hexdigest()}
-            rows = rows_from_upload(content)
+            parsed = rows_from_upload(content)
         else:
             payload = request.data
-            rows = rows_from_json(request.data)
+            parsed = ParsedUpload(rows_from_json(request.data))
 
         def perform() -> tuple[int, Any]:
-            batch = award_batch_create(actor=request.user, programme=programme, rows=rows)
+            batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
+                                       encoding=parsed.encoding)
             # With tasks eager (no broker) the chunks ran on commit, before this answer: say how it stands now.
             batch.refresh_from_db()
             return status.HTTP_201_CREATED, _as_json(AwardBatchOutput(batch).data)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "corsheaders",
+    "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
     "endorsement",
@@ -95,7 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
             ],
-            "libraries": {"bilingual": "config.i18n", "audit": "endorsement.audit_labels", "phrases": "config.phrases"},
+            "libraries": {"bilingual": "config.i18n", "codes": "badges.codes", "audit": "endorsement.audit_labels",
+                          "phrases": "config.phrases"},
         },
     },
 ]

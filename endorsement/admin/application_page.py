@@ -148,3 +148,16 @@ def application_trail(application: Application) -> list[AuditEvent]:
     if endorsement is not None:
         events.extend(audit_for(endorsement))
     return sorted(events, key=lambda e: e.seq)
+
+
+def reviews_to_do(user: Any) -> list[Review]:
+    """The user's reviews still to do, oldest submission first: assigned, not completed, on an
+    application submitted or in review (what the admin index shows a reviewer first)."""
+    from endorsement.models import ApplicationState
+
+    return list(
+        Review.objects.filter(reviewer_id=user.pk, completed_at__isnull=True,
+                              application__state__in=[ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW])
+        .select_related("application__programme", "application__organisation")
+        .order_by("application__submitted_at", "application_id")[:50]
+    )

@@ -53,9 +53,14 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 def _text_button(name: str, label: Any, service: Any, kwarg: str, done: Any, *, required: bool,
-                 text: Any, danger: bool = False) -> Button:
+                 text: Any, danger: bool = False, confirm: Any = "") -> Button:
     return Button(name, label, transition=name, text=text, text_required=required, danger=danger, done=done,
+                  confirm=confirm,
                   run=lambda actor, app, value: service(actor=actor, application=app, **{kwarg: value}))
+
+
+# The decisions: shown after the rule result on the application's page, and confirmed before they run.
+DECISIONS = ("endorse", "reject")
 
 
 def _with_previous(matrix: dict[str, Any], previous: dict[str, list[dict[str, str]]]) -> bool:
@@ -90,9 +95,13 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
                      _("Changes requested; the organisation is told."), required=True,
                      text=_("What should change (the organisation sees this)")),
         _text_button("endorse", _("Endorse"), services.application_endorse, "comment", _("Endorsed."),
-                     required=False, text=_("Decision comment (optional)")),
+                     required=False, text=_("Decision comment (optional)"),
+                     confirm=_("The body's EndorsementCredential is signed for this programme, and the organisation "
+                               "is told. An endorsement can later be suspended or revoked, but not undone.")),
         _text_button("reject", _("Reject"), services.application_reject, "comment", _("Rejected."),
-                     required=True, text=_("Reason (the organisation sees this)"), danger=True),
+                     required=True, text=_("Reason (the organisation sees this)"), danger=True,
+                     confirm=_("The application is closed as rejected and the organisation is told, with your "
+                               "reason. It cannot be reopened: the organisation would have to apply again.")),
         Button("publish", _("Publish on the registry"), transition="publish", done=_("Published on the registry."),
                run=lambda actor, app, text: services.application_publish(actor=actor, application=app)),
         Button("review_minor", _("Review as a minor change (one reviewer decides)"),
@@ -182,6 +191,15 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
             "my_review_url": self._url("review", app),
             "my_review_complete_url": self._url("review_complete", app),
         }
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The decision buttons are taken out of the actions at the top: the page shows them after the
+        rule result (the template puts them there)."""
+        response = super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+        buttons = response.context_data.get("object_buttons", [])
+        response.context_data["decision_buttons"] = [b for b in buttons if b["name"] in DECISIONS]
+        response.context_data["top_buttons"] = [b for b in buttons if b["name"] not in DECISIONS]
+        return response
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict | None = None) -> HttpResponse:

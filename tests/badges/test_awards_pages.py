@@ -185,7 +185,7 @@ def test_a_csv_batch_with_a_bad_row_is_shown_with_its_line_and_nothing_is_issued
                                   {"file": SimpleUploadedFile("batch.csv", content)})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "line 3.email" in page and "Enter a valid e-mail address" in page
+    assert "Line 3, e-mail" in page and "Enter a valid e-mail address" in page
     assert AwardBatch.objects.count() == 0 and Award.objects.count() == 0
 
 
@@ -219,7 +219,8 @@ def test_revoking_from_the_portal_flips_the_bit_in_the_published_status_list(dja
     assert vc.StatusList.decode(status_list.encoded_list).get(award.status.index) is False
     client = login(issuer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "Plagiarism found"})
+        response = client.post(f"/portal/awards/{award.public_id}/revoke/",
+                               {"reason": "Plagiarism found", "confirm": "yes"})
     assert response.status_code == 302
     award.refresh_from_db()
     assert award.revoked_at is not None and award.revocation_reason == "Plagiarism found"
@@ -253,3 +254,65 @@ def test_revoking_needs_a_reason_and_the_issuer_role_and_happens_once():
     assert again.status_code == 409
     award.refresh_from_db()
     assert award.revocation_reason == "Fraud"
+
+
+def test_revoking_from_the_portal_asks_for_confirmation_first_and_writes_nothing_until_then():
+    award, _cast, issuer = issued()
+    client = login(issuer)
+    detail = client.get(f"/portal/awards/{award.public_id}/").content.decode()
+    assert f'action="/portal/awards/{award.public_id}/revoke/"' in detail
+    response = client.post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "Plagiarism found"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Revoke this badge?" in page and "Hanako Yamada" in page and "Plagiarism found" in page
+    assert 'name="confirm" value="yes"' in page and 'name="reason" value="Plagiarism found"' in page
+    award.refresh_from_db()
+    assert award.revoked_at is None and award.revocation_reason == ""
+    # Confirmed: revoked, with the reason carried through the confirmation.
+    response = client.post(f"/portal/awards/{award.public_id}/revoke/",
+                           {"reason": "Plagiarism found", "confirm": "yes"})
+    assert response.status_code == 302
+    award.refresh_from_db()
+    assert award.revoked_at is not None and award.revocation_reason == "Plagiarism found"
+
+
+def test_revoking_without_a_reason_is_refused_before_any_confirmation_and_writes_nothing():
+    award, _cast, issuer = issued()
+    response = login(issuer).post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "  "})
+    assert response.status_code == 400
+    assert "<h1>Revoke this badge?</h1>" not in response.content.decode()  # not the confirmation page
+    assert 'id="id_reason_error"' in response.content.decode()
+    award.refresh_from_db()
+    assert award.revoked_at is None
+
+
+def test_an_editor_cannot_reach_the_revoke_confirmation(client):
+    award, cast, _issuer = issued()
+    response = login(cast.editor).post(f"/portal/awards/{award.public_id}/revoke/", {"reason": "x"})
+    assert response.status_code == 403
+    award.refresh_from_db()
+    assert award.revoked_at is None
+
+
+def test_the_award_list_searches_by_learner_name_and_email():
+    award, _cast, issuer = issued()
+    programme = award.programme
+    other = award_issue(actor=issuer, programme=programme, recipient_email="taro.suzuki@example.com",
+                        recipient_name="鈴木 太郎")
+    client = login(issuer)
+    url = f"/portal/programmes/{programme.public_id}/awards/"
+
+    def shown(q):
+        html = client.get(url, {"q": q}).content.decode()
+        return {a.public_id for a in (award, other) if f"/portal/awards/{a.public_id}/" in html}, html
+
+    assert shown("")[0] == {award.public_id, other.public_id}
+    assert shown("hanako")[0] == {award.public_id}             # part of the name, any case
+    assert shown("YAMADA hanako")[0] == {award.public_id}      # every word, in any order
+    assert shown("example.com")[0] == {other.public_id}        # part of the e-mail
+    assert shown("鈴木")[0] == {other.public_id}
+    assert shown("ｔａｒｏ")[0] == {other.public_id}           # full-width letters
+    found, html = shown("nobody")
+    assert found == set() and "No badge matches" in html
+    found, html = shown("suzuki")
+    assert "1 badge matches “suzuki”." in html

@@ -46,7 +46,7 @@ def test_a_json_batch_with_a_bad_row_is_refused_whole_with_the_index_and_field()
     response = api_client(issuer).post(f"/api/v1/programmes/{programme.public_id}/award-batches", data, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert "2 row(s)" in body["detail"] and "nothing was issued" in body["detail"]
+    assert "2 rows of the batch have errors" in body["detail"] and "nothing was issued" in body["detail"]
     assert "http:// or https://" in body["errors"]["rows[1].evidence_url"][0]
     assert "valid e-mail" in body["errors"]["rows[2].email"][0]
     assert set(body["errors"]) == {"rows[1].evidence_url", "rows[2].email"}
@@ -70,10 +70,11 @@ def test_a_csv_batch_with_a_bad_row_is_refused_with_its_line_number():
 
 
 @pytest.mark.parametrize(("content", "key", "words"), [
-    (b"email,colour\na@example.org,red\n", "line 1.colour", "Unknown or repeated column"),
+    (b"email,colour\na@example.org,red\n", "line 1.colour", "Unknown column"),
+    (b"email,e-mail\na@example.org,b@example.org\n", "line 1.e-mail", "Repeated column"),
     (b"email,name\na@example.org,A,extra\n", "line 2", "3 cells"),
     (b"email,did\n,\n,\nb@example.org,\n", None, None),  # blank rows are skipped: valid
-    (b"\xff\xfeemail\n", "file", "UTF-8"),
+    (b"email,name\na@example.org,Jos\xe9\n", "file", "neither UTF-8 nor Shift_JIS"),  # Latin-1
     (b"", "file", "empty"),
 ])
 def test_csv_structure_errors_name_the_line(content, key, words):
@@ -103,7 +104,7 @@ def test_the_same_learner_twice_in_a_batch_is_refused():
     before = StatusAllocation.objects.count()
     with pytest.raises(InvalidInput) as error:
         award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(data))
-    assert error.value.field_errors == {"rows[2].email": ["The same learner as rows[0]."]}
+    assert error.value.field_errors == {"rows[2].email": ["The same learner as in item 1 (rows[0])."]}
     assert nothing_written(before)
 
 

@@ -34,7 +34,6 @@ FORM = {
     "evidence_policy": "Kept for three years.",
     "credential_pattern": "modular",
     "achievement_type": "MicroCredential",
-    "alignments": "Cloud skills | https://example.org/cloud | SFIA | CLD1\nOps | http://example.org/ops",
     "tags": "cloud, ops, cloud",
     "language": "en",
     "validity_months": "24",
@@ -44,6 +43,10 @@ FORM = {
     "prerequisites": "",
     "stackability": "Counts towards the IT certificate.",
     "responsible_person": "Dr. Aiko Tanaka",
+    "alignments-TOTAL_FORMS": "3", "alignments-INITIAL_FORMS": "0",
+    "alignments-0-name": "Cloud skills", "alignments-0-url": "https://example.org/cloud",
+    "alignments-0-framework": "SFIA", "alignments-0-code": "CLD1",
+    "alignments-1-name": "Ops", "alignments-1-url": "http://example.org/ops",
 }
 
 
@@ -93,8 +96,12 @@ def test_an_image_upload_is_checked_and_stored(client, cast):
         ({"name_en": "", "name_ja": ""}, "name_en", "Give the programme a name in English or Japanese."),
         ({"learning_hours": "-3"}, "learning_hours", "Learning hours must be more than zero."),
         ({"learning_hours": "many"}, "learning_hours", "Enter a number."),
-        ({"alignments": "just a name"}, "alignments", "Line 1: write name | URL | framework."),
-        ({"alignments": "Cloud | ftp://example.org/x | SFIA"}, "alignments", "Alignment 1 needs an http(s) URL."),
+        ({"alignments-0-url": ""}, "alignments-0-url", "An alignment needs an http:// or https:// URL."),
+        ({"alignments-0-url": "ftp://example.org/x"}, "alignments-0-url",
+         "An alignment needs an http:// or https:// URL."),
+        ({"alignments-1-name": ""}, "alignments-1-name", "An alignment needs a name."),
+        ({"language": "xx"}, "language", "Select a valid choice."),
+        ({"country": "Japan"}, "country", "Select a valid choice."),
         ({"credential_pattern": "other"}, "credential_pattern", "Select a valid choice."),
         ({"tags": "ok, " + "x" * 51}, "tags", "A tag has at most 50 characters"),
         ({"validity_months": "0"}, "validity_months", "greater than or equal to 1"),
@@ -166,7 +173,10 @@ def test_the_edit_form_is_filled_with_the_programme_and_saves_changes(client, ca
     html = client.get(url).content.decode()
     assert "Clean a tabular data set\nChoose an appropriate chart" in html
     assert "data, business" in html
-    assert "Data literacy | https://example.org/frameworks/dl | DigComp" in html
+    assert 'name="alignments-0-name" value="Data literacy"' in html
+    assert 'name="alignments-0-url" value="https://example.org/frameworks/dl"' in html
+    assert 'name="alignments-0-framework" value="DigComp"' in html
+    assert 'name="alignments-TOTAL_FORMS" value="2"' in html  # the programme's one, and an empty row
     response = client.post(url, {**FORM, "name_en": "Cloud basics, revised"})
     assert response.status_code == 302
     programme.refresh_from_db()
@@ -255,3 +265,51 @@ def test_the_form_marks_the_fields_needed_to_apply(client, cast):
     html = client.get(reverse("portal:programme_new")).content.decode()
     assert 'for="id_evidence_policy">Evidence policy <span class="required">(needed to apply)</span>' in html
     assert 'for="id_stackability">How it stacks into larger awards</label>' in html
+
+
+def test_an_alignment_row_marked_for_deletion_is_removed_and_the_others_kept(client, cast):
+    programme = ProgrammeFactory(organisation=cast.organisation)
+    client.force_login(cast.editor)
+    url = reverse("portal:programme_edit", args=[programme.public_id])
+    response = client.post(url, {**FORM, "alignments-0-DELETE": "on", "alignments-INITIAL_FORMS": "2"})
+    assert response.status_code == 302
+    programme.refresh_from_db()
+    assert programme.alignments == [{"name": "Ops", "url": "http://example.org/ops"}]
+
+
+def test_each_section_has_its_own_save_button_which_returns_to_that_section(client, cast):
+    programme = ProgrammeFactory(organisation=cast.organisation)
+    client.force_login(cast.editor)
+    url = reverse("portal:programme_edit", args=[programme.public_id])
+    html = client.get(url).content.decode()
+    for n in range(1, 5):
+        assert f'<fieldset id="section-{n}">' in html
+    for n in range(1, 4):  # each section saves and stays; the last one saves and shows the programme
+        assert f'name="section" value="section-{n}">Save and continue</button>' in html
+    assert html.count("Save and continue</button>") == 3 and html.count("Save the programme</button>") == 1
+    response = client.post(url, {**FORM, "name_en": "Saved from section 2", "section": "section-2"})
+    assert response.status_code == 302 and response["Location"] == url + "#section-2"
+    programme.refresh_from_db()
+    assert programme.name_en == "Saved from section 2"
+    # A new programme saved from a section continues on its edit page at that section.
+    response = client.post(reverse("portal:programme_new"), {**FORM, "section": "section-3"})
+    created = Programme.objects.get(name_en="Cloud basics")
+    assert response["Location"] == reverse("portal:programme_edit", args=[created.public_id]) + "#section-3"
+
+
+def test_language_and_country_are_selects_named_in_the_readers_language(client, cast):
+    client.force_login(cast.editor)
+    html = client.get(reverse("portal:programme_new"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert '<select name="language"' in html and '<select name="country"' in html
+    assert '<option value="ja" selected>日本語</option>' in html
+    assert '<option value="JP" selected>日本</option>' in html
+    assert '<option value="fr">フランス語</option>' in html and '<option value="FR">フランス</option>' in html
+    html = client.get(reverse("portal:programme_new"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="DE">Germany</option>' in html and '<option value="de">German</option>' in html
+
+
+def test_a_stored_free_text_country_stays_selectable(client, cast):
+    programme = ProgrammeFactory(organisation=cast.organisation, country="Japan")
+    client.force_login(cast.editor)
+    html = client.get(reverse("portal:programme_edit", args=[programme.public_id])).content.decode()
+    assert '<option value="Japan" selected>Japan</option>' in html

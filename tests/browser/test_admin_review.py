@@ -71,6 +71,11 @@ def test_a_reviewer_judges_every_criterion_and_a_manager_endorses_with_the_butto
     endorse.get_by_label("Decision comment (optional)").fill("Endorsed: every criterion is met.")
     browser.shot("endorse-filled")
     endorse.get_by_role("button", name="Endorse").click()
+    # Asked to confirm, with the comment given; nothing is decided until then.
+    expect(page.get_by_role("heading", name="Endorse: are you sure?")).to_be_visible()
+    expect(page.locator(".button-confirm blockquote")).to_have_text("Endorsed: every criterion is met.")
+    browser.shot("endorse-confirm")
+    page.get_by_role("button", name="Yes, Endorse").click()
     expect(messages).to_contain_text("Endorsed.")
     expect(page.locator(".field-state .readonly")).to_have_text("Endorsed")
     expect(page.locator("#button-publish")).to_be_visible()  # the next step is offered

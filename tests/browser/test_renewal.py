@@ -87,6 +87,7 @@ def test_a_renewal_goes_from_the_endorsement_page_through_review_to_the_new_endo
     admin_log_in(browser, cast.manager, "manager-login-again")
     browser.visit(f"/admin/endorsement/application/{renewal.pk}/change/", "manager-decides")
     page.locator("#button-endorse").get_by_role("button", name="Endorse").click()
+    page.get_by_role("button", name="Yes, Endorse").click()  # the confirmation page
     expect(page.locator(".field-state .readonly")).to_have_text("Endorsed")
     page.locator("#button-publish").get_by_role("button").click()
     expect(page.locator(".field-state .readonly")).to_have_text("Published")

@@ -30,8 +30,9 @@ def in_state(state: str):
     return ready_for_decision() if state == "ready" else application_in(state)
 
 
-def press(client, app, button: str, text: str = ""):
-    return client.post(reverse("admin:endorsement_application_button", args=[app.pk, button]), {"text": text})
+def press(client, app, button: str, text: str = "", confirmed: bool = True):
+    data = {"text": text, **({"confirmed": "yes"} if confirmed else {})}
+    return client.post(reverse("admin:endorsement_application_button", args=[app.pk, button]), data)
 
 
 def page(client, app):
@@ -291,3 +292,65 @@ def test_a_decision_posted_without_the_csrf_token_is_refused():
     app.refresh_from_db()
     assert app.state == S.IN_REVIEW
     assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(("button", "state", "text", "target"), [
+    ("endorse", "ready", "Meets every criterion.", S.ENDORSED),
+    ("reject", S.IN_REVIEW, "Out of scope.", S.REJECTED),
+])
+def test_endorse_and_reject_ask_for_confirmation_and_write_nothing_until_confirmed(client, button, state, text,
+                                                                                   target):
+    app, cast = setup_for(state)
+    before = (app.state, AuditEvent.objects.count(), Endorsement.objects.count())
+    client.force_login(cast.manager)
+    response = press(client, app, button, text, confirmed=False)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "are you sure?" in html and text in html
+    assert 'name="confirmed" value="yes"' in html and f'name="text" value="{text}"' in html
+    app.refresh_from_db()
+    assert (app.state, AuditEvent.objects.count(), Endorsement.objects.count()) == before
+    response = press(client, app, button, text)  # the confirmation page's form
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.state == target
+
+
+def test_a_reject_without_a_reason_is_refused_at_once_without_a_confirmation(client):
+    app, cast = setup_for(S.IN_REVIEW)
+    client.force_login(cast.manager)
+    response = press(client, app, "reject", "", confirmed=False)
+    assert response.status_code == 302
+    assert any("Reason" in m for m in messages_of(response))
+    app.refresh_from_db()
+    assert app.state == S.IN_REVIEW
+
+
+def test_a_reviewer_pressing_endorse_is_refused_without_being_asked_to_confirm(client):
+    app, cast = ready_for_decision()
+    client.force_login(cast.reviewer)
+    response = press(client, app, "endorse", "", confirmed=False)
+    assert response.status_code == 302  # refused by the service, not a confirmation page
+    app.refresh_from_db()
+    assert app.state == S.IN_REVIEW and not Endorsement.objects.exists()
+
+
+def test_the_decision_buttons_come_after_the_rule_result_and_the_others_stay_at_the_top(client):
+    app, cast = ready_for_decision()
+    client.force_login(cast.manager)
+    html = page(client, app).content.decode()
+    rule, decision = html.index('id="rule-result"'), html.index('id="decision"')
+    assert rule < decision < html.index('id="button-endorse"') and html.index('id="button-reject"') > decision
+    top = html.index('id="object-buttons"')
+    assert top < rule and html.index('id="button-request_changes"') < rule
+    assert "You are asked to confirm on the next page." in html
+
+
+def test_the_judgement_form_stands_beside_the_frozen_programme(client):
+    app, cast = application_in(S.IN_REVIEW)
+    client.force_login(cast.reviewer)
+    html = page(client, app).content.decode()
+    layout = html.index('<div class="review-layout with-review">')
+    snapshot, form, trail = html.index('id="snapshot"'), html.index('id="my-review"'), html.index('id="audit-trail"')
+    assert layout < snapshot < form < trail
+    assert "grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)" in html  # two columns at desktop width

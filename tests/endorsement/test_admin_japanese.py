@@ -118,7 +118,8 @@ def my_review_html(client, app, language: str) -> str:
     page = client.get(reverse("admin:endorsement_application_change", args=[app.pk]),
                       HTTP_ACCEPT_LANGUAGE=language).content.decode()
     start = page.index('id="my-review"')
-    return page[start:page.index('id="snapshot"', start)]
+    ends = [page.find(marker, start) for marker in ('id="snapshot"', 'id="audit-trail"')]
+    return page[start:min([end for end in ends if end > 0], default=len(page))]
 
 
 def test_my_review_shows_the_criteria_in_japanese_to_a_japanese_reader_and_in_english_otherwise(client):

@@ -56,7 +56,7 @@ def test_an_entry_carries_the_programme_organisation_endorsement_links_and_searc
     assert entry["links"]["endorsementCredential"] == site + reverse("endorsement-credential",
                                                                      args=[endorsement.public_id])
     assert entry["links"]["mark_svg"].endswith(f"/registry/{programme.public_id}/mark.svg")
-    assert entry["issuance"] == {"issued_here": 0, "reported_elsewhere": 0, "reports": []}
+    assert entry["issuance"] == {"issued_here": 0, "reported_elsewhere": 0, "reports": [], "issued_here_by_month": {}}
     assert "data literacy" in entry["search_text"] and "ビジネスのためのデータリテラシー" in entry["search_text"]
 
 

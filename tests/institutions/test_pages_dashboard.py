@@ -82,3 +82,50 @@ def test_the_dashboard_costs_the_same_queries_for_one_programme_or_many(client):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("portal:dashboard"))
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_an_issuer_awards_a_badge_in_one_click_from_the_dashboard(client):
+    from tests.factories import awarding_setup
+
+    programme, _app, cast, issuer = awarding_setup(name_en="Endorsed and awardable")
+    draft = ProgrammeFactory(organisation=cast.organisation, name_en="Still a draft")
+    client.force_login(issuer)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert f'href="{reverse("awards:new", args=[programme.public_id])}"' in html
+    assert "Award a badge: " in html
+    assert reverse("awards:new", args=[draft.public_id]) not in html  # no endorsement: nothing to award
+    # ...and the link is the award form itself, which this issuer may use.
+    assert client.get(reverse("awards:new", args=[programme.public_id])).status_code == 200
+
+
+def test_the_dashboard_never_asks_an_issuer_to_act_on_a_draft_they_cannot_edit(client):
+    cast = Cast()
+    draft, _ = application_in(ApplicationState.DRAFT, cast)
+    _changes, _ = application_in(ApplicationState.CHANGES_REQUESTED, cast)
+    client.force_login(staff(cast.organisation, Role.ISSUER))
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert "Applications needing your action" not in html
+    assert "Not submitted yet." not in html and "Please state the assessment weights." not in html
+    # The editor is asked.
+    client.force_login(cast.editor)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert "Applications needing your action" in html
+    assert reverse("portal:application", args=[draft.pk]) in html
+    assert "Please state the assessment weights." in html
+
+
+def test_an_editor_is_not_offered_to_award_badges(client):
+    from tests.factories import awarding_setup
+
+    programme, _app, cast, _issuer = awarding_setup()
+    client.force_login(cast.editor)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert reverse("awards:new", args=[programme.public_id]) not in html
+    assert 'id="award"' not in html
+
+
+def test_an_issuer_without_an_endorsed_programme_is_told_why_nothing_can_be_awarded(client):
+    issuer = staff(OrganisationFactory(), Role.ISSUER)
+    client.force_login(issuer)
+    html = client.get(reverse("portal:dashboard")).content.decode()
+    assert "No programme has an endorsement in force yet" in html
