@@ -29,7 +29,7 @@ class ProgrammeAdmin(BodyAdmin):
         (None, {"fields": ("organisation", "public_id", "slug", "name_en", "name_ja", "description_en",
                            "description_ja")}),
         (_("What is learnt"), {"fields": ("learning_outcomes", "learning_hours", "level", "level_framework",
-                                          "criteria_narrative", "prerequisites", "stackability")}),
+                                          "field_of_study", "criteria_narrative", "prerequisites", "stackability")}),
         (_("Assessment and quality"), {"fields": ("assessment_method", "assessment_supervised",
                                                   "identity_verified", "evidence_policy", "quality_assurance",
                                                   "responsible_person")}),

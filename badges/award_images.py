@@ -1,5 +1,6 @@
 """Badge images to bake credentials into: the programme's own image, or, when it has none (or only
-an SVG, for the PNG download), a plain round badge drawn here in pure Python (zlib + struct).
+an SVG, for the PNG download), a plain round badge drawn here in pure Python (zlib + struct). The SVG
+download of a programme with a PNG image (or none) shows that PNG inside an SVG.
 
 The image of a badge that is not in force carries a visible mark, so that nobody shown it takes it for
 a valid badge: revoked, expired, or suspended (its endorsement is suspended). The PNG is greyed and
@@ -11,6 +12,7 @@ The credential baked in is unchanged; verifiers read its standing from the statu
 
 from __future__ import annotations
 
+import base64
 import colorsys
 import functools
 import hashlib
@@ -207,9 +209,9 @@ def mark_svg(svg: bytes, mark: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def award_png(award: Award) -> bytes:
-    """The baked PNG: the programme's PNG, or a generated one (also when its image is an SVG);
-    marked when the badge is not in force (`image_mark`)."""
+def _award_base_png(award: Award) -> bytes:
+    """The PNG a badge is baked into: the programme's PNG, or a generated one (also when its image is
+    an SVG); marked when the badge is not in force (`image_mark`)."""
     image = programme_image(award.programme)
     generated = generated_png(str(award.programme.public_id))
     base = image[0] if image and image[1] == "png" else generated
@@ -219,14 +221,34 @@ def award_png(award: Award) -> bytes:
             base = mark_png(base, mark)
         except (OSError, ValueError, Image.DecompressionBombError):  # an upload Pillow cannot read
             base = mark_png(generated, mark)
-    return vc.bake_png(base, award.credential)
+    return base
 
 
-def award_svg(award: Award) -> bytes | None:
-    """The baked SVG when the programme's image is an SVG (marked as `award_png`); None otherwise."""
+def award_png(award: Award) -> bytes:
+    """The baked PNG: the programme's PNG, or a generated one (also when its image is an SVG);
+    marked when the badge is not in force (`image_mark`)."""
+    return vc.bake_png(_award_base_png(award), award.credential)
+
+
+def png_as_svg(png: bytes) -> bytes:
+    """An SVG showing the PNG at its own size (an `<image>` with a data: URL), to bake a credential
+    into when the programme's image is a PNG or it has none."""
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk, first after the signature
+    data = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<svg xmlns="{SVG_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" href="{data}" '
+        f'xlink:href="{data}"/></svg>'
+    ).encode()
+
+
+def award_svg(award: Award) -> bytes:
+    """The baked SVG: the programme's SVG (marked as `award_png`), or the PNG `award_png` bakes
+    into, shown inside an SVG; every badge has both downloads, whatever image was uploaded."""
     image = programme_image(award.programme)
     if not image or image[1] != "svg":
-        return None
+        return vc.bake_svg(png_as_svg(_award_base_png(award)), award.credential)
     mark = image_mark(award)
     return vc.bake_svg(mark_svg(image[0], mark) if mark else image[0], award.credential)
 

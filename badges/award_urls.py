@@ -15,6 +15,7 @@ urlpatterns = [
     path("portal/batches/<uuid:public_id>/restart/", award_views.batch_restart, name="batch_restart"),
     path("portal/awards/<uuid:public_id>/", award_views.award_detail, name="detail"),
     path("portal/awards/<uuid:public_id>/revoke/", award_views.award_revoke_page, name="revoke"),
+    path("portal/evidence/<str:token>/withdraw/", award_views.evidence_withdraw_page, name="evidence_withdraw"),
     path("badges/<uuid:public_id>", award_views.badge_page, name="badge"),
     path("badges/<uuid:public_id>.json", award_views.badge_json, name="badge_json"),
     path("badges/<uuid:public_id>.png", award_views.badge_png, name="badge_png"),

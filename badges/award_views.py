@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from badges.award_images import award_png, award_svg, image_mark, programme_image
+from badges.archive import Reason, copy_for_token, copy_withdraw, evidence_items
+from badges.award_images import award_png, award_svg, image_mark
 from badges.awards import (
     award_issue,
     award_of_staff,
@@ -46,7 +47,8 @@ from badges.batches import (
     rows_from_upload,
     sentences,
 )
-from badges.models import AwardBatch, Programme
+from badges.evidence import evidence_standing_for
+from badges.models import Award, AwardBatch, Programme
 from badges.verification import credential_verify
 from badges.verify_views import plain_words
 from config.errors import DomainError, InvalidInput, NotFound, NotPermitted
@@ -57,6 +59,20 @@ LD_JSON = "application/ld+json"
 
 
 # --- forms (collect strings; the services check them) ---------------------------------------------
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceFilesField(forms.FileField):
+    """Any number of files (the archive service checks their number, sizes and types)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(EvidenceFilesField, self).clean(f, initial) for f in files if f]
+
+
 class AwardForm(forms.Form):
     recipient_email = forms.CharField(label=gettext_lazy("Learner's e-mail"), required=False, max_length=1000,
                                       help_text=gettext_lazy("Stored hashed in the badge; the learner is mailed "
@@ -69,6 +85,11 @@ class AwardForm(forms.Form):
                                    help_text=gettext_lazy("An http:// or https:// link to the assessed work."))
     evidence_narrative = forms.CharField(label=gettext_lazy("Evidence narrative"), required=False,
                                          widget=forms.Textarea(attrs={"rows": 4}))
+    evidence_file = EvidenceFilesField(
+        label=gettext_lazy("Evidence files"), required=False,
+        help_text=gettext_lazy("PDF, images (PNG, JPEG, GIF, WebP), plain text or a zip of a portfolio, exported from "
+                               "any system. Kept in the archive and sealed into the signed badge by their digest; "
+                               "only people holding the badge can open them."))
 
 
 class BatchForm(forms.Form):
@@ -132,11 +153,13 @@ def programme_awards(request: HttpRequest, public_id: Any) -> HttpResponse:
 def award_new(request: HttpRequest, public_id: Any) -> HttpResponse:
     programme = _programme(request, public_id)
     _require_issuer(request, programme)
-    form = AwardForm(request.POST or None)
+    form = AwardForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        files = fields.pop("evidence_file") or []
         try:
-            award = award_issue(actor=request.user, programme=programme, **form.cleaned_data)
+            award = award_issue(actor=request.user, programme=programme, evidence_files=files, **fields)
         except DomainError as error:
             _raise_as_http(error)
             _add_errors(form, error)
@@ -282,8 +305,29 @@ def award_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "badges/awards/award_detail.html", {
         "award": award, "programme": award.programme, "standing": award_standing(award),
         "url": award_url(award.public_id), "form": RevokeForm(),
-        "can_issue": can_issue_for(request.user, award.organisation),
+        "can_issue": can_issue_for(request.user, award.organisation), **_evidence_context(award),
+        "withdraw_reasons": [Reason.LEARNER, Reason.ORGANISATION],
     })
+
+
+@login_required
+@require_POST
+def evidence_withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Withdraw one archived copy from the award's page (owners and issuers)."""
+    try:
+        copy = copy_for_token(token)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    award = _award_for_staff(request, copy.award.public_id)
+    try:
+        copy_withdraw(actor=request.user, copy=copy, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        _raise_as_http(error)
+        messages.error(request, " ".join([error.message, *(m for ms in error.field_errors.values() for m in ms)]))
+    else:
+        messages.success(request, _("The archived evidence was withdrawn: its content is deleted, its digest and "
+                                    "the date remain."))
+    return redirect("awards:detail", award.public_id)
 
 
 @login_required
@@ -356,7 +400,6 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         return _credential_response(award, media_type)
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
-    image = programme_image(award.programme)
     report = credential_verify(credential)  # our own DIDs and status lists: read locally, no network
     return render(request, "badges/awards/badge.html", {
         "report": report, "words": plain_words(credential, report),
@@ -364,9 +407,17 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         "credential": credential, "achievement": credential["credentialSubject"]["achievement"],
         "endorsement_credential": endorsement, "endorsement": award.endorsement,
         "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
-        "has_svg": bool(image and image[1] == "svg"), "url": award_url(award.public_id),
-        "image_mark": image_mark(award),
+        "url": award_url(award.public_id),
+        # The name as the badge itself carries it: none when the organisation hashes or omits names.
+        "shown_name": next((i.get("identityHash") for i in credential["credentialSubject"].get("identifier", [])
+                            if i.get("identityType") == "name" and not i.get("hashed")), ""),
+        "image_mark": image_mark(award), **_evidence_context(award),
     })
+
+
+def _evidence_context(award: Award) -> dict[str, Any]:
+    """The evidence items of an award as its pages show them (badges.archive, badges.evidence)."""
+    return {"evidence_items": evidence_items(award), "link_standing": evidence_standing_for(award)}
 
 
 @require_GET
@@ -387,11 +438,9 @@ def badge_png(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_GET
 def badge_svg(request: HttpRequest, public_id: Any) -> HttpResponse:
     award = _public(public_id)
-    baked = award_svg(award)
-    if baked is None:
-        raise Http404(_("This badge has no SVG image; download the PNG."))
-    response = HttpResponse(baked, content_type="image/svg+xml")
+    response = HttpResponse(award_svg(award), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="badge-{public_id}.svg"'
     # A baked SVG is served as a download-able image, never as a document that could run anything.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    # (img-src data: for the PNG an SVG download of a PNG badge shows.)
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
     return response

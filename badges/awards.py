@@ -19,7 +19,7 @@ import calendar
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from badges import credentials as vc
 from badges.achievements import achievement_document
+from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, evidence_files_clean
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from badges.uris import UriError, evidence_uri
@@ -46,7 +47,7 @@ from endorsement.models import ApplicationState, Endorsement, EndorsementState, 
 from endorsement.outbox import notification_deliver
 from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
-from institutions.models import Organisation
+from institutions.models import Organisation, RecipientNames
 from institutions.permissions import UserLike, can_issue_for, is_member_of
 
 MAX_EMAIL = 254
@@ -210,10 +211,14 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _name_identity(name: str) -> dict[str, Any]:
-    # The learner's name in plain text, as OB 3.0 allows (identityType "name", hashed false): the
-    # badge is theirs to show, and a page naming nobody would prove nothing to whoever they show it.
-    return {"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False}
+def _name_identity(name: str, policy: str) -> dict[str, Any] | None:
+    """The learner's name as the organisation chose (`Organisation.recipient_names`): in plain text,
+    as OB 3.0 allows (identityType "name", hashed false; the default: the badge is theirs to show, and
+    a page naming nobody would prove nothing to whoever they show it), hashed with a salt like the
+    e-mail address (hashed true), or not at all."""
+    if not name or policy == RecipientNames.OMIT:
+        return None
+    return vc.build_name_identity(name, hashed=policy == RecipientNames.HASH)
 
 
 class AwardSigner:
@@ -234,8 +239,10 @@ class AwardSigner:
         self.private_key, self.verification_method = signing_material(self.organisation)
 
     def award(self, recipient: Recipient, allocation: StatusAllocation, *, batch_id: int | None = None,
-              batch_row: int | None = None) -> Award:
-        """An unsaved Award holding its signed credential."""
+              batch_row: int | None = None, uploads: Sequence[PlannedCopy] = ()) -> Award:
+        """An unsaved Award holding its signed credential. Each planned upload is an Evidence entry
+        whose id is its archived copy, and a `relatedResource` entry with its digest
+        (badges.archive, docs/evidence.md)."""
         public_id = uuid.uuid4()
         now = timezone.now().replace(microsecond=0)
         # The badge's own validity (the endorsed version's validity_months), not capped at the
@@ -244,11 +251,13 @@ class AwardSigner:
         months = self.content.get("validity_months")
         valid_until = add_months(now, int(months)) if months else None
         email_identity = vc.build_email_identity(recipient.email) if recipient.email else None
-        identities = [i for i in (email_identity, _name_identity(recipient.name) if recipient.name else None) if i]
+        name_identity = _name_identity(recipient.name, self.organisation.recipient_names)
+        identities = [i for i in (email_identity, name_identity) if i]
         evidence = []
         if recipient.evidence_url or recipient.evidence_narrative:
             evidence.append(vc.build_evidence(id=recipient.evidence_url or None,
                                               narrative=recipient.evidence_narrative or None))
+        evidence += [vc.build_evidence(id=plan.url, name=plan.file.name) for plan in uploads]
         unsigned = vc.build_open_badge_credential(
             id=award_url(public_id),
             issuer=self.issuer,
@@ -261,6 +270,8 @@ class AwardSigner:
             evidence=evidence,
             credential_status=status_entry(allocation),
         )
+        if uploads:
+            unsigned["relatedResource"] = [plan.related_resource() for plan in uploads]
         return Award(
             public_id=public_id, programme=self.programme, organisation=self.organisation,
             endorsement=self.endorsement, batch_id=batch_id, batch_row=batch_row,
@@ -309,22 +320,29 @@ def award_issue(
     recipient_name: str = "",
     evidence_url: str = "",
     evidence_narrative: str = "",
+    evidence_files: Sequence[UploadLike] = (),
 ) -> Award:
     """Award one badge. Refused, with nothing written: to anyone but the organisation's issuers
-    (403/404), for bad input (400, by field), with no endorsement in force (409). After commit the
-    status list is published and the learner mailed."""
+    (403/404), for bad input (400, by field; `evidence_files` checked by badges.archive), with no
+    endorsement in force (409). Uploaded evidence files are archived and bound into the signed
+    credential. After commit the status list is published and the learner mailed."""
     check_can_issue(actor, programme.organisation)
     recipient, errors = recipient_clean({
         "recipient_email": recipient_email, "recipient_did": recipient_did, "recipient_name": recipient_name,
         "evidence_url": evidence_url, "evidence_narrative": evidence_narrative,
     })
-    if recipient is None:
-        raise InvalidInput(_("The badge was not awarded: correct the fields in error."), field_errors=errors)
+    files, file_errors = evidence_files_clean(list(evidence_files))
+    if recipient is None or file_errors:
+        raise InvalidInput(_("The badge was not awarded: correct the fields in error."),
+                           field_errors={**errors, **file_errors})
+    planned = copies_plan(files)
     with transaction.atomic():
         endorsement = endorsement_for_awarding(programme)
         signer = AwardSigner(programme, endorsement, actor)
-        award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION))
+        award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION),
+                             uploads=planned)
         award.save()
+        copies_save(award, planned)
         after_issue([award])
         audit_record(actor=actor, action=AuditAction.AWARD_ISSUED, subject=award,
                      data={"programme": str(programme.public_id), "credential": award.credential["id"]})

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from badges.fetch import FetchError, fetch
+from badges.fetch import FetchError, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
@@ -61,6 +61,7 @@ class Retrieval:
     size: int | None = None
     content_type: str = ""
     detail: str = ""
+    fetched: FetchResult | None = None  # what was received, for the archive's WARC record
 
 
 def evidence_retrieve(url: str) -> Retrieval:
@@ -76,7 +77,15 @@ def evidence_retrieve(url: str) -> Retrieval:
         detail = _("The evidence is larger than %(limit)s bytes; only its first %(limit)s bytes were read and "
                    "hashed.") % {"limit": f"{limit:,}"}
     return Retrieval(True, sha256=hashlib.sha256(result.body).hexdigest(), size=len(result.body),
-                     content_type=result.content_type[:200], detail=detail)
+                     content_type=result.content_type[:200], detail=detail, fetched=result)
+
+
+def _archive(check: EvidenceCheck, outcome: Retrieval, now: datetime) -> None:
+    """Keep the content that became the baseline as a WARC record (badges.archive), once per award."""
+    from badges.archive import archive_fetched_page
+
+    if outcome.fetched is not None and check.retrieved_at == now:
+        archive_fetched_page(check.award_id, outcome.fetched, taken_at=now)
 
 
 # --- Creating and the first fetch -------------------------------------------------------------------
@@ -116,6 +125,7 @@ def evidence_fetch(award_id: int, *, notify: bool = True) -> EvidenceCheck | Non
         fields.update(standing=Standing.GONE)
     EvidenceCheck.objects.filter(pk=check.pk, last_checked_at__isnull=True).update(**fields)
     check.refresh_from_db()
+    _archive(check, outcome, now)
     if notify and check.standing != check.notified_standing:
         evidence_notify(organisation_id=Award.objects.values_list("organisation_id", flat=True).get(pk=award_id))
     return check
@@ -164,6 +174,7 @@ def evidence_recheck(check_id: int) -> EvidenceCheck | None:
              "sha": outcome.sha256, "old_size": f"{check.size or 0:,}", "old_sha": check.sha256})
     EvidenceCheck.objects.filter(pk=check.pk, last_checked_at=check.last_checked_at).update(**fields)
     check.refresh_from_db()
+    _archive(check, outcome, now)
     return check
 
 

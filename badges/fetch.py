@@ -66,6 +66,10 @@ class FetchResult:
     content_type: str
     body: bytes
     truncated: bool  # only with truncate=True: the body was longer than max_bytes
+    # The response's status line reason and headers as received (what a WARC record keeps).
+    reason: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    http_version: str = "HTTP/1.1"
 
 
 # NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
@@ -377,6 +381,9 @@ def _fetch(
                                         url=current)
                 content_type = response.headers.get("Content-Type", "")
                 status = response.status
+                reason = response.reason or ""
+                headers = tuple(response.headers.items())
+                http_version = "HTTP/1.0" if getattr(response, "version", 11) == 10 else "HTTP/1.1"
         except TimeoutError:
             raise FetchError("timeout", _too_slow(current)) from None
         except (OSError, http.client.HTTPException) as error:
@@ -384,6 +391,7 @@ def _fetch(
                 raise FetchError("timeout", _too_slow(current)) from None
             raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
                              % {"url": current, "error": reason_in_words(error)}) from None
-        return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated)
+        return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated,
+                           reason=reason, headers=headers, http_version=http_version)
     raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
                      % {"url": url, "count": max_redirects})

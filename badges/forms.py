@@ -26,7 +26,7 @@ SCALAR_FIELDS = [name for name in EDITABLE_FIELDS if name not in STRUCTURED]
 ALIGNMENT_KEYS = ["name", "url", "framework", "code", "description"]
 FIELD_ORDER = [
     "name_en", "name_ja", "description_en", "description_ja", "criteria_narrative", "learning_outcomes",
-    "learning_hours", "level", "level_framework", "assessment_method", "assessment_supervised",
+    "learning_hours", "level", "level_framework", "field_of_study", "assessment_method", "assessment_supervised",
     "identity_verified", "evidence_policy", "credential_pattern", "achievement_type", "tags",
     "language", "image", "validity_months", "country", "participation_form", "quality_assurance",
     "prerequisites", "stackability", "responsible_person",
@@ -34,7 +34,8 @@ FIELD_ORDER = [
 # Groups of the form page, so a long form reads as a few short ones.
 SECTIONS = [
     (_("Name and description"), ["name_en", "name_ja", "description_en", "description_ja", "language", "image"]),
-    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "prerequisites"]),
+    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "field_of_study",
+                          "prerequisites"]),
     (_("How it is assessed and awarded"), [
         "criteria_narrative", "assessment_method", "assessment_supervised", "identity_verified", "evidence_policy",
         "credential_pattern", "achievement_type", "validity_months", "stackability",

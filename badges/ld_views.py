@@ -58,16 +58,19 @@ def organisation_did(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def achievement(request: HttpRequest, public_id: str, as_json: bool = False, version: int = 1) -> HttpResponse:
+def achievement(request: HttpRequest, public_id: str, as_json: bool = False, version: int = 1,
+                language: str | None = None) -> HttpResponse:
     """One version's Achievement as a JSON-LD document of its own (`/achievements/<id>` is version 1,
     `/achievements/<id>/v<n>` a revision: every version endorsed once stays dereferenceable), with
     the `@context` of the credentials it is embedded in (VC 2.0, OB 3.0.3), so that it expands to the
     same quads as there. Chosen by Accept on the bare URL (hence `Vary: Accept`); the `.json` URL is
-    always JSON-LD."""
+    always JSON-LD. `/<language>` after either is the edition in the programme's other language,
+    which exists when the Achievement names it in `related`."""
     programme = get_object_or_404(Programme, public_id=public_id)
+    version = int(version)
     if version < 2 and request.resolver_match.url_name.startswith("achievement-version"):
         raise Http404("Version 1 is at the programme's own Achievement URL.")
-    document = programme_achievement(programme.pk, version)
+    document = programme_achievement(programme.pk, version, language)
     if document is None:
         raise Http404("This programme has no endorsed Achievement.")
     if not (as_json or _wants_json(request)):

@@ -90,6 +90,10 @@ class Programme(models.Model):
     )
     level = models.CharField(_("level"), max_length=100, blank=True)
     level_framework = models.CharField(_("level framework"), max_length=200, blank=True)
+    field_of_study = models.CharField(
+        _("field of study"), max_length=200, blank=True,
+        help_text=_("The subject area, e.g. \"Data science\" or \"Nursing\" (the credential's fieldOfStudy)."),
+    )
     assessment_method = models.TextField(_("assessment method"), blank=True)
     assessment_supervised = models.BooleanField(_("assessment is supervised"), default=False)
     identity_verified = models.BooleanField(_("learner identity is verified"), default=False)
@@ -347,3 +351,85 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
+
+
+class EvidenceBlob(models.Model):
+    """Bytes of archived evidence, stored once per content however many awards refer to them
+    (content-addressed by SHA-384 in the "evidence" storage, badges.archive). `removed_at` is set
+    when the bytes were deleted because every copy naming them was withdrawn or past retention."""
+
+    sha384 = models.CharField(_("SHA-384"), max_length=96, unique=True)  # hex
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    media_type = models.CharField(_("media type"), max_length=100)
+    storage_name = models.CharField(_("stored as"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stored evidence file")
+        verbose_name_plural = _("stored evidence files")
+
+    def __str__(self) -> str:
+        return f"sha384:{self.sha384[:16]}… ({self.size} bytes)"
+
+
+class ArchivedEvidence(models.Model):
+    """One archived evidence item of an award (an uploaded file or the WARC record of a fetched
+    link), or one document an endorsement was judged on (the frozen programme snapshot, the criteria
+    table version), served at an unguessable URL (its `token`). Withdrawn, it stays as a tombstone:
+    the digest, when and by whom; its bytes are removed unless another live copy holds them."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded file")
+        WEB = "web", _("Web page (WARC record)")
+        SNAPSHOT = "snapshot", _("Programme as endorsed (frozen snapshot)")
+        CRITERIA = "criteria", _("Criteria table version")
+
+    class Reason(models.TextChoices):
+        LEARNER = "learner", _("At the learner's request")
+        ORGANISATION = "organisation", _("By the organisation")
+        RETENTION = "retention", _("Retention period ended")
+
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE,
+                              related_name="archived_evidence", null=True,
+                              blank=True)
+    endorsement = models.ForeignKey("endorsement.Endorsement", verbose_name=_("endorsement"),
+                                    on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="archived_documents")
+    blob = models.ForeignKey(EvidenceBlob, verbose_name=_("stored file"), on_delete=models.PROTECT,
+                             related_name="copies")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    digest_sri = models.CharField(_("digest (SRI)"), max_length=120)  # "sha384-<base64>", as signed
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    media_type = models.CharField(_("media type"), max_length=100)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    original_url = models.URLField(_("original URL"), max_length=1000, blank=True)
+    # When the copy was taken: the upload, or the fetch of the link (Memento-Datetime).
+    taken_at = models.DateTimeField(_("taken at"))
+    # Whether the signed credential names this copy in its relatedResource.
+    in_credential = models.BooleanField(_("in the credential"), default=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=16, choices=Reason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("archived evidence")
+        verbose_name_plural = _("archived evidence")
+        ordering = ["award", "position", "pk"]
+        indexes = [models.Index(fields=["blob", "withdrawn_at"], name="archived_evidence_blob_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(award__isnull=False, endorsement__isnull=True)
+                | models.Q(award__isnull=True, endorsement__isnull=False),
+                name="archived_evidence_of_award_or_endorsement"),
+            models.UniqueConstraint(fields=["endorsement", "kind"], condition=models.Q(endorsement__isnull=False),
+                                    name="one_archived_document_per_endorsement_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"award {self.award_id}" if self.award_id else f"endorsement {self.endorsement_id}"
+        return f"{owner}#{self.position} {self.filename or self.original_url or self.kind}"

@@ -34,7 +34,7 @@ REQUIRED_FOR_SUBMISSION = {
 }
 EDITABLE_FIELDS = [
     "name_en", "name_ja", "description_en", "description_ja", "criteria_narrative", "learning_outcomes",
-    "learning_hours", "level", "level_framework", "assessment_method", "assessment_supervised",
+    "learning_hours", "level", "level_framework", "field_of_study", "assessment_method", "assessment_supervised",
     "identity_verified", "evidence_policy", "credential_pattern", "achievement_type", "alignments", "tags",
     "language", "validity_months", "country", "participation_form", "quality_assurance", "prerequisites",
     "stackability", "responsible_person",

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from badges import credentials as vc
 from badges.models import StatusAllocation, StatusList
-from institutions.keys import issuer_profile, organisation_did, signing_material
+from institutions.keys import issuer_key_active, issuer_profile, organisation_did, signing_material
 from institutions.models import Organisation
 
 FILL_LIMIT = 0.5
@@ -109,18 +109,27 @@ def _set_indices(status_list: StatusList) -> list[int]:
     return [index for query in queries for index in query(status_list)]
 
 
+def _signed_by_active_key(status_list: StatusList) -> bool:
+    """False when the list was signed with a key since retired or found compromised (badges.rekey)."""
+    proofs = status_list.credential.get("proof") or []
+    key = issuer_key_active(status_list.organisation)
+    expected = f"{organisation_did(status_list.organisation)}#{key.fragment}"
+    return any(isinstance(p, dict) and p.get("verificationMethod") == expected for p in proofs)
+
+
 @transaction.atomic
 def status_list_publish(status_list_id: int) -> StatusList:
-    """Recompute the list's bits from the database and, if they changed (or it was never signed),
-    sign a new BitstringStatusListCredential. Safe to repeat: unchanged bits sign nothing."""
+    """Recompute the list's bits from the database and, if they changed (or it was never signed, or
+    signed with a key that is no longer the active one), sign a new BitstringStatusListCredential.
+    Safe to repeat: unchanged bits under the same key sign nothing."""
     status_list = StatusList.objects.select_for_update().select_related("organisation").get(pk=status_list_id)
     bits = vc.StatusList(status_list.size)
     for index in _set_indices(status_list):
         bits.set(index)
     encoded = bits.encode()
-    if status_list.credential and encoded == status_list.encoded_list:
-        return status_list
     organisation = status_list.organisation
+    if status_list.credential and encoded == status_list.encoded_list and _signed_by_active_key(status_list):
+        return status_list
     now = timezone.now()
     unsigned = vc.build_status_list_credential(
         id=status_list_url(status_list),

@@ -105,3 +105,13 @@ def recover_stalled_work() -> str:
     from badges.recovery import recover_stalled_work as sweep
 
     return str(sweep())
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def remove_expired_evidence() -> int:
+    """Beat, daily: withdraw the archived evidence of badges that ended (expired or revoked) more
+    than EVIDENCE_RETENTION_DAYS ago and delete its bytes (badges.archive). Safe to repeat: a
+    withdrawn copy is never due again."""
+    from badges.archive import evidence_retention_sweep
+
+    return evidence_retention_sweep()

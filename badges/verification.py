@@ -20,6 +20,10 @@ What is checked, each as one entry {id, label, passed, message, informational, c
 * `endorsement-<n>-*`: every endorsement embedded in the badge gets the same checks, plus
   `subject` (it endorses the very achievement, or issuer, it is embedded in);
 * `evidence` (our awards only) and `identity` (when an e-mail is given): informational.
+* `archive-<n>`: every archived copy the credential names in `relatedResource` with a
+  `digestSRI` is fetched (ours read from the archive) and its digest compared: `archive.intact`,
+  `archive.altered`, `archive.withdrawn` (its issuer withdrew it: a tombstone, not a change) or
+  `archive.unavailable`. Informational: evidence does not unmake a credential.
 
 Decisions:
 
@@ -98,8 +102,9 @@ class Check:
 
     @property
     def kind(self) -> str:
-        """The check without its endorsement prefix: `endorsement-2-status` → `status`."""
-        return ENDORSEMENT_PREFIX.sub("", self.id)
+        """The check without its endorsement prefix or item number: `endorsement-2-status` →
+        `status`, `archive-3` → `archive`."""
+        return ITEM_SUFFIX.sub("", ENDORSEMENT_PREFIX.sub("", self.id))
 
     @property
     def outcome(self) -> str:
@@ -110,6 +115,9 @@ class Check:
 
 
 ENDORSEMENT_PREFIX = re.compile(r"^endorsement-\d+-")
+ITEM_SUFFIX = re.compile(r"-\d+$")
+# At most this many archived copies of one credential are fetched and checked.
+MAX_ARCHIVED_COPIES = 20
 
 # Every code a check can carry ("<check>.<outcome>"), in the order docs/credentials.md lists them.
 CHECK_CODES = (
@@ -124,6 +132,7 @@ CHECK_CODES = (
     "registry.endorsed-when-issued", "registry.not-in-force-when-issued",
     "subject.ok", "subject.other",
     "evidence.reachable", "evidence.changed", "evidence.gone", "evidence.pending",
+    "archive.intact", "archive.altered", "archive.withdrawn", "archive.unavailable", "archive.no-digest",
     "identity.match", "identity.mismatch", "identity.no-email", "identity.not-a-badge",
     "error.error",
 )
@@ -498,6 +507,10 @@ class _Verifier:
         checks.append(self.run("registry", _("Issued through this registry"), self.award_registry, credential, award))
         if award is not None:
             checks.append(self.run("evidence", _("Evidence still in place"), self.evidence, award))
+        resources = [r for r in _as_list(credential.get("relatedResource")) if isinstance(r, Mapping)]
+        for number, resource in enumerate(resources[:MAX_ARCHIVED_COPIES], start=1):
+            checks.append(self.run(f"archive-{number}", _("Archived evidence %(number)d matches its signed digest")
+                                   % {"number": number}, self.archived_copy, resource))
         # Embedded endorsements are judged at the badge's issuance: a badge issued while the
         # endorsement was in force stays "endorsed when issued" after that endorsement ended or
         # was renewed (superseded); suspended and revoked ones still fail.
@@ -842,6 +855,33 @@ class _Verifier:
             return None
         return Check(check_id, label, standing.standing == EvidenceCheck.Standing.REACHABLE, standing.message,
                      informational=True, code=str(standing.standing))
+
+    def archived_copy(self, check_id: str, label: str, resource: Mapping[str, Any]) -> Check:
+        from badges.archive import CopyOutcome, archived_copy_check
+
+        url = _text(resource.get("id"), 1000)
+        result = archived_copy_check(resource.get("id"), resource.get("digestSRI"))
+        values = {"url": url, "detail": result.detail,
+                  "taken": _when(result.taken_at) if result.taken_at else "",
+                  "withdrawn": _when(result.withdrawn_at) if result.withdrawn_at else ""}
+        if result.outcome == CopyOutcome.INTACT:
+            message = (_("Evidence intact: the archived copy taken on %(taken)s at %(url)s has the digest the issuer "
+                         "signed.") if result.taken_at else
+                       _("Evidence intact: the archived copy at %(url)s has the digest the issuer signed.")) % values
+        elif result.outcome == CopyOutcome.ALTERED:
+            message = _("Evidence altered: the archived copy at %(url)s no longer has the digest the issuer signed; "
+                        "what it holds now is not the evidence that was signed.") % values
+        elif result.outcome == CopyOutcome.WITHDRAWN:
+            message = (_("Evidence withdrawn: the issuer withdrew the archived copy at %(url)s on %(withdrawn)s "
+                         "(%(detail)s); its digest remains in the credential, its content is gone.")
+                       if result.withdrawn_at else
+                       _("Evidence withdrawn: the archived copy at %(url)s answers that it was withdrawn.")) % values
+        elif result.outcome == CopyOutcome.UNAVAILABLE:
+            message = _("The archived copy at %(url)s could not be checked: %(detail)s") % values
+        else:
+            message = _("The related resource %(url)s carries no digestSRI this verifier can check.") % values
+        return Check(check_id, label, result.outcome == CopyOutcome.INTACT, message, informational=True,
+                     code=result.outcome)
 
     def identity(self, check_id: str, label: str, credential: JsonDict, email: str) -> Check:
         if not BADGE_TYPES & set(_types(credential)):

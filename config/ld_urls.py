@@ -1,8 +1,8 @@
 """Public machine-readable documents (badges.ld_views) and the audit checkpoints (endorsement.checkpoint_views)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from badges import ld_views
+from badges import evidence_views, ld_views
 from endorsement import checkpoint_views
 
 urlpatterns = [
@@ -13,9 +13,19 @@ urlpatterns = [
     path("achievements/<uuid:public_id>/v<int:version>", ld_views.achievement, name="achievement-version"),
     path("achievements/<uuid:public_id>/v<int:version>.json", ld_views.achievement, {"as_json": True},
          name="achievement-version-json"),
+    # The edition in the programme's other language (the Achievement's `related`, docs/credentials.md).
+    re_path(r"^achievements/(?P<public_id>[0-9a-f-]{36})/(?P<language>ja|en)\.json$", ld_views.achievement,
+            {"as_json": True}, name="achievement-language-json"),
+    re_path(r"^achievements/(?P<public_id>[0-9a-f-]{36})/(?P<language>ja|en)$", ld_views.achievement,
+            name="achievement-language"),
+    re_path(r"^achievements/(?P<public_id>[0-9a-f-]{36})/v(?P<version>[0-9]+)/(?P<language>ja|en)\.json$",
+            ld_views.achievement, {"as_json": True}, name="achievement-version-language-json"),
+    re_path(r"^achievements/(?P<public_id>[0-9a-f-]{36})/v(?P<version>[0-9]+)/(?P<language>ja|en)$",
+            ld_views.achievement, name="achievement-version-language"),
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+    path("evidence/<str:token>", evidence_views.evidence_copy, name="evidence-copy"),
     path("audit/checkpoints.json", checkpoint_views.checkpoint_list, name="audit-checkpoints"),
     path("audit/checkpoints/latest.json", checkpoint_views.checkpoint_latest, name="audit-checkpoint-latest"),
     path("audit/checkpoints/<int:seq>.json", checkpoint_views.checkpoint_at, name="audit-checkpoint"),

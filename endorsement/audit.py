@@ -33,6 +33,7 @@ class AuditAction(models.TextChoices):
     ORGANISATION_SUSPENDED = "organisation.suspended", _("Membership suspended")
     ORGANISATION_REINSTATED = "organisation.reinstated", _("Membership reinstated")
     ORGANISATION_WITHDRAWN = "organisation.withdrawn", _("Membership withdrawn")
+    ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set", _("Learners' names in badges set")
     STAFF_ADDED = "staff.added", _("Staff member added")
     STAFF_INVITED = "staff.invited", _("Staff member invited")
     STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted", _("Staff invitation accepted")
@@ -66,6 +67,7 @@ class AuditAction(models.TextChoices):
     APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set", _("Review depth set")
     AWARD_ISSUED = "award.issued", _("Badge issued")
     AWARD_REVOKED = "award.revoked", _("Badge revoked")
+    EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
     AWARD_BATCH_CREATED = "award_batch.created", _("Batch of badges uploaded")
     AWARD_BATCH_RESTARTED = "award_batch.restarted", _("Batch restarted")
     AWARD_BATCH_RESUMED = "award_batch.resumed", _("Stalled batch resumed")
@@ -86,6 +88,8 @@ class AuditAction(models.TextChoices):
     CONCERN_RECEIVED = "concern.received", _("Concern received")
     CONCERN_REVIEW_OPENED = "concern.review_opened", _("Concern taken into a quality review")
     CONCERN_DISMISSED = "concern.dismissed", _("Concern dismissed")
+    KEY_ROTATED = "key.rotated", _("Signing key rotated")
+    KEY_COMPROMISED = "key.compromised", _("Signing key withdrawn as compromised")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

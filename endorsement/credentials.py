@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from badges import credentials as vc
-from badges.achievements import achievement_document, achievement_id
+from badges.achievements import achievement_document, achievement_id, other_edition
 from badges.models import StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from config.tasking import enqueue_on_commit
@@ -24,6 +24,35 @@ from institutions.models import Organisation
 
 def endorsement_credential_url(endorsement: Endorsement) -> str:
     return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
+
+
+def criteria_table_document(table: Any) -> dict[str, Any]:
+    """The criteria table version as it is archived beside the endorsement (badges.archive): every
+    field a reviewer judged against, in both languages."""
+    return {
+        "code": table.code, "version": table.version, "title_en": table.title_en, "title_ja": table.title_ja,
+        "rule": table.rule, "published_at": table.published_at.isoformat() if table.published_at else None,
+        "criteria": [
+            {"code": c.code, "position": c.position, "required": c.required, "title_en": c.title_en,
+             "title_ja": c.title_ja, "guidance_en": c.guidance_en, "guidance_ja": c.guidance_ja}
+            for c in table.criteria.order_by("position", "id")
+        ],
+    }
+
+
+def judged_on(endorsement: Endorsement) -> list[dict[str, Any]]:
+    """Archive what the endorsement was judged on (the programme's frozen snapshot, the criteria
+    table version) and answer the `relatedResource` entries naming them with their digests."""
+    from badges.archive import Kind, document_archive, related_resource
+
+    copies = [document_archive(endorsement=endorsement, kind=Kind.SNAPSHOT,
+                               document=endorsement.application.snapshot or {},
+                               original_url=achievement_id(endorsement.programme, endorsement.version))]
+    table = endorsement.application.criteria_table
+    if table is not None:
+        copies.append(document_archive(endorsement=endorsement, kind=Kind.CRITERIA,
+                                       document=criteria_table_document(table)))
+    return [related_resource(copy) for copy in copies]
 
 
 def _comment(endorsement: Endorsement) -> str:
@@ -65,6 +94,9 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
         credential_status=status_entry(endorsement.status),
         awarded_date=endorsement.valid_from,
     )
+    # What exactly was endorsed, checkable years later: the archived snapshot and criteria table
+    # with their digests (docs/evidence.md).
+    unsigned["relatedResource"] = judged_on(endorsement)
     private_key, method = signing_material(body)
     endorsement.credential = vc.sign(unsigned, private_key, method, timezone.now())
     endorsement.signed_at = timezone.now()
@@ -102,9 +134,10 @@ def endorsement_in_force(programme_id: int) -> Endorsement | None:
     )
 
 
-def programme_achievement(programme_id: int, version: int = 1) -> dict[str, Any] | None:
+def programme_achievement(programme_id: int, version: int = 1, language: str | None = None) -> dict[str, Any] | None:
     """One version's Achievement as published: from the endorsed snapshot of that version, with
-    its newest signed endorsement embedded; None while that version has none."""
+    its newest signed endorsement embedded; None while that version has none. `language`: its
+    edition in the programme's other language, None when the programme has no such edition."""
     endorsement = (
         Endorsement.objects.filter(programme_id=programme_id, version=version, credential__isnull=False)
         .select_related("programme__organisation", "application")
@@ -113,9 +146,11 @@ def programme_achievement(programme_id: int, version: int = 1) -> dict[str, Any]
     )
     if endorsement is None:
         return None
+    content = endorsement.application.snapshot or {}
+    if language is not None and language != other_edition(content):
+        return None
     return achievement_document(
-        endorsement.programme, endorsement.application.snapshot, endorsements=[endorsement.credential],
-        version=version,
+        endorsement.programme, content, endorsements=[endorsement.credential], version=version, language=language,
     )
 
 

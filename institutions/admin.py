@@ -254,10 +254,13 @@ class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
         (None, {"fields": ("name", "name_ja", "slug", "kind", "description", "website", "country")}),
         (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
         (_("Membership"), {"fields": ("membership", "is_certification_body", "applied_at", "membership_changed_at")}),
+        (_("Badges"), {"fields": ("recipient_names",)}),
     )
     # The membership moves only through the buttons (services, audited); the slug names the
-    # organisation's did:web, so it does not change either.
-    readonly_fields = ("slug", "membership", "is_certification_body", "applied_at", "membership_changed_at")
+    # organisation's did:web, so it does not change either. What badges say about learners is the
+    # organisation's own choice (its owners, API `organisation/recipient-names`).
+    readonly_fields = ("slug", "membership", "is_certification_body", "applied_at", "membership_changed_at",
+                       "recipient_names")
     inlines = (StaffMemberInline, ConflictInline)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     buttons = (

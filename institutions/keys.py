@@ -78,15 +78,18 @@ def signing_material(organisation: Organisation) -> tuple[vc.Ed25519PrivateKey, 
 
 
 def did_document(organisation: Organisation) -> dict[str, Any]:
-    """The DID document: every key, current and retired, as a Multikey assertion method. The first
+    """The DID document: every key, current and retired, as a Multikey assertion method, except
+    the keys found compromised (`rotate_key --compromised`, badges.rekey). The first
     use creates the organisation's key; after that this is one read (verification calls it for
     every credential it checks)."""
-    rows = list(IssuerKey.objects.filter(organisation=organisation).order_by("created_at", "id")
-                .values_list("fragment", "public_key_multibase", "retired_at"))
+    def listed() -> list[tuple[str, str, Any]]:
+        return list(IssuerKey.objects.filter(organisation=organisation, compromised_at__isnull=True)
+                    .order_by("created_at", "id").values_list("fragment", "public_key_multibase", "retired_at"))
+
+    rows = listed()
     if not any(retired_at is None for _fragment, _key, retired_at in rows):
         issuer_key_active(organisation)
-        rows = list(IssuerKey.objects.filter(organisation=organisation).order_by("created_at", "id")
-                    .values_list("fragment", "public_key_multibase", "retired_at"))
+        rows = listed()
     keys = [vc.DidKey(fragment=fragment, public_key=key) for fragment, key, _retired_at in rows]
     return vc.build_did_document(organisation_did(organisation), keys)
 

@@ -45,6 +45,15 @@ class MembershipState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class RecipientNames(models.TextChoices):
+    """How the learner's name appears in the badges an organisation signs, which anyone holding the
+    badge's link can read (docs/credentials.md, "The learner's name")."""
+
+    INCLUDE = "include", _("Written in the badge")
+    HASH = "hash", _("Hashed (salted SHA-256): checkable, not readable")
+    OMIT = "omit", _("Left out")
+
+
 class Organisation(FSMModelMixin, models.Model):
     """A member organisation, or (exactly one row) the certification body itself."""
 
@@ -63,6 +72,12 @@ class Organisation(FSMModelMixin, models.Model):
     contact_name = models.CharField(_("contact person"), max_length=200)
     contact_email = models.EmailField(_("contact e-mail"))
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    recipient_names = models.CharField(
+        _("learners' names in badges"), max_length=8, choices=RecipientNames.choices,
+        default=RecipientNames.INCLUDE,
+        help_text=_("Badges are public to whoever has their link. A hashed name can be checked by someone "
+                    "who types it, but not read."),
+    )
     applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     membership_changed_at = models.DateTimeField(_("membership changed at"), null=True, blank=True)
 
@@ -196,6 +211,9 @@ class IssuerKey(models.Model):
     private_key_encrypted = models.TextField(_("private key (encrypted)"), editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    # Set by `rotate_key --compromised`: the key is then in no part of the DID document, so nothing
+    # it signs verifies (what it signed for us was re-signed with the next key).
+    compromised_at = models.DateTimeField(_("withdrawn as compromised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["organisation", "created_at", "id"]

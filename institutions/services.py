@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.errors import InvalidInput
+from config.errors import InvalidInput, NotPermitted
 from config.fsm import check_transition
-from institutions.models import MembershipState, Organisation, Role, StaffMember
+from institutions.models import MembershipState, Organisation, RecipientNames, Role, StaffMember, may_manage_staff
 from institutions.slugs import SLUG_MAX, slug_from_name
 from institutions.staff import staff_add  # noqa: F401  (the demo data adds staff through here)
 
@@ -157,6 +157,30 @@ def organisation_withdraw(*, actor: Any, organisation: Organisation, comment: st
 
     return _membership_transition(organisation, "withdraw", actor=actor, comment=comment,
                                   action=AuditAction.ORGANISATION_WITHDRAWN)
+
+
+@transaction.atomic
+def organisation_recipient_names_set(*, actor: Any, organisation: Organisation, value: str) -> Organisation:
+    """The organisation's owners choose how learners' names appear in the badges it signs from now
+    on (`RecipientNames`: include, the default; hash; omit). Badges signed before keep what they
+    carry. Audited; refused with a field message (nothing written) for another value, or for anyone
+    but its owners."""
+    from endorsement.audit import AuditAction, audit_record
+
+    if not may_manage_staff(actor, organisation) or organisation.is_certification_body:
+        raise NotPermitted(_("Only the organisation's owners choose what its badges say about learners."))
+    if value not in RecipientNames.values:
+        message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(RecipientNames.values)}
+        raise InvalidInput(message, field_errors={"recipient_names": [message]})
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = locked.recipient_names
+    if before != value:
+        locked.recipient_names = value
+        locked.save(update_fields=["recipient_names"])
+        audit_record(actor=actor, action=AuditAction.ORGANISATION_RECIPIENT_NAMES_SET, subject=locked,
+                     data={"recipient_names": value, "before": before})
+    organisation.recipient_names = value
+    return locked
 
 
 def login_refusal_reason(username: str, password: str) -> str | None:

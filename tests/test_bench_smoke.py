@@ -108,3 +108,10 @@ def test_the_registry_bench_reads_percentiles_from_the_distribution_not_the_stde
     assert registry._percentile(WRK_OUTPUT, 50) == "2.31ms"
     assert registry._percentile(WRK_OUTPUT, 99) == "7.12ms"
     assert registry._percentile(WRK_OUTPUT.split("  Latency Distribution")[0], 99) is None
+
+
+def test_the_evidence_bench_issues_with_and_without_files_and_prints_the_storage_used():
+    out = run_bench("bench/evidence.py", "--n", "3", "--warmup", "1", "--size", "4096")
+    assert len(re.findall(RATE, out)) == 3, out
+    assert "a distinct file each" in out and "+3 files" in out, out
+    assert "the same file in every badge" in out and "+1 files" in out, out

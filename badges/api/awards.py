@@ -7,8 +7,9 @@ GET  /programmes/{public_id}/awards           the programme's awards
 POST /programmes/{public_id}/award-batches    a batch: a JSON list (or {"rows": [...]}) or a CSV `file`
 GET  /award-batches/{public_id}               progress: issued / total
 POST /award-batches/{public_id}/restart       start a failed batch again, or resume a stalled one
-GET  /awards/{public_id}                      one award, with its credential
+GET  /awards/{public_id}                      one award, with its credential and archived evidence
 POST /awards/{public_id}/revoke               {"reason": "..."}
+POST /evidence-copies/{token}/withdraw        {"reason": "learner" | "organisation"}: bytes deleted, tombstone kept
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from badges.archive import copies_of_award, copy_for_token, copy_url, copy_withdraw
 from badges.awards import (
     award_issue,
     award_of_staff,
@@ -46,7 +48,7 @@ from badges.batches import (
     rows_from_upload,
 )
 from badges.idempotency import HEADER, Answer, idempotency_key_clean, idempotent, request_fingerprint
-from badges.models import Award, AwardBatch, Programme
+from badges.models import ArchivedEvidence, Award, AwardBatch, Programme
 from config.errors import InvalidInput, NotFound
 from institutions.permissions import is_member_of
 
@@ -63,6 +65,29 @@ class AwardInput(serializers.Serializer):
 
 class RevokeInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="learner",
+                                   help_text="learner (at the learner's request, the default) or organisation")
+
+
+class ArchivedEvidenceOutput(serializers.ModelSerializer):
+    """An archived copy of an award's evidence (docs/evidence.md). `url` is unguessable: staff
+    and whoever holds the credential see it; it is listed nowhere public."""
+
+    url = serializers.SerializerMethodField()
+    digestSRI = serializers.CharField(source="digest_sri", read_only=True)
+    withdrawn_by = serializers.StringRelatedField(read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="upload (a file) or web (the WARC record of a link)")
+
+    class Meta:
+        model = ArchivedEvidence
+        fields = ["url", "kind", "digestSRI", "size", "media_type", "filename", "original_url", "taken_at",
+                  "in_credential", "withdrawn_at", "withdrawn_by", "withdrawal_reason"]
+
+    def get_url(self, copy: ArchivedEvidence) -> str:
+        return copy_url(copy.token)
 
 
 class AwardOutput(serializers.ModelSerializer):
@@ -86,9 +111,14 @@ class AwardOutput(serializers.ModelSerializer):
 
 class AwardDetailOutput(AwardOutput):
     credential = serializers.JSONField(read_only=True)
+    archived_evidence = serializers.SerializerMethodField()
 
     class Meta(AwardOutput.Meta):
-        fields = [*AwardOutput.Meta.fields, "credential"]
+        fields = [*AwardOutput.Meta.fields, "archived_evidence", "credential"]
+
+    @extend_schema_field(ArchivedEvidenceOutput(many=True))
+    def get_archived_evidence(self, award: Award) -> list[dict]:
+        return ArchivedEvidenceOutput(copies_of_award(award), many=True).data
 
 
 class AwardBatchOutput(serializers.ModelSerializer):
@@ -143,9 +173,22 @@ def _programme(request: Request, public_id: Any) -> Programme:
     return programme
 
 
+AWARD_MULTIPART = {
+    "type": "object",
+    "properties": {
+        **{name: {"type": "string"} for name in ("recipient_email", "recipient_did", "recipient_name", "evidence_url",
+                                                 "evidence_narrative")},
+        "evidence_file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                          "description": "One part per file: PDF, PNG, JPEG, GIF, WebP, UTF-8 text or zip, typed by "
+                                         "content; EVIDENCE_UPLOAD_MAX_BYTES each, EVIDENCE_AWARD_MAX_BYTES in all"},
+    },
+}
+
+
 @extend_schema(tags=["awards"])
 class ProgrammeAwardsView(generics.GenericAPIView):
     serializer_class = AwardOutput
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[Award]:
         return awards_of_programme(_programme(self.request, self.kwargs["public_id"]))
@@ -156,26 +199,45 @@ class ProgrammeAwardsView(generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(AwardOutput(page, many=True).data)
 
-    @extend_schema(request=AwardInput, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: AwardDetailOutput, **IDEMPOTENCY_RESPONSES})
+    @extend_schema(request={"application/json": AwardInput, "multipart/form-data": AWARD_MULTIPART},
+                   parameters=[IDEMPOTENCY_KEY], responses={201: AwardDetailOutput, **IDEMPOTENCY_RESPONSES})
     def post(self, request: Request, public_id: Any) -> Response:
         """Award one badge: `recipient_email` and/or `recipient_did`, `recipient_name`, `evidence_url`
-        (http or https), `evidence_narrative`. 409 when the programme has no endorsement in force.
+        (http or https), `evidence_narrative`; as multipart, also one or more `evidence_file` parts,
+        archived and bound into the signed credential (`relatedResource` with `digestSRI`). A file
+        over the limits or of another type: 400 and nothing stored. 409 when the programme has no
+        endorsement in force.
         With an `Idempotency-Key` header, a retry of the same request answers the first award again
         (`Idempotent-Replayed: true`) instead of awarding a second badge."""
         programme = _programme(request, public_id)
         check_can_issue(request.user, programme.organisation)
         key = idempotency_key_clean(request.headers.get(HEADER))
-        serializer = AwardInput(data=request.data)
+        fields = {k: v for k, v in request.data.items() if k != "evidence_file"} \
+            if hasattr(request.data, "items") else request.data
+        serializer = AwardInput(data=fields)
         serializer.is_valid(raise_exception=True)
+        files = request.FILES.getlist("evidence_file") if request.content_type.startswith("multipart/") else []
+        payload = dict(serializer.validated_data)
+        if files:
+            payload["evidence_files"] = [_upload_sha256(f) for f in files]
 
         def perform() -> tuple[int, Any]:
-            award = award_issue(actor=request.user, programme=programme, **serializer.validated_data)
+            award = award_issue(actor=request.user, programme=programme, evidence_files=files,
+                                **serializer.validated_data)
             return status.HTTP_201_CREATED, _as_json(AwardDetailOutput(award).data)
 
         return _answer(idempotent(organisation=programme.organisation, key=key, perform=perform,
                                   fingerprint=request_fingerprint(method=request.method, path=request.path,
-                                                                  payload=serializer.validated_data)))
+                                                                  payload=payload)))
+
+
+def _upload_sha256(upload: Any) -> str:
+    """The SHA-256 of an uploaded file for the request's fingerprint, read in chunks (then rewound)."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
 @extend_schema(tags=["awards"])
@@ -268,3 +330,24 @@ class AwardRevokeView(APIView):
         serializer.is_valid(raise_exception=True)
         award = award_revoke(actor=request.user, award=award, reason=serializer.validated_data.get("reason", ""))
         return Response(AwardDetailOutput(award).data)
+
+
+@extend_schema(tags=["awards"])
+class EvidenceWithdrawView(APIView):
+    @extend_schema(request=WithdrawInput, responses={
+        200: ArchivedEvidenceOutput,
+        403: OpenApiResponse(description="Not an owner or issuer of the organisation; nothing written"),
+        409: OpenApiResponse(description="Already withdrawn; nothing written"),
+    })
+    def post(self, request: Request, token: str) -> Response:
+        """Withdraw an archived evidence copy (owners and issuers, e.g. at the learner's request):
+        its bytes are deleted unless another live copy holds them, its URL answers 410, and the
+        tombstone (digest, when, by whom) stays; verifiers then report "evidence withdrawn". Audited."""
+        copy = copy_for_token(token)
+        if not is_member_of(request.user, copy.award.organisation):
+            raise NotFound(_("No such archived evidence."))
+        serializer = WithdrawInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        copy = copy_withdraw(actor=request.user, copy=copy, reason=serializer.validated_data["reason"] or "learner")
+        copy.refresh_from_db()
+        return Response(ArchivedEvidenceOutput(copy).data)

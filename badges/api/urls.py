@@ -18,6 +18,7 @@ urlpatterns = [
          name="award-batch-restart"),
     path("awards/<uuid:public_id>", awards.AwardView.as_view(), name="award-detail"),
     path("awards/<uuid:public_id>/revoke", awards.AwardRevokeView.as_view(), name="award-revoke"),
+    path("evidence-copies/<str:token>/withdraw", awards.EvidenceWithdrawView.as_view(), name="evidence-withdraw"),
     # Verification of any credential (badges/api/verify.py)
     path("verify", verify.VerifyView.as_view(), name="api-verify"),
 ]

@@ -15,7 +15,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -84,6 +86,14 @@ def build_alignment(
     _put(alignment, "targetFramework", target_framework)
     _put(alignment, "targetType", target_type)
     return alignment
+
+
+def build_related(*, id: str, in_language: str | None = None, version: str | None = None) -> JsonDict:
+    """An OB `Related` achievement: another edition of the same one (another language, an earlier version)."""
+    related: JsonDict = {"id": id, "type": ["Related"]}
+    _put(related, "inLanguage", in_language)
+    _put(related, "version", version)
+    return related
 
 
 def build_evidence(
@@ -200,6 +210,45 @@ def email_identity_matches(identity: Mapping[str, Any], email: str) -> bool:
     return hmac.compare_digest(expected.partition("$")[2], digest.lower())
 
 
+def normalize_name(name: str) -> str:
+    """The form of a person's name that is hashed: NFKC (full-width letters and spaces folded), runs
+    of white space made one space, surrounding space removed. Case is kept: names are written as
+    their bearer writes them, and a verifier types what the badge's holder shows them."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name)).strip()
+
+
+def build_name_identity(name: str, *, hashed: bool, salt: str | None = None) -> JsonDict:
+    """An `IdentityObject` of type `name`: the name in plain text (`hashed: false`), or its salted
+    SHA-256 (`hashed: true`, `identityHash: sha256$…` of the normalized name + salt, as for e-mail)."""
+    if not hashed:
+        return {"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False}
+    salt = secrets.token_hex(16) if salt is None else salt
+    return {
+        "type": "IdentityObject",
+        "identityHash": hash_identity(normalize_name(name), salt),
+        "identityType": "name",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def name_identity_matches(identity: Mapping[str, Any], name: str) -> bool:
+    """True if the `IdentityObject` of type `name` names this person (hashed or in plain text)."""
+    if identity.get("identityType") != "name":
+        return False
+    stored = identity.get("identityHash")
+    if not isinstance(stored, str):
+        return False
+    normalized = normalize_name(name)
+    if not identity.get("hashed"):
+        return hmac.compare_digest(normalize_name(stored).encode(), normalized.encode())
+    algorithm, _, digest = stored.partition("$")
+    if algorithm.lower() != "sha256" or not digest:
+        return False
+    expected = hash_identity(normalized, str(identity.get("salt") or ""))
+    return hmac.compare_digest(expected.partition("$")[2], digest.lower())
+
+
 # --- status -------------------------------------------------------------------------------------
 
 
@@ -262,6 +311,7 @@ def build_achievement(
     credits_available: float | None = None,
     result_descriptions: Sequence[JsonDict] = (),
     other_identifiers: Sequence[JsonDict] = (),
+    related: Sequence[JsonDict] = (),
     endorsements: Sequence[JsonDict] = (),
 ) -> JsonDict:
     """An OB `Achievement`; `endorsements` are signed EndorsementCredentials, embedded as given."""
@@ -286,6 +336,7 @@ def build_achievement(
         achievement["creditsAvailable"] = float(credits_available)
     _put(achievement, "resultDescription", list(result_descriptions))
     _put(achievement, "otherIdentifier", list(other_identifiers))
+    _put(achievement, "related", list(related))
     _put(achievement, "endorsement", list(endorsements))
     return achievement
 

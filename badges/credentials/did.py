@@ -5,8 +5,9 @@
 * `did_web_document_url` goes back: `/.well-known/did.json` for a bare host, `/<path>/did.json`
   otherwise (https unless told otherwise; a development server on http passes `scheme="http"`).
 * `build_did_document` lists every key (current and retired) as a `Multikey` verification method
-  and in `assertionMethod` and `authentication`, so credentials signed with a retired key still
-  verify.
+  and in `assertionMethod` (never `authentication`: the keys only sign credentials), so credentials
+  signed with a retired key still verify; a compromised key is left out, so nothing signed with it
+  does.
 """
 
 from __future__ import annotations
@@ -120,9 +121,12 @@ def build_did_document(
     *,
     also_known_as: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A DID document for `did` listing every key as `Multikey`, in assertionMethod and authentication.
+    """A DID document for `did` listing every key as `Multikey`, in `assertionMethod` only.
 
-    Keep retired keys in `keys`: a credential signed with one must still verify.
+    Keep retired keys in `keys`: a credential signed with one must still verify; leave out a
+    compromised key, so that nothing signed with it verifies. The keys sign credentials and
+    nothing else, so none is listed in `authentication` (a DID that proves control of itself by
+    logging in somewhere would need a key of its own there).
     """
     if not did.startswith("did:") or "#" in did:
         raise DidError(f"not a DID: {did!r}")
@@ -151,7 +155,6 @@ def build_did_document(
         document["alsoKnownAs"] = list(also_known_as)
     document["verificationMethod"] = methods
     document["assertionMethod"] = list(ids)
-    document["authentication"] = list(ids)
     return document
 
 

@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.make_audit_checkpoint",
         "schedule": crontab(minute=50),
     },
+    "evidence-retention": {
+        "task": "badges.tasks.remove_expired_evidence",
+        "schedule": crontab(hour=3, minute=25),
+    },
 }
 # Concerns from a programme's registry page: at most this many per client address in the window.
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
@@ -278,7 +282,8 @@ VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # The largest multipart request (a file upload): the largest file any view takes (a badge to verify, a
 # CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
 # any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).
-MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024) + 64 * 1024
+MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024,
+                               env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024)) + 64 * 1024
 # Outbound fetches (DID documents, status lists, evidence links) running at once in one process; the
 # others wait for a slot within their own deadline (badges/fetch.py).
 FETCH_CONCURRENCY = env_int("FETCH_CONCURRENCY", 8)
@@ -292,6 +297,26 @@ EVIDENCE_RECHECK_INTERVAL = timedelta(days=env_int("EVIDENCE_RECHECK_DAYS", 7))
 EVIDENCE_RECHECK_BATCH = env_int("EVIDENCE_RECHECK_BATCH", 200)
 # Tests only: allow fetching evidence from loopback addresses.
 EVIDENCE_ALLOW_LOOPBACK = False
+
+# --- The evidence archive (badges.archive, docs/evidence.md) ------------------------------------
+# Uploaded files and fetched pages (as WARC records) are kept content-addressed through the storage
+# alias "evidence": the filesystem under EVIDENCE_ROOT by default, any S3-compatible store with
+# EVIDENCE_STORAGE_BACKEND=storages.backends.s3.S3Storage (django-storages, docs/evidence.md).
+EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(BASE_DIR / "evidence-archive")))
+EVIDENCE_STORAGE_BACKEND = env_str("EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+EVIDENCE_UPLOAD_MAX_BYTES = env_int("EVIDENCE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+EVIDENCE_AWARD_MAX_BYTES = env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024)
+EVIDENCE_AWARD_MAX_FILES = env_int("EVIDENCE_AWARD_MAX_FILES", 10)
+# Days after a badge's validUntil (or its revocation) after which its archived copies are removed.
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 365)
+# The filesystem default takes its folder; another backend takes its own settings (AWS_* for S3).
+_EVIDENCE_OPTIONS = ({"location": str(EVIDENCE_ROOT), "base_url": None}
+                     if EVIDENCE_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage" else {})
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": {"BACKEND": EVIDENCE_STORAGE_BACKEND, "OPTIONS": _EVIDENCE_OPTIONS},
+}
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -20,7 +20,8 @@ from institutions.models import BODY_ROLES
 # The two fields given in both languages, shown side by side under one label.
 BILINGUAL = [("name_en", "name_ja", _("name")), ("description_en", "description_ja", _("description"))]
 SECTIONS = [
-    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "criteria_narrative",
+    (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "field_of_study",
+                            "criteria_narrative",
                            "prerequisites", "stackability"]),
     (_("Assessment, evidence and quality assurance"),
      ["assessment_method", "assessment_supervised", "identity_verified", "evidence_policy", "quality_assurance",

@@ -108,6 +108,7 @@ PROGRAMMES: list[dict[str, Any]] = [
                 "Identify misleading statistics in a business report",
             ],
             "learning_hours": "30.0", "level": "EQF 5", "level_framework": "European Qualifications Framework",
+            "field_of_study": "Data analysis",
             "assessment_method": "Three graded assignments on real company data and a supervised online test "
                                  "(proctored, identity checked).",
             "assessment_supervised": True, "identity_verified": True,
@@ -145,6 +146,7 @@ PROGRAMMES: list[dict[str, Any]] = [
                 "Take part in and summarise a meeting held in Japanese",
             ],
             "learning_hours": "45.0", "level": "CEFR B1–B2", "level_framework": "CEFR",
+            "field_of_study": "Business Japanese",
             "assessment_method": "Recorded role play marked by two assessors against a rubric, plus two "
                                  "written tasks.",
             "assessment_supervised": True, "identity_verified": True,

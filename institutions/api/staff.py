@@ -7,6 +7,7 @@ GET/POST   /staff-invitations                       invitations; invite by e-mai
 POST       /staff-invitations/{public_id}/revoke    withdraw a pending invitation (owners)
 POST       /staff-invitations/{token}/accept        the person invited: choose a username and password
 POST       /organisations/{slug}/approve|reject|suspend|reinstate   the body's managers
+GET/PUT    /organisation/recipient-names            how learners' names appear in badges (owners change it)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rest_framework.views import APIView
 from config.errors import NotFound, NotPermitted
 from institutions import services
 from institutions import staff as staff_services
-from institutions.models import InvitationState, Organisation, Role, StaffInvitation, StaffMember
+from institutions.models import InvitationState, Organisation, RecipientNames, Role, StaffInvitation, StaffMember
 from institutions.permissions import is_manager, may_manage_staff, staff_of
 
 ROLES = Role.choices
@@ -224,3 +225,25 @@ class MembershipDecisionView(APIView):
         comment = _validated(DecisionInput, request)["comment"]
         organisation = DECISIONS[self.decision](actor=request.user, organisation=organisation, comment=comment)
         return Response(MembershipOutput(organisation).data)
+
+
+class RecipientNamesSerializer(serializers.Serializer):
+    recipient_names = serializers.ChoiceField(choices=RecipientNames.choices)
+
+
+@extend_schema(tags=["staff"])
+class RecipientNamesView(APIView):
+    """How the learner's name appears in the badges the caller's organisation signs: `include` (the
+    default), `hash` (salted SHA-256, checkable by someone who types the name) or `omit`."""
+
+    @extend_schema(responses={200: RecipientNamesSerializer})
+    def get(self, request: Request) -> Response:
+        return Response({"recipient_names": _own_organisation(request).recipient_names})
+
+    @extend_schema(request=RecipientNamesSerializer, responses={200: RecipientNamesSerializer})
+    def put(self, request: Request) -> Response:
+        organisation = _own_organisation(request)
+        data = _validated(RecipientNamesSerializer, request)
+        services.organisation_recipient_names_set(actor=request.user, organisation=organisation,
+                                                  value=data["recipient_names"])
+        return Response({"recipient_names": data["recipient_names"]})

@@ -12,6 +12,7 @@ urlpatterns = [
         for decision in staff.DECISIONS
     ],
     path("conflicts", views.ConflictDeclareApi.as_view(), name="conflict-declare"),
+    path("organisation/recipient-names", staff.RecipientNamesView.as_view(), name="organisation-recipient-names"),
     path("staff", staff.StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>", staff.StaffDetailView.as_view(), name="staff-detail"),
     path("staff-invitations", staff.InvitationListView.as_view(), name="staff-invitations"),

@@ -1,7 +1,9 @@
 """Award pages: the learner's badge page and its downloads (JSON, baked PNG and SVG), and the portal
 pages where issuers award, upload batches, follow them and revoke."""
 
+import base64
 import json
+from xml.etree import ElementTree
 
 import pytest
 from django.conf import settings
@@ -102,7 +104,26 @@ def test_a_programme_png_image_is_the_one_baked():
     baked = Client().get(f"/badges/{award.public_id}.png").content
     assert vc.extract_png(baked) == award.credential
     assert baked.startswith(original[:-12])  # the same image, the credential added before IEND
-    assert Client().get(f"/badges/{award.public_id}.svg").status_code == 404
+    # The SVG download too: the same PNG, shown inside an SVG, with the credential baked in.
+    svg = Client().get(f"/badges/{award.public_id}.svg")
+    assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
+    assert "img-src data:" in svg["Content-Security-Policy"]
+    assert vc.extract_svg(svg.content) == award.credential
+    root = ElementTree.fromstring(svg.content)  # noqa: S314 - our own response
+    (image,) = root.findall("{http://www.w3.org/2000/svg}image")
+    assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("3", "3", "0 0 3 3")
+    assert base64.b64decode(image.get("href").removeprefix("data:image/png;base64,")) == original
+    assert f"/badges/{award.public_id}.svg" in Client().get(f"/badges/{award.public_id}").content.decode()
+
+
+def test_a_badge_with_no_image_has_an_svg_download_of_the_generated_one():
+    award, _, _ = issued()
+    svg = Client().get(f"/badges/{award.public_id}.svg")
+    assert svg.status_code == 200 and vc.extract_svg(svg.content) == award.credential
+    image = ElementTree.fromstring(svg.content).find("{http://www.w3.org/2000/svg}image")  # noqa: S314
+    shown = base64.b64decode(image.get("href").removeprefix("data:image/png;base64,"))
+    assert shown == generated_png(str(award.programme.public_id))
+    assert vc.verify(vc.extract_svg(svg.content), resolver()).verified
 
 
 def test_a_programme_svg_image_is_baked_as_svg_and_the_png_is_generated():

@@ -65,8 +65,10 @@ def test_our_signed_endorsement_credential_verifies_with_every_check_passing(mon
     report = credential_verify(app.endorsement.credential)
     checks = checks_of(report)
     assert report.verified is True
-    assert set(checks) == {"shape", "issuer", "proof", "dates", "status", "registry"}
+    # archive-1 and archive-2: the archived programme snapshot and criteria table (docs/evidence.md).
+    assert set(checks) == {"shape", "issuer", "proof", "dates", "status", "registry", "archive-1", "archive-2"}
     assert all(c.passed for c in report.checks), [c for c in report.checks if not c.passed]
+    assert checks["archive-1"].code == checks["archive-2"].code == "archive.intact"
     assert "this registry's own records" in checks["issuer"].message
     assert "Not suspended" in checks["status"].message
     assert "is active on this registry" in checks["registry"].message

@@ -23,7 +23,7 @@ SHARED_TABLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "criteria
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 OUR_APPS = ("institutions", "badges", "endorsement")
 # Technical names Japanese writes in Latin letters as they are (an ID, a URL, an HTTP ETag, a hash).
-LATIN_IN_JAPANESE = {"ID", "URL", "ETag", "SHA-256"}
+LATIN_IN_JAPANESE = {"ID", "URL", "ETag", "SHA-256", "SHA-384"}
 
 
 def is_japanese(text: object) -> bool:

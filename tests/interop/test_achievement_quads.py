@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from badges import credentials as vc
@@ -39,8 +40,16 @@ def test_jsonld_js_expands_the_achievement_document_to_the_quads_of_the_embedded
     programme, *_rest, issuer = awarding_setup()
     award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org",
                         recipient_name="Hanako Yamada")
-    document = Client().get(f"/achievements/{programme.public_id}.json").json()
+    # As served: the Achievement's own id, asked for JSON-LD as a JSON-LD client asks.
+    response = Client().get(embedded_id := award.credential["credentialSubject"]["achievement"]["id"],
+                            HTTP_ACCEPT="application/ld+json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/ld+json")
+    document = response.json()
+    assert document == Client().get(f"/achievements/{programme.public_id}.json").json()
     embedded = award.credential["credentialSubject"]["achievement"]
+    assert document["id"] == embedded_id
+    # Its level alignment and related edition are part of what both expand to.
+    assert embedded["alignment"][0]["targetCode"] == "5" and embedded["related"][0]["inLanguage"] == "en"
     bare = {k: v for k, v in document.items() if k != "@context"}
     served, in_badge, without_context = js_expand(
         [document, {"@context": award.credential["@context"], **embedded}, bare])
@@ -48,4 +57,17 @@ def test_jsonld_js_expands_the_achievement_document_to_the_quads_of_the_embedded
     assert served["expanded"] == 1 and served["nquads"]
     assert served["nquads"] == in_badge["nquads"]
     assert served["nquads"] == vc.reference_normalize(document, vc.default_loader())  # and pyld agrees
+    assert "<https://schema.org/targetFramework> \"European Qualifications Framework\"" in served["nquads"]
     assert without_context["expanded"] == 0  # the old document: nothing at all to jsonld.js
+
+
+def test_the_english_edition_expands_with_jsonld_js_as_with_pyld_and_names_the_main_one():
+    programme, *_rest, issuer = awarding_setup()
+    award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org")
+    main_id = f"{settings.SITE_URL}/achievements/{programme.public_id}"
+    document = Client().get(f"{main_id}/en", HTTP_ACCEPT="application/ld+json").json()
+    (expanded,) = js_expand([document])
+    assert expanded["error"] is None and expanded["expanded"] == 1
+    assert expanded["nquads"] == vc.reference_normalize(document, vc.default_loader())
+    assert f"<{main_id}/en> <https://schema.org/inLanguage> \"en\" ." in expanded["nquads"]
+    assert f"<{main_id}> <https://schema.org/inLanguage> \"ja\" ." in expanded["nquads"]  # the related edition

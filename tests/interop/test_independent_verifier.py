@@ -4,12 +4,15 @@ our DID documents, status lists and bundled contexts; a tampered copy of each is
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from badges import credentials as vc
 from badges.awards import award_issue, award_revoke
@@ -19,8 +22,9 @@ from badges.services import programme_create
 from badges.status import status_list_publish
 from endorsement.models import ApplicationState, Endorsement
 from institutions.keys import did_document, issuer_key_rotate, organisation_did, signing_material
-from institutions.models import Organisation
-from tests.factories import COMPLETE_PROGRAMME, Cast, application_in, awarding_setup, body, png_bytes
+from institutions.models import Organisation, RecipientNames, Role
+from institutions.services import organisation_recipient_names_set
+from tests.factories import COMPLETE_PROGRAMME, Cast, application_in, awarding_setup, body, png_bytes, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -115,9 +119,19 @@ def other_evidence(credential: dict[str, Any]) -> None:
     credential["evidence"][0]["id"] = "https://lms.example.org/work/43"
 
 
+def other_digest(credential: dict[str, Any]) -> None:
+    resource = credential["relatedResource"][0]
+    resource["digestSRI"] = "sha384-" + base64.b64encode(hashlib.sha384(b"other evidence").digest()).decode()
+
+
 def other_japanese_name(credential: dict[str, Any]) -> None:
     name = next(i for i in subject(credential)["identifier"] if i["identityType"] == "name")
     name["identityHash"] = name["identityHash"].replace("𠮷", "吉")
+
+
+def other_hashed_name(credential: dict[str, Any]) -> None:
+    name = next(i for i in subject(credential)["identifier"] if i["identityType"] == "name")
+    name["identityHash"] = vc.hash_identity("鈴木 太郎", name["salt"])
 
 
 def other_image(credential: dict[str, Any]) -> None:
@@ -153,7 +167,13 @@ def programme_with(cast: Cast, data: dict[str, Any], image: bytes | None = None)
 @pytest.fixture
 def signed(settings, tmp_path) -> Signed:
     settings.MEDIA_ROOT = tmp_path
-    programme, app, cast, issuer = awarding_setup()
+    return sign_everything()
+
+
+def sign_everything() -> Signed:
+    """Every kind of credential the server signs, through the real services (also used by
+    test_second_verifier.py, against a live server)."""
+    programme, app, cast, issuer = awarding_setup(field_of_study="Data science")
     png_programme = programme_with(cast, {**COMPLETE_PROGRAMME, "name_en": "Charts (PNG badge)", "validity_months": 24},
                                    png_bytes(8, 8))
     svg_programme = programme_with(cast, {**COMPLETE_PROGRAMME, "name_en": "Charts (SVG badge)"}, SVG)
@@ -175,8 +195,23 @@ def signed(settings, tmp_path) -> Signed:
             evidence_narrative="課題３件に合格（平均８５点）。\n評価者：鈴木 太郎 🎓",
         ),
         "PNG image": award_issue(actor=issuer, programme=png_programme, recipient_email="png@example.org"),
+        "archived evidence": award_issue(
+            actor=issuer, programme=programme, recipient_email="archive@example.org",
+            evidence_files=[SimpleUploadedFile("振り返り.txt", "課題３件の振り返り。\n".encode()),
+                            SimpleUploadedFile("chart.png", png_bytes(4, 4))]),
         "SVG image": award_issue(actor=issuer, programme=svg_programme, recipient_email="svg@example.org"),
     }
+    organisation_recipient_names_set(actor=staff(cast.organisation, Role.OWNER), organisation=cast.organisation,
+                                     value=RecipientNames.HASH)
+    programme.refresh_from_db()
+    awards["hashed name"] = award_issue(actor=issuer, programme=programme, recipient_email="k@example.org",
+                                        recipient_name="鈴木 健")
+    assert next(i for i in subject(awards["hashed name"].credential)["identifier"]
+                if i["identityType"] == "name")["hashed"] is True
+    # Both languages (the English edition in `related`), the level as an alignment, the field of study.
+    bilingual = achievement(awards["e-mail identity"].credential)
+    assert bilingual["related"][0]["inLanguage"] == "en" and bilingual["fieldOfStudy"] == "Data science"
+    assert bilingual["alignment"][0]["targetCode"] == "5"
     # Each case holds what it is named for.
     assert subject(awards["DID recipient"].credential)["id"] == learner_did
     assert [e["id"] for e in awards["evidence"].credential["evidence"]] == ["https://lms.example.org/work/42?term=2025&lang=en"]
@@ -184,6 +219,7 @@ def signed(settings, tmp_path) -> Signed:
     assert achievement(awards["PNG image"].credential)["image"]["id"].endswith(".png")
     assert "validUntil" in awards["PNG image"].credential  # a badge that expires (validity_months)
     assert achievement(awards["SVG image"].credential)["image"]["id"].endswith(".svg")
+    assert [r["digestSRI"][:7] for r in awards["archived evidence"].credential["relatedResource"]] == ["sha384-"] * 2
     issuer_key_rotate(cast.organisation)
     awards["after a key rotation"] = award_issue(actor=issuer, programme=programme,
                                                  recipient_email="later@example.org")
@@ -195,7 +231,8 @@ def signed(settings, tmp_path) -> Signed:
     tampering: dict[str, Tamper] = {
         "e-mail identity": other_email, "DID recipient": other_did, "evidence": other_evidence,
         "Japanese text": other_japanese_name, "PNG image": other_image, "SVG image": other_image,
-        "after a key rotation": earlier_valid_from,
+        "archived evidence": other_digest,
+        "after a key rotation": earlier_valid_from, "hashed name": other_hashed_name,
     }
     result = Signed(organisation=cast.organisation, issuer=issuer, awards=awards,
                     endorsement=endorsement, cases=[])

@@ -1,0 +1,529 @@
+"""The evidence archive: what an award's evidence was, kept so that it outlives its link.
+
+* Uploaded files (PDF, PNG, JPEG, GIF, WebP, plain text, a zip of a portfolio) are typed by their
+  bytes (`filetype`'s signatures; plain text is strict UTF-8 without control characters), limited
+  per file and per award, and refused whole (400, nothing stored) when any one is wrong.
+* A fetched evidence link is kept as a WARC/1.1 `response` record (ISO 28500, written with
+  `warcio`): the HTTP status line, headers and body as the server received them.
+* Bytes are stored once per content, content-addressed by SHA-384 (`EvidenceBlob`), through the
+  Django storage alias "evidence" (the filesystem by default, S3 with django-storages).
+* Each award's item (`ArchivedEvidence`) has an unguessable URL (`/evidence/<token>`), a digest
+  in Subresource Integrity form (`sha384-<base64>`) and, when uploaded with the award, is named
+  in the signed credential's `relatedResource` with that digest.
+* Withdrawal (by the organisation, at the learner's request, audited) and the retention sweep turn
+  an item into a tombstone: the URL answers 410 Gone, the digest, when and by whom stay, and the
+  bytes are deleted once no live item holds the same content.
+
+Nothing here imports a tasks module; the views and the verifier read through `copy_*` functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import filetype
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from badges.fetch import FetchResult
+from badges.models import ArchivedEvidence, Award, EvidenceBlob
+from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from endorsement.audit import AuditAction, audit_record
+from institutions.permissions import UserLike, can_issue_for, is_member_of
+
+Kind = ArchivedEvidence.Kind
+Reason = ArchivedEvidence.Reason
+
+WARC_MEDIA_TYPE = "application/warc"
+# What may be uploaded, by the type its bytes show (never by the name or the declared type).
+# HTML and SVG are refused: served from this site they could run scripts.
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "text/plain": "text",
+    "application/zip": "zip",
+}
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_NAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def evidence_storage() -> Storage:
+    """The storage holding archived bytes (settings.STORAGES["evidence"])."""
+    return storages["evidence"]
+
+
+def digest_sri(data: bytes) -> str:
+    """The Subresource Integrity form of the SHA-384 of `data`, as VC 2.0 `digestSRI` takes it."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type the bytes show, among ALLOWED_TYPES; None for anything else."""
+    kind = filetype.guess(data[:8192])
+    if kind is not None:
+        return kind.mime if kind.mime in ALLOWED_TYPES else None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if _TEXT_CONTROL.search(text) else "text/plain"
+
+
+# --- uploads -------------------------------------------------------------------------------------
+class UploadLike(Protocol):
+    name: str | None
+    size: int | None
+
+    def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One checked upload, read into memory (at most EVIDENCE_UPLOAD_MAX_BYTES)."""
+
+    name: str
+    data: bytes
+    media_type: str
+
+    @property
+    def sha384(self) -> str:
+        return hashlib.sha384(self.data).hexdigest()
+
+
+def _clean_name(name: str | None) -> str:
+    name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    name = _NAME_BAD.sub("", name).strip()
+    return name[:200] or "evidence"
+
+
+def evidence_files_clean(uploads: Sequence[UploadLike], *, field: str = "evidence_file"
+                         ) -> tuple[list[EvidenceFile], dict[str, list[str]]]:
+    """Check uploaded evidence files: how many, each one's size and type by content, and their
+    total. Returns the files, or [] and the errors under `field`. Reads at most one byte past each
+    limit, so an oversized upload is never read whole."""
+    per_file = int(settings.EVIDENCE_UPLOAD_MAX_BYTES)
+    per_award = int(settings.EVIDENCE_AWARD_MAX_BYTES)
+    most = int(settings.EVIDENCE_AWARD_MAX_FILES)
+    errors: list[str] = []
+    if len(uploads) > most:
+        return [], {field: [_("At most %(count)d evidence files per badge.") % {"count": most}]}
+    files: list[EvidenceFile] = []
+    total = 0
+    for upload in uploads:
+        name = _clean_name(getattr(upload, "name", None))
+        if getattr(upload, "size", None) is not None and upload.size > per_file:
+            errors.append(_("“%(name)s” is larger than the %(limit)s bytes allowed for one file.")
+                          % {"name": name, "limit": f"{per_file:,}"})
+            continue
+        data = upload.read(per_file + 1)
+        if len(data) > per_file:
+            errors.append(_("“%(name)s” is larger than the %(limit)s bytes allowed for one file.")
+                          % {"name": name, "limit": f"{per_file:,}"})
+            continue
+        if not data:
+            errors.append(_("“%(name)s” is empty.") % {"name": name})
+            continue
+        media_type = sniff(data)
+        if media_type is None:
+            errors.append(_("“%(name)s” is not a PDF, an image (PNG, JPEG, GIF, WebP), plain text (UTF-8) or a zip "
+                            "file, judged by its content.") % {"name": name})
+            continue
+        total += len(data)
+        files.append(EvidenceFile(name, data, media_type))
+    if not errors and total > per_award:
+        errors.append(_("The evidence files of one badge may be %(limit)s bytes in all; these are %(total)s.")
+                      % {"limit": f"{per_award:,}", "total": f"{total:,}"})
+    if errors:
+        return [], {field: errors}
+    return files, {}
+
+
+# --- storing -------------------------------------------------------------------------------------
+def _storage_name(sha384: str) -> str:
+    return f"sha384/{sha384[:2]}/{sha384[2:4]}/{sha384}"
+
+
+def blob_store(data: bytes, media_type: str) -> EvidenceBlob:
+    """The blob holding `data`, stored once: a blob already there is reused (and its bytes written
+    again if they were removed). Call inside the transaction that refers to it; the bytes are
+    written at once (content-addressed, so a rolled-back write leaves only a file the next store of
+    the same content reuses)."""
+    sha384 = hashlib.sha384(data).hexdigest()
+    name = _storage_name(sha384)
+    blob, _created = EvidenceBlob.objects.get_or_create(
+        sha384=sha384, defaults={"size": len(data), "media_type": media_type, "storage_name": name})
+    blob = EvidenceBlob.objects.select_for_update().get(pk=blob.pk)
+    storage = evidence_storage()
+    if blob.removed_at is not None or not storage.exists(blob.storage_name):
+        if storage.exists(blob.storage_name):
+            storage.delete(blob.storage_name)
+        saved = storage.save(blob.storage_name, ContentFile(data))
+        if saved != blob.storage_name:  # another writer got there first: same bytes, keep one
+            storage.delete(saved)
+        if blob.removed_at is not None:
+            blob.removed_at = None
+            blob.save(update_fields=["removed_at"])
+    return blob
+
+
+def new_token() -> str:
+    """The unguessable part of an archived copy's URL (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def copy_url(token: str) -> str:
+    """The stable, unguessable address of an archived copy."""
+    return settings.SITE_URL + reverse("evidence-copy", args=[token])
+
+
+def related_resource(copy: ArchivedEvidence) -> dict[str, Any]:
+    """The VC 2.0 relatedResource entry naming an archived copy and its digest."""
+    return {"id": copy_url(copy.token), "digestSRI": copy.digest_sri, "mediaType": copy.media_type}
+
+
+@dataclass(frozen=True)
+class PlannedCopy:
+    """An upload about to be archived for an award: its URL and digest are known before signing."""
+
+    token: str
+    file: EvidenceFile
+
+    @property
+    def url(self) -> str:
+        return copy_url(self.token)
+
+    @property
+    def digest_sri(self) -> str:
+        return digest_sri(self.file.data)
+
+    def related_resource(self) -> dict[str, Any]:
+        return {"id": self.url, "digestSRI": self.digest_sri, "mediaType": self.file.media_type}
+
+
+def copies_plan(files: Iterable[EvidenceFile]) -> list[PlannedCopy]:
+    return [PlannedCopy(new_token(), f) for f in files]
+
+
+def copies_save(award: Award, planned: Sequence[PlannedCopy], blobs: dict[str, EvidenceBlob] | None = None
+                ) -> list[ArchivedEvidence]:
+    """Inside the issuing transaction: store each planned upload's bytes (once per content; `blobs`
+    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row."""
+    blobs = {} if blobs is None else blobs
+    rows = []
+    taken_at = award.issued_at or timezone.now()
+    for position, plan in enumerate(planned):
+        sha = plan.file.sha384
+        if sha not in blobs:
+            blobs[sha] = blob_store(plan.file.data, plan.file.media_type)
+        rows.append(ArchivedEvidence(
+            token=plan.token, award=award, blob=blobs[sha], kind=Kind.UPLOAD, position=position,
+            digest_sri=plan.digest_sri, size=len(plan.file.data), media_type=plan.file.media_type,
+            filename=plan.file.name, taken_at=taken_at, in_credential=True))
+    return ArchivedEvidence.objects.bulk_create(rows)
+
+
+def warc_record(result: FetchResult, *, taken_at: datetime) -> bytes:
+    """A WARC/1.1 file of one `response` record: what `result` received, as received."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False, warc_version="WARC/1.1")
+    # The body was received de-chunked: a Transfer-Encoding header would misdescribe it.
+    kept = [(k, v) for k, v in result.headers if k.lower() != "transfer-encoding"]
+    headers = StatusAndHeaders(f"{result.status} {result.reason}".strip(), kept, protocol=result.http_version)
+    warc_headers = {"WARC-Date": taken_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if result.truncated:  # only the first EVIDENCE_MAX_BYTES were read (ISO 28500 §5.13)
+        warc_headers["WARC-Truncated"] = "length"
+    record = writer.create_warc_record(
+        result.url, "response", payload=io.BytesIO(result.body), http_headers=headers,
+        warc_headers_dict=warc_headers)
+    writer.write_record(record)
+    return out.getvalue()
+
+
+def archive_fetched_page(award_id: int, result: FetchResult, *, taken_at: datetime) -> ArchivedEvidence | None:
+    """Keep the first successful fetch of an award's evidence link as a WARC record (once per
+    award: a second call returns the copy already kept)."""
+    with transaction.atomic():
+        award = Award.objects.select_for_update().filter(pk=award_id).first()
+        if award is None:
+            return None
+        existing = ArchivedEvidence.objects.filter(award=award, kind=Kind.WEB).first()
+        if existing is not None:
+            return existing
+        data = warc_record(result, taken_at=taken_at)
+        blob = blob_store(data, WARC_MEDIA_TYPE)
+        position = ArchivedEvidence.objects.filter(award=award).count()
+        return ArchivedEvidence.objects.create(
+            token=new_token(), award=award, blob=blob, kind=Kind.WEB, position=position,
+            digest_sri=digest_sri(data), size=len(data), media_type=WARC_MEDIA_TYPE,
+            original_url=award.evidence_url, taken_at=taken_at, in_credential=False)
+
+
+# --- what an endorsement was judged on ----------------------------------------------------------------
+def canonical_json(value: Any) -> bytes:
+    """The bytes archived for a JSON document: keys sorted, no insignificant white space, UTF-8."""
+    import json
+
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def document_archive(*, endorsement: Any, kind: str, document: Any, original_url: str = "") -> ArchivedEvidence:
+    """Archive one document an endorsement was judged on (the frozen snapshot, the criteria table
+    version) as canonical JSON, once per endorsement and kind: a second call returns the first copy
+    (so signing again never changes what was archived)."""
+    existing = ArchivedEvidence.objects.filter(endorsement=endorsement, kind=kind).select_related("blob").first()
+    if existing is not None:
+        return existing
+    data = canonical_json(document)
+    blob = blob_store(data, "application/json")
+    return ArchivedEvidence.objects.create(
+        token=new_token(), endorsement=endorsement, blob=blob, kind=kind,
+        position=[Kind.SNAPSHOT, Kind.CRITERIA].index(kind) if kind in (Kind.SNAPSHOT, Kind.CRITERIA) else 0,
+        digest_sri=digest_sri(data), size=len(data), media_type="application/json", original_url=original_url,
+        taken_at=timezone.now(), in_credential=True)
+
+
+# --- reading -------------------------------------------------------------------------------------
+def copy_for_token(token: str) -> ArchivedEvidence:
+    """The archived copy a URL names (withdrawn ones too: their tombstone), or NotFound."""
+    copy = (ArchivedEvidence.objects.select_related("blob", "award", "withdrawn_by")
+            .filter(token=token).first()) if token else None
+    if copy is None:
+        raise NotFound(_("No such archived evidence."))
+    return copy
+
+
+def copy_read(copy: ArchivedEvidence) -> bytes | None:
+    """The stored bytes of a live copy; None when withdrawn or missing from the storage."""
+    if copy.withdrawn_at is not None or copy.blob.removed_at is not None:
+        return None
+    storage = evidence_storage()
+    try:
+        with storage.open(copy.blob.storage_name, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def copies_of_award(award: Award) -> list[ArchivedEvidence]:
+    return list(ArchivedEvidence.objects.filter(award=award).select_related("blob", "withdrawn_by")
+                .order_by("position", "pk"))
+
+
+# --- withdrawal and retention --------------------------------------------------------------------
+def _remove_unreferenced(blob_ids: Iterable[int]) -> int:
+    """Delete the bytes of blobs no live copy refers to any more (after commit, so a rollback
+    never loses bytes). Returns how many blobs were marked removed."""
+    removed = []
+    for blob in EvidenceBlob.objects.select_for_update().filter(pk__in=list(blob_ids), removed_at__isnull=True):
+        if not ArchivedEvidence.objects.filter(blob=blob, withdrawn_at__isnull=True).exists():
+            removed.append(blob)
+    if not removed:
+        return 0
+    EvidenceBlob.objects.filter(pk__in=[b.pk for b in removed]).update(removed_at=timezone.now())
+    names = [b.storage_name for b in removed]
+
+    def delete() -> None:
+        storage = evidence_storage()
+        for name in names:
+            if storage.exists(name):
+                storage.delete(name)
+
+    transaction.on_commit(delete)
+    return len(removed)
+
+
+def copy_withdraw(*, actor: UserLike, copy: ArchivedEvidence, reason: str = Reason.LEARNER) -> ArchivedEvidence:
+    """Withdraw an archived copy (owners and issuers of the award's organisation): the URL answers
+    410 Gone from now on, the bytes are deleted after commit unless another live copy holds the
+    same content, and the tombstone (digest, when, by whom, why) stays. Audited. Withdrawing a
+    withdrawn copy is refused (409)."""
+    if copy.award is None:
+        raise WrongState(_("What an endorsement was judged on is part of the public record and is not withdrawn."))
+    organisation = copy.award.organisation
+    if not can_issue_for(actor, organisation):
+        if is_member_of(actor, organisation):
+            raise NotPermitted(_("Only the organisation's owners and issuers may withdraw evidence."))
+        raise NotFound(_("No such archived evidence."))
+    if reason not in (Reason.LEARNER, Reason.ORGANISATION):
+        raise InvalidInput(_("The evidence was not withdrawn."),
+                           field_errors={"reason": [_("Choose the learner's request or the organisation's decision.")]})
+    with transaction.atomic():
+        copy = ArchivedEvidence.objects.select_for_update(of=("self",)).select_related("award", "blob").get(pk=copy.pk)
+        if copy.withdrawn_at is not None:
+            raise WrongState(_("This evidence was already withdrawn on %(date)s.")
+                             % {"date": f"{copy.withdrawn_at:%Y-%m-%d}"})
+        copy.withdrawn_at = timezone.now()
+        copy.withdrawn_by = actor if getattr(actor, "pk", None) else None
+        copy.withdrawal_reason = reason
+        copy.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        audit_record(actor=actor, action=AuditAction.EVIDENCE_WITHDRAWN, subject=copy.award,
+                     comment=str(Reason(reason).label),
+                     data={"credential": (copy.award.credential or {}).get("id", ""), "digestSRI": copy.digest_sri,
+                           "reason": reason})
+        _remove_unreferenced([copy.blob_id])
+    return copy
+
+
+def evidence_retention_due(now: datetime | None = None) -> Q:
+    """Live copies of awards that ended (expired or revoked) more than EVIDENCE_RETENTION_DAYS ago."""
+    limit = (now or timezone.now()) - timedelta(days=int(settings.EVIDENCE_RETENTION_DAYS))
+    return Q(withdrawn_at__isnull=True, award__isnull=False) & (
+        Q(award__valid_until__lt=limit) | Q(award__revoked_at__lt=limit))
+
+
+def evidence_retention_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The beat task's work: withdraw (reason "retention", by the system) the copies past their
+    retention, at most `limit` per run, and delete their bytes as withdrawal does. Safe to repeat:
+    a withdrawn copy is not due again. Returns how many copies were withdrawn."""
+    now = now or timezone.now()
+    due = list(ArchivedEvidence.objects.filter(evidence_retention_due(now)).order_by("pk")
+               .values_list("pk", flat=True)[:limit])
+    done = 0
+    for pk in due:
+        with transaction.atomic():
+            copy = ArchivedEvidence.objects.select_for_update(of=("self",)).select_related("award").filter(
+                pk=pk, withdrawn_at__isnull=True).first()
+            if copy is None:
+                continue
+            copy.withdrawn_at = now
+            copy.withdrawal_reason = Reason.RETENTION
+            copy.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+            audit_record(actor=None, action=AuditAction.EVIDENCE_WITHDRAWN, subject=copy.award,
+                         comment=str(Reason.RETENTION.label),
+                         data={"credential": (copy.award.credential or {}).get("id", ""),
+                               "digestSRI": copy.digest_sri, "reason": Reason.RETENTION.value})
+            _remove_unreferenced([copy.blob_id])
+            done += 1
+    return done
+
+
+# --- checking a copy against its signed digest (the verifier) ------------------------------------
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
+_SRI_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
+
+
+class CopyOutcome:
+    INTACT = "intact"
+    ALTERED = "altered"
+    WITHDRAWN = "withdrawn"
+    UNAVAILABLE = "unavailable"
+    NO_DIGEST = "no-digest"
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    outcome: str
+    detail: str = ""
+    taken_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+def parse_sri(value: Any) -> tuple[str, bytes] | None:
+    """(algorithm, digest) of one SRI value ("sha384-<base64>"); None when it is not one we check."""
+    if not isinstance(value, str):
+        return None
+    for part in value.split():  # SRI allows several; the strongest we know is used
+        match = _SRI.match(part)
+        if match:
+            try:
+                digest = base64.b64decode(match.group(2), validate=True)
+            except ValueError:
+                continue
+            if len(digest) == _SRI_LENGTHS[match.group(1)]:
+                return match.group(1), digest
+    return None
+
+
+def _local_token(url: str) -> str | None:
+    from django.urls import Resolver404, resolve
+
+    prefix = settings.SITE_URL + "/"
+    if not url.startswith(prefix):
+        return None
+    try:
+        match = resolve("/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0])
+    except Resolver404:
+        return None
+    return match.kwargs.get("token") if match.url_name == "evidence-copy" else None
+
+
+def archived_copy_check(url: Any, sri: Any) -> CopyCheck:
+    """Fetch the copy a credential names (ours read from the archive, anyone else's over the
+    network under the verifier's fetch rules) and compare it with the signed digest. Never raises."""
+    from badges.fetch import FetchError, fetch
+
+    parsed = parse_sri(sri)
+    if not isinstance(url, str) or parsed is None:
+        return CopyCheck(CopyOutcome.NO_DIGEST)
+    algorithm, expected = parsed
+    token = _local_token(url)
+    taken_at = None
+    if token is not None:
+        copy = ArchivedEvidence.objects.select_related("blob").filter(token=token).first()
+        if copy is None:
+            return CopyCheck(CopyOutcome.UNAVAILABLE, _("This registry holds no archived copy at this address."))
+        if copy.withdrawn_at is not None:
+            return CopyCheck(CopyOutcome.WITHDRAWN, str(copy.get_withdrawal_reason_display()),
+                             taken_at=copy.taken_at, withdrawn_at=copy.withdrawn_at)
+        data = copy_read(copy)
+        if data is None:
+            return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."),
+                             taken_at=copy.taken_at)
+        taken_at = copy.taken_at
+    else:
+        loopback = bool(settings.VERIFY_ALLOW_LOOPBACK)
+        try:
+            data = fetch(url, timeout=float(settings.VERIFY_FETCH_TIMEOUT),
+                         max_bytes=int(settings.EVIDENCE_MAX_BYTES), allow_loopback=loopback,
+                         https_only=not loopback, max_redirects=3).body
+        except FetchError as error:
+            if error.status == 410:
+                return CopyCheck(CopyOutcome.WITHDRAWN, error.message)
+            return CopyCheck(CopyOutcome.UNAVAILABLE, error.message)
+    if hashlib.new(algorithm, data).digest() == expected:
+        return CopyCheck(CopyOutcome.INTACT, taken_at=taken_at)
+    return CopyCheck(CopyOutcome.ALTERED, taken_at=taken_at)
+
+
+# --- what the badge page shows ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One archived copy of an award's evidence as its badge page shows it."""
+
+    copy: ArchivedEvidence
+    url: str
+    check: CopyCheck
+
+    @property
+    def name(self) -> str:
+        return self.copy.filename or self.copy.original_url
+
+
+def evidence_items(award: Award) -> list[EvidenceItem]:
+    """Each archived copy of the award with its digest checked now against the stored bytes."""
+    items = []
+    for copy in copies_of_award(award):
+        url = copy_url(copy.token)
+        items.append(EvidenceItem(copy, url, archived_copy_check(url, copy.digest_sri)))
+    return items
