@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Programme
+from config.phrases import with_break_opportunities
 from endorsement.figures import figures_context, figures_csv_response
 from institutions.admin import BodyAdmin
 
@@ -60,4 +61,5 @@ class ProgrammeAdmin(BodyAdmin):
 
     @admin.display(description=_("name"), ordering="name_en")
     def name(self, obj: Programme) -> str:
-        return obj.name
+        """The name in the reader's language, with break opportunities between Japanese phrases."""
+        return with_break_opportunities(str(obj))

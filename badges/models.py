@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Organisation
@@ -73,8 +74,9 @@ class Programme(models.Model):
     registry can filter on them.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="programmes")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="programmes")
     slug = models.SlugField(_("slug"), max_length=80)
 
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
@@ -121,16 +123,21 @@ class Programme(models.Model):
     stackability = models.TextField(_("how it stacks into larger awards"), blank=True)
     responsible_person = models.CharField(_("person responsible"), max_length=200, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
         ordering = ["organisation", "name_en"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "slug"], name="programme_slug_per_organisation")
         ]
 
     def __str__(self) -> str:
+        """The name in the reader's language when the programme has it (the admin's headings)."""
+        if (get_language() or "").startswith("ja"):
+            return self.name_ja or self.name_en or str(self.public_id)
         return self.name_en or self.name_ja or str(self.public_id)
 
     @property
@@ -147,16 +154,19 @@ class StatusList(models.Model):
     """One Bitstring Status List of an issuer for one purpose. Its bits are never stored as truth:
     `badges.status.status_list_publish` recomputes them from the owners' states and re-signs."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="status_lists")
-    purpose = models.CharField(max_length=16, choices=StatusPurpose.choices)
-    number = models.PositiveIntegerField(default=1)
-    size = models.PositiveIntegerField(default=131072)
-    credential = models.JSONField(null=True, blank=True, editable=False)
-    encoded_list = models.TextField(blank=True, editable=False)
-    etag = models.CharField(max_length=64, blank=True, editable=False)
-    signed_at = models.DateTimeField(null=True, blank=True)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="status_lists")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=StatusPurpose.choices)
+    number = models.PositiveIntegerField(_("list number"), default=1)
+    size = models.PositiveIntegerField(_("size (entries)"), default=131072)
+    credential = models.JSONField(_("signed status list credential"), null=True, blank=True, editable=False)
+    encoded_list = models.TextField(_("encoded list"), blank=True, editable=False)
+    etag = models.CharField(_("ETag"), max_length=64, blank=True, editable=False)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("status list")
+        verbose_name_plural = _("status lists")
         ordering = ["organisation", "purpose", "number"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "purpose", "number"], name="status_list_number")
@@ -169,11 +179,14 @@ class StatusList(models.Model):
 class StatusAllocation(models.Model):
     """An index handed out on a status list. Indices are drawn at random and never reused."""
 
-    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="allocations")
-    index = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    status_list = models.ForeignKey(StatusList, verbose_name=_("status list"), on_delete=models.PROTECT,
+                                    related_name="allocations")
+    index = models.PositiveIntegerField(_("index"))
+    created_at = models.DateTimeField(_("allocated at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("status list entry")
+        verbose_name_plural = _("status list entries")
         constraints = [
             models.UniqueConstraint(fields=["status_list", "index"], name="status_index_used_once")
         ]
@@ -200,24 +213,30 @@ class AwardBatch(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="award_batches")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    total = models.PositiveIntegerField(default=0)
-    issued = models.PositiveIntegerField(default=0)
-    rows = models.JSONField(default=list, editable=False)  # validated rows waiting to be issued
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="award_batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    issued = models.PositiveIntegerField(_("issued"), default=0)
+    rows = models.JSONField(_("rows waiting to be issued"), default=list,
+                            editable=False)  # validated rows waiting to be issued
     # How the uploaded file was read ("" for rows sent as a JSON body or pasted text).
-    source_encoding = models.CharField(max_length=16, choices=SourceEncoding.choices, blank=True, default="")
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    source_encoding = models.CharField(_("file encoding"), max_length=16, choices=SourceEncoding.choices, blank=True,
+                                       default="")
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # When a chunk last committed (or the batch was created, started or resumed): a pending or
     # running batch with no progress for settings.BATCH_STALL_SECONDS is stalled (its messages were
     # lost with a worker or the broker) and is resumed by the sweep or by its owner.
-    progressed_at = models.DateTimeField(default=timezone.now)
+    progressed_at = models.DateTimeField(_("last progress at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("award batch")
+        verbose_name_plural = _("award batches")
         indexes = [models.Index(fields=["state", "progressed_at"], name="award_batch_stall")]
 
     def __str__(self) -> str:
@@ -237,31 +256,40 @@ class AwardBatch(models.Model):
 class Award(models.Model):
     """A badge issued to one learner: a signed OpenBadgeCredential carrying the body's endorsement."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="awards")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="awards")
-    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.PROTECT, related_name="awards")
-    batch = models.ForeignKey(AwardBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="awards")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="awards")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="awards")
+    endorsement = models.ForeignKey("endorsement.Endorsement", verbose_name=_("endorsement"),
+                                    on_delete=models.PROTECT, related_name="awards")
+    batch = models.ForeignKey(AwardBatch, verbose_name=_("batch"), on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="awards")
     # Position in its batch, so that re-running a chunk issues each row once.
-    batch_row = models.PositiveIntegerField(null=True, blank=True)
-    recipient_did = models.CharField(max_length=300, blank=True)
-    recipient_email = models.EmailField(blank=True)
-    recipient_name = models.CharField(max_length=200, blank=True)
-    identity = models.JSONField(null=True, blank=True, editable=False)  # the hashed IdentityObject
-    evidence_url = models.URLField(max_length=1000, blank=True)
-    evidence_narrative = models.TextField(blank=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    issued_at = models.DateTimeField(auto_now_add=True)
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField(null=True, blank=True)
-    credential = models.JSONField(null=True, blank=True, editable=False)
+    batch_row = models.PositiveIntegerField(_("row in the batch"), null=True, blank=True)
+    recipient_did = models.CharField(_("recipient DID"), max_length=300, blank=True)
+    recipient_email = models.EmailField(_("recipient e-mail"), blank=True)
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    identity = models.JSONField(_("hashed identity"), null=True, blank=True,
+                                editable=False)  # the hashed IdentityObject
+    evidence_url = models.URLField(_("evidence URL"), max_length=1000, blank=True)
+    evidence_narrative = models.TextField(_("evidence narrative"), blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    credential = models.JSONField(_("signed credential"), null=True, blank=True, editable=False)
     status = models.OneToOneField(
-        StatusAllocation, on_delete=models.PROTECT, null=True, blank=True, related_name="award"
+        StatusAllocation, verbose_name=_("status list entry"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="award",
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revocation_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
 
     class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
         ordering = ["-issued_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "batch_row"], name="one_award_per_batch_row"),
@@ -280,16 +308,21 @@ class EvidenceCheck(models.Model):
         CHANGED = "changed", _("Changed")
         GONE = "gone", _("Gone")
 
-    award = models.OneToOneField(Award, on_delete=models.CASCADE, related_name="evidence_check")
-    url = models.URLField(max_length=1000)
-    sha256 = models.CharField(max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    content_type = models.CharField(max_length=200, blank=True)
-    retrieved_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    standing = models.CharField(max_length=16, choices=Standing.choices, default=Standing.PENDING)
-    detail = models.TextField(blank=True)
-    notified_standing = models.CharField(max_length=16, blank=True)
+    award = models.OneToOneField(Award, verbose_name=_("award"), on_delete=models.CASCADE,
+                                 related_name="evidence_check")
+    url = models.URLField(_("URL"), max_length=1000)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=200, blank=True)
+    retrieved_at = models.DateTimeField(_("retrieved at"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    standing = models.CharField(_("standing"), max_length=16, choices=Standing.choices, default=Standing.PENDING)
+    detail = models.TextField(_("detail"), blank=True)
+    notified_standing = models.CharField(_("standing last notified"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("evidence check")
+        verbose_name_plural = _("evidence checks")
 
     def __str__(self) -> str:
         return f"{self.url} ({self.standing})"
@@ -301,14 +334,17 @@ class IdempotencyKey(models.Model):
     gets this answer again instead of a second award; the same key on a different request is
     refused. Kept settings.IDEMPOTENCY_KEY_HOURS, then removed by the sweep."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+                                     related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"))
+    response = models.JSONField(_("response"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_per_organisation")
         ]
@@ -322,12 +358,16 @@ class EvidenceBlob(models.Model):
     (content-addressed by SHA-384 in the "evidence" storage, badges.archive). `removed_at` is set
     when the bytes were deleted because every copy naming them was withdrawn or past retention."""
 
-    sha384 = models.CharField(max_length=96, unique=True)  # hex
-    size = models.PositiveBigIntegerField()
-    media_type = models.CharField(max_length=100)
-    storage_name = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
+    sha384 = models.CharField(_("SHA-384"), max_length=96, unique=True)  # hex
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    media_type = models.CharField(_("media type"), max_length=100)
+    storage_name = models.CharField(_("stored as"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stored evidence file")
+        verbose_name_plural = _("stored evidence files")
 
     def __str__(self) -> str:
         return f"sha384:{self.sha384[:16]}… ({self.size} bytes)"
@@ -350,29 +390,35 @@ class ArchivedEvidence(models.Model):
         ORGANISATION = "organisation", _("By the organisation")
         RETENTION = "retention", _("Retention period ended")
 
-    token = models.CharField(max_length=64, unique=True, editable=False)
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="archived_evidence", null=True,
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    award = models.ForeignKey(Award, verbose_name=_("award"), on_delete=models.CASCADE,
+                              related_name="archived_evidence", null=True,
                               blank=True)
-    endorsement = models.ForeignKey("endorsement.Endorsement", on_delete=models.CASCADE, null=True, blank=True,
+    endorsement = models.ForeignKey("endorsement.Endorsement", verbose_name=_("endorsement"),
+                                    on_delete=models.CASCADE, null=True, blank=True,
                                     related_name="archived_documents")
-    blob = models.ForeignKey(EvidenceBlob, on_delete=models.PROTECT, related_name="copies")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    position = models.PositiveSmallIntegerField(default=0)
-    digest_sri = models.CharField(max_length=120)  # "sha384-<base64>", as signed
-    size = models.PositiveBigIntegerField()
-    media_type = models.CharField(max_length=100)
-    filename = models.CharField(max_length=255, blank=True)
-    original_url = models.URLField(max_length=1000, blank=True)
+    blob = models.ForeignKey(EvidenceBlob, verbose_name=_("stored file"), on_delete=models.PROTECT,
+                             related_name="copies")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    digest_sri = models.CharField(_("digest (SRI)"), max_length=120)  # "sha384-<base64>", as signed
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    media_type = models.CharField(_("media type"), max_length=100)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    original_url = models.URLField(_("original URL"), max_length=1000, blank=True)
     # When the copy was taken: the upload, or the fetch of the link (Memento-Datetime).
-    taken_at = models.DateTimeField()
+    taken_at = models.DateTimeField(_("taken at"))
     # Whether the signed credential names this copy in its relatedResource.
-    in_credential = models.BooleanField(default=False)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+    in_credential = models.BooleanField(_("in the credential"), default=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
-    withdrawal_reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    withdrawal_reason = models.CharField(_("reason for withdrawal"), max_length=16, choices=Reason.choices, blank=True)
 
     class Meta:
+        verbose_name = _("archived evidence")
+        verbose_name_plural = _("archived evidence")
         ordering = ["award", "position", "pk"]
         indexes = [models.Index(fields=["blob", "withdrawn_at"], name="archived_evidence_blob_live")]
         constraints = [

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from endorsement.models import AuditEvent, AuditHead
 
@@ -22,69 +24,72 @@ GENESIS = "0" * 64
 
 
 class AuditAction(models.TextChoices):
-    ORGANISATION_APPLIED = "organisation.applied"
-    ORGANISATION_APPROVED = "organisation.approved"
-    ORGANISATION_REJECTED = "organisation.rejected"
-    ORGANISATION_SUSPENDED = "organisation.suspended"
-    ORGANISATION_REINSTATED = "organisation.reinstated"
-    ORGANISATION_WITHDRAWN = "organisation.withdrawn"
-    ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set"
-    STAFF_ADDED = "staff.added"
-    STAFF_INVITED = "staff.invited"
-    STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted"
-    STAFF_INVITATION_REVOKED = "staff.invitation_revoked"
-    STAFF_INVITATION_EXPIRED = "staff.invitation_expired"
-    STAFF_ROLE_CHANGED = "staff.role_changed"
-    STAFF_REMOVED = "staff.removed"
-    CONFLICT_DECLARED = "conflict.declared"
-    CRITERIA_TABLE_CREATED = "criteria_table.created"
-    CRITERIA_TABLE_PUBLISHED = "criteria_table.published"
-    CRITERIA_TABLE_RETIRED = "criteria_table.retired"
-    APPLICATION_CREATED = "application.created"
-    APPLICATION_SUBMITTED = "application.submitted"
-    APPLICATION_RESUBMITTED = "application.resubmitted"
-    APPLICATION_REVIEWER_ASSIGNED = "application.reviewer_assigned"
-    APPLICATION_REVIEW_STARTED = "application.review_started"
-    REVIEW_COMPLETED = "review.completed"
-    APPLICATION_CHANGES_REQUESTED = "application.changes_requested"
-    APPLICATION_ENDORSED = "application.endorsed"
-    APPLICATION_PUBLISHED = "application.published"
-    APPLICATION_REJECTED = "application.rejected"
-    APPLICATION_WITHDRAWN = "application.withdrawn"
-    ENDORSEMENT_SUSPENDED = "endorsement.suspended"
-    ENDORSEMENT_REINSTATED = "endorsement.reinstated"
-    ENDORSEMENT_REVOKED = "endorsement.revoked"
-    ENDORSEMENT_EXPIRED = "endorsement.expired"
-    ENDORSEMENT_SIGNED = "endorsement.signed"
-    ENDORSEMENT_STARTED = "endorsement.started"
-    ENDORSEMENT_SUPERSEDED = "endorsement.superseded"
-    ENDORSEMENT_EXPIRY_REMINDED = "endorsement.expiry_reminded"
-    APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set"
-    AWARD_ISSUED = "award.issued"
-    AWARD_REVOKED = "award.revoked"
-    EVIDENCE_WITHDRAWN = "evidence.withdrawn"
-    AWARD_BATCH_CREATED = "award_batch.created"
-    AWARD_BATCH_RESTARTED = "award_batch.restarted"
-    AWARD_BATCH_RESUMED = "award_batch.resumed"
-    ISSUANCE_REPORT_FILED = "issuance_report.filed"
-    ISSUANCE_REPORT_CORRECTED = "issuance_report.corrected"
-    ISSUANCE_REPORT_WITHDRAWN = "issuance_report.withdrawn"
-    ISSUANCE_REPORT_DUE = "issuance_report.due"
-    REPORTING_CYCLE_SET = "reporting_cycle.set"
-    QUALITY_REVIEW_OPENED = "quality_review.opened"
-    QUALITY_REVIEW_REVIEWER_ASSIGNED = "quality_review.reviewer_assigned"
-    QUALITY_REVIEW_STARTED = "quality_review.started"
-    QUALITY_REVIEW_FINDING = "quality_review.finding_recorded"
-    QUALITY_REVIEW_CLOSED = "quality_review.closed_no_change"
-    QUALITY_REVIEW_CONDITIONS = "quality_review.conditions_imposed"
-    QUALITY_REVIEW_CONDITIONS_MET = "quality_review.conditions_met"
-    QUALITY_REVIEW_SUSPENDED = "quality_review.suspended"
-    QUALITY_REVIEW_REVOKED = "quality_review.revoked"
-    CONCERN_RECEIVED = "concern.received"
-    CONCERN_REVIEW_OPENED = "concern.review_opened"
-    CONCERN_DISMISSED = "concern.dismissed"
-    KEY_ROTATED = "key.rotated"
-    KEY_COMPROMISED = "key.compromised"
+    """Every event code the trail records, with the words people read for it (the code itself stays in
+    the chain, the API and every machine output; endorsement.audit_labels shows the words)."""
+
+    ORGANISATION_APPLIED = "organisation.applied", _("Organisation applied for membership")
+    ORGANISATION_APPROVED = "organisation.approved", _("Membership approved")
+    ORGANISATION_REJECTED = "organisation.rejected", _("Membership refused")
+    ORGANISATION_SUSPENDED = "organisation.suspended", _("Membership suspended")
+    ORGANISATION_REINSTATED = "organisation.reinstated", _("Membership reinstated")
+    ORGANISATION_WITHDRAWN = "organisation.withdrawn", _("Membership withdrawn")
+    ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set", _("Learners' names in badges set")
+    STAFF_ADDED = "staff.added", _("Staff member added")
+    STAFF_INVITED = "staff.invited", _("Staff member invited")
+    STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted", _("Staff invitation accepted")
+    STAFF_INVITATION_REVOKED = "staff.invitation_revoked", _("Staff invitation revoked")
+    STAFF_INVITATION_EXPIRED = "staff.invitation_expired", _("Staff invitation expired")
+    STAFF_ROLE_CHANGED = "staff.role_changed", _("Staff role changed")
+    STAFF_REMOVED = "staff.removed", _("Staff member removed")
+    CONFLICT_DECLARED = "conflict.declared", _("Conflict of interest declared")
+    CRITERIA_TABLE_CREATED = "criteria_table.created", _("Criteria table drafted")
+    CRITERIA_TABLE_PUBLISHED = "criteria_table.published", _("Criteria table published")
+    CRITERIA_TABLE_RETIRED = "criteria_table.retired", _("Criteria table retired")
+    APPLICATION_CREATED = "application.created", _("Application opened")
+    APPLICATION_SUBMITTED = "application.submitted", _("Application submitted")
+    APPLICATION_RESUBMITTED = "application.resubmitted", _("Application resubmitted")
+    APPLICATION_REVIEWER_ASSIGNED = "application.reviewer_assigned", _("Reviewer assigned")
+    APPLICATION_REVIEW_STARTED = "application.review_started", _("Review started")
+    REVIEW_COMPLETED = "review.completed", _("A review was completed")
+    APPLICATION_CHANGES_REQUESTED = "application.changes_requested", pgettext_lazy("audit action", "Changes requested")
+    APPLICATION_ENDORSED = "application.endorsed", _("Application endorsed")
+    APPLICATION_PUBLISHED = "application.published", _("Published in the registry")
+    APPLICATION_REJECTED = "application.rejected", _("Application rejected")
+    APPLICATION_WITHDRAWN = "application.withdrawn", _("Application withdrawn")
+    ENDORSEMENT_SUSPENDED = "endorsement.suspended", _("Endorsement suspended")
+    ENDORSEMENT_REINSTATED = "endorsement.reinstated", _("Endorsement reinstated")
+    ENDORSEMENT_REVOKED = "endorsement.revoked", _("Endorsement revoked")
+    ENDORSEMENT_EXPIRED = "endorsement.expired", _("Endorsement expired")
+    ENDORSEMENT_SIGNED = "endorsement.signed", _("EndorsementCredential signed")
+    ENDORSEMENT_STARTED = "endorsement.started", _("Endorsement took effect")
+    ENDORSEMENT_SUPERSEDED = "endorsement.superseded", _("Endorsement superseded")
+    ENDORSEMENT_EXPIRY_REMINDED = "endorsement.expiry_reminded", _("Reminded of the endorsement's end")
+    APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set", _("Review depth set")
+    AWARD_ISSUED = "award.issued", _("Badge issued")
+    AWARD_REVOKED = "award.revoked", _("Badge revoked")
+    EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
+    AWARD_BATCH_CREATED = "award_batch.created", _("Batch of badges uploaded")
+    AWARD_BATCH_RESTARTED = "award_batch.restarted", _("Batch restarted")
+    AWARD_BATCH_RESUMED = "award_batch.resumed", _("Stalled batch resumed")
+    ISSUANCE_REPORT_FILED = "issuance_report.filed", _("Issuance report filed")
+    ISSUANCE_REPORT_CORRECTED = "issuance_report.corrected", _("Issuance report corrected")
+    ISSUANCE_REPORT_WITHDRAWN = "issuance_report.withdrawn", _("Issuance report withdrawn")
+    ISSUANCE_REPORT_DUE = "issuance_report.due", _("Issuance report due")
+    REPORTING_CYCLE_SET = "reporting_cycle.set", _("Reporting cycle set")
+    QUALITY_REVIEW_OPENED = "quality_review.opened", _("Quality review opened")
+    QUALITY_REVIEW_REVIEWER_ASSIGNED = "quality_review.reviewer_assigned", _("Reviewer assigned to the quality review")
+    QUALITY_REVIEW_STARTED = "quality_review.started", _("Quality review started")
+    QUALITY_REVIEW_FINDING = "quality_review.finding_recorded", _("Finding recorded")
+    QUALITY_REVIEW_CLOSED = "quality_review.closed_no_change", _("Quality review closed: no change")
+    QUALITY_REVIEW_CONDITIONS = "quality_review.conditions_imposed", _("Conditions imposed")
+    QUALITY_REVIEW_CONDITIONS_MET = "quality_review.conditions_met", _("Conditions met")
+    QUALITY_REVIEW_SUSPENDED = "quality_review.suspended", _("Quality review closed: endorsement suspended")
+    QUALITY_REVIEW_REVOKED = "quality_review.revoked", _("Quality review closed: endorsement revoked")
+    CONCERN_RECEIVED = "concern.received", _("Concern received")
+    CONCERN_REVIEW_OPENED = "concern.review_opened", _("Concern taken into a quality review")
+    CONCERN_DISMISSED = "concern.dismissed", _("Concern dismissed")
+    KEY_ROTATED = "key.rotated", _("Signing key rotated")
+    KEY_COMPROMISED = "key.compromised", _("Signing key withdrawn as compromised")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the chain. Must run inside the transaction that made the change."""
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
         is_user = actor is not None and getattr(actor, "pk", None) is not None
         event = AuditEvent(
             seq=head.seq + 1,
@@ -158,15 +163,15 @@ def audit_verify() -> ChainReport:
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"event #{expected_seq} is missing")
+            return ChainReport(False, checked, expected_seq, _("event #%(seq)s is missing") % {"seq": expected_seq})
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.seq, "its previous-hash does not match the event before")
+            return ChainReport(False, checked, event.seq, _("its previous-hash does not match the event before"))
         if event_hash(event) != event.hash:
-            return ChainReport(False, checked, event.seq, "its content does not match its hash")
+            return ChainReport(False, checked, event.seq, _("its content does not match its hash"))
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = AuditHead.objects.filter(pk=1).first()
     if head and (head.seq != checked or head.hash != expected_prev):
-        return ChainReport(False, checked, checked + 1, "the chain ends before its recorded head (events removed)")
+        return ChainReport(False, checked, checked + 1, _("the chain ends before its recorded head (events removed)"))
     return ChainReport(True, checked)
 
 

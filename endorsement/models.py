@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -37,16 +38,19 @@ class TableStatus(models.TextChoices):
 class CriteriaTable(FSMModelMixin, models.Model):
     """One version of a criteria table. A draft is editable; a published one never changes."""
 
-    code = models.SlugField(max_length=40)
-    version = models.PositiveIntegerField()
-    title_en = models.CharField(max_length=200)
-    title_ja = models.CharField(max_length=200, blank=True)
-    rule = models.TextField(blank=True)
-    status = FSMField(max_length=16, choices=TableStatus.choices, default=TableStatus.DRAFT, protected=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code = models.SlugField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"))
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=200, blank=True)
+    rule = models.TextField(_("rule"), blank=True)
+    status = FSMField(_("status"), max_length=16, choices=TableStatus.choices, default=TableStatus.DRAFT,
+                      protected=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("criteria table")
+        verbose_name_plural = _("criteria tables")
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="criteria_table_version_unique"),
@@ -56,7 +60,9 @@ class CriteriaTable(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title_en} (v{self.version}, {self.status})"
+        title = (self.title_ja or self.title_en) if (get_language() or "").startswith("ja") else self.title_en
+        return gettext("%(title)s (version %(version)s, %(status)s)") % {
+            "title": title, "version": self.version, "status": self.get_status_display()}
 
     @property
     def is_editable(self) -> bool:
@@ -72,16 +78,19 @@ class CriteriaTable(FSMModelMixin, models.Model):
 
 
 class Criterion(models.Model):
-    table = models.ForeignKey(CriteriaTable, on_delete=models.CASCADE, related_name="criteria")
-    code = models.CharField(max_length=40)
-    position = models.PositiveIntegerField(default=0)
-    required = models.BooleanField(default=True)
-    title_en = models.CharField(max_length=200)
-    title_ja = models.CharField(max_length=200, blank=True)
-    guidance_en = models.TextField(blank=True)
-    guidance_ja = models.TextField(blank=True)
+    table = models.ForeignKey(CriteriaTable, verbose_name=_("criteria table"), on_delete=models.CASCADE,
+                              related_name="criteria")
+    code = models.CharField(_("code"), max_length=40)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    required = models.BooleanField(_("required"), default=True)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=200, blank=True)
+    guidance_en = models.TextField(_("guidance (English)"), blank=True)
+    guidance_ja = models.TextField(_("guidance (Japanese)"), blank=True)
 
     class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
         ordering = ["table", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["table", "code"], name="criterion_code_per_table")]
 
@@ -98,6 +107,28 @@ class Criterion(models.Model):
         if not CriteriaTable.objects.filter(pk=self.table_id, status=TableStatus.DRAFT).exists():
             raise ValidationError(_("Criteria of a published or retired table cannot be removed."))
         return super().delete(*args, **kwargs)
+
+    def _in_language(self, field: str) -> str:
+        """`field_ja` for a reader in Japanese when filled, else `field_en` (and the reverse)."""
+        first, second = ("ja", "en") if (get_language() or "").startswith("ja") else ("en", "ja")
+        return getattr(self, f"{field}_{first}") or getattr(self, f"{field}_{second}")
+
+    @property
+    def title(self) -> str:
+        """The title in the reader's language (the active translation), else the other one."""
+        return self._in_language("title")
+
+    @property
+    def guidance(self) -> str:
+        """The guidance in the reader's language, else the other one."""
+        return self._in_language("guidance")
+
+    @property
+    def shown_lang(self) -> str:
+        """The language `title` is in ("ja" or "en"), for a `lang` attribute."""
+        if (get_language() or "").startswith("ja"):
+            return "ja" if self.title_ja else "en"
+        return "en" if self.title_en else "ja"
 
 
 # --- Applications ---------------------------------------------------------------------------------
@@ -135,35 +166,44 @@ class Application(FSMModelMixin, models.Model):
     endorsement.services check permissions, lock the row, save, audit and enqueue side effects.
     """
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
-    state = FSMField(max_length=24, choices=ApplicationState.choices, default=S.DRAFT, protected=True)
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="applications")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="applications")
+    state = FSMField(_("state"), max_length=24, choices=ApplicationState.choices, default=S.DRAFT, protected=True)
     criteria_table = models.ForeignKey(
-        CriteriaTable, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+        CriteriaTable, verbose_name=_("criteria table"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="applications",
     )
-    snapshot = models.JSONField(null=True, blank=True, editable=False)
-    snapshot_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    revision = models.PositiveIntegerField(default=0, editable=False)
-    changes_message = models.TextField(blank=True)
-    decision_comment = models.TextField(blank=True)
+    snapshot = models.JSONField(_("frozen snapshot"), null=True, blank=True, editable=False)
+    snapshot_sha256 = models.CharField(_("snapshot SHA-256"), max_length=64, blank=True, editable=False)
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    changes_message = models.TextField(_("changes requested"), blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
     # A renewal names the endorsement it renews; a change application (a revision of an endorsed
     # programme) the endorsement whose version it revises. At most one of the two is set.
     renews = models.ForeignKey(
-        "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
+        "Endorsement", verbose_name=_("renews"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="renewals",
     )
     revises = models.ForeignKey(
-        "Endorsement", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+        "Endorsement", verbose_name=_("revises"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="revisions",
     )
-    review_depth = models.CharField(max_length=8, choices=ReviewDepth.choices, default=ReviewDepth.FULL)
+    review_depth = models.CharField(_("review depth"), max_length=8, choices=ReviewDepth.choices,
+                                    default=ReviewDepth.FULL)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications_created"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
+        related_name="applications_created",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -177,7 +217,7 @@ class Application(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Application #{self.pk} for {self.programme}"
+        return gettext("Application #%(pk)s for %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @property
     def kind(self) -> str:
@@ -261,25 +301,31 @@ class Application(FSMModelMixin, models.Model):
 class Review(models.Model):
     """One assigned reviewer's review of an application: a judgement per criterion, then completion."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.CASCADE,
+                                    related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT,
+                                 related_name="reviews")
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments_made"
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT,
+        related_name="review_assignments_made",
     )
-    assigned_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     # The application revision this review was completed against; a resubmission reopens it.
-    completed_revision = models.PositiveIntegerField(null=True, blank=True)
-    summary = models.TextField(blank=True)
+    completed_revision = models.PositiveIntegerField(_("completed for revision"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["application", "assigned_at"]
         constraints = [
             models.UniqueConstraint(fields=["application", "reviewer"], name="one_review_per_reviewer")
         ]
 
     def __str__(self) -> str:
-        return f"Review of {self.application} by {self.reviewer}"
+        return gettext("Review of %(application)s by %(reviewer)s") % {
+            "application": self.application, "reviewer": self.reviewer}
 
     @property
     def is_complete(self) -> bool:
@@ -294,13 +340,16 @@ class Verdict(models.TextChoices):
 
 
 class Judgement(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="judgements")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="judgements")
-    verdict = models.CharField(max_length=16, choices=Verdict.choices)
-    comment = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    review = models.ForeignKey(Review, verbose_name=_("review"), on_delete=models.CASCADE, related_name="judgements")
+    criterion = models.ForeignKey(Criterion, verbose_name=_("criterion"), on_delete=models.PROTECT,
+                                  related_name="judgements")
+    verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("judgement")
+        verbose_name_plural = _("judgements")
         ordering = ["review", "criterion__position"]
         constraints = [
             models.UniqueConstraint(fields=["review", "criterion"], name="one_judgement_per_criterion")
@@ -331,33 +380,41 @@ class Endorsement(FSMModelMixin, models.Model):
     successor per endorsement that is not revoked, and at most one active and one scheduled
     endorsement per programme (partial unique constraints), so two never stand side by side."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="endorsement")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="endorsements")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="endorsements")
-    state = FSMField(max_length=16, choices=EndorsementState.choices, default=E.ACTIVE, protected=True)
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField()
-    comment = models.TextField(blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    published_at = models.DateTimeField(null=True, blank=True)
-    state_changed_at = models.DateTimeField(null=True, blank=True)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    application = models.OneToOneField(Application, verbose_name=_("application"), on_delete=models.PROTECT,
+                                       related_name="endorsement")
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="endorsements")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="endorsements")
+    state = FSMField(_("state"), max_length=16, choices=EndorsementState.choices, default=E.ACTIVE, protected=True)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    comment = models.TextField(_("comment"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
     # Filled by the signing task (endorsement.credentials); empty until signed, never faked.
-    credential = models.JSONField(null=True, blank=True, editable=False)
+    credential = models.JSONField(_("signed EndorsementCredential"), null=True, blank=True, editable=False)
     status = models.OneToOneField(
-        "badges.StatusAllocation", on_delete=models.PROTECT, null=True, blank=True, related_name="endorsement"
+        "badges.StatusAllocation", verbose_name=_("status list entry"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="endorsement",
     )
-    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     # The endorsement this one renews or revises. One successor each, a revoked one aside (a
     # renewal granted and then revoked before it started leaves the way open for another).
     predecessor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successors"
+        "self", verbose_name=_("predecessor"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="successors",
     )
     # The programme version it endorses: 1 for the first endorsed content, +1 whenever an endorsed
     # snapshot differs from the one endorsed before. Names the Achievement id (badges.achievements).
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("programme version"), default=1)
 
     class Meta:
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
         ordering = ["-valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["programme"], condition=Q(state="active"),
@@ -369,7 +426,8 @@ class Endorsement(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Endorsement of {self.programme} ({self.state})"
+        return gettext("Endorsement of %(programme)s (%(state)s)") % {
+            "programme": self.programme, "state": self.get_state_display()}
 
     @property
     def successor(self) -> Endorsement | None:
@@ -405,23 +463,26 @@ class Endorsement(FSMModelMixin, models.Model):
 class AuditEvent(models.Model):
     """One link of the append-only, hash-chained audit trail (endorsement.audit writes it)."""
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    at = models.DateTimeField()
+    seq = models.PositiveBigIntegerField(_("sequence number"), unique=True)
+    at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
     )
-    actor_repr = models.CharField(max_length=200)
-    action = models.CharField(max_length=64)
-    subject_type = models.CharField(max_length=40)
-    subject_id = models.CharField(max_length=64)
-    from_state = models.CharField(max_length=24, blank=True)
-    to_state = models.CharField(max_length=24, blank=True)
-    comment = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    actor_repr = models.CharField(_("actor (as recorded)"), max_length=200)
+    action = models.CharField(_("action code"), max_length=64)
+    subject_type = models.CharField(_("subject type (code)"), max_length=40)
+    subject_id = models.CharField(_("subject ID"), max_length=64)
+    from_state = models.CharField(_("from state (code)"), max_length=24, blank=True)
+    to_state = models.CharField(_("to state (code)"), max_length=24, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["seq"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
 
@@ -440,9 +501,13 @@ class AuditEvent(models.Model):
 class AuditHead(models.Model):
     """A single row locked while an event is appended, so concurrent writers form one chain."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
+    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(_("sequence number"), default=0)
+    hash = models.CharField(_("hash"), max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit head")
+        verbose_name_plural = _("audit heads")
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
@@ -456,14 +521,16 @@ class AuditCheckpoint(models.Model):
     rewriting an event and recomputing the later hashes is found. Append-only, like the events.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    head_hash = models.CharField(max_length=64)
-    made_at = models.DateTimeField()
-    origin = models.CharField(max_length=300)
-    verification_method = models.CharField(max_length=400)
-    signature = models.CharField(max_length=200)
+    seq = models.PositiveBigIntegerField(_("sequence number"), unique=True)
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    made_at = models.DateTimeField(_("made at"))
+    origin = models.CharField(_("origin"), max_length=300)
+    verification_method = models.CharField(_("verification method"), max_length=400)
+    signature = models.CharField(_("signature"), max_length=200)
 
     class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
         ordering = ["-seq"]
 
     def __str__(self) -> str:
@@ -490,19 +557,21 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed (gave up)")
 
-    key = models.CharField(max_length=200, unique=True)
-    recipients = models.JSONField(default=list)
-    subject = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    recipients = models.JSONField(_("recipients"), default=list)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # When the sweep may try again after a failed send (backoff); null: as soon as it is due.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["state", "created_at"], name="notification_outbox")]
 
     def __str__(self) -> str:
@@ -512,13 +581,15 @@ class Notification(models.Model):
 class RegistrySnapshot(models.Model):
     """The public registry as rendered by `refresh_registry`; pages read the newest row only."""
 
-    generated_at = models.DateTimeField(auto_now_add=True)
-    digest = models.CharField(max_length=64)
-    entries = models.JSONField(default=list)
+    generated_at = models.DateTimeField(_("generated at"), auto_now_add=True)
+    digest = models.CharField(_("digest"), max_length=64)
+    entries = models.JSONField(_("entries"), default=list)
     # One entry per member organisation (profile, membership standing, DID, endorsed programmes).
-    organisations = models.JSONField(default=list)
+    organisations = models.JSONField(_("organisations"), default=list)
 
     class Meta:
+        verbose_name = _("registry snapshot")
+        verbose_name_plural = _("registry snapshots")
         ordering = ["-generated_at", "-id"]
         get_latest_by = "id"
 
@@ -624,20 +695,25 @@ class ReportingCycle(models.Model):
         verbose_name_plural = _("reporting cycles")
 
     def __str__(self) -> str:
-        return f"{self.organisation}: {self.get_months_display()} from {self.starts_on}"
+        return gettext("%(organisation)s: %(cycle)s from %(start)s") % {
+            "organisation": self.organisation, "cycle": self.get_months_display(), "start": self.starts_on}
 
 
 class IssuanceReportReminder(models.Model):
     """One reminder sent for one programme and one due period; the unique constraint makes the beat
     task send it once however often it runs."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="issuance_report_reminders")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="+")
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="issuance_report_reminders")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("issuance report reminder")
+        verbose_name_plural = _("issuance report reminders")
         ordering = ["-period_end", "programme"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "period_start", "period_end"],
@@ -670,7 +746,7 @@ class QualityReview(FSMModelMixin, models.Model):
     date, suspension or revocation of the endorsement. One open review per endorsement at a time.
     Written by endorsement.quality only."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, related_name="quality_reviews",
                                     verbose_name=_("endorsement"))
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="quality_reviews",
@@ -698,7 +774,7 @@ class QualityReview(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Quality review #{self.pk} of {self.programme}"
+        return gettext("Quality review #%(pk)s of %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @property
     def is_open(self) -> bool:
@@ -742,14 +818,19 @@ class QualityReview(FSMModelMixin, models.Model):
 class QualityReviewAssignment(models.Model):
     """One reviewer assigned to a quality review, and the finding they record."""
 
-    quality_review = models.ForeignKey(QualityReview, on_delete=models.CASCADE, related_name="assignments")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quality_assignments")
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    assigned_at = models.DateTimeField(auto_now_add=True)
+    quality_review = models.ForeignKey(QualityReview, verbose_name=_("quality review"), on_delete=models.CASCADE,
+                                       related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT,
+                                 related_name="quality_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT,
+                                    related_name="+")
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
     finding = models.TextField(_("finding"), blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("quality review assignment")
+        verbose_name_plural = _("quality review assignments")
         ordering = ["quality_review", "assigned_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["quality_review", "reviewer"], name="one_assignment_per_quality_reviewer"),
@@ -769,7 +850,7 @@ class Concern(FSMModelMixin, models.Model):
     """A concern anyone reported from a programme's registry page. It reaches the managers' queue in
     the admin and is never shown publicly. Written by endorsement.quality only."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="concerns",
                                   verbose_name=_("programme"))
     endorsement = models.ForeignKey(Endorsement, on_delete=models.PROTECT, null=True, blank=True,
@@ -793,7 +874,7 @@ class Concern(FSMModelMixin, models.Model):
         verbose_name_plural = _("concerns")
 
     def __str__(self) -> str:
-        return f"Concern #{self.pk} about {self.programme}"
+        return gettext("Concern #%(pk)s about %(programme)s") % {"pk": self.pk, "programme": self.programme}
 
     @transition(field=state, source=ConcernState.NEW, target=ConcernState.REVIEW_OPENED, permission=_manager)
     def open_review(self) -> None:

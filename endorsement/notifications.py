@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import translation
 
 from endorsement.audit import AuditAction
 from endorsement.models import (
@@ -117,7 +118,10 @@ def message_for(event: AuditEvent) -> Message | None:
         return None
     if not recipients:
         return None
-    what = action.label if hasattr(action, "label") else event.action
+    # The mails are written in English (their body is); the label would otherwise follow the language
+    # of whatever request happened to commit the event.
+    with translation.override("en"):
+        what = str(action.label)
     subject = f"[{settings.SITE_URL.split('://', 1)[-1]}] {_title(event)}: {what}"
     lines = [f"{_title(event)}: {event.action.replace('.', ' ').replace('_', ' ')}."]
     if event.from_state or event.to_state:

@@ -20,6 +20,7 @@ from config.errors import DomainError, NotPermitted, WrongState
 from config.fsm import allowed_transitions, check_transition
 from endorsement import renewals, services
 from endorsement.audit import AuditAction, audit_for
+from endorsement.audit_labels import action_label
 from endorsement.forms import TransitionForm
 from endorsement.models import Application, ApplicationKind, ApplicationState, Endorsement, Verdict
 from endorsement.transparency import changes_feedback
@@ -104,7 +105,7 @@ def _audit_rows(application: Application) -> list[dict[str, Any]]:
             who = event.actor_repr
         else:
             who = _("the certification body")
-        label = EVENT_LABELS.get(event.action) or _label(AuditAction, event.action)
+        label = EVENT_LABELS.get(event.action) or action_label(event.action)
         rows.append({
             "event": event, "who": who, "label": label,
             "from": _label(ApplicationState, event.from_state) if event.from_state != event.to_state else "",

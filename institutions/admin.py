@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from config.fsm import allowed_transitions
+from config.phrases import with_break_opportunities
 from institutions import services
 from institutions import staff as staff_services
 from institutions.models import (
@@ -244,7 +245,7 @@ class ConflictInline(ReadOnlyInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
-    list_display = ("name", "name_ja", "kind", "membership", "country", "applied_at")
+    list_display = ("name", "japanese_name", "kind", "membership", "country", "applied_at")
     list_filter = ("membership", "kind", "is_certification_body")
     search_fields = ("name", "name_ja", "slug", "contact_name", "contact_email")
     date_hierarchy = "applied_at"
@@ -288,6 +289,11 @@ class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Managers correct an organisation's details (name, contact); the rest is read-only.
         return is_manager(request.user)
+
+    @admin.display(description=_("name (Japanese)"), ordering="name_ja")
+    def japanese_name(self, organisation: Organisation) -> str:
+        """With break opportunities between phrases: a narrow column never cuts a word."""
+        return with_break_opportunities(organisation.name_ja) if organisation.name_ja else "—"
 
 
 # --- Conflicts of interest ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -64,7 +65,7 @@ class Organisation(FSMModelMixin, models.Model):
         _("membership"), max_length=16, choices=MembershipState.choices,
         default=MembershipState.APPLIED, protected=True,
     )
-    is_certification_body = models.BooleanField(default=False, editable=False)
+    is_certification_body = models.BooleanField(_("is the certification body"), default=False, editable=False)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
     country = models.CharField(_("country or region"), max_length=64, default="JP")
@@ -77,11 +78,13 @@ class Organisation(FSMModelMixin, models.Model):
         help_text=_("Badges are public to whoever has their link. A hashed name can be checked by someone "
                     "who types it, but not read."),
     )
-    applied_at = models.DateTimeField(auto_now_add=True)
-    membership_changed_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+    membership_changed_at = models.DateTimeField(_("membership changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_certification_body"], condition=Q(is_certification_body=True),
@@ -90,6 +93,9 @@ class Organisation(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
+        """The Japanese name for a reader in Japanese when the organisation gave one."""
+        if self.name_ja and (get_language() or "").startswith("ja"):
+            return self.name_ja
         return self.name
 
     @property
@@ -154,13 +160,17 @@ CAN_ISSUE = {Role.OWNER, Role.ISSUER}
 class StaffMember(models.Model):
     """A user working for one organisation in one role. A user belongs to at most one organisation."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff",
+                                verbose_name=_("user"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="staff",
+                                     verbose_name=_("organisation"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    joined_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
 
     class Meta:
         ordering = ["organisation", "user__username"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organisation})"
@@ -170,13 +180,17 @@ class ConflictOfInterest(models.Model):
     """A reviewer's declaration that they must not review an organisation's applications."""
 
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts_of_interest"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts_of_interest",
+        verbose_name=_("reviewer"),
     )
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="conflicts")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="conflicts",
+                                     verbose_name=_("organisation"))
     reason = models.TextField(_("reason"))
-    declared_at = models.DateTimeField(auto_now_add=True)
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
         constraints = [
             models.UniqueConstraint(fields=["reviewer", "organisation"], name="one_declaration_per_pair")
         ]
@@ -190,18 +204,21 @@ class IssuerKey(models.Model):
     rest with settings.KEY_ENCRYPTION_SECRET; a retired key stays listed in the DID document so that
     credentials it signed keep verifying."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="keys")
-    fragment = models.CharField(max_length=40)
-    public_key_multibase = models.CharField(max_length=80, unique=True)
-    private_key_encrypted = models.TextField(editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="keys",
+                                     verbose_name=_("organisation"))
+    fragment = models.CharField(_("key fragment"), max_length=40)
+    public_key_multibase = models.CharField(_("public key (multibase)"), max_length=80, unique=True)
+    private_key_encrypted = models.TextField(_("private key (encrypted)"), editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     # Set by `rotate_key --compromised`: the key is then in no part of the DID document, so nothing
     # it signs verifies (what it signed for us was re-signed with the next key).
-    compromised_at = models.DateTimeField(null=True, blank=True)
+    compromised_at = models.DateTimeField(_("withdrawn as compromised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["organisation", "created_at", "id"]
+        verbose_name = _("issuer key")
+        verbose_name_plural = _("issuer keys")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "fragment"], name="key_fragment_per_organisation"),
             models.UniqueConstraint(
@@ -231,23 +248,26 @@ class StaffInvitation(FSMModelMixin, models.Model):
     person who received it. Accepting creates a new login (one login belongs to one organisation).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations",
+                                     verbose_name=_("organisation"))
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    token_sha256 = models.CharField(_("token (SHA-256)"), max_length=64, unique=True, editable=False)
     state = FSMField(
         _("state"), max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING,
         protected=True,
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("invited by"),
     )
     created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     decided_at = models.DateTimeField(_("accepted or revoked at"), null=True, blank=True)
     accepted_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("login created"),
     )
 
     class Meta:

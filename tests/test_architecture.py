@@ -108,6 +108,7 @@ LOWER_LAYERS = {
     "config.errors": set(),
     "config.fsm": {"config.errors"},
     "endorsement.audit": {"endorsement.models"},
+    "endorsement.audit_labels": {"endorsement.audit", "endorsement.models", "institutions.models"},
     "badges.status": {"badges.models", "badges.credentials", "institutions.keys", "institutions.models"},
 }
 

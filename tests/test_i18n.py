@@ -277,7 +277,7 @@ def test_the_portal_is_in_japanese_for_a_member_who_chose_it_with_programme_name
     client.force_login(cast.editor)
     client.post(reverse("set_language"), {"language": "ja", "next": "/"})
     html = client.get(reverse("portal:dashboard")).content.decode()
-    _assert_japanese(html, f"{cast.organisation.name_ja} のポータル")
+    _assert_japanese(html, f"{cast.organisation.name_ja}のポータル")
     assert "新しいプログラムを記述" in html
     assert ">データリテラシー</a>" in html and "Data literacy" not in html
     assert '<span lang="en">Welding safety</span></a>' in html  # a row: marked, the note is on its page

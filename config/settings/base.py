@@ -96,7 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
             ],
-            "libraries": {"bilingual": "config.i18n", "codes": "badges.codes"},
+            "libraries": {"bilingual": "config.i18n", "codes": "badges.codes", "audit": "endorsement.audit_labels",
+                          "phrases": "config.phrases"},
         },
     },
 ]
@@ -136,6 +137,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Our Japanese date and time formats (config/formats/ja/formats.py: 2026年12月1日 5:52).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

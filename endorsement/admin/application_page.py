@@ -17,7 +17,8 @@ from endorsement.models import Application, AuditEvent, Criterion, Endorsement, 
 from endorsement.services import reviewer_conflict
 from institutions.models import BODY_ROLES
 
-BILINGUAL = [("name_en", "name_ja"), ("description_en", "description_ja")]
+# The two fields given in both languages, shown side by side under one label.
+BILINGUAL = [("name_en", "name_ja", _("name")), ("description_en", "description_ja", _("description"))]
 SECTIONS = [
     (_("What is learnt"), ["learning_outcomes", "learning_hours", "level", "level_framework", "field_of_study",
                             "criteria_narrative",
@@ -73,10 +74,10 @@ def snapshot_view(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
     if not snapshot:
         return None
     bilingual = [
-        {"label": _label(en).replace(" (English)", ""), "en": snapshot.get(en) or "", "ja": snapshot.get(ja) or ""}
-        for en, ja in BILINGUAL
+        {"label": str(label), "en": snapshot.get(en) or "", "ja": snapshot.get(ja) or ""}
+        for en, ja, label in BILINGUAL
     ]
-    known = set(NOT_ROWS) | {f for pair in BILINGUAL for f in pair}
+    known = set(NOT_ROWS) | {f for en, ja, _label_ in BILINGUAL for f in (en, ja)}
     sections = []
     for title, names in SECTIONS:
         sections.append({"title": title, "rows": [snapshot_row(n, snapshot.get(n)) for n in names]})

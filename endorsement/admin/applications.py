@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.phrases import with_break_opportunities
 from endorsement import renewals, services
 from endorsement.admin.application_page import (
     application_trail,
@@ -138,7 +139,7 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
 
     @admin.display(description=_("programme"), ordering="programme__name_en")
     def programme_name(self, app: Application) -> str:
-        return app.programme.name
+        return with_break_opportunities(str(app.programme))
 
     @admin.display(description=_("kind"))
     def kind(self, app: Application) -> str:

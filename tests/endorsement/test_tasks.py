@@ -100,7 +100,7 @@ def test_submitting_tells_every_manager_after_commit(django_capture_on_commit_ca
     assert len(mail.outbox) == 1
     assert sorted(mail.outbox[0].to) == sorted([cast.manager.email, other_manager.email])
     assert mail.outbox[0].subject.endswith(f"application #{application.pk} ({application.programme}): "
-                                           "Application Submitted")
+                                           "Application submitted")
     assert "State: draft → submitted." in mail.outbox[0].body
 
 

@@ -1,0 +1,61 @@
+"""Line-break opportunities between Japanese phrases, so that names and headings never break inside a
+word (docs/i18n.md, "No line breaks inside Japanese words").
+
+Japanese has no spaces: a browser may break a line between any two characters, and a narrow table
+cell turns 新規申請 into 新規 / 申請. The pages set `word-break: keep-all` on Japanese text (no
+break between letters) and this filter inserts `<wbr>` where a break reads naturally, at the phrase
+boundaries BudouX (Google's maintained phrase segmenter, a small model shipped in the wheel) finds:
+
+    {% load phrases %}
+    <h1>{{ title|phrases }}</h1>     マイクロクレデンシャル・<wbr>プログラム認証基準表
+
+The text is escaped phrase by phrase before the `<wbr>` are put between them, so the result is safe
+HTML whatever the input holds. Text without Japanese characters is only escaped; text already marked
+safe (HTML someone built) is returned unchanged, since splitting it could cut a tag.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import budoux
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
+
+register = template.Library()
+
+# Hiragana, katakana (and the prolonged sound mark), CJK ideographs: text with none has no phrases.
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> budoux.Parser:
+    return budoux.load_default_japanese_parser()
+
+
+def phrase_split(text: str) -> list[str]:
+    """The text cut at BudouX's phrase boundaries (one piece when it holds no Japanese)."""
+    if not text or not JAPANESE.search(text):
+        return [text] if text else []
+    return _parser().parse(text)
+
+
+def with_break_opportunities(value: Any) -> SafeString:
+    """Escaped text with `<wbr>` between its Japanese phrases (see the module docstring)."""
+    if value is None:
+        return mark_safe("")
+    if isinstance(value, SafeData):
+        return value
+    text = str(value)
+    return mark_safe("<wbr>".join(escape(piece) for piece in phrase_split(text)))  # noqa: S308 - each piece escaped
+
+
+@register.filter(is_safe=True, needs_autoescape=True)
+def phrases(value: Any, autoescape: bool = True) -> Any:
+    """`{{ text|phrases }}`. Where autoescaping is off the text is left as it is (no HTML is added)."""
+    if not autoescape:
+        return value
+    return with_break_opportunities(value)
