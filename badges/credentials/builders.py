@@ -18,7 +18,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -195,19 +195,26 @@ def build_email_identity(email: str, *, salt: str | None = None) -> JsonDict:
 
 def email_identity_matches(identity: Mapping[str, Any], email: str) -> bool:
     """True if the `IdentityObject` names this e-mail (hashed with its salt, or in plain text)."""
-    if identity.get("identityType") != "emailAddress":
+    return _identity_matches(identity, "emailAddress", email, normalize_email)
+
+
+def _identity_matches(identity: Mapping[str, Any], identity_type: str, value: str,
+                      normalize: Callable[[str], str]) -> bool:
+    """True if `identity` is of `identity_type` and names `value`, compared in its normalized form:
+    in plain text, or as the salted `sha256$…` hash (constant-time either way)."""
+    if identity.get("identityType") != identity_type:
         return False
     stored = identity.get("identityHash")
     if not isinstance(stored, str):
         return False
-    normalized = normalize_email(email)
+    normalized = normalize(value)
     if not identity.get("hashed"):
-        return hmac.compare_digest(normalize_email(stored), normalized)
+        return hmac.compare_digest(normalize(stored).encode(), normalized.encode())
     algorithm, _, digest = stored.partition("$")
     if algorithm.lower() != "sha256" or not digest:
         return False
     expected = hash_identity(normalized, str(identity.get("salt") or ""))
-    return hmac.compare_digest(expected.partition("$")[2], digest.lower())
+    return hmac.compare_digest(expected.partition("$")[2].encode(), digest.lower().encode())
 
 
 def normalize_name(name: str) -> str:
@@ -234,19 +241,7 @@ def build_name_identity(name: str, *, hashed: bool, salt: str | None = None) -> 
 
 def name_identity_matches(identity: Mapping[str, Any], name: str) -> bool:
     """True if the `IdentityObject` of type `name` names this person (hashed or in plain text)."""
-    if identity.get("identityType") != "name":
-        return False
-    stored = identity.get("identityHash")
-    if not isinstance(stored, str):
-        return False
-    normalized = normalize_name(name)
-    if not identity.get("hashed"):
-        return hmac.compare_digest(normalize_name(stored).encode(), normalized.encode())
-    algorithm, _, digest = stored.partition("$")
-    if algorithm.lower() != "sha256" or not digest:
-        return False
-    expected = hash_identity(normalized, str(identity.get("salt") or ""))
-    return hmac.compare_digest(expected.partition("$")[2], digest.lower())
+    return _identity_matches(identity, "name", name, normalize_name)
 
 
 # --- status -------------------------------------------------------------------------------------
