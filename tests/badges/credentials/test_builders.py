@@ -196,6 +196,7 @@ def test_timestamps_must_be_utc_seconds_or_datetimes(parties: Parties) -> None:
 
 def test_a_plain_text_address_with_non_ascii_letters_is_compared_not_refused_with_a_type_error():
     """hmac.compare_digest takes str only when it is ASCII: the comparison is of the UTF-8 bytes."""
-    plain = {"type": "IdentityObject", "identityType": "emailAddress", "identityHash": "ゆうこ@例え.jp", "hashed": False}
+    plain = {"type": "IdentityObject", "identityType": "emailAddress", "identityHash": "ゆうこ@例え.jp",
+             "hashed": False}
     assert email_identity_matches(plain, "ゆうこ@例え.jp")
     assert not email_identity_matches(plain, "ゆうじ@例え.jp")
