@@ -489,12 +489,13 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
 
-    def save(self, *args, **kwargs) -> None:
+    # Keyword arguments only: Django 5.1 deprecated positional ones to save() and delete().
+    def save(self, **kwargs) -> None:
         if self.pk is not None:
             raise ValidationError("Audit events are append-only.")
-        super().save(*args, **kwargs)
+        super().save(**kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, **kwargs):
         raise ValidationError("Audit events are append-only.")
 
 
@@ -536,12 +537,13 @@ class AuditCheckpoint(models.Model):
     def __str__(self) -> str:
         return f"audit checkpoint #{self.seq}"
 
-    def save(self, *args, **kwargs) -> None:
+    # Keyword arguments only: Django 5.1 deprecated positional ones to save() and delete().
+    def save(self, **kwargs) -> None:
         if self.pk is not None:
             raise ValidationError("Audit checkpoints are append-only.")
-        super().save(*args, **kwargs)
+        super().save(**kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, **kwargs):
         raise ValidationError("Audit checkpoints are append-only.")
 
 

@@ -171,13 +171,26 @@ def test_an_event_cannot_be_saved_again_or_deleted():
     _application, _cast = application_in(S.DRAFT)
     event = AuditEvent.objects.get()
     event.comment = "changed"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as saved:
         event.save()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as deleted:
         event.delete()
+    assert saved.value.messages == deleted.value.messages == ["Audit events are append-only."]
     stored = AuditEvent.objects.get()
     assert stored.comment == "" and stored.hash == event_hash(stored)
     assert audit_verify().ok
+
+
+def test_a_new_event_is_saved_with_the_arguments_it_was_given():
+    """save() hands its keyword arguments on: asked to update a row that has no primary key yet,
+    Django refuses, and nothing is written (were they dropped, the row would be inserted)."""
+    _application, _cast = application_in(S.DRAFT)
+    first = AuditEvent.objects.get()
+    copy = AuditEvent(**{f.attname: getattr(first, f.attname) for f in AuditEvent._meta.concrete_fields
+                         if not f.primary_key} | {"seq": first.seq + 1})
+    with pytest.raises(ValueError, match="Cannot force an update in save"), transaction.atomic():
+        copy.save(force_update=True)
+    assert AuditEvent.objects.count() == 1
 
 
 def test_a_rolled_back_transaction_leaves_neither_an_event_nor_a_moved_head():

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from badges import credentials as vc
@@ -555,3 +556,20 @@ def test_the_stored_checkpoint_holds_what_was_signed(tmp_path):
     assert row.verification_method == checkpoint_from_row(row).verification_method
     document = json.loads(publish(tmp_path).read_text())
     assert document == checkpoint_from_row(AuditCheckpoint.objects.get()).document()
+
+
+def test_a_checkpoint_cannot_be_saved_again_or_deleted_and_a_new_one_keeps_its_arguments():
+    application_in(ApplicationState.DRAFT)
+    checkpoint = checkpoint_make()
+    checkpoint.seq = 999
+    with pytest.raises(ValidationError) as saved:
+        checkpoint.save()
+    with pytest.raises(ValidationError) as deleted:
+        checkpoint.delete()
+    assert saved.value.messages == deleted.value.messages == ["Audit checkpoints are append-only."]
+    assert list(AuditCheckpoint.objects.values_list("seq", flat=True)) == [AuditEvent.objects.get().seq]
+    copy = AuditCheckpoint(**{f.attname: getattr(checkpoint, f.attname) for f in AuditCheckpoint._meta.concrete_fields
+                              if not f.primary_key})
+    with pytest.raises(ValueError, match="Cannot force an update in save"), transaction.atomic():
+        copy.save(force_update=True)
+    assert AuditCheckpoint.objects.count() == 1
