@@ -120,7 +120,7 @@ def test_the_registry_list_and_its_filter_show_the_achievement_type_as_a_word_an
     html = page(client, "/registry/", "ja")
     assert "· マイクロクレデンシャル</span>" in html
     assert re.search(r'<option value="MicroCredential"[^>]*>マイクロクレデンシャル</option>', html)
-    assert '<td lang="en">Level 5' in html
+    assert '<td data-label="水準" lang="en">Level 5' in html  # data-label: the row's heading on a phone
     data = client.get("/registry.json").json()
     programmes = [p for p in (data.get("programmes") or data.get("items") or data["entries"])]
     assert {p["programme"]["achievement_type"] for p in programmes} == {"MicroCredential"}
@@ -148,8 +148,9 @@ def test_the_badge_page_and_its_report_mark_the_english_achievement_for_a_japane
     programme, _, _, issuer = awarding_setup(**{**ENGLISH, "name_ja": "", "description_ja": ""})
     award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org")
     html = page(client, f"/badges/{award.public_id}", "ja")
-    assert '<ul lang="en"><li>Clean a tabular data set</li>' in html
-    assert '<div lang="en">Pass three assessed assignments with at least 60%.</div>' in html
+    assert '<ul class="tight" lang="en"><li>Clean a tabular data set</li>' in html
+    # the criteria are said once, in the report's "Earned by:" line
+    assert '<span lang="en">Pass three assessed assignments with at least 60%.</span>' in html
     assert "<dd>マイクロクレデンシャル</dd>" in html
     report = html[html.index('id="words-achievement"'):html.index('id="words-when"')]
     assert 'アチーブメント「<span lang="en">Welding safety</span>」' in report or \
