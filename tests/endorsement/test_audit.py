@@ -215,3 +215,21 @@ def test_a_head_row_that_disagrees_with_the_last_event_in_either_column_is_found
     report = audit_verify()
     assert (report.ok, report.checked, report.broken_seq) == (False, last.seq, last.seq + 1)
     assert report.reason == "the chain ends before its recorded head (events removed)"
+
+
+def test_an_actor_that_is_no_saved_user_is_recorded_by_name_and_the_defaults_are_empty():
+    """Only a saved user goes in the actor column; anything else (the anonymous user, whose pk is
+    None, or a name such as a scheduled task's) is kept as text, and no actor at all is "system"."""
+    from django.contrib.auth.models import AnonymousUser
+
+    application, _cast = application_in(S.DRAFT)
+    action = next(iter(AuditAction))
+    for actor in (AnonymousUser(), "the nightly sweep"):
+        event = audit_record(actor=actor, action=action, subject=application)
+        assert (event.actor_id, event.actor_repr) == (None, str(actor))
+    event = audit_record(actor=None, action=action, subject=application, to_state=None, comment=None)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.actor_id, stored.actor_repr, stored.from_state, stored.to_state, stored.comment, stored.data) == (
+        None, "system", "", "", "", {})
+    assert stored.at.microsecond == 0  # the hash covers the time to the second
+    assert audit_verify().ok

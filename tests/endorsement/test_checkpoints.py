@@ -573,3 +573,38 @@ def test_a_checkpoint_cannot_be_saved_again_or_deleted_and_a_new_one_keeps_its_a
     with pytest.raises(ValueError, match="Cannot force an update in save"), transaction.atomic():
         copy.save(force_update=True)
     assert AuditCheckpoint.objects.count() == 1
+
+
+def test_a_checkpoint_signed_with_a_members_key_of_the_same_name_is_refused_with_its_words():
+    """The body's key is looked up among the body's keys only: a member's "key-1" (listed first, its
+    organisation's name sorting before the body's) must not verify a checkpoint claiming the body."""
+    import dataclasses
+
+    from endorsement.checkpoints import checkpoint_check_signature
+    from institutions.keys import signing_material
+    from tests.factories import OrganisationFactory
+
+    application_in(ApplicationState.DRAFT)
+    genuine = checkpoint_from_row(checkpoint_make())
+    member = OrganisationFactory(name="AAA Academy")
+    private_key, method = signing_material(member)
+    assert method.rpartition("#")[2] == genuine.verification_method.rpartition("#")[2] == "key-1"
+    assert IssuerKey.objects.filter(fragment="key-1").first().organisation == member
+    forged = dataclasses.replace(genuine, signature=vc.multibase_encode(private_key.sign(genuine.signed_bytes())))
+    with pytest.raises(CheckpointError) as refused:
+        checkpoint_check_signature(forged)
+    assert str(refused.value) == (f"the checkpoint's signature does not verify with {genuine.verification_method!r}: "
+                                  "it was not signed by the body, or it was altered")
+    checkpoint_check_signature(genuine)  # the genuine one still verifies
+
+
+def test_a_checkpoint_that_is_not_an_object_is_refused_and_signing_is_logged(caplog):
+    from endorsement.checkpoints import checkpoint_parse
+
+    with pytest.raises(CheckpointError) as refused:
+        checkpoint_parse(["not", "an", "object"])
+    assert str(refused.value) == "a checkpoint is a JSON object"
+    application_in(ApplicationState.DRAFT)
+    with caplog.at_level("INFO", logger="endorsement.checkpoints"):
+        row = checkpoint_make()
+    assert f"audit checkpoint signed: seq {row.seq}, head {row.head_hash}" in [r.getMessage() for r in caplog.records]
