@@ -17,12 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from badges import credentials as vc
 from badges.awards import award_issue
-from badges.models import ArchivedEvidence, Award, EvidenceBlob
+from badges.models import ArchivedEvidence, Award
 from config.errors import InvalidInput, NotPermitted
 from endorsement.audit import AuditAction
 from endorsement.models import AuditEvent
 from institutions.keys import did_document
 from institutions.models import Organisation, Role
+from tests.badges.archive_store import archive_in, award_blobs, stored_files
 from tests.factories import api_client, awarding_setup, png_bytes, staff
 
 pytestmark = pytest.mark.django_db
@@ -45,21 +46,8 @@ def zipped() -> bytes:
 
 @pytest.fixture(autouse=True)
 def archive_root(tmp_path, settings) -> Path:
-    root = tmp_path / "evidence"
-    settings.STORAGES = {**settings.STORAGES, "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
-    return root
+    return archive_in(settings, tmp_path / "evidence")
 
-
-def stored_files(root: Path) -> list[Path]:
-    """The files of the archive but those of the endorsements' documents (snapshot, criteria table)."""
-    documents = set(EvidenceBlob.objects.filter(copies__endorsement__isnull=False).values_list("sha384", flat=True))
-    return [p for p in root.rglob("*") if p.is_file() and p.name not in documents] if root.exists() else []
-
-
-def award_blobs() -> int:
-    """Blobs but those of the endorsements' documents (orphans included)."""
-    return EvidenceBlob.objects.exclude(copies__endorsement__isnull=False).count()
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:

@@ -18,10 +18,11 @@ from warcio.archiveiterator import ArchiveIterator
 from badges.archive import archived_copy_check, copy_withdraw, evidence_retention_sweep
 from badges.awards import award_issue
 from badges.evidence import evidence_check_create, evidence_fetch, evidence_recheck
-from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceCheck
+from badges.models import ArchivedEvidence, Award, EvidenceCheck
 from badges.status import status_list_publish
 from endorsement.audit import AuditAction
 from endorsement.models import AuditEvent
+from tests.badges.archive_store import archive_in, stored_files
 from tests.badges.award_rows import award_row
 from tests.badges.http_stand_in import serve
 from tests.factories import PASSWORD, api_client, awarding_setup, login_request
@@ -34,10 +35,7 @@ PAGE = b"<html><body>Assessed portfolio of Aiko Tanaka</body></html>"
 
 @pytest.fixture(autouse=True)
 def archive_root(tmp_path, settings) -> Path:
-    root = tmp_path / "evidence"
-    settings.STORAGES = {**settings.STORAGES, "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
-    return root
+    return archive_in(settings, tmp_path / "evidence")
 
 
 @pytest.fixture
@@ -45,16 +43,6 @@ def server():
     with serve() as stand_in:
         yield stand_in
 
-
-def files_in(root: Path) -> list[Path]:
-    """The files of the archive but those of the endorsements' documents (snapshot, criteria table)."""
-    documents = set(EvidenceBlob.objects.filter(copies__endorsement__isnull=False).values_list("sha384", flat=True))
-    return [p for p in root.rglob("*") if p.is_file() and p.name not in documents] if root.exists() else []
-
-
-def award_blobs() -> int:
-    """Blobs but those of the endorsements' documents (orphans included)."""
-    return EvidenceBlob.objects.exclude(copies__endorsement__isnull=False).count()
 
 
 def sri(data: bytes) -> str:
@@ -87,7 +75,7 @@ def test_the_verifier_reports_evidence_intact():
 
 def test_an_archived_copy_altered_on_disk_is_reported_altered(archive_root):
     award, _ = issued_with_file()
-    (path,) = files_in(archive_root)
+    (path,) = stored_files(archive_root)
     path.write_bytes(TEXT.replace("三つ".encode(), "四つ".encode()))
     (check,) = archive_checks(award.credential)
     assert check["code"] == "archive.altered" and check["passed"] is False
@@ -103,7 +91,7 @@ def test_a_withdrawn_copy_is_reported_withdrawn_not_altered_and_its_bytes_are_go
     award, issuer = issued_with_file()
     with django_capture_on_commit_callbacks(execute=True):
         copy_withdraw(actor=issuer, copy=ArchivedEvidence.objects.get(award=award))
-    assert files_in(archive_root) == []
+    assert stored_files(archive_root) == []
     (check,) = archive_checks(award.credential)
     assert check["code"] == "archive.withdrawn" and check["message"].startswith("Evidence withdrawn")
     (japanese,) = archive_checks(award.credential, "ja")
@@ -169,7 +157,7 @@ def test_a_link_that_later_answers_404_shows_the_archived_copy_intact_on_the_bad
 
 def test_the_badge_page_shows_an_uploaded_copy_altered(archive_root, client):
     award, _ = issued_with_file()
-    (path,) = files_in(archive_root)
+    (path,) = stored_files(archive_root)
     path.write_bytes(b"tampered")
     page = client.get(f"/badges/{award.public_id}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "altered: the archived copy no longer has its digest" in page and "digest intact" not in page
@@ -184,7 +172,7 @@ def test_the_portal_form_takes_evidence_files_and_refuses_a_forbidden_one(archiv
                                 "evidence_file": [SimpleUploadedFile("x.exe", b"MZ\x90\x00\x03\x00\x00\x00")]},
                           HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400 and "judged by its content" in refused.content.decode()
-    assert Award.objects.count() == 0 and files_in(archive_root) == []
+    assert Award.objects.count() == 0 and stored_files(archive_root) == []
     done = client.post(url, {"recipient_email": "aiko@example.org",
                              "evidence_file": [SimpleUploadedFile("a.txt", TEXT), SimpleUploadedFile("b.txt", b"two")]})
     assert done.status_code == 302
@@ -216,5 +204,5 @@ def test_the_retention_sweep_removes_copies_of_badges_ended_long_ago(settings, a
     assert gone.withdrawal_reason == "retention" and gone.withdrawn_by is None
     assert gone.digest_sri == sri(b"old evidence")
     assert ArchivedEvidence.objects.get(award=recent).withdrawn_at is None
-    assert [p.read_bytes() for p in files_in(archive_root)] == [b"recent evidence"]
+    assert [p.read_bytes() for p in stored_files(archive_root)] == [b"recent evidence"]
     assert AuditEvent.objects.filter(action=AuditAction.EVIDENCE_WITHDRAWN).count() == 1

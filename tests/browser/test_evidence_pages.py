@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from badges.archive import copy_url
 from badges.models import ArchivedEvidence, Award
+from tests.badges.archive_store import archive_in
 from tests.factories import PASSWORD, awarding_setup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -31,8 +32,7 @@ def words(language: str, message: str) -> str:
 
 @pytest.fixture(autouse=True)
 def archive_root(tmp_path, settings):
-    settings.STORAGES = {**settings.STORAGES, "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "ev")}}}
+    archive_in(settings, tmp_path / "ev")
 
 
 def keep(shots: Path) -> None:

@@ -21,6 +21,7 @@ from endorsement.credentials import endorsement_sign
 from endorsement.models import ApplicationState
 from institutions.keys import did_document
 from institutions.models import Organisation
+from tests.badges.archive_store import archive_in
 from tests.factories import api_client, application_in
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def archive_root(tmp_path, settings):
-    settings.STORAGES = {**settings.STORAGES, "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
-    return tmp_path
+    return archive_in(settings, tmp_path)
 
 
 def sri(data: bytes) -> str:
