@@ -26,6 +26,7 @@ import logging
 import re
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,9 +102,11 @@ def _body() -> Organisation:
     return Organisation.objects.get(is_certification_body=True)
 
 
-def checkpoint_make() -> AuditCheckpoint:
+def checkpoint_make(at: datetime | None = None) -> AuditCheckpoint:
     """Sign and store a checkpoint of the chain as it is now, or return the latest one if no event
-    was appended since (so the periodic task writes nothing when nothing happened).
+    was appended since (so the periodic task writes nothing when nothing happened). `at` is the
+    moment it is made, now unless given (to the second: the signed time and the stored one are
+    both taken from it).
 
     Refuses (`CheckpointError`, nothing written) to sign a chain that does not verify, or one that
     no longer holds what the latest stored checkpoint signed: the body never vouches for a trail
@@ -126,7 +129,7 @@ def checkpoint_make() -> AuditCheckpoint:
                 return latest
         body = _body()
         private_key, method = signing_material(body)
-        made_at = timezone.now().replace(microsecond=0)
+        made_at = (at or timezone.now()).replace(microsecond=0)
         origin = organisation_did(body)
         time = vc.format_datetime(made_at)
         signed = checkpoint_signed_bytes(origin=origin, seq=head.seq, head=head.hash, time=time)

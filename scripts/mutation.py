@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -230,7 +231,17 @@ def run(root: Path, patterns: list[str], jobs: int) -> None:
     # not where the rules are decided) and nothing reaches a shared service.
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
     env["SHARED_DIR"] = os.environ.get("SHARED_DIR", str(REPO.parent / "shared"))
-    subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *patterns], cwd=root, env=env, check=False)
+    with mutation_test_db() as folder:
+        env["MUTATION_TEST_DB"] = folder
+        subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *patterns], cwd=root, env=env, check=False)
+
+
+def mutation_test_db() -> tempfile.TemporaryDirectory:
+    """The folder tests/conftest.py keeps the migrated test database in (`MUTATION_TEST_DB`): the
+    stats pass migrates it once, every mutant's run copies it (docs/testing.md). In memory
+    (/dev/shm) when the machine has it; removed afterwards."""
+    shm = Path("/dev/shm")  # noqa: S108 (TemporaryDirectory makes a private 0700 folder in it)
+    return tempfile.TemporaryDirectory(prefix="mutation-db-", dir=shm if shm.is_dir() else None)
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,44 @@ def shared_dir() -> Path:
     """The ../shared/ folder beside the repository (test data we read but never copy)."""
     need(SHARED_DIR.is_dir(), f"{SHARED_DIR} is absent: tests that read ../shared/ cannot run")
     return SHARED_DIR
+
+
+if os.environ.get("MUTATION_TEST_DB"):
+    # `make mutation` (scripts/mutation.py sets MUTATION_TEST_DB to an empty folder, on /dev/shm when
+    # there is one). mutmut forks one process per mutant from the process that ran its stats pass,
+    # and pytest-django would migrate a new in-memory test database in every one of them (the larger
+    # part of a database-backed mutant's run). Here the first session (the stats pass) migrates it
+    # once into a SQLite file, the template; every later session, each forked mutant run, works on
+    # its own copy of that file, so two workers never share one and no mutant sees another's rows.
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_test_environment, django_db_blocker):
+        from django.conf import settings
+        from django.db import connections
+
+        folder = Path(os.environ["MUTATION_TEST_DB"])
+        template, serialized = folder / "template.sqlite3", folder / "template.json"
+        mine = folder / f"session-{os.getpid()}.sqlite3"
+        connection = connections["default"]
+        assert connection.vendor == "sqlite", "MUTATION_TEST_DB is for the SQLite test database"
+        with django_db_blocker.unblock():
+            if not template.exists():
+                connection.settings_dict.setdefault("TEST", {})["NAME"] = str(mine)
+                connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=True)
+                connection.close()
+                partial = folder / f"template-{os.getpid()}.partial"
+                shutil.copyfile(mine, partial)
+                serialized.write_text(connection._test_serialized_contents, encoding="utf-8")
+                partial.rename(template)  # atomic: a reader sees the whole file or none
+            else:
+                shutil.copyfile(template, mine)
+                connection.close()
+                connection.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = str(mine)
+                # What `serialized_rollback=True` tests restore after flushing (Django keeps it here).
+                connection._test_serialized_contents = serialized.read_text(encoding="utf-8")
+        yield
+        with django_db_blocker.unblock():
+            connection.close()
+        mine.unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)

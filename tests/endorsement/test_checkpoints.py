@@ -14,6 +14,7 @@ import hashlib
 import http.server
 import json
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -556,6 +557,20 @@ def test_the_stored_checkpoint_holds_what_was_signed(tmp_path):
     assert row.verification_method == checkpoint_from_row(row).verification_method
     document = json.loads(publish(tmp_path).read_text())
     assert document == checkpoint_from_row(AuditCheckpoint.objects.get()).document()
+
+
+def test_a_checkpoint_made_at_a_given_moment_signs_and_stores_that_moment_to_the_second():
+    """The moment is taken once: the time signed and the time stored are the same second (a
+    checkpoint whose signed time was read from the clock again would name another moment)."""
+    application_in(S.REJECTED)
+    row = checkpoint_make(at=datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC))
+    assert row.made_at == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    (method,) = [m for m in json.loads(body_did_document())["verificationMethod"]
+                 if m["id"] == row.verification_method]
+    public = Ed25519PublicKey.from_public_bytes(base58_decode(method["publicKeyMultibase"][1:])[2:])
+    text = (f"microcred-endorse audit checkpoint v1\n{row.origin}\n{row.seq}\n{row.head_hash}\n"
+            "2026-03-04T05:06:07Z\n")
+    public.verify(base58_decode(row.signature[1:]), text.encode())  # raises if another time was signed
 
 
 def test_a_checkpoint_cannot_be_saved_again_or_deleted_and_a_new_one_keeps_its_arguments():
