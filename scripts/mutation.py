@@ -233,7 +233,26 @@ def run(root: Path, patterns: list[str], jobs: int) -> None:
     env["SHARED_DIR"] = os.environ.get("SHARED_DIR", str(REPO.parent / "shared"))
     with mutation_test_db() as folder:
         env["MUTATION_TEST_DB"] = folder
-        subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *patterns], cwd=root, env=env, check=False)
+        subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs), *mutmut_names(patterns)], cwd=root, env=env,
+                       check=False)
+
+
+def mutmut_names(patterns: list[str]) -> list[str]:
+    """What `mutmut run` is given: the patterns (mutmut runs only the mutants they match), and for
+    each `<function>__*` pattern a glob that matches the function's own name but no mutant.
+
+    mutmut picks the tests of its "clean" run (the unmutated code, once, before the mutants) by
+    matching the same names against the functions its stats pass saw, `endorsement.rules.x_criteria_rule`
+    say, which `…x_criteria_rule__*` does not match: with no test matched, it ran the whole
+    selection. `…x_criteria_rul*[e]` matches the function (and any other whose name starts and
+    ends so, which only adds its tests), never a mutant (a mutant's name ends with its number).
+    """
+    names = list(patterns)
+    for pattern in patterns:
+        function = pattern.removesuffix("__*")
+        if function != pattern and function[-1:].isalpha() and function[-1] not in "[]*?":
+            names.append(f"{function[:-1]}*[{function[-1]}]")
+    return names
 
 
 def mutation_test_db() -> tempfile.TemporaryDirectory:

@@ -39,7 +39,8 @@ def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_REDIS_URL", "CI")}
     env["SHARED_DIR"] = str(shared_dir)
     try:
-        run = subprocess.run([str(mutmut), "run", "--max-children", "2", *script.FAST], cwd=root, env=env,
+        run = subprocess.run([str(mutmut), "run", "--max-children", "2", *script.mutmut_names(script.FAST)],
+                             cwd=root, env=env,
                              capture_output=True, text=True, timeout=LIMIT, check=False)
     except subprocess.TimeoutExpired:
         pytest.fail(f"the fast mutation subset took more than {LIMIT} s (docs/testing.md: about a minute)")
@@ -55,3 +56,24 @@ def test_no_mutant_of_the_fast_rule_subset_survives(tmp_path, shared_dir):
         subprocess.run([str(mutmut), "show", name], cwd=root, capture_output=True, text=True, check=False).stdout
         for name in survivors
     )
+
+
+def test_the_names_given_to_mutmut_select_the_functions_tests_and_only_their_mutants():
+    """`--only` runs only the mutants of the functions it names; the extra globs make mutmut's clean
+    run select those functions' tests (it matched none of them, and ran every selected test)."""
+    script = load_script()
+    names = script.mutmut_names(["config.fsm.x_check_transition__*", "endorsement.rules.x_*"])
+    assert names == ["config.fsm.x_check_transition__*", "endorsement.rules.x_*", "config.fsm.x_check_transitio*[n]"]
+    functions = ["config.fsm.x_check_transition", "config.fsm.x_allowed_transitions",
+                 "endorsement.rules.x_criteria_rule"]
+    mutants = ["config.fsm.x_check_transition__mutmut_1", "config.fsm.x_check_transition__mutmut_12",
+               "config.fsm.x_allowed_transitions__mutmut_3", "endorsement.rules.x_criteria_rule__mutmut_5"]
+    assert [f for f in functions if any(fnmatch.fnmatch(f, n) for n in names)] == [
+        "config.fsm.x_check_transition", "endorsement.rules.x_criteria_rule"]
+    assert [m for m in mutants if any(fnmatch.fnmatch(m, n) for n in names)] == [
+        "config.fsm.x_check_transition__mutmut_1", "config.fsm.x_check_transition__mutmut_12",
+        "endorsement.rules.x_criteria_rule__mutmut_5"]
+    assert script.only(script._patterns(None), ["config.fsm.x_check_transition__mutmut_3"]) == [
+        "config.fsm.x_check_transition__mutmut_3"]
+    assert script.only(script._patterns(None), ["badges.fetch.*"]) == [
+        "badges.fetch.x__address_problem__*", "badges.fetch.x_checked_address__*"]
