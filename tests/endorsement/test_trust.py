@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet, OKPKey
@@ -211,3 +211,15 @@ def test_a_statement_signed_by_another_key_fails_the_check_these_tests_use(endor
     token = jwt.encode({"alg": "EdDSA", "kid": kid}, {"iss": settings.SITE_URL}, other, algorithms=["EdDSA"])
     with pytest.raises(BadSignatureError):
         decode(token)
+
+
+def test_the_registry_page_and_registry_json_link_both_forms(client, endorsed):
+    html = client.get(reverse("registry:index")).content.decode()
+    assert f'href="{reverse("registry:trust_list")}"' in html
+    assert 'href="/.well-known/openid-federation"' in html
+    links = client.get(reverse("registry:json")).json()["links"]
+    assert links == {"trust_list_credential": settings.SITE_URL + "/registry/trust-list.json",
+                     "openid_federation": settings.SITE_URL + "/.well-known/openid-federation"}
+    with translation.override("ja"):
+        html = client.get(reverse("registry:index"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "認証済みの組織の一覧（署名付きクレデンシャル、有効期間2日）" in html
