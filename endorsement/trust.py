@@ -136,8 +136,33 @@ def endorsed_issuers(registry: Registry | None, now: datetime | None = None) -> 
     return result
 
 
-def endorsed_issuers_now() -> dict[str, EndorsedIssuer]:
-    return endorsed_issuers(registry_current())
+def _next_change(registry: Registry, now: datetime) -> datetime | None:
+    """The first moment after `now` at which an entry's standing changes by time alone (an
+    endorsement reaching its end, a renewal starting): until then `endorsed_issuers` is unchanged."""
+    moments = [moment for item in registry.items if item.state == EndorsementState.ACTIVE
+               for moment in (item.valid_until, item.renewal_from) if moment is not None and moment > now]
+    return min(moments, default=None)
+
+
+# (the parsed snapshot it was built from, computed at, valid before, issuers): one per process, replaced
+# as time or the snapshot moves on (registry_current hands out a new object for a new snapshot).
+_memo: tuple[Registry, datetime, datetime | None, dict[str, EndorsedIssuer]] | None = None
+
+
+def endorsed_issuers_now(now: datetime | None = None) -> dict[str, EndorsedIssuer]:
+    """`endorsed_issuers` of the newest snapshot at `now`, kept in the process while neither the
+    snapshot nor any standing (by time) changed."""
+    global _memo
+    now = now or timezone.now()
+    registry = registry_current()
+    if registry is None:
+        return {}
+    held = _memo
+    if held is not None and held[0] is registry and held[1] <= now and (held[2] is None or now < held[2]):
+        return held[3]
+    issuers = endorsed_issuers(registry, now)
+    _memo = (registry, now, _next_change(registry, now), issuers)
+    return issuers
 
 
 # --- OpenID Federation ----------------------------------------------------------------------------
@@ -211,7 +236,7 @@ def sub_candidates(decoded: str, raw: str | None) -> list[str]:
 def subordinate_statement(sub: str, now: datetime | None = None) -> str | None:
     """The signed statement about an endorsed issuer, or None for anyone the body does not endorse now."""
     now = now or timezone.now()
-    issuer = endorsed_issuers(registry_current(), now).get(sub)
+    issuer = endorsed_issuers_now(now).get(sub)
     if issuer is None:
         return None
     organisation = Organisation.objects.filter(slug=issuer.slug, is_certification_body=False).first()

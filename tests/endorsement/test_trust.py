@@ -18,9 +18,11 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet, OKPKey
 
 from badges import credentials as vc
+from config.tasking import enqueued, task_named
 from endorsement import services, trust
 from endorsement.models import ApplicationState, TrustListCredential
 from endorsement.registry import registry_refresh
+from endorsement.tasks import sign_trust_list
 from institutions import services as institution_services
 from institutions.keys import did_document, issuer_key_rotate, organisation_did
 from tests.factories import application_in, body
@@ -223,3 +225,47 @@ def test_the_registry_page_and_registry_json_link_both_forms(client, endorsed):
     with translation.override("ja"):
         html = client.get(reverse("registry:index"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "認証済みの組織の一覧（署名付きクレデンシャル、有効期間2日）" in html
+
+
+def test_the_beat_signs_the_list_hourly_and_the_task_is_idempotent(endorsed):
+    entry = settings.CELERY_BEAT_SCHEDULE["sign-trust-list"]
+    assert task_named(entry["task"]) is sign_trust_list
+    first = sign_trust_list.delay().get()
+    assert sign_trust_list.delay().get() == first
+    assert TrustListCredential.objects.count() == 1
+
+
+def test_a_registry_refresh_enqueues_the_list_only_when_it_wrote_a_new_snapshot(
+        endorsed, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        registry_refresh()  # nothing changed since the fixture's refresh
+    assert enqueued(callbacks, "endorsement.tasks.sign_trust_list") == []
+    application, _cast = endorsed
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.endorsement_suspend(actor=_cast.manager, endorsement=application.endorsement, comment="Audit.")
+    assert enqueued(callbacks, "endorsement.tasks.refresh_registry")
+    with django_capture_on_commit_callbacks() as callbacks:
+        registry_refresh()
+    assert len(enqueued(callbacks, "endorsement.tasks.sign_trust_list")) == 1
+
+
+def test_the_federation_documents_are_open_to_other_origins_and_read_only(client, endorsed):
+    did = organisation_did(endorsed[1].organisation)
+    preflight = client.options(reverse("federation-fetch"), HTTP_ORIGIN="https://verifier.example",
+                               HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert preflight.status_code == 200 and preflight["Access-Control-Allow-Origin"] == "*"
+    before = TrustListCredential.objects.count()
+    for url in ("/.well-known/openid-federation", reverse("federation-fetch") + f"?sub={did}",
+                reverse("federation-list"), reverse("registry:trust_list")):
+        assert client.post(url).status_code == 405, url
+    assert TrustListCredential.objects.count() == before
+
+
+@pytest.mark.parametrize("sub", ["did:web:127.0.0.1%3A8000:organisations:nobody", "x" * 5000, "did:web:%00",
+                                 "  "])
+def test_an_odd_or_unknown_sub_is_an_error_and_changes_nothing(client, endorsed, sub):
+    before = TrustListCredential.objects.count()
+    response = fetch(client, sub)
+    assert response.status_code in (400, 404)
+    assert response.json()["error"] in ("invalid_request", "not_found")
+    assert TrustListCredential.objects.count() == before
