@@ -6,7 +6,8 @@ configuration and then `federation_fetch_endpoint?sub=<issuer DID>` from a live 
 
 A badge of an endorsed member: registered, with the organisation's name from our statement; after
 the body revokes the member's endorsement: not registered; a stranger's did:key badge: not
-registered. Every other step of verification is unaffected, and no registry is left unchecked."""
+registered. The signed list credential verifies in verifier-core as well. Every other step of
+verification is unaffected, and no registry is left unchecked."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.db import transaction
 
 from badges import credentials as vc
 from badges.awards import award_issue
-from endorsement import services
+from endorsement import services, trust
 from tests.factories import awarding_setup
 from tests.interop.test_second_verifier import dcc_verify, steps
 
@@ -56,7 +57,8 @@ def test_verifier_core_reports_our_endorsed_issuer_registered_and_not_after_revo
     badge = award.credential
     stranger = stranger_badge(badge)
 
-    result, other = registry_verify([badge, stranger])
+    trust_list = trust.trust_list_current().credential
+    result, other, listed = registry_verify([badge, stranger, trust_list])
     assert result["verified"] is True, (result["errors"], result["log"])
     step = registered_step(result)
     assert step["valid"] is True, step
@@ -67,6 +69,9 @@ def test_verifier_core_reports_our_endorsed_issuer_registered_and_not_after_revo
     assert other["verified"] is True, (other["errors"], other["log"])  # a good signature, by a stranger
     assert registered_step(other)["valid"] is False
     assert registered_step(other)["matchingIssuers"] == [] and registered_step(other)["uncheckedRegistries"] == []
+    # The signed list credential verifies there too (its proof by the body's did:web, its validity period).
+    assert listed["verified"] is True, (listed["errors"], listed["log"])
+    assert steps(listed)["valid_signature"] is True and steps(listed)["expiration"] is True
 
     with transaction.atomic():  # commits: the registry refresh runs after it, as in production
         services.endorsement_revoke(actor=cast.manager, endorsement=app.endorsement, comment="Misconduct.")
