@@ -19,12 +19,13 @@ from joserfc.jwk import KeySet, OKPKey
 
 from badges import credentials as vc
 from config.tasking import enqueued, task_named
-from endorsement import services, trust
-from endorsement.models import ApplicationState, TrustListCredential
+from endorsement import renewals, services, trust
+from endorsement.models import ApplicationState, Endorsement, TrustListCredential
 from endorsement.registry import registry_refresh
 from endorsement.tasks import sign_trust_list
 from institutions import services as institution_services
 from institutions.keys import did_document, issuer_key_rotate, organisation_did
+from tests.endorsement.renewal_walk import ends_in, walk
 from tests.factories import application_in, body
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +270,23 @@ def test_an_odd_or_unknown_sub_is_an_error_and_changes_nothing(client, endorsed,
     assert response.status_code in (400, 404)
     assert response.json()["error"] in ("invalid_request", "not_found")
     assert TrustListCredential.objects.count() == before
+
+
+def test_a_started_renewal_keeps_the_issuer_listed_with_no_gap_and_the_renewal_s_end(client, endorsed):
+    application, cast = endorsed
+    did = organisation_did(cast.organisation)
+    old = ends_in(Endorsement.objects.get(application=application), 30)
+    new = Endorsement.objects.get(application=walk(renewals.endorsement_renew(actor=cast.editor, endorsement=old),
+                                                   cast))
+    end = timezone.now() + timedelta(minutes=5)
+    Endorsement.objects.filter(pk=old.pk).update(valid_until=end)
+    Endorsement.objects.filter(pk=new.pk).update(valid_from=end)
+    new.refresh_from_db()
+    registry_refresh()
+    before = trust.endorsed_issuers_now()[did].achievements[0]
+    assert before["endorsedUntil"] == vc.format_datetime(end)
+    # Past the old one's end, before the expiry task starts the renewal: listed, until the renewal's end.
+    with time_machine.travel(end + timedelta(minutes=1), tick=False):
+        assert fetch(client, did).status_code == 200
+        after = trust.endorsed_issuers_now()[did].achievements[0]
+        assert after["endorsedUntil"] == vc.format_datetime(new.valid_until)
