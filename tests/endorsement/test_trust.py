@@ -290,3 +290,12 @@ def test_a_started_renewal_keeps_the_issuer_listed_with_no_gap_and_the_renewal_s
         assert fetch(client, did).status_code == 200
         after = trust.endorsed_issuers_now()[did].achievements[0]
         assert after["endorsedUntil"] == vc.format_datetime(new.valid_until)
+
+
+def test_a_statement_never_outlives_what_it_endorses(client, endorsed):
+    application, cast = endorsed
+    end = ends_in(Endorsement.objects.get(application=application), 10 / (24 * 60))  # ten minutes from now
+    registry_refresh()
+    _header, claims = decode(fetch(client, organisation_did(cast.organisation)).content.decode())
+    assert claims["exp"] == int(end.valid_until.timestamp())
+    assert claims["metadata"]["endorsement"]["endorsed_until"] == vc.format_datetime(end.valid_until)
