@@ -3,10 +3,14 @@
 from django.urls import path, re_path
 
 from badges import evidence_views, ld_views
-from endorsement import checkpoint_views
+from endorsement import checkpoint_views, federation_views
 
 urlpatterns = [
     path(".well-known/did.json", ld_views.body_did, name="body-did"),
+    # The body as an OpenID Federation trust anchor (endorsement.trust, docs/api.md).
+    path(".well-known/openid-federation", federation_views.entity_configuration, name="federation-configuration"),
+    path("federation/fetch", federation_views.fetch, name="federation-fetch"),
+    path("federation/list", federation_views.subordinate_list, name="federation-list"),
     path("organisations/<slug:slug>/did.json", ld_views.organisation_did, name="organisation-did"),
     path("achievements/<uuid:public_id>", ld_views.achievement, name="achievement"),
     path("achievements/<uuid:public_id>.json", ld_views.achievement, {"as_json": True}, name="achievement-json"),

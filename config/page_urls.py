@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from badges import verify_views
 from badges import views as badge_views
 from config import auth_views
-from endorsement import concern_views, marks, registry_images, registry_views, report_views
+from endorsement import concern_views, federation_views, marks, registry_images, registry_views, report_views
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
@@ -47,6 +47,7 @@ registry_patterns = [
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
     path("registry/feed.atom", registry_views.registry_feed, name="feed"),
     path("registry.json", registry_views.registry_json, name="json"),
+    path("registry/trust-list.json", federation_views.trust_list, name="trust_list"),
     path("registry.csv", registry_views.registry_csv, name="csv"),
     path("sitemap.xml", registry_views.sitemap, name="sitemap"),
 ]

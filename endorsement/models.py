@@ -885,3 +885,25 @@ class Concern(FSMModelMixin, models.Model):
     @transition(field=state, source=ConcernState.NEW, target=ConcernState.DISMISSED, permission=_manager)
     def dismiss(self) -> None:
         pass
+
+
+class TrustListCredential(models.Model):
+    """The signed list of endorsed issuers (endorsement.trust): a short-lived verifiable credential of
+    every organisation the body endorses, re-signed when the list changes and at least daily. The
+    newest row is served at /registry/trust-list.json; a few older ones are kept as history."""
+
+    signed_at = models.DateTimeField(_("signed at"))
+    valid_until = models.DateTimeField(_("valid until"))
+    # SHA-256 of the list's content (the issuers and their endorsements, without the dates of signing):
+    # an unchanged list is not re-signed until it is a day old.
+    digest = models.CharField(_("digest"), max_length=64)
+    credential = models.JSONField(_("credential"))
+
+    class Meta:
+        verbose_name = _("signed list of endorsed issuers")
+        verbose_name_plural = _("signed lists of endorsed issuers")
+        ordering = ["-signed_at", "-id"]
+        get_latest_by = "id"
+
+    def __str__(self) -> str:
+        return f"{self.signed_at:%Y-%m-%d %H:%M} {self.digest[:12]}"

@@ -339,6 +339,8 @@ def registry_refresh() -> RegistrySnapshot:
     if latest is not None and latest.digest == digest:
         return latest  # entries deferred: loading 30 MB only to return the digest would double the cost
     snapshot = RegistrySnapshot.objects.create(digest=digest, entries=entries, organisations=organisations)
+    # The signed list of endorsed issuers derives from the snapshot (endorsement.trust).
+    enqueue_on_commit("endorsement.tasks.sign_trust_list")
     stale = RegistrySnapshot.objects.order_by("-id").values_list("pk", flat=True)[KEEP_SNAPSHOTS:]
     RegistrySnapshot.objects.filter(pk__in=list(stale)).delete()
     return snapshot

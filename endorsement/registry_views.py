@@ -462,14 +462,24 @@ def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "search_text"}
 
 
+def _trust_links() -> dict[str, str]:
+    """Where the same list is published signed (endorsement.trust, docs/api.md)."""
+    return {
+        "trust_list_credential": settings.SITE_URL + reverse("registry:trust_list"),
+        "openid_federation": settings.SITE_URL + reverse("federation-configuration"),
+    }
+
+
 def _json_body(registry: Registry | None) -> bytes:
     if registry is None:
-        document = {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": []}
+        document = {"generated_at": None, "digest": None, "count": 0, "links": _trust_links(), "entries": [],
+                    "organisations": []}
     else:
         document = {
             "generated_at": registry.generated_at.isoformat(),
             "digest": registry.digest,
             "count": len(registry.items),
+            "links": _trust_links(),
             "entries": [_public_entry(item.entry) for item in registry.items],
             "organisations": registry.organisations,
         }

@@ -8,10 +8,18 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from endorsement import checkpoints, notifications, outbox, registry, renewals, services
+from endorsement import checkpoints, notifications, outbox, registry, renewals, services, trust
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def sign_trust_list() -> str:
+    """Sign the list of endorsed issuers if it changed or is a day old (beat, hourly; and after a
+    registry refresh that wrote a new snapshot). Idempotent: an unchanged, fresh list signs nothing.
+    Returns the list's valid-until time."""
+    return trust.trust_list_refresh().valid_until.isoformat()
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)

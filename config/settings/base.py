@@ -73,7 +73,8 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = (
     r"^/(?:\.well-known/did\.json|organisations/[^/]+/did\.json|status/[^/]+/[^/]+/\d+"
     r"|achievements/[0-9a-f-]+(?:\.json)?|credentials/endorsements/[0-9a-f-]+"
-    r"|badges/[0-9a-f-]+(?:\.json|\.png|\.svg)?|registry\.(?:json|csv))$"
+    r"|badges/[0-9a-f-]+(?:\.json|\.png|\.svg)?|registry\.(?:json|csv)"
+    r"|\.well-known/openid-federation|federation/(?:fetch|list)|registry/trust-list\.json)$"
 )
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]
@@ -262,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "endorsement.tasks.make_audit_checkpoint",
         "schedule": crontab(minute=50),
+    },
+    "sign-trust-list": {  # re-signs the list of endorsed issuers when it changed or is a day old
+        "task": "endorsement.tasks.sign_trust_list",
+        "schedule": crontab(minute=10),
     },
     "evidence-retention": {
         "task": "badges.tasks.remove_expired_evidence",

@@ -73,6 +73,7 @@ NOT_PAGES: dict[str, str] = {
     "registry:json": "JSON",
     "registry:csv": "CSV",
     "registry:sitemap": "XML",
+    "registry:trust_list": "a signed credential (JSON-LD)",
     "awards:badge_json": "JSON-LD",
     "awards:badge_png": "a PNG image",
     "awards:badge_svg": "an SVG image",
@@ -102,6 +103,7 @@ NOT_PAGE_PREFIXES = {
     "credentials/": "JSON-LD documents",
     "status/": "status lists (JSON-LD)",
     "audit/": "JSON",
+    "federation/": "OpenID Federation statements (JWT) and the list of subordinates (JSON)",
 }
 ADMIN_POST_ONLY = ("_button", "_assign", "_review", "_review_complete", "_conditions", "_finding")
 ADMIN_MODEL_VIEWS = ("changelist", "add", "change", "history", "delete")

@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import http_date
@@ -59,7 +60,10 @@ def test_with_no_snapshot_yet_the_registry_is_empty_not_an_error(client):
     assert response.status_code == 200
     assert "The registry is empty" in response.content.decode()
     data = client.get(reverse("registry:json")).json()
-    assert data == {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": []}
+    links = {"trust_list_credential": settings.SITE_URL + "/registry/trust-list.json",
+             "openid_federation": settings.SITE_URL + "/.well-known/openid-federation"}
+    assert data == {"generated_at": None, "digest": None, "count": 0, "links": links, "entries": [],
+                    "organisations": []}
     assert client.get(reverse("registry:programme", args=[uuid.uuid4()])).status_code == 404
 
 

@@ -10,8 +10,10 @@
  * Input (stdin): a JSON array of credentials. Output (stdout): a JSON array, one entry per credential:
  *   {verified, errors, log, schema, fetched}
  * `log` is verifier-core's list of steps ({id, valid}: valid_signature, expiration, revocation_status,
- * registered_issuer); `verified` is: no fatal error, and every step valid except `registered_issuer`
- * (we name no DCC issuer registry). `schema` is verifier-core's schema check (ajv, 2019-09) of each
+ * registered_issuer, with its matchingIssuers and uncheckedRegistries); `verified` is: no fatal error,
+ * and every step valid except `registered_issuer`. Which registries verifier-core asks is DCC_REGISTRIES,
+ * a JSON array of known-registry entries as the DCC's issuer-registry client reads them (none by default),
+ * e.g. [{"type": "oidf", "name": "…", "trustAnchorEC": "http://host:port/.well-known/openid-federation"}]. `schema` is verifier-core's schema check (ajv, 2019-09) of each
  * schema the credential lists. `fetched` lists what was read from the live server.
  *
  * Offline: verifier-core fetches with the global fetch, which is replaced here. It answers the JSON-LD
@@ -34,6 +36,7 @@ if(!LIVE) {
   process.exit(2);
 }
 const live = new URL(LIVE);
+const REGISTRIES = JSON.parse(process.env.DCC_REGISTRIES || '[]');
 
 const LOCAL = new Map();
 for(const [url, file] of Object.entries(JSON.parse(fs.readFileSync(path.join(CONTEXTS_DIR, 'index.json'), 'utf8')))) {
@@ -68,7 +71,9 @@ globalThis.fetch = async (input, init) => {
 const {verifyCredential} = await import('@digitalcredentials/verifier-core');
 
 function summary(result) {
-  const log = (result.log || []).map(({id, valid, error}) => ({id, valid, ...(error && {error: error.message})}));
+  const log = (result.log || []).map(({id, valid, error, matchingIssuers, uncheckedRegistries}) => ({
+    id, valid, ...(error && {error: error.message}), ...(matchingIssuers && {matchingIssuers}),
+    ...(uncheckedRegistries && {uncheckedRegistries})}));
   const errors = (result.errors || []).map(e => `${e.name}: ${e.message}`);
   const schemaEntry = (result.additionalInformation || []).find(e => e.id === 'schema_check');
   const schema = Array.isArray(schemaEntry?.results) ?
@@ -86,7 +91,7 @@ for(const credential of items) {
   fetched = [];
   let result;
   try {
-    result = summary(await verifyCredential({credential, knownDIDRegistries: []}));
+    result = summary(await verifyCredential({credential, knownDIDRegistries: REGISTRIES}));
   } catch(e) {
     result = {verified: false, errors: [String(e?.message || e)], log: [], schema: null};
   }

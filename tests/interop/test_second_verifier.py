@@ -31,14 +31,18 @@ SCRIPT = INTEROP_DIR / "dcc-verify.mjs"
 VERIFIER_CORE = NODE_MODULES / "@digitalcredentials" / "verifier-core"
 
 
-def dcc_verify(live_url: str, schemas: Path, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def dcc_verify(live_url: str, schemas: Path, credentials: list[dict[str, Any]],
+               registries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """verifier-core's results for `credentials`; `registries` are the known DID registries it asks
+    whether the issuer is registered (none by default)."""
     node = shutil.which("node")
     need(node is not None, "node is not installed: the DCC verifier cannot run")
     need(VERIFIER_CORE.is_dir(), f"{VERIFIER_CORE} is missing: run `npm ci --prefix tests/interop`")
     completed = subprocess.run(
         [node, str(SCRIPT)], input=json.dumps(credentials, ensure_ascii=False), capture_output=True, text=True,
         encoding="utf-8", timeout=TIMEOUT_SECONDS, cwd=INTEROP_DIR, check=False,
-        env={**os.environ, "LIVE_SERVER_URL": live_url, "SCHEMAS_DIR": str(schemas)},
+        env={**os.environ, "LIVE_SERVER_URL": live_url, "SCHEMAS_DIR": str(schemas),
+             "DCC_REGISTRIES": json.dumps(registries or [])},
     )
     assert completed.returncode == 0, completed.stderr
     answer = json.loads(completed.stdout.splitlines()[-1])

@@ -1,0 +1,376 @@
+"""Trust that travels: the body's list of endorsed issuers, in the forms verifiers in the wild read.
+
+Two forms of one list, both derived from the newest registry snapshot (endorsement.registry), so a
+suspended, revoked or expired endorsement leaves them when it leaves the registry:
+
+* an OpenID Federation trust anchor, as the Digital Credentials Consortium's issuer-registry client
+  (used by `@digitalcredentials/verifier-core`, VerifierPlus and the Learner Credential Wallet) reads
+  it: the body's entity configuration at `/.well-known/openid-federation`, a JWT signed with the
+  body's key, whose `metadata.federation_entity.federation_fetch_endpoint` answers `?sub=<issuer DID>`
+  with a signed subordinate statement for an endorsed organisation and a 404 for anyone else. The
+  statements are signed per request (an Ed25519 signature costs microseconds), so they are never
+  staler than the snapshot;
+* a signed, short-lived list credential (`TrustListCredential`): a W3C VC of the whole list, valid for
+  `TRUST_LIST_VALID`, re-signed when the list changes (after each registry refresh that wrote a new
+  snapshot) and at least every `TRUST_LIST_RESIGN_AFTER` (an hourly beat task), so a stale copy shows
+  by its `validUntil`.
+
+An organisation is listed when its membership is active and at least one of its programmes' current
+endorsements is in force now (`Item.standing`: an active endorsement past its end is expired before
+the hourly expiry task records it). JWTs are made with joserfc (docs/credentials.md, "The list of
+endorsed issuers"): algorithm EdDSA (RFC 8037) with the body's Ed25519 signing key, the same key
+(and rotation, `rotate_key`) as its Data Integrity proofs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django_countries import countries
+from joserfc import jwt
+from joserfc.errors import SecurityWarning
+from joserfc.jwk import OKPKey
+
+from badges import credentials as vc
+from endorsement.models import EndorsementState, TrustListCredential
+from endorsement.registry import Registry, registry_current
+from institutions.keys import did_document, organisation_did, signing_material
+from institutions.models import MembershipState, Organisation
+
+log = logging.getLogger(__name__)
+# RFC 9864 deprecates "EdDSA" for the fully specified "Ed25519"; we keep "EdDSA" (RFC 8037), which the
+# JOSE libraries verifiers run today all accept, and so silence joserfc's warning about it.
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
+
+ALGORITHM = "EdDSA"
+ENTITY_STATEMENT_TYPE = "entity-statement+jwt"
+ENTITY_STATEMENT_CONTENT_TYPE = "application/entity-statement+jwt"
+#: How long the body's entity configuration is valid for (OpenID Federation `exp`).
+ENTITY_CONFIGURATION_SECONDS = 24 * 3600
+#: How long a subordinate statement is valid for: short, so that a verifier which caches statements
+#: until they expire stops trusting a revoked issuer within the hour.
+SUBORDINATE_STATEMENT_SECONDS = 3600
+#: The list credential's validity, and the age at which an unchanged list is signed again.
+TRUST_LIST_VALID = timedelta(days=2)
+TRUST_LIST_RESIGN_AFTER = timedelta(days=1)
+KEEP_TRUST_LISTS = 5
+LIST_CREDENTIAL_TYPE = "EndorsedIssuerListCredential"
+
+
+# --- Who is endorsed ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EndorsedIssuer:
+    """An organisation the body endorses now, with what is endorsed and until when."""
+
+    did: str
+    slug: str
+    name: str
+    name_ja: str
+    homepage: str
+    registry_page: str
+    country: str
+    achievements: tuple[dict[str, Any], ...]
+
+    @property
+    def location(self) -> str:
+        with translation.override("en"):
+            return str(countries.name(self.country)) or self.country
+
+    @property
+    def endorsed_until(self) -> str:
+        return max(a["endorsedUntil"] for a in self.achievements)
+
+
+def _until(item: Any, now: datetime) -> datetime:
+    """The end of what is in force now: the current endorsement's, or its started renewal's."""
+    following = item.entry.get("next_endorsement")
+    if item.renewal_from is not None and item.renewal_from <= now and following:
+        return datetime.fromisoformat(following["valid_until"])
+    return item.valid_until
+
+
+def endorsed_issuers(registry: Registry | None, now: datetime | None = None) -> dict[str, EndorsedIssuer]:
+    """The organisations endorsed at `now`, by DID, from a registry snapshot (in DID order)."""
+    if registry is None:
+        return {}
+    now = now or timezone.now()
+    achievements: dict[str, list[dict[str, Any]]] = {}
+    for item in registry.items:
+        if item.standing(now) != EndorsementState.ACTIVE:
+            continue
+        organisation = registry.organisations_by_slug.get(item.entry["organisation"]["slug"])
+        if organisation is None or organisation["membership"] != MembershipState.ACTIVE:
+            continue
+        entry, endorsement = item.entry, item.entry["endorsement"]
+        achievements.setdefault(organisation["did"], []).append({
+            "id": endorsement["achievement"] or entry["links"]["achievement"],
+            "type": "EndorsedAchievement",
+            "name": entry["programme"]["name_en"] or entry["programme"]["name_ja"],
+            **({"nameJa": entry["programme"]["name_ja"]} if entry["programme"]["name_ja"] else {}),
+            "endorsedFrom": vc.format_datetime(item.valid_from),
+            "endorsedUntil": vc.format_datetime(_until(item, now)),
+            "registryPage": entry["url"],
+            **({"endorsementCredential": endorsement["endorsementCredential"]}
+               if endorsement["endorsementCredential"] else {}),
+        })
+    by_did = {o["did"]: o for o in registry.organisations}
+    result = {}
+    for did in sorted(achievements):
+        organisation = by_did[did]
+        result[did] = EndorsedIssuer(
+            did=did, slug=organisation["slug"], name=organisation["name"], name_ja=organisation["name_ja"] or "",
+            homepage=organisation["website"] or organisation["url"], registry_page=organisation["url"],
+            country=organisation["country"] or "",
+            achievements=tuple(sorted(achievements[did], key=lambda a: (a["id"], a["endorsedUntil"]))),
+        )
+    return result
+
+
+def _next_change(registry: Registry, now: datetime) -> datetime | None:
+    """The first moment after `now` at which an entry's standing changes by time alone (an
+    endorsement reaching its end, a renewal starting): until then `endorsed_issuers` is unchanged."""
+    moments = [moment for item in registry.items if item.state == EndorsementState.ACTIVE
+               for moment in (item.valid_until, item.renewal_from) if moment is not None and moment > now]
+    return min(moments, default=None)
+
+
+# (the parsed snapshot it was built from, computed at, valid before, issuers): one per process, replaced
+# as time or the snapshot moves on (registry_current hands out a new object for a new snapshot).
+_memo: tuple[Registry, datetime, datetime | None, dict[str, EndorsedIssuer]] | None = None
+
+
+def endorsed_issuers_now(now: datetime | None = None) -> dict[str, EndorsedIssuer]:
+    """`endorsed_issuers` of the newest snapshot at `now`, kept in the process while neither the
+    snapshot nor any standing (by time) changed."""
+    global _memo
+    now = now or timezone.now()
+    registry = registry_current()
+    if registry is None:
+        return {}
+    held = _memo
+    if held is not None and held[0] is registry and held[1] <= now and (held[2] is None or now < held[2]):
+        return held[3]
+    issuers = endorsed_issuers(registry, now)
+    _memo = (registry, now, _next_change(registry, now), issuers)
+    return issuers
+
+
+# --- OpenID Federation ----------------------------------------------------------------------------
+def entity_id() -> str:
+    """The body's Entity Identifier: the site's address (its entity configuration is at
+    `<entity id>/.well-known/openid-federation`)."""
+    return settings.SITE_URL
+
+
+def fetch_endpoint_url() -> str:
+    return settings.SITE_URL + reverse("federation-fetch")
+
+
+def list_endpoint_url() -> str:
+    return settings.SITE_URL + reverse("federation-list")
+
+
+def _jwks(organisation: Organisation) -> dict[str, Any]:
+    """The organisation's keys as JWKs (OKP, Ed25519): every key its DID document lists, current and
+    retired, not the compromised ones; `kid` is the verification method id."""
+    keys = vc.assertion_keys(did_document(organisation))
+    return {"keys": [{**OKPKey.import_key(public).as_dict(private=False), "kid": method, "alg": ALGORITHM,
+                      "use": "sig"} for method, public in keys.items()]}
+
+
+def _sign(claims: dict[str, Any]) -> str:
+    body = Organisation.objects.get(is_certification_body=True)
+    private_key, method = signing_material(body)
+    header = {"alg": ALGORITHM, "typ": ENTITY_STATEMENT_TYPE, "kid": method}
+    return jwt.encode(header, claims, OKPKey.import_key(private_key), algorithms=[ALGORITHM])
+
+
+def entity_configuration(now: datetime | None = None) -> str:
+    """The body's Entity Configuration as a signed JWT (iss = sub = the body's entity id)."""
+    now = now or timezone.now()
+    body = Organisation.objects.get(is_certification_body=True)
+    issued = int(now.timestamp())
+    federation_entity = {
+        "federation_fetch_endpoint": fetch_endpoint_url(),
+        "federation_list_endpoint": list_endpoint_url(),
+        "organization_name": body.name,
+        "homepage_uri": body.website or settings.SITE_URL + "/",
+        **({"contacts": [body.contact_email]} if body.contact_email else {}),
+    }
+    claims = {
+        "iss": entity_id(), "sub": entity_id(), "iat": issued, "exp": issued + ENTITY_CONFIGURATION_SECONDS,
+        "jwks": _jwks(body),
+        "metadata": {
+            "federation_entity": federation_entity,
+            "institution_additional_information": {
+                "legal_name": body.name, **({"legal_name_ja": body.name_ja} if body.name_ja else {}),
+                "did": organisation_did(body),
+                "registry": settings.SITE_URL + reverse("registry:index"),
+                "trust_list_credential": settings.SITE_URL + reverse("registry:trust_list"),
+            },
+        },
+    }
+    return _sign(claims)
+
+
+def sub_candidates(decoded: str, raw: str | None) -> list[str]:
+    """The DIDs a `sub` parameter may mean. The DCC client appends the DID to `?sub=` without
+    percent-encoding it, so `did:web:host%3A8000:…` (a did:web with a port) arrives decoded as
+    `did:web:host:8000:…`; the raw, undecoded value is tried after the decoded one."""
+    values = [decoded]
+    if raw and raw not in values:
+        values.append(raw)
+    return values
+
+
+def subordinate_statement(sub: str, now: datetime | None = None) -> str | None:
+    """The signed statement about an endorsed issuer, or None for anyone the body does not endorse now."""
+    now = now or timezone.now()
+    issuer = endorsed_issuers_now(now).get(sub)
+    if issuer is None:
+        return None
+    organisation = Organisation.objects.filter(slug=issuer.slug, is_certification_body=False).first()
+    if organisation is None:  # deleted since the snapshot
+        return None
+    issued = int(now.timestamp())
+    until = int(datetime.fromisoformat(issuer.endorsed_until.replace("Z", "+00:00")).timestamp())
+    claims = {
+        "iss": entity_id(), "sub": issuer.did, "iat": issued,
+        "exp": min(issued + SUBORDINATE_STATEMENT_SECONDS, until),
+        "jwks": _jwks(organisation),
+        "metadata": {
+            "federation_entity": {
+                "organization_name": issuer.name,
+                "homepage_uri": issuer.homepage,
+                "location": issuer.location,
+            },
+            "institution_additional_information": {
+                "legal_name": issuer.name, **({"legal_name_ja": issuer.name_ja} if issuer.name_ja else {}),
+                "registry_page": issuer.registry_page,
+            },
+            "endorsement": {
+                "endorser": organisation_did(Organisation.objects.get(is_certification_body=True)),
+                "endorsed_until": issuer.endorsed_until,
+                "achievements": [_plain(a) for a in issuer.achievements],
+            },
+        },
+    }
+    return _sign(claims)
+
+
+def _plain(achievement: dict[str, Any]) -> dict[str, Any]:
+    """An endorsed achievement as JWT claims: snake_case names, no JSON-LD type."""
+    names = {"endorsedFrom": "endorsed_from", "endorsedUntil": "endorsed_until", "registryPage": "registry_page",
+             "endorsementCredential": "endorsement_credential", "nameJa": "name_ja"}
+    return {names.get(k, k): v for k, v in achievement.items() if k != "type"}
+
+
+def subordinates() -> list[str]:
+    """The federation list endpoint's answer: the entity ids (DIDs) of every endorsed issuer."""
+    return list(endorsed_issuers_now())
+
+
+# --- The signed list credential -------------------------------------------------------------------
+def _namespace() -> str:
+    return settings.SITE_URL + "/ns/trust-list#"
+
+
+def list_context() -> dict[str, Any]:
+    """The inline JSON-LD context of the list's own terms (VC 2.0 defines the rest)."""
+    ns, date = _namespace(), "http://www.w3.org/2001/XMLSchema#dateTime"
+    return {
+        "@protected": True,
+        LIST_CREDENTIAL_TYPE: ns + LIST_CREDENTIAL_TYPE,
+        "EndorsedIssuerList": ns + "EndorsedIssuerList",
+        "EndorsedIssuer": ns + "EndorsedIssuer",
+        "EndorsedAchievement": ns + "EndorsedAchievement",
+        "endorser": {"@id": ns + "endorser", "@type": "@id"},
+        "endorsedIssuers": {"@id": ns + "endorsedIssuers", "@container": "@set"},
+        "endorsedAchievements": {"@id": ns + "endorsedAchievements", "@container": "@set"},
+        "homepage": {"@id": "https://schema.org/url", "@type": "@id"},
+        "location": ns + "location",
+        "nameJa": {"@id": "https://schema.org/name", "@language": "ja"},
+        "endorsedFrom": {"@id": ns + "endorsedFrom", "@type": date},
+        "endorsedUntil": {"@id": ns + "endorsedUntil", "@type": date},
+        "registryPage": {"@id": ns + "registryPage", "@type": "@id"},
+        "endorsementCredential": {"@id": ns + "endorsementCredential", "@type": "@id"},
+    }
+
+
+def trust_list_url() -> str:
+    return settings.SITE_URL + reverse("registry:trust_list")
+
+
+def _list_subject(issuers: dict[str, EndorsedIssuer], endorser: str) -> dict[str, Any]:
+    return {
+        "id": settings.SITE_URL + reverse("registry:index"),
+        "type": "EndorsedIssuerList",
+        "endorser": endorser,
+        "endorsedIssuers": [{
+            "id": issuer.did,
+            "type": "EndorsedIssuer",
+            "name": issuer.name,
+            **({"nameJa": issuer.name_ja} if issuer.name_ja else {}),
+            "homepage": issuer.homepage,
+            "location": issuer.location,
+            "registryPage": issuer.registry_page,
+            "endorsedAchievements": list(issuer.achievements),
+        } for issuer in issuers.values()],
+    }
+
+
+def _content_digest(subject: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(subject, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@transaction.atomic
+def trust_list_refresh(now: datetime | None = None) -> TrustListCredential:
+    """Sign the list of endorsed issuers when it changed or the newest copy is a day old; else
+    return the newest copy unchanged. Safe to repeat and to run in two workers at once: the body's
+    row is locked while deciding."""
+    now = now or timezone.now()
+    body = Organisation.objects.select_for_update().get(is_certification_body=True)
+    endorser = organisation_did(body)
+    subject = _list_subject(endorsed_issuers(registry_current(), now), endorser)
+    digest = _content_digest(subject)
+    latest = TrustListCredential.objects.order_by("-id").first()
+    if latest is not None and latest.digest == digest and latest.signed_at > now - TRUST_LIST_RESIGN_AFTER:
+        return latest
+    valid_until = now + TRUST_LIST_VALID
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", list_context()],
+        "id": trust_list_url(),
+        "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+        "name": f"Organisations endorsed by {body.name}",
+        "issuer": {"id": endorser, "name": body.name},
+        "validFrom": vc.format_datetime(now),
+        "validUntil": vc.format_datetime(valid_until),
+        "credentialSubject": subject,
+    }
+    private_key, method = signing_material(body)
+    row = TrustListCredential.objects.create(
+        signed_at=now, valid_until=valid_until, digest=digest, credential=vc.sign(unsigned, private_key, method, now))
+    stale = TrustListCredential.objects.order_by("-id").values_list("pk", flat=True)[KEEP_TRUST_LISTS:]
+    TrustListCredential.objects.filter(pk__in=list(stale)).delete()
+    log.info("signed the list of endorsed issuers: %d issuers, valid until %s", len(subject["endorsedIssuers"]),
+             unsigned["validUntil"])
+    return row
+
+
+def trust_list_current() -> TrustListCredential | None:
+    """The newest signed list still valid, signing one when there is none (first use, or the beat
+    stopped for two days: a verifier must never be handed an expired list by us)."""
+    latest = TrustListCredential.objects.order_by("-id").first()
+    if latest is None or latest.valid_until <= timezone.now() + timedelta(hours=1):
+        latest = trust_list_refresh()
+    return latest
