@@ -46,7 +46,7 @@ def path_of(url: str) -> str:
 
 
 def issue(email: str = "hanako@example.org", capture=None, **fields):
-    programme, _app, cast, issuer = awarding_setup(**fields)
+    programme, _app, _cast, issuer = awarding_setup(**fields)
     if capture is None:
         return award_issue(actor=issuer, programme=programme, recipient_email=email, recipient_name="Hanako Yamada")
     with capture(execute=True):
