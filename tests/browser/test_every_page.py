@@ -328,7 +328,8 @@ def build_site() -> Site:
                                            reviews__reviewer__username="reviewer").first()
     registry_refresh()
     learner, learner_tokens = learner_side(taro)
-    return Site(learner=learner, learner_tokens=learner_tokens,programme=programme, application=application, in_review=in_review,
+    return Site(learner=learner, learner_tokens=learner_tokens,
+                programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
                 award=award, batch=batch, report=report, invitation_token=token, concern=concern,
                 logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"})
