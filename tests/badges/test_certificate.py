@@ -32,7 +32,7 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     need(shutil.which("pdftotext") is not None, "pdftotext is missing: apt-get install poppler-utils")
     path = tmp_path / "certificate.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
                           text=True).stdout
 
 
