@@ -88,7 +88,7 @@ def _throttle(address: str, email: str) -> None:
 
 
 # --- links --------------------------------------------------------------------------------------------
-def _link_new(purpose: str, email: str, account: LearnerAccount | None) -> str:
+def link_new(purpose: str, email: str, account: LearnerAccount | None) -> str:
     token = secrets.token_urlsafe(32)
     LearnerLink.objects.create(purpose=purpose, token_sha256=token_digest(token), email=email, account=account,
                                expires_at=timezone.now() + timedelta(minutes=settings.LEARNER_LINK_MINUTES))
@@ -113,7 +113,7 @@ def sign_in_link_request(*, email: Any, address: str, language: str) -> None:
     if not (LearnerEmail.objects.filter(email=email).exists() or _has_badges(email)):
         return
     with transaction.atomic():
-        token = _link_new(LinkPurpose.SIGN_IN, email, None)
+        token = link_new(LinkPurpose.SIGN_IN, email, None)
         url = settings.SITE_URL + reverse("learners:sign_in_link", args=[token])
         with translation.override(language):
             _mail(f"learner-sign-in:{token_digest(token)}", email, _("Your sign-in link"), [
@@ -126,7 +126,7 @@ def sign_in_link_request(*, email: Any, address: str, language: str) -> None:
 
 
 def _link_for(token: str, purpose: str) -> LearnerLink:
-    link = (LearnerLink.objects.select_for_update().select_related("account")
+    link = (LearnerLink.objects.select_for_update(of=("self",)).select_related("account")
             .filter(token_sha256=token_digest(token or ""), purpose=purpose).first() if token else None)
     if link is None:
         raise NotFound(_("This link is not valid."))
@@ -147,7 +147,7 @@ def link_problem(token: str, purpose: str) -> str | None:
     return None
 
 
-def _account_for_email(email: str) -> LearnerAccount:
+def account_for_email(email: str) -> LearnerAccount:
     """The account holding `email`, created (with the address verified) when there is none."""
     found = LearnerEmail.objects.select_related("account").filter(email=email).first()
     if found is not None:
@@ -169,14 +169,14 @@ def sign_in_with_link(token: str) -> LearnerAccount:
         link = _link_for(token, LinkPurpose.SIGN_IN)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
-        return _signed_in(_account_for_email(link.email))
+        return _signed_in(account_for_email(link.email))
 
 
 def claim_with_link(token: str) -> tuple[Award, LearnerAccount]:
     """Use a badge's claim link (badges.claims): the badge, and the account of its address."""
     with transaction.atomic():
         award = award_claim(token)
-        return award, _signed_in(_account_for_email(award.recipient_email.strip().lower()))
+        return award, _signed_in(account_for_email(award.recipient_email.strip().lower()))
 
 
 # --- addresses ----------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def address_add_request(*, account: LearnerAccount, email: Any, address: str, la
                                                    % {"n": MAX_ADDRESSES}]})
     _throttle(address, email)
     with transaction.atomic():
-        token = _link_new(LinkPurpose.ADD_ADDRESS, email, account)
+        token = link_new(LinkPurpose.ADD_ADDRESS, email, account)
         url = settings.SITE_URL + reverse("learners:address_confirm", args=[token])
         with translation.override(language):
             _mail(f"learner-address:{token_digest(token)}", email, _("Confirm your e-mail address"), [

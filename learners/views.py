@@ -127,16 +127,20 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 # --- the account --------------------------------------------------------------------------------------
-@learner_required
-@require_GET
-def account(request: HttpRequest) -> HttpResponse:
+def _account_page(request: HttpRequest, form: EmailForm, status: int = 200) -> HttpResponse:
+    """The account: every badge of its addresses, the addresses and the form adding one."""
     learner = request.learner  # type: ignore[attr-defined]
     rows = [{"award": a, "name": _badge_name(a), "standing": award_standing(a)}
             for a in services.account_awards(learner)]
     return render(request, "learners/account.html", {
-        "learner": learner, "rows": rows, "emails": learner.emails.all(),
-        "form": EmailForm(), "max_addresses": services.MAX_ADDRESSES,
-    })
+        "learner": learner, "rows": rows, "emails": learner.emails.all(), "form": form,
+        "max_addresses": services.MAX_ADDRESSES}, status=status)
+
+
+@learner_required
+@require_GET
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request, EmailForm())
 
 
 @learner_required
@@ -171,11 +175,7 @@ def address_add(request: HttpRequest) -> HttpResponse:
             return redirect("learners:account")
     else:
         status = 400
-    rows = [{"award": a, "name": _badge_name(a), "standing": award_standing(a)}
-            for a in services.account_awards(learner)]
-    return render(request, "learners/account.html", {
-        "learner": learner, "rows": rows, "emails": learner.emails.all(), "form": form,
-        "max_addresses": services.MAX_ADDRESSES}, status=status)
+    return _account_page(request, form, status)
 
 
 @require_http_methods(["GET", "POST"])

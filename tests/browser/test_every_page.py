@@ -343,9 +343,9 @@ def learner_side(award: Any) -> tuple[Any, dict[str, str]]:
 
     claim = claim_token_new(award)
     award.save(update_fields=["claim_token_sha256", "claim_expires_at"])
-    learner = services._account_for_email(award.recipient_email)
-    return learner, {"claim": claim, "sign_in": services._link_new(LinkPurpose.SIGN_IN, award.recipient_email, None),
-                     "address": services._link_new(LinkPurpose.ADD_ADDRESS, "taro.other@example.org", learner)}
+    learner = services.account_for_email(award.recipient_email)
+    return learner, {"claim": claim, "sign_in": services.link_new(LinkPurpose.SIGN_IN, award.recipient_email, None),
+                     "address": services.link_new(LinkPurpose.ADD_ADDRESS, "taro.other@example.org", learner)}
 
 
 # --- the browser --------------------------------------------------------------------------------
