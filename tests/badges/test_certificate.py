@@ -129,3 +129,13 @@ def test_a_missing_pango_is_reported_as_the_library_missing(monkeypatch) -> None
 def test_an_unknown_language_is_404() -> None:
     award = issued()
     assert Client().get(f"/badges/{award.public_id}/certificate-fr.pdf").status_code == 404
+
+
+def test_the_certificate_carries_the_bodys_endorsement_mark_in_its_standing(tmp_path) -> None:
+    from endorsement.registry import registry_refresh
+
+    renderer_or_skip()
+    award = issued()
+    registry_refresh()
+    text = " ".join(pdf_text(Client().get(f"/badges/{award.public_id}/certificate-en.pdf").content, tmp_path).split())
+    assert "ACTIVE" in text and "Endorsed by" in text

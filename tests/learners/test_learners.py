@@ -295,3 +295,14 @@ def test_a_signed_in_learner_is_kept_out_of_the_portal_and_the_admin(django_capt
 def test_without_signing_in_the_account_pages_send_to_the_sign_in_page():
     for path in ("/learner/", "/learner/badges.zip", "/learner/delete/"):
         assert Client().get(path)["Location"] == "/learner/sign-in/"
+
+
+def test_the_issuers_award_page_says_when_the_learner_claimed_and_hid_it(django_capture_on_commit_callbacks):
+    from tests.factories import PASSWORD, login_request
+
+    client, award = signed_in_client(django_capture_on_commit_callbacks)
+    client.post(f"/learner/badges/{award.public_id}/visibility/", {"hidden": "yes"})
+    staff = Client()
+    assert staff.login(request=login_request(), username=award.issued_by.username, password=PASSWORD)
+    page = staff.get(f"/portal/awards/{award.public_id}/").content.decode()
+    assert "Claimed by the learner" in page and "Made private by the learner" in page
