@@ -20,4 +20,6 @@ urlpatterns = [
     path("badges/<uuid:public_id>.json", award_views.badge_json, name="badge_json"),
     path("badges/<uuid:public_id>.png", award_views.badge_png, name="badge_png"),
     path("badges/<uuid:public_id>.svg", award_views.badge_svg, name="badge_svg"),
+    path("badges/<uuid:public_id>/certificate-<str:language>.pdf", award_views.badge_certificate,
+         name="badge_certificate"),
 ]

@@ -47,11 +47,14 @@ from badges.batches import (
     rows_from_upload,
     sentences,
 )
+from badges.certificate import CERTIFICATE_LANGUAGES, CertificateUnavailable, certificate_pdf
 from badges.evidence import evidence_standing_for
 from badges.models import Award, AwardBatch, Programme
+from badges.sharing import award_share
 from badges.verification import credential_verify
 from badges.verify_views import plain_words
 from config.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from config.i18n import in_language
 from endorsement.credentials import endorsement_in_force
 from institutions.permissions import can_issue_for, is_member_of
 
@@ -401,18 +404,29 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
     report = credential_verify(credential)  # our own DIDs and status lists: read locally, no network
+    url = award_url(award.public_id)
+    name = (in_language(award.endorsement.application.snapshot, "name").text
+            or credential["credentialSubject"]["achievement"]["name"])
+    share = award_share(award, name=name, url=url, labels=share_labels())
     return render(request, "badges/awards/badge.html", {
+        "share": share, "share_name": name, "certificate_languages": CERTIFICATE_LANGUAGES,
         "report": report, "words": plain_words(credential, report),
         "award": award, "programme": award.programme, "standing": award_standing(award),
         "credential": credential, "achievement": credential["credentialSubject"]["achievement"],
         "endorsement_credential": endorsement, "endorsement": award.endorsement,
         "credential_json": json.dumps(credential, ensure_ascii=False, indent=2),
-        "url": award_url(award.public_id),
+        "url": url,
         # The name as the badge itself carries it: none when the organisation hashes or omits names.
         "shown_name": next((i.get("identityHash") for i in credential["credentialSubject"].get("identifier", [])
                             if i.get("identityType") == "name" and not i.get("hashed")), ""),
         "image_mark": image_mark(award), **_evidence_context(award),
     })
+
+
+def share_labels() -> dict[str, str]:
+    """The share links' names, in the page's language."""
+    return {"linkedin": _("Share on LinkedIn"), "x": _("Post on X"), "facebook": _("Share on Facebook"),
+            "email": _("Send by e-mail"), "qr": _("QR code of this badge's verification page")}
 
 
 def _evidence_context(award: Award) -> dict[str, Any]:
@@ -443,4 +457,21 @@ def badge_svg(request: HttpRequest, public_id: Any) -> HttpResponse:
     # A baked SVG is served as a download-able image, never as a document that could run anything.
     # (img-src data: for the PNG an SVG download of a PNG badge shows.)
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@require_GET
+def badge_certificate(request: HttpRequest, public_id: Any, language: str) -> HttpResponse:
+    """The printable certificate (A4 PDF) in Japanese or English (badges.certificate). When this
+    server cannot draw it (library or Japanese font missing), a page saying so, with status 503."""
+    if language not in CERTIFICATE_LANGUAGES:
+        raise Http404(_("No such certificate."))
+    award = _public(public_id)
+    try:
+        pdf = certificate_pdf(award, language)
+    except CertificateUnavailable as error:
+        return render(request, "badges/awards/certificate_unavailable.html",
+                      {"award": award, "message": error.message}, status=error.status_code)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{public_id}-{language}.pdf"'
     return response

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from badges import credentials as vc
 from badges.achievements import achievement_document
 from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, evidence_files_clean
+from badges.claims import claim_token_new, claim_url
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from badges.uris import UriError, evidence_uri
@@ -432,10 +433,11 @@ def awards_of_programme(programme: Programme, search: str = "") -> QuerySet[Awar
 
 
 def award_public(public_id: Any) -> Award:
-    """An award for its public page: anyone holding the link may see it."""
+    """An award for its public page: anyone holding the link may see it, unless its learner has
+    hidden it (then it answers as if there were none: 404, docs/learners.md)."""
     award = (
         Award.objects.select_related("programme", "organisation", "endorsement__application", "status")
-        .filter(public_id=public_id, credential__isnull=False).first()
+        .filter(public_id=public_id, credential__isnull=False, hidden_at__isnull=True).first()
     )
     if award is None:
         raise NotFound(_("No such badge."))
@@ -472,6 +474,7 @@ def award_emails_write(awards: Iterable[Award]) -> list[int]:
     rows = []
     with translation.override(settings.LANGUAGE_CODE):
         for award in awards:
+            claim = claim_url(claim_token_new(award))
             subject = _("Your badge: %(name)s") % {"name": award.programme.name}
             greeting = (_("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name
                         else _("Hello,"))
@@ -484,11 +487,17 @@ def award_emails_write(awards: Iterable[Award]) -> list[int]:
                 "",
                 _("Your badge, to view, download (as an image or as JSON) and share:"),
                 award_url(award.public_id),
+                "",
+                _("To keep it with your other badges in a learner account (no password: you sign in with a link "
+                  "sent to this address), claim it within %(days)d days with this link, which works once:")
+                % {"days": settings.CLAIM_LINK_DAYS},
+                claim,
             ])
             rows.append(Notification(key=_email_key(award), recipients=[award.recipient_email],
                                      subject=subject[:300], body=body))
     # New awards have no mail yet; a key written before (never, in practice) is left as it is.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Award.objects.bulk_update(awards, ["claim_token_sha256", "claim_expires_at"])
     return [a.pk for a in awards]
 
 

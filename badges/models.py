@@ -286,6 +286,14 @@ class Award(models.Model):
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+    # The learner's side (badges.claims, learners): the claim link mailed with the badge, stored as
+    # the SHA-256 of its token, single-use and expiring; and the learner's choice to hide the badge's
+    # public page (the credential itself still verifies for whoever holds it).
+    claim_token_sha256 = models.CharField(_("claim token (SHA-256)"), max_length=64, blank=True, db_index=True,
+                                          editable=False)
+    claim_expires_at = models.DateTimeField(_("claim link expires at"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
+    hidden_at = models.DateTimeField(_("hidden by the learner at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("award")

@@ -63,6 +63,7 @@ urlpatterns = [
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
+    path("", include(("learners.urls", "learners"))),  # learners: claim, sign in, their account
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
     path("verify", verify_views.verify),  # the same page: a form or script POSTing to /verify is not redirected
 ]

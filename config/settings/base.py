@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "institutions",
     "badges",
     "endorsement",
+    "learners",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +275,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Concerns from a programme's registry page: at most this many per client address in the window.
+# The learner's side (docs/learners.md): a badge's claim link lasts this many days; a sign-in or
+# address-check link this many minutes; at most LEARNER_LINK_LIMIT links are sent per address and
+# per client within LEARNER_LINK_WINDOW.
+CLAIM_LINK_DAYS = env_int("CLAIM_LINK_DAYS", 90)
+LEARNER_LINK_MINUTES = env_int("LEARNER_LINK_MINUTES", 30)
+LEARNER_LINK_LIMIT = env_int("LEARNER_LINK_LIMIT", 5)
+LEARNER_LINK_WINDOW = timedelta(minutes=env_int("LEARNER_LINK_WINDOW_MINUTES", 60))
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
 CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
 # Days after a reporting period ends before its organisation is reminded of a missing report.

@@ -77,6 +77,11 @@ NOT_PAGES: dict[str, str] = {
     "awards:badge_json": "JSON-LD",
     "awards:badge_png": "a PNG image",
     "awards:badge_svg": "an SVG image",
+    "awards:badge_certificate": "a PDF (the certificate)",
+    "learners:sign_out": "POST only",
+    "learners:visibility": "POST only (the buttons are on the account page)",
+    "learners:address_add": "POST only (the form is on the account page)",
+    "learners:download": "a zip of the learner's badges",
     "api-schema": "the OpenAPI schema (YAML)",
     "api-docs": "Swagger UI, a third-party page for developers",
     "admin:logout": "POST only",
@@ -124,6 +129,8 @@ class Site:
     invitation_token: str
     concern: Any
     logins: dict[str, str] = field(default_factory=dict)  # person -> username
+    learner_tokens: dict[str, str] = field(default_factory=dict)  # claim, sign_in, address -> a link's token
+    learner: Any = None  # the learner account of Taro Suzuki's badge ("learner": signed in as it)
 
 
 @dataclass
@@ -170,6 +177,12 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "registry:concern": ("public", _pid),
     "registry:organisation": ("public", lambda site: {"slug": site.programme.organisation.slug}),
     "awards:badge": ("public", lambda site: {"public_id": site.award.public_id}),
+    "learners:claim": ("public", lambda site: {"token": site.learner_tokens["claim"]}),
+    "learners:sign_in": ("public", _none),
+    "learners:sign_in_link": ("public", lambda site: {"token": site.learner_tokens["sign_in"]}),
+    "learners:address_confirm": ("public", lambda site: {"token": site.learner_tokens["address"]}),
+    "learners:account": ("learner", _none),
+    "learners:delete": ("learner", _none),
     "portal:dashboard": ("member", _none),
     "portal:programme_new": ("member", _none),
     "portal:programme": ("member", _pid),
@@ -293,8 +306,8 @@ def build_site() -> Site:
     endorsement = Endorsement.objects.filter(application=application).get()
     award = award_issue(actor=owner, programme=programme, recipient_did=LONG_DID, recipient_name="山田 花子",
                         evidence_url=LONG_URL)
-    award_issue(actor=owner, programme=programme, recipient_email="taro.suzuki.long.address@learners.example.org",
-                recipient_name="Taro Suzuki")
+    taro = award_issue(actor=owner, programme=programme,
+                       recipient_email="taro.suzuki.long.address@learners.example.org", recipient_name="Taro Suzuki")
     revoked = award_issue(actor=owner, programme=programme, recipient_email="jiro@example.org",
                           recipient_name="鈴木 次郎")
     award_revoke(actor=owner, award=revoked, reason="Issued to the wrong person.")
@@ -316,10 +329,25 @@ def build_site() -> Site:
     in_review = Application.objects.filter(state=ApplicationState.IN_REVIEW,
                                            reviews__reviewer__username="reviewer").first()
     registry_refresh()
-    return Site(programme=programme, application=application, in_review=in_review,
+    learner, learner_tokens = learner_side(taro)
+    return Site(learner=learner, learner_tokens=learner_tokens,
+                programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
                 award=award, batch=batch, report=report, invitation_token=token, concern=concern,
                 logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"})
+
+
+def learner_side(award: Any) -> tuple[Any, dict[str, str]]:
+    """A learner account for `award`'s address, and a live link of each kind the learner pages open."""
+    from badges.claims import claim_token_new
+    from learners import services
+    from learners.models import LinkPurpose
+
+    claim = claim_token_new(award)
+    award.save(update_fields=["claim_token_sha256", "claim_expires_at"])
+    learner = services.account_for_email(award.recipient_email)
+    return learner, {"claim": claim, "sign_in": services.link_new(LinkPurpose.SIGN_IN, award.recipient_email, None),
+                     "address": services.link_new(LinkPurpose.ADD_ADDRESS, "taro.other@example.org", learner)}
 
 
 # --- the browser --------------------------------------------------------------------------------
@@ -344,12 +372,26 @@ def chromium() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
-def context_for(chromium: Any, base_url: str, language: str, username: str | None) -> Any:
+@dataclass(frozen=True)
+class LearnerLogin:
+    account: Any
+
+
+def context_for(chromium: Any, base_url: str, language: str, username: Any) -> Any:
     context = chromium.new_context(locale="en-GB" if language == "en" else "ja-JP", timezone_id="Asia/Tokyo",
                                    viewport=PHONE, extra_http_headers={"Accept-Language": language})
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     cookies = [{"name": "django_language", "value": language, "url": base_url}]
-    if username:
+    if isinstance(username, LearnerLogin):
+        from django.contrib.sessions.backends.db import SessionStore
+
+        from learners.session import SESSION_KEY
+
+        session = SessionStore()
+        session[SESSION_KEY] = str(username.account.public_id)
+        session.create()
+        cookies.append({"name": "sessionid", "value": session.session_key, "url": base_url})
+    elif username:
         client = Client()
         assert client.login(request=login_request(), username=username, password=_password(username))
         cookies.append({"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url})
@@ -406,7 +448,8 @@ def visit_every_page(chromium: Any, base_url: str, site: Site, pages: list[Page]
     try:
         for number, spec in enumerate(pages, 1):
             if spec.person not in contexts:
-                contexts[spec.person] = context_for(chromium, base_url, language, site.logins.get(spec.person))
+                login = LearnerLogin(site.learner) if spec.person == "learner" else site.logins.get(spec.person)
+                contexts[spec.person] = context_for(chromium, base_url, language, login)
                 contexts[spec.person].new_page()
             page = contexts[spec.person].pages[0]
             where = f"[{language}] {spec.path} ({spec.name}, as {spec.person})"

@@ -1,0 +1,68 @@
+"""Learner accounts (docs/learners.md): passwordless, signed in with a link mailed to one of their
+verified addresses. A learner is no `auth.User`: the session holds the account's id under its own key
+(learners.session), so a learner is never signed in to the portal or the admin."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class LearnerAccount(models.Model):
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(_("last signed in at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("learner account")
+        verbose_name_plural = _("learner accounts")
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class LearnerEmail(models.Model):
+    """An address of a learner, verified (the learner opened a link mailed to it). Stored case-folded;
+    one account per address."""
+
+    account = models.ForeignKey(LearnerAccount, verbose_name=_("learner account"), on_delete=models.CASCADE,
+                                related_name="emails")
+    email = models.EmailField(_("e-mail"), unique=True)
+    verified_at = models.DateTimeField(_("verified at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("learner's e-mail address")
+        verbose_name_plural = _("learners' e-mail addresses")
+        ordering = ["verified_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class LinkPurpose(models.TextChoices):
+    SIGN_IN = "sign-in", _("Sign in")
+    ADD_ADDRESS = "add-address", _("Add an address")
+
+
+class LearnerLink(models.Model):
+    """A link mailed to a learner: to sign in, or to verify an address added to an account. Only the
+    SHA-256 of its token is stored; it works once, until `expires_at`."""
+
+    purpose = models.CharField(_("purpose"), max_length=16, choices=LinkPurpose.choices)
+    token_sha256 = models.CharField(_("token (SHA-256)"), max_length=64, unique=True)
+    email = models.EmailField(_("e-mail"))
+    account = models.ForeignKey(LearnerAccount, verbose_name=_("learner account"), on_delete=models.CASCADE,
+                                null=True, blank=True, related_name="links")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("learner link")
+        verbose_name_plural = _("learner links")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.email}"
