@@ -316,8 +316,9 @@ class _Ob2Verifier:
                      % {"assertion": _origin(assertion_id), "issuer": _origin(str(issuer.get("id")))})
         else:
             self.add("proof", label_proof, True, "proof.hosted",
-                     _("The assertion is served at its id on its issuer's origin%(same)s.")
-                     % {"same": _(", and the copy presented is the same") if isinstance(presented, Mapping) else ""})
+                     _("The assertion is served at its id on its issuer's origin, and the copy presented is the "
+                       "same.") if isinstance(presented, Mapping) else
+                     _("The assertion is served at its id on its issuer's origin."))
         self.add("issuer", label_issuer, True, "issuer.ob2-profile",
                  (_("%(name)s, from this registry's own records.") if local else
                   _("%(name)s, as its own server describes itself (hosted Open Badges 2.0 has no signature: "

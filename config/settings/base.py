@@ -67,7 +67,8 @@ MIDDLEWARE = [
 
 # CORS (django-cors-headers): the public documents a browser wallet or verifier on another site reads
 # (DID documents, status lists, achievements, endorsement credentials, badges and their baked images,
-# the registry's open data, the Open Badges 2.0 mirror) may be read from any origin, without credentials; nothing else may.
+# the registry's open data, the Open Badges 2.0 mirror) may be read from any origin, without credentials;
+# nothing else may.
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = (
