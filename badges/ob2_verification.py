@@ -121,17 +121,17 @@ def presented_from_image(data: bytes, *, field_name: str = "file") -> Presented:
     return baked
 
 
+def is_ob2_input(presented: Presented) -> bool:
+    """Whether what was presented is an OB 2.0 assertion (its URL or JSON), not an OB 3.0 credential."""
+    return isinstance(presented, str) or is_ob2(presented)
+
+
 def presented_verify(presented: Presented, *, email: str = "", now: datetime | None = None) -> VerificationReport:
     """The report on what was presented: an OB 2.0 assertion (URL or JSON) here, OB 3.0 credentials
     by badges.verification."""
-    if isinstance(presented, str) or is_ob2(presented):
+    if is_ob2_input(presented):
         return ob2_verify(presented, email=email, now=now)
     return credential_verify(presented, email=email, now=now)
-
-
-def presented_document(presented: Presented, report: VerificationReport) -> JsonDict:
-    """The JSON the page shows in plain words: the credential, or the OB 2.0 assertion as obtained."""
-    return presented if isinstance(presented, dict) else {"id": report.credential.get("id", "")}
 
 
 # --- Verifying ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from badges.ob2_verification import presented_document, presented_from_image, presented_from_text, presented_verify
+from badges.ob2_verification import is_ob2_input, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     BADGE_TYPES,
     ENDORSEMENT_TYPE,
@@ -259,6 +259,8 @@ def verify(request: HttpRequest) -> HttpResponse:
                 for message in messages:
                     form.add_error(name if name in form.fields else None, message)
         else:
-            words = plain_words(presented_document(credential, report), report, email=email)
+            # The plain words read an OB 3.0 credential (and speak of its signature): an OB 2.0
+            # assertion's report is its checks alone, each saying what it found.
+            words = None if is_ob2_input(credential) else plain_words(credential, report, email=email)
     status = 400 if form.errors else 200
     return render(request, "badges/verify.html", {"form": form, "report": report, "words": words}, status=status)

@@ -150,3 +150,14 @@ def test_a_png_baked_with_a_jws_is_refused_with_a_field_message():
     response = api_client().post(API, {"file": SimpleUploadedFile("p.png", png, "image/png")}, format="multipart")
     assert response.status_code == 400
     assert "signed Open Badges 2.0 assertion" in response.json()["errors"]["file"][0]
+
+
+def test_an_assertion_url_pasted_on_the_page_gets_its_checks_and_no_words_about_a_signature(client, issued):
+    award = issued[-1]
+    page = client.post("/verify", {"credential": f"  {assertion_url(award.public_id)}\n", "email": ""})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-verdict="verified"' in html
+    assert "Hosted at its id" in html and "Endorsed by this registry" in html
+    assert "The signature shows" not in html  # hosted OB 2.0 has none
+    page = client.post("/verify", {"credential": f"{assertion_url(award.public_id)}"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "idのURLでホスト" in page.content.decode()
