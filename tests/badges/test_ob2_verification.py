@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from badges import credentials as vc
 from badges.awards import award_issue, award_revoke
+from badges.fetch import FetchError
 from badges.ob2 import assertion_url
-from badges.ob2_verification import ob2_verify
+from badges.ob2_verification import OB2_CHECK_CODES, ob2_verify
+from badges.verification import CHECK_CODES, VERDICTS
 from endorsement import services
 from tests.factories import api_client, awarding_setup, png_bytes
 
@@ -27,6 +29,11 @@ def issued():
 
 
 def codes(body: dict) -> dict[str, str]:
+    """The checks' codes by id, each a known code of its own check (as badges.verification's)."""
+    for check in body["checks"]:
+        assert check["code"] in CHECK_CODES + OB2_CHECK_CODES, check
+        assert check["code"].split(".")[0] == check["id"], check
+    assert body["verdict"] in VERDICTS
     return {c["id"]: c["code"] for c in body["checks"]}
 
 
@@ -161,3 +168,30 @@ def test_an_assertion_url_pasted_on_the_page_gets_its_checks_and_no_words_about_
     assert "The signature shows" not in html  # hosted OB 2.0 has none
     page = client.post("/verify", {"credential": f"{assertion_url(award.public_id)}"}, HTTP_ACCEPT_LANGUAGE="ja")
     assert "idのURLでホスト" in page.content.decode()
+
+
+def test_a_foreign_assertion_answering_410_gone_is_revoked(client, issued, monkeypatch):
+    presented = {**client.get(f"/ob2/assertions/{issued[-1].public_id}").json(), "id": "https://b.example.net/a/2"}
+
+    def gone(url, **kwargs):
+        raise FetchError("http_status", f"{url} answered 410", status=410)
+
+    monkeypatch.setattr("badges.ob2_verification.fetch", gone)
+    report = ob2_verify(presented)
+    by_id = {c.id: c.code for c in report.checks}
+    assert by_id["status"] == "status.revoked"  # 410 Gone: revoked, its server says
+    # And a copy hosted elsewhere that names our BadgeClass is not ours: not on its issuer's origin.
+    assert by_id["proof"] == "proof.hosted-other-origin" and report.verdict == "not-genuine"
+
+
+@pytest.mark.parametrize("odd", [
+    {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": "http://127.0.0.1:8000/ob2/assertions/x",
+     "badge": ["a", 1], "recipient": 5, "verification": {"type": "hosted"}},
+    {"@context": "https://w3id.org/openbadges/v2", "type": ["Assertion"], "id": 7, "badge": {}, "recipient": {}},
+    {"@context": ["https://w3id.org/openbadges/v2"], "type": "Assertion", "id": "https://x.example/a",
+     "badge": "b", "recipient": {"type": "email"}, "verification": "hosted"},
+])
+def test_odd_ob2_json_gets_a_report_never_a_server_error(odd):
+    body = post(json.dumps(odd))
+    assert body["verified"] is False and body["verdict"] == "not-genuine"
+    codes(body)
