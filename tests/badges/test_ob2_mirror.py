@@ -136,3 +136,20 @@ def test_a_programme_never_endorsed_has_no_badgeclass_and_version_one_has_no_v1_
     assert client.get(f"/ob2/badgeclasses/{programme.public_id}/v1").status_code == 404
     assert client.get(f"/ob2/badgeclasses/{programme.public_id}/v2").status_code == 404
     assert client.get(f"/ob2/badgeclasses/{programme.public_id}").status_code == 200
+
+
+def test_the_mirror_expands_under_the_bundled_ob2_context_to_open_badges_terms(client, issued):
+    """Each document is JSON-LD that the bundled OB 2.0 context (the same bytes as
+    ../shared/contexts/openbadges-v2-context.json) gives meaning to: no property is dropped."""
+    from pyld import jsonld
+
+    from badges.credentials.loader import default_loader
+
+    award = issued[-1]
+    assertion = client.get(f"/ob2/assertions/{award.public_id}").json()
+    [expanded] = jsonld.expand(assertion, {"documentLoader": default_loader()})
+    assert expanded["@type"] == ["https://w3id.org/openbadges#Assertion"]
+    assert expanded["https://w3id.org/openbadges#badge"] == [{"@id": assertion["badge"]}]
+    assert expanded["http://purl.org/dc/terms/relation"] == [{"@id": award.credential["id"]}]
+    # Every property of the document maps to an IRI (nothing silently dropped by the expansion).
+    assert len(expanded) == len(assertion) - 1  # all but @context (id and type become @id, @type)
