@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from badges.awards import award_issue, award_revoke
+from endorsement import services
 from tests.conftest import REPO_ROOT, need
 from tests.factories import awarding_setup
 
@@ -87,6 +88,16 @@ def test_every_mirrored_assertion_is_valid_and_a_revoked_one_is_reported_revoked
     revoked = _node(results[2], assertion_urls[2])
     assert revoked["revoked"] is True and revoked["revocationReason"] == "Issued in error"
     assert "revoked" not in _node(results[0], assertion_urls[0])
+
+
+def test_a_suspended_endorsement_reads_revoked_in_the_validators_graph(live):
+    url, contexts, awards = live
+    endorsement = awards[0].endorsement
+    services.endorsement_suspend(actor=endorsement.decided_by, endorsement=endorsement, comment="Under review")
+    [result] = validate(url, contexts, [{"url": f"{url}/ob2/assertions/{awards[0].public_id}"}])
+    assert result["report"]["valid"] is True, result["report"]["messages"]  # the Assertion itself stands
+    node = _node(result, f"{url}/ob2/endorsements/{endorsement.public_id}")
+    assert node["revoked"] is True and node["revocationReason"] == "suspended"
 
 
 def test_the_baked_ob2_png_and_the_assertion_json_validate_too_and_a_broken_one_does_not(live, client):
