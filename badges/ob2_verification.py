@@ -47,6 +47,7 @@ from badges import credentials as vc
 from badges import ob2
 from badges.did_resolver import DidResolver
 from badges.fetch import FetchError, fetch
+from badges.models import Award, Programme
 from badges.verification import (
     CLOCK_LEEWAY,
     Check,
@@ -96,9 +97,10 @@ def is_ob2(document: Any) -> bool:
 
 
 def presented_from_text(text: str | bytes, *, field_name: str = "credential") -> Presented:
-    """A pasted assertion URL as it is; otherwise the JSON (badges.verification.credential_from_json)."""
+    """A pasted assertion URL as it is (the URL of one of our OB 3.0 badges: its signed credential);
+    otherwise the JSON (badges.verification.credential_from_json)."""
     if isinstance(text, str) and _is_url(text):
-        return text.strip()
+        return _our_badge_credential(text.strip()) or text.strip()
     return credential_from_json(text, field_name=field_name)
 
 
@@ -132,6 +134,15 @@ def presented_verify(presented: Presented, *, email: str = "", now: datetime | N
     if is_ob2_input(presented):
         return ob2_verify(presented, email=email, now=now)
     return credential_verify(presented, email=email, now=now)
+
+
+def _our_badge_credential(url: str) -> JsonDict | None:
+    """The signed OB 3.0 credential of the badge this server serves at `url` (`/badges/<uuid>`)."""
+    view = _local_view(url)
+    if view is None or view[0] != "badge":
+        return None
+    return Award.objects.filter(public_id=view[1]["public_id"], credential__isnull=False).values_list(
+        "credential", flat=True).first()
 
 
 # --- Verifying ------------------------------------------------------------------------------------
@@ -200,8 +211,6 @@ class _Ob2Verifier:
             award = ob2.award_for_assertion(kwargs["public_id"])
             return (ob2.assertion_document(award) if award else None), True
         if name in ("ob2-badgeclass", "ob2-badgeclass-version"):
-            from badges.models import Programme
-
             programme = Programme.objects.select_related("organisation").filter(
                 public_id=kwargs["public_id"]).first()
             return (ob2.badge_class_document(programme, int(kwargs.get("version", 1))) if programme else None), True

@@ -195,3 +195,19 @@ def test_odd_ob2_json_gets_a_report_never_a_server_error(odd):
     body = post(json.dumps(odd))
     assert body["verified"] is False and body["verdict"] == "not-genuine"
     codes(body)
+
+
+def test_the_url_of_one_of_our_ob3_badges_checks_its_signed_credential(client, issued):
+    app, *_rest, award = issued
+    from badges.status import status_list_publish
+
+    for allocation in (award.status, app.endorsement.status):  # as after commit: its status can be read
+        status_list_publish(allocation.status_list_id)
+    body = post(json.dumps({"credential": award.credential["id"]}))
+    assert body["verdict"] == "verified" and codes_ob3(body)["proof"] == "proof.ok"
+    page = client.post("/verify", {"credential": award.credential["id"]}).content.decode()
+    assert 'data-verdict="verified"' in page and "The signature shows" in page
+
+
+def codes_ob3(body: dict) -> dict[str, str]:
+    return {c["id"]: c["code"] for c in body["checks"]}
