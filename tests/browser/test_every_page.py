@@ -101,6 +101,7 @@ NOT_PAGE_PREFIXES = {
     "achievements/": "JSON-LD documents",
     "credentials/": "JSON-LD documents",
     "status/": "status lists (JSON-LD)",
+    "ob2/": "the Open Badges 2.0 mirror (JSON-LD documents and a baked PNG)",
     "audit/": "JSON",
 }
 ADMIN_POST_ONLY = ("_button", "_assign", "_review", "_review_complete", "_conditions", "_finding")
