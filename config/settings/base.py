@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "institutions",
     "badges",
     "endorsement",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.send_pending_notifications",
         "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
     },
+    "deliver-due-webhooks": {
+        "task": "webhooks.tasks.deliver_due_webhooks",
+        "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
+    },
     "remind-issuance-reports": {
         "task": "endorsement.tasks.remind_issuance_reports",
         "schedule": crontab(hour=6, minute=15),
@@ -297,6 +302,23 @@ EVIDENCE_RECHECK_INTERVAL = timedelta(days=env_int("EVIDENCE_RECHECK_DAYS", 7))
 EVIDENCE_RECHECK_BATCH = env_int("EVIDENCE_RECHECK_BATCH", 200)
 # Tests only: allow fetching evidence from loopback addresses.
 EVIDENCE_ALLOW_LOOPBACK = False
+
+# --- Webhooks to members' and the body's own systems (webhooks/, docs/api.md) --------------------
+# One POST per delivery attempt, under the address rules of badges/fetch.py (public addresses only).
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# A failed delivery is tried again after WEBHOOK_RETRY_BASE_SECONDS, doubling each time up to
+# WEBHOOK_RETRY_MAX_SECONDS, for WEBHOOK_RETRY_HOURS after it was written (or replayed).
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+# An endpoint with no successful delivery for this many days while failing is disabled; its owners are told.
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
+# Endpoints per organisation.
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
+# Tests and the demo only: allow endpoints on loopback addresses (plain http to them too).
+WEBHOOK_ALLOW_LOOPBACK = False
+# The demo only (`make run`, DEBUG): /demo/webhook-receiver/ receives and checks the demo's own deliveries.
+WEBHOOK_DEMO_RECEIVER = False
 
 # --- The evidence archive (badges.archive, docs/evidence.md) ------------------------------------
 # Uploaded files and fetched pages (as WARC records) are kept content-addressed through the storage
