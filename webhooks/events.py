@@ -4,7 +4,8 @@ data it is, written in the transaction of the change and sent after commit (webh
 Most events derive from the audit trail: `on_audit_event` is connected (webhooks.apps) to the
 saving of every `AuditEvent`, in the transaction that records it, so a change that rolls back sends
 nothing and no service repeats its business logic here. The batch and evidence events, which are not
-audit events, are emitted by their services (badges.batches, badges.evidence) through `webhook_emit`.
+audit events, and `award.issued` (a batch's awards have no audit event each), are emitted by their
+services (badges.batches, badges.evidence, badges.awards.after_issue) through `webhook_emit`.
 
 An event goes to one organisation only: the member whose award, batch, application, endorsement or
 evidence link it is — or, for the body's events (a new application, an issuance report filed), the
@@ -86,8 +87,8 @@ def _body_id() -> int | None:
     return Organisation.objects.filter(is_certification_body=True).values_list("pk", flat=True).first()
 
 
-def _award_data(award: Any, event: AuditEvent) -> dict[str, Any]:
-    data = {
+def _award_data(award: Any) -> dict[str, Any]:
+    return {
         "award": {
             "id": str(award.public_id), "programme": _programme(award.programme),
             "recipient_email": award.recipient_email, "recipient_did": award.recipient_did,
@@ -98,9 +99,19 @@ def _award_data(award: Any, event: AuditEvent) -> dict[str, Any]:
         },
         "organisation": _organisation(award.organisation),
     }
-    if event.action == A.AWARD_REVOKED:
-        data["award"]["revocation_reason"] = event.comment
-    return data
+
+
+def webhooks_for_awards_issued(awards: list[Any]) -> int:
+    """Awards just saved, one or a batch chunk's (badges.awards.after_issue, in the issuing
+    transaction): an `award.issued` each. A batch's awards have no audit event of their own, so this
+    is emitted where every award passes, the learners' mails are written."""
+    if not awards or not _has_endpoints(awards[0].organisation_id):
+        return 0
+    count = 0
+    for award in awards:
+        count += len(webhook_emit(organisation_id=award.organisation_id, event_type=E.AWARD_ISSUED,
+                                  source=f"award:{award.pk}:issued", data=_award_data(award), at=award.issued_at))
+    return count
 
 
 def _state_change(event: AuditEvent) -> dict[str, Any]:
@@ -120,12 +131,13 @@ def webhooks_for_audit_event(event: AuditEvent) -> int:
     from badges.models import Award
 
     action, source, count = event.action, f"audit:{event.seq}", 0
-    if event.subject_type == "award" and action in (A.AWARD_ISSUED, A.AWARD_REVOKED):
+    if event.subject_type == "award" and action == A.AWARD_REVOKED:
         award = Award.objects.filter(pk=event.subject_id).select_related("programme", "organisation", "batch").first()
         if award and _has_endpoints(award.organisation_id):
-            kind = E.AWARD_ISSUED if action == A.AWARD_ISSUED else E.AWARD_REVOKED
-            count += len(webhook_emit(organisation_id=award.organisation_id, event_type=kind, source=source,
-                                      data=_award_data(award, event), at=event.at))
+            data = _award_data(award)
+            data["award"]["revocation_reason"] = event.comment
+            count += len(webhook_emit(organisation_id=award.organisation_id, event_type=E.AWARD_REVOKED,
+                                      source=source, data=data, at=event.at))
     elif event.subject_type == "application" and event.from_state != event.to_state and event.to_state:
         application = Application.objects.filter(pk=event.subject_id).select_related(
             "programme", "organisation").first()
