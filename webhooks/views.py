@@ -20,7 +20,7 @@ from institutions.views import portal_staff
 from webhooks import services
 from webhooks.models import WebhookEndpoint, events_for
 
-SECRET_KEY = "webhook_secret_once"
+ONCE_SESSION_KEY = "webhook_shown_once"  # the session entry of a secret to show once
 DELIVERIES_SHOWN = 50
 
 
@@ -58,7 +58,7 @@ def _endpoint(request: HttpRequest, public_id) -> WebhookEndpoint:
 
 
 def _show_secret_once(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -> None:
-    request.session[SECRET_KEY] = {"endpoint": str(endpoint.public_id), "secret": secret}
+    request.session[ONCE_SESSION_KEY] = {"endpoint": str(endpoint.public_id), "secret": secret}
 
 
 @login_required
@@ -101,7 +101,7 @@ def webhook_detail(request: HttpRequest, public_id) -> HttpResponse:
                 messages.success(request, _("Endpoint saved."))
                 return redirect("portal:webhook", endpoint.public_id)
         status = 400
-    shown = request.session.pop(SECRET_KEY, None)
+    shown = request.session.pop(ONCE_SESSION_KEY, None)
     secret = shown["secret"] if shown and shown.get("endpoint") == str(endpoint.public_id) else None
     context = {"organisation": organisation, "endpoint": endpoint, "form": form, "secret": secret,
                "deliveries": endpoint.deliveries.all()[:DELIVERIES_SHOWN], "shown": DELIVERIES_SHOWN}

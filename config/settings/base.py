@@ -319,6 +319,7 @@ WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
 WEBHOOK_ALLOW_LOOPBACK = False
 # The demo only (`make run`, DEBUG): /demo/webhook-receiver/ receives and checks the demo's own deliveries.
 WEBHOOK_DEMO_RECEIVER = False
+WEBHOOK_DEMO_LOG = BASE_DIR / "demo-webhooks.jsonl"
 
 # --- The evidence archive (badges.archive, docs/evidence.md) ------------------------------------
 # Uploaded files and fetched pages (as WARC records) are kept content-addressed through the storage
