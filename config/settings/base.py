@@ -368,6 +368,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation documents its error answers (400, 401, 403, 404, 409, 413, 429) in one shape.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
+    # One name for the webhook event types, wherever they appear (an endpoint's events, a delivery's event).
+    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.WebhookEvent"},
 }
 
 # --- Security ----------------------------------------------------------------------------------
