@@ -4,6 +4,7 @@ moved clock; a replay with the same webhook-id; an endpoint disabled after days 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -113,7 +114,7 @@ def test_the_evidence_link_changing_standing_is_reported(django_capture_on_commi
         with django_capture_on_commit_callbacks(execute=True):
             evidence_recheck(EvidenceCheck.objects.get().pk)
         changes = [(p["data"]["evidence"]["previous_standing"], p["data"]["evidence"]["standing"])
-                   for p in (r for r in map(lambda r: __import__("json").loads(r.body), ours.received))]
+                   for p in (json.loads(r.body) for r in ours.received)]
         assert changes == [("pending", "reachable"), ("reachable", "changed")]
 
 
