@@ -506,9 +506,10 @@ def award_batch_progress(batch_id: int) -> None:
 
 def award_batch_fail(batch_id: int, error: str) -> None:
     """Record why a batch stopped, where its page shows it. A finished batch stays finished."""
+    failed_before = AwardBatch.objects.filter(pk=batch_id, state=AwardBatch.State.FAILED).exists()
     failed = AwardBatch.objects.filter(pk=batch_id).exclude(state=AwardBatch.State.DONE).update(
         state=AwardBatch.State.FAILED, error=error[:2000], finished_at=timezone.now())
-    if failed:
+    if failed and not failed_before:  # reported when it fails, not again for each later error
         _batch_webhooks(batch_id)
 
 

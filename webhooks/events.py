@@ -52,29 +52,48 @@ def _programme(programme: Any) -> dict[str, str]:
     return {"id": str(programme.public_id), "name_en": programme.name_en, "name_ja": programme.name_ja}
 
 
+def _subscribed(organisation_id: int, event_type: WebhookEvent) -> list[WebhookEndpoint]:
+    """The organisation's enabled endpoints that chose this event; none if the event is not the
+    organisation's kind (a body's event goes to the body's endpoints only, a member's to the member's)."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(organisation_id=organisation_id, enabled=True)
+                 .select_related("organisation") if event_type in e.events]
+    if endpoints and (event_type in BODY_EVENTS) != endpoints[0].organisation.is_certification_body:
+        return []
+    return endpoints
+
+
 def webhook_emit(*, organisation_id: int, event_type: WebhookEvent, source: str, data: dict[str, Any],
                  at: Any = None) -> list[WebhookDelivery]:
     """Write one pending delivery of this event for each enabled endpoint of the organisation that
     chose it, in the caller's transaction, and send each after commit. `source` names the cause: a
     second emit of the same cause writes nothing (one webhook-id per event per endpoint)."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(organisation_id=organisation_id, enabled=True)
-                 if event_type in e.events]
-    if not endpoints:
+    return _write(_subscribed(organisation_id, event_type), [(event_type, source, data, at)])
+
+
+def _write(endpoints: list[WebhookEndpoint], events: list[tuple[WebhookEvent, str, dict[str, Any], Any]]
+           ) -> list[WebhookDelivery]:
+    if not endpoints or not events:
         return []
-    organisation = Organisation.objects.get(pk=organisation_id)
-    if (event_type in BODY_EVENTS) != organisation.is_certification_body:
-        return []  # a body's event goes to the body's endpoints only, a member's to the member's only
     now = timezone.now()
-    payload = {"type": str(event_type), "timestamp": _iso(at or now), "data": data}
-    written = []
-    for endpoint in endpoints:
-        if WebhookDelivery.objects.filter(endpoint=endpoint, source=source).exists():
-            continue
-        delivery = WebhookDelivery.objects.create(
-            endpoint=endpoint, event_type=event_type, webhook_id=new_webhook_id(), source=source, payload=payload,
-            next_attempt_at=now, retry_until=now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS))
-        enqueue_on_commit("webhooks.tasks.deliver_webhook", delivery.pk)
-        written.append(delivery)
+    retry_until = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    sources = {source for _type, source, _data, _at in events}
+    written_before = set(WebhookDelivery.objects.filter(endpoint__in=endpoints, source__in=sources)
+                         .values_list("endpoint_id", "source"))
+    rows = [
+        WebhookDelivery(endpoint=endpoint, event_type=event_type, webhook_id=new_webhook_id(), source=source,
+                        payload={"type": str(event_type), "timestamp": _iso(at or now), "data": data},
+                        next_attempt_at=now, retry_until=retry_until)
+        for event_type, source, data, at in events for endpoint in endpoints
+        if (endpoint.pk, source) not in written_before
+    ]
+    if not rows:
+        return []
+    # A row another transaction wrote first for the same cause and endpoint is skipped, not an error
+    # that would undo what caused it; the rows written are read back by their webhook-id.
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    written = list(WebhookDelivery.objects.filter(webhook_id__in=[r.webhook_id for r in rows]).order_by("pk"))
+    for row in written:
+        enqueue_on_commit("webhooks.tasks.deliver_webhook", row.pk)
     return written
 
 
@@ -107,11 +126,9 @@ def webhooks_for_awards_issued(awards: list[Any]) -> int:
     is emitted where every award passes, the learners' mails are written."""
     if not awards or not _has_endpoints(awards[0].organisation_id):
         return 0
-    count = 0
-    for award in awards:
-        count += len(webhook_emit(organisation_id=award.organisation_id, event_type=E.AWARD_ISSUED,
-                                  source=f"award:{award.pk}:issued", data=_award_data(award), at=award.issued_at))
-    return count
+    endpoints = _subscribed(awards[0].organisation_id, E.AWARD_ISSUED)  # one organisation's, a chunk at a time
+    events = [(E.AWARD_ISSUED, f"award:{award.pk}:issued", _award_data(award), award.issued_at) for award in awards]
+    return len(_write(endpoints, events))
 
 
 def _state_change(event: AuditEvent) -> dict[str, Any]:

@@ -257,3 +257,45 @@ def test_the_secret_is_in_the_standard_form_and_rotating_it_changes_the_signatur
 
         with pytest.raises(WebhookVerificationError):
             ours.verified(secret)
+
+
+def test_a_failed_batch_is_reported_once(django_capture_on_commit_callbacks):
+    from badges.batches import award_batch_fail
+
+    programme, _application, cast, issuer = awarding_setup()
+    owner = staff(cast.organisation, Role.OWNER)
+    with receiver() as ours:
+        _endpoint(owner, cast.organisation, ours.url(), events=["award_batch.failed", "award_batch.finished"])
+        batch = award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(
+            [{"email": "learner@example.org", "name": "Learner"}]))  # its chunks never run: on_commit not executed
+        with django_capture_on_commit_callbacks(execute=True):
+            award_batch_fail(batch.pk, "The worker was lost.")
+        with time_machine.travel(timezone.now() + timedelta(minutes=5)), \
+                django_capture_on_commit_callbacks(execute=True):
+            award_batch_fail(batch.pk, "Another chunk failed too.")  # failed already: not reported again
+        payloads = [json.loads(r.body) for r in ours.received]
+        assert [p["type"] for p in payloads] == ["award_batch.failed"]
+        assert payloads[0]["data"]["batch"]["error"] == "The worker was lost."
+
+
+def test_a_batch_of_awards_writes_one_award_issued_each_in_few_queries(django_capture_on_commit_callbacks,
+                                                                      django_assert_max_num_queries):
+    from badges.batches import award_batch_issue_chunk
+
+    programme, _application, cast, issuer = awarding_setup()
+    owner = staff(cast.organisation, Role.OWNER)
+    with receiver() as ours:
+        _endpoint(owner, cast.organisation, ours.url(), events=["award.issued"])
+        batch = award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(
+            [{"email": f"l{i}@example.org", "name": f"Learner {i}"} for i in range(40)]))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            award_batch_issue_chunk(batch.pk, 0, 40)
+        deliveries = WebhookDelivery.objects.filter(event_type="award.issued")
+        assert deliveries.count() == 40 and len({d.source for d in deliveries}) == 40
+        assert len([c for c in callbacks if getattr(c, "task", "") == "webhooks.tasks.deliver_webhook"]) == 40
+        from badges.models import Award
+        from webhooks.events import webhooks_for_awards_issued
+
+        awards = list(Award.objects.filter(batch=batch).select_related("programme", "organisation", "batch"))
+        with django_assert_max_num_queries(6):  # the same chunk again: nothing new, and no query per award
+            assert webhooks_for_awards_issued(awards) == 0
