@@ -35,6 +35,7 @@ from standardwebhooks.webhooks import Webhook
 
 from badges.fetch import FetchError, post
 from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
 from endorsement.outbox import notification_write
 from institutions.models import Role, StaffMember
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -126,6 +127,8 @@ def endpoint_disable_failing(endpoint: WebhookEndpoint, *, now: datetime, last_e
         return
     WebhookDelivery.objects.filter(endpoint=endpoint, state=State.PENDING).update(
         state=State.FAILED, next_attempt_at=None)
+    audit_record(actor=None, action=AuditAction.WEBHOOK_DISABLED, subject=endpoint, comment=reason[:500],
+                 data={"organisation": endpoint.organisation.slug, "url": endpoint.url})
     log.error("webhook endpoint %s of %s disabled: %s", endpoint.url, endpoint.organisation, reason)
     organisation = endpoint.organisation
     roles = [Role.MANAGER] if organisation.is_certification_body else [Role.OWNER]

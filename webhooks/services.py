@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from badges.fetch import FetchError, checked_address
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
 from institutions.models import Organisation, staff_of
 from institutions.permissions import may_manage_staff
 from webhooks.models import WebhookDelivery, WebhookEndpoint, events_for
@@ -44,6 +45,12 @@ def webhook_organisation(actor: UserLike) -> Organisation:
         raise NotPermitted(_("Only staff of an organisation have webhooks."))
     _require_owner(actor, staff.organisation)
     return staff.organisation
+
+
+def _audit(actor: UserLike, action: AuditAction, endpoint: WebhookEndpoint) -> None:
+    """Who registered, changed or removed which URL is kept in the audit trail (never the secret)."""
+    audit_record(actor=actor, action=action, subject=endpoint, data={
+        "organisation": endpoint.organisation.slug, "url": endpoint.url, "events": list(endpoint.events)})
 
 
 def endpoints_of(actor: UserLike) -> QuerySet[WebhookEndpoint]:
@@ -102,6 +109,7 @@ def endpoint_create(*, actor: UserLike, organisation: Organisation, url: str, ev
                                    created_by=actor if getattr(actor, "pk", None) else None)
         secret = secret_new(endpoint)
         endpoint.save()
+        _audit(actor, AuditAction.WEBHOOK_REGISTERED, endpoint)
     return endpoint, secret
 
 
@@ -117,8 +125,10 @@ def endpoint_update(*, actor: UserLike, endpoint: WebhookEndpoint, url: str | No
     if description is not None:
         fields["description"] = description.strip()[:200]
     if fields:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**fields)
-        endpoint.refresh_from_db()
+        with transaction.atomic():
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**fields)
+            endpoint.refresh_from_db()
+            _audit(actor, AuditAction.WEBHOOK_CHANGED, endpoint)
     return endpoint
 
 
@@ -130,26 +140,33 @@ def endpoint_rotate_secret(*, actor: UserLike, endpoint: WebhookEndpoint) -> tup
         secret = secret_new(endpoint)
         endpoint.secret_rotated_at = timezone.now()
         endpoint.save(update_fields=["secret_encrypted", "secret_rotated_at"])
+        _audit(actor, AuditAction.WEBHOOK_SECRET_ROTATED, endpoint)
     return endpoint, secret
 
 
 def endpoint_set_enabled(*, actor: UserLike, endpoint: WebhookEndpoint, enabled: bool) -> WebhookEndpoint:
     """Enable (again) or disable an endpoint by hand. Enabling forgets its run of failures."""
     _require_owner(actor, endpoint.organisation)
-    if enabled:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=True, disabled_at=None, disabled_reason="",
-                                                              failing_since=None)
-    elif endpoint.enabled:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-            enabled=False, disabled_at=timezone.now(), disabled_reason=_("Disabled by %(user)s.") % {"user": actor})
-    endpoint.refresh_from_db()
+    with transaction.atomic():
+        if enabled and not endpoint.enabled:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=True, disabled_at=None, disabled_reason="",
+                                                                  failing_since=None)
+            _audit(actor, AuditAction.WEBHOOK_ENABLED, endpoint)
+        elif not enabled and endpoint.enabled:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+                enabled=False, disabled_at=timezone.now(),
+                disabled_reason=_("Disabled by %(user)s.") % {"user": actor})
+            _audit(actor, AuditAction.WEBHOOK_DISABLED, endpoint)
+        endpoint.refresh_from_db()
     return endpoint
 
 
 def endpoint_delete(*, actor: UserLike, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its deliveries' log."""
     _require_owner(actor, endpoint.organisation)
-    endpoint.delete()
+    with transaction.atomic():
+        _audit(actor, AuditAction.WEBHOOK_REMOVED, endpoint)
+        endpoint.delete()
 
 
 def delivery_of(endpoint: WebhookEndpoint, webhook_id: str) -> WebhookDelivery:

@@ -106,6 +106,13 @@ def test_register_list_change_rotate_and_replay(django_capture_on_commit_callbac
         assert refused.status_code == 409
         assert client.delete(f"/api/v1/webhooks/{created['id']}").status_code == 204
         assert WebhookEndpoint.objects.count() == 0 and WebhookDelivery.objects.count() == 0
+        from endorsement.models import AuditEvent
+
+        trail = list(AuditEvent.objects.filter(subject_type="webhookendpoint").order_by("seq")
+                     .values_list("action", "actor_id"))
+        assert trail == [(a, owner.pk) for a in ("webhook.registered", "webhook.changed", "webhook.secret_rotated",
+                                                  "webhook.disabled", "webhook.removed")]
+        assert not any(created["secret"].removeprefix("whsec_") in str(e.data) for e in AuditEvent.objects.all())
 
 
 def test_bad_events_are_refused_by_field_and_nothing_saved():
