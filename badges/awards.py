@@ -50,6 +50,7 @@ from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
 from institutions.models import Organisation, RecipientNames
 from institutions.permissions import UserLike, can_issue_for, is_member_of
+from webhooks.events import webhooks_for_awards_issued
 
 MAX_EMAIL = 254
 MAX_DID = 300
@@ -305,6 +306,7 @@ def after_issue(awards: Iterable[Award]) -> None:
             enqueue_on_commit("badges.tasks.fetch_evidence_group", [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
     for status_list_id in sorted({a.status.status_list_id for a in awards}):
         enqueue_on_commit("badges.tasks.publish_status_list", status_list_id)
+    webhooks_for_awards_issued(awards)  # the organisation's own systems (webhooks.events)
     mailed = award_emails_write(awards)
     if mailed:
         enqueue_on_commit("badges.tasks.send_award_emails", mailed)

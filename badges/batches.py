@@ -55,6 +55,7 @@ from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from institutions.permissions import UserLike, is_member_of
+from webhooks.events import webhooks_for_batch
 
 CHUNK_SIZE = 100
 MAX_ROWS = 10_000
@@ -500,12 +501,23 @@ def award_batch_progress(batch_id: int) -> None:
         # The evidence fetches may all have finished before the batch did: then they left the one
         # message for the batch to this (evidence_notify_batch sends it once, whoever calls last).
         evidence_notify_batch(batch_id)
+        _batch_webhooks(batch_id)
 
 
 def award_batch_fail(batch_id: int, error: str) -> None:
     """Record why a batch stopped, where its page shows it. A finished batch stays finished."""
-    AwardBatch.objects.filter(pk=batch_id).exclude(state=AwardBatch.State.DONE).update(
+    failed_before = AwardBatch.objects.filter(pk=batch_id, state=AwardBatch.State.FAILED).exists()
+    failed = AwardBatch.objects.filter(pk=batch_id).exclude(state=AwardBatch.State.DONE).update(
         state=AwardBatch.State.FAILED, error=error[:2000], finished_at=timezone.now())
+    if failed and not failed_before:  # reported when it fails, not again for each later error
+        _batch_webhooks(batch_id)
+
+
+def _batch_webhooks(batch_id: int) -> None:
+    """The organisation's webhooks of a batch that finished or failed (webhooks.events)."""
+    batch = AwardBatch.objects.select_related("programme__organisation").get(pk=batch_id)
+    with transaction.atomic():
+        webhooks_for_batch(batch)
 
 
 def award_batch_of_staff(actor: UserLike, public_id: Any) -> AwardBatch:

@@ -30,6 +30,7 @@ from badges.fetch import FetchError, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
+from webhooks.events import webhooks_for_evidence
 
 Standing = EvidenceCheck.Standing
 
@@ -123,8 +124,10 @@ def evidence_fetch(award_id: int, *, notify: bool = True) -> EvidenceCheck | Non
                       retrieved_at=now, standing=Standing.REACHABLE, notified_standing=Standing.REACHABLE)
     else:
         fields.update(standing=Standing.GONE)
-    EvidenceCheck.objects.filter(pk=check.pk, last_checked_at__isnull=True).update(**fields)
+    fetched = EvidenceCheck.objects.filter(pk=check.pk, last_checked_at__isnull=True).update(**fields)
     check.refresh_from_db()
+    if fetched:
+        _standing_webhooks(check, before=Standing.PENDING)
     _archive(check, outcome, now)
     if notify and check.standing != check.notified_standing:
         evidence_notify(organisation_id=Award.objects.values_list("organisation_id", flat=True).get(pk=award_id))
@@ -172,10 +175,20 @@ def evidence_recheck(check_id: int) -> EvidenceCheck | None:
             "SHA-256 %(sha)s (was %(old_size)s bytes, SHA-256 %(old_sha)s)."
         ) % {"when": _when(check.retrieved_at), "size": f"{outcome.size:,}", "type": outcome.content_type or "?",
              "sha": outcome.sha256, "old_size": f"{check.size or 0:,}", "old_sha": check.sha256})
-    EvidenceCheck.objects.filter(pk=check.pk, last_checked_at=check.last_checked_at).update(**fields)
+    before = check.standing
+    rechecked = EvidenceCheck.objects.filter(pk=check.pk, last_checked_at=check.last_checked_at).update(**fields)
     check.refresh_from_db()
+    if rechecked:
+        _standing_webhooks(check, before=before)
     _archive(check, outcome, now)
     return check
+
+
+def _standing_webhooks(check: EvidenceCheck, *, before: str) -> None:
+    """The organisation's webhooks of a link whose standing changed (webhooks.events)."""
+    if check.standing != before:
+        with transaction.atomic():
+            webhooks_for_evidence(check, before=before)
 
 
 def evidence_recheck_due(*, now: datetime | None = None, limit: int | None = None) -> int:

@@ -395,3 +395,64 @@ def _fetch(
                            reason=reason, headers=headers, http_version=http_version)
     raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
                      % {"url": url, "count": max_redirects})
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status: int
+    body: bytes  # the first bytes of the answer, at most `max_bytes`
+
+
+def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    allow_loopback: bool = False,
+    https_only: bool = False,
+    max_bytes: int = 4096,
+) -> PostResult:
+    """POST `body` to `url` under the rules of this module (a webhook delivery): the host's every
+    address checked at this moment and the connection pinned to the one checked, no proxy, a total
+    deadline. Redirects are not followed (a 3xx is an answer, and a failed one); a status >= 300
+    raises `FetchError("http_status")`, and so do the other failures `fetch` names."""
+    deadline = time.monotonic() + timeout
+    slots = _slots()
+    if not slots.acquire(timeout=max(0.0, timeout)):
+        raise FetchError("busy", gettext("Too many outside addresses are being contacted at once; %(url)s was not "
+                                         "contacted. It is tried again later.") % {"url": url})
+    watchdog = _Watchdog(deadline)
+    try:
+        _scheme, address, _port = checked_address(url, allow_loopback=allow_loopback, https_only=https_only)
+        request = urllib.request.Request(  # noqa: S310 - the scheme was checked above
+            url, data=body, method="POST", headers={"User-Agent": "endorsement-webhooks/1", **headers})
+        try:
+            response = _opener(address, watchdog).open(request, timeout=max(0.001, deadline - time.monotonic()))
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise FetchError("http_status", gettext("%(url)s answered HTTP %(status)s.")
+                             % {"url": url, "status": error.code}, status=error.code) from None
+        except TimeoutError:
+            raise FetchError("timeout", _no_answer(url, timeout)) from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError) or watchdog.fired:
+                raise FetchError("timeout", _no_answer(url, timeout)) from None
+            raise FetchError("unreachable", _unreachable(url, error.reason)) from None
+        except (OSError, http.client.HTTPException) as error:
+            if watchdog.fired:
+                raise FetchError("timeout", _no_answer(url, timeout)) from None
+            raise FetchError("unreachable", _unreachable(url, error)) from None
+        with response:
+            status = response.status
+            try:
+                answer = response.read1(max_bytes) if max_bytes else b""
+            except (OSError, http.client.HTTPException):
+                answer = b""
+        if status >= 300:
+            raise FetchError("http_status", gettext("%(url)s answered HTTP %(status)s.")
+                             % {"url": url, "status": status}, status=status)
+        return PostResult(status=status, body=answer)
+    finally:
+        watchdog.cancel()
+        slots.release()

@@ -10,6 +10,7 @@ from endorsement import concern_views, federation_views, marks, registry_images,
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
+from webhooks import views as webhook_views
 
 portal_patterns = [
     path("", institution_views.dashboard, name="dashboard"),
@@ -34,6 +35,13 @@ portal_patterns = [
          name="report_correct"),
     path("programmes/<uuid:public_id>/reports/<uuid:report_id>/withdraw/", report_views.report_withdraw,
          name="report_withdraw"),
+    path("webhooks/", webhook_views.webhook_list, name="webhooks"),
+    path("webhooks/<uuid:public_id>/", webhook_views.webhook_detail, name="webhook"),
+    path("webhooks/<uuid:public_id>/rotate-secret/", webhook_views.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<uuid:public_id>/enabled/", webhook_views.webhook_enabled, name="webhook_enabled"),
+    path("webhooks/<uuid:public_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("webhooks/<uuid:public_id>/deliveries/<str:webhook_id>/replay/", webhook_views.webhook_replay,
+         name="webhook_replay"),
 ]
 
 registry_patterns = [

@@ -15,5 +15,9 @@ urlpatterns = [
     path("", include("config.ld_urls")),
     path("", include("config.page_urls")),
 ]
+if settings.WEBHOOK_DEMO_RECEIVER:  # the demo only (DEBUG): seed_demo's endpoints deliver here (webhooks/demo.py)
+    from webhooks.demo import demo_receiver
+
+    urlpatterns.insert(0, path("demo/webhook-receiver/<slug:slug>/", demo_receiver, name="demo_webhook_receiver"))
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

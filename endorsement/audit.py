@@ -90,6 +90,12 @@ class AuditAction(models.TextChoices):
     CONCERN_DISMISSED = "concern.dismissed", _("Concern dismissed")
     KEY_ROTATED = "key.rotated", _("Signing key rotated")
     KEY_COMPROMISED = "key.compromised", _("Signing key withdrawn as compromised")
+    WEBHOOK_REGISTERED = "webhook.registered", _("Webhook endpoint registered")
+    WEBHOOK_CHANGED = "webhook.changed", _("Webhook endpoint changed")
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", _("Webhook secret replaced")
+    WEBHOOK_ENABLED = "webhook.enabled", _("Webhook endpoint enabled")
+    WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
+    WEBHOOK_REMOVED = "webhook.removed", _("Webhook endpoint removed")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

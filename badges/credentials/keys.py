@@ -26,7 +26,9 @@ __all__ = [
     "Ed25519PrivateKey",
     "Ed25519PublicKey",
     "decrypt_private_key",
+    "decrypt_secret",
     "encrypt_private_key",
+    "encrypt_secret",
     "generate_private_key",
     "private_key_from_multibase",
     "private_key_to_multibase",
@@ -152,3 +154,35 @@ def decrypt_private_key(token: str, secret: str, *, context: str = "") -> Ed2551
             "could not decrypt the private key: wrong secret (or context), or the token was altered"
         ) from None
     return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+SECRET_TOKEN_VERSION = "secret-aesgcm-v1"  # noqa: S105 - a format label, not a password
+
+
+def encrypt_secret(data: bytes, secret: str, *, context: str) -> str:
+    """Encrypt a short secret (a webhook signing secret) for storage, as `encrypt_private_key` does a
+    key: `secret-aesgcm-v1.<salt>.<nonce>.<ciphertext>`, AES-256-GCM, `context` authenticated."""
+    salt = os.urandom(16)
+    nonce = os.urandom(12)
+    aad = f"{SECRET_TOKEN_VERSION}|{context}".encode()
+    ciphertext = AESGCM(_derive_key(secret, salt)).encrypt(nonce, data, aad)
+    return ".".join([SECRET_TOKEN_VERSION, base64url_encode(salt), base64url_encode(nonce),
+                     base64url_encode(ciphertext)])
+
+
+def decrypt_secret(token: str, secret: str, *, context: str) -> bytes:
+    """Decrypt a token made by `encrypt_secret`; `KeyDecryptionError` for a wrong secret or context or
+    a damaged token."""
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 4 or parts[0] != SECRET_TOKEN_VERSION:
+        raise KeyDecryptionError(f"not an encrypted secret token ({SECRET_TOKEN_VERSION})")
+    try:
+        salt, nonce, ciphertext = (base64url_decode(part) for part in parts[1:])
+    except MultibaseError as error:
+        raise KeyDecryptionError(f"damaged encrypted secret token: {error}") from None
+    try:
+        aad = f"{SECRET_TOKEN_VERSION}|{context}".encode()
+        return AESGCM(_derive_key(secret, salt)).decrypt(nonce, ciphertext, aad)
+    except (InvalidTag, ValueError):
+        raise KeyDecryptionError(
+            "could not decrypt the secret: wrong secret (or context), or the token was altered") from None

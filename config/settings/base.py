@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "badges",
     "endorsement",
     "learners",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.send_pending_notifications",
         "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
     },
+    "deliver-due-webhooks": {
+        "task": "webhooks.tasks.deliver_due_webhooks",
+        "schedule": timedelta(seconds=RECOVERY_SWEEP_SECONDS),
+    },
     "remind-issuance-reports": {
         "task": "endorsement.tasks.remind_issuance_reports",
         "schedule": crontab(hour=6, minute=15),
@@ -315,6 +320,24 @@ EVIDENCE_RECHECK_BATCH = env_int("EVIDENCE_RECHECK_BATCH", 200)
 # Tests only: allow fetching evidence from loopback addresses.
 EVIDENCE_ALLOW_LOOPBACK = False
 
+# --- Webhooks to members' and the body's own systems (webhooks/, docs/api.md) --------------------
+# One POST per delivery attempt, under the address rules of badges/fetch.py (public addresses only).
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# A failed delivery is tried again after WEBHOOK_RETRY_BASE_SECONDS, doubling each time up to
+# WEBHOOK_RETRY_MAX_SECONDS, for WEBHOOK_RETRY_HOURS after it was written (or replayed).
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 4 * 3600)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+# An endpoint with no successful delivery for this many days while failing is disabled; its owners are told.
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
+# Endpoints per organisation.
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
+# Tests and the demo only: allow endpoints on loopback addresses (plain http to them too).
+WEBHOOK_ALLOW_LOOPBACK = False
+# The demo only (`make run`, DEBUG): /demo/webhook-receiver/ receives and checks the demo's own deliveries.
+WEBHOOK_DEMO_RECEIVER = False
+WEBHOOK_DEMO_LOG = BASE_DIR / "demo-webhooks.jsonl"
+
 # --- The evidence archive (badges.archive, docs/evidence.md) ------------------------------------
 # Uploaded files and fetched pages (as WARC records) are kept content-addressed through the storage
 # alias "evidence": the filesystem under EVIDENCE_ROOT by default, any S3-compatible store with
@@ -362,6 +385,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation documents its error answers (400, 401, 403, 404, 409, 413, 429) in one shape.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
+    # One name for the webhook event types, wherever they appear (an endpoint's events, a delivery's event).
+    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.WebhookEvent"},
 }
 
 # --- Security ----------------------------------------------------------------------------------

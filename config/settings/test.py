@@ -12,3 +12,4 @@ STORAGES = {**STORAGES, "evidence": {"BACKEND": "django.core.files.storage.FileS
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "anon": "10000/min"}}  # noqa: F405
 VERIFY_ALLOW_LOOPBACK = True  # the DID and status-list tests serve documents from 127.0.0.1
 EVIDENCE_ALLOW_LOOPBACK = True  # the evidence tests serve pages from 127.0.0.1
+WEBHOOK_ALLOW_LOOPBACK = True  # the webhook tests run their receivers on 127.0.0.1

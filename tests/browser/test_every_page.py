@@ -64,6 +64,10 @@ NOT_PAGES: dict[str, str] = {
     "portal:staff_role": "POST only",
     "portal:staff_remove": "POST only",
     "portal:invitation_revoke": "POST only",
+    "portal:webhook_rotate": "POST only",
+    "portal:webhook_enabled": "POST only",
+    "portal:webhook_delete": "POST only",
+    "portal:webhook_replay": "POST only",
     "awards:batch_restart": "POST only",
     "awards:revoke": "POST only (the confirmation is on the award's page)",
     "registry:mark_svg": "an SVG image",
@@ -129,6 +133,7 @@ class Site:
     report: Any
     invitation_token: str
     concern: Any
+    webhook: Any  # Minato University's webhook endpoint, with deliveries that failed
     logins: dict[str, str] = field(default_factory=dict)  # person -> username
     learner_tokens: dict[str, str] = field(default_factory=dict)  # claim, sign_in, address -> a link's token
     learner: Any = None  # the learner account of Taro Suzuki's badge ("learner": signed in as it)
@@ -192,6 +197,8 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "portal:application_transition": ("member", lambda site: {"pk": site.withdrawable.pk, "action": "withdraw"}),
     "portal:endorsement": ("member", lambda site: {"public_id": site.endorsement.public_id}),
     "portal:staff": ("member", _none),
+    "portal:webhooks": ("member", _none),
+    "portal:webhook": ("member", lambda site: {"public_id": site.webhook.public_id}),
     "portal:reports": ("member", _none),
     "portal:programme_reports": ("member", _pid),
     "portal:report_correct": ("member", _report),
@@ -298,6 +305,15 @@ def build_site() -> Site:
     minato = Organisation.objects.get(slug="minato-university")
     minato.website = LONG_URL
     minato.save(update_fields=["website"])
+    # Webhook endpoints on a loopback port where nothing listens: their deliveries fail, with errors.
+    from webhooks.models import BODY_EVENTS, MEMBER_EVENTS
+    from webhooks.services import endpoint_create
+
+    webhook, _secret = endpoint_create(actor=owner, organisation=minato, events=[str(e) for e in MEMBER_EVENTS],
+                                       url="http://127.0.0.1:9/" + LONG_URL.split("://", 1)[1],
+                                       description="学習管理システム（LMS）への通知")
+    endpoint_create(actor=manager, organisation=Organisation.objects.get(is_certification_body=True),
+                    url="http://127.0.0.1:9/body/cases", events=[str(e) for e in BODY_EVENTS])
     programme = ProgrammeFactory(
         organisation=minato, name_en=LONG_NAME_EN, name_ja=LONG_NAME_JA, slug="long-data-science",
         alignments=[{"name": "Data science for manufacturing", "url": LONG_URL, "framework": "DigComp 2.2"}],
@@ -334,7 +350,7 @@ def build_site() -> Site:
     return Site(learner=learner, learner_tokens=learner_tokens,
                 programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
-                award=award, batch=batch, report=report, invitation_token=token, concern=concern,
+                award=award, batch=batch, report=report, invitation_token=token, concern=concern, webhook=webhook,
                 logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"})
 
 

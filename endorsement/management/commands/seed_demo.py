@@ -17,9 +17,13 @@ in production.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,6 +59,37 @@ URLS = [("Site", "/"), ("Admin (body staff)", "/admin/"), ("Portal (members)", "
         ("Public registry", "/registry/"), ("API docs", "/api/docs/")]
 
 
+@contextmanager
+def demo_site_served() -> Iterator[None]:
+    """While seeding, serve this site on SITE_URL's address (unless something serves it already, a
+    running `make run`), so that the webhook deliveries seeding causes reach the demo's receiver.
+    Only with the demo receiver on (DEBUG)."""
+    parts = urlsplit(settings.SITE_URL)
+    if not settings.WEBHOOK_DEMO_RECEIVER or parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        yield
+        return
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    try:
+        server = make_server(parts.hostname, parts.port or 80, get_wsgi_application(), handler_class=Quiet)
+    except OSError:  # the address is taken: the site is running, and receives them itself
+        yield
+        return
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class Seeder:
     """Creates what is missing, in order; each step looks its object up first."""
 
@@ -62,6 +97,7 @@ class Seeder:
         self.users = get_user_model().objects
         self.logins: list[tuple[str, str, str, str]] = []
         self.created = Counter()
+        self.webhook_urls: list[str] = []
 
     def user(self, username: str) -> Any:
         return self.users.get(username=username)
@@ -73,6 +109,7 @@ class Seeder:
             self.staff(actor=admin, organisation=body, spec=spec)
         for spec in ORGANISATIONS:
             self.organisation(spec)
+        self.webhooks(body)
         for spec in CONFLICTS:
             organisation = Organisation.objects.get(slug=spec["organisation"])
             reviewer = self.user(spec["reviewer"])
@@ -81,6 +118,27 @@ class Seeder:
                 self.created["conflict of interest"] += 1
         for spec in PROGRAMMES:
             self.programme(spec)
+
+    def webhooks(self, body: Organisation) -> None:
+        """A webhook endpoint for the body's managers and one for the first approved member, both at
+        the demo's own receiver (webhooks.demo), registered before the programmes are walked so that
+        their applications' and endorsements' events are delivered there while seeding."""
+        from webhooks.demo import demo_endpoint_url
+        from webhooks.models import WebhookEndpoint, events_for
+        from webhooks.services import endpoint_create
+
+        if not (settings.WEBHOOK_DEMO_RECEIVER and settings.WEBHOOK_ALLOW_LOOPBACK):
+            return
+        member_spec = next(spec for spec in ORGANISATIONS if spec["approve"])
+        member = Organisation.objects.get(slug=member_spec["data"]["slug"])
+        owner = self.user(member_spec["owner"]["username"])
+        for organisation, actor in ((body, self.user("manager")), (member, owner)):
+            url = demo_endpoint_url(organisation.slug)
+            if not WebhookEndpoint.objects.filter(organisation=organisation, url=url).exists():
+                endpoint_create(actor=actor, organisation=organisation, url=url, description="The demo's own receiver",
+                                events=[str(e) for e in events_for(organisation)])
+                self.created["webhook endpoint"] += 1
+            self.webhook_urls.append(url)
 
     def admin(self) -> Any:
         user = self.users.filter(username=ADMIN["username"]).first()
@@ -224,7 +282,8 @@ class Command(BaseCommand):
         level = trace_log.level
         trace_log.setLevel(logging.WARNING)
         try:
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), \
+                    demo_site_served():
                 sent_before = len(getattr(mail, "outbox", []))
                 seeder.run()
                 mails = len(getattr(mail, "outbox", [])) - sent_before
@@ -251,6 +310,9 @@ class Command(BaseCommand):
         states = Counter(Application.objects.values_list("state", flat=True))
         out.write("Applications: " + ", ".join(f"{s} {states[s]}" for s in S.values if states[s]) + ".")
         out.write(f"Public registry: {registry_size} published programmes.")
+        for url in seeder.webhook_urls:
+            out.write(f"Webhooks delivered to the demo's receiver {url} (GET it to see what it received; "
+                      "the deliveries are on the portal's and the admin's webhook pages).")
         out.write("")
         widths = [max(len(row[i]) for row in [*seeder.logins, ("username", "role", "organisation", "password")])
                   for i in range(4)]
