@@ -35,12 +35,15 @@ from endorsement.models import (
     QualityReviewAssignment,
     Review,
     TableStatus,
+    TableSubject,
     Verdict,
 )
 from endorsement.rules import endorsement_allowed
 from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
+from pathways.models import Pathway
+from pathways.snapshots import pathway_snapshot
 
 
 def _required(field: str) -> dict[str, list[str]]:
@@ -76,6 +79,14 @@ def application_create(*, actor: Any, programme: Programme) -> Application:
 
 
 def _freeze(application: Application) -> None:
+    if application.pathway_id:
+        # The pathway row is locked like a programme (pathways.services.pathway_update locks it too).
+        pathway = (Pathway.objects.select_for_update(of=("self",)).select_related("organisation")
+                   .get(pk=application.pathway_id))
+        application.snapshot = pathway_snapshot(pathway)
+        application.snapshot_sha256 = snapshot_digest(application.snapshot)
+        application.submitted_at = timezone.now()
+        return
     # Lock the programme as programme_update does: an edit in flight finishes first and is frozen
     # with it, and an edit that comes after sees the submitted application and is refused.
     programme = (Programme.objects.select_for_update(of=("self",)).select_related("organisation")
@@ -90,7 +101,9 @@ def application_submit(*, actor: Any, application: Application) -> Application:
     """Submit a draft: freeze the programme snapshot and pin the published criteria table.
     Side effects: managers are told. Refused for an incomplete programme or an inactive member."""
     application = locked(Application, application.pk)
-    table = CriteriaTable.objects.filter(status=TableStatus.PUBLISHED).order_by("-published_at").first()
+    subject = TableSubject.PATHWAY if application.pathway_id else TableSubject.PROGRAMME
+    table = (CriteriaTable.objects.filter(status=TableStatus.PUBLISHED, subject=subject)
+             .order_by("-published_at").first())
     if table is None:
         raise WrongState(_("No criteria table is published; the body cannot accept applications yet."))
     check_transition(application, "submit", actor)
@@ -386,7 +399,7 @@ def criteria_table_new_version(*, actor: Any, table: CriteriaTable) -> CriteriaT
         raise NotPermitted(_("Only managers edit criteria tables."))
     latest = CriteriaTable.objects.filter(code=table.code).order_by("-version").first()
     draft = CriteriaTable.objects.create(code=table.code, version=latest.version + 1, title_en=table.title_en,
-                                         title_ja=table.title_ja, rule=table.rule)
+                                         title_ja=table.title_ja, rule=table.rule, subject=table.subject)
     Criterion.objects.bulk_create([
         Criterion(table=draft, code=c.code, position=c.position, required=c.required, title_en=c.title_en,
                   title_ja=c.title_ja, guidance_en=c.guidance_en, guidance_ja=c.guidance_ja)

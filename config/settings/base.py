@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
+    "pathways",
     "endorsement",
 ]
 
