@@ -62,6 +62,7 @@ urlpatterns = [
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
+    path("", include("pathways.completion_urls")),  # completing a pathway (pathways.completion)
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
     path("verify", verify_views.verify),  # the same page: a form or script POSTing to /verify is not redirected
 ]

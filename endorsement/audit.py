@@ -67,6 +67,12 @@ class AuditAction(models.TextChoices):
     APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set", _("Review depth set")
     AWARD_ISSUED = "award.issued", _("Badge issued")
     AWARD_REVOKED = "award.revoked", _("Badge revoked")
+    PATHWAY_COMPLETION_OPENED = "pathway_completion.opened", _("Pathway completion opened for a learner")
+    PATHWAY_CREDENTIAL_ISSUED = "pathway_completion.issued", _("Pathway credential and learner record issued")
+    PATHWAY_COMPONENT_FAILED = "pathway_completion.component_failed", _(
+        "A component of an issued pathway credential no longer holds")
+    PATHWAY_CREDENTIAL_FLAGGED = "pathway_completion.flagged", _("Pathway credential kept, flagged")
+    PATHWAY_CREDENTIAL_REVOKED = "pathway_completion.revoked", _("Pathway credential revoked")
     EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
     AWARD_BATCH_CREATED = "award_batch.created", _("Batch of badges uploaded")
     AWARD_BATCH_RESTARTED = "award_batch.restarted", _("Batch restarted")

@@ -191,3 +191,6 @@ class RuleMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}/{self.component.code}"
+
+
+from pathways.completion_models import Completion, CompletionState  # noqa: E402,F401 - path2's model

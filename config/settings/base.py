@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.remind_expiring_endorsements",
         "schedule": crontab(minute=45, hour=6),
     },
+    "recheck-pathway-credentials": {
+        "task": "pathways.completion_tasks.recheck_pathway_credentials",
+        "schedule": crontab(minute=25),
+    },
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
