@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -347,7 +348,7 @@ def _associations(completion: Completion, pathway_id: str, presented: list[dict[
                     for a in dict.fromkeys(achievement_of.values())]
     for rule in completion.pathway.rules.filter(kind=RuleKind.ORDER).prefetch_related("members__component"):
         codes = [m.component.code for m in rule.members.all()]
-        for before, after in zip(codes, codes[1:], strict=False):
+        for before, after in pairwise(codes):
             if before in achievement_of and after in achievement_of:
                 associations.append(vc.build_association(association_type="precedes",
                                                          source_id=achievement_of[before],
@@ -359,8 +360,6 @@ def completion_issue(*, completion: Completion) -> Completion:
     """Issue the pathway badge and the ClrCredential once the rules are met (see the module's words).
     Refused with nothing changed: not open, rules unmet, a kept credential no longer verifying, no
     endorsement of the pathway in force."""
-    from pathways.achievements import pathway_achievement
-
     _refuse_unless_open(completion)
     for item in completion.presented:
         component = _component(completion, item["component"])
@@ -377,6 +376,8 @@ def completion_issue(*, completion: Completion) -> Completion:
     endorsement = pathway_endorsement_in_force(pathway)
     if endorsement is None:
         raise WrongState(_("This pathway has no endorsement in force: its credential cannot be issued."))
+    from pathways.achievements import pathway_achievement  # path1's module: the published Achievement
+
     achievement = pathway_achievement(pathway, None)
     if achievement is None:
         raise WrongState(_("This pathway has no endorsement in force: its credential cannot be issued."))
