@@ -82,3 +82,25 @@ def pathway_setup() -> Setup:
     RuleMember.objects.create(rule=order, component=a, position=0)
     RuleMember.objects.create(rule=order, component=b, position=1)
     return Setup(pathway, programme_a, programme_b, issuer_a, issuer_b, mooc_key, cast_a)
+
+
+def endorse_pathway(setup: Setup):
+    """The pathway's application walked through the real review services to published, its
+    EndorsementCredential signed and its status list published (as the on-commit tasks would)."""
+    from endorsement import services
+    from endorsement.credentials import endorsement_sign
+
+    cast = setup.cast_a
+    app = services.pathway_application_create(actor=cast.editor, pathway=setup.pathway)
+    app = services.application_submit(actor=cast.editor, application=app)
+    services.application_assign_reviewer(actor=cast.manager, application=app, reviewer=cast.reviewer)
+    app = services.application_start_review(actor=cast.manager, application=app)
+    review = app.reviews.get(reviewer=cast.reviewer)
+    services.review_record_judgements(actor=cast.reviewer, review=review, judgements=[
+        {"criterion": c.code, "verdict": "met", "comment": "ok"} for c in app.criteria_table.criteria.all()])
+    services.review_complete(actor=cast.reviewer, review=review)
+    endorsement = services.application_endorse(actor=cast.manager, application=app, comment="Coherent.")
+    endorsement_sign(endorsement.pk)
+    app = services.application_publish(actor=cast.manager, application=app)
+    status_list_publish(app.endorsement.status.status_list_id)
+    return app
