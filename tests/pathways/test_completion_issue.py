@@ -57,7 +57,7 @@ def completed():
 
 
 def test_the_rules_met_issue_the_pathway_badge_and_the_clr(completed):
-    setup, completion, (award_a, award_b, external) = completed
+    _setup, completion, (award_a, award_b, external) = completed
     assert completion.state == CompletionState.ISSUED
     badge, clr = completion.badge, completion.clr
     assert badge["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
@@ -103,7 +103,8 @@ def test_a_component_revoked_later_is_found_the_organisation_told_and_its_revoca
         completion_decide(actor=setup.issuer_a, completion=completion, decision="revoke", comment="")
     completion.refresh_from_db()
     assert completion.state == CompletionState.ISSUED and completion.revoked_at is None
-    completion_decide(actor=setup.issuer_a, completion=completion, decision="revoke", comment="A component was revoked.")
+    completion_decide(actor=setup.issuer_a, completion=completion, decision="revoke",
+                      comment="A component was revoked.")
     completion.refresh_from_db()
     assert completion.state == CompletionState.REVOKED
     event = AuditEvent.objects.get(action="pathway_completion.revoked")
