@@ -94,6 +94,10 @@ class AuditAction(models.TextChoices):
     CONCERN_RECEIVED = "concern.received", _("Concern received")
     CONCERN_REVIEW_OPENED = "concern.review_opened", _("Concern taken into a quality review")
     CONCERN_DISMISSED = "concern.dismissed", _("Concern dismissed")
+    PATHWAY_CREATED = "pathway.created", _("Pathway created")
+    PATHWAY_UPDATED = "pathway.updated", _("Pathway changed")
+    PATHWAY_FLAGGED = "pathway.flagged", _("Pathway flagged: a component lost its endorsement")
+    PATHWAY_FLAG_CLEARED = "pathway.flag_cleared", _("Pathway flag cleared")
     KEY_ROTATED = "key.rotated", _("Signing key rotated")
     KEY_COMPROMISED = "key.compromised", _("Signing key withdrawn as compromised")
 

@@ -26,7 +26,18 @@ def _manager(instance: models.Model, user) -> bool:
 
 
 def _editor(instance: models.Model, user) -> bool:
+    # The body's own pathways are drafted and submitted by its managers (docs/pathways.md).
+    if getattr(instance, "pathway_id", None) and instance.organisation.is_certification_body:
+        return is_manager(user)
     return can_edit_for(user, instance.organisation)
+
+
+def same_subject(row: models.Model) -> dict[str, int | None]:
+    """Filter arguments for the rows about the same subject as `row` (an application or an
+    endorsement): its programme, or its pathway."""
+    if getattr(row, "pathway_id", None):
+        return {"pathway_id": row.pathway_id}
+    return {"programme_id": row.programme_id}
 
 
 # --- Criteria tables ------------------------------------------------------------------------------
@@ -637,6 +648,8 @@ class RegistrySnapshot(models.Model):
     entries = models.JSONField(_("entries"), default=list)
     # One entry per member organisation (profile, membership standing, DID, endorsed programmes).
     organisations = models.JSONField(_("organisations"), default=list)
+    # One entry per pathway with a published endorsement (pathways.registry).
+    pathways = models.JSONField(_("pathways"), default=list)
 
     class Meta:
         verbose_name = _("registry snapshot")

@@ -42,7 +42,9 @@ from endorsement.rules import endorsement_allowed
 from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
+from pathways.flags import flag_pathways_of
 from pathways.models import Pathway
+from pathways.permissions import can_edit_pathway
 from pathways.snapshots import pathway_snapshot
 
 
@@ -54,6 +56,30 @@ _refresh_registry = refresh_registry_on_commit
 
 
 # --- Applications ---------------------------------------------------------------------------------
+@transaction.atomic
+def pathway_application_create(*, actor: Any, pathway: Pathway) -> Application:
+    """Open a draft application for a pathway: the same machinery as a programme's. Owners and
+    editors of its organisation; for a pathway of the body itself, its managers."""
+    if not can_edit_pathway(actor, pathway.organisation):
+        raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
+    if Application.objects.filter(pathway=pathway, state__in=OPEN_STATES).exists():
+        raise WrongState(_("This pathway already has an open application."))
+    revises = renewals.revision_target(pathway)
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                pathway=pathway, organisation=pathway.organisation, created_by=actor, revises=revises
+            )
+    except IntegrityError:  # a concurrent request opened one first
+        raise WrongState(_("This pathway already has an open application.")) from None
+    data = {"pathway": str(pathway.public_id)}
+    if revises is not None:
+        data.update(kind="change", revises=str(revises.public_id))
+    audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
+                 to_state=application.state, data=data)
+    return application
+
+
 @transaction.atomic
 def application_create(*, actor: Any, programme: Programme) -> Application:
     """Open a draft application for a programme. One open application per programme at a time."""
@@ -139,7 +165,12 @@ def reviewer_conflict(application: Application, reviewer: Any) -> str | None:
     """Why `reviewer` may not review `application`, or None."""
     if not is_body_staff(reviewer):
         return _("%(user)s is not a reviewer or manager of the certification body.") % {"user": reviewer}
-    if StaffMember.objects.filter(user=reviewer, organisation_id=application.organisation_id).exists():
+    if application.organisation.is_certification_body:
+        # A pathway the body defined itself: every reviewer is its staff, so the conflict is the
+        # author's: whoever opened the application does not review it.
+        if reviewer.pk == application.created_by_id:
+            return _("%(user)s wrote this pathway for the body and may not review it.") % {"user": reviewer}
+    elif StaffMember.objects.filter(user=reviewer, organisation_id=application.organisation_id).exists():
         return _("%(user)s is staff of the applying organisation.") % {"user": reviewer}
     if ConflictOfInterest.objects.filter(reviewer=reviewer, organisation_id=application.organisation_id).exists():
         return _("%(user)s declared a conflict of interest with this organisation.") % {"user": reviewer}
@@ -280,13 +311,15 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
     try:
         with transaction.atomic():
             endorsement = Endorsement.objects.create(
-                application=application, programme_id=application.programme_id,
+                application=application, programme_id=application.programme_id, pathway_id=application.pathway_id,
                 organisation_id=application.organisation_id, state=terms.state, valid_from=terms.valid_from,
                 valid_until=terms.valid_until, version=terms.version, predecessor=terms.predecessor,
                 comment=application.decision_comment, decided_by=actor, state_changed_at=now,
             )
     except IntegrityError:  # the partial unique constraints: never two active (or scheduled) at once
-        raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")) from None
+        raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")
+                         if application.programme_id else
+                         _("This pathway already has an endorsement standing; it was not endorsed twice.")) from None
     _after_endorse(endorsement)
     return endorsement
 
@@ -334,6 +367,8 @@ def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, 
     run_transition(endorsement, name, actor=actor, action=action, comment=comment)
     _refresh_registry()
     publish_status_of(endorsement)
+    if name in {"suspend", "revoke"}:
+        flag_pathways_of(endorsement, actor=actor)
     return endorsement
 
 
@@ -384,6 +419,8 @@ def endorsements_expire_due(*, now: Any = None) -> int:
             endorsement.state_changed_at = now
             run_transition(endorsement, "expire", actor=None, action=AuditAction.ENDORSEMENT_EXPIRED,
                             comment="valid until " + endorsement.valid_until.isoformat())
+            if not endorsement.successors.exclude(state=EndorsementState.REVOKED).exists():
+                flag_pathways_of(endorsement)  # expired without a renewal or change to follow it
             expired += 1
     if expired:
         with transaction.atomic():

@@ -59,7 +59,8 @@ def test_with_no_snapshot_yet_the_registry_is_empty_not_an_error(client):
     assert response.status_code == 200
     assert "The registry is empty" in response.content.decode()
     data = client.get(reverse("registry:json")).json()
-    assert data == {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": []}
+    assert data == {"generated_at": None, "digest": None, "count": 0, "entries": [], "organisations": [],
+                    "pathways": []}
     assert client.get(reverse("registry:programme", args=[uuid.uuid4()])).status_code == 404
 
 
