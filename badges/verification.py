@@ -880,6 +880,10 @@ class _Verifier:
         issuer_id = vc.issuer_id(credential) or ""
         if not (BADGE_TYPES & set(_types(credential))) or not is_local_did(issuer_id) or issuer_id == site_did():
             return None  # not a badge of one of our members: nothing this registry could add
+        if award is None and _local_route(credential.get("id")) is not None:
+            pathway_check = self.pathway_credential_registry(check_id, label, credential, issuer_id)
+            if pathway_check is not None:
+                return pathway_check
         if award is None:
             return Check(check_id, label, False, _("This registry has no record of an award with the id %(id)s.")
                          % {"id": _text(credential.get("id"), 1000)}, code="not-found")
@@ -893,6 +897,34 @@ class _Verifier:
                          code="revoked")
         return Check(check_id, label, True, _("Issued by %(organisation)s on %(when)s; not revoked.")
                      % {"organisation": award.organisation, "when": _when(award.issued_at)}, code="ok")
+
+    def pathway_credential_registry(self, check_id: str, label: str, credential: JsonDict,
+                                    issuer_id: str) -> Check | None:
+        """This registry's record of a pathway credential it issued (pathways.completion); None
+        when the id names none."""
+        from institutions.keys import organisation_did
+        from pathways.completion_models import Completion
+
+        match = _local_route(credential.get("id"))
+        if match is None or match.url_name != "pathway-credential":
+            return None
+        completion = Completion.objects.filter(public_id=match.kwargs["public_id"], badge__isnull=False) \
+            .select_related("pathway__organisation").first()
+        if completion is None or completion.badge.get("id") != credential.get("id"):
+            return None
+        organisation = completion.pathway.organisation
+        if organisation_did(organisation) != issuer_id:
+            return Check(check_id, label, False, _("This registry's pathway credential was issued by another "
+                                                   "organisation."), code="other-issuer")
+        if completion.revoked_at is not None:
+            return Check(check_id, label, False, _("%(organisation)s revoked this pathway credential on %(when)s: "
+                                                   "%(reason)s") % {"organisation": organisation.name,
+                                                                    "when": _when(completion.revoked_at),
+                                                                    "reason": completion.revocation_reason},
+                         code="revoked")
+        return Check(check_id, label, True, _("Pathway credential issued by %(organisation)s on %(when)s; not "
+                                              "revoked.") % {"organisation": organisation.name,
+                                                             "when": _when(completion.issued_at)}, code="ok")
 
     def evidence(self, check_id: str, label: str, award: Award) -> Check | None:
         from badges.evidence import EvidenceCheck, evidence_standing_for

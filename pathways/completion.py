@@ -43,7 +43,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -472,7 +472,7 @@ def _tell_organisation(completion: Completion, problem: str) -> None:
 def completions_recheck(limit: int = 200) -> int:
     """Beat: re-check the issued completions checked least recently. Returns how many found a problem."""
     due = Completion.objects.filter(state__in=[CompletionState.ISSUED, CompletionState.FLAGGED]).select_related(
-        "pathway__organisation").order_by(Q(checked_at__isnull=False).asc(), "checked_at")[:limit]
+        "pathway__organisation").order_by(F("checked_at").asc(nulls_first=True), "pk")[:limit]
     return sum(1 for completion in due if completion_recheck(completion))
 
 

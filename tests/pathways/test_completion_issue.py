@@ -62,7 +62,7 @@ def test_the_rules_met_issue_the_pathway_badge_and_the_clr(completed):
     badge, clr = completion.badge, completion.clr
     assert badge["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     achievement = badge["credentialSubject"]["achievement"]
-    assert achievement["name"] == "Data pathway"
+    assert achievement["name"] == "データ履修パス"  # the pathway is written in Japanese first
     assert [e["type"] for e in achievement["endorsement"]] == [["VerifiableCredential", "EndorsementCredential"]]
     assert _errors(_schema("ob3-schemas/ob_v3p0_achievementcredential_schema.json"), badge) == []
     report = credential_verify(badge, email=LEARNER)
