@@ -144,7 +144,9 @@ def completion_new(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.success(request, _("Send the learner this link (it is shown only now): %(link)s")
                              % {"link": link})
             return redirect("pathway-completion-staff", completion.public_id)
-    return render(request, "pathways/completion_new.html", {"pathway": pathway, "form": form}, status=status)
+    completions = Completion.objects.filter(pathway=pathway).order_by("-created_at", "-id")[:200]
+    return render(request, "pathways/completion_new.html", {"pathway": pathway, "form": form,
+                                                            "completions": completions}, status=status)
 
 
 @login_required
