@@ -219,7 +219,15 @@ def credential_present(*, completion: Completion, component_code: str, credentia
         locked.save(update_fields=["presented"])
     completion.presented = locked.presented
     if completion_progress(completion).complete:
-        completion_issue(completion=completion)
+        try:
+            completion_issue(completion=completion)
+        except WrongState as refusal:
+            # The credential is kept; the pathway credential waits (e.g. for its endorsement to be in
+            # force again) and is issued by `completion_issue` later (the "issue" button and endpoint).
+            return PresentedCheck(True, "kept-not-issued", _("%(kept)s The pathway credential was not issued: "
+                                                             "%(reason)s") % {"kept": result.reason,
+                                                                              "reason": refusal.message},
+                                  result.report)
         completion.refresh_from_db()
     return result
 
