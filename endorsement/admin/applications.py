@@ -86,8 +86,8 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
     search_fields = ("programme__name_en", "programme__name_ja", "pathway__name_en", "pathway__name_ja",
                      "organisation__name", "organisation__name_ja")
     fields = ("programme", "pathway", "organisation", "state", "revision", "criteria_table", "submitted_at",
-              "decided_at", "changes_message", "decision_comment", "renews", "revises", "review_depth", "created_by", "created_at",
-              "snapshot_sha256")
+              "decided_at", "changes_message", "decision_comment", "renews", "revises", "review_depth", "created_by",
+              "created_at", "snapshot_sha256")
     readonly_fields = fields
     change_form_template = "admin/endorsement/application/change_form.html"
     buttons = (
