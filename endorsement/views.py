@@ -60,7 +60,7 @@ def application_for(request: HttpRequest, pk: int) -> Application:
     """The user's organisation's application, or 404 (another organisation's included)."""
     staff = portal_staff(request)
     return get_object_or_404(
-        Application.objects.select_related("programme", "organisation", "criteria_table"),
+        Application.objects.select_related("programme", "pathway", "organisation", "criteria_table"),
         pk=pk, organisation=staff.organisation,
     )
 
@@ -128,6 +128,8 @@ def _feedback(application: Application) -> dict[str, Any] | None:
 
 def _application_page(request: HttpRequest, application: Application, *, error: str = "",
                       status: int = 200) -> HttpResponse:
+    if application.pathway_id:  # a pathway's application is shown on the pathway's own page
+        return redirect("portal:pathway", application.pathway.public_id)
     allowed = allowed_transitions(application, request.user, list(TRANSITIONS))
     criteria = []
     if application.criteria_table_id:
