@@ -80,7 +80,8 @@ def test_the_diagram_escapes_what_it_draws():
     drawn = pathway_diagram(pathway, "en")
     assert "<script>" not in drawn["svg"]
     assert "&lt;script&gt;" in drawn["svg"]
-    assert drawn["text"] == "The pathway is complete when every rule below holds.\n\n- Earn all of: <script>alert(1)</script>."
+    assert drawn["text"] == ("The pathway is complete when every rule below holds.\n\n"
+                             "- Earn all of: <script>alert(1)</script>.")
     assert 'viewBox="0 0 360 ' in drawn["svg"] and 'width="100%"' in drawn["svg"]
 
 
