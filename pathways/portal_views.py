@@ -23,7 +23,7 @@ from pathways.forms import ComponentFormSet, PathwayForm, RuleFormSet, initial_o
 from pathways.models import Pathway
 from pathways.permissions import can_edit_pathway
 from pathways.services import pathway_create, pathway_lock_reason, pathway_update
-from pathways.snapshots import pathway_missing_fields, pathway_snapshot
+from pathways.snapshots import missing_labels, pathway_snapshot
 
 TRANSITIONS = ("submit", "resubmit", "withdraw")
 
@@ -103,7 +103,7 @@ def pathway_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "portal/pathway_detail.html", {
         "pathway": pathway, "application": current, "applications": applications, "allowed": allowed,
         "can_edit": can_edit_pathway(request.user, pathway.organisation),
-        "missing": pathway_missing_fields(pathway), "lock_reason": pathway_lock_reason(pathway),
+        "missing": missing_labels(pathway), "lock_reason": pathway_lock_reason(pathway),
         "diagram": pathway_diagram(pathway_snapshot(pathway), visitor_language()),
     })
 

@@ -98,3 +98,16 @@ def test_editing_replaces_the_structure_and_is_refused_under_review():
     assert refused.status_code == 409
     assert Pathway.objects.get(public_id=created["public_id"]).name_en == "Analyst pathway"
     assert Application.objects.filter(pathway__public_id=created["public_id"]).count() == 1
+
+
+def test_a_draft_without_structure_is_saved_but_cannot_be_submitted():
+    cast = Cast()
+    client = api_client(cast.editor)
+    created = client.post("/api/v1/pathways", {"name_en": "Draft pathway"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["problems"] == ["description", "learning_outcomes", "learning_hours",
+                                          "assessment_of_whole", "responsible_person", "components", "rules"]
+    app = client.post(f"/api/v1/pathways/{created.json()['public_id']}/apply").json()
+    refused = client.post(f"/api/v1/applications/{app['id']}/submit")
+    assert refused.status_code == 409
+    assert Application.objects.get(pk=app["id"]).state == "draft"
