@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pathways.models import Pathway, RuleKind
+from pathways.models import Pathway
 from pathways.rules import RuleSpec, Structure, structure_problems
 
 PATHWAY_FIELDS = [
@@ -88,9 +88,15 @@ def pathway_snapshot(pathway: Pathway) -> dict[str, Any]:
     return snap
 
 
-def rule_kinds() -> list[str]:
-    return list(RuleKind.values)
-
-
-def missing_field_labels() -> dict[str, str]:
-    return {"components": _("components"), "rules": _("rules")}
+def missing_labels(pathway: Pathway) -> list[str]:
+    """The missing fields of `pathway_missing_fields`, named as the form names them."""
+    labels = []
+    for key in pathway_missing_fields(pathway):
+        if key == "components":
+            labels.append(_("components"))
+        elif key == "rules":
+            labels.append(_("rules (sound, with every component in one)"))
+        else:
+            label = str(Pathway._meta.get_field(REQUIRED_FOR_SUBMISSION[key][0]).verbose_name)
+            labels.append(label.split(" (")[0] if len(REQUIRED_FOR_SUBMISSION[key]) > 1 else label)
+    return labels

@@ -205,3 +205,23 @@ def test_the_body_may_define_a_pathway_and_its_author_may_not_review_it():
     assert Pathway.objects.get(pk=pathway.pk).organisation.is_certification_body
 
 
+
+
+def test_a_pathway_endorsement_has_no_quality_review_and_nothing_is_written():
+    from endorsement.models import QualityReview
+    from endorsement.quality import quality_review_open
+
+    app, cast, _pathway = pathway_in("published")
+    with pytest.raises(WrongState, match="no quality review"):
+        quality_review_open(actor=cast.manager, endorsement=app.endorsement, reason="Concern")
+    assert QualityReview.objects.count() == 0
+
+
+def test_the_admin_lists_a_pathway_endorsement(client):
+    app, cast, pathway = pathway_in("published")
+    client.force_login(cast.manager)
+    listed = client.get(reverse("admin:endorsement_endorsement_changelist")).content.decode()
+    assert pathway.name_en in listed
+    page = client.get(reverse("admin:endorsement_endorsement_change", args=[app.endorsement.pk]))
+    assert page.status_code == 200
+    assert "Open a quality review" not in page.content.decode()
