@@ -17,6 +17,7 @@ from config.errors import DomainError, NotPermitted
 from config.fsm import allowed_transitions
 from config.i18n import visitor_language
 from endorsement import services as endorsement_services
+from institutions.permissions import can_issue_for
 from institutions.views import portal_staff
 from pathways.diagram import pathway_diagram
 from pathways.forms import ComponentFormSet, PathwayForm, RuleFormSet, initial_of, service_data
@@ -103,6 +104,7 @@ def pathway_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "portal/pathway_detail.html", {
         "pathway": pathway, "application": current, "applications": applications, "allowed": allowed,
         "can_edit": can_edit_pathway(request.user, pathway.organisation),
+        "can_issue": can_issue_for(request.user, pathway.organisation),  # completions (path2)
         "missing": missing_labels(pathway), "lock_reason": pathway_lock_reason(pathway),
         "diagram": pathway_diagram(pathway_snapshot(pathway), visitor_language()),
     })
