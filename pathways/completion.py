@@ -266,18 +266,6 @@ def awards_present(*, completion: Completion) -> list[tuple[PathwayComponent, Pr
     return outcomes
 
 
-def credential_withdraw(*, completion: Completion, number: int) -> None:
-    """Withdraw the `number`th (1-based) presented credential while the completion is open."""
-    with transaction.atomic():
-        locked = Completion.objects.select_for_update().get(pk=completion.pk)
-        _refuse_unless_open(locked)
-        if not 1 <= number <= len(locked.presented):
-            raise NotFound(_("No such presented credential."))
-        locked.presented = [p for i, p in enumerate(locked.presented, start=1) if i != number]
-        locked.save(update_fields=["presented"])
-    completion.presented = locked.presented
-
-
 # --- progress ----------------------------------------------------------------------------------------
 def _presented_items(completion: Completion) -> list[Presented]:
     return [Presented(component=p["component"], issued_on=date.fromisoformat(p["issued_on"]),
