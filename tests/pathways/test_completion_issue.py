@@ -154,3 +154,14 @@ def test_rules_met_without_an_endorsement_in_force_keep_the_credentials_and_issu
     issued = api_client(setup.issuer_a).post(f"/api/v1/pathway-completions/{completion.public_id}/issue")
     assert issued.status_code == 200 and issued.json()["state"] == "issued"
     assert issued.json()["clr"]["type"] == ["VerifiableCredential", "ClrCredential"]
+
+
+def test_the_beat_runs_the_recheck_task_which_celery_knows(settings):
+    from config.celery import app
+    from pathways.completion_tasks import recheck_pathway_credentials
+
+    entry = settings.CELERY_BEAT_SCHEDULE["recheck-pathway-credentials"]
+    assert entry["task"] == "pathways.completion_tasks.recheck_pathway_credentials"
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks and "pathways.completion_tasks.deliver_notification" in app.tasks
+    assert recheck_pathway_credentials() == 0  # nothing issued: nothing to find
