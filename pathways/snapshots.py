@@ -37,9 +37,21 @@ def pathway_structure(pathway: Pathway) -> Structure:
     rules = []
     for rule in pathway.rules.prefetch_related("members__component"):
         codes = tuple(m.component.code for m in rule.members.all())
-        rules.append(RuleSpec(id=str(rule.pk), kind=rule.kind, components=codes, n=rule.n, hours=rule.hours))
+        rules.append(RuleSpec(id=str(rule.position), kind=rule.kind, components=codes, n=rule.n, hours=rule.hours))
     capstone = next((c.code for c in components if c.is_capstone), None)
     return Structure(components=hours, rules=tuple(rules), capstone=capstone)
+
+
+def structure_from_snapshot(snapshot: dict[str, Any]) -> Structure:
+    """The structure as it was endorsed (an application's frozen snapshot): what a learner's
+    completion is judged against, whatever the pathway's draft says now."""
+    components = {c["code"]: (Decimal(c["hours"]) if c.get("hours") not in (None, "") else None)
+                  for c in snapshot.get("components") or []}
+    rules = tuple(RuleSpec(id=str(r.get("position", i)), kind=r["kind"], components=tuple(r.get("components") or ()),
+                           n=r.get("n"), hours=Decimal(r["hours"]) if r.get("hours") not in (None, "") else None)
+                  for i, r in enumerate(snapshot.get("rules") or []))
+    capstone = next((c["code"] for c in snapshot.get("components") or [] if c.get("is_capstone")), None)
+    return Structure(components=components, rules=rules, capstone=capstone)
 
 
 def pathway_missing_fields(pathway: Pathway) -> list[str]:
