@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin
 from institutions.permissions import is_manager
+from pathways.completion_models import Completion
 from pathways.flags import pathway_clear_flag
 from pathways.models import Pathway, PathwayComponent, PathwayRule
 
@@ -72,3 +73,29 @@ class PathwayAdmin(ButtonsAdminMixin, BodyAdmin):
                done=_("The flag is cleared."),
                run=lambda actor, pathway, text: pathway_clear_flag(actor=actor, pathway=pathway, comment=text)),
     )
+
+
+@admin.register(Completion)
+class CompletionAdmin(BodyAdmin):
+    """Learners' completions of pathways (pathways.completion), read-only: the organisation acts on
+    its portal and API; the body sees the state, what was presented and what was issued."""
+
+    list_display = ("__str__", "state", "issued_at", "component_problem_at")
+    list_filter = ("state", ("pathway", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("learner_email", "learner_name", "pathway__name_en", "pathway__name_ja")
+    fields = ("public_id", "pathway", "learner_email", "learner_name", "learner_did", "state", "created_by",
+              "created_at", "components_presented", "badge_id", "clr_id", "issued_at", "component_problem",
+              "component_problem_at", "checked_at", "revoked_at", "revocation_reason")
+    readonly_fields = fields
+
+    @admin.display(description=_("credentials presented"))
+    def components_presented(self, completion: Completion) -> str:
+        return ", ".join(f"{p['component']} ({p['issued_on']})" for p in completion.presented) or "—"
+
+    @admin.display(description=_("pathway badge (signed)"))
+    def badge_id(self, completion: Completion) -> str:
+        return (completion.badge or {}).get("id", "—")
+
+    @admin.display(description=_("ClrCredential (signed)"))
+    def clr_id(self, completion: Completion) -> str:
+        return (completion.clr or {}).get("id", "—")
