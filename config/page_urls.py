@@ -10,6 +10,8 @@ from endorsement import concern_views, federation_views, marks, registry_images,
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
+from pathways import portal_views as pathway_portal
+from pathways import views as pathway_views
 from webhooks import views as webhook_views
 
 portal_patterns = [
@@ -24,6 +26,12 @@ portal_patterns = [
          name="application_transition"),
     path("endorsements/<uuid:public_id>/", endorsement_views.endorsement_detail, name="endorsement"),
     path("endorsements/<uuid:public_id>/renew/", endorsement_views.endorsement_renew, name="endorsement_renew"),
+    path("pathways/", pathway_portal.pathway_list, name="pathways"),
+    path("pathways/new/", pathway_portal.pathway_new, name="pathway_new"),
+    path("pathways/<uuid:public_id>/", pathway_portal.pathway_detail, name="pathway"),
+    path("pathways/<uuid:public_id>/edit/", pathway_portal.pathway_edit, name="pathway_edit"),
+    path("pathways/<uuid:public_id>/apply/", pathway_portal.pathway_apply, name="pathway_apply"),
+    path("pathways/<uuid:public_id>/<slug:action>/", pathway_portal.pathway_transition, name="pathway_transition"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),
@@ -52,11 +60,13 @@ registry_patterns = [
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
     path("registry/<uuid:public_id>/image.png", registry_images.programme_image_png, name="image_png"),
+    path("registry/pathways/<uuid:public_id>/", pathway_views.registry_pathway, name="pathway"),
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
     path("registry/feed.atom", registry_views.registry_feed, name="feed"),
     path("registry.json", registry_views.registry_json, name="json"),
     path("registry/trust-list.json", federation_views.trust_list, name="trust_list"),
     path("registry.csv", registry_views.registry_csv, name="csv"),
+    path("registry-pathways.csv", registry_views.registry_pathways_csv, name="pathways_csv"),
     path("sitemap.xml", registry_views.sitemap, name="sitemap"),
 ]
 
@@ -72,6 +82,7 @@ urlpatterns = [
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
     path("", include(("learners.urls", "learners"))),  # learners: claim, sign in, their account
+    path("", include("pathways.completion_urls")),  # completing a pathway (pathways.completion)
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
     path("verify", verify_views.verify),  # the same page: a form or script POSTing to /verify is not redirected
 ]

@@ -13,6 +13,7 @@ the names exported here:
   `make_key_resolver`;
 * status lists: `StatusList`;
 * baking: `bake`, `extract` (PNG and SVG); `bake_png_ob2`, `extract_png_ob2` (Open Badges 2.0 PNG).
+* CLR 2.0: `build_clr_credential`, `build_association` (a ClrCredential bundling signed credentials).
 """
 
 from .baking import (
@@ -54,6 +55,15 @@ from .builders import (
     ob_contexts,
 )
 from .canon import canonicalize, check_control_characters, expand, reference_normalize
+from .clr import (
+    ASSOCIATION_TYPES,
+    CLR_CREDENTIAL_SCHEMA,
+    CLR_V2P0_CONTEXT,
+    build_association,
+    build_clr_credential,
+    clr_contexts,
+    clr_nested_credentials,
+)
 from .did import (
     DidKey,
     KeyResolver,
@@ -112,6 +122,9 @@ from .timeutil import format_datetime
 
 __all__ = [
     "ACHIEVEMENT_CREDENTIAL_SCHEMA",
+    "ASSOCIATION_TYPES",
+    "CLR_CREDENTIAL_SCHEMA",
+    "CLR_V2P0_CONTEXT",
     "CRYPTOSUITE",
     "ENDORSEMENT_CREDENTIAL_SCHEMA",
     "MIN_ENTRIES",
@@ -147,6 +160,8 @@ __all__ = [
     "base58btc_encode",
     "build_achievement",
     "build_alignment",
+    "build_association",
+    "build_clr_credential",
     "build_did_document",
     "build_email_identity",
     "build_endorsement_credential",
@@ -164,6 +179,8 @@ __all__ = [
     "bundled_index",
     "canonicalize",
     "check_control_characters",
+    "clr_contexts",
+    "clr_nested_credentials",
     "create_proof",
     "decrypt_private_key",
     "default_loader",

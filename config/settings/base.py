@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
+    "pathways",
     "endorsement",
     "learners",
     "webhooks",
@@ -250,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "endorsement.tasks.remind_expiring_endorsements",
         "schedule": crontab(minute=45, hour=6),
     },
+    "recheck-pathway-credentials": {
+        "task": "pathways.completion_tasks.recheck_pathway_credentials",
+        "schedule": crontab(minute=25),
+    },
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",
         "schedule": crontab(minute=35),
@@ -385,8 +390,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation documents its error answers (400, 401, 403, 404, 409, 413, 429) in one shape.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
-    # One name for the webhook event types, wherever they appear (an endpoint's events, a delivery's event).
-    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.WebhookEvent"},
+    # One name for each choice set that appears under several fields, or shares a field name with another:
+    # the webhook event types; an organisation's "kind" and a pathway rule's.
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "webhooks.models.WebhookEvent",
+        "OrganisationKindEnum": "institutions.models.OrganisationKind",
+        "PathwayRuleKindEnum": "pathways.models.RuleKind",
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------

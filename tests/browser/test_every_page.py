@@ -99,10 +99,15 @@ NOT_PAGES: dict[str, str] = {
     "admin:badges_programme_figures_csv": "CSV",
     "portal:programme_figures_csv": "CSV",
     "registry:figures_csv": "CSV",
+    "registry:pathways_csv": "CSV",
+    "portal:pathway_apply": "POST only",
+    "portal:pathway_transition": "POST only",
     "awards:batch_progress": "JSON (the batch page's progress)",
     "awards:batch_template": "CSV (the batch template)",
     "awards:evidence_withdraw": "POST only",
     "evidence-copy": "the archived copy of a piece of evidence, served as it was fetched",
+    "pathway-credential": "JSON-LD (a learner's pathway badge)",
+    "pathway-clr": "JSON-LD (a learner's ClrCredential)",
 }
 NOT_PAGE_PREFIXES = {
     "api/": "the JSON API",
@@ -137,6 +142,7 @@ class Site:
     logins: dict[str, str] = field(default_factory=dict)  # person -> username
     learner_tokens: dict[str, str] = field(default_factory=dict)  # claim, sign_in, address -> a link's token
     learner: Any = None  # the learner account of Taro Suzuki's badge ("learner": signed in as it)
+    pathway: Any = None  # Minato University's published pathway (the long programme and another)
 
 
 @dataclass
@@ -170,6 +176,33 @@ def _report(site: Site) -> dict[str, Any]:
     return {"public_id": site.programme.public_id, "report_id": site.report.public_id}
 
 
+def _demo_completion() -> Any:
+    """The demo learner's completed pathway (pathways.demo), owned by Minato University."""
+    from pathways.completion_models import Completion
+    from pathways.demo import LEARNER_EMAIL
+
+    return Completion.objects.select_related("pathway").get(learner_email=LEARNER_EMAIL)
+
+
+_TOKENS: dict[int, str] = {}
+
+
+def _learner_token() -> str:
+    """A capability link's token for a learner who has presented one credential of the demo pathway
+    (the demo's own link is shown once and not kept): one per demo database."""
+    from pathways.completion import completion_open, credential_present
+    from pathways.demo import external_badge
+
+    completion = _demo_completion()
+    if completion.pathway_id not in _TOKENS:
+        owner = get_user_model().objects.get(username="owner")
+        other, link = completion_open(actor=owner, pathway=completion.pathway, learner_email=completion.learner_email,
+                                      learner_name="山田 花子（二回目）")
+        credential_present(completion=other, component_code="informatics", credential=external_badge())
+        _TOKENS[completion.pathway_id] = link.rstrip("/").rsplit("/", 1)[1]
+    return _TOKENS[completion.pathway_id]
+
+
 # Every page that is not the admin's: who opens it, and its URL arguments.
 PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "home": ("public", _none),
@@ -182,6 +215,11 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "registry:programme": ("public", _pid),
     "registry:concern": ("public", _pid),
     "registry:organisation": ("public", lambda site: {"slug": site.programme.organisation.slug}),
+    "registry:pathway": ("public", lambda site: {"public_id": site.pathway.public_id}),
+    "portal:pathways": ("member", _none),
+    "portal:pathway_new": ("member", _none),
+    "portal:pathway": ("member", lambda site: {"public_id": site.pathway.public_id}),
+    "portal:pathway_edit": ("member", lambda site: {"public_id": site.pathway.public_id}),
     "awards:badge": ("public", lambda site: {"public_id": site.award.public_id}),
     "learners:claim": ("public", lambda site: {"token": site.learner_tokens["claim"]}),
     "learners:sign_in": ("public", _none),
@@ -208,6 +246,9 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "awards:batch_new": ("member", _pid),
     "awards:batch": ("member", lambda site: {"public_id": site.batch.public_id}),
     "awards:detail": ("member", lambda site: {"public_id": site.award.public_id}),
+    "pathway-completion-new": ("member", lambda site: {"public_id": _demo_completion().pathway.public_id}),
+    "pathway-completion-staff": ("member", lambda site: {"public_id": _demo_completion().public_id}),
+    "pathway-completion-learner": ("public", lambda site: {"token": _learner_token()}),
     "admin:index": ("manager", _none),
     "admin:password_change": ("manager", _none),
     "admin:endorsement_auditevent_verify": ("manager", _none),
@@ -342,6 +383,11 @@ def build_site() -> Site:
                                       role="editor")
     staff_invite(actor=manager, organisation=Organisation.objects.get(is_certification_body=True),
                  email="new.reviewer@body.example.org", role="reviewer")
+    from tests.pathways.helpers import endorsed_programmes, pathway_in
+
+    _second, other = endorsed_programmes()
+    _pathway_app, _pathway_cast, pathway = pathway_in(ApplicationState.PUBLISHED, cast=Cast(organisation=minato),
+                                                      programmes=(programme, other))
     withdrawable = Application.objects.filter(programme__organisation=minato, state=ApplicationState.DRAFT).first()
     in_review = Application.objects.filter(state=ApplicationState.IN_REVIEW,
                                            reviews__reviewer__username="reviewer").first()
@@ -351,7 +397,7 @@ def build_site() -> Site:
                 programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
                 award=award, batch=batch, report=report, invitation_token=token, concern=concern, webhook=webhook,
-                logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"})
+                logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"}, pathway=pathway)
 
 
 def learner_side(award: Any) -> tuple[Any, dict[str, str]]:

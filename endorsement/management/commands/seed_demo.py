@@ -118,6 +118,9 @@ class Seeder:
                 self.created["conflict of interest"] += 1
         for spec in PROGRAMMES:
             self.programme(spec)
+        from pathways.demo import seed_pathway_demo  # a pathway and a learner who completed it
+
+        self.completion = seed_pathway_demo(self)
 
     def webhooks(self, body: Organisation) -> None:
         """A webhook endpoint for the body's managers and one for the first approved member, both at
@@ -292,7 +295,7 @@ class Command(BaseCommand):
         # The refresh also ran after commit (eagerly, or on a worker when a broker is set); running
         # it here as well costs nothing (same digest, no new row) and guarantees the demo registry.
         snapshot = registry_refresh()
-        published = {str(p) for p in Application.objects.filter(state=S.PUBLISHED)
+        published = {str(p) for p in Application.objects.filter(state=S.PUBLISHED, programme__isnull=False)
                      .values_list("programme__public_id", flat=True)}
         missing = published - {entry.get("id") for entry in snapshot.entries}
         if missing:
@@ -313,6 +316,9 @@ class Command(BaseCommand):
         for url in seeder.webhook_urls:
             out.write(f"Webhooks delivered to the demo's receiver {url} (GET it to see what it received; "
                       "the deliveries are on the portal's and the admin's webhook pages).")
+        completion = getattr(seeder, "completion", None)
+        if completion is not None and completion.badge:
+            out.write(f"Demo learner's pathway credential: {completion.badge['id']} (CLR: {completion.clr['id']})")
         out.write("")
         widths = [max(len(row[i]) for row in [*seeder.logins, ("username", "role", "organisation", "password")])
                   for i in range(4)]
