@@ -52,6 +52,13 @@ def _programme(programme: Any) -> dict[str, str]:
     return {"id": str(programme.public_id), "name_en": programme.name_en, "name_ja": programme.name_ja}
 
 
+def _subject(application_or_endorsement: Any) -> dict[str, dict[str, str]]:
+    """What an application or endorsement is for, under its kind's key: a programme or a pathway."""
+    if application_or_endorsement.programme_id:
+        return {"programme": _programme(application_or_endorsement.programme)}
+    return {"pathway": _programme(application_or_endorsement.pathway)}
+
+
 def _subscribed(organisation_id: int, event_type: WebhookEvent) -> list[WebhookEndpoint]:
     """The organisation's enabled endpoints that chose this event; none if the event is not the
     organisation's kind (a body's event goes to the body's endpoints only, a member's to the member's)."""
@@ -157,10 +164,10 @@ def webhooks_for_audit_event(event: AuditEvent) -> int:
                                       source=source, data=data, at=event.at))
     elif event.subject_type == "application" and event.from_state != event.to_state and event.to_state:
         application = Application.objects.filter(pk=event.subject_id).select_related(
-            "programme", "organisation").first()
+            "programme", "pathway", "organisation").first()
         if application is None:
             return 0
-        data = {"application": {"id": application.pk, "programme": _programme(application.programme),
+        data = {"application": {"id": application.pk, **_subject(application),
                                 "state": application.state, **_state_change(event)},
                 "organisation": _organisation(application.organisation)}
         if _has_endpoints(application.organisation_id):
@@ -172,9 +179,9 @@ def webhooks_for_audit_event(event: AuditEvent) -> int:
                                       data=data, at=event.at))
     elif event.subject_type == "endorsement" and event.from_state != event.to_state and event.to_state:
         endorsement = Endorsement.objects.filter(pk=event.subject_id).select_related(
-            "programme", "organisation").first()
+            "programme", "pathway", "organisation").first()
         if endorsement and _has_endpoints(endorsement.organisation_id):
-            data = {"endorsement": {"id": str(endorsement.public_id), "programme": _programme(endorsement.programme),
+            data = {"endorsement": {"id": str(endorsement.public_id), **_subject(endorsement),
                                     "standing": endorsement.state, "valid_from": _iso(endorsement.valid_from),
                                     "valid_until": _iso(endorsement.valid_until), **_state_change(event)},
                     "organisation": _organisation(endorsement.organisation)}

@@ -299,3 +299,25 @@ def test_a_batch_of_awards_writes_one_award_issued_each_in_few_queries(django_ca
         awards = list(Award.objects.filter(batch=batch).select_related("programme", "organisation", "batch"))
         with django_assert_max_num_queries(6):  # the same chunk again: nothing new, and no query per award
             assert webhooks_for_awards_issued(awards) == 0
+
+
+def test_a_pathway_application_and_its_endorsement_are_reported_under_pathway(django_capture_on_commit_callbacks):
+    from tests.pathways.helpers import pathway_in
+
+    cast = Cast(OrganisationFactory())
+    owner = staff(cast.organisation, Role.OWNER)
+    with receiver() as ours:
+        _endpoint(owner, cast.organisation, ours.url())
+        with django_capture_on_commit_callbacks(execute=True):
+            application, _cast, pathway = pathway_in("endorsed", cast=cast)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.endorsement_suspend(actor=cast.manager, endorsement=application.endorsement, comment="Check")
+        payloads = ours.verified(endpoint_secret_text(WebhookEndpoint.objects.get(organisation=cast.organisation)))
+    changes = [p["data"]["application"] for p in payloads if p["type"] == "application.state_changed"]
+    assert [c["to"] for c in changes][:2] == ["draft", "submitted"]
+    assert all("programme" not in c for c in changes)
+    assert {c["pathway"]["id"] for c in changes} == {str(pathway.public_id)}
+    standing = [p["data"]["endorsement"] for p in payloads if p["type"] == "endorsement.standing_changed"]
+    assert standing[-1]["standing"] == "suspended"
+    assert standing[-1]["pathway"] == {"id": str(pathway.public_id), "name_en": pathway.name_en,
+                                       "name_ja": pathway.name_ja}
