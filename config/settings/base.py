@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_int_list, env_list, env_str
+from config.evidence_storage import evidence_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -309,9 +310,8 @@ EVIDENCE_AWARD_MAX_BYTES = env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024)
 EVIDENCE_AWARD_MAX_FILES = env_int("EVIDENCE_AWARD_MAX_FILES", 10)
 # Days after a badge's validUntil (or its revocation) after which its archived copies are removed.
 EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 365)
-# The filesystem default takes its folder; another backend takes its own settings (AWS_* for S3).
-_EVIDENCE_OPTIONS = ({"location": str(EVIDENCE_ROOT), "base_url": None}
-                     if EVIDENCE_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage" else {})
+# The filesystem default takes its folder; S3 (django-storages) takes EVIDENCE_S3_* (evidence_storage_options).
+_EVIDENCE_OPTIONS = evidence_storage_options(EVIDENCE_STORAGE_BACKEND, root=EVIDENCE_ROOT)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
