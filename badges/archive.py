@@ -202,12 +202,30 @@ def related_resource(copy: ArchivedEvidence) -> dict[str, Any]:
     return {"id": copy_url(copy.token), "digestSRI": copy.digest_sri, "mediaType": copy.media_type}
 
 
+def sri_of_hex(sha384: str) -> str:
+    """`digest_sri` from a SHA-384 already computed (hex)."""
+    return "sha384-" + base64.b64encode(bytes.fromhex(sha384)).decode("ascii")
+
+
 @dataclass(frozen=True)
 class PlannedCopy:
-    """An upload about to be archived for an award: its URL and digest are known before signing."""
+    """A copy about to be archived for an award, known before signing (its URL and digest go into
+    the credential): an upload, a file of a batch (stored already: `data` is None), or the WARC
+    record of the evidence link fetched just before signing (kind "web")."""
 
     token: str
-    file: EvidenceFile
+    name: str
+    media_type: str
+    sha384: str  # hex
+    size: int
+    data: bytes | None = None  # None: the blob with this SHA-384 was stored when the batch was accepted
+    kind: str = Kind.UPLOAD
+    original_url: str = ""
+    taken_at: datetime | None = None
+
+    @classmethod
+    def of_file(cls, file: EvidenceFile) -> PlannedCopy:
+        return cls(new_token(), file.name, file.media_type, file.sha384, len(file.data), file.data)
 
     @property
     def url(self) -> str:
@@ -215,32 +233,44 @@ class PlannedCopy:
 
     @property
     def digest_sri(self) -> str:
-        return digest_sri(self.file.data)
+        return sri_of_hex(self.sha384)
 
     def related_resource(self) -> dict[str, Any]:
-        return {"id": self.url, "digestSRI": self.digest_sri, "mediaType": self.file.media_type}
+        return {"id": self.url, "digestSRI": self.digest_sri, "mediaType": self.media_type}
 
 
 def copies_plan(files: Iterable[EvidenceFile]) -> list[PlannedCopy]:
-    return [PlannedCopy(new_token(), f) for f in files]
+    return [PlannedCopy.of_file(f) for f in files]
 
 
 def copies_save(award: Award, planned: Sequence[PlannedCopy], blobs: dict[str, EvidenceBlob] | None = None
                 ) -> list[ArchivedEvidence]:
-    """Inside the issuing transaction: store each planned upload's bytes (once per content; `blobs`
-    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row."""
+    """Inside the issuing transaction: store each planned copy's bytes (once per content; `blobs`
+    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row. A copy planned
+    without bytes names a blob stored before (a batch's file); its bytes must still be there."""
     blobs = {} if blobs is None else blobs
     rows = []
-    taken_at = award.issued_at or timezone.now()
     for position, plan in enumerate(planned):
-        sha = plan.file.sha384
+        sha = plan.sha384
         if sha not in blobs:
-            blobs[sha] = blob_store(plan.file.data, plan.file.media_type)
+            if plan.data is not None:
+                blobs[sha] = blob_store(plan.data, plan.media_type)
+            else:
+                blobs[sha] = EvidenceBlob.objects.get(sha384=sha, removed_at__isnull=True)
         rows.append(ArchivedEvidence(
-            token=plan.token, award=award, blob=blobs[sha], kind=Kind.UPLOAD, position=position,
-            digest_sri=plan.digest_sri, size=len(plan.file.data), media_type=plan.file.media_type,
-            filename=plan.file.name, taken_at=taken_at, in_credential=True))
+            token=plan.token, award=award, blob=blobs[sha], kind=plan.kind, position=position,
+            digest_sri=plan.digest_sri, size=plan.size, media_type=plan.media_type,
+            filename=plan.name if plan.kind == Kind.UPLOAD else "", original_url=plan.original_url,
+            taken_at=plan.taken_at or award.issued_at or timezone.now(), in_credential=True))
     return ArchivedEvidence.objects.bulk_create(rows)
+
+
+def web_copy_plan(result: FetchResult, *, url: str, taken_at: datetime) -> PlannedCopy:
+    """The WARC record of an evidence link fetched before signing, planned to be archived and named
+    (with its digest) in the credential."""
+    data = warc_record(result, taken_at=taken_at)
+    return PlannedCopy(new_token(), "", WARC_MEDIA_TYPE, hashlib.sha384(data).hexdigest(), len(data), data,
+                       kind=Kind.WEB, original_url=url, taken_at=taken_at)
 
 
 def warc_record(result: FetchResult, *, taken_at: datetime) -> bytes:

@@ -25,7 +25,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
+from badges.archive import PlannedCopy, copies_save, new_token
 from badges.awards import (
     AwardSigner,
     Recipient,
@@ -46,7 +47,7 @@ from badges.awards import (
     endorsement_for_awarding,
     recipient_clean,
 )
-from badges.evidence import evidence_notify_batch
+from badges.evidence import LinkSnapshot, evidence_notify_batch, links_snapshot
 from badges.models import Award, AwardBatch, Programme, SourceEncoding, StatusPurpose
 from badges.status import status_allocate_many
 from config.errors import InvalidInput, NotFound, WrongState
@@ -475,16 +476,36 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
                                          "batch was not issued."))
             return 0
         signer = AwardSigner(programme, endorsement, batch.created_by)
+        # The rows' evidence links are fetched before signing (FETCH_CONCURRENCY at a time, no
+        # transaction open), so that each credential names its link's WARC copy and digest.
+        snapshots = links_snapshot([recipient.evidence_url for _row, recipient in todo])
+        planned = {row: _row_copies(batch.rows[row], recipient, snapshots) for row, recipient in todo}
         # Entries are allocated in their own short transaction so the organisation's lock is not
         # held while signing: chunks of one batch on several workers then sign in parallel.
         allocations = status_allocate_many(programme.organisation, StatusPurpose.REVOCATION, len(todo))
-        awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row)
+        awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row, uploads=planned[row])
                   for (row, recipient), allocation in zip(todo, allocations, strict=True)]
         with transaction.atomic():
             saved = award_insert(awards)
-            after_issue(saved)
+            blobs: dict = {}
+            for award in saved:  # a row another run saved first keeps that run's copies
+                copies_save(award, planned[award.batch_row], blobs)
+            after_issue(saved, snapshots)
     award_batch_progress(batch.pk)
     return len(saved)
+
+
+def _row_copies(row: dict[str, Any], recipient: Recipient, snapshots: dict[str, LinkSnapshot]) -> list[PlannedCopy]:
+    """What a row's credential names in `relatedResource`: its link's WARC copy (when the link
+    answered) and its files (stored when the batch was accepted), each with a new token."""
+    copies = []
+    snapshot = snapshots.get(recipient.evidence_url) if recipient.evidence_url else None
+    if snapshot is not None and snapshot.copy is not None:
+        # Two rows with the same link share the fetch, not the token: each award has its own URL.
+        copies.append(replace(snapshot.copy, token=new_token()))
+    for file in row.get("evidence_files") or []:
+        copies.append(PlannedCopy(new_token(), file["name"], file["media_type"], file["sha384"], file["size"]))
+    return copies
 
 
 def award_batch_progress(batch_id: int) -> None:

@@ -115,3 +115,11 @@ def remove_expired_evidence() -> int:
     from badges.archive import evidence_retention_sweep
 
     return evidence_retention_sweep()
+
+
+@shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def notify_evidence(organisation_id: int) -> int:
+    """Tell an organisation of its evidence links whose standing changed (a single award's link
+    that did not answer when it was fetched before signing). Sends nothing twice; a lost task is
+    covered by the beat's re-check, which tells every organisation of what is left."""
+    return evidence.evidence_notify(organisation_id=organisation_id)
