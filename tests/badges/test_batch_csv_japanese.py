@@ -153,8 +153,8 @@ def test_an_unknown_column_names_the_columns_in_both_languages():
 
 # --- templates ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("language", "header"), [
-    ("ja", "メールアドレス,DID,氏名,エビデンスURL,エビデンスの説明\r\n"),
-    ("en", "email,did,name,evidence_url,evidence_narrative\r\n"),
+    ("ja", "メールアドレス,DID,氏名,エビデンスURL,エビデンスの説明,エビデンスファイル\r\n"),
+    ("en", "email,did,name,evidence_url,evidence_narrative,evidence_files\r\n"),
 ])
 def test_the_templates_are_utf8_with_a_bom_and_upload_as_they_are_once_filled_in(language, header):
     programme, _, _, issuer = awarding_setup()
