@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from badges.archive import _clean_name, blob_store, evidence_files_clean, parse_sri, sniff, sri_of_hex
+from badges.awards import check_can_issue
 from badges.models import EvidenceBlob, EvidenceUpload
 from config.errors import InvalidInput
 from institutions.models import Organisation
@@ -104,16 +105,14 @@ class BatchZip:
             self.entries.setdefault(path, info)
         self.read_bytes = 0
 
-    def sheet(self) -> tuple[str, bytes]:
-        """The one CSV, TSV or JSON file at the zip's top level, and its bytes (at most the batch
-        file limit)."""
-        from badges.batches import MAX_UPLOAD_BYTES
-
+    def sheet(self, limit: int) -> tuple[str, bytes]:
+        """The one CSV, TSV or JSON file at the zip's top level, and its bytes (at most `limit`, the
+        batch file limit)."""
         sheets = [p for p in self.entries if "/" not in p and p.lower().endswith(SHEET_SUFFIXES)]
         if len(sheets) != 1:
             raise _file_error(_("A batch's zip holds one CSV (or JSON) file at its top level, beside the evidence "
                                 "files; this one holds %(n)d.") % {"n": len(sheets)})
-        data, problem = self._read(sheets[0], MAX_UPLOAD_BYTES)
+        data, problem = self._read(sheets[0], limit)
         if problem:
             raise _file_error(problem)
         return sheets[0], data
@@ -272,8 +271,6 @@ def evidence_upload_store(*, actor: UserLike, organisation: Organisation, upload
     """Store evidence files for a later batch (owners and issuers of the organisation). Each is
     checked as an award's upload is, by content and size; any one in error refuses them all (400
     under `evidence_file`, nothing stored). The same content uploaded again answers the same handle."""
-    from badges.awards import check_can_issue
-
     check_can_issue(actor, organisation)
     if not uploads:
         raise InvalidInput(_("Send one or more evidence_file parts."),

@@ -362,7 +362,7 @@ def rows_from_upload(content: bytes) -> ParsedUpload:
     how its bytes were read)."""
     if is_zip(content):
         archive = BatchZip(content)
-        _name, sheet = archive.sheet()
+        _name, sheet = archive.sheet(MAX_UPLOAD_BYTES)
         parsed = rows_from_upload(sheet)
         return ParsedUpload(parsed.rows, parsed.encoding, archive)
     if len(content) > MAX_UPLOAD_BYTES:

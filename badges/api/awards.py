@@ -311,12 +311,16 @@ class EvidenceUploadOutput(serializers.Serializer):
     mediaType = serializers.CharField()
 
 
+class EvidenceUploadsOutput(serializers.Serializer):
+    files = EvidenceUploadOutput(many=True)
+
+
 @extend_schema(tags=["awards"])
 class ProgrammeEvidenceFilesView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(request={"multipart/form-data": EVIDENCE_UPLOAD_MULTIPART},
-                   responses={201: OpenApiResponse(EvidenceUploadOutput(many=True), description=(
+                   responses={201: OpenApiResponse(EvidenceUploadsOutput, description=(
                        "`files`: each file's handle for a later batch")),
                               400: OpenApiResponse(description="A file in error (type by content, size): nothing "
                                                                "stored")})
