@@ -244,14 +244,19 @@ class FileResolver:
         self.pending.setdefault(sha, path)
         return BatchFile(_clean_name(path), sha, len(data), media_type), ""
 
-    def store(self) -> None:
+    def store(self, actor: UserLike | None = None) -> None:
         """Inside the transaction accepting the batch: store each file of the zip the rows name, once
-        per content (read again, bounded, and its digest checked again)."""
+        per content (read again, bounded, and its digest checked again), recorded as uploaded for a
+        batch, so that its bytes stay until the chunks have named them (a withdrawal elsewhere of
+        the same content does not remove them meanwhile; see `_remove_unreferenced`)."""
         for sha, path in self.pending.items():
             data, problem = self.archive._read(path, int(settings.EVIDENCE_UPLOAD_MAX_BYTES))
             if problem or hashlib.sha384(data).hexdigest() != sha:
                 raise _file_error(_("“%(path)s” changed while the batch was read.") % {"path": path})
-            blob_store(data, sniff(data) or "application/octet-stream")
+            blob = blob_store(data, sniff(data) or "application/octet-stream")
+            EvidenceUpload.objects.get_or_create(
+                organisation=self.organisation, blob=blob,
+                defaults={"filename": _clean_name(path), "uploaded_by": actor if getattr(actor, "pk", None) else None})
 
 
 # --- uploaded beforehand ---------------------------------------------------------------------------

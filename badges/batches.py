@@ -454,7 +454,7 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
     recipients = rows_validate(rows, encoding, files)
     with transaction.atomic():
         endorsement_for_awarding(programme)
-        files.store()
+        files.store(actor)
         batch = AwardBatch.objects.create(
             programme=programme, created_by=actor, total=len(recipients), source_encoding=encoding,
             rows=[{**r.as_row(), "where": row.where,

@@ -202,7 +202,8 @@ CELERY_TIMEZONE = "UTC"
 # With Redis, a message delivered to a worker that then vanishes whole (SIGKILL, a lost machine) is
 # handed out again once it has been unacknowledged for `visibility_timeout` seconds (kombu's default
 # is an hour: a batch stalled that long). It must exceed the longest task (a batch chunk or an
-# evidence group: well under a minute) and the longest retry countdown (retry_backoff_max, 600 s),
+# evidence group: well under a minute; a chunk whose 100 links all time out, about 2 minutes) and
+# the longest retry countdown (retry_backoff_max, 600 s),
 # or a slow or waiting task would be delivered twice (harmless, but wasted work). Every worker scans
 # for such messages each `unacked_restore_interval` seconds (kombu's default is once per 10 x 10 s).
 # The socket timeouts keep a request from hanging on a broker that vanished without closing the

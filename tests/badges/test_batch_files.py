@@ -101,6 +101,9 @@ def test_a_zip_batch_issues_each_row_with_its_files_bound_into_the_signature(arc
     assert served.status_code == 200 and served.content == PDF
     assert award_blobs() == 3 and len(stored_files(archive_root)) == 3
     assert ArchivedEvidence.objects.filter(award__isnull=False).count() == 4
+    # Recorded as uploaded for the batch, so that nothing removes their bytes before the chunks run.
+    assert sorted(EvidenceUpload.objects.values_list("filename", flat=True)) == ["photo.png", "report.pdf",
+                                                                               "振り返り.txt"]
 
 
 def test_a_japanese_sheet_in_the_zip_names_its_files_in_the_japanese_column(archive_root,
@@ -294,3 +297,23 @@ def test_the_portal_batch_form_takes_a_zip(archive_root, django_capture_on_commi
     response = client.post(url, {"file": SimpleUploadedFile("batch.zip", bad)})
     assert response.status_code == 400 and "“work/missing.pdf” is not in the zip." in response.content.decode()
     assert AwardBatch.objects.count() == 1
+
+
+def test_bytes_a_pending_upload_holds_stay_when_an_award_with_the_same_content_is_withdrawn(
+        archive_root, django_capture_on_commit_callbacks):
+    from badges.archive import copy_withdraw
+    from badges.awards import award_issue
+
+    programme, _, _, issuer = awarding_setup()
+    handle = upload_files(issuer, programme, ("report.pdf", PDF)).json()["files"][0]["handle"]
+    award = award_issue(actor=issuer, programme=programme, recipient_email="solo@example.org",
+                        evidence_files=[SimpleUploadedFile("report.pdf", PDF)])
+    with django_capture_on_commit_callbacks(execute=True):
+        copy_withdraw(actor=issuer, copy=ArchivedEvidence.objects.get(award=award))
+    assert len(stored_files(archive_root)) == 1  # the upload still holds them
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(issuer).post(f"/api/v1/programmes/{programme.public_id}/award-batches",
+                                           [{"email": "later@example.org", "evidence_files": handle}], format="json")
+    assert response.status_code == 201
+    (later,) = AwardBatch.objects.get().awards.all()
+    assert later.credential["relatedResource"][0]["digestSRI"] == sri(PDF)
