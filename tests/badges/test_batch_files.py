@@ -317,3 +317,16 @@ def test_bytes_a_pending_upload_holds_stay_when_an_award_with_the_same_content_i
     assert response.status_code == 201
     (later,) = AwardBatch.objects.get().awards.all()
     assert later.credential["relatedResource"][0]["digestSRI"] == sri(PDF)
+
+
+def test_the_same_file_in_1000_awards_of_a_batch_is_stored_once(archive_root, django_capture_on_commit_callbacks):
+    programme, _, _, issuer = awarding_setup()
+    sheet = "email,evidence_files\r\n" + "".join(f"l{i}@example.org,shared/report.pdf\r\n" for i in range(1000))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_batch(issuer, programme, zipped({"batch.csv": sheet.encode(), "shared/report.pdf": PDF}))
+    assert response.status_code == 201
+    assert AwardBatch.objects.get().issued == 1000
+    copies = ArchivedEvidence.objects.filter(award__isnull=False)
+    assert copies.count() == 1000 and len(set(copies.values_list("token", flat=True))) == 1000
+    assert len(set(copies.values_list("blob_id", flat=True))) == 1
+    assert award_blobs() == 1 and len(stored_files(archive_root)) == 1
