@@ -362,7 +362,10 @@ def rows_from_upload(content: bytes) -> ParsedUpload:
     how its bytes were read)."""
     if is_zip(content):
         archive = BatchZip(content)
-        _name, sheet = archive.sheet(MAX_UPLOAD_BYTES)
+        name, sheet = archive.sheet(MAX_UPLOAD_BYTES)
+        if is_zip(sheet):  # never a zip within a zip (a zip can even hold itself)
+            message = _("“%(name)s” in the zip is itself a zip, not a CSV or JSON file.") % {"name": name}
+            raise InvalidInput(message, field_errors={"file": [message]}, details={"row_errors": []})
         parsed = rows_from_upload(sheet)
         return ParsedUpload(parsed.rows, parsed.encoding, archive)
     if len(content) > MAX_UPLOAD_BYTES:

@@ -185,6 +185,14 @@ def test_a_zip_without_exactly_one_sheet_at_its_top_is_refused(archive_root, ent
     nothing_stored(archive_root)
 
 
+def test_a_sheet_that_is_itself_a_zip_is_refused_not_opened(archive_root):
+    programme, _, _, issuer = awarding_setup()
+    inner = zipped({"batch.csv": b"email\r\na@example.org\r\n"})
+    response = post_batch(issuer, programme, zipped({"batch.csv": inner}))
+    assert response.status_code == 400 and "is itself a zip" in response.json()["errors"]["file"][0]
+    nothing_stored(archive_root)
+
+
 def test_a_zip_with_too_many_entries_or_too_large_is_refused(settings, archive_root):
     settings.EVIDENCE_BATCH_ZIP_MAX_ENTRIES = 3
     programme, _, _, issuer = awarding_setup()
