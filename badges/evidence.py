@@ -16,6 +16,7 @@ comes back.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
 
 Standing = EvidenceCheck.Standing
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EvidenceCheck",
@@ -121,10 +123,23 @@ def links_snapshot(urls: Sequence[str]) -> dict[str, LinkSnapshot]:
     if not distinct:
         return {}
     if len(distinct) == 1:
-        return {distinct[0]: link_snapshot(distinct[0])}
-    workers = max(1, min(int(settings.FETCH_CONCURRENCY), len(distinct)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evidence-fetch") as pool:
-        return dict(zip(distinct, pool.map(link_snapshot, distinct), strict=True))
+        snapshots = [_snapshot_or_none(distinct[0])]
+    else:
+        workers = max(1, min(int(settings.FETCH_CONCURRENCY), len(distinct)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evidence-fetch") as pool:
+            snapshots = list(pool.map(_snapshot_or_none, distinct))
+    return {url: snapshot for url, snapshot in zip(distinct, snapshots, strict=True) if snapshot is not None}
+
+
+def _snapshot_or_none(url: str) -> LinkSnapshot | None:
+    """`link_snapshot`, or None when it broke in a way no bad link explains (logged): that award is
+    then signed without the copy and its link fetched after commit, as before (`after_issue`),
+    and the other links go on."""
+    try:
+        return link_snapshot(url)
+    except Exception:
+        log.exception("the fetch before signing of the evidence link %s failed", url)
+        return None
 
 
 def evidence_checks_from_snapshots(awards: Sequence[Award], snapshots: Mapping[str, LinkSnapshot]

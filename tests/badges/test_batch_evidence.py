@@ -118,3 +118,27 @@ def test_a_link_whose_fetch_breaks_does_not_keep_the_others_from_being_fetched(
         assert tasks.fetch_evidence_group(group) == 2
     standings = dict(EvidenceCheck.objects.filter(award__batch=batch).values_list("award_id", "standing"))
     assert standings == {group[0]: "reachable", group[1]: "pending", group[2]: "reachable"}
+
+
+def test_a_fetch_before_signing_that_breaks_leaves_that_link_to_after_commit_and_the_others_go_on(
+        django_capture_on_commit_callbacks, monkeypatch):
+    with serve() as server:
+        rows = [{"email": f"learner{i}@example.org",
+                 "evidence_url": server.route(f"/work/{i}", PAGE, content_type="text/html")} for i in range(3)]
+        real = evidence.evidence_retrieve
+
+        def breaking_on_the_second(url):
+            if url.endswith("/work/1"):
+                raise ValueError("a fault injected into one fetch")
+            return real(url)
+
+        monkeypatch.setattr(evidence, "evidence_retrieve", breaking_on_the_second)
+        batch, callbacks = issued_chunk(rows, django_capture_on_commit_callbacks)
+    awards_by_row = {a.batch_row: a for a in Award.objects.filter(batch=batch)}
+    assert len(awards_by_row) == 3
+    for row in (0, 2):
+        assert awards_by_row[row].credential["relatedResource"][0]["mediaType"] == "application/warc"
+    assert "relatedResource" not in awards_by_row[1].credential
+    (group,) = grouped_fetches(callbacks)  # only the broken one is fetched after commit
+    assert group == [awards_by_row[1].pk]
+    assert EvidenceCheck.objects.get(award=awards_by_row[1]).last_checked_at is None
