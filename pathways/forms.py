@@ -4,6 +4,7 @@ checked by pathways.services; its field messages are put back on the rows they a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pathways.models import Pathway, RuleKind
 
+UUID_IN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 
 
@@ -42,8 +44,19 @@ class PathwayForm(forms.Form):
 class ComponentForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=40, required=False,
                            help_text=_("A short name the rules refer to."))
-    programme = forms.UUIDField(label=_("programme of this server (its ID)"), required=False,
-                                help_text=_("Or leave empty and describe an external achievement."))
+    programme = forms.CharField(
+        label=_("programme of this server"), required=False, max_length=500,
+        help_text=_("Its registry page's address (or its ID); or leave empty and describe an external achievement."))
+
+    def clean_programme(self) -> str | None:
+        """The programme's UUID, from its ID or from any address of ours that carries it."""
+        value = (self.cleaned_data.get("programme") or "").strip()
+        if not value:
+            return None
+        found = UUID_IN.search(value)
+        if found is None:
+            raise forms.ValidationError(_("Give the programme's registry page address or its ID."))
+        return found.group(0).lower()
     achievement_url = forms.CharField(label=_("external achievement ID (URL)"), max_length=500, required=False)
     issuer_id = forms.CharField(label=_("issuer DID or URL"), max_length=500, required=False)
     issuer_name = forms.CharField(label=_("issuer name"), max_length=200, required=False)
