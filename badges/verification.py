@@ -80,6 +80,9 @@ JsonDict = dict[str, Any]
 VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
 BADGE_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 ENDORSEMENT_TYPE = "EndorsementCredential"
+CLR_TYPE = "ClrCredential"
+# At most this many credentials bundled in a ClrCredential are checked (each in full).
+MAX_NESTED_CREDENTIALS = 20
 STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
 # Another server's clock may run a little ahead of ours.
@@ -114,7 +117,8 @@ class Check:
         return asdict(self)
 
 
-ENDORSEMENT_PREFIX = re.compile(r"^endorsement-\d+-")
+ENDORSEMENT_PREFIX = re.compile(r"^(credential-\d+-)?(endorsement-\d+-)?")
+NESTED_PREFIX = "credential-"
 ITEM_SUFFIX = re.compile(r"-\d+$")
 # At most this many archived copies of one credential are fetched and checked.
 MAX_ARCHIVED_COPIES = 20
@@ -134,12 +138,13 @@ CHECK_CODES = (
     "evidence.reachable", "evidence.changed", "evidence.gone", "evidence.pending",
     "archive.intact", "archive.altered", "archive.withdrawn", "archive.unavailable", "archive.no-digest",
     "identity.match", "identity.mismatch", "identity.no-email", "identity.not-a-badge",
+    "nested.ok", "nested.too-many", "nested.not-an-object", "nested.clr-in-clr",
     "error.error",
 )
 
 # The verdict, one word for the whole report (see VerificationReport.verdict).
 VERDICTS = ("verified", "recipient-mismatch", "not-genuine", "revoked", "suspended", "expired", "not-yet-valid",
-            "status-unknown", "endorsement-invalid", "not-verified")
+            "status-unknown", "endorsement-invalid", "credential-invalid", "not-verified")
 
 
 @dataclass
@@ -184,11 +189,12 @@ class VerificationReport:
         form, issuer or signature fails: nothing it says can be trusted); revoked or suspended (its
         status list, or this registry's record of it); expired or not-yet-valid; status-unknown (its
         status list could not be had); not-verified (any other failing check of the credential itself);
+        credential-invalid (a credential a ClrCredential bundles fails one of its own checks);
         endorsement-invalid (an endorsement it carries fails); recipient-mismatch (genuine and in
         force, but the e-mail address given is not the recipient's); verified."""
         if not self.genuine:
             return "not-genuine"
-        own = [c for c in self.checks if not c.id.startswith("endorsement-") and not c.informational]
+        own = [c for c in self.checks if not c.id.startswith(("endorsement-", NESTED_PREFIX)) and not c.informational]
         codes = {c.code for c in own if not c.passed}
         for verdict, found in (("revoked", {"status.revoked", "registry.revoked"}),
                                ("suspended", {"status.suspended", "registry.suspended"}),
@@ -199,6 +205,8 @@ class VerificationReport:
                 return verdict
         if codes:
             return "not-verified"
+        if any(c.id.startswith(NESTED_PREFIX) and not c.passed and not c.informational for c in self.checks):
+            return "credential-invalid"
         if not self.verified:
             return "endorsement-invalid"
         if self.recipient_matches is False:
@@ -498,9 +506,10 @@ class _Verifier:
         return hashlib.sha256(text.encode("ascii")).digest(), tuple(methods)
 
     # --- the report ---
-    def report(self, credential: JsonDict, email: str) -> VerificationReport:
+    def report(self, credential: JsonDict, email: str, *, nested: bool = False) -> VerificationReport:
         checks: list[Check | None] = [
-            self.run("shape", _("An Open Badges 3.0 credential"), self.shape, credential, None),
+            self.run("shape", _("A CLR 2.0 ClrCredential") if CLR_TYPE in _types(credential) and not nested
+                     else _("An Open Badges 3.0 credential"), self.shape, credential, None, nested),
             *self.credential_checks(credential, "", ""),
         ]
         award = award_for_credential(credential.get("id")) if BADGE_TYPES & set(_types(credential)) else None
@@ -526,9 +535,40 @@ class _Verifier:
             checks.append(self.run(pid + "subject", prefix + _("Endorses this %(where)s") % {"where": where},
                                    self.subject, endorsement, target))
             checks.extend(self.credential_checks(endorsement, pid, prefix, issued_at=issued_at))
+        summary = _summary(credential)
+        if CLR_TYPE in _types(credential) and not nested:
+            summary["credentials"] = []
+            for number, item in enumerate(vc.clr_nested_credentials(credential), start=1):
+                found, item_summary = self.nested(number, item)
+                checks.extend(found)
+                if item_summary is not None:
+                    summary["credentials"].append(item_summary)
         if email:
             checks.append(self.run("identity", _("Recipient's e-mail address"), self.identity, credential, email))
-        return VerificationReport([c for c in checks if c is not None], _summary(credential))
+        return VerificationReport([c for c in checks if c is not None], summary)
+
+    def nested(self, number: int, item: Any) -> tuple[list[Check | None], JsonDict | None]:
+        """The checks of the `number`th credential a ClrCredential bundles, each prefixed
+        `credential-<number>-`, and its summary (with `verified` and `verdict`)."""
+        pid = f"{NESTED_PREFIX}{number}-"
+        if number > MAX_NESTED_CREDENTIALS:
+            if number == MAX_NESTED_CREDENTIALS + 1:
+                return [Check(pid + "nested", _("Credentials it bundles"), False, _(
+                    "The record bundles more than %(max)d credentials; the rest were not checked.")
+                    % {"max": MAX_NESTED_CREDENTIALS}, code="nested.too-many")], None
+            return [], None
+        label = _("Credential %(number)d") % {"number": number}
+        if not isinstance(item, dict):
+            return [Check(pid + "nested", label, False, _("This bundled credential is not a JSON object."),
+                          code="nested.not-an-object")], None
+        if CLR_TYPE in _types(item):
+            return [Check(pid + "nested", label, False, _("A ClrCredential inside a ClrCredential is not checked."),
+                          code="nested.clr-in-clr")], None
+        inner = self.report(item, "", nested=True)
+        name = _text(item.get("name")) or (inner.credential.get("achievement") or "")
+        prefix = _("Credential %(number)d (%(name)s): ") % {"number": number, "name": name or "?"}
+        checks: list[Check | None] = [replace(c, id=pid + c.id, label=prefix + c.label) for c in inner.checks]
+        return checks, {**inner.credential, "number": number, "verified": inner.verified, "verdict": inner.verdict}
 
     def credential_checks(self, credential: JsonDict, pid: str, prefix: str, *,
                           issued_at: datetime | None = None) -> list[Check | None]:
@@ -550,7 +590,8 @@ class _Verifier:
         return checks
 
     # --- the checks ---
-    def shape(self, check_id: str, label: str, credential: JsonDict, expected: str | None) -> Check:
+    def shape(self, check_id: str, label: str, credential: JsonDict, expected: str | None,
+              nested: bool = False) -> Check:
         problems: list[str] = []
         contexts = _as_list(credential.get("@context"))
         if not contexts:
@@ -561,7 +602,7 @@ class _Verifier:
         types = set(_types(credential))
         if "VerifiableCredential" not in types:
             problems.append(_("its type does not include VerifiableCredential"))
-        kinds = {expected} if expected else BADGE_TYPES | {ENDORSEMENT_TYPE}
+        kinds = {expected} if expected else BADGE_TYPES | {ENDORSEMENT_TYPE} | (set() if nested else {CLR_TYPE})
         if not types & kinds:
             problems.append(_("its type includes none of %(kinds)s") % {"kinds": ", ".join(sorted(kinds))})
         if not vc.issuer_id(credential):
@@ -573,9 +614,15 @@ class _Verifier:
             problems.append(_("its credentialSubject names no achievement"))
         elif ENDORSEMENT_TYPE in types and not all(isinstance(s.get("id"), str) for s in subjects):
             problems.append(_("its credentialSubject does not say what it endorses (no id)"))
+        elif CLR_TYPE in types and not vc.clr_nested_credentials(credential):
+            problems.append(_("its credentialSubject bundles no verifiableCredential"))
         if problems:
             return Check(check_id, label, False, _("Not an Open Badges 3.0 credential: %(problems)s.")
                          % {"problems": "; ".join(problems)}, code="not-open-badges")
+        if CLR_TYPE in types and not expected:
+            count = len(vc.clr_nested_credentials(credential))
+            return Check(check_id, label, True, _("A ClrCredential in the form CLR 2.0 describes, bundling %(count)d "
+                                                  "credentials.") % {"count": count}, code="ok")
         kind = ENDORSEMENT_TYPE if ENDORSEMENT_TYPE in types else "OpenBadgeCredential"
         return Check(check_id, label, True, _("An %(kind)s in the form Open Badges 3.0 describes.") % {"kind": kind},
                      code="ok")
@@ -833,6 +880,10 @@ class _Verifier:
         issuer_id = vc.issuer_id(credential) or ""
         if not (BADGE_TYPES & set(_types(credential))) or not is_local_did(issuer_id) or issuer_id == site_did():
             return None  # not a badge of one of our members: nothing this registry could add
+        if award is None and _local_route(credential.get("id")) is not None:
+            pathway_check = self.pathway_credential_registry(check_id, label, credential, issuer_id)
+            if pathway_check is not None:
+                return pathway_check
         if award is None:
             return Check(check_id, label, False, _("This registry has no record of an award with the id %(id)s.")
                          % {"id": _text(credential.get("id"), 1000)}, code="not-found")
@@ -846,6 +897,34 @@ class _Verifier:
                          code="revoked")
         return Check(check_id, label, True, _("Issued by %(organisation)s on %(when)s; not revoked.")
                      % {"organisation": award.organisation, "when": _when(award.issued_at)}, code="ok")
+
+    def pathway_credential_registry(self, check_id: str, label: str, credential: JsonDict,
+                                    issuer_id: str) -> Check | None:
+        """This registry's record of a pathway credential it issued (pathways.completion); None
+        when the id names none."""
+        from institutions.keys import organisation_did
+        from pathways.completion_models import Completion
+
+        match = _local_route(credential.get("id"))
+        if match is None or match.url_name != "pathway-credential":
+            return None
+        completion = Completion.objects.filter(public_id=match.kwargs["public_id"], badge__isnull=False) \
+            .select_related("pathway__organisation").first()
+        if completion is None or completion.badge.get("id") != credential.get("id"):
+            return None
+        organisation = completion.pathway.organisation
+        if organisation_did(organisation) != issuer_id:
+            return Check(check_id, label, False, _("This registry's pathway credential was issued by another "
+                                                   "organisation."), code="other-issuer")
+        if completion.revoked_at is not None:
+            return Check(check_id, label, False, _("%(organisation)s revoked this pathway credential on %(when)s: "
+                                                   "%(reason)s") % {"organisation": organisation.name,
+                                                                    "when": _when(completion.revoked_at),
+                                                                    "reason": completion.revocation_reason},
+                         code="revoked")
+        return Check(check_id, label, True, _("Pathway credential issued by %(organisation)s on %(when)s; not "
+                                              "revoked.") % {"organisation": organisation.name,
+                                                             "when": _when(completion.issued_at)}, code="ok")
 
     def evidence(self, check_id: str, label: str, award: Award) -> Check | None:
         from badges.evidence import EvidenceCheck, evidence_standing_for
@@ -884,7 +963,7 @@ class _Verifier:
                      code=result.outcome)
 
     def identity(self, check_id: str, label: str, credential: JsonDict, email: str) -> Check:
-        if not BADGE_TYPES & set(_types(credential)):
+        if not (BADGE_TYPES | {CLR_TYPE}) & set(_types(credential)):
             return Check(check_id, label, False, _("Only a badge names a recipient; this credential has none to "
                                                    "compare."), informational=True, code="not-a-badge")
         identities = [

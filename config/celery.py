@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = Celery("endorse")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# pathways.completion_tasks (a module of its own beside pathways.tasks).
+app.autodiscover_tasks(related_name="completion_tasks")

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from badges import evidence_views, ld_views
 from endorsement import checkpoint_views, federation_views
+from pathways import views as pathway_views
 
 urlpatterns = [
     path(".well-known/did.json", ld_views.body_did, name="body-did"),
@@ -26,6 +27,22 @@ urlpatterns = [
             ld_views.achievement, {"as_json": True}, name="achievement-version-language-json"),
     re_path(r"^achievements/(?P<public_id>[0-9a-f-]{36})/v(?P<version>[0-9]+)/(?P<language>ja|en)$",
             ld_views.achievement, name="achievement-version-language"),
+    # A pathway's Achievement (pathways.achievements): the same shapes under /achievements/pathways/.
+    path("achievements/pathways/<uuid:public_id>", pathway_views.pathway_achievement, name="pathway-achievement"),
+    path("achievements/pathways/<uuid:public_id>.json", pathway_views.pathway_achievement, {"as_json": True},
+         name="pathway-achievement-json"),
+    path("achievements/pathways/<uuid:public_id>/v<int:version>", pathway_views.pathway_achievement,
+         name="pathway-achievement-version"),
+    path("achievements/pathways/<uuid:public_id>/v<int:version>.json", pathway_views.pathway_achievement,
+         {"as_json": True}, name="pathway-achievement-version-json"),
+    re_path(r"^achievements/pathways/(?P<public_id>[0-9a-f-]{36})/(?P<language>ja|en)\.json$",
+            pathway_views.pathway_achievement, {"as_json": True}, name="pathway-achievement-language-json"),
+    re_path(r"^achievements/pathways/(?P<public_id>[0-9a-f-]{36})/(?P<language>ja|en)$",
+            pathway_views.pathway_achievement, name="pathway-achievement-language"),
+    re_path(r"^achievements/pathways/(?P<public_id>[0-9a-f-]{36})/v(?P<version>[0-9]+)/(?P<language>ja|en)\.json$",
+            pathway_views.pathway_achievement, {"as_json": True}, name="pathway-achievement-version-language-json"),
+    re_path(r"^achievements/pathways/(?P<public_id>[0-9a-f-]{36})/v(?P<version>[0-9]+)/(?P<language>ja|en)$",
+            pathway_views.pathway_achievement, name="pathway-achievement-version-language"),
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),

@@ -10,6 +10,7 @@ from endorsement import concern_views, federation_views, marks, registry_images,
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
+from pathways import views as pathway_views
 
 portal_patterns = [
     path("", institution_views.dashboard, name="dashboard"),
@@ -44,11 +45,13 @@ registry_patterns = [
     path("registry/<uuid:public_id>/mark.svg", marks.mark_svg, name="mark_svg"),
     path("registry/<uuid:public_id>/mark.html", marks.mark_html, name="mark_html"),
     path("registry/<uuid:public_id>/image.png", registry_images.programme_image_png, name="image_png"),
+    path("registry/pathways/<uuid:public_id>/", pathway_views.registry_pathway, name="pathway"),
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
     path("registry/feed.atom", registry_views.registry_feed, name="feed"),
     path("registry.json", registry_views.registry_json, name="json"),
     path("registry/trust-list.json", federation_views.trust_list, name="trust_list"),
     path("registry.csv", registry_views.registry_csv, name="csv"),
+    path("registry-pathways.csv", registry_views.registry_pathways_csv, name="pathways_csv"),
     path("sitemap.xml", registry_views.sitemap, name="sitemap"),
 ]
 
@@ -63,6 +66,7 @@ urlpatterns = [
     path("portal/", include((portal_patterns, "portal"))),
     path("", include((registry_patterns, "registry"))),
     path("", include(("badges.award_urls", "awards"))),  # awards: portal pages and the learner's badge
+    path("", include("pathways.completion_urls")),  # completing a pathway (pathways.completion)
     path("verify/", verify_views.verify, name="verify"),  # verification of any credential
     path("verify", verify_views.verify),  # the same page: a form or script POSTing to /verify is not redirected
 ]

@@ -67,6 +67,12 @@ class AuditAction(models.TextChoices):
     APPLICATION_REVIEW_DEPTH_SET = "application.review_depth_set", _("Review depth set")
     AWARD_ISSUED = "award.issued", _("Badge issued")
     AWARD_REVOKED = "award.revoked", _("Badge revoked")
+    PATHWAY_COMPLETION_OPENED = "pathway_completion.opened", _("Pathway completion opened for a learner")
+    PATHWAY_CREDENTIAL_ISSUED = "pathway_completion.issued", _("Pathway credential and learner record issued")
+    PATHWAY_COMPONENT_FAILED = "pathway_completion.component_failed", _(
+        "A component of an issued pathway credential no longer holds")
+    PATHWAY_CREDENTIAL_FLAGGED = "pathway_completion.flagged", _("Pathway credential kept, flagged")
+    PATHWAY_CREDENTIAL_REVOKED = "pathway_completion.revoked", _("Pathway credential revoked")
     EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
     AWARD_BATCH_CREATED = "award_batch.created", _("Batch of badges uploaded")
     AWARD_BATCH_RESTARTED = "award_batch.restarted", _("Batch restarted")
@@ -88,6 +94,10 @@ class AuditAction(models.TextChoices):
     CONCERN_RECEIVED = "concern.received", _("Concern received")
     CONCERN_REVIEW_OPENED = "concern.review_opened", _("Concern taken into a quality review")
     CONCERN_DISMISSED = "concern.dismissed", _("Concern dismissed")
+    PATHWAY_CREATED = "pathway.created", _("Pathway created")
+    PATHWAY_UPDATED = "pathway.updated", _("Pathway changed")
+    PATHWAY_FLAGGED = "pathway.flagged", _("Pathway flagged: a component lost its endorsement")
+    PATHWAY_FLAG_CLEARED = "pathway.flag_cleared", _("Pathway flag cleared")
     KEY_ROTATED = "key.rotated", _("Signing key rotated")
     KEY_COMPROMISED = "key.compromised", _("Signing key withdrawn as compromised")
 

@@ -20,6 +20,7 @@ from endorsement.audit import AuditAction, audit_record
 from endorsement.models import ApplicationState, Endorsement, EndorsementState
 from institutions.keys import issuer_profile, signing_material
 from institutions.models import Organisation
+from pathways.achievements import pathway_achievement_id
 
 
 def endorsement_credential_url(endorsement: Endorsement) -> str:
@@ -47,12 +48,19 @@ def judged_on(endorsement: Endorsement) -> list[dict[str, Any]]:
 
     copies = [document_archive(endorsement=endorsement, kind=Kind.SNAPSHOT,
                                document=endorsement.application.snapshot or {},
-                               original_url=achievement_id(endorsement.programme, endorsement.version))]
+                               original_url=endorsed_achievement_id(endorsement))]
     table = endorsement.application.criteria_table
     if table is not None:
         copies.append(document_archive(endorsement=endorsement, kind=Kind.CRITERIA,
                                        document=criteria_table_document(table)))
     return [related_resource(copy) for copy in copies]
+
+
+def endorsed_achievement_id(endorsement: Endorsement) -> str:
+    """The id of the Achievement the endorsement is about: the programme's or the pathway's."""
+    if endorsement.pathway_id:
+        return pathway_achievement_id(endorsement.pathway, endorsement.version)
+    return achievement_id(endorsement.programme, endorsement.version)
 
 
 def _comment(endorsement: Endorsement) -> str:
@@ -73,7 +81,7 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
     # of the outer join to the criteria table, and nothing else needs locking here.
     endorsement = (
         Endorsement.objects.select_for_update(of=("self",))
-        .select_related("programme__organisation", "application__criteria_table")
+        .select_related("programme__organisation", "pathway__organisation", "application__criteria_table")
         .get(pk=endorsement_id)
     )
     if endorsement.credential:
@@ -81,12 +89,11 @@ def endorsement_sign(endorsement_id: int) -> Endorsement:
     body = Organisation.objects.get(is_certification_body=True)
     if endorsement.status is None:
         endorsement.status = status_allocate(body, StatusPurpose.SUSPENSION)
-    programme = endorsement.programme
-    name = endorsement.application.snapshot.get("name_en") or programme.name
+    name = endorsement.application.snapshot.get("name_en") or endorsement.subject.name
     unsigned = vc.build_endorsement_credential(
         id=endorsement_credential_url(endorsement),
         issuer=issuer_profile(body),
-        endorsed_id=achievement_id(programme, endorsement.version),
+        endorsed_id=endorsed_achievement_id(endorsement),
         name=f"Endorsement of {name}",
         valid_from=endorsement.valid_from,
         valid_until=endorsement.valid_until,

@@ -18,6 +18,7 @@ from badges.models import Programme
 from config.fsm import condition
 from institutions.models import MEMBER_ROLES, Organisation
 from institutions.permissions import can_edit_for, is_manager, staff_of
+from pathways.models import Pathway
 
 
 def _manager(instance: models.Model, user) -> bool:
@@ -25,7 +26,18 @@ def _manager(instance: models.Model, user) -> bool:
 
 
 def _editor(instance: models.Model, user) -> bool:
+    # The body's own pathways are drafted and submitted by its managers (docs/pathways.md).
+    if getattr(instance, "pathway_id", None) and instance.organisation.is_certification_body:
+        return is_manager(user)
     return can_edit_for(user, instance.organisation)
+
+
+def same_subject(row: models.Model) -> dict[str, int | None]:
+    """Filter arguments for the rows about the same subject as `row` (an application or an
+    endorsement): its programme, or its pathway."""
+    if getattr(row, "pathway_id", None):
+        return {"pathway_id": row.pathway_id}
+    return {"programme_id": row.programme_id}
 
 
 # --- Criteria tables ------------------------------------------------------------------------------
@@ -35,10 +47,18 @@ class TableStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
+class TableSubject(models.TextChoices):
+    PROGRAMME = "programme", _("Programmes")
+    PATHWAY = "pathway", _("Pathways")
+
+
 class CriteriaTable(FSMModelMixin, models.Model):
-    """One version of a criteria table. A draft is editable; a published one never changes."""
+    """One version of a criteria table. A draft is editable; a published one never changes.
+    `subject`: what it judges — programmes, or pathways (their own table, docs/pathways.md)."""
 
     code = models.SlugField(_("code"), max_length=40)
+    subject = models.CharField(_("judges"), max_length=16, choices=TableSubject.choices,
+                               default=TableSubject.PROGRAMME)
     version = models.PositiveIntegerField(_("version"))
     title_en = models.CharField(_("title (English)"), max_length=200)
     title_ja = models.CharField(_("title (Japanese)"), max_length=200, blank=True)
@@ -160,14 +180,17 @@ OPEN_STATES = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.ENDORSE
 
 
 class Application(FSMModelMixin, models.Model):
-    """A request for certification of one programme: the state machine of docs/workflow.md.
+    """A request for certification of one programme — or of one pathway (exactly one of the two is
+    set; docs/pathways.md): the state machine of docs/workflow.md.
 
     Transition methods only change fields in memory and declare their conditions; the services in
     endorsement.services check permissions, lock the row, save, audit and enqueue side effects.
     """
 
     programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
-                                  related_name="applications")
+                                  related_name="applications", null=True, blank=True)
+    pathway = models.ForeignKey(Pathway, verbose_name=_("pathway"), on_delete=models.PROTECT,
+                                related_name="applications", null=True, blank=True)
     organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
                                      related_name="applications")
     state = FSMField(_("state"), max_length=24, choices=ApplicationState.choices, default=S.DRAFT, protected=True)
@@ -210,6 +233,15 @@ class Application(FSMModelMixin, models.Model):
                 fields=["programme"], condition=Q(state__in=[s.value for s in OPEN_STATES]),
                 name="one_open_application_per_programme",
             ),
+            models.UniqueConstraint(
+                fields=["pathway"], condition=Q(state__in=[s.value for s in OPEN_STATES]),
+                name="one_open_application_per_pathway",
+            ),
+            models.CheckConstraint(
+                condition=Q(programme__isnull=False, pathway__isnull=True)
+                | Q(programme__isnull=True, pathway__isnull=False),
+                name="application_programme_or_pathway",
+            ),
             models.CheckConstraint(condition=Q(renews__isnull=True) | Q(revises__isnull=True),
                                    name="application_renews_or_revises"),
             models.CheckConstraint(condition=Q(review_depth="full") | Q(revises__isnull=False),
@@ -217,7 +249,12 @@ class Application(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return gettext("Application #%(pk)s for %(programme)s") % {"pk": self.pk, "programme": self.programme}
+        return gettext("Application #%(pk)s for %(programme)s") % {"pk": self.pk, "programme": self.subject}
+
+    @property
+    def subject(self) -> Programme | Pathway:
+        """What the application is for: its programme, or its pathway."""
+        return self.programme if self.programme_id else self.pathway
 
     @property
     def kind(self) -> str:
@@ -235,12 +272,19 @@ class Application(FSMModelMixin, models.Model):
     # Conditions are plain functions of the instance, also used by the pages to explain a refusal.
     @condition(_("The programme is incomplete: fill in every required field first."))
     def programme_is_complete(self) -> bool:
+        if self.pathway_id:
+            from pathways.snapshots import pathway_missing_fields
+
+            return not pathway_missing_fields(self.pathway)
         from badges.services import programme_missing_fields
 
         return not programme_missing_fields(self.programme)
 
     @condition(_("Only an active member organisation may apply."))
     def organisation_is_active(self) -> bool:
+        # The body may define pathways of its own and have them reviewed (docs/pathways.md).
+        if self.pathway_id and self.organisation.is_certification_body:
+            return True
         return self.organisation.is_active_member
 
     @condition(_("Assign at least one reviewer first."))
@@ -384,7 +428,9 @@ class Endorsement(FSMModelMixin, models.Model):
     application = models.OneToOneField(Application, verbose_name=_("application"), on_delete=models.PROTECT,
                                        related_name="endorsement")
     programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
-                                  related_name="endorsements")
+                                  related_name="endorsements", null=True, blank=True)
+    pathway = models.ForeignKey(Pathway, verbose_name=_("pathway"), on_delete=models.PROTECT,
+                                related_name="endorsements", null=True, blank=True)
     organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
                                      related_name="endorsements")
     state = FSMField(_("state"), max_length=16, choices=EndorsementState.choices, default=E.ACTIVE, protected=True)
@@ -421,13 +467,27 @@ class Endorsement(FSMModelMixin, models.Model):
                                     name="one_active_endorsement_per_programme"),
             models.UniqueConstraint(fields=["programme"], condition=Q(state="scheduled"),
                                     name="one_scheduled_endorsement_per_programme"),
+            models.UniqueConstraint(fields=["pathway"], condition=Q(state="active"),
+                                    name="one_active_endorsement_per_pathway"),
+            models.UniqueConstraint(fields=["pathway"], condition=Q(state="scheduled"),
+                                    name="one_scheduled_endorsement_per_pathway"),
+            models.CheckConstraint(
+                condition=Q(programme__isnull=False, pathway__isnull=True)
+                | Q(programme__isnull=True, pathway__isnull=False),
+                name="endorsement_programme_or_pathway",
+            ),
             models.UniqueConstraint(fields=["predecessor"], condition=~Q(state="revoked"),
                                     name="one_successor_per_endorsement"),
         ]
 
     def __str__(self) -> str:
         return gettext("Endorsement of %(programme)s (%(state)s)") % {
-            "programme": self.programme, "state": self.get_state_display()}
+            "programme": self.subject, "state": self.get_state_display()}
+
+    @property
+    def subject(self) -> Programme | Pathway:
+        """What is endorsed: the programme, or the pathway."""
+        return self.programme if self.programme_id else self.pathway
 
     @property
     def successor(self) -> Endorsement | None:
@@ -588,6 +648,8 @@ class RegistrySnapshot(models.Model):
     entries = models.JSONField(_("entries"), default=list)
     # One entry per member organisation (profile, membership standing, DID, endorsed programmes).
     organisations = models.JSONField(_("organisations"), default=list)
+    # One entry per pathway with a published endorsement (pathways.registry).
+    pathways = models.JSONField(_("pathways"), default=list)
 
     class Meta:
         verbose_name = _("registry snapshot")

@@ -26,6 +26,7 @@ from endorsement.models import (
 )
 from endorsement.outbox import notification_deliver, notification_write
 from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
+from pathways.models import Pathway
 
 A = AuditAction
 
@@ -65,16 +66,19 @@ def _organisation_for(event: AuditEvent) -> Organisation | None:
     if event.subject_type == "qualityreview":
         q = QualityReview.objects.filter(pk=event.subject_id).select_related("organisation").first()
         return q.organisation if q else None
+    if event.subject_type == "pathway":
+        p = Pathway.objects.filter(pk=event.subject_id).select_related("organisation").first()
+        return p.organisation if p else None
     return None
 
 
 def _title(event: AuditEvent) -> str:
     if event.subject_type == "application":
-        app = Application.objects.filter(pk=event.subject_id).select_related("programme").first()
-        return f"application #{event.subject_id} ({app.programme})" if app else f"application #{event.subject_id}"
+        app = Application.objects.filter(pk=event.subject_id).select_related("programme", "pathway").first()
+        return f"application #{event.subject_id} ({app.subject})" if app else f"application #{event.subject_id}"
     if event.subject_type == "endorsement":
-        e = Endorsement.objects.filter(pk=event.subject_id).select_related("programme").first()
-        return f"the endorsement of {e.programme}" if e else "an endorsement"
+        e = Endorsement.objects.filter(pk=event.subject_id).select_related("programme", "pathway").first()
+        return f"the endorsement of {e.subject}" if e else "an endorsement"
     if event.subject_type == "qualityreview":
         q = QualityReview.objects.filter(pk=event.subject_id).select_related("programme").first()
         return f"the quality review of {q.programme}" if q else "a quality review"
@@ -84,11 +88,16 @@ def _title(event: AuditEvent) -> str:
     if event.subject_type == "issuancereport":
         r = IssuanceReport.objects.filter(pk=event.subject_id).select_related("programme").first()
         return f"the issuance report of {r.programme} ({r.period_start}–{r.period_end})" if r else "an issuance report"
+    if event.subject_type == "pathway":
+        p = Pathway.objects.filter(pk=event.subject_id).first()
+        return f"the pathway {p.name}" if p else "a pathway"
     return str(_organisation_for(event) or event.subject_id)
 
 
 TO_MANAGERS = {A.ORGANISATION_APPLIED, A.APPLICATION_SUBMITTED, A.APPLICATION_RESUBMITTED,
                A.ISSUANCE_REPORT_CORRECTED, A.ISSUANCE_REPORT_WITHDRAWN, A.CONCERN_RECEIVED}
+# A pathway whose component lost its endorsement: the body's managers and the pathway's organisation.
+TO_ORGANISATION_AND_MANAGERS_PATHWAY = {A.PATHWAY_FLAGGED}
 TO_ORGANISATION = {
     A.ORGANISATION_APPROVED, A.ORGANISATION_REJECTED, A.ORGANISATION_SUSPENDED, A.ORGANISATION_REINSTATED,
     A.APPLICATION_CHANGES_REQUESTED, A.APPLICATION_ENDORSED, A.APPLICATION_REJECTED, A.APPLICATION_PUBLISHED,
@@ -97,7 +106,7 @@ TO_ORGANISATION = {
     A.ISSUANCE_REPORT_DUE, A.QUALITY_REVIEW_OPENED, A.QUALITY_REVIEW_CLOSED, A.QUALITY_REVIEW_CONDITIONS,
     A.QUALITY_REVIEW_CONDITIONS_MET, A.QUALITY_REVIEW_SUSPENDED, A.QUALITY_REVIEW_REVOKED,
 }
-TO_ORGANISATION_AND_MANAGERS = {A.ENDORSEMENT_EXPIRY_REMINDED}
+TO_ORGANISATION_AND_MANAGERS = {A.ENDORSEMENT_EXPIRY_REMINDED, *TO_ORGANISATION_AND_MANAGERS_PATHWAY}
 
 
 def message_for(event: AuditEvent) -> Message | None:

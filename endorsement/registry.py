@@ -57,6 +57,7 @@ from endorsement.models import (
 )
 from institutions.keys import organisation_did
 from institutions.models import MembershipState, Organisation
+from pathways.registry import pathway_entries, pathways_by_programme
 
 # Snapshots kept (the newest serves; older ones are history). At 10,000 programmes a snapshot is
 # about 25 MB of JSON, so keep few.
@@ -226,7 +227,8 @@ def registry_entries() -> list[dict[str, Any]]:
     Six queries whatever the size; rows are read as dicts (no model instances: at 10,000 entries
     building models cost more than everything else)."""
     rows = (
-        Endorsement.objects.filter(application__state=ApplicationState.PUBLISHED)
+        # Programmes only: pathways have a list of their own (pathways.registry).
+        Endorsement.objects.filter(application__state=ApplicationState.PUBLISHED, programme__isnull=False)
         # Whether the credential is signed, not the credential (several kB each).
         .annotate(signed=ExpressionWrapper(Q(credential__isnull=False), output_field=BooleanField()))
         .order_by("programme_id", "-valid_from", "-pk")
@@ -321,10 +323,13 @@ def registry_organisations(entries: list[dict[str, Any]]) -> list[dict[str, Any]
     return result
 
 
-def _digest(entries: list[dict[str, Any]], organisations: list[dict[str, Any]]) -> str:
+def _digest(entries: list[dict[str, Any]], organisations: list[dict[str, Any]],
+            pathways: list[dict[str, Any]] | None = None) -> str:
     # Keys come out in the order the code (or the stored snapshot) gives them, the same on every run,
     # so no sort_keys; ASCII escapes and no circularity check: about three times faster at 30 MB.
     document = {"entries": entries, "organisations": organisations}
+    if pathways:  # without pathways the digest stays what it was before pathways existed
+        document["pathways"] = pathways
     return hashlib.sha256(json.dumps(document, separators=(",", ":"), check_circular=False).encode()).hexdigest()
 
 
@@ -333,12 +338,18 @@ def registry_refresh() -> RegistrySnapshot:
     """Render the registry from the database; write a snapshot only when it changed. Safe to repeat:
     an unchanged registry writes nothing. Keeps the newest KEEP_SNAPSHOTS rows."""
     entries = registry_entries()
+    pathways = pathway_entries()
+    member_of = pathways_by_programme(pathways)
+    for entry in entries:
+        if entry["id"] in member_of:
+            entry["pathways"] = member_of[entry["id"]]
     organisations = registry_organisations(entries)
-    digest = _digest(entries, organisations)
+    digest = _digest(entries, organisations, pathways)
     latest = RegistrySnapshot.objects.select_for_update().order_by("-id").only("id", "digest").first()
     if latest is not None and latest.digest == digest:
         return latest  # entries deferred: loading 30 MB only to return the digest would double the cost
-    snapshot = RegistrySnapshot.objects.create(digest=digest, entries=entries, organisations=organisations)
+    snapshot = RegistrySnapshot.objects.create(digest=digest, entries=entries, organisations=organisations,
+                                               pathways=pathways)
     # The signed list of endorsed issuers derives from the snapshot (endorsement.trust).
     enqueue_on_commit("endorsement.tasks.sign_trust_list")
     stale = RegistrySnapshot.objects.order_by("-id").values_list("pk", flat=True)[KEEP_SNAPSHOTS:]
@@ -436,6 +447,7 @@ class Registry:
     generated_at: datetime
     items: list[Item]
     organisations: list[dict[str, Any]]
+    pathways: list[dict[str, Any]] = field(default_factory=list)
     by_id: dict[str, Item] = field(init=False)
     organisations_by_slug: dict[str, dict[str, Any]] = field(init=False)
     memo: dict[Any, Any] = field(default_factory=dict)
@@ -475,13 +487,14 @@ def registry_current() -> Registry | None:
         held = _current
         if held is not None and (held.id, held.digest, held.generated_at) == head:
             return held
-        row = RegistrySnapshot.objects.filter(pk=head[0]).values_list("entries", "organisations").first()
+        row = RegistrySnapshot.objects.filter(pk=head[0]).values_list("entries", "organisations", "pathways").first()
         if row is None:  # pruned by a refresh in between: read whatever is newest now
             latest = registry_latest()
             if latest is None:
                 return None
-            head, row = (latest.id, latest.digest, latest.generated_at), (latest.entries, latest.organisations)
-        entries, organisations = row
+            head, row = ((latest.id, latest.digest, latest.generated_at),
+                         (latest.entries, latest.organisations, latest.pathways))
+        entries, organisations, pathways = row
         _current = Registry(id=head[0], digest=head[1], generated_at=head[2],
-                            items=[_item(e) for e in entries], organisations=organisations)
+                            items=[_item(e) for e in entries], organisations=organisations, pathways=pathways)
         return _current

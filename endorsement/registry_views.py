@@ -366,8 +366,28 @@ def _index_body(registry: Registry | None, criteria: dict[str, str], problems: l
             _select("sort", _("Sort by"), FIXED_CHOICES["sort"](), criteria.get("sort")),
         ])),
         "tags": facets["tags"],
+        "pathways": _pathways_found(registry, criteria),
     }
     return render_to_string("registry/_index_body.html", context)
+
+
+def _pathways_found(registry: Registry | None, criteria: dict[str, str]) -> list[dict[str, Any]]:
+    """The endorsed pathways matching the words searched (names, descriptions, outcomes, the
+    components' names and the organisation, in both languages) and the organisation and level
+    filters; all of them when nothing is searched."""
+    if registry is None:
+        return []
+    words = fold(criteria.get("q", "")).split()
+    found = []
+    for entry in registry.pathways:
+        if words and not all(w in entry.get("search_text", "") for w in words):
+            continue
+        if criteria.get("organisation") and entry["organisation"]["slug"] != criteria["organisation"]:
+            continue
+        if criteria.get("level") and (entry["pathway"].get("level") or "") != criteria["level"]:
+            continue
+        found.append(entry)
+    return found
 
 
 def _item_or_404(registry: Registry | None, public_id: Any) -> Item:
@@ -473,7 +493,7 @@ def _trust_links() -> dict[str, str]:
 def _json_body(registry: Registry | None) -> bytes:
     if registry is None:
         document = {"generated_at": None, "digest": None, "count": 0, "links": _trust_links(), "entries": [],
-                    "organisations": []}
+                    "organisations": [], "pathways": []}
     else:
         document = {
             "generated_at": registry.generated_at.isoformat(),
@@ -482,6 +502,8 @@ def _json_body(registry: Registry | None) -> bytes:
             "links": _trust_links(),
             "entries": [_public_entry(item.entry) for item in registry.items],
             "organisations": registry.organisations,
+            # Endorsed pathways (pathways.registry): `url` and `endorsement.endorsementCredential` as entries have.
+            "pathways": [_public_entry(p) for p in registry.pathways],
         }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -527,6 +549,36 @@ def _csv_body(registry: Registry | None) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+PATHWAY_CSV_COLUMNS = [
+    "id", "url", "name_en", "name_ja", "organisation_slug", "organisation_name", "organisation_name_ja",
+    "organisation_did", "level", "level_framework", "learning_hours", "components", "standing", "valid_from",
+    "valid_until", "criteria_table", "achievement_url", "endorsement_credential_url",
+]
+
+
+def _pathway_csv_row(entry: dict[str, Any]) -> list[Any]:
+    pathway, organisation, endorsement = entry["pathway"], entry["organisation"], entry["endorsement"]
+    table = endorsement.get("criteria_table") or {}
+    return [
+        entry["id"], entry["url"], pathway["name_en"], pathway["name_ja"], organisation["slug"], organisation["name"],
+        organisation["name_ja"], organisation["did"], pathway["level"], pathway["level_framework"],
+        pathway["learning_hours"] or "", ";".join(c["achievement"] for c in pathway["components"]),
+        endorsement["state"], endorsement["valid_from"], endorsement["valid_until"],
+        f"{table['code']} v{table['version']}" if table else "", entry["links"]["achievement"],
+        entry["links"]["endorsementCredential"] or "",
+    ]
+
+
+def _pathway_csv_body(registry: Registry | None) -> bytes:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PATHWAY_CSV_COLUMNS)
+    for entry in registry.pathways if registry is not None else []:
+        writer.writerow([csv_safe(value) for value in _pathway_csv_row(entry)])
+    return out.getvalue().encode("utf-8")
+
+
 def _feed_body(registry: Registry | None) -> bytes:
     """Atom: the programmes most recently published (newly endorsed), newest first. In English (the
     body is made once per snapshot, whatever the visitor's language); names in both languages."""
@@ -563,6 +615,18 @@ def _feed(registry: Registry | None) -> Atom1Feed:
             unique_id_is_permalink=True, pubdate=_published(item), updateddate=item.changed,
             author_name=organisation["name"], categories=[endorsement["state"], *programme["tags"]],
         )
+    # Pathways newly endorsed, after the programmes (a feed reader sorts by date).
+    for entry in (registry.pathways if registry is not None else [])[:FEED_SIZE]:
+        pathway, endorsement = entry["pathway"], entry["endorsement"]
+        title = " / ".join(n for n in (pathway["name_en"], pathway["name_ja"]) if n)
+        moment = _parse(endorsement.get("published_at") or endorsement["valid_from"])
+        standing = _label(EndorsementState, endorsement["state"])
+        summary = (f"{_('Pathway')}: {entry['organisation']['name']} — {standing}, "
+                   f"valid {endorsement['valid_from'][:10]} to {endorsement['valid_until'][:10]}. "
+                   f"{pathway['description_en'] or pathway['description_ja']}")
+        feed.add_item(title=title, link=entry["url"], description=summary.strip(), unique_id=entry["url"],
+                      unique_id_is_permalink=True, pubdate=moment, updateddate=moment,
+                      author_name=entry["organisation"]["name"], categories=["pathway", endorsement["state"]])
     return feed
 
 
@@ -586,6 +650,7 @@ def _sitemap_body(registry: Registry | None) -> bytes:
     if registry is not None:
         urls += [(item.entry["url"], item.changed) for item in registry.items]
         urls += [(o["url"], None) for o in registry.organisations]
+        urls += [(p["url"], None) for p in registry.pathways]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for location, modified in urls:
@@ -650,6 +715,12 @@ def registry_json(request: HttpRequest) -> HttpResponse:
 def registry_csv(request: HttpRequest) -> HttpResponse:
     return _open_data(request, "csv", _csv_body, "text/csv; charset=utf-8", compressible=True,
                       filename="registry.csv")
+
+
+@require_safe
+def registry_pathways_csv(request: HttpRequest) -> HttpResponse:
+    return _open_data(request, "pathways-csv", _pathway_csv_body, "text/csv; charset=utf-8", compressible=True,
+                      filename="registry-pathways.csv")
 
 
 @require_safe

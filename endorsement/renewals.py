@@ -42,9 +42,11 @@ from endorsement.models import (
     EndorsementState,
     Judgement,
     ReviewDepth,
+    same_subject,
 )
 from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.permissions import can_edit_for, is_manager
+from pathways.models import Pathway
 
 E = EndorsementState
 
@@ -75,10 +77,10 @@ def renewal_refusal(endorsement: Endorsement, *, now: datetime | None = None) ->
         return _("The endorsement was revoked: apply for certification afresh instead.")
     if state == E.SUPERSEDED or endorsement.successor is not None:
         return _("This endorsement has already been renewed or replaced by a change: renew the newer one.")
-    if Endorsement.objects.filter(programme_id=endorsement.programme_id, valid_from__gt=endorsement.valid_from
+    if Endorsement.objects.filter(**same_subject(endorsement), valid_from__gt=endorsement.valid_from
                                   ).exclude(state=E.REVOKED).exists():
         return _("A later endorsement of this programme exists: renew that one.")
-    if Application.objects.filter(programme_id=endorsement.programme_id, state__in=OPEN_STATES).exists():
+    if Application.objects.filter(**same_subject(endorsement), state__in=OPEN_STATES).exists():
         return _("This programme already has an open application: finish or withdraw it first.")
     return None
 
@@ -98,28 +100,29 @@ def endorsement_renew(*, actor: Any, endorsement: Endorsement) -> Application:
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                programme_id=endorsement.programme_id, organisation_id=endorsement.organisation_id,
+                **same_subject(endorsement), organisation_id=endorsement.organisation_id,
                 created_by=actor, renews=endorsement,
             )
     except IntegrityError:  # a concurrent request opened an application first
         raise WrongState(_("This programme already has an open application: finish or withdraw it first.")) from None
     audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
                  to_state=application.state,
-                 data={"programme": str(endorsement.programme.public_id), "kind": "renewal",
+                 data={endorsement.subject._meta.model_name: str(endorsement.subject.public_id), "kind": "renewal",
                        "renews": str(endorsement.public_id)})
     return application
 
 
-def revision_target(programme: Programme, *, now: datetime | None = None) -> Endorsement | None:
+def revision_target(programme: Programme | Pathway, *, now: datetime | None = None) -> Endorsement | None:
     """The endorsement a new application for this programme revises: the programme's current
     endorsement (active or suspended, still running, not replaced), or None (a new application).
     WrongState while a renewal is granted and has not started yet."""
     now = now or timezone.now()
-    if Endorsement.objects.filter(programme=programme, state=E.SCHEDULED).exists():
+    of = {"pathway": programme} if isinstance(programme, Pathway) else {"programme": programme}
+    if Endorsement.objects.filter(**of, state=E.SCHEDULED).exists():
         raise WrongState(_("A renewal or change of this programme is granted and has not started yet; apply for "
                            "further changes once it has."))
     return (
-        Endorsement.objects.filter(programme=programme, state__in=[E.ACTIVE, E.SUSPENDED], valid_until__gt=now)
+        Endorsement.objects.filter(**of, state__in=[E.ACTIVE, E.SUSPENDED], valid_until__gt=now)
         .exclude(successors__state__in=[E.SCHEDULED, E.ACTIVE, E.SUSPENDED, E.EXPIRED, E.SUPERSEDED])
         .order_by("-valid_from").first()
     )
@@ -175,7 +178,7 @@ class Terms:
 
 def _version_for(application: Application, replaced: Endorsement | None) -> int:
     """The same version when the endorsed content is unchanged, the next one when it changed."""
-    endorsements = Endorsement.objects.filter(programme_id=application.programme_id)
+    endorsements = Endorsement.objects.filter(**same_subject(application))
     previous = replaced or endorsements.select_related("application").order_by("-valid_from", "-pk").first()
     if previous is None:
         return 1
@@ -383,5 +386,5 @@ def previous_judgements(application: Application) -> dict[str, list[dict[str, st
 
 def endorsement_lineage(endorsement: Endorsement) -> list[Endorsement]:
     """Every endorsement of the endorsement's programme, oldest first (its history)."""
-    return list(Endorsement.objects.filter(programme_id=endorsement.programme_id)
+    return list(Endorsement.objects.filter(**same_subject(endorsement))
                 .select_related("application").order_by("valid_from", "pk"))

@@ -66,7 +66,8 @@ def _figures(organisation: Any) -> list[dict[str, Any]]:
     """The organisation's programmes with a published endorsement: newest endorsement, badges issued
     here (not revoked) and reported elsewhere. Three queries whatever the number of programmes."""
     endorsements = (
-        Endorsement.objects.filter(organisation=organisation, application__state=ApplicationState.PUBLISHED)
+        Endorsement.objects.filter(organisation=organisation, application__state=ApplicationState.PUBLISHED,
+                                   programme__isnull=False)
         .select_related("programme").order_by("programme_id", "-valid_from", "-pk")
     )
     newest: dict[int, Endorsement] = {}

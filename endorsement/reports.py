@@ -384,7 +384,7 @@ def issuance_reports_remind_due(*, today: date | None = None) -> int:
             continue
         endorsements = Endorsement.objects.filter(
             organisation_id=cycle.organisation_id, application__state=ApplicationState.PUBLISHED,
-            valid_from__date__lte=period.end, valid_until__date__gte=period.start,
+            programme__isnull=False, valid_from__date__lte=period.end, valid_until__date__gte=period.start,
         ).filter(Q(state__in=[EndorsementState.ACTIVE, EndorsementState.SUSPENDED])
                  | Q(state_changed_at__date__gt=period.end)).select_related("programme")
         for programme in {e.programme for e in endorsements}:

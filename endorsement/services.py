@@ -35,12 +35,17 @@ from endorsement.models import (
     QualityReviewAssignment,
     Review,
     TableStatus,
+    TableSubject,
     Verdict,
 )
 from endorsement.rules import endorsement_allowed
 from endorsement.transitions import locked, notify, refresh_registry_on_commit, run_transition
 from institutions.models import ConflictOfInterest, Organisation, StaffMember
 from institutions.permissions import can_edit_for, is_body_staff, is_manager
+from pathways.flags import flag_pathways_of
+from pathways.models import Pathway
+from pathways.permissions import can_edit_pathway
+from pathways.snapshots import pathway_snapshot
 
 
 def _required(field: str) -> dict[str, list[str]]:
@@ -51,6 +56,30 @@ _refresh_registry = refresh_registry_on_commit
 
 
 # --- Applications ---------------------------------------------------------------------------------
+@transaction.atomic
+def pathway_application_create(*, actor: Any, pathway: Pathway) -> Application:
+    """Open a draft application for a pathway: the same machinery as a programme's. Owners and
+    editors of its organisation; for a pathway of the body itself, its managers."""
+    if not can_edit_pathway(actor, pathway.organisation):
+        raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
+    if Application.objects.filter(pathway=pathway, state__in=OPEN_STATES).exists():
+        raise WrongState(_("This pathway already has an open application."))
+    revises = renewals.revision_target(pathway)
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                pathway=pathway, organisation=pathway.organisation, created_by=actor, revises=revises
+            )
+    except IntegrityError:  # a concurrent request opened one first
+        raise WrongState(_("This pathway already has an open application.")) from None
+    data = {"pathway": str(pathway.public_id)}
+    if revises is not None:
+        data.update(kind="change", revises=str(revises.public_id))
+    audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
+                 to_state=application.state, data=data)
+    return application
+
+
 @transaction.atomic
 def application_create(*, actor: Any, programme: Programme) -> Application:
     """Open a draft application for a programme. One open application per programme at a time."""
@@ -76,6 +105,14 @@ def application_create(*, actor: Any, programme: Programme) -> Application:
 
 
 def _freeze(application: Application) -> None:
+    if application.pathway_id:
+        # The pathway row is locked like a programme (pathways.services.pathway_update locks it too).
+        pathway = (Pathway.objects.select_for_update(of=("self",)).select_related("organisation")
+                   .get(pk=application.pathway_id))
+        application.snapshot = pathway_snapshot(pathway)
+        application.snapshot_sha256 = snapshot_digest(application.snapshot)
+        application.submitted_at = timezone.now()
+        return
     # Lock the programme as programme_update does: an edit in flight finishes first and is frozen
     # with it, and an edit that comes after sees the submitted application and is refused.
     programme = (Programme.objects.select_for_update(of=("self",)).select_related("organisation")
@@ -90,7 +127,9 @@ def application_submit(*, actor: Any, application: Application) -> Application:
     """Submit a draft: freeze the programme snapshot and pin the published criteria table.
     Side effects: managers are told. Refused for an incomplete programme or an inactive member."""
     application = locked(Application, application.pk)
-    table = CriteriaTable.objects.filter(status=TableStatus.PUBLISHED).order_by("-published_at").first()
+    subject = TableSubject.PATHWAY if application.pathway_id else TableSubject.PROGRAMME
+    table = (CriteriaTable.objects.filter(status=TableStatus.PUBLISHED, subject=subject)
+             .order_by("-published_at").first())
     if table is None:
         raise WrongState(_("No criteria table is published; the body cannot accept applications yet."))
     check_transition(application, "submit", actor)
@@ -126,7 +165,12 @@ def reviewer_conflict(application: Application, reviewer: Any) -> str | None:
     """Why `reviewer` may not review `application`, or None."""
     if not is_body_staff(reviewer):
         return _("%(user)s is not a reviewer or manager of the certification body.") % {"user": reviewer}
-    if StaffMember.objects.filter(user=reviewer, organisation_id=application.organisation_id).exists():
+    if application.organisation.is_certification_body:
+        # A pathway the body defined itself: every reviewer is its staff, so the conflict is the
+        # author's: whoever opened the application does not review it.
+        if reviewer.pk == application.created_by_id:
+            return _("%(user)s wrote this pathway for the body and may not review it.") % {"user": reviewer}
+    elif StaffMember.objects.filter(user=reviewer, organisation_id=application.organisation_id).exists():
         return _("%(user)s is staff of the applying organisation.") % {"user": reviewer}
     if ConflictOfInterest.objects.filter(reviewer=reviewer, organisation_id=application.organisation_id).exists():
         return _("%(user)s declared a conflict of interest with this organisation.") % {"user": reviewer}
@@ -267,13 +311,15 @@ def application_endorse(*, actor: Any, application: Application, comment: str = 
     try:
         with transaction.atomic():
             endorsement = Endorsement.objects.create(
-                application=application, programme_id=application.programme_id,
+                application=application, programme_id=application.programme_id, pathway_id=application.pathway_id,
                 organisation_id=application.organisation_id, state=terms.state, valid_from=terms.valid_from,
                 valid_until=terms.valid_until, version=terms.version, predecessor=terms.predecessor,
                 comment=application.decision_comment, decided_by=actor, state_changed_at=now,
             )
     except IntegrityError:  # the partial unique constraints: never two active (or scheduled) at once
-        raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")) from None
+        raise WrongState(_("This programme already has an endorsement standing; it was not endorsed twice.")
+                         if application.programme_id else
+                         _("This pathway already has an endorsement standing; it was not endorsed twice.")) from None
     _after_endorse(endorsement)
     return endorsement
 
@@ -321,6 +367,8 @@ def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, 
     run_transition(endorsement, name, actor=actor, action=action, comment=comment)
     _refresh_registry()
     publish_status_of(endorsement)
+    if name in {"suspend", "revoke"}:
+        flag_pathways_of(endorsement, actor=actor)
     return endorsement
 
 
@@ -371,6 +419,8 @@ def endorsements_expire_due(*, now: Any = None) -> int:
             endorsement.state_changed_at = now
             run_transition(endorsement, "expire", actor=None, action=AuditAction.ENDORSEMENT_EXPIRED,
                             comment="valid until " + endorsement.valid_until.isoformat())
+            if not endorsement.successors.exclude(state=EndorsementState.REVOKED).exists():
+                flag_pathways_of(endorsement)  # expired without a renewal or change to follow it
             expired += 1
     if expired:
         with transaction.atomic():
@@ -386,7 +436,7 @@ def criteria_table_new_version(*, actor: Any, table: CriteriaTable) -> CriteriaT
         raise NotPermitted(_("Only managers edit criteria tables."))
     latest = CriteriaTable.objects.filter(code=table.code).order_by("-version").first()
     draft = CriteriaTable.objects.create(code=table.code, version=latest.version + 1, title_en=table.title_en,
-                                         title_ja=table.title_ja, rule=table.rule)
+                                         title_ja=table.title_ja, rule=table.rule, subject=table.subject)
     Criterion.objects.bulk_create([
         Criterion(table=draft, code=c.code, position=c.position, required=c.required, title_en=c.title_en,
                   title_ja=c.title_ja, guidance_en=c.guidance_en, guidance_ja=c.guidance_ja)

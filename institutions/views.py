@@ -56,7 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         Application.objects.filter(
             organisation=organisation, state__in=[ApplicationState.CHANGES_REQUESTED, ApplicationState.DRAFT]
         )
-        .select_related("programme")
+        .select_related("programme", "pathway")
         .order_by("state", "-updated_at")
     ) if can_edit else Application.objects.none()
     # Owners and issuers award badges: the programmes with an endorsement in force, one click each.
@@ -65,7 +65,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         pk__in=Endorsement.objects.filter(in_force_q(timezone.now())).values("programme_id"),
     ).order_by("name_en", "name_ja", "pk") if can_issue else Programme.objects.none()
     endorsements = (
-        Endorsement.objects.filter(organisation=organisation).select_related("programme").order_by("-valid_from")
+        Endorsement.objects.filter(organisation=organisation, programme__isnull=False).select_related("programme")
+        .order_by("-valid_from")
     )
     context = {
         "staff": staff,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "institutions", "badges", "endorsement")
+PACKAGES = ("config", "institutions", "badges", "endorsement", "pathways")
 
 
 def _modules() -> dict[str, Path]:

@@ -61,7 +61,9 @@ class VerifyWrapped(serializers.Serializer):
 
 class CheckOutput(serializers.Serializer):
     id = serializers.CharField(help_text="shape, issuer, proof, dates, status, registry, evidence, identity, or "
-                                         "endorsement-<n>-<check> for the n-th embedded endorsement.")
+                                         "endorsement-<n>-<check> for the n-th embedded endorsement; in a "
+                                         "ClrCredential, credential-<n>-<check> for the n-th credential it "
+                                         "bundles.")
     label = serializers.CharField(help_text="What is checked, in the language asked for (Accept-Language).")
     passed = serializers.BooleanField()
     message = serializers.CharField(help_text="What the check found, in words.")
@@ -79,7 +81,8 @@ class ReportOutput(serializers.Serializer):
         "One word for the whole report, the first that applies: `not-genuine` (form, issuer or signature fails: "
         "nothing it says can be trusted), `revoked`, `suspended`, `expired`, `not-yet-valid`, `status-unknown`, "
         "`not-verified` (another check of the credential itself fails), `endorsement-invalid` (an embedded "
-        "endorsement fails), `recipient-mismatch` (verified, but the `email` given is not the recipient's), "
+        "endorsement fails), `credential-invalid` (a credential a ClrCredential bundles fails), "
+        "`recipient-mismatch` (verified, but the `email` given is not the recipient's), "
         "`verified`."))
     genuine = serializers.BooleanField(help_text="Its form, issuer and signature hold: it says what its issuer "
                                                  "signed (whether it is still in force aside).")
@@ -88,7 +91,9 @@ class ReportOutput(serializers.Serializer):
         "no e-mail address), or null when no `email` was given."))
     checks = CheckOutput(many=True)
     credential = serializers.DictField(help_text="A summary of what was presented: id, type, name, issuer, "
-                                                 "achievement, subject, valid_from, valid_until.")
+                                                 "achievement, subject, valid_from, valid_until; for a ClrCredential, "
+                                                 "`credentials`: the same summary of each credential it "
+                                                 "bundles, with its number, verified and verdict.")
 
 
 def _email(value: object) -> str:
@@ -100,7 +105,7 @@ def _email(value: object) -> str:
 
 
 class VerifyView(APIView):
-    """Verify an Open Badges 3.0 credential: ours or any issuer's."""
+    """Verify an Open Badges 3.0 credential or a CLR 2.0 ClrCredential: ours or any issuer's."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []  # public and read-only: no session, hence no CSRF to satisfy

@@ -12,7 +12,8 @@ the names exported here:
 * DIDs: `did_web_from_url`, `did_web_document_url`, `build_did_document`, `resolve_did_key`,
   `make_key_resolver`;
 * status lists: `StatusList`;
-* baking: `bake`, `extract` (PNG and SVG).
+* baking: `bake`, `extract` (PNG and SVG);
+* CLR 2.0: `build_clr_credential`, `build_association` (a ClrCredential bundling signed credentials).
 """
 
 from .baking import bake, bake_png, bake_svg, extract, extract_png, extract_svg, image_kind
@@ -44,6 +45,15 @@ from .builders import (
     ob_contexts,
 )
 from .canon import canonicalize, check_control_characters, expand, reference_normalize
+from .clr import (
+    ASSOCIATION_TYPES,
+    CLR_CREDENTIAL_SCHEMA,
+    CLR_V2P0_CONTEXT,
+    build_association,
+    build_clr_credential,
+    clr_contexts,
+    clr_nested_credentials,
+)
 from .did import (
     DidKey,
     KeyResolver,
@@ -102,6 +112,9 @@ from .timeutil import format_datetime
 
 __all__ = [
     "ACHIEVEMENT_CREDENTIAL_SCHEMA",
+    "ASSOCIATION_TYPES",
+    "CLR_CREDENTIAL_SCHEMA",
+    "CLR_V2P0_CONTEXT",
     "CRYPTOSUITE",
     "ENDORSEMENT_CREDENTIAL_SCHEMA",
     "MIN_ENTRIES",
@@ -136,6 +149,8 @@ __all__ = [
     "base58btc_encode",
     "build_achievement",
     "build_alignment",
+    "build_association",
+    "build_clr_credential",
     "build_did_document",
     "build_email_identity",
     "build_endorsement_credential",
@@ -153,6 +168,8 @@ __all__ = [
     "bundled_index",
     "canonicalize",
     "check_control_characters",
+    "clr_contexts",
+    "clr_nested_credentials",
     "create_proof",
     "decrypt_private_key",
     "default_loader",

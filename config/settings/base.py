@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
     "institutions",
     "badges",
+    "pathways",
     "endorsement",
 ]
 
@@ -243,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
     "remind-expiring-endorsements": {
         "task": "endorsement.tasks.remind_expiring_endorsements",
         "schedule": crontab(minute=45, hour=6),
+    },
+    "recheck-pathway-credentials": {
+        "task": "pathways.completion_tasks.recheck_pathway_credentials",
+        "schedule": crontab(minute=25),
     },
     "recheck-evidence": {
         "task": "badges.tasks.recheck_evidence",

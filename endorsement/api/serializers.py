@@ -73,7 +73,7 @@ class AuditEventOutput(serializers.Serializer):
 class CriteriaTableBrief(serializers.ModelSerializer):
     class Meta:
         model = CriteriaTable
-        fields = ["id", "code", "version", "title_en", "title_ja", "status"]
+        fields = ["id", "code", "version", "subject", "title_en", "title_ja", "status"]
 
 
 class CriterionOutput(serializers.ModelSerializer):
@@ -87,7 +87,8 @@ class CriteriaTableOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CriteriaTable
-        fields = ["id", "code", "version", "title_en", "title_ja", "rule", "status", "published_at", "criteria"]
+        fields = ["id", "code", "version", "subject", "title_en", "title_ja", "rule", "status", "published_at",
+                  "criteria"]
 
 
 class ProgrammeBrief(serializers.ModelSerializer):

@@ -94,6 +94,8 @@ NOT_PAGES: dict[str, str] = {
     "awards:batch_template": "CSV (the batch template)",
     "awards:evidence_withdraw": "POST only",
     "evidence-copy": "the archived copy of a piece of evidence, served as it was fetched",
+    "pathway-credential": "JSON-LD (a learner's pathway badge)",
+    "pathway-clr": "JSON-LD (a learner's ClrCredential)",
 }
 NOT_PAGE_PREFIXES = {
     "api/": "the JSON API",
@@ -157,6 +159,33 @@ def _report(site: Site) -> dict[str, Any]:
     return {"public_id": site.programme.public_id, "report_id": site.report.public_id}
 
 
+def _demo_completion() -> Any:
+    """The demo learner's completed pathway (pathways.demo), owned by Minato University."""
+    from pathways.completion_models import Completion
+    from pathways.demo import LEARNER_EMAIL
+
+    return Completion.objects.select_related("pathway").get(learner_email=LEARNER_EMAIL)
+
+
+_TOKENS: dict[int, str] = {}
+
+
+def _learner_token() -> str:
+    """A capability link's token for a learner who has presented one credential of the demo pathway
+    (the demo's own link is shown once and not kept): one per demo database."""
+    from pathways.completion import completion_open, credential_present
+    from pathways.demo import external_badge
+
+    completion = _demo_completion()
+    if completion.pathway_id not in _TOKENS:
+        owner = get_user_model().objects.get(username="owner")
+        other, link = completion_open(actor=owner, pathway=completion.pathway, learner_email=completion.learner_email,
+                                      learner_name="山田 花子（二回目）")
+        credential_present(completion=other, component_code="informatics", credential=external_badge())
+        _TOKENS[completion.pathway_id] = link.rstrip("/").rsplit("/", 1)[1]
+    return _TOKENS[completion.pathway_id]
+
+
 # Every page that is not the admin's: who opens it, and its URL arguments.
 PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "home": ("public", _none),
@@ -187,6 +216,9 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "awards:batch_new": ("member", _pid),
     "awards:batch": ("member", lambda site: {"public_id": site.batch.public_id}),
     "awards:detail": ("member", lambda site: {"public_id": site.award.public_id}),
+    "pathway-completion-new": ("member", lambda site: {"public_id": _demo_completion().pathway.public_id}),
+    "pathway-completion-staff": ("member", lambda site: {"public_id": _demo_completion().public_id}),
+    "pathway-completion-learner": ("public", lambda site: {"token": _learner_token()}),
     "admin:index": ("manager", _none),
     "admin:password_change": ("manager", _none),
     "admin:endorsement_auditevent_verify": ("manager", _none),

@@ -63,7 +63,7 @@ def test_with_no_snapshot_yet_the_registry_is_empty_not_an_error(client):
     links = {"trust_list_credential": settings.SITE_URL + "/registry/trust-list.json",
              "openid_federation": settings.SITE_URL + "/.well-known/openid-federation"}
     assert data == {"generated_at": None, "digest": None, "count": 0, "links": links, "entries": [],
-                    "organisations": []}
+                    "organisations": [], "pathways": []}
     assert client.get(reverse("registry:programme", args=[uuid.uuid4()])).status_code == 404
 
 

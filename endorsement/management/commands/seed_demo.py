@@ -81,6 +81,9 @@ class Seeder:
                 self.created["conflict of interest"] += 1
         for spec in PROGRAMMES:
             self.programme(spec)
+        from pathways.demo import seed_pathway_demo  # a pathway and a learner who completed it
+
+        self.completion = seed_pathway_demo(self)
 
     def admin(self) -> Any:
         user = self.users.filter(username=ADMIN["username"]).first()
@@ -233,7 +236,7 @@ class Command(BaseCommand):
         # The refresh also ran after commit (eagerly, or on a worker when a broker is set); running
         # it here as well costs nothing (same digest, no new row) and guarantees the demo registry.
         snapshot = registry_refresh()
-        published = {str(p) for p in Application.objects.filter(state=S.PUBLISHED)
+        published = {str(p) for p in Application.objects.filter(state=S.PUBLISHED, programme__isnull=False)
                      .values_list("programme__public_id", flat=True)}
         missing = published - {entry.get("id") for entry in snapshot.entries}
         if missing:
@@ -251,6 +254,9 @@ class Command(BaseCommand):
         states = Counter(Application.objects.values_list("state", flat=True))
         out.write("Applications: " + ", ".join(f"{s} {states[s]}" for s in S.values if states[s]) + ".")
         out.write(f"Public registry: {registry_size} published programmes.")
+        completion = getattr(seeder, "completion", None)
+        if completion is not None and completion.badge:
+            out.write(f"Demo learner's pathway credential: {completion.badge['id']} (CLR: {completion.clr['id']})")
         out.write("")
         widths = [max(len(row[i]) for row in [*seeder.logins, ("username", "role", "organisation", "password")])
                   for i in range(4)]

@@ -55,3 +55,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture(scope="session")
+def clr_schema(shared_dir: Path) -> dict[str, Any]:
+    """The CLR 2.0 ClrCredential JSON Schema (../shared/clr-schemas; read, never copied)."""
+    return json.loads((shared_dir / "clr-schemas" / "clr_v2p0_clrcredential_schema.json").read_text())
