@@ -26,14 +26,17 @@ suspension, a withdrawn key or a changed evidence standing shows in the very nex
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.db.models import FilteredRelation, Q
+from django.db import connections, router
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.urls import Resolver404, resolve
 
@@ -188,6 +191,53 @@ def _named_status_lists(document: Mapping[str, Any]) -> Iterable[Any]:
             yield entry.get("statusListCredential")
 
 
+# --- Compiled once, executed many times ----------------------------------------------------------------
+# Building a queryset of a dozen joins and compiling it to SQL costs several times what PostgreSQL
+# takes to answer it. The two preload statements are the same SQL every time, with other values:
+# each is built and compiled once per database connection and shape (how many values of each kind),
+# with stand-in values whose places in the parameters are then filled with the real ones. The rows
+# still go through the compiler's own converters (JSON, UUIDs, datetimes, as `.values()` gives them).
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _stand_in(kind: type) -> Any:
+    return uuid.uuid4() if kind is uuid.UUID else f"\x1fverification-{uuid.uuid4().hex}"
+
+
+def compiled_rows(name: str, model: type, build: Callable[[list[Any]], QuerySet],
+                  values: list[Any]) -> list[dict[str, Any]]:
+    """The rows (dicts, as `.values()` gives them) of the values query `build(values)` on `model`,
+    compiled once per connection for this `name` and the types of `values`, then run with `values`
+    in place of the stand-ins it was compiled with."""
+    connection = connections[router.db_for_read(model)]
+    shape = (name, tuple(type(v) for v in values))
+    cache = _COMPILED.setdefault(connection, {})
+    if shape not in cache:
+        stand_ins = [_stand_in(type(v)) for v in values]
+        queryset = build(stand_ins)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        places: dict[int, int] = {}
+        for number, stand_in in enumerate(stand_ins):
+            found = [i for i, p in enumerate(params) if p == stand_in or (isinstance(stand_in, uuid.UUID)
+                                                                           and p == stand_in.hex)]
+            if len(found) != 1:  # never expected: then the query is compiled for every call
+                return list(build(values))
+            places[found[0]] = number
+        query = queryset.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        cache[shape] = (compiler, sql, list(params), places, names)
+    compiler, sql, params, places, names = cache[shape]
+    params = list(params)
+    for at, number in places.items():
+        value = values[number]
+        params[at] = value.hex if isinstance(params[at], str) and isinstance(value, uuid.UUID) else value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
+
+
 # --- The reads ---------------------------------------------------------------------------------------
 ORGANISATION_FIELDS = ("pk", "slug", "is_certification_body", "name", "name_ja")
 
@@ -270,16 +320,21 @@ class VerificationRecords:
 
     def _read_issuers(self, wanted: set[tuple[str, bool]]) -> None:
         members = sorted(slug for slug, body in wanted if not body)
-        query = Q(pk__in=[])
-        if BODY in wanted:
-            query |= Q(is_certification_body=True)
-        if members:
-            query |= Q(slug__in=members, is_certification_body=False) & ~Q(membership__in=HIDDEN_MEMBERSHIPS)
-        rows = (Organisation.objects.filter(query)
-                .annotate(live_key=FilteredRelation("keys", condition=Q(keys__compromised_at__isnull=True)))
-                .order_by("name", "pk", "live_key__created_at", "live_key__id")
-                .values_list(*ORGANISATION_FIELDS, "live_key__fragment", "live_key__public_key_multibase",
-                             "live_key__retired_at"))
+
+        def build(slugs: list[Any]) -> QuerySet:
+            query = Q(pk__in=[])
+            if BODY in wanted:
+                query |= Q(is_certification_body=True)
+            if slugs:
+                query |= Q(slug__in=slugs, is_certification_body=False) & ~Q(membership__in=HIDDEN_MEMBERSHIPS)
+            return (Organisation.objects.filter(query)
+                    .annotate(live_key=FilteredRelation("keys", condition=Q(keys__compromised_at__isnull=True)))
+                    .order_by("name", "pk", "live_key__created_at", "live_key__id")
+                    .values(*ORGANISATION_FIELDS, "live_key__fragment", "live_key__public_key_multibase",
+                            "live_key__retired_at"))
+
+        rows = [tuple(row.values()) for row in
+                compiled_rows(f"issuers:{BODY in wanted}", Organisation, build, members)]
         found: dict[tuple[str, bool], tuple[OrganisationRecord, list[tuple[str, str, Any]]]] = {}
         for pk, slug, is_body, name, name_ja, fragment, key, retired_at in rows:
             at = BODY if is_body else (slug, False)
@@ -296,12 +351,16 @@ class VerificationRecords:
         if not candidates:
             return
         endorsement_fields = tuple(f"endorsement__{name}" for name in ENDORSEMENT_FIELDS)
-        rows = Award.objects.filter(public_id__in=candidates).order_by().values(
-            *AWARD_FIELDS, *STATUS_FIELDS, *endorsement_fields,
-            *(f"endorsement__status__status_list__{name}" for name in ("organisation__slug", "purpose", "number",
-                                                                        "credential")),
-            credential_id=KeyTextTransform("id", "credential"),
-            endorsement_credential_id=KeyTextTransform("id", "endorsement__credential"))
+
+        def build(public_ids: list[Any]) -> QuerySet:
+            return Award.objects.filter(public_id__in=public_ids).order_by().values(
+                *AWARD_FIELDS, *STATUS_FIELDS, *endorsement_fields,
+                *(f"endorsement__status__status_list__{name}" for name in ("organisation__slug", "purpose",
+                                                                            "number", "credential")),
+                credential_id=KeyTextTransform("id", "credential"),
+                endorsement_credential_id=KeyTextTransform("id", "endorsement__credential"))
+
+        rows = compiled_rows("award", Award, build, [uuid.UUID(candidate) for candidate in candidates])
         for row in rows:
             if row["credential_id"] != credential_id:
                 continue
