@@ -10,6 +10,7 @@ from endorsement import concern_views, federation_views, marks, registry_images,
 from endorsement import views as endorsement_views
 from institutions import staff_views
 from institutions import views as institution_views
+from pathways import portal_views as pathway_portal
 from pathways import views as pathway_views
 
 portal_patterns = [
@@ -24,6 +25,12 @@ portal_patterns = [
          name="application_transition"),
     path("endorsements/<uuid:public_id>/", endorsement_views.endorsement_detail, name="endorsement"),
     path("endorsements/<uuid:public_id>/renew/", endorsement_views.endorsement_renew, name="endorsement_renew"),
+    path("pathways/", pathway_portal.pathway_list, name="pathways"),
+    path("pathways/new/", pathway_portal.pathway_new, name="pathway_new"),
+    path("pathways/<uuid:public_id>/", pathway_portal.pathway_detail, name="pathway"),
+    path("pathways/<uuid:public_id>/edit/", pathway_portal.pathway_edit, name="pathway_edit"),
+    path("pathways/<uuid:public_id>/apply/", pathway_portal.pathway_apply, name="pathway_apply"),
+    path("pathways/<uuid:public_id>/<slug:action>/", pathway_portal.pathway_transition, name="pathway_transition"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),

@@ -96,6 +96,8 @@ def quality_review_open(*, actor: UserLike, endorsement: Endorsement, reason: An
     endorsement = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
     if endorsement.state not in (EndorsementState.ACTIVE, EndorsementState.SUSPENDED):
         raise WrongState(_("Only an endorsement in force (active or suspended) can be reviewed."))
+    if endorsement.pathway_id:  # quality reviews and concerns are about programmes (docs/pathways.md)
+        raise WrongState(_("A pathway's endorsement has no quality review: suspend or revoke it directly."))
     try:
         with transaction.atomic():
             review = QualityReview.objects.create(

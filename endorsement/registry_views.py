@@ -621,7 +621,8 @@ def _feed(registry: Registry | None) -> Atom1Feed:
         title = " / ".join(n for n in (pathway["name_en"], pathway["name_ja"]) if n)
         moment = _parse(endorsement.get("published_at") or endorsement["valid_from"])
         standing = _label(EndorsementState, endorsement["state"])
-        summary = (f"{_('Pathway')}: {entry['organisation']['name']} — {standing}, "
+        kind = _("Pathway")
+        summary = (f"{kind}: {entry['organisation']['name']} — {standing}, "
                    f"valid {endorsement['valid_from'][:10]} to {endorsement['valid_until'][:10]}. "
                    f"{pathway['description_en'] or pathway['description_ja']}")
         feed.add_item(title=title, link=entry["url"], description=summary.strip(), unique_id=entry["url"],

@@ -165,7 +165,7 @@ def reviewer_conflict(application: Application, reviewer: Any) -> str | None:
     """Why `reviewer` may not review `application`, or None."""
     if not is_body_staff(reviewer):
         return _("%(user)s is not a reviewer or manager of the certification body.") % {"user": reviewer}
-    if application.organisation.is_certification_body:
+    if application.pathway_id and application.organisation.is_certification_body:
         # A pathway the body defined itself: every reviewer is its staff, so the conflict is the
         # author's: whoever opened the application does not review it.
         if reviewer.pk == application.created_by_id:

@@ -60,7 +60,7 @@ def application_for(request: HttpRequest, pk: int) -> Application:
     """The user's organisation's application, or 404 (another organisation's included)."""
     staff = portal_staff(request)
     return get_object_or_404(
-        Application.objects.select_related("programme", "organisation", "criteria_table"),
+        Application.objects.select_related("programme", "pathway", "organisation", "criteria_table"),
         pk=pk, organisation=staff.organisation,
     )
 
@@ -128,6 +128,8 @@ def _feedback(application: Application) -> dict[str, Any] | None:
 
 def _application_page(request: HttpRequest, application: Application, *, error: str = "",
                       status: int = 200) -> HttpResponse:
+    if application.pathway_id:  # a pathway's application is shown on the pathway's own page
+        return redirect("portal:pathway", application.pathway.public_id)
     allowed = allowed_transitions(application, request.user, list(TRANSITIONS))
     criteria = []
     if application.criteria_table_id:
@@ -212,7 +214,7 @@ def endorsement_for(request: HttpRequest, public_id: Any) -> Endorsement:
     """The user's organisation's endorsement, or 404 (another organisation's included)."""
     staff = portal_staff(request)
     return get_object_or_404(
-        Endorsement.objects.select_related("programme", "organisation", "application", "predecessor"),
+        Endorsement.objects.select_related("programme", "pathway", "organisation", "application", "predecessor"),
         public_id=public_id, organisation=staff.organisation,
     )
 
@@ -222,6 +224,8 @@ def endorsement_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     """An endorsement of one of the organisation's programmes: its period and standing, the
     programme's history of endorsements, and the renewal (open it, or follow it)."""
     endorsement = endorsement_for(request, public_id)
+    if endorsement.pathway_id:  # a pathway's endorsement is shown on the pathway's own page
+        return redirect("portal:pathway", endorsement.pathway.public_id)
     renewal = (Application.objects.filter(renews=endorsement).exclude(state=ApplicationState.WITHDRAWN)
                .order_by("-created_at").first())
     context = {

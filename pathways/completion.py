@@ -219,7 +219,15 @@ def credential_present(*, completion: Completion, component_code: str, credentia
         locked.save(update_fields=["presented"])
     completion.presented = locked.presented
     if completion_progress(completion).complete:
-        completion_issue(completion=completion)
+        try:
+            completion_issue(completion=completion)
+        except WrongState as refusal:
+            # The credential is kept; the pathway credential waits (e.g. for its endorsement to be in
+            # force again) and is issued by `completion_issue` later (the "issue" button and endpoint).
+            return PresentedCheck(True, "kept-not-issued", _("%(kept)s The pathway credential was not issued: "
+                                                             "%(reason)s") % {"kept": result.reason,
+                                                                              "reason": refusal.message},
+                                  result.report)
         completion.refresh_from_db()
     return result
 
@@ -256,18 +264,6 @@ def awards_present(*, completion: Completion) -> list[tuple[PathwayComponent, Pr
         except InvalidInput as refusal:
             outcomes.append((component, PresentedCheck(False, "refused", refusal.message)))
     return outcomes
-
-
-def credential_withdraw(*, completion: Completion, number: int) -> None:
-    """Withdraw the `number`th (1-based) presented credential while the completion is open."""
-    with transaction.atomic():
-        locked = Completion.objects.select_for_update().get(pk=completion.pk)
-        _refuse_unless_open(locked)
-        if not 1 <= number <= len(locked.presented):
-            raise NotFound(_("No such presented credential."))
-        locked.presented = [p for i, p in enumerate(locked.presented, start=1) if i != number]
-        locked.save(update_fields=["presented"])
-    completion.presented = locked.presented
 
 
 # --- progress ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ GET  /pathway-completions/{public_id}                     state, progress rule b
 POST /pathway-completions/{public_id}/credentials         present one credential: JSON `credential`
                                                           (object or text) or multipart `file` (PNG/SVG)
 POST /pathway-completions/{public_id}/awards              present the learner's badges on this server
+POST /pathway-completions/{public_id}/issue               issue now (when a presentation's issuance was refused)
 POST /pathway-completions/{public_id}/decision            {"decision": "flag" | "revoke", "comment": "..."}
 """
 
@@ -26,6 +27,7 @@ from config.errors import InvalidInput, NotFound
 from pathways.completion import (
     awards_present,
     completion_decide,
+    completion_issue,
     completion_of_staff,
     completion_open,
     completion_progress,
@@ -149,6 +151,17 @@ class CompletionAwardsView(APIView):
         completion.refresh_from_db()
         return Response({**CompletionOutput(completion).data, "outcomes": [
             {"component": c.code, "accepted": r.accepted, "code": r.code, "reason": r.reason} for c, r in outcomes]})
+
+
+class CompletionIssueView(APIView):
+    @extend_schema(tags=["pathways"], request=None, responses={200: CompletionOutput, 409: OpenApiResponse(
+        description="Refused, nothing issued: rules unmet (what is missing), a kept credential no longer "
+                    "verifying, no endorsement of the pathway in force, already issued.")})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Issue the pathway badge and the ClrCredential now (issuance also happens by itself when a
+        presentation makes the rules hold; this is for when it was refused then)."""
+        completion = completion_issue(completion=completion_of_staff(request.user, public_id))
+        return Response(CompletionOutput(completion).data)
 
 
 class CompletionDecisionView(APIView):

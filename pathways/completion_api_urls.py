@@ -13,6 +13,8 @@ urlpatterns = [
          name="api-pathway-completion-credentials"),
     path("pathway-completions/<uuid:public_id>/awards", completion_api.CompletionAwardsView.as_view(),
          name="api-pathway-completion-awards"),
+    path("pathway-completions/<uuid:public_id>/issue", completion_api.CompletionIssueView.as_view(),
+         name="api-pathway-completion-issue"),
     path("pathway-completions/<uuid:public_id>/decision", completion_api.CompletionDecisionView.as_view(),
          name="api-pathway-completion-decision"),
 ]

@@ -26,6 +26,7 @@ from pathways.completion import (
     awards_present,
     completion_decide,
     completion_for_token,
+    completion_issue,
     completion_of_staff,
     completion_open,
     completion_progress,
@@ -144,7 +145,9 @@ def completion_new(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.success(request, _("Send the learner this link (it is shown only now): %(link)s")
                              % {"link": link})
             return redirect("pathway-completion-staff", completion.public_id)
-    return render(request, "pathways/completion_new.html", {"pathway": pathway, "form": form}, status=status)
+    completions = Completion.objects.filter(pathway=pathway).order_by("-created_at", "-id")[:200]
+    return render(request, "pathways/completion_new.html", {"pathway": pathway, "form": form,
+                                                            "completions": completions}, status=status)
 
 
 @login_required
@@ -170,6 +173,15 @@ def completion_staff(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             status = 400
         form = PresentForm(pathway=completion.pathway)
+    elif request.method == "POST" and "issue" in request.POST:
+        try:
+            completion_issue(completion=completion)
+        except DomainError as error:
+            messages.error(request, error.message)
+            status = error.status_code
+        else:
+            messages.success(request, _("The pathway credential and the learner record were issued."))
+            return redirect("pathway-completion-staff", completion.public_id)
     elif request.method == "POST":
         status = _present(request, completion, form)
         if status == 200:

@@ -190,7 +190,7 @@ def _apply(pathway: Pathway, data: dict[str, Any]) -> tuple[list, list] | None:
     if "components" in data or "rules" in data:
         components = _clean_components(data.get("components", []), errors)
         rules = _clean_rules(data.get("rules", []), {c["code"] for c in components}, errors)
-        if not errors:
+        if not errors and (components or rules):  # a draft may be saved before its structure is drawn up
             problems = structure_problems(_structure(components, rules))
             if problems:
                 errors["rules"] = problems

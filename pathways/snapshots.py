@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pathways.models import Pathway, RuleKind
+from pathways.models import Pathway
 from pathways.rules import RuleSpec, Structure, structure_problems
 
 PATHWAY_FIELDS = [
@@ -37,9 +37,21 @@ def pathway_structure(pathway: Pathway) -> Structure:
     rules = []
     for rule in pathway.rules.prefetch_related("members__component"):
         codes = tuple(m.component.code for m in rule.members.all())
-        rules.append(RuleSpec(id=str(rule.pk), kind=rule.kind, components=codes, n=rule.n, hours=rule.hours))
+        rules.append(RuleSpec(id=str(rule.position), kind=rule.kind, components=codes, n=rule.n, hours=rule.hours))
     capstone = next((c.code for c in components if c.is_capstone), None)
     return Structure(components=hours, rules=tuple(rules), capstone=capstone)
+
+
+def structure_from_snapshot(snapshot: dict[str, Any]) -> Structure:
+    """The structure as it was endorsed (an application's frozen snapshot): what a learner's
+    completion is judged against, whatever the pathway's draft says now."""
+    components = {c["code"]: (Decimal(c["hours"]) if c.get("hours") not in (None, "") else None)
+                  for c in snapshot.get("components") or []}
+    rules = tuple(RuleSpec(id=str(r.get("position", i)), kind=r["kind"], components=tuple(r.get("components") or ()),
+                           n=r.get("n"), hours=Decimal(r["hours"]) if r.get("hours") not in (None, "") else None)
+                  for i, r in enumerate(snapshot.get("rules") or []))
+    capstone = next((c["code"] for c in snapshot.get("components") or [] if c.get("is_capstone")), None)
+    return Structure(components=components, rules=rules, capstone=capstone)
 
 
 def pathway_missing_fields(pathway: Pathway) -> list[str]:
@@ -88,9 +100,15 @@ def pathway_snapshot(pathway: Pathway) -> dict[str, Any]:
     return snap
 
 
-def rule_kinds() -> list[str]:
-    return list(RuleKind.values)
-
-
-def missing_field_labels() -> dict[str, str]:
-    return {"components": _("components"), "rules": _("rules")}
+def missing_labels(pathway: Pathway) -> list[str]:
+    """The missing fields of `pathway_missing_fields`, named as the form names them."""
+    labels = []
+    for key in pathway_missing_fields(pathway):
+        if key == "components":
+            labels.append(_("components"))
+        elif key == "rules":
+            labels.append(_("rules (sound, with every component in one)"))
+        else:
+            label = str(Pathway._meta.get_field(REQUIRED_FOR_SUBMISSION[key][0]).verbose_name)
+            labels.append(label.split(" (")[0] if len(REQUIRED_FOR_SUBMISSION[key]) > 1 else label)
+    return labels

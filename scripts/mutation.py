@@ -198,7 +198,8 @@ def report(root: Path, patterns: list[str]) -> int:
 
 
 #: What a targeted copy (`--tests`) holds: the packages, what they need, and the tests.
-COPIED = ["badges", "endorsement", "institutions", "config", "templates", "static", "locale", "tests", "manage.py"]
+COPIED = ["badges", "endorsement", "institutions", "config", "pathways", "templates", "static", "locale", "tests",
+          "manage.py"]
 TARGETED = REPO / ".mutation-targeted"
 
 

@@ -355,6 +355,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation documents its error answers (400, 401, 403, 404, 409, 413, 429) in one shape.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
+    # Two choice sets share the field name "kind": an organisation's and a pathway rule's.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "institutions.models.OrganisationKind",
+        "PathwayRuleKindEnum": "pathways.models.RuleKind",
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from endorsement.models import Application, ApplicationKind, ApplicationState, C
 from endorsement.rules import endorsement_allowed
 from institutions.admin import BodyAdmin, Button, ButtonsAdminMixin, perform
 from institutions.permissions import is_manager
+from pathways.review import component_map
 
 S = ApplicationState
 ASSIGNABLE_STATES = {S.SUBMITTED, S.IN_REVIEW}
@@ -82,10 +83,11 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
                     "my_review")
     list_display_links = ("id", "programme_name")
     list_filter = (QueueFilter, "state", ("organisation", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
-    fields = ("programme", "organisation", "state", "revision", "criteria_table", "submitted_at", "decided_at",
-              "changes_message", "decision_comment", "renews", "revises", "review_depth", "created_by", "created_at",
-              "snapshot_sha256")
+    search_fields = ("programme__name_en", "programme__name_ja", "pathway__name_en", "pathway__name_ja",
+                     "organisation__name", "organisation__name_ja")
+    fields = ("programme", "pathway", "organisation", "state", "revision", "criteria_table", "submitted_at",
+              "decided_at", "changes_message", "decision_comment", "renews", "revises", "review_depth", "created_by",
+              "created_at", "snapshot_sha256")
     readonly_fields = fields
     change_form_template = "admin/endorsement/application/change_form.html"
     buttons = (
@@ -122,7 +124,7 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
         queryset = (
             self.model._default_manager.get_queryset()
             .exclude(submitted_at__isnull=True)
-            .select_related("programme", "organisation")
+            .select_related("programme", "pathway", "organisation")
             .annotate(
                 n_reviews=Count("reviews", distinct=True),
                 n_reviews_done=Count("reviews", filter=current, distinct=True),
@@ -137,9 +139,9 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
             return ["-my_review_open", "submitted_at"]
         return ["-submitted_at"]
 
-    @admin.display(description=_("programme"), ordering="programme__name_en")
+    @admin.display(description=_("programme or pathway"), ordering="programme__name_en")
     def programme_name(self, app: Application) -> str:
-        return with_break_opportunities(str(app.programme))
+        return with_break_opportunities(str(app.subject))
 
     @admin.display(description=_("kind"))
     def kind(self, app: Application) -> str:
@@ -179,6 +181,7 @@ class ApplicationAdmin(ButtonsAdminMixin, BodyAdmin):
             assign = {"url": self._url("assign", app), "candidates": assignable_reviewers(app)}
         return {
             "snapshot": snapshot_view(app.snapshot),
+            "component_map": component_map(app.snapshot),
             "snapshot_json": json.dumps(app.snapshot, indent=2, ensure_ascii=False) if app.snapshot else "",
             "matrix": matrix,
             "changes": renewals.application_changes(app),

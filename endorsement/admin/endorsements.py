@@ -14,16 +14,22 @@ from institutions.permissions import is_manager
 
 @admin.register(Endorsement)
 class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
-    list_display = ("programme", "organisation", "state", "version", "valid_from", "valid_until", "published_at",
+    list_display = ("subject_name", "organisation", "state", "version", "valid_from", "valid_until", "published_at",
                     "signed")
     list_filter = ("state", "organisation")
-    search_fields = ("programme__name_en", "programme__name_ja", "organisation__name", "organisation__name_ja")
-    list_select_related = ("programme", "organisation")
+    search_fields = ("programme__name_en", "programme__name_ja", "pathway__name_en", "pathway__name_ja",
+                     "organisation__name", "organisation__name_ja")
+    list_select_related = ("programme", "pathway", "organisation")
     date_hierarchy = "valid_from"
-    fields = ("programme", "organisation", "application", "state", "version", "valid_from", "valid_until",
+    fields = ("programme", "pathway", "organisation", "application", "state", "version", "valid_from", "valid_until",
               "predecessor", "successor_link", "comment", "decided_by", "published_at", "state_changed_at",
               "signed_at", "credential")
     readonly_fields = fields
+
+    @admin.display(description=_("programme or pathway"), ordering="programme__name_en")
+    def subject_name(self, endorsement: Endorsement) -> str:
+        return str(endorsement.subject)
+
     buttons = (
         Button("renew", _("Open the renewal"), shown=lambda user, e: is_manager(user)
                and renewals.renewal_refusal(e) is None, open_result=True,
@@ -39,7 +45,7 @@ class EndorsementAdmin(ButtonsAdminMixin, BodyAdmin):
                danger=True, done=_("Endorsement revoked."),
                run=lambda actor, e, text: services.endorsement_revoke(actor=actor, endorsement=e, comment=text)),
         Button("quality_review", _("Open a quality review"), text=_("Reason for the review"), text_required=True,
-               shown=lambda user, e: is_manager(user) and e.state in (E.ACTIVE, E.SUSPENDED)
+               shown=lambda user, e: is_manager(user) and e.state in (E.ACTIVE, E.SUSPENDED) and not e.pathway_id
                and quality.open_review_of(e) is None,
                open_result=True, done=_("A quality review of this endorsement is open."),
                run=lambda actor, e, text: quality.quality_review_open(actor=actor, endorsement=e, reason=text)),

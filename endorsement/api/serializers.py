@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from badges.achievements import achievement_id
 from badges.models import Programme
 from config.fsm import allowed_transitions
 from endorsement.audit import audit_for
+from endorsement.credentials import endorsed_achievement_id
 from endorsement.models import (
     Application,
     ApplicationKind,
@@ -28,6 +28,7 @@ from endorsement.models import (
 from endorsement.renewals import application_changes, previous_judgements, renewal_opens_at, renewal_refusal
 from endorsement.transparency import changes_feedback, judgements_of
 from institutions.permissions import is_body_staff, is_manager
+from pathways.models import Pathway
 
 APPLICATION_TRANSITIONS = [
     "submit", "resubmit", "withdraw", "start_review", "request_changes", "endorse", "reject", "publish",
@@ -128,8 +129,15 @@ class ReviewSummary(serializers.ModelSerializer):
         return review.is_complete and review.completed_revision == review.application.revision
 
 
+class PathwayBrief(serializers.ModelSerializer):
+    class Meta:
+        model = Pathway
+        fields = ["public_id", "slug", "name_en", "name_ja"]
+
+
 class ApplicationListOutput(serializers.ModelSerializer):
-    programme = ProgrammeBrief(read_only=True)
+    programme = ProgrammeBrief(read_only=True, allow_null=True)  # null for a pathway's application
+    pathway = PathwayBrief(read_only=True, allow_null=True)  # null for a programme's
     state = _state_field(ApplicationState.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -139,7 +147,7 @@ class ApplicationListOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Application
-        fields = ["id", "programme", "organisation", "state", "kind", "renews", "revises", "review_depth",
+        fields = ["id", "programme", "pathway", "organisation", "state", "kind", "renews", "revises", "review_depth",
                   "revision", "created_at", "submitted_at", "decided_at", "updated_at"]
 
 
@@ -284,14 +292,15 @@ class JudgementOutput(serializers.ModelSerializer):
 class ReviewListOutput(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id")
     application_state = serializers.CharField(source="application.state")
-    programme = ProgrammeBrief(source="application.programme", read_only=True)
+    programme = ProgrammeBrief(source="application.programme", read_only=True, allow_null=True)
+    pathway = PathwayBrief(source="application.pathway", read_only=True, allow_null=True)
     organisation = serializers.SlugRelatedField(source="application.organisation", slug_field="slug",
                                                 read_only=True)
     complete = serializers.SerializerMethodField()
 
     class Meta:
         model = Review
-        fields = ["id", "application", "application_state", "programme", "organisation", "assigned_at",
+        fields = ["id", "application", "application_state", "programme", "pathway", "organisation", "assigned_at",
                   "completed_at", "completed_revision", "complete"]
 
     def get_complete(self, review: Review) -> bool:
@@ -327,13 +336,15 @@ class ReviewCompleteInput(serializers.Serializer):
 
 # --- Endorsements ---------------------------------------------------------------------------------
 class EndorsementListOutput(serializers.ModelSerializer):
-    programme = ProgrammeBrief(read_only=True)
+    programme = ProgrammeBrief(read_only=True, allow_null=True)
+    pathway = PathwayBrief(read_only=True, allow_null=True)
     state = _state_field(EndorsementState.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Endorsement
-        fields = ["id", "public_id", "application", "programme", "organisation", "state", "version", "valid_from",
+        fields = ["id", "public_id", "application", "programme", "pathway", "organisation", "state", "version",
+                  "valid_from",
                   "valid_until", "published_at", "state_changed_at", "signed_at", "predecessor"]
 
 
@@ -356,8 +367,8 @@ class EndorsementOutput(EndorsementListOutput):
         return successor.pk if successor else None
 
     def get_achievement(self, endorsement: Endorsement) -> str:
-        """The id of the Achievement (the programme version) this endorsement endorses."""
-        return achievement_id(endorsement.programme, endorsement.version)
+        """The id of the Achievement (the programme or pathway version) this endorsement endorses."""
+        return endorsed_achievement_id(endorsement)
 
     def get_renewal_opens_at(self, endorsement: Endorsement) -> Any:
         return serializers.DateTimeField().to_representation(renewal_opens_at(endorsement))

@@ -90,6 +90,9 @@ NOT_PAGES: dict[str, str] = {
     "admin:badges_programme_figures_csv": "CSV",
     "portal:programme_figures_csv": "CSV",
     "registry:figures_csv": "CSV",
+    "registry:pathways_csv": "CSV",
+    "portal:pathway_apply": "POST only",
+    "portal:pathway_transition": "POST only",
     "awards:batch_progress": "JSON (the batch page's progress)",
     "awards:batch_template": "CSV (the batch template)",
     "awards:evidence_withdraw": "POST only",
@@ -126,6 +129,7 @@ class Site:
     invitation_token: str
     concern: Any
     logins: dict[str, str] = field(default_factory=dict)  # person -> username
+    pathway: Any = None  # Minato University's published pathway (the long programme and another)
 
 
 @dataclass
@@ -198,6 +202,11 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "registry:programme": ("public", _pid),
     "registry:concern": ("public", _pid),
     "registry:organisation": ("public", lambda site: {"slug": site.programme.organisation.slug}),
+    "registry:pathway": ("public", lambda site: {"public_id": site.pathway.public_id}),
+    "portal:pathways": ("member", _none),
+    "portal:pathway_new": ("member", _none),
+    "portal:pathway": ("member", lambda site: {"public_id": site.pathway.public_id}),
+    "portal:pathway_edit": ("member", lambda site: {"public_id": site.pathway.public_id}),
     "awards:badge": ("public", lambda site: {"public_id": site.award.public_id}),
     "portal:dashboard": ("member", _none),
     "portal:programme_new": ("member", _none),
@@ -344,6 +353,11 @@ def build_site() -> Site:
                                       role="editor")
     staff_invite(actor=manager, organisation=Organisation.objects.get(is_certification_body=True),
                  email="new.reviewer@body.example.org", role="reviewer")
+    from tests.pathways.helpers import endorsed_programmes, pathway_in
+
+    _second, other = endorsed_programmes()
+    _pathway_app, _pathway_cast, pathway = pathway_in(ApplicationState.PUBLISHED, cast=Cast(organisation=minato),
+                                                      programmes=(programme, other))
     withdrawable = Application.objects.filter(programme__organisation=minato, state=ApplicationState.DRAFT).first()
     in_review = Application.objects.filter(state=ApplicationState.IN_REVIEW,
                                            reviews__reviewer__username="reviewer").first()
@@ -351,7 +365,7 @@ def build_site() -> Site:
     return Site(programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,
                 award=award, batch=batch, report=report, invitation_token=token, concern=concern,
-                logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"})
+                logins={"member": "owner", "manager": "manager", "reviewer": "reviewer"}, pathway=pathway)
 
 
 # --- the browser --------------------------------------------------------------------------------

@@ -125,3 +125,43 @@ def test_the_organisation_may_keep_it_flagged_instead(completed):
     assert completion.state == CompletionState.FLAGGED and completion.revoked_at is None
     assert AuditEvent.objects.filter(action="pathway_completion.flagged").count() == 1
     assert credential_verify(completion.badge).verdict == "verified"
+
+
+def test_rules_met_without_an_endorsement_in_force_keep_the_credentials_and_issue_nothing_until_asked():
+    from badges.models import StatusAllocation
+    from pathways.completion import completion_issue
+    from tests.factories import api_client
+
+    setup = pathway_setup()  # not endorsed
+    completion, _ = completion_open(actor=setup.issuer_a, pathway=setup.pathway, learner_email=LEARNER,
+                                    learner_name=LEARNER_NAME)
+    credential_present(completion=completion, component_code="a", credential=setup.award(setup.programme_a).credential)
+    credential_present(completion=completion, component_code="python", credential=setup.external_badge())
+    award_b = setup.award(setup.programme_b)
+    allocations = StatusAllocation.objects.count()
+    result = credential_present(completion=completion, component_code="b", credential=award_b.credential)
+    assert (result.accepted, result.code) == (True, "kept-not-issued")
+    assert "no endorsement in force" in result.reason
+    completion.refresh_from_db()
+    assert completion.state == CompletionState.OPEN and completion.badge is None and completion.clr is None
+    assert len(completion.presented) == 3 and StatusAllocation.objects.count() == allocations
+    assert not AuditEvent.objects.filter(action="pathway_completion.issued").exists()
+    with pytest.raises(WrongState, match="no endorsement in force"):
+        completion_issue(completion=completion)
+    refused = api_client(setup.issuer_a).post(f"/api/v1/pathway-completions/{completion.public_id}/issue")
+    assert refused.status_code == 409 and "no endorsement in force" in refused.json()["detail"]
+    endorse_pathway(setup)
+    issued = api_client(setup.issuer_a).post(f"/api/v1/pathway-completions/{completion.public_id}/issue")
+    assert issued.status_code == 200 and issued.json()["state"] == "issued"
+    assert issued.json()["clr"]["type"] == ["VerifiableCredential", "ClrCredential"]
+
+
+def test_the_beat_runs_the_recheck_task_which_celery_knows(settings):
+    from config.celery import app
+    from pathways.completion_tasks import recheck_pathway_credentials
+
+    entry = settings.CELERY_BEAT_SCHEDULE["recheck-pathway-credentials"]
+    assert entry["task"] == "pathways.completion_tasks.recheck_pathway_credentials"
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks and "pathways.completion_tasks.deliver_notification" in app.tasks
+    assert recheck_pathway_credentials() == 0  # nothing issued: nothing to find

@@ -92,3 +92,15 @@ def test_the_api_opens_presents_and_refuses_with_the_reason(setup):
     state = client.get(url).json()
     assert {r["kind"]: r["met"] for r in state["rules"]} == {"all": False, "order": False}
     assert api_client(staff(OrganisationFactory(), "issuer")).get(url).status_code == 404
+
+
+def test_the_body_sees_completions_in_the_admin_read_only(setup):
+    from tests.factories import manager
+
+    completion, _ = completion_open(actor=setup.issuer_a, pathway=setup.pathway, learner_email=LEARNER)
+    client = logged_in(manager())
+    listing = client.get("/admin/pathways/completion/")
+    assert listing.status_code == 200 and LEARNER in listing.content.decode()
+    page = client.get(f"/admin/pathways/completion/{completion.pk}/change/")
+    assert page.status_code == 200 and str(completion.public_id) in page.content.decode()
+    assert client.get("/admin/pathways/completion/add/").status_code == 403

@@ -205,3 +205,44 @@ def test_the_body_may_define_a_pathway_and_its_author_may_not_review_it():
     assert Pathway.objects.get(pk=pathway.pk).organisation.is_certification_body
 
 
+
+
+def test_a_pathway_endorsement_has_no_quality_review_and_nothing_is_written():
+    from endorsement.models import QualityReview
+    from endorsement.quality import quality_review_open
+
+    app, cast, _pathway = pathway_in("published")
+    with pytest.raises(WrongState, match="no quality review"):
+        quality_review_open(actor=cast.manager, endorsement=app.endorsement, reason="Concern")
+    assert QualityReview.objects.count() == 0
+
+
+def test_the_admin_lists_a_pathway_endorsement(client):
+    app, cast, pathway = pathway_in("published")
+    client.force_login(cast.manager)
+    listed = client.get(reverse("admin:endorsement_endorsement_changelist")).content.decode()
+    assert pathway.name_en in listed
+    page = client.get(reverse("admin:endorsement_endorsement_change", args=[app.endorsement.pk]))
+    assert page.status_code == 200
+    assert "Open a quality review" not in page.content.decode()
+
+
+def test_the_endorsed_structure_is_read_back_from_the_snapshot():
+    from datetime import date
+    from decimal import Decimal
+
+    from pathways.rules import Presented, evaluate
+    from pathways.snapshots import pathway_structure, structure_from_snapshot
+
+    app, _cast, pathway = pathway_in("submitted")
+    frozen = structure_from_snapshot(app.snapshot)
+    assert frozen == pathway_structure(pathway)
+    assert frozen.components == {"literacy": Decimal("30.0"), "stats": Decimal("10.0"), "project": Decimal("30.0")}
+    assert frozen.capstone == "project"
+    done = evaluate(frozen, [Presented("literacy", date(2026, 1, 1)), Presented("stats", date(2026, 1, 5)),
+                             Presented("project", date(2026, 2, 1))])
+    assert done.complete is True and done.total_hours == Decimal("70.0")
+    early_project = evaluate(frozen, [Presented("literacy", date(2026, 3, 1)), Presented("stats", date(2026, 1, 5)),
+                                      Presented("project", date(2026, 2, 1))])
+    assert early_project.complete is False
+    assert early_project.rules[2].out_of_order == (("literacy", "project"),)

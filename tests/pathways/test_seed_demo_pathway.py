@@ -35,6 +35,9 @@ def test_seed_demo_publishes_an_endorsed_pathway_and_a_learner_who_completed_it(
     report = credential_verify(completion.clr, email=LEARNER_EMAIL)
     assert report.verdict == "verified", [c for c in report.checks if not c.passed]
     assert len(vc.clr_nested_credentials(completion.clr)) == 4
+    from tests.pathways.test_completion_issue import _errors, _schema
+
+    assert _errors(_schema("clr-schemas/clr_v2p0_clrcredential_schema.json"), completion.clr) == []
     assert completion.badge["id"] in out.getvalue()
     call_command("seed_demo", "--force", stdout=StringIO())
     assert Completion.objects.count() == 1 and Pathway.objects.count() == 1
