@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# 1EdTech's Open Badges 2.0 validator, in a venv of its own (its PyLD 0.7 cannot stand beside ours):
+# tests/ob2_validator/requirements.txt.
+OB2_VENV  ?= .venv-ob2
+OB2_STAMP := $(OB2_VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # The public address follows HOST and PORT unless SITE_URL is set (in the environment or on the
@@ -18,7 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(OB2_STAMP): tests/ob2_validator/requirements.txt
+	$(PYTHON) -m venv $(OB2_VENV)
+	$(OB2_VENV)/bin/python -m pip install --quiet --no-deps -r tests/ob2_validator/requirements.txt
+	touch $(OB2_STAMP)
+
+install: $(STAMP) $(OB2_STAMP)
 
 migrate: install
 	$(MANAGE) migrate --noinput
@@ -56,4 +65,4 @@ beat: install
 	SITE_URL=$(SITE_URL) $(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media .test-media staticfiles .pytest_cache mutants
+	rm -rf $(VENV) $(OB2_VENV) db.sqlite3 media .test-media staticfiles .pytest_cache mutants

@@ -265,3 +265,9 @@ def programme_png(programme: Programme, mark: str | None) -> bytes:
         return mark_png(base, mark)
     except (OSError, ValueError, Image.DecompressionBombError):
         return mark_png(generated, mark)
+
+
+def award_png_ob2(award: Award, assertion: dict) -> bytes:
+    """The Open Badges 2.0 baked PNG: the same image as `award_png` (marked alike), with the award's
+    OB 2.0 Assertion (badges.ob2) in an `openbadges` iTXt chunk instead of the OB 3.0 credential."""
+    return vc.bake_png_ob2(_award_base_png(award), assertion)

@@ -19,14 +19,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from badges.ob2_verification import is_ob2_input, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     BADGE_TYPES,
     ENDORSEMENT_TYPE,
     Check,
     VerificationReport,
-    credential_from_image,
-    credential_from_json,
-    credential_verify,
     embedded_with_targets,
     max_upload_bytes,
     upload_too_large,
@@ -40,7 +38,8 @@ class VerifyForm(forms.Form):
         label=_("The credential's JSON"), required=False, strip=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "autocomplete": "off",
                                      "autocapitalize": "off", "class": "code"}),
-        help_text=_("Paste the whole credential, from the first { to the last }."),
+        help_text=_("Paste the whole credential, from the first { to the last }, or the URL of an "
+                    "Open Badges 2.0 assertion."),
     )
     file = forms.FileField(
         label=_("Or a badge image"), required=False,
@@ -61,14 +60,15 @@ class VerifyForm(forms.Form):
             self.add_error("credential", _("Paste a credential (its JSON) or choose a badge image."))
         return data
 
-    def credential_data(self) -> dict:
-        """The credential the valid form holds; `InvalidInput` (by field) if none can be read."""
+    def credential_data(self) -> dict | str:
+        """The credential the valid form holds (or an OB 2.0 assertion's URL); `InvalidInput` (by
+        field) if none can be read."""
         upload = self.cleaned_data.get("file")
         if upload:
             if upload.size > max_upload_bytes():
                 raise upload_too_large("file")
-            return credential_from_image(upload.read())
-        return credential_from_json(self.cleaned_data["credential"])
+            return presented_from_image(upload.read())
+        return presented_from_text(self.cleaned_data["credential"])
 
 
 # --- The report in plain words --------------------------------------------------------------------
@@ -253,12 +253,14 @@ def verify(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data.get("email") or ""
         try:
             credential = form.credential_data()
-            report = credential_verify(credential, email=email)
+            report = presented_verify(credential, email=email)
         except InvalidInput as error:
             for name, messages in error.field_errors.items():
                 for message in messages:
                     form.add_error(name if name in form.fields else None, message)
         else:
-            words = plain_words(credential, report, email=email)
+            # The plain words read an OB 3.0 credential (and speak of its signature): an OB 2.0
+            # assertion's report is its checks alone, each saying what it found.
+            words = None if is_ob2_input(credential) else plain_words(credential, report, email=email)
     status = 400 if form.errors else 200
     return render(request, "badges/verify.html", {"form": form, "report": report, "words": words}, status=status)

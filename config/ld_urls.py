@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from badges import evidence_views, ld_views
+from badges import evidence_views, ld_views, ob2_views
 from endorsement import checkpoint_views, federation_views
 from pathways import views as pathway_views
 
@@ -46,6 +46,15 @@ urlpatterns = [
     path("credentials/endorsements/<uuid:public_id>", ld_views.endorsement_credential,
          name="endorsement-credential"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", ld_views.status_list, name="status-list"),
+    # The Open Badges 2.0 hosted mirror (badges.ob2, docs/api.md).
+    path("ob2/issuers/<slug:slug>", ob2_views.issuer, name="ob2-issuer"),
+    path("ob2/issuers/<slug:slug>/revocations", ob2_views.revocations, name="ob2-revocations"),
+    path("ob2/badgeclasses/<uuid:public_id>", ob2_views.badge_class, name="ob2-badgeclass"),
+    path("ob2/badgeclasses/<uuid:public_id>/v<int:version>", ob2_views.badge_class, name="ob2-badgeclass-version"),
+    path("ob2/badgeclasses/<uuid:public_id>/image.png", ob2_views.badge_class_image, name="ob2-badgeclass-image"),
+    path("ob2/endorsements/<uuid:public_id>", ob2_views.endorsement, name="ob2-endorsement"),
+    path("ob2/assertions/<uuid:public_id>", ob2_views.assertion, name="ob2-assertion"),
+    path("ob2/assertions/<uuid:public_id>.png", ob2_views.assertion_png, name="ob2-assertion-png"),
     path("evidence/<str:token>", evidence_views.evidence_copy, name="evidence-copy"),
     path("audit/checkpoints.json", checkpoint_views.checkpoint_list, name="audit-checkpoints"),
     path("audit/checkpoints/latest.json", checkpoint_views.checkpoint_latest, name="audit-checkpoint-latest"),

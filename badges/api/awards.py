@@ -49,6 +49,7 @@ from badges.batches import (
 )
 from badges.idempotency import HEADER, Answer, idempotency_key_clean, idempotent, request_fingerprint
 from badges.models import ArchivedEvidence, Award, AwardBatch, Programme
+from badges.ob2 import assertion_url
 from config.errors import InvalidInput, NotFound
 from institutions.permissions import is_member_of
 
@@ -95,18 +96,24 @@ class AwardOutput(serializers.ModelSerializer):
     batch = serializers.UUIDField(source="batch.public_id", read_only=True, allow_null=True, default=None)
     url = serializers.SerializerMethodField()
     standing = serializers.SerializerMethodField()
+    ob2_assertion = serializers.SerializerMethodField(help_text=(
+        "The award's Open Badges 2.0 Assertion (hosted verification) mirroring its OB 3.0 credential; "
+        "the baked OB 2.0 PNG is this URL + `.png`"))
 
     class Meta:
         model = Award
         fields = ["public_id", "url", "programme", "batch", "batch_row", "recipient_email", "recipient_did",
                   "recipient_name", "evidence_url", "evidence_narrative", "issued_at", "valid_from", "valid_until",
-                  "standing", "revoked_at", "revocation_reason"]
+                  "standing", "revoked_at", "revocation_reason", "ob2_assertion"]
 
     def get_url(self, award: Award) -> str:
         return award_url(award.public_id)
 
     def get_standing(self, award: Award) -> str:
         return award_standing(award)
+
+    def get_ob2_assertion(self, award: Award) -> str:
+        return assertion_url(award.public_id)
 
 
 class AwardDetailOutput(AwardOutput):

@@ -12,12 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from badges.ob2_verification import OB2_CHECK_CODES, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     CHECK_CODES,
     VERDICTS,
-    credential_from_image,
     credential_from_json,
-    credential_verify,
     max_upload_bytes,
     upload_too_large,
 )
@@ -68,7 +67,7 @@ class CheckOutput(serializers.Serializer):
     passed = serializers.BooleanField()
     message = serializers.CharField(help_text="What the check found, in words.")
     informational = serializers.BooleanField(help_text="Does not count towards `verified`.")
-    code = serializers.ChoiceField(choices=CHECK_CODES, help_text=(
+    code = serializers.ChoiceField(choices=CHECK_CODES + OB2_CHECK_CODES, help_text=(
         "Machine-readable outcome, `<check>.<outcome>`, the same in every language: e.g. `proof.ok`, "
         "`proof.signature-mismatch`, `status.revoked`, `status.unknown` (the status list could not be fetched, "
         "verified or has expired: never reported as not revoked), `identity.mismatch`. See docs/credentials.md."))
@@ -119,6 +118,9 @@ class VerifyView(APIView):
         description=(
             "Send the credential as the JSON body (or wrapped: `{\"credential\": {...}, \"email\": \"...\"}`), "
             "or as multipart with a baked PNG/SVG in `file` (or its JSON in `credential`) and an optional `email`. "
+            "An Open Badges 2.0 assertion (hosted verification) is accepted the same ways: its JSON, a PNG baked "
+            "with an `openbadges` chunk, or its URL as `credential` (`{\"credential\": \"https://…\"}`); its "
+            "report has the same shape (docs/credentials.md, \"Verifying an Open Badges 2.0 assertion\"). "
             "A credential gets a report (200), verified or not, with one entry per check. Input that holds no "
             "credential at all (malformed JSON, JSON that is not an object, a file that is not a PNG or SVG, "
             "an image with no baked credential, more than 5 MB) is refused with 400 and a message per field "
@@ -166,8 +168,8 @@ class VerifyView(APIView):
                 wrapped = credential
                 email = _email(wrapped.get("email", ""))
                 inner = wrapped["credential"]
-                credential = credential_from_json(inner) if isinstance(inner, str) else inner
-                if not isinstance(credential, dict):
+                credential = presented_from_text(inner) if isinstance(inner, str) else inner
+                if not isinstance(credential, dict | str):
                     raise InvalidInput(_("Invalid input."),
                                        field_errors={"credential": [_("A credential is a JSON object.")]})
         else:
@@ -180,8 +182,8 @@ class VerifyView(APIView):
             if upload:
                 if upload.size > max_upload_bytes():
                     raise upload_too_large("file")
-                credential = credential_from_image(upload.read())
+                credential = presented_from_image(upload.read())
             else:
-                credential = credential_from_json(text or "")
-        report = credential_verify(credential, email=email)
+                credential = presented_from_text(text or "")
+        report = presented_verify(credential, email=email)
         return Response(ReportOutput(report.as_dict()).data)

@@ -12,11 +12,21 @@ the names exported here:
 * DIDs: `did_web_from_url`, `did_web_document_url`, `build_did_document`, `resolve_did_key`,
   `make_key_resolver`;
 * status lists: `StatusList`;
-* baking: `bake`, `extract` (PNG and SVG);
+* baking: `bake`, `extract` (PNG and SVG); `bake_png_ob2`, `extract_png_ob2` (Open Badges 2.0 PNG).
 * CLR 2.0: `build_clr_credential`, `build_association` (a ClrCredential bundling signed credentials).
 """
 
-from .baking import bake, bake_png, bake_svg, extract, extract_png, extract_svg, image_kind
+from .baking import (
+    bake,
+    bake_png,
+    bake_png_ob2,
+    bake_svg,
+    extract,
+    extract_png,
+    extract_png_ob2,
+    extract_svg,
+    image_kind,
+)
 from .builders import (
     ACHIEVEMENT_CREDENTIAL_SCHEMA,
     ENDORSEMENT_CREDENTIAL_SCHEMA,
@@ -144,6 +154,7 @@ __all__ = [
     "assertion_keys",
     "bake",
     "bake_png",
+    "bake_png_ob2",
     "bake_svg",
     "base58btc_decode",
     "base58btc_encode",
@@ -183,6 +194,7 @@ __all__ = [
     "expand",
     "extract",
     "extract_png",
+    "extract_png_ob2",
     "extract_svg",
     "fast_canonicalize",
     "format_datetime",

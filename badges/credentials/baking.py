@@ -3,6 +3,9 @@
 * PNG: one uncompressed `iTXt` chunk with keyword `openbadgecredential` (empty language tag and
   translated keyword), holding the credential's JSON, inserted just before `IEND`. An existing
   `openbadgecredential` chunk is replaced. Every chunk's length and CRC are checked on reading.
+* PNG, Open Badges 2.0 (`bake_png_ob2`, `extract_png_ob2`): the same kind of chunk with keyword
+  `openbadges` (OB 2.0 Baking §PNG), holding a hosted Assertion's JSON (or, as OB 1.x/2.0 also
+  allow, its URL, or a signed assertion's JWS, which reading returns as the text it is).
 * SVG: `xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"` on the root `<svg>` tag and,
   directly after that tag, `<openbadges:credential><![CDATA[ …JSON… ]]></openbadges:credential>`.
   An existing credential element is replaced. The rest of the SVG is kept byte for byte.
@@ -25,6 +28,7 @@ from .inflate import InflateError, inflate_limited
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_KEYWORD = b"openbadgecredential"
+PNG_KEYWORD_OB2 = b"openbadges"
 OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 #: Largest credential text accepted when extracting (a decompression-bomb and memory guard).
@@ -101,8 +105,8 @@ def _png_chunk(chunk_type: bytes, payload: bytes) -> bytes:
     )
 
 
-def _is_credential_itxt(chunk_type: bytes, payload: bytes) -> bool:
-    return chunk_type == b"iTXt" and payload.split(b"\0", 1)[0] == PNG_KEYWORD
+def _is_credential_itxt(chunk_type: bytes, payload: bytes, keyword: bytes = PNG_KEYWORD) -> bool:
+    return chunk_type == b"iTXt" and payload.split(b"\0", 1)[0] == keyword
 
 
 def _itxt_text(payload: bytes) -> str:
@@ -133,20 +137,49 @@ def _itxt_text(payload: bytes) -> str:
         raise BakingError("corrupt PNG: iTXt text is not UTF-8") from None
 
 
-def bake_png(png: bytes, credential: JsonDict | str) -> bytes:
-    """The PNG with the credential in an `openbadgecredential` iTXt chunk (replacing any old one)."""
+def _bake_png_text(png: bytes, text: bytes, keyword: bytes) -> bytes:
     chunks = _png_chunks(bytes(png))
-    text = _credential_text(credential, ascii_only=False).encode("utf-8")
     # keyword NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL
-    itxt = _png_chunk(b"iTXt", PNG_KEYWORD + b"\0" + b"\0\0" + b"\0" + b"\0" + text)
+    itxt = _png_chunk(b"iTXt", keyword + b"\0" + b"\0\0" + b"\0" + b"\0" + text)
     out = bytearray(PNG_SIGNATURE)
     for chunk_type, payload, start, end in chunks:
-        if _is_credential_itxt(chunk_type, payload):
+        if _is_credential_itxt(chunk_type, payload, keyword):
             continue
         if chunk_type == b"IEND":
             out += itxt
         out += png[start:end]
     return bytes(out)
+
+
+def bake_png(png: bytes, credential: JsonDict | str) -> bytes:
+    """The PNG with the credential in an `openbadgecredential` iTXt chunk (replacing any old one)."""
+    return _bake_png_text(png, _credential_text(credential, ascii_only=False).encode("utf-8"), PNG_KEYWORD)
+
+
+def bake_png_ob2(png: bytes, assertion: JsonDict | str) -> bytes:
+    """The PNG with an Open Badges 2.0 assertion in an `openbadges` iTXt chunk (replacing any old
+    one): a JSON object is baked as its JSON, a string (the hosted Assertion's URL) as it is."""
+    if isinstance(assertion, dict):
+        text = _credential_text(assertion, ascii_only=False)
+    elif isinstance(assertion, str) and assertion.strip():
+        text = assertion.strip()
+    else:
+        raise BakingError("an Open Badges 2.0 assertion is a JSON object or its URL")
+    return _bake_png_text(png, text.encode("utf-8"), PNG_KEYWORD_OB2)
+
+
+def extract_png_ob2(png: bytes) -> JsonDict | str:
+    """What an Open Badges 2.0 PNG holds in its `openbadges` iTXt chunk: the Assertion as a JSON
+    object, or the text (an assertion URL or a JWS); `BakingError` if none, not a PNG, or corrupt."""
+    for chunk_type, payload, _start, _end in _png_chunks(bytes(png)):
+        if _is_credential_itxt(chunk_type, payload, PNG_KEYWORD_OB2):
+            text = _itxt_text(payload).strip()
+            if text.startswith("{"):
+                return _parse_credential(text, "PNG iTXt chunk")
+            if not text:
+                raise BakingError("the PNG iTXt chunk holding the assertion is empty")
+            return text
+    raise BakingError("the PNG holds no Open Badges 2.0 assertion (no 'openbadges' iTXt chunk)")
 
 
 def extract_png(png: bytes) -> JsonDict:

@@ -68,14 +68,18 @@ MIDDLEWARE = [
 
 # CORS (django-cors-headers): the public documents a browser wallet or verifier on another site reads
 # (DID documents, status lists, achievements, endorsement credentials, badges and their baked images,
-# the registry's open data) may be read from any origin, without credentials; nothing else may.
+# the registry's open data, the Open Badges 2.0 mirror) may be read from any origin, without credentials;
+# nothing else may.
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = (
     r"^/(?:\.well-known/did\.json|organisations/[^/]+/did\.json|status/[^/]+/[^/]+/\d+"
     r"|achievements/[0-9a-f-]+(?:\.json)?|credentials/endorsements/[0-9a-f-]+"
     r"|badges/[0-9a-f-]+(?:\.json|\.png|\.svg)?|registry\.(?:json|csv)"
-    r"|\.well-known/openid-federation|federation/(?:fetch|list)|registry/trust-list\.json)$"
+    r"|\.well-known/openid-federation|federation/(?:fetch|list)|registry/trust-list\.json"
+    # The Open Badges 2.0 mirror (badges.ob2).
+    r"|ob2/(?:issuers/[^/]+(?:/revocations)?|badgeclasses/[0-9a-f-]+(?:/v\d+|/image\.png)?"
+    r"|endorsements/[0-9a-f-]+|assertions/[0-9a-f-]+(?:\.png)?))$"
 )
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]

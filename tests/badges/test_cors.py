@@ -30,6 +30,14 @@ def public_paths() -> list[str]:
         f"/badges/{award.public_id}",
         f"/badges/{award.public_id}.json",
         f"/badges/{award.public_id}.png",
+        # The Open Badges 2.0 mirror (badges.ob2).
+        f"/ob2/issuers/{award.organisation.slug}",
+        f"/ob2/issuers/{award.organisation.slug}/revocations",
+        f"/ob2/badgeclasses/{app.programme.public_id}",
+        f"/ob2/badgeclasses/{app.programme.public_id}/image.png",
+        f"/ob2/endorsements/{app.endorsement.public_id}",
+        f"/ob2/assertions/{award.public_id}",
+        f"/ob2/assertions/{award.public_id}.png",
     ]
 
 

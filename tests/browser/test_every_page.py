@@ -107,6 +107,7 @@ NOT_PAGE_PREFIXES = {
     "achievements/": "JSON-LD documents",
     "credentials/": "JSON-LD documents",
     "status/": "status lists (JSON-LD)",
+    "ob2/": "the Open Badges 2.0 mirror (JSON-LD documents and a baked PNG)",
     "audit/": "JSON",
     "federation/": "OpenID Federation statements (JWT) and the list of subordinates (JSON)",
 }
