@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from badges.fetch import FetchResult
-from badges.models import ArchivedEvidence, Award, EvidenceBlob
+from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceUpload
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.audit import AuditAction, audit_record
 from institutions.permissions import UserLike, can_issue_for, is_member_of
@@ -202,12 +202,30 @@ def related_resource(copy: ArchivedEvidence) -> dict[str, Any]:
     return {"id": copy_url(copy.token), "digestSRI": copy.digest_sri, "mediaType": copy.media_type}
 
 
+def sri_of_hex(sha384: str) -> str:
+    """`digest_sri` from a SHA-384 already computed (hex)."""
+    return "sha384-" + base64.b64encode(bytes.fromhex(sha384)).decode("ascii")
+
+
 @dataclass(frozen=True)
 class PlannedCopy:
-    """An upload about to be archived for an award: its URL and digest are known before signing."""
+    """A copy about to be archived for an award, known before signing (its URL and digest go into
+    the credential): an upload, a file of a batch (stored already: `data` is None), or the WARC
+    record of the evidence link fetched just before signing (kind "web")."""
 
     token: str
-    file: EvidenceFile
+    name: str
+    media_type: str
+    sha384: str  # hex
+    size: int
+    data: bytes | None = None  # None: the blob with this SHA-384 was stored when the batch was accepted
+    kind: str = Kind.UPLOAD
+    original_url: str = ""
+    taken_at: datetime | None = None
+
+    @classmethod
+    def of_file(cls, file: EvidenceFile) -> PlannedCopy:
+        return cls(new_token(), file.name, file.media_type, file.sha384, len(file.data), file.data)
 
     @property
     def url(self) -> str:
@@ -215,32 +233,44 @@ class PlannedCopy:
 
     @property
     def digest_sri(self) -> str:
-        return digest_sri(self.file.data)
+        return sri_of_hex(self.sha384)
 
     def related_resource(self) -> dict[str, Any]:
-        return {"id": self.url, "digestSRI": self.digest_sri, "mediaType": self.file.media_type}
+        return {"id": self.url, "digestSRI": self.digest_sri, "mediaType": self.media_type}
 
 
 def copies_plan(files: Iterable[EvidenceFile]) -> list[PlannedCopy]:
-    return [PlannedCopy(new_token(), f) for f in files]
+    return [PlannedCopy.of_file(f) for f in files]
 
 
 def copies_save(award: Award, planned: Sequence[PlannedCopy], blobs: dict[str, EvidenceBlob] | None = None
                 ) -> list[ArchivedEvidence]:
-    """Inside the issuing transaction: store each planned upload's bytes (once per content; `blobs`
-    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row."""
+    """Inside the issuing transaction: store each planned copy's bytes (once per content; `blobs`
+    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row. A copy planned
+    without bytes names a blob stored before (a batch's file); its bytes must still be there."""
     blobs = {} if blobs is None else blobs
     rows = []
-    taken_at = award.issued_at or timezone.now()
     for position, plan in enumerate(planned):
-        sha = plan.file.sha384
+        sha = plan.sha384
         if sha not in blobs:
-            blobs[sha] = blob_store(plan.file.data, plan.file.media_type)
+            if plan.data is not None:
+                blobs[sha] = blob_store(plan.data, plan.media_type)
+            else:
+                blobs[sha] = EvidenceBlob.objects.get(sha384=sha, removed_at__isnull=True)
         rows.append(ArchivedEvidence(
-            token=plan.token, award=award, blob=blobs[sha], kind=Kind.UPLOAD, position=position,
-            digest_sri=plan.digest_sri, size=len(plan.file.data), media_type=plan.file.media_type,
-            filename=plan.file.name, taken_at=taken_at, in_credential=True))
+            token=plan.token, award=award, blob=blobs[sha], kind=plan.kind, position=position,
+            digest_sri=plan.digest_sri, size=plan.size, media_type=plan.media_type,
+            filename=plan.name if plan.kind == Kind.UPLOAD else "", original_url=plan.original_url,
+            taken_at=plan.taken_at or award.issued_at or timezone.now(), in_credential=True))
     return ArchivedEvidence.objects.bulk_create(rows)
+
+
+def web_copy_plan(result: FetchResult, *, url: str, taken_at: datetime) -> PlannedCopy:
+    """The WARC record of an evidence link fetched before signing, planned to be archived and named
+    (with its digest) in the credential."""
+    data = warc_record(result, taken_at=taken_at)
+    return PlannedCopy(new_token(), "", WARC_MEDIA_TYPE, hashlib.sha384(data).hexdigest(), len(data), data,
+                       kind=Kind.WEB, original_url=url, taken_at=taken_at)
 
 
 def warc_record(result: FetchResult, *, taken_at: datetime) -> bytes:
@@ -332,11 +362,13 @@ def copies_of_award(award: Award) -> list[ArchivedEvidence]:
 
 # --- withdrawal and retention --------------------------------------------------------------------
 def _remove_unreferenced(blob_ids: Iterable[int]) -> int:
-    """Delete the bytes of blobs no live copy refers to any more (after commit, so a rollback
-    never loses bytes). Returns how many blobs were marked removed."""
+    """Delete the bytes of blobs no live copy refers to any more, nor a file uploaded for a batch
+    not yet forgotten (after commit, so a rollback never loses bytes). Returns how many blobs were
+    marked removed."""
     removed = []
     for blob in EvidenceBlob.objects.select_for_update().filter(pk__in=list(blob_ids), removed_at__isnull=True):
-        if not ArchivedEvidence.objects.filter(blob=blob, withdrawn_at__isnull=True).exists():
+        if not ArchivedEvidence.objects.filter(blob=blob, withdrawn_at__isnull=True).exists() \
+                and not EvidenceUpload.objects.filter(blob=blob).exists():
             removed.append(blob)
     if not removed:
         return 0
@@ -468,9 +500,11 @@ def _local_token(url: str) -> str | None:
     return match.kwargs.get("token") if match.url_name == "evidence-copy" else None
 
 
-def archived_copy_check(url: Any, sri: Any) -> CopyCheck:
+def archived_copy_check(url: Any, sri: Any, *, cached: bool = False) -> CopyCheck:
     """Fetch the copy a credential names (ours read from the archive, anyone else's over the
-    network under the verifier's fetch rules) and compare it with the signed digest. Never raises."""
+    network under the verifier's fetch rules) and compare it with the signed digest. Never raises.
+    `cached` (the badge page): one of ours signed with its own digest is checked by
+    `copy_check_cached` instead of being hashed again."""
     from badges.fetch import FetchError, fetch
 
     parsed = parse_sri(sri)
@@ -486,6 +520,8 @@ def archived_copy_check(url: Any, sri: Any) -> CopyCheck:
         if copy.withdrawn_at is not None:
             return CopyCheck(CopyOutcome.WITHDRAWN, str(copy.get_withdrawal_reason_display()),
                              taken_at=copy.taken_at, withdrawn_at=copy.withdrawn_at)
+        if cached and sri == copy.digest_sri:
+            return copy_check_cached(copy)
         data = copy_read(copy)
         if data is None:
             return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."),
@@ -521,9 +557,84 @@ class EvidenceItem:
 
 
 def evidence_items(award: Award) -> list[EvidenceItem]:
-    """Each archived copy of the award with its digest checked now against the stored bytes."""
+    """Each archived copy of the award with its check (`copy_check_cached`: the stored size at each
+    view, the digest at most once per EVIDENCE_COPY_CHECK_SECONDS)."""
     items = []
+    now = timezone.now()
     for copy in copies_of_award(award):
-        url = copy_url(copy.token)
-        items.append(EvidenceItem(copy, url, archived_copy_check(url, copy.digest_sri)))
+        items.append(EvidenceItem(copy, copy_url(copy.token), copy_check_cached(copy, now=now)))
     return items
+
+
+# --- the badge page's check, cached ------------------------------------------------------------------
+def _stored_size(blob: EvidenceBlob) -> int | None:
+    try:
+        return int(evidence_storage().size(blob.storage_name))
+    except (FileNotFoundError, OSError, ValueError):
+        return None
+    except Exception:  # a remote store's own error (botocore's ClientError for a missing key)
+        return None
+
+
+def blob_verify(blob: EvidenceBlob, *, now: datetime | None = None) -> bool | None:
+    """Hash a blob's stored bytes against its name (their SHA-384) and record when, at what size and
+    with what outcome (`verified_*`). True intact, False altered, None when the bytes are missing."""
+    now = now or timezone.now()
+    storage = evidence_storage()
+    try:
+        with storage.open(blob.storage_name, "rb") as handle:
+            digest, size = hashlib.sha384(), 0
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+                size += len(chunk)
+    except (FileNotFoundError, OSError):
+        intact, size = None, None
+    else:
+        intact = digest.hexdigest() == blob.sha384
+    EvidenceBlob.objects.filter(pk=blob.pk).update(verified_at=now, verified_size=size, verified_intact=intact)
+    blob.verified_at, blob.verified_size, blob.verified_intact = now, size, intact
+    return intact
+
+
+def copy_check_cached(copy: ArchivedEvidence, *, now: datetime | None = None) -> CopyCheck:
+    """What the badge page says of an archived copy, without re-hashing it at every view. The rules
+    (docs/evidence.md): a withdrawn copy is withdrawn; the stored size is read at every view (a stat,
+    or a HEAD request on S3), and a size other than the one last hashed, or no hash within
+    EVIDENCE_COPY_CHECK_SECONDS, hashes the bytes again now; otherwise the last hash's outcome stands.
+    So a copy altered to another size shows "altered" at the next view, and one altered to the same
+    size within EVIDENCE_COPY_CHECK_SECONDS of the last hash (at a view or by the daily beat task).
+    The verifier (/verify) hashes whatever it is given every time."""
+    now = now or timezone.now()
+    if copy.withdrawn_at is not None:
+        return CopyCheck(CopyOutcome.WITHDRAWN, str(copy.get_withdrawal_reason_display()),
+                         taken_at=copy.taken_at, withdrawn_at=copy.withdrawn_at)
+    blob = copy.blob
+    if blob.removed_at is not None:
+        return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."), taken_at=copy.taken_at)
+    size = _stored_size(blob)
+    if size is None:
+        return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."), taken_at=copy.taken_at)
+    interval = timedelta(seconds=int(settings.EVIDENCE_COPY_CHECK_SECONDS))
+    fresh = (blob.verified_at is not None and blob.verified_intact is not None and blob.verified_size == size
+             and now - blob.verified_at < interval)
+    intact = blob.verified_intact if fresh else blob_verify(blob, now=now)
+    if intact is None:
+        return CopyCheck(CopyOutcome.UNAVAILABLE, _("Its bytes are missing from the archive."), taken_at=copy.taken_at)
+    if intact and copy.digest_sri == sri_of_hex(blob.sha384):
+        return CopyCheck(CopyOutcome.INTACT, taken_at=copy.taken_at)
+    return CopyCheck(CopyOutcome.ALTERED, taken_at=copy.taken_at)
+
+
+def blobs_verify_due(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Beat (daily, with the retention sweep): re-hash the stored blobs whose last hash is older than
+    EVIDENCE_COPY_CHECK_SECONDS (never hashed first), at most `limit`. Returns how many were hashed."""
+    now = now or timezone.now()
+    due = (EvidenceBlob.objects.filter(removed_at__isnull=True)
+           .filter(Q(verified_at__isnull=True)
+                   | Q(verified_at__lt=now - timedelta(seconds=int(settings.EVIDENCE_COPY_CHECK_SECONDS))))
+           .order_by(F("verified_at").asc(nulls_first=True), "pk")[:limit])
+    count = 0
+    for blob in due:
+        blob_verify(blob, now=now)
+        count += 1
+    return count

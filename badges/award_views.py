@@ -93,10 +93,13 @@ class AwardForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV or JSON file"), required=False,
+    file = forms.FileField(label=gettext_lazy("CSV, JSON or zip file"), required=False,
                            help_text=gettext_lazy("CSV with a header row (English or Japanese column names, as "
                                                   "in the templates), saved by Excel as “CSV UTF-8” or “CSV” "
-                                                  "(Shift_JIS), or a JSON list of objects with those keys."))
+                                                  "(Shift_JIS), or a JSON list of objects with those keys. With "
+                                                  "evidence files: a zip holding that CSV at its top level and "
+                                                  "the files, each row naming its files' paths in the zip in "
+                                                  "the evidence_files column (several separated by “|”)."))
     text = forms.CharField(label=gettext_lazy("…or paste the CSV or JSON here"), required=False,
                            widget=forms.Textarea(attrs={"rows": 8}))
 
@@ -186,7 +189,7 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
                                    field_errors={"file": [_("Give a file or the text.")]})
             parsed = rows_from_upload(upload.read()) if upload else ParsedUpload(rows_from_text(text))
             batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
-                                       encoding=parsed.encoding)
+                                       encoding=parsed.encoding, archive=parsed.archive)
         except DomainError as error:
             _raise_as_http(error)
             status = error.status_code
@@ -400,7 +403,8 @@ def badge_page(request: HttpRequest, public_id: Any) -> HttpResponse:
         return _credential_response(award, media_type)
     credential = award.credential
     endorsement = (credential["credentialSubject"]["achievement"].get("endorsement") or [None])[0]
-    report = credential_verify(credential)  # our own DIDs and status lists: read locally, no network
+    # Our own DIDs and status lists: read locally, no network; archived copies under the page's cached check.
+    report = credential_verify(credential, cached_copies=True)
     return render(request, "badges/awards/badge.html", {
         "report": report, "words": plain_words(credential, report),
         "award": award, "programme": award.programme, "standing": award_standing(award),

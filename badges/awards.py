@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from badges import credentials as vc
 from badges.achievements import achievement_document
 from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, evidence_files_clean
+from badges.evidence import LinkSnapshot, links_snapshot
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from badges.uris import UriError, evidence_uri
@@ -257,7 +258,7 @@ class AwardSigner:
         if recipient.evidence_url or recipient.evidence_narrative:
             evidence.append(vc.build_evidence(id=recipient.evidence_url or None,
                                               narrative=recipient.evidence_narrative or None))
-        evidence += [vc.build_evidence(id=plan.url, name=plan.file.name) for plan in uploads]
+        evidence += [vc.build_evidence(id=plan.url, name=plan.name) for plan in uploads if plan.kind == 'upload']
         unsigned = vc.build_open_badge_credential(
             id=award_url(public_id),
             issuer=self.issuer,
@@ -283,22 +284,31 @@ class AwardSigner:
         )
 
 
-def after_issue(awards: Iterable[Award]) -> None:
-    """Inside the issuing transaction, for awards just saved: record each evidence link to be
-    fetched once (badges.evidence) and each learner's mail (the outbox); on commit, publish the
-    status lists the new entries are on (a new list must be served before anyone checks it) and
-    send the mails. Whatever the tasks after commit never do, the recovery sweeps do
-    (badges.recovery, endorsement.outbox)."""
-    from badges.evidence import evidence_check_create
+def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] | None = None) -> None:
+    """Inside the issuing transaction, for awards just saved: record each evidence link's check
+    (its first fetch, made before signing, from `snapshots`; a link without one is fetched once after
+    commit, badges.evidence) and each learner's mail (the outbox); on commit, tell the organisation
+    of a single award's link that did not answer, publish the status lists the new entries are on (a
+    new list must be served before anyone checks it) and send the mails. Whatever the tasks after
+    commit never do, the recovery sweeps do (badges.recovery, endorsement.outbox)."""
+    from badges.evidence import evidence_check_create, evidence_checks_from_snapshots
     awards = list(awards)
-    if len(awards) == 1 and awards[0].batch_id is None:
-        evidence_check_create(awards[0])  # a single award: fetched (and told) on its own
-    else:
+    snapshots = snapshots or {}
+    checked = evidence_checks_from_snapshots(awards, snapshots)
+    done = {c.award_id for c in checked}
+    rest = [a for a in awards if a.pk not in done]
+    single = len(awards) == 1 and awards[0].batch_id is None
+    if single and checked and checked[0].standing != checked[0].notified_standing:
+        # A batch's links are told in one message when the batch is done (award_batch_progress).
+        enqueue_on_commit("badges.tasks.notify_evidence", awards[0].organisation_id)
+    if single and rest:
+        evidence_check_create(rest[0])  # a single award: fetched (and told) on its own
+    elif rest:
         # A batch chunk: what `evidence_check_create` does row by row, in one INSERT. These awards
         # were created in this transaction, so none of them can have a check yet. The first fetches
         # go out EVIDENCE_GROUP links to a task, as the e-mails go one task per chunk: a task per
         # link cost more to send and to run than issuing the badge (bench/issuance.py).
-        linked = [a for a in awards if a.evidence_url]
+        linked = [a for a in rest if a.evidence_url]
         EvidenceCheck.objects.bulk_create([EvidenceCheck(award=a, url=a.evidence_url) for a in linked])
         for start in range(0, len(linked), EVIDENCE_GROUP):
             enqueue_on_commit("badges.tasks.fetch_evidence_group", [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
@@ -324,8 +334,10 @@ def award_issue(
 ) -> Award:
     """Award one badge. Refused, with nothing written: to anyone but the organisation's issuers
     (403/404), for bad input (400, by field; `evidence_files` checked by badges.archive), with no
-    endorsement in force (409). Uploaded evidence files are archived and bound into the signed
-    credential. After commit the status list is published and the learner mailed."""
+    endorsement in force (409). Uploaded evidence files, and the evidence link as fetched just before
+    signing (a WARC record), are archived and bound into the signed credential; a link that does not
+    answer is signed without a copy and the organisation told. After commit the status list is
+    published and the learner mailed."""
     check_can_issue(actor, programme.organisation)
     recipient, errors = recipient_clean({
         "recipient_email": recipient_email, "recipient_did": recipient_did, "recipient_name": recipient_name,
@@ -336,6 +348,12 @@ def award_issue(
         raise InvalidInput(_("The badge was not awarded: correct the fields in error."),
                            field_errors={**errors, **file_errors})
     planned = copies_plan(files)
+    endorsement_for_awarding(programme)  # refused before the link is fetched for nothing
+    # The link is fetched now, before signing and outside the transaction (no lock is held while it
+    # waits, at most EVIDENCE_FETCH_TIMEOUT), so that its WARC copy is named in the signature.
+    snapshots = links_snapshot([recipient.evidence_url])
+    web = [snapshots[recipient.evidence_url].copy] if recipient.evidence_url else []
+    planned = [c for c in web if c is not None] + planned
     with transaction.atomic():
         endorsement = endorsement_for_awarding(programme)
         signer = AwardSigner(programme, endorsement, actor)
@@ -343,7 +361,7 @@ def award_issue(
                              uploads=planned)
         award.save()
         copies_save(award, planned)
-        after_issue([award])
+        after_issue([award], snapshots)
         audit_record(actor=actor, action=AuditAction.AWARD_ISSUED, subject=award,
                      data={"programme": str(programme.public_id), "credential": award.credential["id"]})
     return award

@@ -25,7 +25,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
+from badges.archive import PlannedCopy, copies_save, new_token
 from badges.awards import (
     AwardSigner,
     Recipient,
@@ -46,7 +47,8 @@ from badges.awards import (
     endorsement_for_awarding,
     recipient_clean,
 )
-from badges.evidence import evidence_notify_batch
+from badges.batch_files import BatchZip, FileResolver, is_zip, references
+from badges.evidence import LinkSnapshot, evidence_notify_batch, links_snapshot
 from badges.models import Award, AwardBatch, Programme, SourceEncoding, StatusPurpose
 from badges.status import status_allocate_many
 from config.errors import InvalidInput, NotFound, WrongState
@@ -63,9 +65,11 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # The headers of the downloadable templates (`batch_template_csv`), and of the example on the page.
 TEMPLATE_HEADERS = {
     "en": {"recipient_email": "email", "recipient_did": "did", "recipient_name": "name",
-           "evidence_url": "evidence_url", "evidence_narrative": "evidence_narrative"},
+           "evidence_url": "evidence_url", "evidence_narrative": "evidence_narrative",
+           "evidence_files": "evidence_files"},
     "ja": {"recipient_email": "メールアドレス", "recipient_did": "DID", "recipient_name": "氏名",
-           "evidence_url": "エビデンスURL", "evidence_narrative": "エビデンスの説明"},
+           "evidence_url": "エビデンスURL", "evidence_narrative": "エビデンスの説明",
+           "evidence_files": "エビデンスファイル"},
 }
 TEMPLATE_LANGUAGES = tuple(TEMPLATE_HEADERS)
 FIELDS = tuple(TEMPLATE_HEADERS["en"])
@@ -83,6 +87,8 @@ ALIASES = {
                      "エビデンスURL", "エビデンスのURL", "証拠URL", "証拠のURL", "成果物URL"),
     "evidence_narrative": ("evidence_narrative", "evidence narrative",
                            "エビデンスの説明", "エビデンス説明", "証拠の説明", "証拠説明"),
+    "evidence_files": ("evidence_files", "evidence_file", "evidence files", "evidence file", "files",
+                       "エビデンスファイル", "証拠ファイル", "添付ファイル", "ファイル"),
 }
 
 
@@ -100,6 +106,7 @@ FIELD_WORDS = {
     "recipient_name": pgettext_lazy("batch column", "name"),
     "evidence_url": pgettext_lazy("batch column", "evidence URL"),
     "evidence_narrative": pgettext_lazy("batch column", "evidence narrative"),
+    "evidence_files": pgettext_lazy("batch column", "evidence files"),
 }
 
 _CP932_STRAYS = re.compile("[\u0080\uf8f0-\uf8f3]")
@@ -141,6 +148,7 @@ class ParsedUpload:
 
     rows: list[BatchRow]
     encoding: str = ""
+    archive: BatchZip | None = None  # the zip the sheet came in, holding the evidence files it names
 
 
 def place_words(line: int | None, index: int | None) -> str:
@@ -349,8 +357,17 @@ def rows_from_csv(content: bytes | str, encoding: str = "") -> list[BatchRow]:
 
 
 def rows_from_upload(content: bytes) -> ParsedUpload:
-    """A file of either kind, told apart by content: JSON starts with [ or {, anything else is CSV
-    (`upload_decode` says how its bytes were read)."""
+    """A file of any kind, told apart by content: a zip holds the sheet and the evidence files it
+    names (badges.batch_files); JSON starts with [ or {, anything else is CSV (`upload_decode` says
+    how its bytes were read)."""
+    if is_zip(content):
+        archive = BatchZip(content)
+        name, sheet = archive.sheet(MAX_UPLOAD_BYTES)
+        if is_zip(sheet):  # never a zip within a zip (a zip can even hold itself)
+            message = _("“%(name)s” in the zip is itself a zip, not a CSV or JSON file.") % {"name": name}
+            raise InvalidInput(message, field_errors={"file": [message]}, details={"row_errors": []})
+        parsed = rows_from_upload(sheet)
+        return ParsedUpload(parsed.rows, parsed.encoding, archive)
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(_("The file is too large (at most %(n)d MB).") % {"n": MAX_UPLOAD_BYTES // 2**20},
                            field_errors={"file": [_("Too large.")]})
@@ -388,10 +405,12 @@ def _batch_refused(count: int) -> str:
                     "batch again.", count) % {"n": count}
 
 
-def rows_validate(rows: Sequence[BatchRow], encoding: str = "") -> list[Recipient]:
+def rows_validate(rows: Sequence[BatchRow], encoding: str = "", files: FileResolver | None = None
+                  ) -> list[Recipient]:
     """Every row checked as a single award would be, and the same learner twice refused; any error
     refuses the whole batch (InvalidInput keyed "line 4.email" or "rows[3].evidence_url", with
-    `row_errors` saying each in words)."""
+    `row_errors` saying each in words). With `files`, each row's `evidence_files` are resolved and
+    checked (badges.batch_files) and kept in `files.by_row`, in the order of the rows."""
     if not rows:
         raise InvalidInput(_("The batch has no rows."), field_errors={"rows": [_("Give at least one recipient.")]})
     if len(rows) > MAX_ROWS:
@@ -400,6 +419,13 @@ def rows_validate(rows: Sequence[BatchRow], encoding: str = "") -> list[Recipien
     recipients, problems, seen = [], [], {}
     for row in rows:
         recipient, row_errors = recipient_clean(row.values)
+        if files is not None:
+            row_files, file_problems = files.resolve(row.values.get("evidence_files"))
+            files.by_row.append(row_files)
+            if file_problems:
+                row_errors = {**row_errors, "evidence_files": file_problems}
+        elif references(row.values.get("evidence_files")):
+            row_errors = {**row_errors, "evidence_files": [_("Evidence files can be given only with a file upload.")]}
         for field, messages in row_errors.items():
             problems.append(RowError(row.line, row.index, field, row.names.get(field, field), tuple(messages)))
         if recipient is None:
@@ -420,17 +446,23 @@ def rows_validate(rows: Sequence[BatchRow], encoding: str = "") -> list[Recipien
 
 # --- services -------------------------------------------------------------------------------------
 def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[BatchRow],
-                       encoding: str = "") -> AwardBatch:
+                       encoding: str = "", archive: BatchZip | None = None) -> AwardBatch:
     """Check every row, store the batch (with how its file was read, `encoding`) and, after commit,
-    start its chunk tasks. Refused with nothing written: not an issuer of the programme's
-    organisation (403/404), any bad row (400), no endorsement in force (409)."""
+    start its chunk tasks. A row's `evidence_files` name files of the zip the sheet came in
+    (`archive`) or files uploaded beforehand, by digest (badges.batch_files); the zip's files are
+    stored when the batch is accepted. Refused with nothing written or stored: not an issuer of the
+    programme's organisation (403/404), any bad row or file (400), no endorsement in force (409)."""
     check_can_issue(actor, programme.organisation)
-    recipients = rows_validate(rows, encoding)
+    files = FileResolver(programme.organisation, archive)
+    recipients = rows_validate(rows, encoding, files)
     with transaction.atomic():
         endorsement_for_awarding(programme)
+        files.store(actor)
         batch = AwardBatch.objects.create(
             programme=programme, created_by=actor, total=len(recipients), source_encoding=encoding,
-            rows=[{**r.as_row(), "where": row.where} for r, row in zip(recipients, rows, strict=True)],
+            rows=[{**r.as_row(), "where": row.where,
+                   **({"evidence_files": [f.as_row() for f in row_files]} if row_files else {})}
+                  for r, row, row_files in zip(recipients, rows, files.by_row, strict=True)],
         )
         audit_record(actor=actor, action=AuditAction.AWARD_BATCH_CREATED, subject=batch,
                      data={"programme": str(programme.public_id), "rows": batch.total})
@@ -475,16 +507,36 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
                                          "batch was not issued."))
             return 0
         signer = AwardSigner(programme, endorsement, batch.created_by)
+        # The rows' evidence links are fetched before signing (FETCH_CONCURRENCY at a time, no
+        # transaction open), so that each credential names its link's WARC copy and digest.
+        snapshots = links_snapshot([recipient.evidence_url for _row, recipient in todo])
+        planned = {row: _row_copies(batch.rows[row], recipient, snapshots) for row, recipient in todo}
         # Entries are allocated in their own short transaction so the organisation's lock is not
         # held while signing: chunks of one batch on several workers then sign in parallel.
         allocations = status_allocate_many(programme.organisation, StatusPurpose.REVOCATION, len(todo))
-        awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row)
+        awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row, uploads=planned[row])
                   for (row, recipient), allocation in zip(todo, allocations, strict=True)]
         with transaction.atomic():
             saved = award_insert(awards)
-            after_issue(saved)
+            blobs: dict = {}
+            for award in saved:  # a row another run saved first keeps that run's copies
+                copies_save(award, planned[award.batch_row], blobs)
+            after_issue(saved, snapshots)
     award_batch_progress(batch.pk)
     return len(saved)
+
+
+def _row_copies(row: dict[str, Any], recipient: Recipient, snapshots: dict[str, LinkSnapshot]) -> list[PlannedCopy]:
+    """What a row's credential names in `relatedResource`: its link's WARC copy (when the link
+    answered) and its files (stored when the batch was accepted), each with a new token."""
+    copies = []
+    snapshot = snapshots.get(recipient.evidence_url) if recipient.evidence_url else None
+    if snapshot is not None and snapshot.copy is not None:
+        # Two rows with the same link share the fetch, not the token: each award has its own URL.
+        copies.append(replace(snapshot.copy, token=new_token()))
+    for file in row.get("evidence_files") or []:
+        copies.append(PlannedCopy(new_token(), file["name"], file["media_type"], file["sha384"], file["size"]))
+    return copies
 
 
 def award_batch_progress(batch_id: int) -> None:

@@ -16,6 +16,9 @@ comes back.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,12 +29,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from badges.archive import PlannedCopy, web_copy_plan
 from badges.fetch import FetchError, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
 
 Standing = EvidenceCheck.Standing
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EvidenceCheck",
@@ -86,6 +91,78 @@ def _archive(check: EvidenceCheck, outcome: Retrieval, now: datetime) -> None:
 
     if outcome.fetched is not None and check.retrieved_at == now:
         archive_fetched_page(check.award_id, outcome.fetched, taken_at=now)
+
+
+# --- Fetching before signing ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkSnapshot:
+    """An award's evidence link fetched just before its credential is signed: the outcome (the
+    first fetch, the baseline of later re-checks) and, when it answered, its WARC record planned
+    for the archive, whose URL and digest the credential then carries (`relatedResource`)."""
+
+    url: str
+    outcome: Retrieval
+    fetched_at: datetime
+    copy: PlannedCopy | None
+
+
+def link_snapshot(url: str) -> LinkSnapshot:
+    """Fetch one evidence link under the evidence limits (EVIDENCE_FETCH_TIMEOUT in all) and plan
+    its WARC copy. Never raises for a bad link: the snapshot says why, and has no copy."""
+    outcome = evidence_retrieve(url)
+    now = timezone.now().replace(microsecond=0)
+    copy = web_copy_plan(outcome.fetched, url=url, taken_at=now) if outcome.ok and outcome.fetched else None
+    return LinkSnapshot(url, outcome, now, copy)
+
+
+def links_snapshot(urls: Sequence[str]) -> dict[str, LinkSnapshot]:
+    """`link_snapshot` of each distinct link, FETCH_CONCURRENCY at a time (a batch chunk of 100 rows
+    whose links all time out waits about 100 / 8 × EVIDENCE_FETCH_TIMEOUT, well within the broker's
+    visibility timeout). The threads only fetch: no database access."""
+    distinct = list(dict.fromkeys(u for u in urls if u))
+    if not distinct:
+        return {}
+    if len(distinct) == 1:
+        snapshots = [_snapshot_or_none(distinct[0])]
+    else:
+        workers = max(1, min(int(settings.FETCH_CONCURRENCY), len(distinct)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evidence-fetch") as pool:
+            snapshots = list(pool.map(_snapshot_or_none, distinct))
+    return {url: snapshot for url, snapshot in zip(distinct, snapshots, strict=True) if snapshot is not None}
+
+
+def _snapshot_or_none(url: str) -> LinkSnapshot | None:
+    """`link_snapshot`, or None when it broke in a way no bad link explains (logged): that award is
+    then signed without the copy and its link fetched after commit, as before (`after_issue`),
+    and the other links go on."""
+    try:
+        return link_snapshot(url)
+    except Exception:
+        log.exception("the fetch before signing of the evidence link %s failed", url)
+        return None
+
+
+def evidence_checks_from_snapshots(awards: Sequence[Award], snapshots: Mapping[str, LinkSnapshot]
+                                   ) -> list[EvidenceCheck]:
+    """Inside the issuing transaction: the EvidenceCheck of each new award whose link was fetched
+    before signing, with that first fetch as its baseline (reachable) or as gone, so nothing fetches
+    it again. A link that did not answer is left to tell the organisation (`notified_standing` is
+    empty), through `evidence_notify` as for any first fetch that failed."""
+    rows = []
+    for award in awards:
+        snapshot = snapshots.get(award.evidence_url) if award.evidence_url else None
+        if snapshot is None:
+            continue
+        outcome, when = snapshot.outcome, snapshot.fetched_at
+        if outcome.ok:
+            rows.append(EvidenceCheck(
+                award=award, url=award.evidence_url, sha256=outcome.sha256, size=outcome.size,
+                content_type=outcome.content_type, retrieved_at=when, last_checked_at=when, detail=outcome.detail,
+                standing=Standing.REACHABLE, notified_standing=Standing.REACHABLE))
+        else:
+            rows.append(EvidenceCheck(award=award, url=award.evidence_url, last_checked_at=when,
+                                      detail=outcome.detail, standing=Standing.GONE))
+    return EvidenceCheck.objects.bulk_create(rows)
 
 
 # --- Creating and the first fetch -------------------------------------------------------------------
@@ -262,7 +339,11 @@ def evidence_notify(*, organisation_id: int | None = None, batch_id: int | None 
                 if first:
                     parts += [_("The evidence links of these badges issued by %(organisation)s could not be "
                                 "retrieved when the badges were issued; the server will try them again later:")
-                              % {"organisation": organisation.name}, *(_line(row) for row in first)]
+                              % {"organisation": organisation.name}, *(_line(row) for row in first),
+                              _("These badges were signed without an archived copy of their evidence link: "
+                                "the evidence entry names the link only. To have a copy bound into the badge, "
+                                "make the link reachable and award the badge again, or attach the evidence as "
+                                "a file.")]
                 if again:
                     parts += [_("The evidence links of these badges issued by %(organisation)s were checked again "
                                 "and their standing changed:") % {"organisation": organisation.name},

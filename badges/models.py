@@ -364,6 +364,11 @@ class EvidenceBlob(models.Model):
     storage_name = models.CharField(_("stored as"), max_length=300)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # The last time the stored bytes were hashed (badges.archive.blob_verify): what the badge page
+    # shows until EVIDENCE_COPY_CHECK_SECONDS have passed or the stored size differs.
+    verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
+    verified_size = models.PositiveBigIntegerField(_("size when last verified"), null=True, blank=True)
+    verified_intact = models.BooleanField(_("intact when last verified"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stored evidence file")
@@ -433,3 +438,27 @@ class ArchivedEvidence(models.Model):
     def __str__(self) -> str:
         owner = f"award {self.award_id}" if self.award_id else f"endorsement {self.endorsement_id}"
         return f"{owner}#{self.position} {self.filename or self.original_url or self.kind}"
+
+
+class EvidenceUpload(models.Model):
+    """An evidence file an organisation uploaded ahead of a batch (POST .../evidence-files), stored
+    content-addressed; the batch's CSV names it by its digest (`sha384-…`). Only the organisation
+    that uploaded a file can name it: knowing a digest (any credential shows one) is not enough."""
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+                                     related_name="evidence_uploads")
+    blob = models.ForeignKey(EvidenceBlob, verbose_name=_("stored file"), on_delete=models.PROTECT,
+                             related_name="uploads")
+    filename = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file uploaded for a batch")
+        verbose_name_plural = _("evidence files uploaded for batches")
+        constraints = [models.UniqueConstraint(fields=["organisation", "blob"],
+                                               name="one_evidence_upload_per_organisation_and_content")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.blob})"

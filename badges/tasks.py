@@ -110,8 +110,22 @@ def recover_stalled_work() -> str:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def remove_expired_evidence() -> int:
     """Beat, daily: withdraw the archived evidence of badges that ended (expired or revoked) more
-    than EVIDENCE_RETENTION_DAYS ago and delete its bytes (badges.archive). Safe to repeat: a
-    withdrawn copy is never due again."""
-    from badges.archive import evidence_retention_sweep
+    than EVIDENCE_RETENTION_DAYS ago and delete its bytes (badges.archive); forget files uploaded
+    for a batch more than EVIDENCE_UPLOAD_KEEP_DAYS ago (their bytes go unless a badge holds them);
+    re-hash the archived copies last verified longest ago. Safe to repeat: a withdrawn copy is never
+    due again. Returns how many copies were withdrawn."""
+    from badges.archive import blobs_verify_due, evidence_retention_sweep
+    from badges.batch_files import evidence_uploads_sweep
 
-    return evidence_retention_sweep()
+    withdrawn = evidence_retention_sweep()
+    evidence_uploads_sweep()
+    blobs_verify_due()
+    return withdrawn
+
+
+@shared_task(autoretry_for=EVIDENCE_TRANSIENT, retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def notify_evidence(organisation_id: int) -> int:
+    """Tell an organisation of its evidence links whose standing changed (a single award's link
+    that did not answer when it was fetched before signing). Sends nothing twice; a lost task is
+    covered by the beat's re-check, which tells every organisation of what is left."""
+    return evidence.evidence_notify(organisation_id=organisation_id)

@@ -425,8 +425,9 @@ VERIFIED_DOCUMENTS = _VerifiedDocuments()
 class _Verifier:
     """One verification: caches DIDs and status lists so each is resolved or fetched once."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, *, cached_copies: bool = False) -> None:
         self.now = now
+        self.cached_copies = cached_copies
         self.dids = DidResolver()
         self.keys = self.dids.key_resolver()
         self._lists: dict[str, tuple[JsonDict | None, str, str]] = {}
@@ -914,7 +915,7 @@ class _Verifier:
         from badges.archive import CopyOutcome, archived_copy_check
 
         url = _text(resource.get("id"), 1000)
-        result = archived_copy_check(resource.get("id"), resource.get("digestSRI"))
+        result = archived_copy_check(resource.get("id"), resource.get("digestSRI"), cached=self.cached_copies)
         values = {"url": url, "detail": result.detail,
                   "taken": _when(result.taken_at) if result.taken_at else "",
                   "withdrawn": _when(result.withdrawn_at) if result.withdrawn_at else ""}
@@ -973,10 +974,14 @@ def embedded_with_targets(credential: Mapping[str, Any]) -> list[tuple[JsonDict,
     return found[:20]
 
 
-def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: datetime | None = None
-                      ) -> VerificationReport:
+def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: datetime | None = None,
+                      cached_copies: bool = False) -> VerificationReport:
     """Check a presented credential and say, check by check, what holds. Never raises for bad input;
-    reads only (no row is written). `email`, if given, is compared with the recipient's identity."""
+    reads only (no row is written). `email`, if given, is compared with the recipient's identity.
+    `cached_copies` (the badge page): this server's archived copies are checked under the badge
+    page's rules (badges.archive.copy_check_cached: re-hashed at most once per
+    EVIDENCE_COPY_CHECK_SECONDS, which records when); the verifier hashes them every time."""
     if not isinstance(credential, Mapping):
         raise _refuse("credential", _("A credential is a JSON object."))
-    return _Verifier(now or timezone.now()).report(dict(credential), (email or "").strip())
+    verifier = _Verifier(now or timezone.now(), cached_copies=cached_copies)
+    return verifier.report(dict(credential), (email or "").strip())

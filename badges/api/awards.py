@@ -4,7 +4,8 @@ objects answer 404.
 
 POST /programmes/{public_id}/awards           issue one (201)
 GET  /programmes/{public_id}/awards           the programme's awards
-POST /programmes/{public_id}/award-batches    a batch: a JSON list (or {"rows": [...]}) or a CSV `file`
+POST /programmes/{public_id}/award-batches    a batch: a JSON list (or {"rows": [...]}), a CSV `file`, or a zip of both
+POST /programmes/{public_id}/evidence-files   evidence files for a later batch: their handles (sha384- digests)
 GET  /award-batches/{public_id}               progress: issued / total
 POST /award-batches/{public_id}/restart       start a failed batch again, or resume a stalled one
 GET  /awards/{public_id}                      one award, with its credential and archived evidence
@@ -39,6 +40,7 @@ from badges.awards import (
     awards_of_programme,
     check_can_issue,
 )
+from badges.batch_files import evidence_upload_store
 from badges.batches import (
     ParsedUpload,
     award_batch_create,
@@ -265,10 +267,13 @@ class ProgrammeAwardBatchesView(APIView):
     def post(self, request: Request, public_id: Any) -> Response:
         """Award a batch. JSON: a list of objects with the fields of a single award (or `email`,
         `did`, `name`). Multipart: a CSV (or JSON) `file` with a header row: email or did, name,
-        evidence_url, evidence_narrative, or their Japanese names (メールアドレス, DID, 氏名, エビデンスURL,
-        エビデンスの説明); UTF-8 (a BOM allowed), Shift_JIS (cp932) or UTF-16 with a BOM. Any bad row
-        refuses the whole batch (400, errors keyed `line 4.email` or `rows[3].evidence_url`, and
-        `row_errors` in words); a good one is issued in chunks in the background."""
+        evidence_url, evidence_narrative, evidence_files, or their Japanese names (メールアドレス, DID,
+        氏名, エビデンスURL, エビデンスの説明, エビデンスファイル); UTF-8 (a BOM allowed), Shift_JIS (cp932)
+        or UTF-16 with a BOM. `evidence_files` names each row's files, separated by `|`: handles
+        (`sha384-…`) of files uploaded beforehand (`POST …/evidence-files`), or paths inside a zip
+        sent as `file` holding the sheet at its top level and the files. Any bad row or file refuses
+        the whole batch (400, errors keyed `line 4.email` or `rows[3].evidence_url`, and `row_errors`
+        in words; nothing stored); a good one is issued in chunks in the background."""
         programme = _programme(request, public_id)
         check_can_issue(request.user, programme.organisation)
         key = idempotency_key_clean(request.headers.get(HEADER))
@@ -286,7 +291,7 @@ class ProgrammeAwardBatchesView(APIView):
 
         def perform() -> tuple[int, Any]:
             batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
-                                       encoding=parsed.encoding)
+                                       encoding=parsed.encoding, archive=parsed.archive)
             # With tasks eager (no broker) the chunks ran on commit, before this answer: say how it stands now.
             batch.refresh_from_db()
             return status.HTTP_201_CREATED, _as_json(AwardBatchOutput(batch).data)
@@ -294,6 +299,46 @@ class ProgrammeAwardBatchesView(APIView):
         return _answer(idempotent(organisation=programme.organisation, key=key, perform=perform,
                                   fingerprint=request_fingerprint(method=request.method, path=request.path,
                                                                   payload=payload)))
+
+
+EVIDENCE_UPLOAD_MULTIPART = {
+    "type": "object",
+    "properties": {"evidence_file": {
+        "type": "array", "items": {"type": "string", "format": "binary"},
+        "description": "One part per file: PDF, PNG, JPEG, GIF, WebP, UTF-8 text or zip, typed by content; "
+                       "EVIDENCE_UPLOAD_MAX_BYTES each"}},
+}
+
+
+class EvidenceUploadOutput(serializers.Serializer):
+    handle = serializers.CharField(help_text="What a batch's evidence_files column names this file by")
+    digestSRI = serializers.CharField()
+    filename = serializers.CharField()
+    size = serializers.IntegerField()
+    mediaType = serializers.CharField()
+
+
+class EvidenceUploadsOutput(serializers.Serializer):
+    files = EvidenceUploadOutput(many=True)
+
+
+@extend_schema(tags=["awards"])
+class ProgrammeEvidenceFilesView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": EVIDENCE_UPLOAD_MULTIPART},
+                   responses={201: OpenApiResponse(EvidenceUploadsOutput, description=(
+                       "`files`: each file's handle for a later batch")),
+                              400: OpenApiResponse(description="A file in error (type by content, size): nothing "
+                                                               "stored")})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Upload evidence files ahead of a batch (owners and issuers): each is checked by content and
+        size and stored content-addressed; the answer gives each file's `handle` (its `sha384-` digest),
+        which a batch row names in its `evidence_files` column. Any file in error: 400, nothing stored."""
+        programme = _programme(request, public_id)
+        files = request.FILES.getlist("evidence_file")
+        stored = evidence_upload_store(actor=request.user, organisation=programme.organisation, uploads=files)
+        return Response({"files": [f.as_json() for f in stored]}, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["awards"])

@@ -13,6 +13,8 @@ urlpatterns = [
     path("programmes/<uuid:public_id>/awards", awards.ProgrammeAwardsView.as_view(), name="programme-awards"),
     path("programmes/<uuid:public_id>/award-batches", awards.ProgrammeAwardBatchesView.as_view(),
          name="programme-award-batches"),
+    path("programmes/<uuid:public_id>/evidence-files", awards.ProgrammeEvidenceFilesView.as_view(),
+         name="programme-evidence-files"),
     path("award-batches/<uuid:public_id>", awards.AwardBatchView.as_view(), name="award-batch-detail"),
     path("award-batches/<uuid:public_id>/restart", awards.AwardBatchRestartView.as_view(),
          name="award-batch-restart"),

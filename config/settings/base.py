@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_int_list, env_list, env_str
+from config.evidence_storage import evidence_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -207,7 +208,8 @@ CELERY_TIMEZONE = "UTC"
 # With Redis, a message delivered to a worker that then vanishes whole (SIGKILL, a lost machine) is
 # handed out again once it has been unacknowledged for `visibility_timeout` seconds (kombu's default
 # is an hour: a batch stalled that long). It must exceed the longest task (a batch chunk or an
-# evidence group: well under a minute) and the longest retry countdown (retry_backoff_max, 600 s),
+# evidence group: well under a minute; a chunk whose 100 links all time out, about 2 minutes) and
+# the longest retry countdown (retry_backoff_max, 600 s),
 # or a slow or waiting task would be delivered twice (harmless, but wasted work). Every worker scans
 # for such messages each `unacked_restore_interval` seconds (kombu's default is once per 10 x 10 s).
 # The socket timeouts keep a request from hanging on a broker that vanished without closing the
@@ -297,7 +299,8 @@ VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 # CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
 # any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).
 MAX_UPLOAD_REQUEST_BYTES = max(VERIFY_MAX_UPLOAD_BYTES, MAX_IMAGE_BYTES, 5 * 1024 * 1024,
-                               env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024)) + 64 * 1024
+                               env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024),
+                               env_int("EVIDENCE_BATCH_ZIP_MAX_BYTES", 50 * 1024 * 1024)) + 64 * 1024
 # Outbound fetches (DID documents, status lists, evidence links) running at once in one process; the
 # others wait for a slot within their own deadline (badges/fetch.py).
 FETCH_CONCURRENCY = env_int("FETCH_CONCURRENCY", 8)
@@ -321,11 +324,21 @@ EVIDENCE_STORAGE_BACKEND = env_str("EVIDENCE_STORAGE_BACKEND", "django.core.file
 EVIDENCE_UPLOAD_MAX_BYTES = env_int("EVIDENCE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 EVIDENCE_AWARD_MAX_BYTES = env_int("EVIDENCE_AWARD_MAX_BYTES", 10 * 1024 * 1024)
 EVIDENCE_AWARD_MAX_FILES = env_int("EVIDENCE_AWARD_MAX_FILES", 10)
+# A batch's zip (the CSV or JSON sheet and the evidence files it names): its size as uploaded, how
+# many entries it may list, and how many bytes its named files may come to once decompressed (each
+# file also within EVIDENCE_UPLOAD_MAX_BYTES, each row's within EVIDENCE_AWARD_MAX_BYTES).
+EVIDENCE_BATCH_ZIP_MAX_BYTES = env_int("EVIDENCE_BATCH_ZIP_MAX_BYTES", 50 * 1024 * 1024)
+EVIDENCE_BATCH_ZIP_MAX_ENTRIES = env_int("EVIDENCE_BATCH_ZIP_MAX_ENTRIES", 20_000)
+EVIDENCE_BATCH_FILES_MAX_BYTES = env_int("EVIDENCE_BATCH_FILES_MAX_BYTES", 500 * 1024 * 1024)
+# How long the badge page trusts the last hash of an archived copy (the stored size is compared at
+# every view); the daily beat task re-hashes every copy (badges.archive.blob_verify).
+EVIDENCE_COPY_CHECK_SECONDS = env_int("EVIDENCE_COPY_CHECK_SECONDS", 3600)
+# Days after which a file uploaded ahead of a batch and not named by any badge is removed.
+EVIDENCE_UPLOAD_KEEP_DAYS = env_int("EVIDENCE_UPLOAD_KEEP_DAYS", 30)
 # Days after a badge's validUntil (or its revocation) after which its archived copies are removed.
 EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 365)
-# The filesystem default takes its folder; another backend takes its own settings (AWS_* for S3).
-_EVIDENCE_OPTIONS = ({"location": str(EVIDENCE_ROOT), "base_url": None}
-                     if EVIDENCE_STORAGE_BACKEND == "django.core.files.storage.FileSystemStorage" else {})
+# The filesystem default takes its folder; S3 (django-storages) takes EVIDENCE_S3_* (evidence_storage_options).
+_EVIDENCE_OPTIONS = evidence_storage_options(EVIDENCE_STORAGE_BACKEND, root=EVIDENCE_ROOT)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

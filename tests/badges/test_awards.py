@@ -13,7 +13,7 @@ from django.utils import timezone
 from badges import credentials as vc
 from badges.awards import add_months, award_issue, award_standing
 from badges.models import Award, EvidenceCheck, StatusAllocation, StatusList
-from badges.tasks import fetch_evidence, send_award_emails
+from badges.tasks import fetch_evidence, notify_evidence, send_award_emails
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueued
 from endorsement import services
@@ -144,13 +144,15 @@ def test_after_commit_the_status_list_is_published_and_the_learner_mailed_once(d
     assert len(mail.outbox) == 1
 
 
-def test_issuing_records_the_evidence_link_for_its_first_fetch_after_commit(django_capture_on_commit_callbacks):
+def test_issuing_records_the_evidence_links_fetch_made_before_signing(django_capture_on_commit_callbacks):
     programme, _, _, issuer = awarding_setup()
     with django_capture_on_commit_callbacks() as callbacks:
         award = award_issue(actor=issuer, programme=programme, **GOOD)
     check = EvidenceCheck.objects.get(award=award)
-    assert (check.url, check.standing) == (GOOD["evidence_url"], "pending")
-    assert [c.args for c in enqueued(callbacks, fetch_evidence)] == [(award.pk,)]
+    # lms.example.org does not answer here (the tests reach no network): gone, and the organisation is told.
+    assert (check.url, check.standing) == (GOOD["evidence_url"], "gone") and check.last_checked_at is not None
+    assert not enqueued(callbacks, fetch_evidence)
+    assert [c.args for c in enqueued(callbacks, notify_evidence)] == [(award.organisation_id,)]
 
 
 def test_a_learner_named_only_by_did_is_not_mailed(django_capture_on_commit_callbacks):

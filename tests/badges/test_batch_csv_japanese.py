@@ -153,8 +153,8 @@ def test_an_unknown_column_names_the_columns_in_both_languages():
 
 # --- templates ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("language", "header"), [
-    ("ja", "メールアドレス,DID,氏名,エビデンスURL,エビデンスの説明\r\n"),
-    ("en", "email,did,name,evidence_url,evidence_narrative\r\n"),
+    ("ja", "メールアドレス,DID,氏名,エビデンスURL,エビデンスの説明,エビデンスファイル\r\n"),
+    ("en", "email,did,name,evidence_url,evidence_narrative,evidence_files\r\n"),
 ])
 def test_the_templates_are_utf8_with_a_bom_and_upload_as_they_are_once_filled_in(language, header):
     programme, _, _, issuer = awarding_setup()
@@ -166,7 +166,7 @@ def test_the_templates_are_utf8_with_a_bom_and_upload_as_they_are_once_filled_in
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="award-batch-{language}.csv"'
     assert response.content == b"\xef\xbb\xbf" + header.encode("utf-8")
-    filled = response.content + "hanako@example.org,,山田 花子,https://lms.example.org/work/1,合格\r\n".encode()
+    filled = response.content + "hanako@example.org,,山田 花子,https://lms.example.org/work/1,合格,\r\n".encode()
     assert upload(api_client(issuer), programme, filled).status_code == 201
     (row,) = AwardBatch.objects.get().rows
     assert (row["recipient_name"], row["evidence_narrative"]) == ("山田 花子", "合格")

@@ -24,6 +24,7 @@ from endorsement.models import ApplicationState, Endorsement
 from institutions.keys import did_document, issuer_key_rotate, organisation_did, signing_material
 from institutions.models import Organisation, RecipientNames, Role
 from institutions.services import organisation_recipient_names_set
+from tests.badges.http_stand_in import serve
 from tests.factories import COMPLETE_PROGRAMME, Cast, application_in, awarding_setup, body, png_bytes, staff
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +202,13 @@ def sign_everything() -> Signed:
                             SimpleUploadedFile("chart.png", png_bytes(4, 4))]),
         "SVG image": award_issue(actor=issuer, programme=svg_programme, recipient_email="svg@example.org"),
     }
+    # A link fetched before signing: its WARC copy (application/warc) is named in relatedResource.
+    with serve() as site:
+        awards["archived link"] = award_issue(
+            actor=issuer, programme=programme, recipient_email="link@example.org",
+            evidence_url=site.route("/portfolio/7", b"<html><body>Assessed portfolio</body></html>",
+                                    content_type="text/html"))
+    assert [r["mediaType"] for r in awards["archived link"].credential["relatedResource"]] == ["application/warc"]
     organisation_recipient_names_set(actor=staff(cast.organisation, Role.OWNER), organisation=cast.organisation,
                                      value=RecipientNames.HASH)
     programme.refresh_from_db()
@@ -231,7 +239,7 @@ def sign_everything() -> Signed:
     tampering: dict[str, Tamper] = {
         "e-mail identity": other_email, "DID recipient": other_did, "evidence": other_evidence,
         "Japanese text": other_japanese_name, "PNG image": other_image, "SVG image": other_image,
-        "archived evidence": other_digest,
+        "archived evidence": other_digest, "archived link": other_digest,
         "after a key rotation": earlier_valid_from, "hashed name": other_hashed_name,
     }
     result = Signed(organisation=cast.organisation, issuer=issuer, awards=awards,
