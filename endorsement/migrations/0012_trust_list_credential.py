@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('endorsement', '0009_verbose_names'),
+        ('endorsement', '0011_registry_snapshot_pathways'),
     ]
 
     operations = [
