@@ -80,6 +80,9 @@ class DidResolver:
     max_bytes: int = field(default_factory=lambda: int(getattr(settings, "VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)))
     max_fetches: int = 8
     fetches: int = 0
+    # A verification's `badges.verification_data.VerificationRecords`: local DIDs are answered from
+    # the organisations and keys it reads (with the rest of the verification's records), not one by one.
+    records: Any = None
     _cache: dict[str, DidResolution] = field(default_factory=dict)
 
     def resolve(self, did: str) -> DidResolution:
@@ -107,8 +110,22 @@ class DidResolver:
         return self._resolve_remote(did)
 
     def _resolve_local(self, did: str) -> DidResolution:
-        from institutions.keys import did_document
+        from institutions.keys import did_document, organisation_did
 
+        if self.records is not None:
+            found = self.records.organisation_keys(did)
+            if found is None:
+                return DidResolution(did, error=_("%(did)s names this server, but no issuer here has that DID.")
+                                     % {"did": did})
+            organisation, keys = found
+            if any(retired_at is None for _fragment, _key, retired_at in keys):
+                document = vc.build_did_document(organisation_did(organisation),
+                                                 [vc.DidKey(fragment=fragment, public_key=key)
+                                                  for fragment, key, _retired_at in keys])
+                return DidResolution(did, document, source=_("this registry's own records"))
+            # No current key yet: did_document creates it, as the published DID document does.
+            return DidResolution(did, did_document(Organisation.objects.get(pk=organisation.pk)),
+                                 source=_("this registry's own records"))
         organisation = local_organisation(did)
         if organisation is None:
             return DidResolution(did, error=_("%(did)s names this server, but no issuer here has that DID.")

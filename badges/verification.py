@@ -70,7 +70,7 @@ from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
-from badges.models import Award, StatusList
+from badges.verification_data import AwardRecord, EndorsementRecord, VerificationRecords
 from config.errors import InvalidInput
 from config.request_guard import JsonProblem, check_json_value
 
@@ -88,7 +88,6 @@ STATUS_LIST_TYPE = "BitstringStatusListCredential"
 # Another server's clock may run a little ahead of ours.
 CLOCK_LEEWAY = timedelta(minutes=5)
 MAX_PROOFS = 4
-UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -346,26 +345,12 @@ def _summary(credential: Mapping[str, Any]) -> JsonDict:
 
 
 # --- Our own records ----------------------------------------------------------------------------
-def endorsement_for_credential(credential_id: Any):
-    """This registry's Endorsement whose signed credential has this id, or None."""
-    from endorsement.models import Endorsement
-
-    match = _local_route(credential_id)
-    if match is None or match.url_name != "endorsement-credential":
-        return None
-    endorsement = (
-        Endorsement.objects.filter(public_id=match.kwargs["public_id"], credential__isnull=False)
-        .select_related("application", "programme", "organisation")
-        # What the registry check reads (the rest, the application's snapshot above all, costs
-        # more to load than the query; anything else is still loaded on access).
-        .only("public_id", "credential", "state", "state_changed_at", "valid_from", "valid_until", "application__state",
-              "programme__name_en", "programme__name_ja", "programme__public_id", "organisation__name")
-        .order_by("pk")
-        .first()
-    )
-    if endorsement is None or endorsement.credential.get("id") != credential_id:
-        return None
-    return endorsement
+# One verification reads them through its `VerificationRecords` (badges.verification_data): the
+# issuers, the award with its evidence check, status list and endorsement, in two statements, as rows.
+def endorsement_for_credential(credential_id: Any) -> EndorsementRecord | None:
+    """This registry's endorsement whose signed credential has this id (as the registry check
+    reads it), or None."""
+    return VerificationRecords().endorsement(credential_id)
 
 
 def endorsement_credential_id(endorsement: Any) -> str:
@@ -373,21 +358,10 @@ def endorsement_credential_id(endorsement: Any) -> str:
     return settings.SITE_URL + reverse("endorsement-credential", args=[endorsement.public_id])
 
 
-def award_for_credential(credential_id: Any) -> Award | None:
-    """This registry's Award whose signed credential has this id (the id carries its public_id)."""
-    if not isinstance(credential_id, str):
-        return None
-    candidates = UUID_RE.findall(credential_id)[:5]
-    if not candidates:
-        return None
-    # What the report reads of the award and its organisation (anything else is loaded on access).
-    awards = Award.objects.filter(public_id__in=candidates).select_related("organisation").only(
-        "public_id", "credential", "revoked_at", "revocation_reason", "issued_at", "evidence_url",
-        "organisation__name", "organisation__slug", "organisation__is_certification_body")
-    for award in awards:
-        if award.credential and award.credential.get("id") == credential_id:
-            return award
-    return None
+def award_for_credential(credential_id: Any) -> AwardRecord | None:
+    """This registry's award whose signed credential has this id (the id carries its public_id),
+    as the award checks read it, or None."""
+    return VerificationRecords().award(credential_id)
 
 
 # --- The verifier ---------------------------------------------------------------------------------
@@ -458,6 +432,9 @@ class _Verifier:
         self.keys = self.dids.key_resolver()
         self._lists: dict[str, tuple[JsonDict | None, str, str]] = {}
         self._list_proofs: dict[str, vc.VerificationResult] = {}
+        # This registry's records, read afresh for this verification only (badges.verification_data).
+        self.records = VerificationRecords()
+        self.dids.records = self.records
 
     def run(self, check_id: str, label: str, step: Callable[..., Check | None], *args: Any) -> Check | None:
         """One check; its step gives the outcome as `code` ("revoked"), made "<check>.<outcome>" here."""
@@ -508,12 +485,14 @@ class _Verifier:
 
     # --- the report ---
     def report(self, credential: JsonDict, email: str, *, nested: bool = False) -> VerificationReport:
+        badge = bool(BADGE_TYPES & set(_types(credential)))
+        self.records.preload(credential, [e for e, _target, _where in embedded_with_targets(credential)], badge=badge)
         checks: list[Check | None] = [
             self.run("shape", _("A CLR 2.0 ClrCredential") if CLR_TYPE in _types(credential) and not nested
                      else _("An Open Badges 3.0 credential"), self.shape, credential, None, nested),
             *self.credential_checks(credential, "", ""),
         ]
-        award = award_for_credential(credential.get("id")) if BADGE_TYPES & set(_types(credential)) else None
+        award = self.records.award(credential.get("id")) if badge else None
         checks.append(self.run("registry", _("Issued through this registry"), self.award_registry, credential, award))
         if award is not None:
             checks.append(self.run("evidence", _("Evidence still in place"), self.evidence, award))
@@ -771,12 +750,7 @@ class _Verifier:
             match = _local_route(url)
             if match is None or match.url_name != "status-list":
                 return None, "", _("This registry has no status list at %(url)s.") % {"url": url}
-            kwargs = match.kwargs
-            # One row at most (unique organisation, purpose, number); ordered by pk, not by the model's
-            # ordering, which would join the organisation table for nothing.
-            found = StatusList.objects.filter(organisation__slug=kwargs["slug"], purpose=kwargs["purpose"],
-                                              number=kwargs["number"]).order_by("pk").values_list(
-                                                  "credential", flat=True).first()
+            found = self.records.status_list(url)  # read with the award when it is the award's list
             if not found:
                 return None, "", _("This registry has not published the status list %(url)s.") % {"url": url}
             return found, _("this registry's records"), ""
@@ -830,7 +804,7 @@ class _Verifier:
             return Check(check_id, label, False, _("Endorsed by %(issuer)s, not by this registry, so this registry "
                                                    "cannot say whether it still holds.") % {"issuer": issuer_id},
                          informational=True, code="elsewhere")
-        endorsement = endorsement_for_credential(credential.get("id"))
+        endorsement = self.records.endorsement(credential.get("id"))
         if endorsement is None:
             return Check(check_id, label, False, _("This registry holds no endorsement with the id %(id)s.")
                          % {"id": _text(credential.get("id"), 1000)}, code="not-found")
@@ -875,7 +849,8 @@ class _Verifier:
         return Check(check_id, label, True, _("%(what)s is active on this registry until %(when)s.")
                      % {"what": what, "when": _when(endorsement.valid_until)}, code="ok")
 
-    def award_registry(self, check_id: str, label: str, credential: JsonDict, award: Award | None) -> Check | None:
+    def award_registry(self, check_id: str, label: str, credential: JsonDict,
+                       award: AwardRecord | None) -> Check | None:
         from institutions.keys import organisation_did
 
         issuer_id = vc.issuer_id(credential) or ""
@@ -927,10 +902,10 @@ class _Verifier:
                                               "revoked.") % {"organisation": organisation.name,
                                                              "when": _when(completion.issued_at)}, code="ok")
 
-    def evidence(self, check_id: str, label: str, award: Award) -> Check | None:
-        from badges.evidence import EvidenceCheck, evidence_standing_for
+    def evidence(self, check_id: str, label: str, award: AwardRecord) -> Check | None:
+        from badges.evidence import EvidenceCheck
 
-        standing = evidence_standing_for(award)
+        standing = award.evidence_standing  # read with the award (badges.verification_data)
         if standing is None:
             return None
         return Check(check_id, label, standing.standing == EvidenceCheck.Standing.REACHABLE, standing.message,

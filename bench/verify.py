@@ -23,6 +23,13 @@ the database and the rest; then the same with plain pyld on a smaller N, for com
     .venv/bin/python bench/verify.py                   # fresh SQLite, N=2000
     .venv/bin/python bench/verify.py --postgres        # a fresh PostgreSQL database on 127.0.0.1
     .venv/bin/python bench/verify.py --n 5 --plain-n 5 # smoke
+    .venv/bin/python bench/verify.py --postgres --plain-n 0 --http 4000   # and over HTTP (below)
+
+With `--http R`, the same badges are then posted, R requests in all, to POST /api/v1/verify of a
+gunicorn server (production settings with the anonymous throttle lifted, `--http-workers`
+processes, persistent database connections) on 127.0.0.1 by wrk (`--http-connections`
+connections, one thread); printed: requests/s, p50 and p99 latency, the workers' CPU ms per
+request, and the load average.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from bench import _setup as setup
 
 # The verification service's checks, each timed as a scope of its own (see `_per_check`).
 CHECKS = {
+    "records": "this registry's records read (issuers with keys; award, evidence, status lists, endorsement)",
     "shape": "shape (both credentials)",
     "issuer": "issuer DID resolved (badge and endorsement: database)",
     "proof": "proofs (badge; endorsement from the memo once verified)",
@@ -55,13 +63,17 @@ CHECKS = {
 
 
 def _check_timers(clock: setup.StageClock, instruments: setup.Instruments) -> None:
-    from badges import verification
+    from badges import verification, verification_data
 
     for name in CHECKS:
+        if name == "records":  # the statements of badges.verification_data, wherever they are made
+            for method in ("_read_issuers", "_read_award", "status_list", "endorsement"):
+                original = getattr(verification_data.VerificationRecords, method)
+                instruments._patch(verification_data.VerificationRecords, method,
+                                   clock.timed(original, scope="check:records"))
+            continue
         original = getattr(verification._Verifier, name)
         instruments._patch(verification._Verifier, name, clock.timed(original, scope="check:" + name))
-    instruments._patch(verification, "award_for_credential",
-                       clock.timed(verification.award_for_credential, scope="check:award_registry"))
 
 
 def _per_check(clock: setup.StageClock, scope: str, n: int) -> None:
@@ -120,6 +132,138 @@ def _measure(label: str, credentials: list[dict[str, Any]], warm: list[dict[str,
             "p50_ms": statistics.median(clock.latencies["verification"])}
 
 
+def _statements(verify: Callable[[dict[str, Any]], Any], credential: dict[str, Any]) -> str:
+    """How many SQL statements one verification makes: this registry's records, and besides the
+    archive check's reads of the archived evidence copies the badge names (badges.archive)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        verify(credential)
+    archive = sum("badges_archivedevidence" in q["sql"] for q in queries.captured_queries)
+    return f"{len(queries.captured_queries) - archive} for the records, {archive} for archived evidence copies"
+
+
+# wrk posts the credentials of a file, one JSON document a line, in turn; stops after BENCH_LIMIT
+# responses and writes their count and the seconds from the first request (as bench/registry.py).
+WRK_POST_SCRIPT = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]]
+local function now()
+  local tv = ffi.new("bench_timeval")
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+local limit = tonumber(os.getenv("BENCH_LIMIT"))
+local sent, received, first = 0, 0, nil
+local headers = {["Content-Type"] = "application/json", ["Accept-Language"] = "en"}
+request = function()
+  if first == nil then first = now() end
+  sent = sent + 1
+  return wrk.format("POST", "/api/v1/verify", headers, bodies[(sent - 1) % #bodies + 1])
+end
+response = function(status, headers, body)
+  if status ~= 200 or not string.find(body, '"verified":true', 1, true) then
+    io.stderr:write("failed " .. status .. "\\n")
+  end
+  received = received + 1
+  if received == limit then
+    local out = io.open(os.getenv("BENCH_DONE"), "w")
+    out:write(string.format("%d %.6f\\n", received, now() - first))
+    out:close()
+    wrk.thread:stop()
+  end
+end
+"""
+
+
+def over_http(database_url: str, credentials: list[dict[str, Any]], requests: int, workers: int,
+              connections: int) -> dict[str, Any]:
+    """POST the credentials to /api/v1/verify of a gunicorn server on `database_url`, with wrk."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    from django.conf import settings
+
+    from bench.registry import _free_port, _ms, _percentile, _worker_cpu_seconds
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("--http needs wrk (apt-get install wrk)")
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.verify_http_settings", "DATABASE_URL": database_url,
+           "SECRET_KEY": "bench-verify-secret-key-not-for-production-0123456789", "SECURE_SSL_REDIRECT": "false",
+           "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "", "SITE_URL": settings.SITE_URL,
+           "DATABASE_CONN_MAX_AGE": "60"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning", "--timeout", "120"],
+        cwd=setup.REPO, env=env, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/verify"
+        deadline = time.monotonic() + 120
+        body = json.dumps(credentials[0]).encode()
+        while True:  # the first answer, checked; then each worker warmed up (not counted)
+            try:
+                request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
+                    answer = json.loads(response.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        if not answer.get("verified"):
+            raise SystemExit(f"the server did not verify the badge: {answer}")
+        for credential in credentials[:20 * workers]:
+            request = urllib.request.Request(url, data=json.dumps(credential).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
+                response.read()
+        with tempfile.TemporaryDirectory() as workdir:
+            work = Path(workdir)
+            (work / "post.lua").write_text(WRK_POST_SCRIPT)
+            (work / "bodies.txt").write_text("\n".join(json.dumps(c) for c in credentials) + "\n")
+            done = work / "done.txt"
+            wrk_env = {**os.environ, "BENCH_BODIES": str(work / "bodies.txt"), "BENCH_LIMIT": str(requests),
+                       "BENCH_DONE": str(done)}
+            load_before = setup.load_now()
+            cpu_before = _worker_cpu_seconds(server.pid)
+            process = subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", "600s", "--timeout", "10s",
+                                        "--latency", "-s", str(work / "post.lua"), f"http://127.0.0.1:{port}"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wrk_env)
+            deadline = time.monotonic() + 600
+            while not done.exists() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+            cpu = _worker_cpu_seconds(server.pid) - cpu_before
+            if not done.exists() or not _percentile(out, 99):
+                raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
+            received, seconds = done.read_text().split()
+        result = {"requests": int(received), "rps": int(received) / float(seconds), "p50": _ms(_percentile(out, 50)),
+                  "p99": _ms(_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
+                  "failed": err.count("failed ")}
+        print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers, wrk 1 thread {connections} connections, "
+              f"{result['requests']} requests over {len(credentials)} badges")
+        print(f"    (load average before: {load_before}; after: {setup.load_now()})")
+        print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
+              f"workers' CPU {result['cpu_ms']:5.2f} ms/request   not verified or not 200: {result['failed']}")
+        return result
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="credentials to issue and verify (default 2000)")
@@ -134,6 +278,12 @@ def main() -> None:
                         help="a fresh PostgreSQL database (created on --pg-server and dropped) instead of SQLite")
     parser.add_argument("--pg-server", default=setup.DEFAULT_PG_SERVER, help="default %(default)s")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the fresh database afterwards")
+    parser.add_argument("--http", type=int, default=0, metavar="R",
+                        help="then POST R requests to /api/v1/verify of a gunicorn server (default 0: not)")
+    parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--http-connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--skip-in-process", action="store_true",
+                        help="with --http: only the HTTP run, not the in-process ones")
     args = parser.parse_args()
     setup.exit_cleanly_on_sigterm()
     if args.n < 1 or args.plain_n < 0 or args.warmup < 0:
@@ -164,6 +314,8 @@ def main() -> None:
         print(f"credential: {len(json.dumps(first))} bytes of JSON, {quads} quads, with the body's "
               f"EndorsementCredential (its own proof) inside its Achievement")
         print(setup.HOW_TIMED)
+        print(f"SQL statements per verification (django.test.utils.CaptureQueriesContext, one badge): "
+              f"{_statements(credential_verify, credentials[0])}")
 
         def through_service(credential: dict[str, Any]) -> bool:
             return credential_verify(credential).verified
@@ -179,9 +331,10 @@ def main() -> None:
                 vc.verify(endorsement, resolver).verified for endorsement in endorsements)
 
         results = []
-        for canonicalizer, suffix, items in ((None, "fast path (default)", credentials),
-                                             (vc.plain_canonicalizer, "plain pyld reference",
-                                              credentials[:args.plain_n])):
+        runs = [] if args.skip_in_process else [(None, "fast path (default)", credentials),
+                                                (vc.plain_canonicalizer, "plain pyld reference",
+                                                 credentials[:args.plain_n])]
+        for canonicalizer, suffix, items in runs:
             if not items:
                 continue
             print(f"\n(load average before these runs: {setup.load_now()})")
@@ -191,6 +344,11 @@ def main() -> None:
                                     "vc.verify", canonicalizer))
             results.append(_measure(f"vc.verify of the badge and its embedded endorsement, {suffix}", items, warm,
                                     both_proofs, "vc.verify", canonicalizer))
+        if args.http:
+            from django.db import connections
+
+            connections.close_all()
+            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections)
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:
             print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,6 +58,17 @@ def test_the_verification_bench_verifies_and_prints_its_figures():
     assert re.search(r"credential_verify \(the service\), fast path \(default\) +" + RATE + r" +\(n=5\)", out), out
     assert re.search(r"vc\.verify alone \(the badge's proof\), plain pyld reference +" + RATE + r" +\(n=5\)", out), out
     assert "5 verified, 0 not" in out
+    # badges.verification_data: the issuers, then the award with everything joined to it.
+    statements = r"SQL statements per verification \(.*\): 2 for the records, \d+ for archived evidence copies$"
+    assert re.search(statements, out, re.MULTILINE), out
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_the_verification_bench_posts_to_the_api_over_http():
+    out = run_bench("bench/verify.py", "--n", "5", "--warmup", "2", "--plain-n", "0", "--http", "20",
+                    "--skip-in-process")
+    assert re.search(r"POST /api/v1/verify over HTTP: gunicorn 2 workers", out), out
+    assert re.search(r"\d+\.\d req/s +p50 +\d+\.\d ms +p99 +\d+\.\d ms .* not verified or not 200: 0", out), out
 
 
 def test_the_canonicalization_micro_benchmark_runs():

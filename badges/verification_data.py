@@ -1,0 +1,426 @@
+"""What one verification reads of this registry's own records (badges.verification), read together.
+
+A badge of one of our members, with the body's EndorsementCredential embedded, needs: the issuer
+DIDs of both (the organisations and their keys), the two status lists its entries name, the award,
+its evidence check and the endorsement. Read one by one through model instances that was nine or
+more statements, and building the querysets and the instances cost far more than the database.
+`VerificationRecords.preload` reads them in two statements before the checks run, with only the
+columns the checks read, as rows (no model instances):
+
+1. the issuers: every local organisation the credentials name (by DID, issuer or verification
+   method), joined with its keys that are not withdrawn as compromised, in DID-document order;
+2. the award the badge's id names, joined with its organisation, its evidence check, its status
+   list (the list its allocation is on), and its endorsement with that endorsement's application,
+   programme, organisation and status list.
+
+The checks then ask `organisation_keys`, `status_list`, `award` and `endorsement`; what the
+preload did not cover (an endorsement presented on its own, a status list other than the award's or
+its endorsement's, a credential bundled in a ClrCredential whose award was not joined) is read by
+a query of its own, still as rows.
+
+Nothing is kept beyond the one verification: every verification reads afresh, so a revocation, a
+suspension, a withdrawn key or a changed evidence standing shows in the very next one
+(tests/badges/test_verification_queries.py).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import connections, router
+from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.urls import Resolver404, resolve
+
+from badges import credentials as vc
+from badges.did_resolver import is_local_did
+from badges.evidence import EvidenceStanding, Standing
+from badges.models import Award, StatusList
+from institutions.models import MembershipState, Organisation
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HIDDEN_MEMBERSHIPS = (MembershipState.APPLIED, MembershipState.REJECTED)
+# The body is named by the DID with no path: its key in `VerificationRecords._issuers`.
+BODY = ("", True)
+
+
+# --- Rows as the checks read them -------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrganisationRecord:
+    """An organisation as the checks read it: `organisation_did` reads `slug` and
+    `is_certification_body`; `str()` is the model's (its Japanese name for a Japanese reader)."""
+
+    pk: int
+    slug: str
+    is_certification_body: bool
+    name: str
+    name_ja: str
+
+    def __str__(self) -> str:
+        return Organisation.__str__(self)  # the model's own rule, on the same attributes
+
+
+@dataclass(frozen=True)
+class AwardRecord:
+    public_id: Any
+    credential_id: str | None
+    issued_at: datetime
+    revoked_at: datetime | None
+    revocation_reason: str
+    organisation: OrganisationRecord
+    evidence_standing: EvidenceStanding | None
+    endorsement_public_id: Any = None
+
+
+@dataclass(frozen=True)
+class ApplicationRecord:
+    state: str
+
+
+@dataclass(frozen=True)
+class ProgrammeRecord:
+    public_id: Any
+    name_en: str
+    name_ja: str
+
+    def __str__(self) -> str:
+        from badges.models import Programme
+
+        return Programme.__str__(self)  # the model's own rule, on the same attributes
+
+
+@dataclass(frozen=True)
+class EndorsementRecord:
+    """An Endorsement as `_Verifier.endorsement_registry` reads it."""
+
+    pk: int
+    public_id: Any
+    state: str
+    state_changed_at: datetime | None
+    valid_from: datetime
+    valid_until: datetime
+    application: ApplicationRecord
+    programme: ProgrammeRecord | None
+    organisation: OrganisationRecord
+
+    def get_state_display(self) -> str:
+        from endorsement.models import EndorsementState
+
+        return str(EndorsementState(self.state).label)
+
+    @property
+    def successor(self) -> Any:
+        """The endorsement that renews or revises this one (read only when the check needs it)."""
+        from endorsement.models import Endorsement, EndorsementState
+
+        return Endorsement.objects.filter(predecessor_id=self.pk).exclude(state=EndorsementState.REVOKED) \
+            .only("public_id").order_by("-valid_from").first()
+
+
+# --- Reading the credential for what it names ------------------------------------------------------
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _local_route(url: Any):
+    if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
+        return None
+    try:
+        return resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+
+
+def issuer_key(did: Any) -> tuple[str, bool] | None:
+    """(slug, is the body) for a did:web of this server naming the body or a member; None for
+    any other DID (badges.did_resolver.local_organisation reads the same)."""
+    if not isinstance(did, str):
+        return None
+    did = did.split("#", 1)[0]
+    if not is_local_did(did):
+        return None
+    segments = [unquote(s) for s in did.split(":")[3:]]
+    if not segments:
+        return BODY
+    if len(segments) == 2 and segments[0] == "organisations":
+        return segments[1], False
+    return None
+
+
+def status_list_key(url: Any) -> tuple[str, str, int] | None:
+    """(organisation slug, purpose, number) for a URL of one of this server's status lists."""
+    match = _local_route(url)
+    if match is None or match.url_name != "status-list":
+        return None
+    return match.kwargs["slug"], match.kwargs["purpose"], match.kwargs["number"]
+
+
+def endorsement_key(credential_id: Any) -> str | None:
+    """The public_id an EndorsementCredential id of this server names, as text."""
+    match = _local_route(credential_id)
+    if match is None or match.url_name != "endorsement-credential":
+        return None
+    return str(match.kwargs["public_id"])
+
+
+def award_candidates(credential_id: Any) -> list[str]:
+    """The public ids an award's credential id may carry (the id ends with it)."""
+    return UUID_RE.findall(credential_id)[:5] if isinstance(credential_id, str) else []
+
+
+def _named_dids(document: Mapping[str, Any]) -> Iterable[Any]:
+    yield vc.issuer_id(document)
+    for proof in _as_list(document.get("proof")):
+        if isinstance(proof, Mapping):
+            yield proof.get("verificationMethod")
+
+
+def _named_status_lists(document: Mapping[str, Any]) -> Iterable[Any]:
+    for entry in _as_list(document.get("credentialStatus"))[:10]:
+        if isinstance(entry, Mapping):
+            yield entry.get("statusListCredential")
+
+
+# --- Compiled once, executed many times ----------------------------------------------------------------
+# Building a queryset of a dozen joins and compiling it to SQL costs several times what PostgreSQL
+# takes to answer it. The two preload statements are the same SQL every time, with other values:
+# each is built and compiled once per database connection and shape (how many values of each kind),
+# with stand-in values whose places in the parameters are then filled with the real ones. The rows
+# still go through the compiler's own converters (JSON, UUIDs, datetimes, as `.values()` gives them).
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _stand_in(kind: type) -> Any:
+    return uuid.uuid4() if kind is uuid.UUID else f"\x1fverification-{uuid.uuid4().hex}"
+
+
+def compiled_rows(name: str, model: type, build: Callable[[list[Any]], QuerySet],
+                  values: list[Any]) -> list[dict[str, Any]]:
+    """The rows (dicts, as `.values()` gives them) of the values query `build(values)` on `model`,
+    compiled once per connection for this `name` and the types of `values`, then run with `values`
+    in place of the stand-ins it was compiled with."""
+    connection = connections[router.db_for_read(model)]
+    shape = (name, tuple(type(v) for v in values))
+    cache = _COMPILED.setdefault(connection, {})
+    if shape not in cache:
+        stand_ins = [_stand_in(type(v)) for v in values]
+        queryset = build(stand_ins)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        places: dict[int, int] = {}
+        for number, stand_in in enumerate(stand_ins):
+            found = [i for i, p in enumerate(params) if p == stand_in or (isinstance(stand_in, uuid.UUID)
+                                                                           and p == stand_in.hex)]
+            if len(found) != 1:  # never expected: then the query is compiled for every call
+                return list(build(values))
+            places[found[0]] = number
+        query = queryset.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        cache[shape] = (compiler, sql, list(params), places, names)
+    compiler, sql, params, places, names = cache[shape]
+    params = list(params)
+    for at, number in places.items():
+        value = values[number]
+        params[at] = value.hex if isinstance(params[at], str) and isinstance(value, uuid.UUID) else value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
+
+
+# --- The reads ---------------------------------------------------------------------------------------
+ORGANISATION_FIELDS = ("pk", "slug", "is_certification_body", "name", "name_ja")
+
+
+def _organisation(row: Mapping[str, Any], prefix: str = "") -> OrganisationRecord:
+    return OrganisationRecord(*(row[prefix + name] for name in ORGANISATION_FIELDS))
+
+
+def _evidence(row: Mapping[str, Any]) -> EvidenceStanding | None:
+    """What badges.evidence.evidence_standing_for says, from the joined evidence check."""
+    if not row["evidence_url"]:
+        return None
+    if row["evidence_check__pk"] is None:
+        return EvidenceStanding(row["evidence_url"], Standing.PENDING, Standing.PENDING.label, None, None, "", None,
+                                "", "")
+    standing = row["evidence_check__standing"]
+    return EvidenceStanding(row["evidence_check__url"], standing, Standing(standing).label,
+                            row["evidence_check__retrieved_at"], row["evidence_check__last_checked_at"],
+                            row["evidence_check__sha256"], row["evidence_check__size"],
+                            row["evidence_check__content_type"], row["evidence_check__detail"])
+
+
+AWARD_FIELDS = (
+    "public_id", "issued_at", "revoked_at", "revocation_reason", "evidence_url",
+    *(f"organisation__{name}" for name in ORGANISATION_FIELDS),
+    "evidence_check__pk", "evidence_check__url", "evidence_check__standing", "evidence_check__retrieved_at",
+    "evidence_check__last_checked_at", "evidence_check__sha256", "evidence_check__size",
+    "evidence_check__content_type", "evidence_check__detail",
+)
+STATUS_FIELDS = ("status__status_list__organisation__slug", "status__status_list__purpose",
+                 "status__status_list__number", "status__status_list__credential")
+ENDORSEMENT_FIELDS = (
+    "pk", "public_id", "state", "state_changed_at", "valid_from", "valid_until", "application__state",
+    "programme__public_id", "programme__name_en", "programme__name_ja",
+    *(f"organisation__{name}" for name in ORGANISATION_FIELDS),
+)
+
+
+def _endorsement(row: Mapping[str, Any], prefix: str = "") -> EndorsementRecord:
+    programme = None
+    if row[prefix + "programme__public_id"] is not None:
+        programme = ProgrammeRecord(row[prefix + "programme__public_id"], row[prefix + "programme__name_en"],
+                                    row[prefix + "programme__name_ja"])
+    return EndorsementRecord(
+        row[prefix + "pk"], row[prefix + "public_id"], row[prefix + "state"], row[prefix + "state_changed_at"],
+        row[prefix + "valid_from"], row[prefix + "valid_until"], ApplicationRecord(row[prefix + "application__state"]),
+        programme, _organisation(row, prefix + "organisation__"))
+
+
+@dataclass
+class VerificationRecords:
+    """This registry's records one verification reads, preloaded or read on demand; never shared
+    between verifications. Each lookup says None for "this registry has none"."""
+
+    # (slug, is the body) → (organisation, [(fragment, multibase key, retired_at)]) or None
+    _issuers: dict[tuple[str, bool], tuple[OrganisationRecord, list[tuple[str, str, Any]]] | None] = \
+        field(default_factory=dict)
+    # (slug, purpose, number) → the signed list credential, or None
+    _status_lists: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    # a credential id → the award with that id, or None
+    _awards: dict[str, AwardRecord | None] = field(default_factory=dict)
+    # a public_id (text) → (the credential's id, the endorsement), or None
+    _endorsements: dict[str, tuple[str | None, EndorsementRecord] | None] = field(default_factory=dict)
+
+    # --- reading together ---
+    def preload(self, credential: Mapping[str, Any], endorsements: Iterable[Mapping[str, Any]] = (),
+                *, badge: bool = True) -> None:
+        """Read in two statements what verifying `credential` and its embedded `endorsements` will
+        ask: their local issuers with their keys; when `badge`, the award its id names with
+        everything the award checks read, its status list, and its endorsement's record and status
+        list."""
+        documents = [credential, *endorsements]
+        wanted = {key for document in documents for did in _named_dids(document)
+                  if (key := issuer_key(did)) is not None and key not in self._issuers}
+        if wanted:
+            self._read_issuers(wanted)
+        credential_id = credential.get("id")
+        if badge and isinstance(credential_id, str) and credential_id not in self._awards:
+            self._read_award(credential_id)
+
+    def _read_issuers(self, wanted: set[tuple[str, bool]]) -> None:
+        members = sorted(slug for slug, body in wanted if not body)
+
+        def build(slugs: list[Any]) -> QuerySet:
+            query = Q(pk__in=[])
+            if BODY in wanted:
+                query |= Q(is_certification_body=True)
+            if slugs:
+                query |= Q(slug__in=slugs, is_certification_body=False) & ~Q(membership__in=HIDDEN_MEMBERSHIPS)
+            return (Organisation.objects.filter(query)
+                    .annotate(live_key=FilteredRelation("keys", condition=Q(keys__compromised_at__isnull=True)))
+                    .order_by("name", "pk", "live_key__created_at", "live_key__id")
+                    .values(*ORGANISATION_FIELDS, "live_key__fragment", "live_key__public_key_multibase",
+                            "live_key__retired_at"))
+
+        rows = [tuple(row.values()) for row in
+                compiled_rows(f"issuers:{BODY in wanted}", Organisation, build, members)]
+        found: dict[tuple[str, bool], tuple[OrganisationRecord, list[tuple[str, str, Any]]]] = {}
+        for pk, slug, is_body, name, name_ja, fragment, key, retired_at in rows:
+            at = BODY if is_body else (slug, False)
+            if at not in found:  # the first body by name, as local_organisation takes it
+                found[at] = (OrganisationRecord(pk, slug, is_body, name, name_ja), [])
+            if found[at][0].pk == pk and fragment is not None:
+                found[at][1].append((fragment, key, retired_at))
+        for at in wanted:
+            self._issuers[at] = found.get(at)
+
+    def _read_award(self, credential_id: str) -> None:
+        candidates = award_candidates(credential_id)
+        self._awards[credential_id] = None
+        if not candidates:
+            return
+        endorsement_fields = tuple(f"endorsement__{name}" for name in ENDORSEMENT_FIELDS)
+
+        def build(public_ids: list[Any]) -> QuerySet:
+            return Award.objects.filter(public_id__in=public_ids).order_by().values(
+                *AWARD_FIELDS, *STATUS_FIELDS, *endorsement_fields,
+                *(f"endorsement__status__status_list__{name}" for name in ("organisation__slug", "purpose",
+                                                                            "number", "credential")),
+                credential_id=KeyTextTransform("id", "credential"),
+                endorsement_credential_id=KeyTextTransform("id", "endorsement__credential"))
+
+        rows = compiled_rows("award", Award, build, [uuid.UUID(candidate) for candidate in candidates])
+        for row in rows:
+            if row["credential_id"] != credential_id:
+                continue
+            self._awards[credential_id] = AwardRecord(
+                row["public_id"], row["credential_id"], row["issued_at"], row["revoked_at"], row["revocation_reason"],
+                _organisation(row, "organisation__"), _evidence(row), row["endorsement__public_id"])
+            for prefix in ("status__status_list__", "endorsement__status__status_list__"):
+                if row[prefix + "organisation__slug"] is not None:
+                    key = (row[prefix + "organisation__slug"], row[prefix + "purpose"], row[prefix + "number"])
+                    self._status_lists[key] = row[prefix + "credential"]
+            if row["endorsement_credential_id"] is not None:
+                self._endorsements[str(row["endorsement__public_id"])] = (
+                    row["endorsement_credential_id"], _endorsement(row, "endorsement__"))
+            return
+
+    # --- the lookups the checks make ---
+    def organisation_keys(self, did: str) -> tuple[OrganisationRecord, list[tuple[str, str, Any]]] | None:
+        """The organisation a local DID names and its keys (fragment, multibase, retired_at) that
+        are not withdrawn, in DID-document order; None when no issuer here has that DID."""
+        at = issuer_key(did)
+        if at is None:
+            return None
+        if at not in self._issuers:
+            self._read_issuers({at})
+        return self._issuers[at]
+
+    def status_list(self, url: str) -> Any:
+        """The signed status list credential at one of our status list URLs, or None."""
+        key = status_list_key(url)
+        if key is None:
+            return None
+        if key not in self._status_lists:
+            slug, purpose, number = key
+            # One row at most (unique organisation, purpose, number); ordered by pk, not by the model's
+            # ordering, which would join the organisation table for nothing.
+            self._status_lists[key] = StatusList.objects.filter(
+                organisation__slug=slug, purpose=purpose, number=number).order_by("pk").values_list(
+                    "credential", flat=True).first()
+        return self._status_lists[key]
+
+    def award(self, credential_id: Any) -> AwardRecord | None:
+        """This registry's award whose signed credential has this id, or None."""
+        if not isinstance(credential_id, str):
+            return None
+        if credential_id not in self._awards:
+            self._read_award(credential_id)
+        return self._awards[credential_id]
+
+    def endorsement(self, credential_id: Any) -> EndorsementRecord | None:
+        """This registry's endorsement whose signed credential has this id, or None."""
+        from endorsement.models import Endorsement
+
+        public_id = endorsement_key(credential_id)
+        if public_id is None:
+            return None
+        if public_id not in self._endorsements:
+            row = (Endorsement.objects.filter(public_id=public_id, credential__isnull=False).order_by("pk")
+                   .values(*ENDORSEMENT_FIELDS, credential_id=KeyTextTransform("id", "credential")).first())
+            self._endorsements[public_id] = None if row is None else (row["credential_id"], _endorsement(row))
+        found = self._endorsements[public_id]
+        if found is None or found[0] != credential_id:
+            return None
+        return found[1]
