@@ -8,6 +8,7 @@ in docs/testing.md).
     python scripts/mutation.py            # the rule functions (what `make mutation` runs)
     python scripts/mutation.py --fast     # FAST against FAST_TESTS only: the subset CI runs (about a minute)
     python scripts/mutation.py --report   # print the last results again without running
+    python scripts/mutation.py --unchecked  # only the mutants a stopped run left without a result
     python scripts/mutation.py --only 'endorsement.rules.*'   # only the RULES patterns matching GLOB
     python scripts/mutation.py --only 'institutions.*' --tests tests/institutions/test_permissions.py
                                           # in a copy (.mutation-targeted/) selecting only those tests
@@ -272,6 +273,9 @@ def main() -> int:
                         help="only the RULES patterns matching GLOB (repeatable), e.g. 'endorsement.rules.*'")
     parser.add_argument("--tests", action="append", metavar="PATH", default=[],
                         help="run in a copy (.mutation-targeted/) that selects only these test files (repeatable)")
+    parser.add_argument("--unchecked", action="store_true",
+                        help="only the selected mutants that have no result in mutants/ yet (resumes an "
+                             "interrupted run; mutmut re-runs every mutant it is given by pattern)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")))
     args = parser.parse_args()
     patterns = FAST if args.fast else _patterns(None)
@@ -284,8 +288,18 @@ def main() -> int:
         if not args.report:
             targeted_tree(root, patterns, tests)
     if not args.report:
-        run(root, patterns, args.jobs)
+        names = unchecked(root, patterns) if args.unchecked else patterns
+        if not names:
+            print("every selected mutant has a result already")
+        else:
+            run(root, names, args.jobs)
     return report(root, patterns)
+
+
+def unchecked(root: Path, patterns: list[str]) -> list[str]:
+    """The names of the mutants `patterns` select that have no result yet in `root`/mutants (a
+    stopped run leaves them `None`): given by name, mutmut runs only these."""
+    return sorted(k for k, v in _results(root).items() if v is None and any(fnmatch.fnmatch(k, p) for p in patterns))
 
 
 if __name__ == "__main__":
