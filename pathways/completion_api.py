@@ -38,7 +38,7 @@ from pathways.completion_models import Completion
 from pathways.models import Pathway
 
 
-class OpenInput(serializers.Serializer):
+class CompletionOpenInput(serializers.Serializer):
     learner_email = serializers.CharField(required=False, allow_blank=True)
     learner_name = serializers.CharField(required=False, allow_blank=True)
     learner_did = serializers.CharField(required=False, allow_blank=True)
@@ -50,7 +50,7 @@ class PresentInput(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="A baked badge image (PNG or SVG).")
 
 
-class DecisionInput(serializers.Serializer):
+class CompletionDecisionInput(serializers.Serializer):
     decision = serializers.CharField(help_text="flag (keep it, flagged) or revoke")
     comment = serializers.CharField(required=False, allow_blank=True, help_text="Required to revoke.")
 
@@ -94,11 +94,11 @@ def _pathway(request: Request, public_id: Any) -> Pathway:
 
 
 class PathwayCompletionsView(APIView):
-    @extend_schema(tags=["pathways"], request=OpenInput, responses={201: CompletionOutput})
+    @extend_schema(tags=["pathways"], request=CompletionOpenInput, responses={201: CompletionOutput})
     def post(self, request: Request, public_id: Any) -> Response:
         """Open a completion for a learner (`learner_email` and/or `learner_did`, `learner_name`). The
         answer's `link` is the learner's capability link, given only now."""
-        serializer = OpenInput(data=request.data)
+        serializer = CompletionOpenInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         completion, link = completion_open(actor=request.user, pathway=_pathway(request, public_id),
                                            **serializer.validated_data)
@@ -165,12 +165,12 @@ class CompletionIssueView(APIView):
 
 
 class CompletionDecisionView(APIView):
-    @extend_schema(tags=["pathways"], request=DecisionInput, responses={200: CompletionOutput})
+    @extend_schema(tags=["pathways"], request=CompletionDecisionInput, responses={200: CompletionOutput})
     def post(self, request: Request, public_id: Any) -> Response:
         """The organisation's decision on an issued pathway credential: keep it flagged, or revoke it
         (its status list entry set). Audited."""
         completion = completion_of_staff(request.user, public_id)
-        serializer = DecisionInput(data=request.data)
+        serializer = CompletionDecisionInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         completion = completion_decide(actor=request.user, completion=completion, **serializer.validated_data)
         return Response(CompletionOutput(completion).data)
