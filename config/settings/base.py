@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "corsheaders",
     "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
+    "oauth2_provider",  # django-oauth-toolkit: the OAuth 2.0 server of the OB 3.0 API (docs/api.md)
     "institutions",
     "badges",
     "endorsement",
@@ -282,6 +283,25 @@ CLAIM_LINK_DAYS = env_int("CLAIM_LINK_DAYS", 90)
 LEARNER_LINK_MINUTES = env_int("LEARNER_LINK_MINUTES", 30)
 LEARNER_LINK_LIMIT = env_int("LEARNER_LINK_LIMIT", 5)
 LEARNER_LINK_WINDOW = timedelta(minutes=env_int("LEARNER_LINK_WINDOW_MINUTES", 60))
+# The 1EdTech Open Badges 3.0 API as a host (learners.wallets, docs/api.md): django-oauth-toolkit's
+# authorization code grant with PKCE (S256 only, learners.wallet_views), the spec's scopes as far as
+# we serve them, the client's registered scopes as the ceiling (learners.wallet_scopes).
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES_BACKEND_CLASS": "learners.wallet_scopes.RegisteredScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("WALLET_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("WALLET_REFRESH_TOKEN_DAYS", 180) * 86400,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REQUEST_APPROVAL_PROMPT": "force",  # the learner sees the consent page every time
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http only for loopback: checked at registration
+    "ALLOWED_GRANT_TYPES": ["authorization_code", "refresh_token"],
+    "OIDC_ENABLED": False,
+}
+# The toolkit's application model by its swappable setting: the migrations of its models and ours name it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Dynamic client registrations accepted per client address within an hour.
+WALLET_REGISTRATION_LIMIT = env_int("WALLET_REGISTRATION_LIMIT", 20)
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
 CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
 # Days after a reporting period ends before its organisation is reminded of a missing report.
