@@ -307,7 +307,7 @@ def credentials_page(account: LearnerAccount, params: Any) -> Page:
         moment = _datetime_param(since)
         awards = awards.filter(Q(issued_at__gte=moment) | Q(revoked_at__gte=moment))
     total = awards.count()
-    rows = awards.only("credential")[offset:offset + limit]
+    rows = awards.select_related(None).only("credential")[offset:offset + limit]
     return Page(credentials=[award.credential for award in rows], total=total, limit=limit, offset=offset)
 
 
