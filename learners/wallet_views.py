@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -213,6 +214,12 @@ class Authorize(AuthorizationView):
         if form.cleaned_data.get("code_challenge_method") != "S256" or not form.cleaned_data.get("code_challenge"):
             return status_info(400, "invalid_data", "PKCE with code_challenge_method=S256 is required.")
         return super().form_valid(form)
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        # The page is rendered for the learner, who is no staff user: the header must not show the
+        # hidden user as logged in (the toolkit is done with it by now).
+        self.request.user = AnonymousUser()
+        return super().render_to_response(context, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

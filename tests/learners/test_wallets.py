@@ -227,6 +227,7 @@ def test_the_consent_page_lists_what_it_will_read_in_both_languages_and_deny_wor
     html = page.content.decode()
     assert "Backpack" in html and "Read every badge issued to your addresses" in html
     assert "hanako@example.org" in html
+    assert "learner-" not in html and "/portal/" not in html  # the hidden user is not shown as logged in
     japanese = browser.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "バッジ" in japanese and "拒否" in japanese
     fields = {name: page.context["form"].initial[name] for name in
