@@ -113,6 +113,8 @@ def discovery(request: HttpRequest) -> JsonResponse:
     ]
     credentials["responses"]["200"]["headers"] = {
         "X-Total-Count": {"schema": {"type": "integer"}}, "Link": {"schema": {"type": "string"}}}
+    privacy = settings.WALLET_PRIVACY_POLICY_URL or settings.SITE_URL + reverse("learners:sign_in")
+    terms = settings.WALLET_TERMS_URL or settings.SITE_URL + "/"
     document = {
         "openapi": "3.0.1",
         "info": {
@@ -120,8 +122,8 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "version": "3.0",
             "description": _("The learners' badges issued on this server, for the wallets and backpacks they "
                              "allow (1EdTech Open Badges 3.0 API)."),
-            "termsOfService": settings.SITE_URL + "/",
-            "x-imssf-privacyPolicyUrl": settings.SITE_URL + reverse("learners:sign_in"),
+            "termsOfService": terms,
+            "x-imssf-privacyPolicyUrl": privacy,
         },
         "servers": [{"url": settings.SITE_URL + "/ims/ob/v3p0", "description": _("This host")}],
         "tags": [{"name": "OpenBadgeCredentials"}, {"name": "Discovery"}],
@@ -136,9 +138,9 @@ def discovery(request: HttpRequest) -> JsonResponse:
                 "type": "oauth2",
                 "description": _("OAuth 2.0 Authorization Code Grant with PKCE (S256)"),
                 "x-imssf-name": settings.SITE_URL,
-                "x-imssf-privacyPolicyUrl": settings.SITE_URL + reverse("learners:sign_in"),
+                "x-imssf-privacyPolicyUrl": privacy,
                 "x-imssf-registrationUrl": _absolute("obapi:register"),
-                "x-imssf-termsOfServiceUrl": settings.SITE_URL + "/",
+                "x-imssf-termsOfServiceUrl": terms,
                 "flows": {"authorizationCode": {
                     "authorizationUrl": _absolute("obapi:authorize"),
                     "tokenUrl": _absolute("obapi:token"),

@@ -300,6 +300,10 @@ OAUTH2_PROVIDER = {
 }
 # The toolkit's application model by its swappable setting: the migrations of its models and ours name it.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The privacy policy and terms the discovery document names (x-imssf-privacyPolicyUrl, termsOfService);
+# empty: the learner sign-in page and the home page.
+WALLET_PRIVACY_POLICY_URL = env_str("WALLET_PRIVACY_POLICY_URL", "")
+WALLET_TERMS_URL = env_str("WALLET_TERMS_URL", "")
 # Dynamic client registrations accepted per client address within an hour.
 WALLET_REGISTRATION_LIMIT = env_int("WALLET_REGISTRATION_LIMIT", 20)
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
