@@ -219,7 +219,15 @@ def test_a_wallet_registers_is_authorized_with_pkce_reads_verifiable_badges_and_
     me = wallet.send("GET", api + "/profile", headers=bearer)
     assert me.status == 200 and me.json()["email"] == "hanako@example.org"
 
-    # 6. The learner sees the application on their account page and revokes it.
+    # 6. The refresh token gives a new access token (and a new refresh token: rotated).
+    refreshed = wallet.form(flow["tokenUrl"], {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                            Authorization=basic(client_id, client_secret))
+    assert refreshed.status == 200, refreshed.text
+    tokens = refreshed.json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
+    assert wallet.send("GET", api + "/credentials", headers=bearer).status == 200
+
+    # 7. The learner sees the application on their account page and revokes it.
     account_page = browser.get("/learner/")
     assert "Test Backpack" in account_page.text
     holder = WalletHolder.objects.get(account__emails__email="hanako@example.org")

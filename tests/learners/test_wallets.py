@@ -349,3 +349,25 @@ def test_deleting_the_account_deletes_its_hidden_user_and_every_token():
     assert not get_user_model().objects.filter(pk=user_pk).exists()
     assert not AccessToken.objects.exists() and not RefreshToken.objects.exists()
     assert Client().get(CREDENTIALS, **headers).status_code == 401
+
+
+def test_the_wallet_can_revoke_its_own_token_rfc_7009():
+    account = learner()
+    answer = register()
+    client_id, secret = answer.json()["client_id"], answer.json()["client_secret"]
+    headers = bearer(account, CREDENTIAL_READ, Application.objects.get(client_id=client_id))
+    raw = headers["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    assert Client().get(CREDENTIALS, **headers).status_code == 200
+    wrong = Client().post("/ims/ob/v3p0/oauth/revoke", {"token": raw},
+                          HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{client_id}:nope".encode()).decode())
+    assert wrong.status_code == 401 and Client().get(CREDENTIALS, **headers).status_code == 200
+    revoked = Client().post("/ims/ob/v3p0/oauth/revoke", {"token": raw},
+                            HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode())
+    assert revoked.status_code == 200
+    assert Client().get(CREDENTIALS, **headers).status_code == 401
+
+
+def test_a_token_in_the_query_string_is_not_accepted():
+    account = learner()
+    raw = bearer(account, CREDENTIAL_READ)["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    assert Client().get(CREDENTIALS, {"access_token": raw}).status_code == 401
