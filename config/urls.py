@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The 1EdTech Open Badges 3.0 API as a host: wallets read the learners' badges (docs/api.md).
+    path("ims/ob/v3p0/", include(("learners.wallet_urls", "obapi"))),
     path("", include("config.ld_urls")),
     path("", include("config.page_urls")),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,3 +67,44 @@ class LearnerLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.email}"
+
+
+class WalletHolder(models.Model):
+    """The Django user standing for a learner account towards django-oauth-toolkit, which ties grants
+    and tokens to users (docs/api.md, "Learners and OAuth"). It has no usable password, no staff flag
+    and no membership: it is set on the request only by the authorization view, never logged in."""
+
+    account = models.OneToOneField(LearnerAccount, verbose_name=_("learner account"), on_delete=models.CASCADE,
+                                   related_name="wallet_holder")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                related_name="wallet_holder")
+
+    class Meta:
+        verbose_name = _("wallet holder")
+        verbose_name_plural = _("wallet holders")
+
+    def __str__(self) -> str:
+        return str(self.account)
+
+
+class WalletClient(models.Model):
+    """What a wallet or backpack registered (RFC 7591) beside django-oauth-toolkit's application: the
+    scopes it may ask for and its metadata as we accepted it."""
+
+    application = models.OneToOneField("oauth2_provider.Application", verbose_name=_("application"),
+                                       on_delete=models.CASCADE, related_name="wallet_client")
+    scope = models.CharField(_("registered scopes"), max_length=1000)
+    metadata = models.JSONField(_("registered metadata"), default=dict)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    registered_from = models.CharField(_("registered from (client address)"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("wallet client")
+        verbose_name_plural = _("wallet clients")
+
+    def __str__(self) -> str:
+        return self.application.name
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()

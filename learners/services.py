@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -267,7 +268,10 @@ def account_archive(account: LearnerAccount) -> bytes:
 
 
 def account_delete(account: LearnerAccount) -> None:
-    """Delete the account, its addresses and links. The badges stay as their issuers made them (a
-    badge's visibility is left as the learner set it: signing in again with the address shows it)."""
+    """Delete the account, its addresses and links, and every wallet's access to it. The badges stay as
+    their issuers made them (a badge's visibility is left as the learner set it: signing in again with
+    the address shows it)."""
     with transaction.atomic():
+        # Its wallet user first (docs/api.md): with it go every token and grant of its applications.
+        get_user_model().objects.filter(wallet_holder__account=account).delete()
         LearnerAccount.objects.filter(pk=account.pk).delete()

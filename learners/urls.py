@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from learners import views
+from learners import views, wallet_views
 
 urlpatterns = [
     path("learner/claim/<str:token>/", views.claim, name="claim"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("learner/addresses/<str:token>/", views.address_confirm, name="address_confirm"),
     path("learner/badges.zip", views.download, name="download"),
     path("learner/delete/", views.delete, name="delete"),
+    path("learner/applications/<int:pk>/revoke/", wallet_views.access_revoke, name="access_revoke"),
 ]

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,9 +25,10 @@ from badges.claims import award_for_claim
 from config.auth_views import client_address
 from config.errors import DomainError, NotFound
 from config.i18n import in_language
-from learners import services
+from learners import services, wallets
 from learners.models import LinkPurpose
 from learners.session import current_learner, learner_sign_in, learner_sign_out
+from learners.wallet_scopes import scope_descriptions
 
 
 class EmailForm(forms.Form):
@@ -84,8 +86,27 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- signing in ---------------------------------------------------------------------------------------
+NEXT_KEY = "learner_next"
+
+
+def _remember_next(request: HttpRequest) -> None:
+    """Keep where to go once signed in (a wallet's authorization page), if it is a path of this site.
+    It is kept in this browser's session: the mailed link opened here brings the learner back."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith("/"):
+        request.session[NEXT_KEY] = target
+
+
+def _after_sign_in(request: HttpRequest) -> HttpResponse:
+    target = request.session.pop(NEXT_KEY, None)
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith("/"):
+        return redirect(target)
+    return redirect("learners:account")
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
+    _remember_next(request)
     form = EmailForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -111,7 +132,7 @@ def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "learners/link_problem.html", {"message": error.message},
                           status=error.status_code)
         learner_sign_in(request, account)
-        return redirect("learners:account")
+        return _after_sign_in(request)
     problem = services.link_problem(token, LinkPurpose.SIGN_IN)
     if problem:
         return render(request, "learners/link_problem.html", {"message": problem}, status=400)
@@ -132,9 +153,12 @@ def _account_page(request: HttpRequest, form: EmailForm, status: int = 200) -> H
     learner = request.learner  # type: ignore[attr-defined]
     rows = [{"award": a, "name": _badge_name(a), "standing": award_standing(a)}
             for a in services.account_awards(learner)]
+    described = scope_descriptions()
+    access = [{"access": entry, "described": [described.get(s, s) for s in entry.scopes]}
+              for entry in wallets.account_access(learner)]
     return render(request, "learners/account.html", {
         "learner": learner, "rows": rows, "emails": learner.emails.all(), "form": form,
-        "max_addresses": services.MAX_ADDRESSES}, status=status)
+        "max_addresses": services.MAX_ADDRESSES, "access": access}, status=status)
 
 
 @learner_required

@@ -67,7 +67,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_settings_pass_the_deploy_checks():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout
+    # One silenced: django-oauth-toolkit's W008, http redirect URIs (loopback only: config/settings/base.py).
+    assert "System check identified no issues (1 silenced)." in result.stdout
 
 
 def test_the_deploy_checks_do_catch_a_weak_production_setting():

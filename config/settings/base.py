@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "corsheaders",
     "django_countries",  # ISO 3166 country names in English and Japanese for the programme form
+    "oauth2_provider",  # django-oauth-toolkit: the OAuth 2.0 server of the OB 3.0 API (docs/api.md)
     "institutions",
     "badges",
     "pathways",
@@ -298,6 +299,46 @@ CLAIM_LINK_DAYS = env_int("CLAIM_LINK_DAYS", 90)
 LEARNER_LINK_MINUTES = env_int("LEARNER_LINK_MINUTES", 30)
 LEARNER_LINK_LIMIT = env_int("LEARNER_LINK_LIMIT", 5)
 LEARNER_LINK_WINDOW = timedelta(minutes=env_int("LEARNER_LINK_WINDOW_MINUTES", 60))
+# The 1EdTech Open Badges 3.0 API as a host (learners.wallets, docs/api.md): django-oauth-toolkit's
+# authorization code grant with PKCE (S256 only, learners.wallet_views), the spec's scopes as far as
+# we serve them, the client's registered scopes as the ceiling (learners.wallet_scopes).
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES_BACKEND_CLASS": "learners.wallet_scopes.RegisteredScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("WALLET_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("WALLET_REFRESH_TOKEN_DAYS", 180) * 86400,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REQUEST_APPROVAL_PROMPT": "force",  # the learner sees the consent page every time
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http only for loopback: checked at registration
+    "ALLOWED_GRANT_TYPES": ["authorization_code", "refresh_token"],
+    "OIDC_ENABLED": False,
+    # RFC 9700 (OAuth 2.0 Security BCP), as the toolkit's deploy checks ask: no implicit or password
+    # grant, no PKCE "plain", no token in a query string, the RFC 9207 `iss` in authorization answers,
+    # tokens kept hashed, a replayed refresh token revokes its family.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "OIDC_ISS_ENDPOINT": SITE_URL,  # the issuer identifier in the `iss` parameter
+}
+# The toolkit warns (W008) that "http" redirect URIs are allowed: they are, only on a loopback address
+# (RFC 8252 §7.3, RFC 9700 §2.1 allows it), which learners.wallets checks at registration.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
+# The toolkit's application model by its swappable setting: the migrations of its models and ours name it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The privacy policy and terms the discovery document names (x-imssf-privacyPolicyUrl, termsOfService);
+# empty: the learner sign-in page and the home page.
+WALLET_PRIVACY_POLICY_URL = env_str("WALLET_PRIVACY_POLICY_URL", "")
+WALLET_TERMS_URL = env_str("WALLET_TERMS_URL", "")
+# Dynamic client registrations accepted per client address within an hour.
+WALLET_REGISTRATION_LIMIT = env_int("WALLET_REGISTRATION_LIMIT", 20)
 CONCERN_LIMIT = env_int("CONCERN_LIMIT", 5)
 CONCERN_WINDOW = timedelta(minutes=env_int("CONCERN_WINDOW_MINUTES", 60))
 # Days after a reporting period ends before its organisation is reminded of a missing report.
