@@ -34,7 +34,7 @@ from badges.fetch import FetchError, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
-from webhooks.events import webhooks_for_evidence
+from webhooks.events import webhooks_for_evidence, webhooks_for_first_fetches
 
 Standing = EvidenceCheck.Standing
 log = logging.getLogger(__name__)
@@ -163,7 +163,9 @@ def evidence_checks_from_snapshots(awards: Sequence[Award], snapshots: Mapping[s
         else:
             rows.append(EvidenceCheck(award=award, url=award.evidence_url, last_checked_at=when,
                                       detail=outcome.detail, standing=Standing.GONE))
-    return EvidenceCheck.objects.bulk_create(rows)
+    created = EvidenceCheck.objects.bulk_create(rows)
+    webhooks_for_first_fetches(created, before=Standing.PENDING)  # as `evidence_fetch` reports a first fetch
+    return created
 
 
 # --- Creating and the first fetch -------------------------------------------------------------------

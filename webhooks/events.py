@@ -221,6 +221,20 @@ def webhooks_for_batch(batch: Any) -> int:
                             at=batch.finished_at))
 
 
+def webhooks_for_first_fetches(checks: Any, *, before: str) -> int:
+    """The first standing of links fetched before signing (badges.evidence: one batch chunk's or one
+    award's), each reported as a first fetch after issue is: `before` (pending) to reachable or gone.
+    Whether an organisation has endpoints is asked once per organisation, not once per link."""
+    count, with_endpoints = 0, {}
+    for check in checks:
+        organisation_id = check.award.organisation_id
+        if organisation_id not in with_endpoints:
+            with_endpoints[organisation_id] = _has_endpoints(organisation_id)
+        if with_endpoints[organisation_id]:
+            count += webhooks_for_evidence(check, before=before)
+    return count
+
+
 def webhooks_for_evidence(check: Any, *, before: str) -> int:
     """An award's evidence link whose standing changed from `before` (badges.evidence)."""
     award = check.award
