@@ -72,3 +72,9 @@ def audit_state(event: Any, which: str = "to") -> str:
     """`event|audit_state:"from"` or `event|audit_state:"to"`: the words for that state ("" if none)."""
     value = event.from_state if which == "from" else event.to_state
     return state_label(event.subject_type, value) if value else ""
+
+
+@register.filter
+def endorsement_state(code: Any) -> str:
+    """`active` → "Active" / 「有効」: an endorsement's standing in words (the registry's pathway page)."""
+    return state_label("endorsement", str(code or ""))

@@ -87,7 +87,8 @@ def _text(content: dict[str, Any], field: str, language: str) -> str:
     return content.get(f"{field}_{language}") or content.get(f"{field}_{other}") or ""
 
 
-def _hours(value: Any) -> str:
+def hours_text(value: Any) -> str:
+    """Hours as a person writes them: `30.0` → "30", `7.50` → "7.5"."""
     number = Decimal(str(value))
     return str(number.quantize(Decimal(1))) if number == number.to_integral() else str(number.normalize())
 
@@ -122,9 +123,9 @@ def rules_narrative(content: dict[str, Any], language: str) -> str:
         codes = rule.get("components") or []
         if rule["kind"] == "at_least_hours":
             items = words["sep"].join(
-                words["hours_item"].format(name=name(c), hours=_hours(components[c]["hours"]))
+                words["hours_item"].format(name=name(c), hours=hours_text(components[c]["hours"]))
                 if c in components and components[c].get("hours") is not None else name(c) for c in codes)
-            lines.append("- " + words["at_least_hours"].format(hours=_hours(rule["hours"]), items=items))
+            lines.append("- " + words["at_least_hours"].format(hours=hours_text(rule["hours"]), items=items))
         elif rule["kind"] == "order":
             lines.append("- " + words["order"].format(items=words["arrow"].join(name(c) for c in codes)))
         elif rule["kind"] == "at_least_n":
@@ -162,7 +163,7 @@ def pathway_achievement_document(
     if outcomes:
         description += "\n\n" + words["outcomes"] + "\n" + "\n".join(f"- {o}" for o in outcomes)
     if content.get("learning_hours"):
-        description += "\n\n" + words["hours"].format(hours=_hours(content["learning_hours"]))
+        description += "\n\n" + words["hours"].format(hours=hours_text(content["learning_hours"]))
     alignments = component_alignments(content, edition)
     level = level_alignment(content.get("level") or "", content.get("level_framework") or "",
                             registry_url=settings.SITE_URL + reverse("registry:index"))

@@ -16,7 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from pathways.achievements import component_name, rules_narrative
+from pathways.achievements import component_name, hours_text, rules_narrative
 
 WIDTH = 360
 ROW = 34
@@ -56,7 +56,7 @@ def _rule_title(rule: dict[str, Any], language: str) -> str:
     if kind == "at_least_n":
         return _("At least %(n)s of these") % {"n": rule["n"]}
     if kind == "at_least_hours":
-        return _("At least %(hours)s hours from these") % {"hours": rule["hours"]}
+        return _("At least %(hours)s hours from these") % {"hours": hours_text(rule["hours"])}
     if kind == "order":
         return _("In this order")
     return _("All of these")
@@ -79,7 +79,7 @@ def _standing(component: dict[str, Any]) -> str:
 def _row(component: dict[str, Any], language: str, x: int, y: int, width: int) -> list[str]:
     name = escape(_short(component_name(component, language), language))
     hours = component.get("hours")
-    detail = [_("%(hours)s h") % {"hours": hours}] if hours not in (None, "") else []
+    detail = [_("%(hours)s h") % {"hours": hours_text(hours)}] if hours not in (None, "") else []
     detail.append(_standing(component))
     lost = component.get("endorsement") and component["endorsement"]["state"] != "active"
     css = "pw-row pw-lost" if lost else ("pw-row pw-ext" if component.get("external") else "pw-row")

@@ -93,3 +93,17 @@ def test_a_component_endorsement_expiring_without_successor_flags_the_pathway(pu
     assert pathway.flagged_at is not None
     assert "expired" in pathway.flag_reason
     assert pathway.flagged_at <= timezone.now()
+
+
+def test_the_japanese_page_says_standing_hours_and_owner_in_japanese(client, published):
+    _app, cast, pathway, _first = published
+    cast.organisation.name_ja = "港大学"
+    cast.organisation.save()
+    registry_refresh()
+    page = client.get(reverse("registry:pathway", args=[pathway.public_id]), HTTP_ACCEPT_LANGUAGE="ja")
+    text = page.content.decode()
+    assert "港大学" in text
+    assert "<dt>状態</dt><dd>有効</dd>" in text
+    assert "構成要素自体の認証：有効" in text
+    assert ">active<" not in text and "：active" not in text
+    assert ".0時間" not in text
