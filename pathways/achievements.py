@@ -22,7 +22,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from badges import credentials as vc
-from badges.achievements import achievement_id
+from badges.achievements import achievement_id, main_language, other_edition
 from badges.levels import level_alignment
 from badges.models import Programme
 from institutions.keys import issuer_profile
@@ -69,17 +69,6 @@ def pathway_achievement_id(pathway: Pathway, version: int = 1, language: str | N
     else:
         url = settings.SITE_URL + reverse("pathway-achievement-version", args=[pathway.public_id, version])
     return f"{url}/{language}" if language else url
-
-
-def main_language(content: dict[str, Any]) -> str:
-    first = "ja" if content.get("language") == "ja" else "en"
-    second = "en" if first == "ja" else "ja"
-    return first if content.get(f"name_{first}") or not content.get(f"name_{second}") else second
-
-
-def other_edition(content: dict[str, Any]) -> str | None:
-    other = "en" if main_language(content) == "ja" else "ja"
-    return other if content.get(f"name_{other}") and content.get(f"description_{other}") else None
 
 
 def _text(content: dict[str, Any], field: str, language: str) -> str:
