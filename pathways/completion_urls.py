@@ -11,5 +11,7 @@ urlpatterns = [
          name="pathway-completion-staff"),
     path("pathway-completion/<str:token>/", completion_views.completion_learner, name="pathway-completion-learner"),
     path("pathway-credentials/<uuid:public_id>", completion_views.pathway_credential, name="pathway-credential"),
+    path("pathway-credentials/<uuid:public_id>.json", completion_views.pathway_credential_json,
+         name="pathway-credential-json"),
     path("pathway-credentials/<uuid:public_id>/clr", completion_views.pathway_clr, name="pathway-clr"),
 ]

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from badges.verification import credential_from_image, credential_from_json
+from badges.verification import credential_from_image, credential_from_json, credential_verify
+from badges.verify_views import plain_words
 from config.errors import DomainError, NotFound, NotPermitted
 from institutions.permissions import can_issue_for
 from pathways.completion import (
@@ -221,9 +222,43 @@ def _json(document: dict[str, Any]) -> JsonResponse:
     return response
 
 
+def _prefers_html(request: HttpRequest) -> bool:
+    """A browser asks for HTML first; a client that names no type, or JSON, gets the credential."""
+    return request.get_preferred_type(["application/vc+ld+json", "application/ld+json", "application/json",
+                                       "text/html"]) == "text/html"
+
+
+def _bundled(clr: dict[str, Any] | None) -> list[dict[str, str]]:
+    """What the ClrCredential bundles, as the page lists it: each credential's achievement and issuer."""
+    subject = (clr or {}).get("credentialSubject") or {}
+    rows = []
+    for credential in subject.get("verifiableCredential") or []:
+        achievement = (credential.get("credentialSubject") or {}).get("achievement") or {}
+        issuer = credential.get("issuer") or {}
+        rows.append({"name": str(achievement.get("name") or achievement.get("id") or ""),
+                     "issuer": str(issuer.get("name") or issuer.get("id") or "") if isinstance(issuer, dict)
+                     else str(issuer)})
+    return rows
+
+
 @require_GET
 def pathway_credential(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """The pathway badge, at its id."""
+    """The pathway badge, at its id: the signed credential, or for a browser a page that verifies
+    it, lists what its ClrCredential bundles and links both documents."""
+    completion = _issued(public_id)
+    if not _prefers_html(request):
+        return _json(completion.badge)
+    report = credential_verify(completion.badge)
+    response = render(request, "pathways/credential.html", {
+        "completion": completion, "badge": completion.badge, "report": report,
+        "words": plain_words(completion.badge, report), "bundled": _bundled(completion.clr)})
+    response["Vary"] = "Accept"
+    return response
+
+
+@require_GET
+def pathway_credential_json(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The pathway badge as JSON whatever the client asks for (the page's download link)."""
     return _json(_issued(public_id).badge)
 
 
@@ -234,4 +269,4 @@ def pathway_clr(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 __all__ = ["DECISIONS", "completion_learner", "completion_new", "completion_staff", "pathway_clr",
-           "pathway_credential"]
+           "pathway_credential", "pathway_credential_json"]

@@ -114,7 +114,7 @@ NOT_PAGES: dict[str, str] = {
     "awards:batch_template": "CSV (the batch template)",
     "awards:evidence_withdraw": "POST only",
     "evidence-copy": "the archived copy of a piece of evidence, served as it was fetched",
-    "pathway-credential": "JSON-LD (a learner's pathway badge)",
+    "pathway-credential-json": "JSON-LD (a learner's pathway badge)",
     "pathway-clr": "JSON-LD (a learner's ClrCredential)",
 }
 NOT_PAGE_PREFIXES = {
@@ -257,6 +257,7 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "pathway-completion-new": ("member", lambda site: {"public_id": _demo_completion().pathway.public_id}),
     "pathway-completion-staff": ("member", lambda site: {"public_id": _demo_completion().public_id}),
     "pathway-completion-learner": ("public", lambda site: {"token": _learner_token()}),
+    "pathway-credential": ("public", lambda site: {"public_id": _demo_completion().public_id}),
     "admin:index": ("manager", _none),
     "admin:password_change": ("manager", _none),
     "admin:endorsement_auditevent_verify": ("manager", _none),

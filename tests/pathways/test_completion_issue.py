@@ -165,3 +165,23 @@ def test_the_beat_runs_the_recheck_task_which_celery_knows(settings):
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks and "pathways.completion_tasks.deliver_notification" in app.tasks
     assert recheck_pathway_credentials() == 0  # nothing issued: nothing to find
+
+
+def test_the_pathway_credential_is_json_for_a_client_and_a_checked_page_for_a_browser(completed, client):
+    _setup, completion, _credentials = completed
+    url = f"/pathway-credentials/{completion.public_id}"
+    for accept in ("", "application/vc+ld+json", "*/*"):
+        answer = client.get(url, **({"HTTP_ACCEPT": accept} if accept else {}))
+        assert answer["Content-Type"] == "application/vc+ld+json"
+        assert json.loads(answer.content) == completion.badge
+    assert json.loads(client.get(url + ".json", HTTP_ACCEPT="text/html").content) == completion.badge
+    page = client.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8", HTTP_ACCEPT_LANGUAGE="ja")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert page["Vary"].endswith("Accept") or "Accept" in page["Vary"]
+    text = page.content.decode()
+    assert "<h1>データ履修パス</h1>" in text
+    assert "検証済み" in text  # the verification report's verdict, in Japanese
+    assert text.count("<li>", text.index('id="bundled"')) >= 3  # the three presented credentials (and the badge)
+    assert f"/pathway-credentials/{completion.public_id}/clr" in text
+    assert client.get("/pathway-credentials/00000000-0000-4000-8000-000000000000",
+                      HTTP_ACCEPT="text/html").status_code == 404
