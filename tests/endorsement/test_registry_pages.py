@@ -344,3 +344,17 @@ def test_a_japanese_visitor_is_told_when_the_name_is_in_the_other_language(clien
     index = client.get(reverse("registry:index")).content.decode()
     assert 'lang="en">Welding safety</a>' in index
     assert 'lang="en">クラウド運用' not in index
+
+
+@pytest.mark.django_db
+def test_hours_are_written_as_a_person_writes_them(client):
+    application, _ = application_in(ApplicationState.PUBLISHED)  # the factory's 30.0 hours
+    programme = application.programme
+    registry_refresh()
+    pages = [client.get(reverse("registry:index"), HTTP_ACCEPT_LANGUAGE="ja").content.decode(),
+             client.get(reverse("registry:programme", args=[programme.public_id])).content.decode(),
+             client.get(reverse("registry:organisation", args=[programme.organisation.slug])).content.decode()]
+    for page in pages:
+        assert "30.0" not in page
+    assert '<td data-label="時間数">30</td>' in pages[0]
+    assert "<dd>30</dd>" in pages[1]
