@@ -169,3 +169,15 @@ def test_a_misspelt_task_name_is_refused_where_it_is_enqueued():
         enqueue_on_commit("badges.tasks.no_such_task", 1)
     with pytest.raises(LookupError):
         enqueue_on_commit("badges.models.Award", 1)
+
+
+def test_every_transactional_test_restores_the_migrated_rows():
+    """A `transaction=True` test without `serialized_rollback=True` flushes the database and lets
+    `post_migrate` re-create the content types under new keys; the next serialized test then fails to
+    load its rows ("duplicate key … django_content_type"). Every transactional test marks both."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "django_db(" in line and "transaction=True" in line and "serialized_rollback=True" not in line:
+                offenders.append(f"{path.relative_to(REPO)}:{number}")
+    assert offenders == []

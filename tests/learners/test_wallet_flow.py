@@ -33,7 +33,7 @@ from tests.conftest import need
 from tests.factories import awarding_setup, body
 from tests.interop.conftest import NODE_MODULES, run_verifier
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a live server reads it
 
 SIGN_IN = re.compile(r"https?://[^\s]+/learner/sign-in/[^\s/]+/")
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
