@@ -37,7 +37,10 @@ def status_list_url(status_list: StatusList) -> str:
 @transaction.atomic
 def status_allocate(organisation: Organisation, purpose: str) -> StatusAllocation:
     """Hand out one unused random index on the organisation's current list for `purpose`."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    # The organisation row is the allocators' mutex. FOR NO KEY UPDATE, not FOR UPDATE: it neither waits
+    # for nor blocks the FOR KEY SHARE that inserting a row referencing the organisation takes (an award),
+    # so two workers that each inserted awards and then allocate cannot deadlock on it.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     current = StatusList.objects.filter(organisation=organisation, purpose=purpose).order_by("-number").first()
     if current is None or current.allocations.count() >= current.size * FILL_LIMIT:
         number = current.number + 1 if current else 1
@@ -55,7 +58,7 @@ def status_allocate_many(organisation: Organisation, purpose: str, count: int) -
     indices, a new list when the current one is half full), with one lock and one read of the used
     indices per list instead of one per entry: the batch path. Indices left unused (a chunk that
     fails after allocating) are simply never set; they are never reused either."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     current = StatusList.objects.filter(organisation=organisation, purpose=purpose).order_by("-number").first()
     allocations: list[StatusAllocation] = []
     while len(allocations) < count:

@@ -54,7 +54,7 @@ def issuer_key_active(organisation: Organisation) -> IssuerKey:
     key = IssuerKey.objects.filter(organisation=organisation, retired_at__isnull=True).first()
     if key is not None:
         return key
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     key = IssuerKey.objects.filter(organisation=organisation, retired_at__isnull=True).first()
     return key or _create_key(organisation, IssuerKey.objects.filter(organisation=organisation).count() + 1)
 
@@ -62,7 +62,7 @@ def issuer_key_active(organisation: Organisation) -> IssuerKey:
 @transaction.atomic
 def issuer_key_rotate(organisation: Organisation) -> IssuerKey:
     """Retire the current key (it stays in the DID document) and create the next one."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     count = IssuerKey.objects.filter(organisation=organisation).count()
     IssuerKey.objects.filter(organisation=organisation, retired_at__isnull=True).update(retired_at=timezone.now())
     return _create_key(organisation, count + 1)

@@ -140,3 +140,41 @@ def test_an_edit_in_flight_while_the_programme_is_submitted_ends_up_in_the_snaps
     # The submission waited for the edit, so what reviewers see is what the programme says.
     assert application.snapshot["assessment_method"] == "Weighted 20/30/50, supervised final test."
     assert application.snapshot == programme_snapshot(programme)
+
+
+def test_allocating_a_status_entry_does_not_wait_for_a_transaction_that_inserted_a_referencing_row(postgres):
+    """The deadlock of two batch workers: each inserted awards (a FOR KEY SHARE lock on their
+    organisation's row, taken when the deferred foreign-key checks run) and then took the allocators'
+    lock on that row. The allocators' lock is FOR NO
+    KEY UPDATE, which does not conflict with FOR KEY SHARE: with another transaction holding a freshly
+    inserted staff row of the organisation open, allocation goes ahead instead of waiting."""
+    from django.db import connection
+
+    from badges.status import status_allocate
+    from institutions.models import Role, StaffMember
+
+    organisation = application_in(ApplicationState.DRAFT)[1].organisation
+    user = get_user_model().objects.create_user("holder", password="x")
+    inserted, release = threading.Event(), threading.Event()
+
+    def hold_a_referencing_insert() -> None:
+        with transaction.atomic():
+            StaffMember.objects.create(user=user, organisation=organisation, role=Role.EDITOR)
+            with connection.cursor() as cursor:  # Django's foreign keys are deferred: check (and lock) now,
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as a commit does
+            inserted.set()
+            release.wait(20)
+        connection.close()
+
+    holder = threading.Thread(target=hold_a_referencing_insert)
+    holder.start()
+    try:
+        assert inserted.wait(20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # FOR UPDATE would wait here, then fail
+            allocation = status_allocate(organisation, "revocation")
+        assert allocation.status_list.organisation_id == organisation.pk
+    finally:
+        release.set()
+        holder.join(20)
