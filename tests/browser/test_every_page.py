@@ -189,7 +189,8 @@ def _demo_completion() -> Any:
     from pathways.completion_models import Completion
     from pathways.demo import LEARNER_EMAIL
 
-    return Completion.objects.select_related("pathway").get(learner_email=LEARNER_EMAIL)
+    # The issued one: the learner's page below opens a second, open completion for the same learner.
+    return Completion.objects.select_related("pathway").get(learner_email=LEARNER_EMAIL, badge__isnull=False)
 
 
 _TOKENS: dict[int, str] = {}
