@@ -57,27 +57,13 @@ _refresh_registry = refresh_registry_on_commit
 
 # --- Applications ---------------------------------------------------------------------------------
 @transaction.atomic
+@transaction.atomic
 def pathway_application_create(*, actor: Any, pathway: Pathway) -> Application:
     """Open a draft application for a pathway: the same machinery as a programme's. Owners and
     editors of its organisation; for a pathway of the body itself, its managers."""
     if not can_edit_pathway(actor, pathway.organisation):
         raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
-    if Application.objects.filter(pathway=pathway, state__in=OPEN_STATES).exists():
-        raise WrongState(_("This pathway already has an open application."))
-    revises = renewals.revision_target(pathway)
-    try:
-        with transaction.atomic():
-            application = Application.objects.create(
-                pathway=pathway, organisation=pathway.organisation, created_by=actor, revises=revises
-            )
-    except IntegrityError:  # a concurrent request opened one first
-        raise WrongState(_("This pathway already has an open application.")) from None
-    data = {"pathway": str(pathway.public_id)}
-    if revises is not None:
-        data.update(kind="change", revises=str(revises.public_id))
-    audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
-                 to_state=application.state, data=data)
-    return application
+    return _application_open(actor, "pathway", pathway, _("This pathway already has an open application."))
 
 
 @transaction.atomic
@@ -85,18 +71,23 @@ def application_create(*, actor: Any, programme: Programme) -> Application:
     """Open a draft application for a programme. One open application per programme at a time."""
     if not can_edit_for(actor, programme.organisation):
         raise NotPermitted(_("Only owners and editors of the organisation may apply for certification."))
-    if Application.objects.filter(programme=programme, state__in=OPEN_STATES).exists():
-        raise WrongState(_("This programme already has an open application."))
-    # For a programme whose endorsement is in force, the application is a change (a revision).
-    revises = renewals.revision_target(programme)
+    return _application_open(actor, "programme", programme, _("This programme already has an open application."))
+
+
+def _application_open(actor: Any, field: str, subject: Programme | Pathway, already_open: str) -> Application:
+    """The draft application for `subject` (under `field`: "programme" or "pathway"), one open at a
+    time; for a subject whose endorsement is in force it is a change (a revision)."""
+    if Application.objects.filter(**{field: subject}, state__in=OPEN_STATES).exists():
+        raise WrongState(already_open)
+    revises = renewals.revision_target(subject)
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                programme=programme, organisation=programme.organisation, created_by=actor, revises=revises
+                **{field: subject}, organisation=subject.organisation, created_by=actor, revises=revises
             )
     except IntegrityError:  # a concurrent request opened one first
-        raise WrongState(_("This programme already has an open application.")) from None
-    data = {"programme": str(programme.public_id)}
+        raise WrongState(already_open) from None
+    data = {field: str(subject.public_id)}
     if revises is not None:
         data.update(kind="change", revises=str(revises.public_id))
     audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, subject=application,
