@@ -55,7 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before CommonMiddleware: answers CORS preflights (OPTIONS) for CORS_URLS_REGEX before any view.
-    "corsheaders.middleware.CorsMiddleware",
+    # (config.cors: django-cors-headers' own, with the Open Badges 3.0 API's wider methods and headers)
+    "config.cors.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Oversized bodies, NUL characters and absurdly nested JSON are refused here, before anything
@@ -83,12 +84,22 @@ CORS_URLS_REGEX = (
     r"|\.well-known/openid-federation|federation/(?:fetch|list)|registry/trust-list\.json"
     # The Open Badges 2.0 mirror (badges.ob2).
     r"|ob2/(?:issuers/[^/]+(?:/revocations)?|badgeclasses/[0-9a-f-]+(?:/v\d+|/image\.png)?"
-    r"|endorsements/[0-9a-f-]+|assertions/[0-9a-f-]+(?:\.png)?))$"
+    r"|endorsements/[0-9a-f-]+|assertions/[0-9a-f-]+(?:\.png)?)"
+    # The Open Badges 3.0 API (learners.wallet_urls) but its authorization page: OB_API_CORS_URLS_REGEX.
+    r"|ims/ob/v3p0/(?:discovery|oauth/(?:register|token|revoke)|credentials|profile))$"
 )
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "if-none-match", "if-modified-since"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Content-Language"]
 CORS_PREFLIGHT_MAX_AGE = 86400
+# The Open Badges 3.0 API, called by browser-based wallets on other origins (config.cors): the same
+# origins (any) and no credentials (bearer tokens only, never cookies), but POST and PUT (answered 405
+# with the spec's status info on the resources, so a wallet can read why), the Authorization and
+# Content-Type headers, and the paging and authentication headers exposed to the wallet's script.
+OB_API_CORS_URLS_REGEX = r"^/ims/ob/v3p0/(?:discovery|oauth/(?:register|token|revoke)|credentials|profile)$"
+OB_API_CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PUT", "OPTIONS"]
+OB_API_CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type", "if-none-match"]
+OB_API_CORS_EXPOSE_HEADERS = ["Content-Language", "Link", "X-Total-Count", "WWW-Authenticate", "Retry-After"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
