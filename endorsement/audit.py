@@ -106,6 +106,12 @@ class AuditAction(models.TextChoices):
     WEBHOOK_ENABLED = "webhook.enabled", _("Webhook endpoint enabled")
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
     WEBHOOK_REMOVED = "webhook.removed", _("Webhook endpoint removed")
+    AWARD_CLAIMED = "award.claimed", _("Badge claimed by its learner")
+    AWARD_HIDDEN = "award.hidden", _("Badge's page made private by its learner")
+    AWARD_SHOWN = "award.shown", _("Badge's page made public again by its learner")
+    WALLET_ACCESS_GRANTED = "wallet_access.granted", _("Learner allowed a wallet to read their badges")
+    WALLET_ACCESS_REVOKED = "wallet_access.revoked", _("Learner revoked a wallet's access")
+    WALLET_TOKEN_REVOKED = "wallet_access.token_revoked", _("Wallet revoked its own token")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

@@ -108,3 +108,26 @@ class WalletClient(models.Model):
     @property
     def scopes(self) -> list[str]:
         return self.scope.split()
+
+
+class WalletAccess(models.Model):
+    """A learner's consent to one application (docs/api.md, "The learner's side"): when it was given,
+    the scopes, and when the application last read with it. django-oauth-toolkit's grants and tokens
+    come and go (a code is spent, tokens expire and are refreshed); this row stays until the learner
+    or the application revokes the access. Each consent and revocation is also in the audit trail."""
+
+    account = models.ForeignKey(LearnerAccount, verbose_name=_("learner account"), on_delete=models.CASCADE,
+                                related_name="wallet_access")
+    application = models.ForeignKey("oauth2_provider.Application", verbose_name=_("application"),
+                                    on_delete=models.CASCADE, related_name="learner_access")
+    scope = models.CharField(_("scopes"), max_length=1000)
+    granted_at = models.DateTimeField(_("granted at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wallet access")
+        verbose_name_plural = _("wallet access")
+        constraints = [models.UniqueConstraint(fields=["account", "application"], name="one_access_per_wallet")]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.application_id}"

@@ -36,6 +36,8 @@ from badges.claims import award_claim
 from badges.models import Award
 from config.errors import DomainError, InvalidInput, NotFound, WrongState
 from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
+from endorsement.models import AuditEvent
 from endorsement.outbox import notification_write
 from learners.models import LearnerAccount, LearnerEmail, LearnerLink, LinkPurpose
 
@@ -45,6 +47,17 @@ MAX_ADDRESSES = 5
 
 class TooManyRequests(DomainError):
     status_code = 429
+
+
+def learner_actor(account: LearnerAccount) -> str:
+    """How the audit trail names a learner (no `auth.User`): `learner:<the account's public ID>`. Their
+    events also carry it as `data["account"]`, which `account_history` reads."""
+    return f"learner:{account.public_id}"
+
+
+def account_history(account: LearnerAccount, limit: int = 50) -> list[AuditEvent]:
+    """The audit events of what the learner did, or a wallet did with their access, newest first."""
+    return list(AuditEvent.objects.filter(data__account=str(account.public_id)).order_by("-seq")[:limit])
 
 
 def token_digest(token: str) -> str:
@@ -177,7 +190,10 @@ def claim_with_link(token: str) -> tuple[Award, LearnerAccount]:
     """Use a badge's claim link (badges.claims): the badge, and the account of its address."""
     with transaction.atomic():
         award = award_claim(token)
-        return award, _signed_in(account_for_email(award.recipient_email.strip().lower()))
+        account = _signed_in(account_for_email(award.recipient_email.strip().lower()))
+        audit_record(actor=learner_actor(account), action=AuditAction.AWARD_CLAIMED, subject=award,
+                     data={"account": str(account.public_id), "award": str(award.public_id)})
+        return award, account
 
 
 # --- addresses ----------------------------------------------------------------------------------------
@@ -250,8 +266,14 @@ def award_visibility_set(*, account: LearnerAccount, public_id: Any, hidden: boo
     changed: it still verifies for whoever holds a copy."""
     with transaction.atomic():
         award = account_award(account, public_id)
+        was_hidden = award.hidden_at is not None
         award.hidden_at = timezone.now() if hidden else None
         Award.objects.filter(pk=award.pk).update(hidden_at=award.hidden_at)
+        if was_hidden != hidden:
+            audit_record(actor=learner_actor(account),
+                         action=AuditAction.AWARD_HIDDEN if hidden else AuditAction.AWARD_SHOWN, subject=award,
+                         from_state="private" if was_hidden else "public", to_state="private" if hidden else "public",
+                         data={"account": str(account.public_id), "award": str(award.public_id)})
     return award
 
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("learner/addresses/<str:token>/", views.address_confirm, name="address_confirm"),
     path("learner/badges.zip", views.download, name="download"),
     path("learner/delete/", views.delete, name="delete"),
+    path("learner/wallets/", wallet_views.connected, name="wallets"),
     path("learner/applications/<int:pk>/revoke/", wallet_views.access_revoke, name="access_revoke"),
 ]

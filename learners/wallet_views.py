@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import get_oauthlib_core
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, RevokeTokenView
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from config.auth_views import client_address
 from config.errors import DomainError, NotFound
 from learners import wallets
+from learners.services import account_history
 from learners.session import current_learner
 from learners.views import learner_required
 from learners.wallet_scopes import CREDENTIAL_READ, PROFILE_READ, SERVED, scope_descriptions
@@ -75,6 +78,7 @@ def _bearer_account(request: HttpRequest, scope: str) -> tuple[Any, JsonResponse
                                  % {"scope": scope},
                                  headers={"WWW-Authenticate": f'Bearer realm="ob", error="insufficient_scope", '
                                                               f'scope="{scope}"'})
+    wallets.access_used(account, token.application_id)
     return account, None
 
 
@@ -215,7 +219,14 @@ class Authorize(AuthorizationView):
     def form_valid(self, form: Any) -> HttpResponse:
         if form.cleaned_data.get("code_challenge_method") != "S256" or not form.cleaned_data.get("code_challenge"):
             return status_info(400, "invalid_data", "PKCE with code_challenge_method=S256 is required.")
-        return super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            # Allowed, and the toolkit issued a code (not an error redirect): the consent, audited.
+            if form.cleaned_data.get("allow") and "code" in parse_qs(urlsplit(response.get("Location", "")).query):
+                application = get_application_model().objects.get(client_id=form.cleaned_data["client_id"])
+                wallets.access_granted(self.request.learner,  # type: ignore[attr-defined]
+                                       application, (form.cleaned_data.get("scope") or "").split())
+        return response
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         # The page is rendered for the learner, who is no staff user: the header must not show the
@@ -233,6 +244,21 @@ class Authorize(AuthorizationView):
         context["learner"] = self.request.learner  # type: ignore[attr-defined]
         context["emails"] = self.request.learner.emails.all()  # type: ignore[attr-defined]
         return context
+
+
+class Revoke(RevokeTokenView):
+    """django-oauth-toolkit's revocation endpoint (RFC 7009), with the audit event when a learner's
+    token was indeed revoked (the endpoint answers 200 for an unknown token too, and then records
+    nothing). The token itself is never recorded."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raw = request.POST.get("token", "")
+        with transaction.atomic():
+            owner = wallets.token_owner(raw)
+            response = super().post(request, *args, **kwargs)
+            if response.status_code == 200 and owner is not None and wallets.token_owner(raw) is None:
+                wallets.token_revoked_by_wallet(owner)
+        return response
 
 
 # --- the resources ------------------------------------------------------------------------------------------------
@@ -287,6 +313,19 @@ def profile(request: HttpRequest) -> JsonResponse:
 
 # --- the learner's account: applications holding access --------------------------------------------------------
 @learner_required
+@require_GET
+def connected(request: HttpRequest) -> HttpResponse:
+    """The connected wallets: each application the learner allowed, what it can read, when it was
+    allowed and last read, with Revoke; and the account's history from the audit trail."""
+    learner = request.learner  # type: ignore[attr-defined]
+    described = scope_descriptions()
+    access = [{"access": entry, "described": [described.get(s, s) for s in entry.scopes]}
+              for entry in wallets.account_access(learner)]
+    return render(request, "learners/wallets.html", {
+        "learner": learner, "access": access, "history": account_history(learner)})
+
+
+@learner_required
 @require_POST
 def access_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -294,5 +333,5 @@ def access_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as error:
         raise Http404(error.message) from error
     messages.success(request, _("The application no longer has access to your badges."))
-    return redirect("learners:account")
+    return redirect("learners:wallets")
 

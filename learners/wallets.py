@@ -17,11 +17,12 @@ What it lacks for this API is here:
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,8 +44,9 @@ from oauth2_provider.models import (
 )
 
 from config.errors import DomainError, NotFound
-from learners.models import LearnerAccount, WalletClient, WalletHolder
-from learners.services import account_awards
+from endorsement.audit import AuditAction, audit_record
+from learners.models import LearnerAccount, WalletAccess, WalletClient, WalletHolder
+from learners.services import account_awards, learner_actor
 from learners.wallet_scopes import NOT_SERVED, SERVED
 
 MAX_REDIRECT_URIS = 10
@@ -338,23 +340,69 @@ def profile(account: LearnerAccount) -> dict[str, Any]:
 
 
 # --- access held by applications --------------------------------------------------------------------------
+# A read moves `last_used_at` at most this often (not one write per read).
+LAST_USED_STEP = timedelta(minutes=1)
+
+
 @dataclass
 class Access:
     application: Any
     client: WalletClient | None
     scopes: list[str]
     since: datetime
+    last_used: datetime | None = None
+
+
+def _audit_data(account: LearnerAccount, application: Any, scopes: list[str]) -> dict[str, Any]:
+    """What an access event records: who, which application (its public client_id and name), what it
+    may read. Never a token, a code or the client's secret."""
+    return {"account": str(account.public_id), "client_id": application.client_id,
+            "client_name": application.name, "scopes": scopes}
+
+
+def _audit_subject(application: Any) -> Any:
+    # The WalletClient, not the toolkit's Application: the trail names subjects by model name, and
+    # "application" is already the endorsement application's.
+    return getattr(application, "wallet_client", None) or application
+
+
+def access_granted(account: LearnerAccount, application: Any, scopes: list[str]) -> WalletAccess:
+    """Record the learner's consent to `application` for `scopes` (the authorization page's Allow):
+    the access row (made, or its scopes and date renewed) and the audit event."""
+    now = timezone.now()
+    with transaction.atomic():
+        access, _created = WalletAccess.objects.select_for_update().get_or_create(
+            account=account, application=application, defaults={"scope": " ".join(scopes), "granted_at": now})
+        if not _created:
+            access.scope, access.granted_at = " ".join(scopes), now
+            access.save(update_fields=["scope", "granted_at"])
+        audit_record(actor=learner_actor(account), action=AuditAction.WALLET_ACCESS_GRANTED,
+                     subject=_audit_subject(application), data=_audit_data(account, application, scopes))
+    return access
+
+
+def access_used(account: LearnerAccount, application_id: int) -> None:
+    """Note that the application read with its token now (at most once per LAST_USED_STEP)."""
+    now = timezone.now()
+    (WalletAccess.objects.filter(account=account, application_id=application_id)
+     .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_STEP))
+     .update(last_used_at=now))
 
 
 def account_access(account: LearnerAccount) -> list[Access]:
-    """The applications holding a token (access or refresh, not revoked) for the account."""
+    """The applications the learner allowed (a consent not revoked) or that hold a token (access or
+    refresh, not revoked) for the account, oldest consent first."""
     holder = WalletHolder.objects.filter(account=account).first()
-    if holder is None:
-        return []
     found: dict[int, Access] = {}
-    tokens = [*get_access_token_model().objects.filter(user_id=holder.user_id).select_related("application"),
-              *get_refresh_token_model().objects.filter(user_id=holder.user_id, revoked__isnull=True)
-              .select_related("application", "access_token")]
+    for row in WalletAccess.objects.filter(account=account).select_related("application__wallet_client"):
+        found[row.application_id] = Access(application=row.application,
+                                           client=getattr(row.application, "wallet_client", None),
+                                           scopes=row.scope.split(), since=row.granted_at,
+                                           last_used=row.last_used_at)
+    tokens = [] if holder is None else [
+        *get_access_token_model().objects.filter(user_id=holder.user_id).select_related("application"),
+        *get_refresh_token_model().objects.filter(user_id=holder.user_id, revoked__isnull=True)
+        .select_related("application", "access_token")]
     for token in tokens:
         application = token.application
         scopes = (token.scope if hasattr(token, "scope") else getattr(token.access_token, "scope", "")).split()
@@ -366,19 +414,73 @@ def account_access(account: LearnerAccount) -> list[Access]:
     return sorted(found.values(), key=lambda a: a.since)
 
 
+def _live_tokens(user_id: Any, application_pk: Any) -> bool:
+    return (get_access_token_model().objects.filter(user_id=user_id, application_id=application_pk).exists()
+            or get_refresh_token_model().objects.filter(user_id=user_id, application_id=application_pk,
+                                                        revoked__isnull=True).exists())
+
+
 def access_revoke(account: LearnerAccount, application_pk: Any) -> None:
-    """Take away an application's access to the account: its grants, refresh and access tokens are
-    deleted (the next read with them answers 401). NotFound when it holds none."""
+    """Take away an application's access to the account (the learner's Revoke): its grants, refresh
+    and access tokens and the consent are deleted (the next read with them answers 401), and the audit
+    trail records it. NotFound when it holds none."""
     holder = WalletHolder.objects.filter(account=account).first()
     with transaction.atomic():
+        user_id = getattr(holder, "user_id", None)
         rows = {"grants": get_grant_model().objects, "refresh": get_refresh_token_model().objects,
                 "access": get_access_token_model().objects}
-        matched = {key: manager.filter(user_id=getattr(holder, "user_id", None), application_id=application_pk)
+        matched = {key: manager.filter(user_id=user_id, application_id=application_pk)
                    for key, manager in rows.items()}
-        if holder is None or not (matched["access"].exists() or matched["refresh"].exists()):
+        consent = WalletAccess.objects.select_for_update().filter(account=account, application_id=application_pk)
+        if not (consent.exists() or (holder is not None and _live_tokens(user_id, application_pk))):
             raise NotFound(_("This application holds no access to your account."))
+        application = get_application_model().objects.select_related("wallet_client").get(pk=application_pk)
+        scopes = list(dict.fromkeys([*(s for row in consent for s in row.scope.split()),
+                                     *(s for t in matched["access"] for s in t.scope.split())]))
         for key in ("refresh", "access", "grants"):
             matched[key].delete()
+        consent.delete()
+        audit_record(actor=learner_actor(account), action=AuditAction.WALLET_ACCESS_REVOKED,
+                     subject=_audit_subject(application), data=_audit_data(account, application, scopes))
 
 
+@dataclass
+class TokenOwner:
+    account: LearnerAccount
+    application: Any
+    kind: str  # "access_token" or "refresh_token"
+    scopes: list[str]
 
+
+def token_owner(raw_token: str) -> TokenOwner | None:
+    """Whose live token (access, or refresh not revoked) `raw_token` is, looked up by its SHA-256 as
+    django-oauth-toolkit stores it; None if it is no such token of a learner."""
+    if not isinstance(raw_token, str) or not raw_token:
+        return None
+    checksum = hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+    access = get_access_token_model().objects.filter(token_checksum=checksum).select_related("application").first()
+    refresh = None if access is not None else (
+        get_refresh_token_model().objects.filter(token_checksum=checksum, revoked__isnull=True)
+        .select_related("application", "access_token").first())
+    token = access or refresh
+    if token is None:
+        return None
+    account = account_for_user(token.user)
+    if account is None:
+        return None
+    scope = token.scope if access is not None else getattr(token.access_token, "scope", "")
+    return TokenOwner(account=account, application=token.application,
+                      kind="access_token" if access is not None else "refresh_token", scopes=scope.split())
+
+
+def token_revoked_by_wallet(owner: TokenOwner) -> None:
+    """After the revocation endpoint (RFC 7009) took `owner`'s token away: the audit event, with the
+    application as actor; the consent goes too once the application holds no live token for the
+    account. Runs in the revocation's transaction."""
+    application = owner.application
+    audit_record(actor=f"wallet:{application.client_id}", action=AuditAction.WALLET_TOKEN_REVOKED,
+                 subject=_audit_subject(application),
+                 data={**_audit_data(owner.account, application, owner.scopes), "token_type": owner.kind})
+    holder = WalletHolder.objects.filter(account=owner.account).first()
+    if holder is None or not _live_tokens(holder.user_id, application.pk):
+        WalletAccess.objects.filter(account=owner.account, application=application).delete()
