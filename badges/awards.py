@@ -38,10 +38,12 @@ from badges.achievements import achievement_document
 from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, evidence_files_clean
 from badges.claims import claim_token_new, claim_url
 from badges.evidence import LinkSnapshot, links_snapshot
+from badges.mail_language import chosen_languages, language_clean, mail_language
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
 from badges.uris import UriError, evidence_uri
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from config.i18n import in_language
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
@@ -72,7 +74,8 @@ DID_PATTERN = re.compile(rf"^did:[a-z0-9]+:(?:{_IDCHAR}*:)*{_IDCHAR}+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK_OR_TAB = re.compile(r"[\t\n\r]")
 
-FIELDS = ("recipient_email", "recipient_did", "recipient_name", "evidence_url", "evidence_narrative")
+FIELDS = ("recipient_email", "recipient_did", "recipient_name", "evidence_url", "evidence_narrative",
+          "recipient_language")
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -85,16 +88,19 @@ class Recipient:
     name: str = ""
     evidence_url: str = ""
     evidence_narrative: str = ""
+    language: str = ""  # of the learner's mails (badges.mail_language); "" for the site's
 
     def as_row(self) -> dict[str, str]:
         return {"recipient_email": self.email, "recipient_did": self.did, "recipient_name": self.name,
-                "evidence_url": self.evidence_url, "evidence_narrative": self.evidence_narrative}
+                "evidence_url": self.evidence_url, "evidence_narrative": self.evidence_narrative,
+                "recipient_language": self.language}
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Recipient:
         return cls(email=row.get("recipient_email", ""), did=row.get("recipient_did", ""),
                    name=row.get("recipient_name", ""), evidence_url=row.get("evidence_url", ""),
-                   evidence_narrative=row.get("evidence_narrative", ""))
+                   evidence_narrative=row.get("evidence_narrative", ""),
+                   language=row.get("recipient_language", ""))
 
     @property
     def key(self) -> str:
@@ -158,10 +164,16 @@ def recipient_clean(data: Mapping[str, Any]) -> tuple[Recipient | None, dict[str
                 errors["evidence_url"] = [error.message]
     if len(values["evidence_narrative"]) > MAX_NARRATIVE and "evidence_narrative" not in errors:
         errors["evidence_narrative"] = [_("At most %(max)d characters.") % {"max": MAX_NARRATIVE}]
+    language = ""
+    if "recipient_language" not in errors:
+        try:
+            language = language_clean(values["recipient_language"])
+        except ValueError as error:
+            errors["recipient_language"] = [str(error)]
     if errors:
         return None, errors
     return Recipient(email=email, did=did, name=values["recipient_name"], evidence_url=url,
-                     evidence_narrative=values["evidence_narrative"]), {}
+                     evidence_narrative=values["evidence_narrative"], language=language), {}
 
 
 # --- who may award, and under what ----------------------------------------------------------------
@@ -280,7 +292,8 @@ class AwardSigner:
             endorsement=self.endorsement, batch_id=batch_id, batch_row=batch_row,
             recipient_did=recipient.did, recipient_email=recipient.email, recipient_name=recipient.name,
             identity=email_identity, evidence_url=recipient.evidence_url,
-            evidence_narrative=recipient.evidence_narrative, issued_by=self.actor, valid_from=now,
+            evidence_narrative=recipient.evidence_narrative, recipient_language=recipient.language,
+            issued_by=self.actor, valid_from=now,
             valid_until=valid_until, status=allocation,
             credential=vc.sign(unsigned, self.private_key, self.verification_method, now),
         )
@@ -334,6 +347,7 @@ def award_issue(
     evidence_url: str = "",
     evidence_narrative: str = "",
     evidence_files: Sequence[UploadLike] = (),
+    recipient_language: str = "",
 ) -> Award:
     """Award one badge. Refused, with nothing written: to anyone but the organisation's issuers
     (403/404), for bad input (400, by field; `evidence_files` checked by badges.archive), with no
@@ -345,6 +359,7 @@ def award_issue(
     recipient, errors = recipient_clean({
         "recipient_email": recipient_email, "recipient_did": recipient_did, "recipient_name": recipient_name,
         "evidence_url": evidence_url, "evidence_narrative": evidence_narrative,
+        "recipient_language": recipient_language,
     })
     files, file_errors = evidence_files_clean(list(evidence_files))
     if recipient is None or file_errors:
@@ -483,38 +498,47 @@ def _email_key(award: Award) -> str:
     return f"award-issued:{award.public_id}"
 
 
+def award_email(award: Award, *, body_name: str, language: str) -> Notification:
+    """The mail telling the learner of `award` the link to their badge and its claim link, written in
+    `language` (badges.mail_language.mail_language), as a pending outbox row (not saved). A new claim
+    token is set on the award (saved by the caller)."""
+    with translation.override(language):
+        claim = claim_url(claim_token_new(award))
+        name = in_language(award.programme, "name").text or award.programme.name
+        subject = _("Your badge: %(name)s") % {"name": name}
+        greeting = (_("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name
+                    else _("Hello,"))
+        body = "\n".join([
+            greeting,
+            "",
+            _("%(issuer)s has awarded you the badge “%(name)s”.") % {
+                "issuer": award.organisation.name, "name": name},
+            _("Its programme is endorsed by %(body)s.") % {"body": body_name},
+            "",
+            _("Your badge, to view, download (as an image or as JSON) and share:"),
+            award_url(award.public_id),
+            "",
+            _("To keep it with your other badges in a learner account (no password: you sign in with a link "
+              "sent to this address), claim it within %(days)d days with this link, which works once:")
+            % {"days": settings.CLAIM_LINK_DAYS},
+            claim,
+        ])
+    return Notification(key=_email_key(award), recipients=[award.recipient_email], subject=subject[:300],
+                        body=body)
+
+
 def award_emails_write(awards: Iterable[Award]) -> list[int]:
     """The mails telling each learner with an e-mail address the link to their badge, written
-    pending in the issuing transaction (the outbox, endorsement.outbox), in the site's language.
-    Returns the ids of the awards that have one."""
+    pending in the issuing transaction (the outbox, endorsement.outbox), each in the learner's
+    language (`award_email`). Returns the ids of the awards that have one."""
     awards = [a for a in awards if a.recipient_email]
     if not awards:
         return []
     body_name = _body_name()
-    rows = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for award in awards:
-            claim = claim_url(claim_token_new(award))
-            subject = _("Your badge: %(name)s") % {"name": award.programme.name}
-            greeting = (_("Hello %(name)s,") % {"name": award.recipient_name} if award.recipient_name
-                        else _("Hello,"))
-            body = "\n".join([
-                greeting,
-                "",
-                _("%(issuer)s has awarded you the badge “%(name)s”.") % {
-                    "issuer": award.organisation.name, "name": award.programme.name},
-                _("Its programme is endorsed by %(body)s.") % {"body": body_name},
-                "",
-                _("Your badge, to view, download (as an image or as JSON) and share:"),
-                award_url(award.public_id),
-                "",
-                _("To keep it with your other badges in a learner account (no password: you sign in with a link "
-                  "sent to this address), claim it within %(days)d days with this link, which works once:")
-                % {"days": settings.CLAIM_LINK_DAYS},
-                claim,
-            ])
-            rows.append(Notification(key=_email_key(award), recipients=[award.recipient_email],
-                                     subject=subject[:300], body=body))
+    chosen = chosen_languages(a.recipient_email for a in awards)
+    rows = [award_email(award, body_name=body_name,
+                        language=mail_language(award.recipient_email, award.recipient_language, chosen))
+            for award in awards]
     # New awards have no mail yet; a key written before (never, in practice) is left as it is.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     Award.objects.bulk_update(awards, ["claim_token_sha256", "claim_expires_at"])

@@ -90,6 +90,8 @@ ALIASES = {
                            "エビデンスの説明", "エビデンス説明", "証拠の説明", "証拠説明"),
     "evidence_files": ("evidence_files", "evidence_file", "evidence files", "evidence file", "files",
                        "エビデンスファイル", "証拠ファイル", "添付ファイル", "ファイル"),
+    # Optional, not in the templates: the language of the learner's mails (badges.mail_language).
+    "recipient_language": ("language", "recipient_language", "mail_language", "言語", "メールの言語", "使用言語"),
 }
 
 
@@ -108,6 +110,7 @@ FIELD_WORDS = {
     "evidence_url": pgettext_lazy("batch column", "evidence URL"),
     "evidence_narrative": pgettext_lazy("batch column", "evidence narrative"),
     "evidence_files": pgettext_lazy("batch column", "evidence files"),
+    "recipient_language": pgettext_lazy("batch column", "language"),
 }
 
 _CP932_STRAYS = re.compile("[\u0080\uf8f0-\uf8f3]")
@@ -123,7 +126,7 @@ def field_of(name: str) -> str | None:
 
 def columns_hint() -> str:
     """The columns a batch takes, English name and Japanese name: "email (メールアドレス), …"."""
-    pairs = [(TEMPLATE_HEADERS["en"][f], TEMPLATE_HEADERS["ja"][f]) for f in FIELDS]
+    pairs = [(TEMPLATE_HEADERS["en"][f], TEMPLATE_HEADERS["ja"][f]) for f in FIELDS] + [("language", "言語")]
     if visitor_language() == "ja":
         return "、".join(f"{ja}（{en}）" for en, ja in pairs)
     return ", ".join(f"{en} ({ja})" for en, ja in pairs)

@@ -294,6 +294,10 @@ class Award(models.Model):
     claim_expires_at = models.DateTimeField(_("claim link expires at"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
     hidden_at = models.DateTimeField(_("hidden by the learner at"), null=True, blank=True, editable=False)
+    # The language the issuer gave for the learner's mails (a batch's `language` column, the award
+    # API's `recipient_language`); "" for the site's. The learner's own choice wins (RecipientLanguage).
+    recipient_language = models.CharField(_("recipient's language"), max_length=8, blank=True,
+                                          choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("award")
@@ -470,3 +474,21 @@ class EvidenceUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.blob})"
+
+
+class RecipientLanguage(models.Model):
+    """The language a learner chose for the mails sent to one of their addresses (their account page,
+    learners): it wins over the issuer's `Award.recipient_language` and the site's language
+    (badges.mail_language). Kept by address, as the awards are, so that badges need not know the
+    learner accounts above them."""
+
+    email = models.EmailField(_("e-mail"), unique=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient's language")
+        verbose_name_plural = _("recipients' languages")
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.language}"

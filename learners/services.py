@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from badges.award_images import award_png, award_svg
 from badges.claims import award_claim
+from badges.mail_language import chosen_languages, language_choose, languages_forget, mail_language
 from badges.models import Award
 from config.errors import DomainError, InvalidInput, NotFound, WrongState
 from config.tasking import enqueue_on_commit
@@ -129,7 +130,8 @@ def sign_in_link_request(*, email: Any, address: str, language: str) -> None:
     with transaction.atomic():
         token = link_new(LinkPurpose.SIGN_IN, email, None)
         url = settings.SITE_URL + reverse("learners:sign_in_link", args=[token])
-        with translation.override(language):
+        # The learner's chosen language for this address wins over the page's.
+        with translation.override(mail_language(email, language)):
             _mail(f"learner-sign-in:{token_digest(token)}", email, _("Your sign-in link"), [
                 _("Hello,"), "",
                 _("Open this link to sign in to your learner account and see every badge sent to this address. "
@@ -211,7 +213,7 @@ def address_add_request(*, account: LearnerAccount, email: Any, address: str, la
     with transaction.atomic():
         token = link_new(LinkPurpose.ADD_ADDRESS, email, account)
         url = settings.SITE_URL + reverse("learners:address_confirm", args=[token])
-        with translation.override(language):
+        with translation.override(account_language(account) or language):
             _mail(f"learner-address:{token_digest(token)}", email, _("Confirm your e-mail address"), [
                 _("Hello,"), "",
                 _("Open this link to add this address to your learner account, so that the badges sent to it "
@@ -237,7 +239,29 @@ def address_confirm(token: str) -> LearnerEmail:
         link.save(update_fields=["used_at"])
         if other is not None:
             return other
-        return LearnerEmail.objects.create(account=link.account, email=link.email)
+        added = LearnerEmail.objects.create(account=link.account, email=link.email)
+        chosen = account_language(link.account)
+        if chosen:  # the account's choice covers its new address too
+            language_choose([added.email], chosen)
+        return added
+
+
+# --- the language of the learner's mails ------------------------------------------------------------
+def account_language(account: LearnerAccount) -> str:
+    """The language the learner chose for their mails ("" when none: the issuer's or the site's)."""
+    emails = list(account.emails.values_list("email", flat=True))
+    chosen = chosen_languages(emails)
+    return next((chosen[e] for e in emails if e in chosen), "")
+
+
+def account_language_set(account: LearnerAccount, language: Any) -> str:
+    """Choose the language of every mail to the account's addresses (badges.mail_language): award
+    notifications, claim links, sign-in links. "" forgets the choice. InvalidInput (by field) for a
+    language the site does not have; nothing is changed then."""
+    try:
+        return language_choose(account.emails.values_list("email", flat=True), language)
+    except ValueError as error:
+        raise InvalidInput(str(error), field_errors={"language": [str(error)]}) from None
 
 
 # --- badges -------------------------------------------------------------------------------------------
@@ -296,4 +320,5 @@ def account_delete(account: LearnerAccount) -> None:
     with transaction.atomic():
         # Its wallet user first (docs/api.md): with it go every token and grant of its applications.
         get_user_model().objects.filter(wallet_holder__account=account).delete()
+        languages_forget(account.emails.values_list("email", flat=True))
         LearnerAccount.objects.filter(pk=account.pk).delete()

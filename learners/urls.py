@@ -12,6 +12,7 @@ urlpatterns = [
     path("learner/", views.account, name="account"),
     path("learner/badges/<uuid:public_id>/visibility/", views.visibility, name="visibility"),
     path("learner/addresses/", views.address_add, name="address_add"),
+    path("learner/language/", views.language, name="language"),
     path("learner/addresses/<str:token>/", views.address_confirm, name="address_confirm"),
     path("learner/badges.zip", views.download, name="download"),
     path("learner/delete/", views.delete, name="delete"),

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +35,14 @@ from learners.wallet_scopes import scope_descriptions
 class EmailForm(forms.Form):
     email = forms.CharField(label=gettext_lazy("E-mail address"), max_length=services.MAX_EMAIL,
                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the mails sent to me"), required=False,
+        choices=lambda: [("", gettext_lazy("The issuer's choice, else the site's language")),
+                         *settings.LANGUAGES],
+        help_text=gettext_lazy("Badge notifications, claim links and sign-in links are written in it."))
 
 
 def _language() -> str:
@@ -148,7 +157,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 # --- the account --------------------------------------------------------------------------------------
-def _account_page(request: HttpRequest, form: EmailForm, status: int = 200) -> HttpResponse:
+def _account_page(request: HttpRequest, form: EmailForm, status: int = 200,
+                  language_form: LanguageForm | None = None) -> HttpResponse:
     """The account: every badge of its addresses, the addresses and the form adding one."""
     learner = request.learner  # type: ignore[attr-defined]
     rows = [{"award": a, "name": _badge_name(a), "standing": award_standing(a)}
@@ -158,7 +168,9 @@ def _account_page(request: HttpRequest, form: EmailForm, status: int = 200) -> H
               for entry in wallets.account_access(learner)]
     return render(request, "learners/account.html", {
         "learner": learner, "rows": rows, "emails": learner.emails.all(), "form": form,
-        "max_addresses": services.MAX_ADDRESSES, "access": access}, status=status)
+        "max_addresses": services.MAX_ADDRESSES, "access": access,
+        "language_form": language_form or LanguageForm(initial={"language": services.account_language(learner)})},
+        status=status)
 
 
 @learner_required
@@ -200,6 +212,21 @@ def address_add(request: HttpRequest) -> HttpResponse:
     else:
         status = 400
     return _account_page(request, form, status)
+
+
+@learner_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.account_language_set(request.learner, form.cleaned_data["language"])  # type: ignore[attr-defined]
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("The language of your mails is saved."))
+            return redirect("learners:account")
+    return _account_page(request, EmailForm(), 400, language_form=form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -64,6 +64,10 @@ class AwardInput(serializers.Serializer):
     recipient_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
     evidence_url = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
     evidence_narrative = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    recipient_language = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=True,
+        help_text="Optional: the language of the learner's mails, en or ja (default: the site's). A language "
+                  "the learner chose on their account page wins.")
 
 
 class RevokeInput(serializers.Serializer):
@@ -105,8 +109,8 @@ class AwardOutput(serializers.ModelSerializer):
     class Meta:
         model = Award
         fields = ["public_id", "url", "programme", "batch", "batch_row", "recipient_email", "recipient_did",
-                  "recipient_name", "evidence_url", "evidence_narrative", "issued_at", "valid_from", "valid_until",
-                  "standing", "revoked_at", "revocation_reason", "ob2_assertion"]
+                  "recipient_name", "recipient_language", "evidence_url", "evidence_narrative", "issued_at",
+                  "valid_from", "valid_until", "standing", "revoked_at", "revocation_reason", "ob2_assertion"]
 
     def get_url(self, award: Award) -> str:
         return award_url(award.public_id)
@@ -186,7 +190,7 @@ AWARD_MULTIPART = {
     "type": "object",
     "properties": {
         **{name: {"type": "string"} for name in ("recipient_email", "recipient_did", "recipient_name", "evidence_url",
-                                                 "evidence_narrative")},
+                                                 "evidence_narrative", "recipient_language")},
         "evidence_file": {"type": "array", "items": {"type": "string", "format": "binary"},
                           "description": "One part per file: PDF, PNG, JPEG, GIF, WebP, UTF-8 text or zip, typed by "
                                          "content; EVIDENCE_UPLOAD_MAX_BYTES each, EVIDENCE_AWARD_MAX_BYTES in all"},

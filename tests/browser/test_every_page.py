@@ -85,6 +85,7 @@ NOT_PAGES: dict[str, str] = {
     "learners:sign_out": "POST only",
     "learners:visibility": "POST only (the buttons are on the account page)",
     "learners:address_add": "POST only (the form is on the account page)",
+    "learners:language": "POST only (the form is on the account page)",
     "learners:download": "a zip of the learner's badges",
     "learners:access_revoke": "POST only (the buttons are on the connected wallets page)",
     "obapi:discovery": "JSON (the OB 3.0 service description document)",
