@@ -169,9 +169,10 @@ class VerificationReport:
 
     @property
     def recipient_matches(self) -> bool | None:
-        """Whether the e-mail address given is the recipient's; None when none was given."""
-        identity = self._own("identity")
-        return None if identity is None else identity.passed
+        """Whether the e-mail address (and the name, badges.identity) given are the recipient's; None
+        when none was given."""
+        given = [c for c in (self._own("identity"), self._own("recipient-name")) if c is not None]
+        return None if not given else all(c.passed for c in given)
 
     @property
     def all_passed(self) -> bool:

@@ -19,6 +19,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from badges.identity import CHECK_ID as NAME_CHECK
+from badges.identity import MAX_NAME, name_check_add, name_clean
 from badges.ob2_verification import is_ob2_input, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     BADGE_TYPES,
@@ -51,6 +53,18 @@ class VerifyForm(forms.Form):
         help_text=_("If you give it, the report says whether the badge was awarded to this address. "
                     "It is not stored."),
     )
+    name = forms.CharField(
+        label=_("Recipient's name (optional)"), required=False, max_length=MAX_NAME,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("The name the holder gave you: the report says whether the badge names this person, even "
+                    "when it holds the name only hashed. It is not stored."),
+    )
+
+    def clean_name(self) -> str:
+        try:
+            return name_clean(self.cleaned_data.get("name"))
+        except InvalidInput as error:
+            raise forms.ValidationError(error.field_errors["name"]) from None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -116,6 +130,9 @@ class PlainWords:
     checks_passed: int = 0
     checks_required: int = 0
     achievement_language: str = ""  # the `inLanguage` the achievement states, when a language tag
+    name_match: str = ""  # "" (none typed), or the outcome of badges.identity's check: "match", "mismatch", …
+    name_given: str = ""
+    recipient_hashed_name: bool = False
 
     @property
     def achievement_written(self) -> Written:
@@ -204,9 +221,11 @@ def _endorsement_words(number: int, endorsement: Mapping[str, Any], checks: dict
     )
 
 
-def plain_words(credential: Mapping[str, Any], report: VerificationReport, *, email: str = "") -> PlainWords:
+def plain_words(credential: Mapping[str, Any], report: VerificationReport, *, email: str = "",
+                name: str = "") -> PlainWords:
     """The report in sentences: the credential's own statements, and what the checks found about them.
-    `email` is what the visitor typed (the "identity" check holds whether it matched)."""
+    `email` and `name` are what the visitor typed (the "identity" and "recipient-name" checks hold
+    whether they matched)."""
     checks = {c.id: c for c in report.checks}
     types = {t for t in _list(credential.get("type")) if isinstance(t, str)}
     kind = "badge" if types & BADGE_TYPES else "endorsement" if ENDORSEMENT_TYPE in types else "other"
@@ -242,6 +261,9 @@ def plain_words(credential: Mapping[str, Any], report: VerificationReport, *, em
                       for n, (e, _target, _where) in enumerate(embedded_with_targets(credential), start=1)],
         checks_passed=sum(1 for c in required if c.passed), checks_required=len(required),
         achievement_language=_language_tag(achievement.get("inLanguage")),
+        name_match=checks[NAME_CHECK].outcome if name.strip() and NAME_CHECK in checks else "",
+        name_given=name.strip(),
+        recipient_hashed_name=any(i.get("hashed") for i in identities if i.get("identityType") == "name"),
     )
 
 
@@ -251,9 +273,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data.get("email") or ""
+        name = form.cleaned_data.get("name") or ""
         try:
             credential = form.credential_data()
-            report = presented_verify(credential, email=email)
+            report = name_check_add(presented_verify(credential, email=email), credential, name)
         except InvalidInput as error:
             for name, messages in error.field_errors.items():
                 for message in messages:
@@ -261,6 +284,6 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             # The plain words read an OB 3.0 credential (and speak of its signature): an OB 2.0
             # assertion's report is its checks alone, each saying what it found.
-            words = None if is_ob2_input(credential) else plain_words(credential, report, email=email)
+            words = None if is_ob2_input(credential) else plain_words(credential, report, email=email, name=name)
     status = 400 if form.errors else 200
     return render(request, "badges/verify.html", {"form": form, "report": report, "words": words}, status=status)

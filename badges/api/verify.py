@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from badges.identity import NAME_CHECK_CODES, name_check_add, name_clean
 from badges.ob2_verification import OB2_CHECK_CODES, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     CHECK_CODES,
@@ -51,11 +52,15 @@ class VerifyUpload(serializers.Serializer):
                                        help_text="The credential's JSON, as text (instead of a file).")
     email = serializers.EmailField(required=False, allow_blank=True,
                                    help_text="Optional: compared with the recipient's hashed e-mail identity.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=(
+        "Optional: the recipient's name as the holder gave it, compared with the credential's `name` "
+        "IdentityObject (its salted `identityHash` when hashed). Never stored."))
 
 
 class VerifyWrapped(serializers.Serializer):
     credential = serializers.JSONField(help_text="The credential (a JSON object).")
     email = serializers.EmailField(required=False, allow_blank=True)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class CheckOutput(serializers.Serializer):
@@ -67,7 +72,7 @@ class CheckOutput(serializers.Serializer):
     passed = serializers.BooleanField()
     message = serializers.CharField(help_text="What the check found, in words.")
     informational = serializers.BooleanField(help_text="Does not count towards `verified`.")
-    code = serializers.ChoiceField(choices=CHECK_CODES + OB2_CHECK_CODES, help_text=(
+    code = serializers.ChoiceField(choices=CHECK_CODES + OB2_CHECK_CODES + NAME_CHECK_CODES, help_text=(
         "Machine-readable outcome, `<check>.<outcome>`, the same in every language: e.g. `proof.ok`, "
         "`proof.signature-mismatch`, `status.revoked`, `status.unknown` (the status list could not be fetched, "
         "verified or has expired: never reported as not revoked), `identity.mismatch`. See docs/credentials.md."))
@@ -86,8 +91,8 @@ class ReportOutput(serializers.Serializer):
     genuine = serializers.BooleanField(help_text="Its form, issuer and signature hold: it says what its issuer "
                                                  "signed (whether it is still in force aside).")
     recipient_matches = serializers.BooleanField(allow_null=True, help_text=(
-        "Whether the `email` given is the recipient's: true, false (another address, or the credential names "
-        "no e-mail address), or null when no `email` was given."))
+        "Whether the `email` and the `name` given are the recipient's: true (each given one matches), false "
+        "(another address or name, or the credential names none), or null when neither was given."))
     checks = CheckOutput(many=True)
     credential = serializers.DictField(help_text="A summary of what was presented: id, type, name, issuer, "
                                                  "achievement, subject, valid_from, valid_until; for a ClrCredential, "
@@ -116,15 +121,17 @@ class VerifyView(APIView):
         operation_id="verify_credential",
         summary="Verify a credential",
         description=(
-            "Send the credential as the JSON body (or wrapped: `{\"credential\": {...}, \"email\": \"...\"}`), "
-            "or as multipart with a baked PNG/SVG in `file` (or its JSON in `credential`) and an optional `email`. "
+            "Send the credential as the JSON body (or wrapped: `{\"credential\": {...}, \"email\": \"...\", "
+            "\"name\": \"...\"}`), or as multipart with a baked PNG/SVG in `file` (or its JSON in `credential`) "
+            "and an optional `email` and `name` (compared with the recipient's identity, hashed or not; never "
+            "stored). "
             "An Open Badges 2.0 assertion (hosted verification) is accepted the same ways: its JSON, a PNG baked "
             "with an `openbadges` chunk, or its URL as `credential` (`{\"credential\": \"https://…\"}`); its "
             "report has the same shape (docs/credentials.md, \"Verifying an Open Badges 2.0 assertion\"). "
             "A credential gets a report (200), verified or not, with one entry per check. Input that holds no "
             "credential at all (malformed JSON, JSON that is not an object, a file that is not a PNG or SVG, "
             "an image with no baked credential, more than 5 MB) is refused with 400 and a message per field "
-            "(`credential`, `file`, `email`). Only bundled JSON-LD contexts are used; none is ever fetched."
+            "(`credential`, `file`, `email`, `name`). Only bundled JSON-LD contexts are used; none is ever fetched."
         ),
         request={
             "application/json": OpenApiTypes.OBJECT,
@@ -161,12 +168,13 @@ class VerifyView(APIView):
             # Refused before the body is read (or spooled to disk).
             raise upload_too_large("file" if request.content_type.startswith("multipart/") else "credential")
         data = request.data
-        email = ""
+        email = name = ""
         if isinstance(data, bytes):
             credential = credential_from_json(data)
             if "@context" not in credential and "credential" in credential:
                 wrapped = credential
                 email = _email(wrapped.get("email", ""))
+                name = name_clean(wrapped.get("name", ""))
                 inner = wrapped["credential"]
                 credential = presented_from_text(inner) if isinstance(inner, str) else inner
                 if not isinstance(credential, dict | str):
@@ -174,6 +182,7 @@ class VerifyView(APIView):
                                        field_errors={"credential": [_("A credential is a JSON object.")]})
         else:
             email = _email(data.get("email", ""))
+            name = name_clean(data.get("name", ""))
             upload = data.get("file")
             text = data.get("credential")
             if upload and text:
@@ -185,5 +194,5 @@ class VerifyView(APIView):
                 credential = presented_from_image(upload.read())
             else:
                 credential = presented_from_text(text or "")
-        report = presented_verify(credential, email=email)
+        report = name_check_add(presented_verify(credential, email=email), credential, name)
         return Response(ReportOutput(report.as_dict()).data)
