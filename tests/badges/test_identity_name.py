@@ -69,10 +69,12 @@ def test_another_name_does_not_match_and_the_verdict_says_so_on_the_page_in_both
     html = page.content.decode()
     assert page.status_code == 200 and 'data-verdict="recipient-mismatch"' in html
     assert "does not name 山田 太郎 as its recipient" in html
+    assert "Genuine, but not issued to the person you named" in html and "the address you gave" not in html
     assert "The name you typed does not match the recipient" in html
     japanese = Client().post("/verify/", {"credential": json.dumps(award.credential), "name": "山田 太郎"},
                              HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "入力された氏名は受領者のものと一致しません" in japanese
+    assert "入力された氏名の人に発行されたものではありません" in japanese
 
 
 def test_an_unhashed_name_is_compared_as_written_and_case_counts():
