@@ -54,8 +54,8 @@ class VerifyForm(forms.Form):
                     "It is not stored."),
     )
     name = forms.CharField(
-        label=_("Recipient's name (optional)"), required=False, max_length=MAX_NAME,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        label=_("Recipient's name (optional)"), required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": MAX_NAME}),
         help_text=_("The name the holder gave you: the report says whether the badge names this person, even "
                     "when it holds the name only hashed. It is not stored."),
     )

@@ -121,6 +121,7 @@ def test_bad_input_is_400_by_field_and_stores_nothing(name, words):
     if isinstance(name, str):
         page = Client().post("/verify/", {"credential": json.dumps(award.credential), "name": name})
         assert page.status_code == 400 and "errorlist" in page.content.decode()
+        assert words in page.content.decode()
         assert 'data-verdict' not in page.content.decode()
         multipart = Client().post(API, {"credential": json.dumps(award.credential), "name": name})
         assert multipart.status_code == 400 and "name" in multipart.json()["errors"]

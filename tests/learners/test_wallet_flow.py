@@ -227,9 +227,11 @@ def test_a_wallet_registers_is_authorized_with_pkce_reads_verifiable_badges_and_
     bearer = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
     assert wallet.send("GET", api + "/credentials", headers=bearer).status == 200
 
-    # 7. The learner sees the application on their account page and revokes it.
-    account_page = browser.get("/learner/")
-    assert "Test Backpack" in account_page.text
+    # 7. The learner sees the application on their connected wallets page (linked from the account
+    # page), with when it last read, and revokes it; the consent and the revocation are in the audit trail.
+    assert "/learner/wallets/" in browser.get("/learner/").text
+    account_page = browser.get("/learner/wallets/")
+    assert "Test Backpack" in account_page.text and "Last read" in account_page.text
     holder = WalletHolder.objects.get(account__emails__email="hanako@example.org")
     from oauth2_provider.models import Application
     application = Application.objects.get(client_id=client_id)
@@ -243,4 +245,8 @@ def test_a_wallet_registers_is_authorized_with_pkce_reads_verifiable_badges_and_
                           Authorization=basic(client_id, client_secret))
     assert refresh.status == 400 and refresh.json()["error"] == "invalid_grant"
     assert "Test Backpack" not in browser.get("/learner/").text
+    wallets_page = browser.get("/learner/wallets/").text
+    assert "Learner allowed a wallet to read their badges" in wallets_page
+    assert "Learner revoked a wallet&#x27;s access" in wallets_page
+    assert tokens["access_token"] not in wallets_page and client_secret not in wallets_page
     assert holder.user.oauth2_provider_accesstoken.count() == 0
