@@ -44,11 +44,13 @@ def issue_award_batch_chunk(self, batch_id: int, start: int, end: int) -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_award_emails(award_ids: list[int]) -> int:
     """Mail each learner the link to their new badge, once per award (the outbox rows written on
-    issue); returns how many were sent now. A mail that fails, or that this task never reaches
-    (killed, never sent), stays pending for the outbox sweep."""
-    from badges.awards import award_email_send
+    issue), all over one connection to the mail server; returns how many were sent now. A lost
+    connection retries the task (the mails sent stay sent; endorsement.outbox.MailServerUnavailable
+    is a ConnectionError); a refused mail, or one this task never reaches (killed, never sent),
+    stays pending for the outbox sweep."""
+    from badges.awards import award_emails_send
 
-    return sum(award_email_send(award_id) for award_id in award_ids)
+    return award_emails_send(award_ids)
 
 
 # --- Evidence links (badges.evidence) ---------------------------------------------------------------

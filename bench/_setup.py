@@ -244,7 +244,7 @@ CRYPTO_STAGES = ("expansion", "canonicalization", "hashing", "signing")
 STAGES = (*CRYPTO_STAGES, "enqueueing tasks", "database")
 FOLLOW_UPS = {
     "status list publishing": ("badges.status", "status_list_publish"),
-    "learner e-mails": ("badges.awards", "award_email_send"),
+    "learner e-mails": ("badges.awards", "award_emails_send"),
     "evidence fetches": ("badges.evidence", "evidence_fetch"),
     "registry refresh": ("endorsement.registry", "registry_refresh"),
 }
