@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from badges import evidence, status
+from badges.fetch import FetchPool
 from badges.models import Award
 
 log = logging.getLogger(__name__)
@@ -75,15 +76,16 @@ def fetch_evidence_group(award_ids: list[int]) -> int:
     unavailable) fetches only what was not fetched yet. A link whose fetch breaks otherwise is logged
     and left to the beat's re-check (never-checked links first); the others go on."""
     fetched = 0
-    for award_id in award_ids:
-        try:
-            check = evidence.evidence_fetch(award_id, notify=False)
-        except EVIDENCE_TRANSIENT:
-            raise
-        except Exception:
-            log.exception("first fetch of the evidence of award %s failed", award_id)
-            continue
-        fetched += check is not None
+    with FetchPool() as connections:  # links on one host reuse a kept-alive connection (badges.fetch)
+        for award_id in award_ids:
+            try:
+                check = evidence.evidence_fetch(award_id, notify=False, pool=connections)
+            except EVIDENCE_TRANSIENT:
+                raise
+            except Exception:
+                log.exception("first fetch of the evidence of award %s failed", award_id)
+                continue
+            fetched += check is not None
     batches = set(Award.objects.filter(pk__in=award_ids, batch__isnull=False).values_list("batch_id", flat=True))
     for batch_id in sorted(batches):
         evidence.evidence_notify_batch(batch_id)

@@ -210,6 +210,7 @@ def follow_up_outcomes(batch_id: int) -> str:
 
 
 class _EvidenceHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the web servers of learning platforms answer
     body = (b"<!doctype html><title>Coursework</title><p>Assessed work of a learner: "
             + b"graded 78/100. " * 20 + b"</p>")
 
