@@ -8,6 +8,7 @@ A list's bits are recomputed from the owners' states every time it is published,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -184,24 +185,41 @@ def status_lists_issued_in_batch(status_list_ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: _publish_debounced(ids, unsigned))
 
 
-def _publish_debounced(ids: list[int], unsigned: set[int]) -> None:
-    """After commit (never raises, config.tasking): a never-signed list now, the others on the slot."""
-    task = task_named(PUBLISH_TASK)
+def status_publish_plan(ids: Iterable[int], unsigned: set[int], *, eager: bool) -> list[tuple[int, int]]:
+    """(list id, countdown seconds) of the publishes to send for entries just issued on `ids`: none
+    for a list whose slot is taken (a publish is already due within STATUS_PUBLISH_DELAY_SECONDS,
+    and it reads this commit), 0 for a list never signed (`unsigned`) or with no broker (`eager`:
+    nothing can run later), else the delay. Takes the slots it plans for."""
     delay = max(1, int(settings.STATUS_PUBLISH_DELAY_SECONDS))
-    eager = task.app.conf.task_always_eager
+    plan = []
     for status_list_id in ids:
+        # The slot expires a second before the publish runs, so a chunk that found it taken
+        # committed before that publish reads the list (as endorsement.registry debounces).
+        if cache.add(_slot_key(status_list_id), "1", timeout=max(1, delay - 1)):
+            plan.append((status_list_id, 0 if status_list_id in unsigned or eager else delay))
+    return plan
+
+
+def _publish_debounced(ids: list[int], unsigned: set[int]) -> None:
+    """After commit (never raises with a broker, config.tasking): send what `status_publish_plan` says."""
+    task = task_named(PUBLISH_TASK)
+    eager = task.app.conf.task_always_eager
+    try:
+        plan = status_publish_plan(ids, unsigned, eager=eager)
+    except Exception:
+        if eager:
+            raise
+        plan = [(status_list_id, 0) for status_list_id in ids]  # no cache: publish each now
+    for status_list_id, countdown in plan:
         try:
-            # The slot expires a second before the publish runs, so a chunk that found it taken
-            # committed before that publish reads the list (as endorsement.registry debounces).
-            if not cache.add(_slot_key(status_list_id), "1", timeout=max(1, delay - 1)):
-                continue
-            if status_list_id in unsigned or eager:  # no broker: nothing can run later, so now
-                task.delay(status_list_id)
+            if countdown:
+                task.apply_async((status_list_id,), countdown=countdown)
             else:
-                task.apply_async((status_list_id,), countdown=delay)
+                task.delay(status_list_id)
         except Exception:
             if eager:
                 raise
             # The recovery sweep publishes a list never signed; the batch's end publishes the rest.
-            cache.delete(_slot_key(status_list_id))
-            logging.getLogger(__name__).exception("could not schedule publishing status list %s", status_list_id)
+            with contextlib.suppress(Exception):
+                cache.delete(_slot_key(status_list_id))
+            logging.getLogger(__name__).exception("could not send publishing status list %s", status_list_id)
