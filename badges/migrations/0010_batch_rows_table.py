@@ -46,8 +46,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(rows_to_table, table_to_rows),
-        migrations.RemoveField(
-            model_name='awardbatch',
-            name='rows',
-        ),
     ]
