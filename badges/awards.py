@@ -39,7 +39,8 @@ from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, ev
 from badges.claims import claim_token_new, claim_url
 from badges.evidence import LinkSnapshot, links_snapshot
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
-from badges.status import status_allocate, status_entry, status_lists_issued_in_batch, status_lists_publish
+from badges.status import status_allocate, status_entry
+from badges.status_publish import status_lists_issued_in_batch, status_lists_publish
 from badges.uris import UriError, evidence_uri
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.tasking import enqueue_on_commit

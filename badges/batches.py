@@ -11,7 +11,7 @@ chunk issues only its rows that have no award yet; the unique constraint on (bat
 batch_row) keeps a chunk that runs twice, even at the same time on two workers, from issuing a row
 twice. Progress is the count of the batch's awards, written after each chunk. The status lists
 the batch's entries are on are published once when it finishes (and, debounced, every
-STATUS_PUBLISH_DELAY_SECONDS while it runs: badges.status), not after every chunk.
+STATUS_PUBLISH_DELAY_SECONDS while it runs: badges.status_publish), not after every chunk.
 
 A batch whose chunk messages are lost (a worker killed whole before the broker's visibility
 timeout gives them to another, a broker restarted without its data, an enqueue that failed) stops
@@ -53,7 +53,8 @@ from badges.awards import (
 from badges.batch_files import BatchZip, FileResolver, is_zip, references
 from badges.evidence import LinkSnapshot, evidence_notify_batch, links_snapshot
 from badges.models import Award, AwardBatch, AwardBatchRow, Programme, SourceEncoding, StatusPurpose
-from badges.status import status_allocate_many, status_lists_publish
+from badges.status import status_allocate_many
+from badges.status_publish import status_lists_publish
 from config.errors import InvalidInput, NotFound, WrongState
 from config.i18n import visitor_language
 from config.tasking import enqueue_on_commit

@@ -17,7 +17,7 @@ from django.utils import timezone
 from badges.awards import award_emails_send, award_revoke
 from badges.batches import award_batch_create, award_batch_issue_chunk, batch_rows_data, rows_from_json
 from badges.models import Award, AwardBatch, AwardBatchRow, StatusAllocation, StatusList
-from badges.status import status_lists_issued_in_batch, status_publish_plan
+from badges.status_publish import status_lists_issued_in_batch, status_publish_plan
 from badges.tasks import publish_status_list
 from config.tasking import enqueued
 from endorsement.models import Notification
