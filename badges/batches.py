@@ -567,7 +567,7 @@ def award_batch_progress(batch_id: int) -> None:
     ).update(state=AwardBatch.State.DONE, finished_at=timezone.now())
     if done:
         # Its status lists once, now that every entry is issued (they were published, debounced,
-        # while it ran: a list new to this batch at once, badges.status).
+        # while it ran: a list new to this batch at once, badges.status_publish).
         lists = (Award.objects.filter(batch_id=batch_id).order_by().values_list("status__status_list_id", flat=True)
                  .distinct())
         status_lists_publish(sorted(lists))
