@@ -149,7 +149,7 @@ def programme_awards(request: HttpRequest, public_id: Any) -> HttpResponse:
     rows = [(award, award_standing(award)) for award in page]
     return render(request, "badges/awards/programme_awards.html", {
         "programme": programme, "page": page, "rows": rows, "search": search,
-        "batches": AwardBatch.objects.filter(programme=programme).defer("rows").order_by("-created_at")[:20],
+        "batches": AwardBatch.objects.filter(programme=programme).order_by("-created_at")[:20],
         "can_issue": can_issue_for(request.user, programme.organisation),
         "endorsement": endorsement_in_force(programme.pk),
     })

@@ -41,6 +41,7 @@ from badges.evidence import LinkSnapshot, links_snapshot
 from badges.mail_language import chosen_languages, language_clean, mail_language
 from badges.models import Award, EvidenceCheck, Programme, StatusAllocation, StatusList, StatusPurpose
 from badges.status import status_allocate, status_entry
+from badges.status_publish import status_lists_issued_in_batch, status_lists_publish
 from badges.uris import UriError, evidence_uri
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from config.i18n import in_language
@@ -48,7 +49,7 @@ from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.credentials import endorsement_in_force
 from endorsement.models import ApplicationState, Endorsement, EndorsementState, Notification
-from endorsement.outbox import notification_deliver
+from endorsement.outbox import notification_deliver, notifications_deliver_many
 from endorsement.registry import registry_changed
 from institutions.keys import issuer_profile, signing_material
 from institutions.models import Organisation, RecipientNames
@@ -327,8 +328,11 @@ def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] |
         EvidenceCheck.objects.bulk_create([EvidenceCheck(award=a, url=a.evidence_url) for a in linked])
         for start in range(0, len(linked), EVIDENCE_GROUP):
             enqueue_on_commit("badges.tasks.fetch_evidence_group", [a.pk for a in linked[start:start + EVIDENCE_GROUP]])
-    for status_list_id in sorted({a.status.status_list_id for a in awards}):
-        enqueue_on_commit("badges.tasks.publish_status_list", status_list_id)
+    lists = {a.status.status_list_id for a in awards}
+    if any(a.batch_id is not None for a in awards):
+        status_lists_issued_in_batch(lists)  # debounced, and once when the batch is done
+    else:
+        status_lists_publish(lists)
     webhooks_for_awards_issued(awards)  # the organisation's own systems (webhooks.events)
     mailed = award_emails_write(awards)
     if mailed:
@@ -426,7 +430,7 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
         # The audit event records who revoked it and why.
         audit_record(actor=actor, action=AuditAction.AWARD_REVOKED, subject=award, comment=reason,
                      data={"credential": award.credential["id"]})
-        enqueue_on_commit("badges.tasks.publish_status_list", award.status.status_list_id)
+        status_lists_publish([award.status.status_list_id])  # at once: never debounced
         registry_changed()
     return award
 
@@ -558,6 +562,22 @@ def award_email_send(award_id: int) -> bool:
             award_emails_write([award])
         row = Notification.objects.filter(key=_email_key(award)).only("pk").first()
     return notification_deliver(row.pk)
+
+
+def award_emails_send(award_ids: Sequence[int]) -> int:
+    """`award_email_send` for the awards of a batch chunk, in bulk: their outbox rows read in two
+    queries and delivered over one connection to the mail server (endorsement.outbox), each learner
+    once. Returns how many were sent now; raises `MailServerUnavailable` (after marking the ones
+    sent) when the connection fails, for the task to retry the others."""
+    keys = {f"award-issued:{public_id}": pk for pk, public_id in
+            Award.objects.filter(pk__in=list(award_ids)).exclude(recipient_email="").values_list("pk", "public_id")}
+    found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
+    missing = [pk for key, pk in keys.items() if key not in found]
+    if missing:  # issued before the outbox existed
+        with transaction.atomic():
+            award_emails_write(Award.objects.select_related("programme", "organisation").filter(pk__in=missing))
+        found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
+    return notifications_deliver_many(sorted(found.values()))
 
 
 def revoked_award_indices(status_list: StatusList) -> Iterable[int]:

@@ -5,10 +5,13 @@ Policy: a batch with any bad row is refused whole. Every error is reported (CSV 
 index in the JSON list, and the field) and nothing at all is written or issued, so a corrected
 upload can simply be sent again without creating duplicates of the rows that were good.
 
-A valid batch is stored (`AwardBatch.rows`) and split into chunks of CHUNK_SIZE rows, one task
-each. A chunk issues only its rows that have no award yet; the unique constraint on (batch,
+A valid batch is stored, one `AwardBatchRow` per row (a chunk reads its own CHUNK_SIZE rows by
+position, never the whole upload), and split into chunks of CHUNK_SIZE rows, one task each. A
+chunk issues only its rows that have no award yet; the unique constraint on (batch,
 batch_row) keeps a chunk that runs twice, even at the same time on two workers, from issuing a row
-twice. Progress is the count of the batch's awards, written after each chunk.
+twice. Progress is the count of the batch's awards, written after each chunk. The status lists
+the batch's entries are on are published once when it finishes (and, debounced, every
+STATUS_PUBLISH_DELAY_SECONDS while it runs: badges.status_publish), not after every chunk.
 
 A batch whose chunk messages are lost (a worker killed whole before the broker's visibility
 timeout gives them to another, a broker restarted without its data, an enqueue that failed) stops
@@ -49,8 +52,9 @@ from badges.awards import (
 )
 from badges.batch_files import BatchZip, FileResolver, is_zip, references
 from badges.evidence import LinkSnapshot, evidence_notify_batch, links_snapshot
-from badges.models import Award, AwardBatch, Programme, SourceEncoding, StatusPurpose
+from badges.models import Award, AwardBatch, AwardBatchRow, Programme, SourceEncoding, StatusPurpose
 from badges.status import status_allocate_many
+from badges.status_publish import status_lists_publish
 from config.errors import InvalidInput, NotFound, WrongState
 from config.i18n import visitor_language
 from config.tasking import enqueue_on_commit
@@ -462,12 +466,14 @@ def award_batch_create(*, actor: UserLike, programme: Programme, rows: Sequence[
     with transaction.atomic():
         endorsement_for_awarding(programme)
         files.store(actor)
-        batch = AwardBatch.objects.create(
-            programme=programme, created_by=actor, total=len(recipients), source_encoding=encoding,
-            rows=[{**r.as_row(), "where": row.where,
-                   **({"evidence_files": [f.as_row() for f in row_files]} if row_files else {})}
-                  for r, row, row_files in zip(recipients, rows, files.by_row, strict=True)],
-        )
+        batch = AwardBatch.objects.create(programme=programme, created_by=actor, total=len(recipients),
+                                          source_encoding=encoding)
+        AwardBatchRow.objects.bulk_create([
+            AwardBatchRow(batch=batch, index=i, data={
+                **r.as_row(), "where": row.where,
+                **({"evidence_files": [f.as_row() for f in row_files]} if row_files else {})})
+            for i, (r, row, row_files) in enumerate(zip(recipients, rows, files.by_row, strict=True))
+        ], batch_size=1000)
         audit_record(actor=actor, action=AuditAction.AWARD_BATCH_CREATED, subject=batch,
                      data={"programme": str(programme.public_id), "rows": batch.total})
         award_batch_start(batch)
@@ -481,6 +487,15 @@ def award_batch_start(batch: AwardBatch, chunks: Sequence[tuple[int, int]] | Non
         chunks = [(start, min(start + CHUNK_SIZE, batch.total)) for start in range(0, batch.total, CHUNK_SIZE)]
     for start, end in chunks:
         enqueue_on_commit("badges.tasks.issue_award_batch_chunk", batch.pk, start, end)
+
+
+def batch_rows_data(batch_id: int, start: int = 0, end: int | None = None) -> dict[int, dict[str, Any]]:
+    """The stored rows [start, end) of a batch by position (one indexed range query: a chunk reads
+    its own rows only)."""
+    rows = AwardBatchRow.objects.filter(batch_id=batch_id, index__gte=start)
+    if end is not None:
+        rows = rows.filter(index__lt=end)
+    return dict(rows.order_by("index").values_list("index", "data"))
 
 
 def award_batch_unfinished_chunks(batch: AwardBatch) -> list[tuple[int, int]]:
@@ -501,7 +516,8 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
     end = min(end, batch.total)
     issued = set(Award.objects.filter(batch=batch, batch_row__gte=start, batch_row__lt=end)
                  .values_list("batch_row", flat=True))
-    todo = [(i, Recipient.from_row(batch.rows[i])) for i in range(start, end) if i not in issued]
+    rows = batch_rows_data(batch.pk, start, end) if len(issued) < end - start else {}
+    todo = [(i, Recipient.from_row(rows[i])) for i in range(start, end) if i not in issued]
     saved: list[Award] = []
     if todo:
         programme = batch.programme
@@ -514,7 +530,7 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
         # The rows' evidence links are fetched before signing (FETCH_CONCURRENCY at a time, no
         # transaction open), so that each credential names its link's WARC copy and digest.
         snapshots = links_snapshot([recipient.evidence_url for _row, recipient in todo])
-        planned = {row: _row_copies(batch.rows[row], recipient, snapshots) for row, recipient in todo}
+        planned = {row: _row_copies(rows[row], recipient, snapshots) for row, recipient in todo}
         # Entries are allocated in their own short transaction so the organisation's lock is not
         # held while signing: chunks of one batch on several workers then sign in parallel.
         allocations = status_allocate_many(programme.organisation, StatusPurpose.REVOCATION, len(todo))
@@ -553,6 +569,11 @@ def award_batch_progress(batch_id: int) -> None:
         pk=batch_id, state__in=[AwardBatch.State.PENDING, AwardBatch.State.RUNNING], issued__gte=F("total")
     ).update(state=AwardBatch.State.DONE, finished_at=timezone.now())
     if done:
+        # Its status lists once, now that every entry is issued (they were published, debounced,
+        # while it ran: a list new to this batch at once, badges.status_publish).
+        lists = (Award.objects.filter(batch_id=batch_id).order_by().values_list("status__status_list_id", flat=True)
+                 .distinct())
+        status_lists_publish(sorted(lists))
         # The evidence fetches may all have finished before the batch did: then they left the one
         # message for the batch to this (evidence_notify_batch sends it once, whoever calls last).
         evidence_notify_batch(batch_id)
@@ -604,13 +625,13 @@ class BatchRowView:
 
 def award_batch_rows(batch: AwardBatch, start: int, end: int) -> list[BatchRowView]:
     """Rows [start, end) of the batch, each with its award if it has been issued (one query)."""
-    end = min(end, len(batch.rows))
+    end = min(end, batch.total)
     awards = {a.batch_row: a for a in Award.objects.filter(batch=batch, batch_row__gte=start, batch_row__lt=end)
               .only("id", "public_id", "batch_row", "recipient_name", "recipient_email", "recipient_did")}
     return [
         BatchRowView(number=i + 1, where=str(row.get("where", "")), name=row.get("recipient_name", ""),
                      email=row.get("recipient_email", ""), did=row.get("recipient_did", ""), award=awards.get(i))
-        for i, row in enumerate(batch.rows[start:end], start=start)
+        for i, row in batch_rows_data(batch.pk, start, end).items()
     ]
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from badges.archive import PlannedCopy, web_copy_plan
-from badges.fetch import FetchError, FetchResult, fetch
+from badges.fetch import FetchError, FetchPool, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
@@ -70,12 +70,14 @@ class Retrieval:
     fetched: FetchResult | None = None  # what was received, for the archive's WARC record
 
 
-def evidence_retrieve(url: str) -> Retrieval:
-    """Fetch `url` once under the evidence limits. Never raises for a bad link: says why instead."""
+def evidence_retrieve(url: str, pool: FetchPool | None = None) -> Retrieval:
+    """Fetch `url` once under the evidence limits (on a connection of `pool` when one to the same
+    checked address is open, badges.fetch). Never raises for a bad link: says why instead."""
     limit = int(settings.EVIDENCE_MAX_BYTES)
     try:
         result = fetch(url, timeout=float(settings.EVIDENCE_FETCH_TIMEOUT), max_bytes=limit,
-                       allow_loopback=bool(settings.EVIDENCE_ALLOW_LOOPBACK), truncate=True, max_redirects=3)
+                       allow_loopback=bool(settings.EVIDENCE_ALLOW_LOOPBACK), truncate=True, max_redirects=3,
+                       pool=pool)
     except FetchError as error:
         return Retrieval(False, detail=error.message)
     detail = ""
@@ -107,10 +109,10 @@ class LinkSnapshot:
     copy: PlannedCopy | None
 
 
-def link_snapshot(url: str) -> LinkSnapshot:
+def link_snapshot(url: str, pool: FetchPool | None = None) -> LinkSnapshot:
     """Fetch one evidence link under the evidence limits (EVIDENCE_FETCH_TIMEOUT in all) and plan
     its WARC copy. Never raises for a bad link: the snapshot says why, and has no copy."""
-    outcome = evidence_retrieve(url)
+    outcome = evidence_retrieve(url, pool)
     now = timezone.now().replace(microsecond=0)
     copy = web_copy_plan(outcome.fetched, url=url, taken_at=now) if outcome.ok and outcome.fetched else None
     return LinkSnapshot(url, outcome, now, copy)
@@ -119,25 +121,27 @@ def link_snapshot(url: str) -> LinkSnapshot:
 def links_snapshot(urls: Sequence[str]) -> dict[str, LinkSnapshot]:
     """`link_snapshot` of each distinct link, FETCH_CONCURRENCY at a time (a batch chunk of 100 rows
     whose links all time out waits about 100 / 8 × EVIDENCE_FETCH_TIMEOUT, well within the broker's
-    visibility timeout). The threads only fetch: no database access."""
+    visibility timeout). The threads only fetch: no database access. They share one `FetchPool`:
+    links on the same host (an LMS's pages, typically) reuse its kept-alive connections."""
     distinct = list(dict.fromkeys(u for u in urls if u))
     if not distinct:
         return {}
-    if len(distinct) == 1:
-        snapshots = [_snapshot_or_none(distinct[0])]
-    else:
-        workers = max(1, min(int(settings.FETCH_CONCURRENCY), len(distinct)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evidence-fetch") as pool:
-            snapshots = list(pool.map(_snapshot_or_none, distinct))
+    with FetchPool() as connections:
+        if len(distinct) == 1:
+            snapshots = [_snapshot_or_none(distinct[0], connections)]
+        else:
+            workers = max(1, min(int(settings.FETCH_CONCURRENCY), len(distinct)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="evidence-fetch") as threads:
+                snapshots = list(threads.map(lambda url: _snapshot_or_none(url, connections), distinct))
     return {url: snapshot for url, snapshot in zip(distinct, snapshots, strict=True) if snapshot is not None}
 
 
-def _snapshot_or_none(url: str) -> LinkSnapshot | None:
+def _snapshot_or_none(url: str, pool: FetchPool | None = None) -> LinkSnapshot | None:
     """`link_snapshot`, or None when it broke in a way no bad link explains (logged): that award is
     then signed without the copy and its link fetched after commit, as before (`after_issue`),
     and the other links go on."""
     try:
-        return link_snapshot(url)
+        return link_snapshot(url, pool)
     except Exception:
         log.exception("the fetch before signing of the evidence link %s failed", url)
         return None
@@ -181,7 +185,7 @@ def evidence_check_create(award: Award) -> EvidenceCheck | None:
     return check
 
 
-def evidence_fetch(award_id: int, *, notify: bool = True) -> EvidenceCheck | None:
+def evidence_fetch(award_id: int, *, notify: bool = True, pool: FetchPool | None = None) -> EvidenceCheck | None:
     """The first fetch of an award's evidence link (outside any transaction: it waits on the network).
     Idempotent: a check fetched before is returned untouched, and of two workers fetching at once
     only the first result is stored (a conditional UPDATE). A first fetch that fails is told to the
@@ -195,7 +199,7 @@ def evidence_fetch(award_id: int, *, notify: bool = True) -> EvidenceCheck | Non
         check, _created = EvidenceCheck.objects.get_or_create(award=award, defaults={"url": award.evidence_url})
     if check.last_checked_at is not None:
         return check
-    outcome = evidence_retrieve(check.url)
+    outcome = evidence_retrieve(check.url, pool)
     now = timezone.now()
     fields: dict = {"last_checked_at": now, "detail": outcome.detail}
     if outcome.ok:

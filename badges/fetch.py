@@ -22,6 +22,12 @@ Every hop is checked before it is made:
   /verify look-ups therefore cannot tie up more than that many of a worker's threads.
 
 Failures raise `FetchError` with a `kind` and a message meant for people.
+
+A `FetchPool` (one per task: a batch chunk's evidence links) keeps the connections of its fetches
+open (HTTP/1.1 keep-alive) and reuses one for a later fetch only when that fetch's own check gave the
+same scheme, host, port AND checked address: every hop is still checked and pinned as above, the
+pool only saves the TCP (and TLS) set-up. A pooled connection is watched by the deadline of the
+fetch using it; one the server closed meanwhile is replaced once by a new connection.
 """
 
 from __future__ import annotations
@@ -253,6 +259,51 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+PoolKey = tuple[str, str, int, str]  # scheme, host name, port, the address checked for it
+
+
+class FetchPool:
+    """Open connections of finished fetches, for later fetches to the same checked address (see the
+    module's notes). Thread-safe; `close()` (or leaving the `with` block) closes them all."""
+
+    def __init__(self, per_key: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[PoolKey, list[http.client.HTTPConnection]] = {}
+        self._per_key = per_key
+        self.opened = 0  # connections made (for tests and the bench)
+        self.reused = 0
+
+    def take(self, key: PoolKey) -> http.client.HTTPConnection | None:
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle:
+                self.reused += 1
+                return idle.pop()
+        return None
+
+    def give(self, key: PoolKey, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if len(idle) < self._per_key:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connections = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.close()
+
+    def __enter__(self) -> FetchPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _opener(address: str, watchdog: _Watchdog) -> urllib.request.OpenerDirector:
     """An opener for http and https only, pinned to `address`, with no proxy and no redirects."""
     opener = urllib.request.OpenerDirector()
@@ -309,8 +360,10 @@ def fetch(
     max_redirects: int = 3,
     truncate: bool = False,
     accept: str = "*/*",
+    pool: FetchPool | None = None,
 ) -> FetchResult:
-    """GET `url` under the rules of this module. HTTP status ≥ 400 raises `FetchError("http_status")`."""
+    """GET `url` under the rules of this module. HTTP status ≥ 400 raises `FetchError("http_status")`.
+    With a `pool`, the connection is kept open for a later fetch to the same checked address."""
     deadline = time.monotonic() + timeout
     slots = _slots()
     if not slots.acquire(timeout=max(0.0, timeout)):
@@ -320,7 +373,7 @@ def fetch(
     try:
         return _fetch(url, deadline=deadline, timeout=timeout, watchdog=watchdog, max_bytes=max_bytes,
                       allow_loopback=allow_loopback, https_only=https_only, max_redirects=max_redirects,
-                      truncate=truncate, accept=accept)
+                      truncate=truncate, accept=accept, pool=pool)
     finally:
         watchdog.cancel()
         slots.release()
@@ -341,11 +394,19 @@ def _slots() -> threading.BoundedSemaphore:
 
 def _fetch(
     url: str, *, deadline: float, timeout: float, watchdog: _Watchdog, max_bytes: int, allow_loopback: bool,
-    https_only: bool, max_redirects: int, truncate: bool, accept: str,
+    https_only: bool, max_redirects: int, truncate: bool, accept: str, pool: FetchPool | None = None,
 ) -> FetchResult:
     current = url
     for _hop in range(max_redirects + 1):
-        _scheme, address, _port = checked_address(current, allow_loopback=allow_loopback, https_only=https_only)
+        scheme, address, port = checked_address(current, allow_loopback=allow_loopback, https_only=https_only)
+        if pool is not None:
+            hop = _pooled_hop(pool, current, (scheme, urlsplit(current).hostname or "", port, address),
+                              deadline=deadline, timeout=timeout, watchdog=watchdog, max_bytes=max_bytes,
+                              truncate=truncate, accept=accept)
+            if isinstance(hop, str):  # a redirect: the next hop is checked at the top of the loop
+                current = urljoin(current, hop)
+                continue
+            return hop
         opener = _opener(address, watchdog)
         # The scheme was checked above, and the opener has no file:, ftp: or data: handler anyway.
         request = urllib.request.Request(  # noqa: S310
@@ -395,6 +456,85 @@ def _fetch(
                            reason=reason, headers=headers, http_version=http_version)
     raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
                      % {"url": url, "count": max_redirects})
+
+
+def _pooled_connection(pool: FetchPool, key: PoolKey, *, watchdog: _Watchdog, remaining: float
+                       ) -> tuple[http.client.HTTPConnection, bool]:
+    """A connection to the checked address of `key` (from the pool, or new) watched by this fetch's
+    deadline, and whether it was reused."""
+    scheme, host, port, address = key
+    connection = pool.take(key)
+    if connection is not None:
+        connection._watchdog = watchdog  # type: ignore[attr-defined]
+        connection.timeout = remaining
+        if connection.sock is not None:
+            connection.sock.settimeout(remaining)
+            watchdog.watch(connection.sock)
+        return connection, True
+    pool.opened += 1
+    if scheme == "https":
+        return _PinnedHTTPSConnection(host, port=port, pinned=address, tls=ssl.create_default_context(),
+                                      watchdog=watchdog, timeout=remaining), False
+    return _PinnedHTTPConnection(host, port=port, pinned=address, watchdog=watchdog, timeout=remaining), False
+
+
+def _pooled_hop(pool: FetchPool, url: str, key: PoolKey, *, deadline: float, timeout: float, watchdog: _Watchdog,
+                max_bytes: int, truncate: bool, accept: str) -> FetchResult | str:
+    """One hop of `_fetch` on a pooled keep-alive connection: the result, or a redirect's Location."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {"Accept": accept, "User-Agent": "endorsement-verifier/1"}
+    for attempt in (1, 2):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("timeout", _no_answer(url, timeout))
+        connection, reused = _pooled_connection(pool, key, watchdog=watchdog, remaining=remaining)
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            break
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+            connection.close()
+            if reused and attempt == 1 and not watchdog.fired:
+                continue  # the server closed the idle connection: once more on a new one
+            raise FetchError("unreachable", _unreachable(url, error)) from None
+        except TimeoutError:
+            connection.close()
+            raise FetchError("timeout", _no_answer(url, timeout)) from None
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            if watchdog.fired:
+                raise FetchError("timeout", _no_answer(url, timeout)) from None
+            raise FetchError("unreachable", _unreachable(url, error)) from None
+    keep = False
+    try:
+        location = response.headers.get("Location")
+        if response.status in REDIRECT_CODES and location:
+            return location
+        if response.status >= 400:
+            message = gettext("%(url)s answered HTTP %(status)s.") % {"url": url, "status": response.status}
+            raise FetchError("http_status", message, status=response.status)
+        body, truncated = _read(response, max_bytes=max_bytes, truncate=truncate, deadline=deadline, url=url)
+        # The whole body was read (read1 leaves a response with Content-Length open at length 0):
+        # closing the response (not the connection) readies the connection for its next request.
+        keep = not truncated and not response.will_close and (response.isclosed() or response.length == 0)
+        response.close()
+        return FetchResult(url=url, status=response.status, content_type=response.headers.get("Content-Type", ""),
+                           body=body, truncated=truncated, reason=response.reason or "",
+                           headers=tuple(response.headers.items()),
+                           http_version="HTTP/1.0" if response.version == 10 else "HTTP/1.1")
+    except TimeoutError:
+        raise FetchError("timeout", _too_slow(url)) from None
+    except (OSError, http.client.HTTPException) as error:
+        if watchdog.fired:
+            raise FetchError("timeout", _too_slow(url)) from None
+        raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
+                         % {"url": url, "error": reason_in_words(error)}) from None
+    finally:
+        if keep and not watchdog.fired:
+            pool.give(key, connection)
+        else:
+            connection.close()
 
 
 @dataclass(frozen=True)

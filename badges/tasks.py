@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from badges import evidence, status
+from badges.fetch import FetchPool
 from badges.models import Award
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,13 @@ def issue_award_batch_chunk(self, batch_id: int, start: int, end: int) -> int:
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_award_emails(award_ids: list[int]) -> int:
     """Mail each learner the link to their new badge, once per award (the outbox rows written on
-    issue); returns how many were sent now. A mail that fails, or that this task never reaches
-    (killed, never sent), stays pending for the outbox sweep."""
-    from badges.awards import award_email_send
+    issue), all over one connection to the mail server; returns how many were sent now. A lost
+    connection retries the task (the mails sent stay sent; endorsement.outbox.MailServerUnavailable
+    is a ConnectionError); a refused mail, or one this task never reaches (killed, never sent),
+    stays pending for the outbox sweep."""
+    from badges.awards import award_emails_send
 
-    return sum(award_email_send(award_id) for award_id in award_ids)
+    return award_emails_send(award_ids)
 
 
 # --- Evidence links (badges.evidence) ---------------------------------------------------------------
@@ -73,15 +76,16 @@ def fetch_evidence_group(award_ids: list[int]) -> int:
     unavailable) fetches only what was not fetched yet. A link whose fetch breaks otherwise is logged
     and left to the beat's re-check (never-checked links first); the others go on."""
     fetched = 0
-    for award_id in award_ids:
-        try:
-            check = evidence.evidence_fetch(award_id, notify=False)
-        except EVIDENCE_TRANSIENT:
-            raise
-        except Exception:
-            log.exception("first fetch of the evidence of award %s failed", award_id)
-            continue
-        fetched += check is not None
+    with FetchPool() as connections:  # links on one host reuse a kept-alive connection (badges.fetch)
+        for award_id in award_ids:
+            try:
+                check = evidence.evidence_fetch(award_id, notify=False, pool=connections)
+            except EVIDENCE_TRANSIENT:
+                raise
+            except Exception:
+                log.exception("first fetch of the evidence of award %s failed", award_id)
+                continue
+            fetched += check is not None
     batches = set(Award.objects.filter(pk__in=award_ids, batch__isnull=False).values_list("batch_id", flat=True))
     for batch_id in sorted(batches):
         evidence.evidence_notify_batch(batch_id)

@@ -210,6 +210,7 @@ def follow_up_outcomes(batch_id: int) -> str:
 
 
 class _EvidenceHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the web servers of learning platforms answer
     body = (b"<!doctype html><title>Coursework</title><p>Assessed work of a learner: "
             + b"graded 78/100. " * 20 + b"</p>")
 
@@ -241,10 +242,13 @@ def evidence_server() -> Iterator[str]:
 
 # --- timers ---------------------------------------------------------------------------------------
 CRYPTO_STAGES = ("expansion", "canonicalization", "hashing", "signing")
-STAGES = (*CRYPTO_STAGES, "enqueueing tasks", "database")
+# Inside a chunk, around the evidence: its links fetched before signing (badges.evidence.links_snapshot,
+# the fetch threads' CPU included) and the copies written to the archive (badges.archive.copies_save).
+EVIDENCE_STAGES = ("fetching evidence links", "archiving evidence copies")
+STAGES = (*CRYPTO_STAGES, "enqueueing tasks", *EVIDENCE_STAGES, "database")
 FOLLOW_UPS = {
     "status list publishing": ("badges.status", "status_list_publish"),
-    "learner e-mails": ("badges.awards", "award_email_send"),
+    "learner e-mails (a chunk's, one task)": ("badges.awards", "award_emails_send"),
     "evidence fetches": ("badges.evidence", "evidence_fetch"),
     "registry refresh": ("endorsement.registry", "registry_refresh"),
 }
@@ -377,6 +381,7 @@ class StageClock:
             rest -= inside - crypto
         if stages.get("enqueueing tasks"):
             parts.append(("enqueueing follow-up tasks", stages["enqueueing tasks"]))
+        parts += [(name, stages[name]) for name in EVIDENCE_STAGES if stages.get(name)]
         parts += [("database (cursor execute)", stages.get("database", 0.0)), ("ORM, transactions, other", rest)]
         return " · ".join(f"{name} {100 * value / total:4.1f}%" for name, value in parts)
 
@@ -387,7 +392,9 @@ HOW_TIMED = (
     "minus the expansion inside it (RDF conversion + RDFC-1.0 canonicalization, proof-options "
     "template), proof.hash_data (SHA-256), the Ed25519 key's sign/verify, Celery's Task.apply_async "
     "(enqueueing follow-up tasks; with no broker, the eager dispatch around them) and the Django "
-    "cursor's execute (database, client side); times are exclusive (a nested timed call counts once). "
+    "cursor's execute (database, client side), and in a chunk badges.evidence.links_snapshot (fetching "
+    "evidence links before signing, its threads' CPU included) and badges.archive.copies_save (archiving "
+    "evidence copies); times are exclusive (a nested timed call counts once). "
     "The rest is ORM work, transactions, row loading, checks."
 )
 
@@ -428,6 +435,10 @@ class Instruments:
             self._patch(badges.batches, "award_batch_issue_chunk",
                         clock.timed(badges.batches.award_batch_issue_chunk, scope="chunk tasks"))
             self._patch(AwardSigner, "award", clock.latency(AwardSigner.award, "credential"))
+            self._patch(badges.batches, "links_snapshot",
+                        clock.timed(badges.batches.links_snapshot, stage="fetching evidence links"))
+            self._patch(badges.batches, "copies_save",
+                        clock.timed(badges.batches.copies_save, stage="archiving evidence copies"))
             from celery.app.task import Task
 
             # Sending a task (to the broker; with no broker, Celery's eager dispatch around the

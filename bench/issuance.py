@@ -145,7 +145,7 @@ def _wait_batch(batch_id: int, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if AwardBatch.objects.filter(pk=batch_id, state__in=finished).exists():
-            return AwardBatch.objects.get(pk=batch_id)
+            return AwardBatch.objects.only("state", "issued", "total", "error").get(pk=batch_id)
         time.sleep(0.2)
     raise RuntimeError(f"the batch was not done after {timeout:.0f} s")
 
@@ -210,7 +210,7 @@ def run_workers(programme: Any, issuer: Any, n: int, warmup: int, evidence: str,
           f"committed")
     print(f"    also used meanwhile: {pg:.2f} s CPU in the PostgreSQL server processes of the bench database "
           f"({pg_note}), {own:.2f} s in this "
-          f"process (validating and storing the {n} rows, then polling the batch every 20 ms)")
+          f"process (validating and storing the {n} rows, then polling the batch's state every 0.2 s)")
     _report_credentials(clock)
     print(f"    follow-up tasks (queued behind the chunks, run by the same workers): {_follow_ups(clock)}")
     print(f"    after them: {outcomes}")

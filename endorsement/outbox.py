@@ -12,18 +12,28 @@ Once: a row is delivered under its row lock (others skip it) and marked sent in 
 so a sent row is never sent again. The one window left is a process killed after the mail server
 accepted the message and before that commit: the row is still pending and the mail goes out a second
 time, with the same Message-ID (derived from the key), by which mail clients recognise a duplicate.
+
+Many at once (`notifications_deliver_many`: a batch chunk's learners): the pending rows are claimed
+in one short transaction (attempts counted, `next_attempt_at` set OUTBOX_CLAIM_SECONDS ahead, so
+every other sender skips them meanwhile), sent over ONE connection to the mail server, and each is
+marked sent by its own UPDATE as soon as the server accepted it: the window above stays one message.
+A message the server refuses is recorded and the others go on; a connection that fails stops the
+run: that message is recorded, the ones not reached are given back (due at once) and
+`MailServerUnavailable` is raised for the caller's task to retry them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+import smtplib
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from endorsement.models import Notification
@@ -32,6 +42,40 @@ log = logging.getLogger(__name__)
 State = Notification.State
 # Longest wait between two attempts at a mail that keeps failing.
 MAX_BACKOFF = timedelta(hours=1)
+# How long rows claimed by `notifications_deliver_many` are left to it before others may send them
+# (a run killed mid-way leaves its unsent rows due again after this).
+OUTBOX_CLAIM_SECONDS = 600
+# What the mail server answers about one message (the connection stays usable): recorded on that
+# row, and the next message is sent. Any other error means the connection is gone.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+                   smtplib.SMTPNotSupportedError, ValueError, UnicodeError)
+
+
+class MailServerUnavailable(ConnectionError):
+    """The mail server could not be reached or dropped the connection: retry the mails not sent."""
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def _message(row: Notification) -> EmailMessage:
+    return EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, row.recipients,
+                        headers={"Message-ID": message_id(row.key)})
+
+
+def _failure_fields(row: Notification, error: BaseException, now: datetime) -> dict:
+    """What a failed attempt (already counted in `row.attempts`) records: the error, and the backoff
+    before the next attempt or, after OUTBOX_MAX_ATTEMPTS, the end."""
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        row.state = State.FAILED
+        log.error("gave up on mail %s after %d attempts: %s", row.key, row.attempts, row.last_error)
+    else:
+        wait = timedelta(seconds=settings.OUTBOX_GRACE_SECONDS) * 2 ** (row.attempts - 1)
+        row.next_attempt_at = now + min(wait, MAX_BACKOFF)
+        log.warning("mail %s not sent (attempt %d): %s", row.key, row.attempts, row.last_error)
+    return {"last_error": row.last_error, "state": row.state, "next_attempt_at": row.next_attempt_at}
 
 
 def message_id(key: str) -> str:
@@ -47,35 +91,72 @@ def notification_write(*, key: str, recipients: Iterable[str], subject: str, bod
     return row if created else None
 
 
-def notification_deliver(notification_id: int) -> bool:
+def notification_deliver(notification_id: int, *, now: datetime | None = None) -> bool:
     """Send one pending mail and mark it sent, under its row lock. True if sent now; False if it was
-    sent before, is being sent by another process, or failed (recorded on the row for the sweep).
-    Database errors propagate (the caller's task retries)."""
+    sent before, is being sent by another process (locked, or claimed by `notifications_deliver_many`
+    until its `next_attempt_at`), or failed (recorded on the row for the sweep). Database errors
+    propagate (the caller's task retries). `now`: the sweep's moment (a row backing off until later
+    is not due)."""
     with transaction.atomic():
+        now = now or timezone.now()
         row = (Notification.objects.select_for_update(skip_locked=True)
-               .filter(pk=notification_id, state=State.PENDING).first())
+               .filter(_due(now), pk=notification_id, state=State.PENDING).first())
         if row is None:
             return False
-        now = timezone.now()
         row.attempts += 1
         try:
-            message = EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, row.recipients,
-                                   headers={"Message-ID": message_id(row.key)})
-            message.send()
+            _message(row).send()
         except Exception as error:  # SMTP refusals, connection errors, timeouts: all retried later
-            row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                row.state = State.FAILED
-                log.error("gave up on mail %s after %d attempts: %s", row.key, row.attempts, row.last_error)
-            else:
-                wait = timedelta(seconds=settings.OUTBOX_GRACE_SECONDS) * 2 ** (row.attempts - 1)
-                row.next_attempt_at = now + min(wait, MAX_BACKOFF)
-                log.warning("mail %s not sent (attempt %d): %s", row.key, row.attempts, row.last_error)
+            _failure_fields(row, error, now)
             row.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
             return False
         row.state, row.sent_at, row.last_error = State.SENT, now, ""
         row.save(update_fields=["attempts", "last_error", "state", "sent_at"])
     return True
+
+
+def notifications_deliver_many(notification_ids: Sequence[int]) -> int:
+    """Send these pending mails over one connection to the mail server (see the module's notes);
+    returns how many were sent now. Rows sent before, being sent by another process or backing off
+    are left alone. Raises `MailServerUnavailable` when the connection fails, after recording that
+    message and giving back those not reached (the ones sent stay sent)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(Notification.objects.select_for_update(skip_locked=True)
+                    .filter(_due(now), pk__in=list(notification_ids), state=State.PENDING).order_by("pk"))
+        if not rows:
+            return 0
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=OUTBOX_CLAIM_SECONDS))
+    sent, opened = 0, False
+    connection = get_connection()
+    try:
+        for position, row in enumerate(rows):
+            row.attempts += 1
+            try:
+                if not opened:  # opened here, so send_messages neither opens nor closes it per message
+                    connection.open()
+                    opened = True
+                connection.send_messages([_message(row)])
+            except MESSAGE_REFUSED as error:
+                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()))
+                continue
+            except Exception as error:
+                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()))
+                rest = [r.pk for r in rows[position + 1:]]
+                Notification.objects.filter(pk__in=rest, state=State.PENDING).update(
+                    attempts=F("attempts") - 1, next_attempt_at=None)
+                raise MailServerUnavailable(
+                    f"{sent} of {len(rows)} mails sent; then {type(error).__name__}: {error}") from error
+            Notification.objects.filter(pk=row.pk).update(state=State.SENT, sent_at=timezone.now(), last_error="",
+                                                          next_attempt_at=None)
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # a connection already broken: nothing more to close
+            log.debug("closing the mail connection failed", exc_info=True)
+    return sent
 
 
 def notifications_send_pending(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -86,7 +167,7 @@ def notifications_send_pending(*, now: datetime | None = None, limit: int = 500)
     due = (Notification.objects.filter(state=State.PENDING,
                                        created_at__lte=now - timedelta(seconds=settings.OUTBOX_GRACE_SECONDS))
            .exclude(next_attempt_at__gt=now).order_by("created_at", "pk").values_list("pk", flat=True)[:limit])
-    sent = sum(notification_deliver(pk) for pk in list(due))
+    sent = sum(notification_deliver(pk, now=now) for pk in list(due))
     if sent:
         log.info("outbox sweep: sent %d pending mails", sent)
     return sent

@@ -253,6 +253,10 @@ RECOVERY_SWEEP_SECONDS = env_int("RECOVERY_SWEEP_SECONDS", 60)
 BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 300)
 OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+# While a batch is issuing, each of its status lists is re-published at most once per this many
+# seconds (a list the batch opened, never signed, at once), and once more when the batch is done;
+# a revocation publishes at once (badges.status_publish, docs/operations.md).
+STATUS_PUBLISH_DELAY_SECONDS = env_int("STATUS_PUBLISH_DELAY_SECONDS", 5)
 # How long an Idempotency-Key of the awards API is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 

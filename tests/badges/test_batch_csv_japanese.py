@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from badges.batches import rows_from_csv
+from badges.batches import batch_rows_data, rows_from_csv
 from badges.models import Award, AwardBatch, StatusAllocation
 from config.errors import InvalidInput
 from tests.factories import PASSWORD, api_client, awarding_setup, login_request
@@ -41,8 +41,8 @@ def test_a_shift_jis_file_from_japanese_excel_is_read_and_the_batch_says_so():
     response = upload(api_client(issuer), programme, CP932_FILE)
     assert response.status_code == 201, response.json()
     assert response.json()["file_encoding"] == "cp932"
-    batch = AwardBatch.objects.get()
-    assert [(r["recipient_email"], r["recipient_name"], r["evidence_url"]) for r in batch.rows] == [
+    stored = batch_rows_data(AwardBatch.objects.get().pk).values()
+    assert [(r["recipient_email"], r["recipient_name"], r["evidence_url"]) for r in stored] == [
         ("hanako@example.org", "髙橋 花子", "https://lms.example.org/work/1"),
         ("ichiro@example.org", "佐藤 一郎①", ""),
     ]
@@ -72,7 +72,7 @@ def test_utf8_with_or_without_bom_and_utf16_are_read(content, encoding):
     response = upload(api_client(issuer), programme, content)
     assert response.status_code == 201, response.json()
     assert response.json()["file_encoding"] == encoding
-    (row,) = AwardBatch.objects.get().rows
+    (row,) = batch_rows_data(AwardBatch.objects.get().pk).values()
     assert (row["recipient_email"], row["recipient_name"]) == ("hanako@example.org", "山田 花子")
 
 
@@ -168,7 +168,7 @@ def test_the_templates_are_utf8_with_a_bom_and_upload_as_they_are_once_filled_in
     assert response.content == b"\xef\xbb\xbf" + header.encode("utf-8")
     filled = response.content + "hanako@example.org,,山田 花子,https://lms.example.org/work/1,合格,\r\n".encode()
     assert upload(api_client(issuer), programme, filled).status_code == 201
-    (row,) = AwardBatch.objects.get().rows
+    (row,) = batch_rows_data(AwardBatch.objects.get().pk).values()
     assert (row["recipient_name"], row["evidence_narrative"]) == ("山田 花子", "合格")
 
 

@@ -127,10 +127,10 @@ def test_a_fetch_before_signing_that_breaks_leaves_that_link_to_after_commit_and
                  "evidence_url": server.route(f"/work/{i}", PAGE, content_type="text/html")} for i in range(3)]
         real = evidence.evidence_retrieve
 
-        def breaking_on_the_second(url):
+        def breaking_on_the_second(url, pool=None):
             if url.endswith("/work/1"):
                 raise ValueError("a fault injected into one fetch")
-            return real(url)
+            return real(url, pool)
 
         monkeypatch.setattr(evidence, "evidence_retrieve", breaking_on_the_second)
         batch, callbacks = issued_chunk(rows, django_capture_on_commit_callbacks)

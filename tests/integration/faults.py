@@ -348,12 +348,15 @@ class SmtpSink:
 
     `hold_at = n`: the n-th message's DATA is read but not answered, and `held` is set: the test
     kills the sender then. A message whose sender vanished before the answer was never accepted, as
-    SMTP has it, and is not recorded."""
+    SMTP has it, and is not recorded. `drop_at = n`: the n-th message's connection is closed before
+    it is answered (a server gone mid-conversation). `connections` counts the sessions opened."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.accepted: list[Accepted] = []
         self.delay = delay
         self.hold_at: int | None = None
+        self.drop_at: int | None = None
+        self.connections = 0
         self.held = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -366,6 +369,8 @@ class SmtpSink:
                 self.wfile.flush()
 
             def handle(self) -> None:
+                with sink._lock:
+                    sink.connections += 1
                 self.reply("220 fault-test SMTP")
                 recipients: list[str] = []
                 while True:
@@ -413,6 +418,8 @@ class SmtpSink:
             number = self._received
         if self.delay:
             time.sleep(self.delay)
+        if self.drop_at is not None and number == self.drop_at:
+            return False  # the connection closes unanswered
         if self.hold_at is not None and number == self.hold_at:
             self.held.set()
             self.release.wait(30)
