@@ -48,6 +48,7 @@ portal_patterns = [
     path("webhooks/<uuid:public_id>/rotate-secret/", webhook_views.webhook_rotate, name="webhook_rotate"),
     path("webhooks/<uuid:public_id>/enabled/", webhook_views.webhook_enabled, name="webhook_enabled"),
     path("webhooks/<uuid:public_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("webhooks/<uuid:public_id>/test/", webhook_views.webhook_test, name="webhook_test"),
     path("webhooks/<uuid:public_id>/deliveries/<str:webhook_id>/replay/", webhook_views.webhook_replay,
          name="webhook_replay"),
 ]

@@ -381,6 +381,8 @@ WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
 # Endpoints per organisation.
 WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
+# An endpoint's owners may send it at most this many test events in any hour (429 beyond).
+WEBHOOK_TEST_EVENTS_PER_HOUR = env_int("WEBHOOK_TEST_EVENTS_PER_HOUR", 5)
 # Tests and the demo only: allow endpoints on loopback addresses (plain http to them too).
 WEBHOOK_ALLOW_LOOPBACK = False
 # The demo only (`make run`, DEBUG): /demo/webhook-receiver/ receives and checks the demo's own deliveries.

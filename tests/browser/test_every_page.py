@@ -68,6 +68,7 @@ NOT_PAGES: dict[str, str] = {
     "portal:webhook_enabled": "POST only",
     "portal:webhook_delete": "POST only",
     "portal:webhook_replay": "POST only",
+    "portal:webhook_test": "POST only",
     "awards:batch_restart": "POST only",
     "awards:revoke": "POST only (the confirmation is on the award's page)",
     "registry:mark_svg": "an SVG image",
