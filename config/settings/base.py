@@ -107,7 +107,7 @@ TEMPLATES = [
                 "config.context_processors.site",
             ],
             "libraries": {"bilingual": "config.i18n", "codes": "badges.codes", "audit": "endorsement.audit_labels",
-                          "phrases": "config.phrases"},
+                          "phrases": "config.phrases", "tables": "config.tables"},
         },
     },
 ]
