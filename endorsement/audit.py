@@ -106,6 +106,7 @@ class AuditAction(models.TextChoices):
     WEBHOOK_ENABLED = "webhook.enabled", _("Webhook endpoint enabled")
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook endpoint disabled")
     WEBHOOK_REMOVED = "webhook.removed", _("Webhook endpoint removed")
+    NOTIFICATION_RETRIED = "notification.retried", _("Outbox mail sent again by hand")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:
