@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     ORGANISATION_REINSTATED = "organisation.reinstated", _("Membership reinstated")
     ORGANISATION_WITHDRAWN = "organisation.withdrawn", _("Membership withdrawn")
     ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set", _("Learners' names in badges set")
+    ORGANISATION_LOGO_SET = "organisation.logo_set", _("Organisation's logo changed")
     STAFF_ADDED = "staff.added", _("Staff member added")
     STAFF_INVITED = "staff.invited", _("Staff member invited")
     STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted", _("Staff invitation accepted")

@@ -157,6 +157,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Programme images: PNG up to this size, or sanitised SVG (badges/images.py).
 MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 1024 * 1024)
+# An organisation's logo (institutions.services.organisation_set_logo): smaller than a badge image.
+MAX_LOGO_BYTES = env_int("MAX_LOGO_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
