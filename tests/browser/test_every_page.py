@@ -74,6 +74,7 @@ NOT_PAGES: dict[str, str] = {
     "registry:mark_svg": "an SVG image",
     "registry:mark_html": "an embeddable fragment for other sites, not a page of this site",
     "registry:image_png": "a PNG image",
+    "registry:organisation_logo": "a PNG or SVG image (an organisation's logo)",
     "registry:feed": "an Atom feed",
     "registry:json": "JSON",
     "registry:csv": "CSV",
