@@ -254,11 +254,8 @@ class OrganisationForm(forms.ModelForm):
     def clean_logo(self) -> Any:
         upload = self.cleaned_data.get("logo")
         if upload and hasattr(upload, "content_type"):  # a new upload (not the stored file)
-            if upload.size > settings.MAX_LOGO_BYTES:
-                raise forms.ValidationError(
-                    _("The logo is %(size)s bytes; the limit is %(limit)s bytes."),
-                    params={"size": f"{upload.size:,}", "limit": f"{settings.MAX_LOGO_BYTES:,}"})
             try:
+                services.organisation_logo_size_check(upload.size)  # before reading it
                 services.organisation_logo_checked(upload.read())
             except DomainError as error:
                 raise forms.ValidationError(error.field_errors.get("logo") or [error.message]) from None

@@ -192,17 +192,23 @@ def organisation_recipient_names_set(*, actor: Any, organisation: Organisation, 
     return locked
 
 
+def organisation_logo_size_check(size: int) -> None:
+    """InvalidInput on `logo` for a logo over MAX_LOGO_BYTES (an upload is refused before it is read)."""
+    limit = settings.MAX_LOGO_BYTES
+    if size > limit:
+        message = _("The logo is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": f"{size:,}", "limit": f"{limit:,}"}
+        raise InvalidInput(_("The logo was refused."), field_errors={"logo": [message]})
+
+
 def organisation_logo_checked(data: bytes) -> Any:
     """The logo as it will be stored: a PNG as sent, an SVG written back out from its parsed tree
     (badges.images: no scripts, event handlers or outside references, or it is refused), at most
     MAX_LOGO_BYTES. InvalidInput on the field `logo` otherwise."""
     from badges.images import ImageError, check_image
 
-    limit = settings.MAX_LOGO_BYTES
+    organisation_logo_size_check(len(data))
     try:
-        if len(data) > limit:
-            raise ImageError(_("The logo is %(size)s bytes; the limit is %(limit)s bytes.")
-                             % {"size": f"{len(data):,}", "limit": f"{limit:,}"})
         return check_image(data)
     except ImageError as error:
         raise InvalidInput(_("The logo was refused."), field_errors={"logo": [str(error)]}) from None

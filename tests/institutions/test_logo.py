@@ -24,7 +24,7 @@ from endorsement.trust import entity_configuration, subordinate_statement
 from institutions.keys import did_document, organisation_did
 from institutions.models import Organisation, Role
 from institutions.services import organisation_set_logo
-from tests.factories import PASSWORD, Cast, application_in, body, login_request, png_bytes, staff
+from tests.factories import PASSWORD, Cast, api_client, application_in, body, login_request, png_bytes, staff
 
 pytestmark = pytest.mark.django_db
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!-- a comment -->'
@@ -64,7 +64,7 @@ def test_a_png_logo_is_served_and_named_in_the_entity_configuration(client):
 
 def test_an_svg_is_stored_cleaned_and_an_endorsed_issuer_s_statement_names_it(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    application, cast = application_in(ApplicationState.PUBLISHED)
+    _application, cast = application_in(ApplicationState.PUBLISHED)
     owner = staff(cast.organisation, Role.OWNER)
     organisation_set_logo(actor=owner, organisation=cast.organisation, data=SVG)
     registry_refresh()
@@ -139,3 +139,29 @@ def test_a_manager_uploads_it_in_the_admin_and_a_scripted_svg_is_refused_on_the_
     the_body.refresh_from_db()
     assert the_body.logo.name.endswith(".svg")
     assert AuditEvent.objects.filter(action=AuditAction.ORGANISATION_LOGO_SET, actor=cast.manager).count() == 1
+
+
+def test_an_owner_sets_and_removes_it_through_the_api_and_a_bad_one_is_a_400_on_logo(settings):
+    cast = Cast()
+    owner = staff(cast.organisation, Role.OWNER)
+    client = api_client(owner)
+    answer = client.put("/api/v1/organisation/logo", {"logo": SimpleUploadedFile("l.png", png_bytes())},
+                        format="multipart")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["logo_uri"].endswith(f"/registry/organisations/{cast.organisation.slug}/logo")
+    stored = Organisation.objects.get(pk=cast.organisation.pk).logo.name
+    refused = client.put("/api/v1/organisation/logo", {"logo": SimpleUploadedFile("l.svg", SCRIPTED)},
+                         format="multipart")
+    assert refused.status_code == 400 and "script" in refused.json()["errors"]["logo"][0].lower()
+    settings.MAX_LOGO_BYTES = 100
+    too_large = client.put("/api/v1/organisation/logo", {"logo": SimpleUploadedFile("l.png", png_bytes(pad_to=500))},
+                           format="multipart")
+    assert too_large.status_code == 400 and "the limit is 100 bytes" in too_large.json()["errors"]["logo"][0]
+    missing = client.put("/api/v1/organisation/logo", {}, format="multipart")
+    assert missing.status_code == 400 and list(missing.json()["errors"]) == ["logo"]
+    assert Organisation.objects.get(pk=cast.organisation.pk).logo.name == stored
+    assert api_client(cast.editor).delete("/api/v1/organisation/logo").status_code == 403
+    assert Organisation.objects.get(pk=cast.organisation.pk).logo.name == stored
+    removed = client.delete("/api/v1/organisation/logo")
+    assert removed.status_code == 200 and removed.json() == {"logo_uri": None}
+    assert not Organisation.objects.get(pk=cast.organisation.pk).logo
