@@ -53,9 +53,11 @@ from badges.models import Award, AwardBatch, Programme
 from badges.sharing import award_share
 from badges.verification import credential_verify
 from badges.verify_views import plain_words
-from config.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from config.errors import DomainError, InvalidInput, NotFound
 from config.i18n import in_language
+from config.pages import raise_as_http
 from endorsement.credentials import endorsement_in_force
+from institutions.forms import add_service_errors
 from institutions.permissions import can_issue_for, is_member_of
 
 LD_JSON = "application/ld+json"
@@ -111,21 +113,6 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _add_errors(form: forms.Form, error: DomainError) -> None:
-    for field, field_messages in error.field_errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-    if not error.field_errors:
-        form.add_error(None, error.message)
-
-
-def _raise_as_http(error: DomainError) -> None:
-    if isinstance(error, NotFound):
-        raise Http404(error.message) from error
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied(error.message) from error
-
-
 # --- portal ---------------------------------------------------------------------------------------
 def _programme(request: HttpRequest, public_id: Any) -> Programme:
     """The programme, for staff of its organisation; 404 for anyone else."""
@@ -167,8 +154,8 @@ def award_new(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             award = award_issue(actor=request.user, programme=programme, evidence_files=files, **fields)
         except DomainError as error:
-            _raise_as_http(error)
-            _add_errors(form, error)
+            raise_as_http(error)
+            add_service_errors(form, error)
             status = error.status_code
         else:
             messages.success(request, _("The badge was awarded."))
@@ -194,7 +181,7 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
             batch = award_batch_create(actor=request.user, programme=programme, rows=parsed.rows,
                                        encoding=parsed.encoding, archive=parsed.archive)
         except DomainError as error:
-            _raise_as_http(error)
+            raise_as_http(error)
             status = error.status_code
             row_errors = error.details.get("row_errors", [])
             field_messages = {k: v for k, v in error.field_errors.items() if k in form.fields}
@@ -290,7 +277,7 @@ def batch_restart(request: HttpRequest, public_id: Any) -> HttpResponse:
         batch = award_batch_of_staff(request.user, public_id)
         award_batch_restart(actor=request.user, batch=batch)
     except DomainError as error:
-        _raise_as_http(error)
+        raise_as_http(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("The batch was started again: only rows without a badge are awarded."))
@@ -328,7 +315,7 @@ def evidence_withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         copy_withdraw(actor=request.user, copy=copy, reason=request.POST.get("reason", ""))
     except DomainError as error:
-        _raise_as_http(error)
+        raise_as_http(error)
         messages.error(request, " ".join([error.message, *(m for ms in error.field_errors.values() for m in ms)]))
     else:
         messages.success(request, _("The archived evidence was withdrawn: its content is deleted, its digest and "
@@ -356,8 +343,8 @@ def award_revoke_page(request: HttpRequest, public_id: Any) -> HttpResponse:
     try:
         award_revoke(actor=request.user, award=award, reason=form.cleaned_data.get("reason", ""))
     except DomainError as error:
-        _raise_as_http(error)
-        _add_errors(form, error)
+        raise_as_http(error)
+        add_service_errors(form, error)
         return render(request, "badges/awards/award_detail.html", {
             "award": award, "programme": award.programme, "standing": award_standing(award),
             "url": award_url(award.public_id), "form": form, "can_issue": True,

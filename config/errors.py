@@ -46,3 +46,9 @@ class Unprocessable(DomainError):
     """Well-formed, but cannot be processed as sent (an Idempotency-Key reused on another request): 422."""
 
     status_code = 422
+
+
+class TooManyRequests(DomainError):
+    """Refused for now because the caller asked too often (a rate counted in the database): 429."""
+
+    status_code = 429

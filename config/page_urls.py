@@ -48,6 +48,7 @@ portal_patterns = [
     path("webhooks/<uuid:public_id>/rotate-secret/", webhook_views.webhook_rotate, name="webhook_rotate"),
     path("webhooks/<uuid:public_id>/enabled/", webhook_views.webhook_enabled, name="webhook_enabled"),
     path("webhooks/<uuid:public_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("webhooks/<uuid:public_id>/test/", webhook_views.webhook_test, name="webhook_test"),
     path("webhooks/<uuid:public_id>/deliveries/<str:webhook_id>/replay/", webhook_views.webhook_replay,
          name="webhook_replay"),
 ]
@@ -62,6 +63,7 @@ registry_patterns = [
     path("registry/<uuid:public_id>/image.png", registry_images.programme_image_png, name="image_png"),
     path("registry/pathways/<uuid:public_id>/", pathway_views.registry_pathway, name="pathway"),
     path("registry/organisations/<slug:slug>/", registry_views.registry_organisation, name="organisation"),
+    path("registry/organisations/<slug:slug>/logo", registry_images.organisation_logo, name="organisation_logo"),
     path("registry/feed.atom", registry_views.registry_feed, name="feed"),
     path("registry.json", registry_views.registry_json, name="json"),
     path("registry/trust-list.json", federation_views.trust_list, name="trust_list"),

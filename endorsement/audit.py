@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     ORGANISATION_REINSTATED = "organisation.reinstated", _("Membership reinstated")
     ORGANISATION_WITHDRAWN = "organisation.withdrawn", _("Membership withdrawn")
     ORGANISATION_RECIPIENT_NAMES_SET = "organisation.recipient_names_set", _("Learners' names in badges set")
+    ORGANISATION_LOGO_SET = "organisation.logo_set", _("Organisation's logo changed")
     STAFF_ADDED = "staff.added", _("Staff member added")
     STAFF_INVITED = "staff.invited", _("Staff member invited")
     STAFF_INVITATION_ACCEPTED = "staff.invitation_accepted", _("Staff invitation accepted")
@@ -112,6 +113,7 @@ class AuditAction(models.TextChoices):
     WALLET_ACCESS_GRANTED = "wallet_access.granted", _("Learner allowed a wallet to read their badges")
     WALLET_ACCESS_REVOKED = "wallet_access.revoked", _("Learner revoked a wallet's access")
     WALLET_TOKEN_REVOKED = "wallet_access.token_revoked", _("Wallet revoked its own token")
+    NOTIFICATION_RETRIED = "notification.retried", _("Outbox mail sent again by hand")
 
 
 def _event_payload(event: AuditEvent) -> dict[str, Any]:

@@ -35,8 +35,13 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from config.errors import NotPermitted, WrongState
+from config.tasking import enqueue_on_commit
+from endorsement.audit import AuditAction, audit_record
 from endorsement.models import Notification
+from institutions.models import is_manager
 
 log = logging.getLogger(__name__)
 State = Notification.State
@@ -171,3 +176,26 @@ def notifications_send_pending(*, now: datetime | None = None, limit: int = 500)
     if sent:
         log.info("outbox sweep: sent %d pending mails", sent)
     return sent
+
+
+def notification_retry(*, actor: object, notification: Notification) -> Notification:
+    """"Retry now" (the admin's outbox, the body's managers): a pending or failed mail is made due at
+    once — a failed one with a fresh run of OUTBOX_MAX_ATTEMPTS — and sent by a task after commit,
+    under its row lock as every send is. Idempotent: retrying a row already due writes nothing more
+    than the audit line, two tasks for one row send it once (the second finds it sent), and a sent
+    row is refused (WrongState): it is never sent twice."""
+    if not is_manager(actor):
+        raise NotPermitted(_("Only managers of the certification body retry the outbox's mails."))
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().get(pk=notification.pk)
+        if row.state == State.SENT:
+            raise WrongState(_("This mail was sent already: it is never sent twice."))
+        before = row.state
+        row.state, row.next_attempt_at = State.PENDING, None
+        if before == State.FAILED:
+            row.attempts = 0
+        row.save(update_fields=["state", "next_attempt_at", "attempts"])
+        audit_record(actor=actor, action=AuditAction.NOTIFICATION_RETRIED, subject=row, from_state=before,
+                     to_state=row.state, data={"key": row.key, "attempts_before": notification.attempts})
+        enqueue_on_commit("endorsement.tasks.deliver_notification", row.pk)
+    return row

@@ -384,6 +384,28 @@ def previous_judgements(application: Application) -> dict[str, list[dict[str, st
     return dict(found)
 
 
+def current_endorsement(subject: Programme | Pathway) -> Endorsement | None:
+    """The endorsement a programme's or pathway's page offers to renew: the one in force (active or
+    suspended), else the latest one that was not revoked; None when there is none."""
+    of = {"pathway": subject} if isinstance(subject, Pathway) else {"programme": subject}
+    rows = Endorsement.objects.filter(**of).exclude(state=E.REVOKED).order_by("-valid_from", "-pk")
+    return rows.filter(state__in=(E.ACTIVE, E.SUSPENDED)).first() or rows.first()
+
+
+def renewal_standing(endorsement: Endorsement, user: Any) -> dict[str, Any]:
+    """What the portal shows of an endorsement's renewal, for a programme's endorsement page and a
+    pathway's page alike (`portal/_renewal.html`): the renewal application if one was opened (and
+    not withdrawn), else why none can be opened now, else whether this user may open it."""
+    return {
+        "endorsement": endorsement,
+        "renewal": (Application.objects.filter(renews=endorsement).exclude(state=ApplicationState.WITHDRAWN)
+                    .order_by("-created_at").first()),
+        "renewal_refusal": renewal_refusal(endorsement),
+        "renewal_opens_at": renewal_opens_at(endorsement),
+        "can_renew": can_edit_for(user, endorsement.organisation),
+    }
+
+
 def endorsement_lineage(endorsement: Endorsement) -> list[Endorsement]:
     """Every endorsement of the endorsement's programme, oldest first (its history)."""
     return list(Endorsement.objects.filter(**same_subject(endorsement))

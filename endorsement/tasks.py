@@ -35,6 +35,12 @@ def send_notification(event_id: int) -> bool:
     return notifications.notification_send(event_id)
 
 
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def deliver_notification(notification_id: int) -> bool:
+    """Send one outbox mail now (a manager's "retry now"); a sent row is left alone."""
+    return outbox.notification_deliver(notification_id)
+
+
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def send_pending_notifications() -> int:
     """Beat, every RECOVERY_SWEEP_SECONDS: send the outbox's mails still pending after their grace

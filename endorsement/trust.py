@@ -195,6 +195,14 @@ def _sign(claims: dict[str, Any]) -> str:
     return jwt.encode(header, claims, OKPKey.import_key(private_key), algorithms=[ALGORITHM])
 
 
+def organisation_logo_url(organisation: Organisation) -> str | None:
+    """`logo_uri` (OpenID Federation 1.0, "Informational Metadata Extensions"): the absolute URL of
+    the organisation's logo, served by endorsement.registry_images; None when it has none."""
+    if not organisation.logo:
+        return None
+    return settings.SITE_URL + reverse("registry:organisation_logo", args=[organisation.slug])
+
+
 def entity_configuration(now: datetime | None = None) -> str:
     """The body's Entity Configuration as a signed JWT (iss = sub = the body's entity id)."""
     now = now or timezone.now()
@@ -205,6 +213,7 @@ def entity_configuration(now: datetime | None = None) -> str:
         "federation_list_endpoint": list_endpoint_url(),
         "organization_name": body.name,
         "homepage_uri": body.website or settings.SITE_URL + "/",
+        **({"logo_uri": logo} if (logo := organisation_logo_url(body)) else {}),
         **({"contacts": [body.contact_email]} if body.contact_email else {}),
     }
     claims = {
@@ -252,6 +261,7 @@ def subordinate_statement(sub: str, now: datetime | None = None) -> str | None:
             "federation_entity": {
                 "organization_name": issuer.name,
                 "homepage_uri": issuer.homepage,
+                **({"logo_uri": logo} if (logo := organisation_logo_url(organisation)) else {}),
                 "location": issuer.location,
             },
             "institution_additional_information": {

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -221,22 +222,17 @@ def endorsement_for(request: HttpRequest, public_id: Any) -> Endorsement:
 
 @login_required
 def endorsement_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """An endorsement of one of the organisation's programmes: its period and standing, the
-    programme's history of endorsements, and the renewal (open it, or follow it)."""
+    """An endorsement of one of the organisation's programmes or pathways: its period and standing,
+    the history of the subject's endorsements, and the renewal (open it, or follow it)."""
     endorsement = endorsement_for(request, public_id)
-    if endorsement.pathway_id:  # a pathway's endorsement is shown on the pathway's own page
-        return redirect("portal:pathway", endorsement.pathway.public_id)
-    renewal = (Application.objects.filter(renews=endorsement).exclude(state=ApplicationState.WITHDRAWN)
-               .order_by("-created_at").first())
+    subject = endorsement.subject
     context = {
-        "endorsement": endorsement,
-        "programme": endorsement.programme,
+        **renewals.renewal_standing(endorsement, request.user),
+        "subject": subject,
+        "subject_url": (reverse("portal:pathway", args=[subject.public_id]) if endorsement.pathway_id
+                        else reverse("portal:programme", args=[subject.public_id])),
         "history": renewals.endorsement_lineage(endorsement),
         "successor": endorsement.successor,
-        "renewal": renewal,
-        "can_edit": can_edit_for(request.user, endorsement.organisation),
-        "renewal_refusal": renewals.renewal_refusal(endorsement),
-        "renewal_opens_at": renewals.renewal_opens_at(endorsement),
     }
     return render(request, "portal/endorsement_detail.html", context)
 
@@ -253,5 +249,7 @@ def endorsement_renew(request: HttpRequest, public_id: Any) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("portal:endorsement", endorsement.public_id)
-    messages.success(request, _("The renewal application was opened. Check the programme, then submit it."))
+    messages.success(request, _("The renewal application was opened. Check the pathway, then submit it.")
+                     if endorsement.pathway_id else
+                     _("The renewal application was opened. Check the programme, then submit it."))
     return redirect("portal:application", application.pk)

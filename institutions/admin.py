@@ -243,15 +243,36 @@ class ConflictInline(ReadOnlyInline):
     verbose_name_plural = _("declared conflicts of interest")
 
 
+class OrganisationForm(forms.ModelForm):
+    """The logo is checked here, so that a refusal is shown on its field; it is stored by the service
+    (institutions.services.organisation_set_logo: cleaned, audited), never by the form."""
+
+    class Meta:
+        model = Organisation
+        fields = ["logo"]  # the admin's fieldsets name the rest
+
+    def clean_logo(self) -> Any:
+        upload = self.cleaned_data.get("logo")
+        if upload and hasattr(upload, "content_type"):  # a new upload (not the stored file)
+            try:
+                services.organisation_logo_size_check(upload.size)  # before reading it
+                services.organisation_logo_checked(upload.read())
+            except DomainError as error:
+                raise forms.ValidationError(error.field_errors.get("logo") or [error.message]) from None
+            upload.seek(0)
+        return upload
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
+    form = OrganisationForm
     list_display = ("name", "japanese_name", "kind", "membership", "country", "applied_at")
     list_filter = ("membership", "kind", "is_certification_body")
     search_fields = ("name", "name_ja", "slug", "contact_name", "contact_email")
     date_hierarchy = "applied_at"
     ordering = ("-applied_at",)
     fieldsets = (
-        (None, {"fields": ("name", "name_ja", "slug", "kind", "description", "website", "country")}),
+        (None, {"fields": ("name", "name_ja", "slug", "kind", "description", "website", "country", "logo")}),
         (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
         (_("Membership"), {"fields": ("membership", "is_certification_body", "applied_at", "membership_changed_at")}),
         (_("Badges"), {"fields": ("recipient_names",)}),
@@ -289,6 +310,16 @@ class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Managers correct an organisation's details (name, contact); the rest is read-only.
         return is_manager(request.user)
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: forms.Form, change: bool) -> None:
+        logo_changed = "logo" in form.changed_data
+        if logo_changed:
+            upload = form.cleaned_data.get("logo")
+            obj.logo = Organisation.objects.get(pk=obj.pk).logo if obj.pk else ""  # the service stores it
+        super().save_model(request, obj, form, change)
+        if logo_changed:
+            services.organisation_set_logo(actor=request.user, organisation=obj,
+                                           data=upload.read() if upload else None)
 
     @admin.display(description=_("name (Japanese)"), ordering="name_ja")
     def japanese_name(self, organisation: Organisation) -> str:

@@ -68,6 +68,11 @@ class Organisation(FSMModelMixin, models.Model):
     is_certification_body = models.BooleanField(_("is the certification body"), default=False, editable=False)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    # A PNG or a cleaned SVG (badges.images), set through institutions.services.organisation_set_logo;
+    # served at /registry/organisations/<slug>/logo and named as logo_uri in the OpenID Federation statements.
+    logo = models.FileField(_("logo"), upload_to="organisations/", blank=True, help_text=_(
+        "A PNG or SVG of at most 256 KB, shown as the organisation's logo_uri in the OpenID Federation statements. "
+        "An SVG with scripts or outside references is refused."))
     country = models.CharField(_("country or region"), max_length=64, default="JP")
     contact_name = models.CharField(_("contact person"), max_length=200)
     contact_email = models.EmailField(_("contact e-mail"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +13,15 @@ from django.utils.translation import gettext as _
 
 from config.errors import InvalidInput, NotPermitted
 from config.fsm import check_transition
-from institutions.models import MembershipState, Organisation, RecipientNames, Role, StaffMember, may_manage_staff
+from institutions.models import (
+    MembershipState,
+    Organisation,
+    RecipientNames,
+    Role,
+    StaffMember,
+    is_manager,
+    may_manage_staff,
+)
 from institutions.slugs import SLUG_MAX, slug_from_name
 from institutions.staff import staff_add  # noqa: F401  (the demo data adds staff through here)
 
@@ -180,6 +189,56 @@ def organisation_recipient_names_set(*, actor: Any, organisation: Organisation, 
         audit_record(actor=actor, action=AuditAction.ORGANISATION_RECIPIENT_NAMES_SET, subject=locked,
                      data={"recipient_names": value, "before": before})
     organisation.recipient_names = value
+    return locked
+
+
+def organisation_logo_size_check(size: int) -> None:
+    """InvalidInput on `logo` for a logo over MAX_LOGO_BYTES (an upload is refused before it is read)."""
+    limit = settings.MAX_LOGO_BYTES
+    if size > limit:
+        message = _("The logo is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": f"{size:,}", "limit": f"{limit:,}"}
+        raise InvalidInput(_("The logo was refused."), field_errors={"logo": [message]})
+
+
+def organisation_logo_checked(data: bytes) -> Any:
+    """The logo as it will be stored: a PNG as sent, an SVG written back out from its parsed tree
+    (badges.images: no scripts, event handlers or outside references, or it is refused), at most
+    MAX_LOGO_BYTES. InvalidInput on the field `logo` otherwise."""
+    from badges.images import ImageError, check_image
+
+    organisation_logo_size_check(len(data))
+    try:
+        return check_image(data)
+    except ImageError as error:
+        raise InvalidInput(_("The logo was refused."), field_errors={"logo": [str(error)]}) from None
+
+
+@transaction.atomic
+def organisation_set_logo(*, actor: Any, organisation: Organisation, data: bytes | None) -> Organisation:
+    """Set (or, with None, remove) the organisation's logo. The body's managers, for any organisation;
+    an organisation's owners, for their own. Audited with the stored file's SHA-256. Refused with a
+    field message and nothing written for anything but a PNG or a safe SVG within MAX_LOGO_BYTES."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from endorsement.audit import AuditAction, audit_record
+
+    if not (is_manager(actor) or (may_manage_staff(actor, organisation) and not organisation.is_certification_body)):
+        raise NotPermitted(_("Only the organisation's owners, or managers of the body, change its logo."))
+    checked = organisation_logo_checked(data) if data is not None else None
+    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = locked.logo.name
+    digest = hashlib.sha256(checked.content).hexdigest() if checked else ""
+    if checked is not None:
+        locked.logo.save(f"{locked.slug}-{digest[:16]}.{checked.extension}", ContentFile(checked.content), save=False)
+    else:
+        locked.logo = ""
+    locked.save(update_fields=["logo"])
+    audit_record(actor=actor, action=AuditAction.ORGANISATION_LOGO_SET, subject=locked,
+                 data={"logo": locked.logo.name, "sha256": digest, "before": before})
+    organisation.logo = locked.logo
     return locked
 
 

@@ -33,6 +33,7 @@ Its decision (`completion_decide`: keep it flagged, or revoke the pathway creden
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -54,6 +55,7 @@ from badges.awards import DID_PATTERN, check_can_issue
 from badges.models import Award, StatusList, StatusPurpose
 from badges.presented import Learner, PresentedCheck, check_presented
 from badges.status import status_allocate, status_entry
+from badges.verification import credential_from_image, credential_from_json
 from config.errors import InvalidInput, NotFound, WrongState
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
@@ -191,6 +193,18 @@ def _refuse_unless_open(completion: Completion) -> None:
     if completion.state != CompletionState.OPEN:
         raise WrongState(_("The pathway credential was already issued for this learner: nothing more can be "
                            "presented."))
+
+
+def presented_credential(*, image: bytes | None = None, credential: Any = None) -> dict[str, Any]:
+    """The credential presented for a component, read alike from the portal's form and the API: the
+    one baked into `image` (a PNG or SVG badge) when a file was sent, else the JSON `credential` (its
+    text, or an object the API has parsed already). InvalidInput on `file` or `credential` when it
+    holds none."""
+    if image is not None:
+        return credential_from_image(image, field_name="file")
+    if isinstance(credential, dict):
+        credential = json.dumps(credential)
+    return credential_from_json(credential if isinstance(credential, str) else "", field_name="credential")
 
 
 # --- presenting --------------------------------------------------------------------------------------------

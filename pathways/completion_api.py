@@ -12,7 +12,6 @@ POST /pathway-completions/{public_id}/decision            {"decision": "flag" | 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from badges.verification import credential_from_image, credential_from_json
 from config.errors import InvalidInput, NotFound
 from pathways.completion import (
     awards_present,
@@ -32,6 +30,7 @@ from pathways.completion import (
     completion_open,
     completion_progress,
     credential_present,
+    presented_credential,
     progress_words,
 )
 from pathways.completion_models import Completion
@@ -128,14 +127,8 @@ class CompletionCredentialsView(APIView):
         if not isinstance(component, str) or not component:
             raise InvalidInput("Give the component.", field_errors={"component": ["This field is required."]})
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
-        if upload is not None:
-            credential = credential_from_image(upload.read(), field_name="file")
-        else:
-            value = request.data.get("credential")
-            if isinstance(value, dict):
-                credential = credential_from_json(json.dumps(value), field_name="credential")
-            else:
-                credential = credential_from_json(value if isinstance(value, str) else "", field_name="credential")
+        credential = presented_credential(image=upload.read() if upload is not None else None,
+                                          credential=request.data.get("credential"))
         credential_present(completion=completion, component_code=component, credential=credential)
         completion.refresh_from_db()
         return Response(CompletionOutput(completion).data, status=status.HTTP_201_CREATED)

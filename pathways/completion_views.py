@@ -11,16 +11,17 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from badges.verification import credential_from_image, credential_from_json, credential_verify
+from badges.verification import credential_verify
 from badges.verify_views import plain_words
-from config.errors import DomainError, NotFound, NotPermitted
+from config.errors import DomainError
+from config.pages import raise_as_http
+from institutions.forms import add_service_errors
 from institutions.permissions import can_issue_for
 from pathways.completion import (
     DECISIONS,
@@ -32,6 +33,7 @@ from pathways.completion import (
     completion_open,
     completion_progress,
     credential_present,
+    presented_credential,
     progress_words,
 )
 from pathways.completion_models import Completion, CompletionState
@@ -64,28 +66,13 @@ class DecisionForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _add_errors(form: forms.Form, error: DomainError) -> None:
-    for field, field_messages in error.field_errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-    if not error.field_errors:
-        form.add_error(None, error.message)
-
-
-def _raise_as_http(error: DomainError) -> None:
-    if isinstance(error, NotFound):
-        raise Http404(error.message) from error
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied(error.message) from error
-
-
 def _present(request: HttpRequest, completion: Completion, form: PresentForm) -> int:
     """Handle the present form or the "find my badges" button; returns the status to answer."""
     if "find_awards" in request.POST:
         try:
             outcomes = awards_present(completion=completion)
         except DomainError as error:
-            _raise_as_http(error)
+            raise_as_http(error)
             messages.error(request, error.message)
             return error.status_code
         if not outcomes:
@@ -98,15 +85,13 @@ def _present(request: HttpRequest, completion: Completion, form: PresentForm) ->
         return 400
     try:
         upload = form.cleaned_data.get("file")
-        if upload:
-            credential = credential_from_image(upload.read(), field_name="file")
-        else:
-            credential = credential_from_json(form.cleaned_data.get("credential") or "", field_name="credential")
+        credential = presented_credential(image=upload.read() if upload else None,
+                                          credential=form.cleaned_data.get("credential"))
         result = credential_present(completion=completion, component_code=form.cleaned_data["component"],
                                     credential=credential)
     except DomainError as error:
-        _raise_as_http(error)
-        _add_errors(form, error)
+        raise_as_http(error)
+        add_service_errors(form, error)
         return error.status_code
     messages.success(request, result.reason)
     return 200
@@ -139,8 +124,8 @@ def completion_new(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             completion, link = completion_open(actor=request.user, pathway=pathway, **form.cleaned_data)
         except DomainError as error:
-            _raise_as_http(error)
-            _add_errors(form, error)
+            raise_as_http(error)
+            add_service_errors(form, error)
             status = error.status_code
         else:
             messages.success(request, _("Send the learner this link (it is shown only now): %(link)s")
@@ -156,7 +141,7 @@ def completion_staff(request: HttpRequest, public_id: Any) -> HttpResponse:
     try:
         completion = completion_of_staff(request.user, public_id)
     except DomainError as error:
-        _raise_as_http(error)
+        raise_as_http(error)
         raise
     form = PresentForm(request.POST or None, request.FILES or None, pathway=completion.pathway)
     decision = DecisionForm(request.POST) if request.POST.get("form") == "decision" else None
@@ -166,7 +151,7 @@ def completion_staff(request: HttpRequest, public_id: Any) -> HttpResponse:
             try:
                 completion_decide(actor=request.user, completion=completion, **decision.cleaned_data)
             except DomainError as error:
-                _add_errors(decision, error)
+                add_service_errors(decision, error)
                 status = error.status_code
             else:
                 messages.success(request, _("Your decision was recorded."))
@@ -194,7 +179,7 @@ def completion_learner(request: HttpRequest, token: str) -> HttpResponse:
     try:
         completion = completion_for_token(token)
     except DomainError as error:
-        _raise_as_http(error)
+        raise_as_http(error)
         raise
     form = PresentForm(request.POST or None, request.FILES or None, pathway=completion.pathway)
     status = 200

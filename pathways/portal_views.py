@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from config.errors import DomainError, NotPermitted
 from config.fsm import allowed_transitions
 from config.i18n import visitor_language
+from endorsement import renewals
 from endorsement import services as endorsement_services
 from institutions.permissions import can_issue_for
 from institutions.views import portal_staff
@@ -101,7 +102,10 @@ def pathway_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     applications = list(pathway.applications.order_by("-created_at", "-pk"))
     current = applications[0] if applications else None
     allowed = allowed_transitions(current, request.user, list(TRANSITIONS)) if current else []
+    endorsement = renewals.current_endorsement(pathway)  # renewed as a programme's is (endorsement.renewals)
     return render(request, "portal/pathway_detail.html", {
+        **(renewals.renewal_standing(endorsement, request.user) if endorsement else {}),
+        "endorsements": list(pathway.endorsements.order_by("-valid_from", "-pk")),
         "pathway": pathway, "application": current, "applications": applications, "allowed": allowed,
         "can_edit": can_edit_pathway(request.user, pathway.organisation),
         "can_issue": can_issue_for(request.user, pathway.organisation),  # completions (path2)

@@ -77,6 +77,18 @@ def webhook_emit(*, organisation_id: int, event_type: WebhookEvent, source: str,
     return _write(_subscribed(organisation_id, event_type), [(event_type, source, data, at)])
 
 
+def webhook_test_event(*, endpoint: WebhookEndpoint, requested_by: str) -> WebhookDelivery:
+    """Write one pending `webhook.test` delivery to this endpoint whatever events it chose, in the
+    caller's transaction, and send it after commit through the same path as any event (signed, retried,
+    logged). Each test is its own cause: a new webhook-id every time."""
+    source = f"test:{uuid.uuid4().hex}"
+    data = {"organisation": _organisation(endpoint.organisation),
+            "endpoint": {"id": str(endpoint.public_id), "url": endpoint.url},
+            "requested_by": requested_by,
+            "message": "A test event, sent because it was asked for. Nothing happened to your data."}
+    return _write([endpoint], [(WebhookEvent.TEST, source, data, None)])[0]
+
+
 def _write(endpoints: list[WebhookEndpoint], events: list[tuple[WebhookEvent, str, dict[str, Any], Any]]
            ) -> list[WebhookDelivery]:
     if not endpoints or not events:

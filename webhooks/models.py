@@ -25,6 +25,8 @@ class WebhookEvent(models.TextChoices):
     # The body's, for its managers' systems.
     APPLICATION_RECEIVED = "application.received", _("Application received for review")
     ISSUANCE_REPORT_FILED = "issuance_report.filed", _("Issuance report filed")
+    # Sent to one endpoint when its owner asks (webhooks.services.endpoint_send_test), never chosen.
+    TEST = "webhook.test", _("Test event")
 
 
 MEMBER_EVENTS = [

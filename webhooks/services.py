@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from badges.fetch import FetchError, checked_address
-from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from config.errors import InvalidInput, NotFound, NotPermitted, TooManyRequests, WrongState
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from institutions.models import Organisation, staff_of
 from institutions.permissions import may_manage_staff
-from webhooks.models import WebhookDelivery, WebhookEndpoint, events_for
+from webhooks.events import webhook_test_event
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, events_for
 from webhooks.secrets import secret_new
 
 UserLike = Any
@@ -191,3 +192,24 @@ def delivery_replay(*, actor: UserLike, delivery: WebhookDelivery) -> WebhookDel
         enqueue_on_commit("webhooks.tasks.deliver_webhook", delivery.pk)
     delivery.refresh_from_db()
     return delivery
+
+
+def endpoint_send_test(*, actor: UserLike, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Send the endpoint a signed `webhook.test` event now, through the real delivery path (a
+    delivery row, sent after commit, retried and shown in the log like any other). Refused while the
+    endpoint is disabled (409), and beyond WEBHOOK_TEST_EVENTS_PER_HOUR tests of this endpoint in the
+    last hour (429; counted under the endpoint's row lock, so two clicks at once cannot both pass)."""
+    _require_owner(actor, endpoint.organisation)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().select_related("organisation").get(pk=endpoint.pk)
+        if not endpoint.enabled:
+            raise WrongState(_("The endpoint is disabled: enable it before sending it a test event."))
+        since = timezone.now() - timedelta(hours=1)
+        recent = endpoint.deliveries.filter(event_type=WebhookEvent.TEST, created_at__gte=since)
+        limit = settings.WEBHOOK_TEST_EVENTS_PER_HOUR
+        if recent.count() >= limit:
+            oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+            raise TooManyRequests(
+                _("At most %(count)s test events an hour may be sent to one endpoint; try again after %(time)s.")
+                % {"count": limit, "time": f"{timezone.localtime(oldest + timedelta(hours=1)):%H:%M}"})
+        return webhook_test_event(endpoint=endpoint, requested_by=str(getattr(actor, "username", "") or actor))

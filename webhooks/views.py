@@ -5,6 +5,7 @@ webhooks.services; a refusal shows the service's message and changes nothing."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -104,7 +105,8 @@ def webhook_detail(request: HttpRequest, public_id) -> HttpResponse:
     shown = request.session.pop(ONCE_SESSION_KEY, None)
     secret = shown["secret"] if shown and shown.get("endpoint") == str(endpoint.public_id) else None
     context = {"organisation": organisation, "endpoint": endpoint, "form": form, "secret": secret,
-               "deliveries": endpoint.deliveries.all()[:DELIVERIES_SHOWN], "shown": DELIVERIES_SHOWN}
+               "deliveries": endpoint.deliveries.all()[:DELIVERIES_SHOWN], "shown": DELIVERIES_SHOWN,
+               "test_limit": settings.WEBHOOK_TEST_EVENTS_PER_HOUR}
     return render(request, "portal/webhook_detail.html", context, status=status)
 
 
@@ -164,3 +166,12 @@ def webhook_replay(request: HttpRequest, public_id, webhook_id: str) -> HttpResp
         services.delivery_replay(actor=request.user, delivery=services.delivery_of(endpoint, webhook_id))
 
     return _perform(request, endpoint, replay, _("Delivery %(id)s sent again.") % {"id": webhook_id})
+
+
+@login_required
+@require_POST
+def webhook_test(request: HttpRequest, public_id) -> HttpResponse:
+    """"Send a test event": a signed `webhook.test` delivery, sent after commit, shown in the log."""
+    endpoint = _endpoint(request, public_id)
+    return _perform(request, endpoint, lambda: services.endpoint_send_test(actor=request.user, endpoint=endpoint),
+                    _("A test event was sent: its delivery is at the top of the list below."))

@@ -118,7 +118,7 @@ TEMPLATES = [
                 "config.context_processors.site",
             ],
             "libraries": {"bilingual": "config.i18n", "codes": "badges.codes", "audit": "endorsement.audit_labels",
-                          "phrases": "config.phrases"},
+                          "phrases": "config.phrases", "tables": "config.tables"},
         },
     },
 ]
@@ -168,6 +168,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Programme images: PNG up to this size, or sanitised SVG (badges/images.py).
 MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 1024 * 1024)
+# An organisation's logo (institutions.services.organisation_set_logo): smaller than a badge image.
+MAX_LOGO_BYTES = env_int("MAX_LOGO_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Endorsement rules -------------------------------------------------------------------------
@@ -396,6 +398,8 @@ WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
 # Endpoints per organisation.
 WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
+# An endpoint's owners may send it at most this many test events in any hour (429 beyond).
+WEBHOOK_TEST_EVENTS_PER_HOUR = env_int("WEBHOOK_TEST_EVENTS_PER_HOUR", 5)
 # Tests and the demo only: allow endpoints on loopback addresses (plain http to them too).
 WEBHOOK_ALLOW_LOOPBACK = False
 # The demo only (`make run`, DEBUG): /demo/webhook-receiver/ receives and checks the demo's own deliveries.

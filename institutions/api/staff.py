@@ -8,6 +8,7 @@ POST       /staff-invitations/{public_id}/revoke    withdraw a pending invitatio
 POST       /staff-invitations/{token}/accept        the person invited: choose a username and password
 POST       /organisations/{slug}/approve|reject|suspend|reinstate   the body's managers
 GET/PUT    /organisation/recipient-names            how learners' names appear in badges (owners change it)
+PUT/DELETE /organisation/logo                       the organisation's logo, a PNG or SVG (owners; multipart `logo`)
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import NotFound, NotPermitted
+from config.errors import InvalidInput, NotFound, NotPermitted
 from institutions import services
 from institutions import staff as staff_services
 from institutions.models import InvitationState, Organisation, RecipientNames, Role, StaffInvitation, StaffMember
@@ -247,3 +249,46 @@ class RecipientNamesView(APIView):
         services.organisation_recipient_names_set(actor=request.user, organisation=organisation,
                                                   value=data["recipient_names"])
         return Response({"recipient_names": data["recipient_names"]})
+
+
+class LogoInput(serializers.Serializer):
+    logo = serializers.FileField(help_text="A PNG, or an SVG without scripts or outside references; at most "
+                                           "MAX_LOGO_BYTES (256 KB).")
+
+
+class LogoOutput(serializers.Serializer):
+    logo_uri = serializers.CharField(allow_null=True, help_text="Its public URL, the logo_uri of the OpenID "
+                                                                "Federation statements; null without a logo.")
+
+
+def _logo_answer(organisation: Organisation) -> Response:
+    from endorsement.trust import organisation_logo_url
+
+    return Response({"logo_uri": organisation_logo_url(organisation)})
+
+
+@extend_schema(tags=["staff"])
+class LogoView(APIView):
+    """The caller's organisation's logo (its owners): stored as checked (an SVG written back out
+    without scripts or outside references, or refused with 400 on `logo`), audited, and named as
+    `logo_uri` in the body's OpenID Federation statement about the organisation."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": LogoInput}, responses={200: LogoOutput})
+    def put(self, request: Request) -> Response:
+        organisation = _own_organisation(request)
+        upload = request.FILES.get("logo")
+        if upload is None:
+            raise InvalidInput(_("Send the logo as the multipart field logo."),
+                               field_errors={"logo": [_("This field is required.")]})
+        services.organisation_logo_size_check(upload.size)  # refused before it is read into memory
+        organisation = services.organisation_set_logo(actor=request.user, organisation=organisation,
+                                                      data=upload.read())
+        return _logo_answer(organisation)
+
+    @extend_schema(request=None, responses={200: LogoOutput})
+    def delete(self, request: Request) -> Response:
+        organisation = services.organisation_set_logo(actor=request.user, organisation=_own_organisation(request),
+                                                      data=None)
+        return _logo_answer(organisation)

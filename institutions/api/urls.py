@@ -13,6 +13,7 @@ urlpatterns = [
     ],
     path("conflicts", views.ConflictDeclareApi.as_view(), name="conflict-declare"),
     path("organisation/recipient-names", staff.RecipientNamesView.as_view(), name="organisation-recipient-names"),
+    path("organisation/logo", staff.LogoView.as_view(), name="organisation-logo"),
     path("staff", staff.StaffListView.as_view(), name="staff-list"),
     path("staff/<int:pk>", staff.StaffDetailView.as_view(), name="staff-detail"),
     path("staff-invitations", staff.InvitationListView.as_view(), name="staff-invitations"),

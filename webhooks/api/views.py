@@ -4,6 +4,7 @@ body's) and their deliveries.
 GET/POST     /webhooks                                      endpoints; register one (the secret is in the answer, once)
 GET/PATCH/DELETE /webhooks/{id}                             one endpoint; change url, events, description, enabled
 POST         /webhooks/{id}/rotate-secret                   a new secret (in the answer, once)
+POST         /webhooks/{id}/test                            a signed webhook.test event (202; 429 beyond the rate)
 GET          /webhooks/{id}/deliveries                      its deliveries, newest first (paginated)
 POST         /webhooks/{id}/deliveries/{webhook_id}/replay  send one again, with the same webhook-id
 """
@@ -89,6 +90,19 @@ class RotateSecretView(APIView):
         endpoint, secret = services.endpoint_rotate_secret(
             actor=request.user, endpoint=services.endpoint_of(request.user, public_id))
         return Response(_with_secret(endpoint, secret))
+
+
+@extend_schema(tags=["webhooks"])
+class SendTestView(APIView):
+    @extend_schema(request=None, responses={202: DeliveryOutput})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Send the endpoint a signed `webhook.test` event now, through the same delivery path as every
+        event (its delivery is in the log). 409 while the endpoint is disabled; 429 beyond
+        WEBHOOK_TEST_EVENTS_PER_HOUR tests of one endpoint in an hour."""
+        delivery = services.endpoint_send_test(actor=request.user,
+                                               endpoint=services.endpoint_of(request.user, public_id))
+        delivery.refresh_from_db()  # sent after commit (at once without a broker): its state now
+        return Response(DeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(tags=["webhooks"])
