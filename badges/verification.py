@@ -237,11 +237,18 @@ def upload_too_large(field_name: str) -> InvalidInput:
     return _refuse(field_name, _("This is larger than the %(limit)g MB a credential may be.") % {"limit": limit})
 
 
-def credential_from_json(text: str | bytes, *, field_name: str = "credential") -> JsonDict:
-    """The credential in a JSON text; `InvalidInput` (on `field_name`) if it holds none."""
+NOT_PARSED = object()
+
+
+def credential_from_json(text: str | bytes, *, field_name: str = "credential", parsed: Any = NOT_PARSED) -> JsonDict:
+    """The credential in a JSON text; `InvalidInput` (on `field_name`) if it holds none. `parsed`:
+    what config.request_guard already parsed and checked of this very text (`request.checked_json`),
+    when it did: then the text is not parsed again."""
     if isinstance(text, bytes | bytearray):
         if len(text) > max_upload_bytes():
             raise upload_too_large(field_name)
+        if parsed is not NOT_PARSED:  # decoded as below, parsed with json.loads, checked by check_json_value
+            return _credential_object(parsed, field_name)
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -261,6 +268,10 @@ def credential_from_json(text: str | bytes, *, field_name: str = "credential") -
         check_json_value(value)
     except JsonProblem as problem:
         raise _refuse(field_name, problem.message) from None
+    return _credential_object(value, field_name)
+
+
+def _credential_object(value: Any, field_name: str) -> JsonDict:
     if not isinstance(value, dict):
         raise _refuse(field_name, _("A credential is a JSON object ({…}); this JSON is a %(kind)s.")
                       % {"kind": type(value).__name__.replace("dict", "object").replace("str", "string")})

@@ -13,10 +13,15 @@ columns the checks read, as rows (no model instances):
    list (the list its allocation is on), and its endorsement with that endorsement's application,
    programme, organisation and status list.
 
-The checks then ask `organisation_keys`, `status_list`, `award` and `endorsement`; what the
-preload did not cover (an endorsement presented on its own, a status list other than the award's or
-its endorsement's, a credential bundled in a ClrCredential whose award was not joined) is read by
-a query of its own, still as rows.
+Besides, the archived evidence copies the credential names in `relatedResource` (this server's
+/evidence/<token> addresses) are read in one statement with their blobs, as model instances made
+from the rows (badges.archive checks them: the stored size every time, the digest under the rules
+of `copy_check_cached`).
+
+The checks then ask `organisation_keys`, `status_list`, `award`, `endorsement` and
+`archived_copy`; what the preload did not cover (an endorsement presented on its own, a status list
+other than the award's or its endorsement's, a credential bundled in a ClrCredential whose award
+was not joined) is read by a query of its own, still as rows.
 
 Nothing is kept beyond the one verification: every verification reads afresh, so a revocation, a
 suspension, a withdrawn key or a changed evidence standing shows in the very next one

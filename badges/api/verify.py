@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from badges.ob2_verification import OB2_CHECK_CODES, presented_from_image, presented_from_text, presented_verify
 from badges.verification import (
     CHECK_CODES,
+    NOT_PARSED,
     VERDICTS,
     credential_from_json,
     max_upload_bytes,
@@ -163,7 +164,8 @@ class VerifyView(APIView):
         data = request.data
         email = ""
         if isinstance(data, bytes):
-            credential = credential_from_json(data)
+            # The request guard parsed and checked this very body already (when it is JSON it could read).
+            credential = credential_from_json(data, parsed=getattr(request._request, "checked_json", NOT_PARSED))
             if "@context" not in credential and "credential" in credential:
                 wrapped = credential
                 email = _email(wrapped.get("email", ""))
