@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from badges import credentials as vc
 from badges.awards import award_issue, award_revoke
 from badges.models import EvidenceCheck
 from badges.status import status_list_publish
-from badges import credentials as vc
 from badges.verification import DECODED_LISTS, VERIFIED_DOCUMENTS, _DecodedLists, credential_verify
 from endorsement import services
 from institutions.models import IssuerKey
