@@ -10,13 +10,15 @@ columns the checks read, as rows (no model instances):
 1. the issuers: every local organisation the credentials name (by DID, issuer or verification
    method), joined with its keys that are not withdrawn as compromised, in DID-document order;
 2. the award the badge's id names, joined with its organisation, its evidence check, its status
-   list (the list its allocation is on), and its endorsement with that endorsement's application,
-   programme, organisation and status list.
+   list (the list its allocation is on), its endorsement with that endorsement's application,
+   programme, organisation and status list, and its archived evidence copies sealed in the
+   credential with their blobs (one row a copy).
 
-Besides, the archived evidence copies the credential names in `relatedResource` (this server's
-/evidence/<token> addresses) are read in one statement with their blobs, as model instances made
-from the rows (badges.archive checks them: the stored size every time, the digest under the rules
-of `copy_check_cached`).
+The archived evidence copies the credential names in `relatedResource` (this server's
+/evidence/<token> addresses) are made model instances from those rows (badges.archive checks
+them: the stored size every time, the digest under the rules of `copy_check_cached`); copies the
+award's join did not hold (an endorsement's, or copies a changed credential names) are read in one
+statement more, with their blobs.
 
 The checks then ask `organisation_keys`, `status_list`, `award`, `endorsement` and
 `archived_copy`; what the preload did not cover (an endorsement presented on its own, a status list
@@ -287,16 +289,19 @@ COPY_FIELDS = ("pk", "token", "digest_sri", "taken_at", "withdrawn_at", "withdra
                "blob__verified_at", "blob__verified_size", "blob__verified_intact")
 
 
-def _copy(row: Mapping[str, Any]) -> ArchivedEvidence:
+def _copy(row: Mapping[str, Any], prefix: str = "") -> ArchivedEvidence:
     """An archived copy with its blob, as badges.archive checks it, from its row: model instances
     made from the columns read (as the database would give them), not read again."""
-    blob = EvidenceBlob(pk=row["blob__pk"], sha384=row["blob__sha384"], size=row["blob__size"],
-                        storage_name=row["blob__storage_name"], removed_at=row["blob__removed_at"],
-                        verified_at=row["blob__verified_at"], verified_size=row["blob__verified_size"],
-                        verified_intact=row["blob__verified_intact"])
-    copy = ArchivedEvidence(pk=row["pk"], token=row["token"], digest_sri=row["digest_sri"], taken_at=row["taken_at"],
-                            withdrawn_at=row["withdrawn_at"], withdrawal_reason=row["withdrawal_reason"],
-                            blob_id=row["blob__pk"])
+    def value(name: str) -> Any:
+        return row[prefix + name]
+
+    blob = EvidenceBlob(pk=value("blob__pk"), sha384=value("blob__sha384"), size=value("blob__size"),
+                        storage_name=value("blob__storage_name"), removed_at=value("blob__removed_at"),
+                        verified_at=value("blob__verified_at"), verified_size=value("blob__verified_size"),
+                        verified_intact=value("blob__verified_intact"))
+    copy = ArchivedEvidence(pk=value("pk"), token=value("token"), digest_sri=value("digest_sri"),
+                            taken_at=value("taken_at"), withdrawn_at=value("withdrawn_at"),
+                            withdrawal_reason=value("withdrawal_reason"), blob_id=value("blob__pk"))
     copy.blob = blob
     blob._state.adding = copy._state.adding = False
     return copy
@@ -407,11 +412,16 @@ class VerificationRecords:
             return
         endorsement_fields = tuple(f"endorsement__{name}" for name in ENDORSEMENT_FIELDS)
 
+        copy_fields = tuple(f"sealed_copy__{name}" for name in COPY_FIELDS)
+
         def build(public_ids: list[Any]) -> QuerySet:
-            return Award.objects.filter(public_id__in=public_ids).order_by().values(
+            # With its archived copies sealed in the credential (one row each; one row with none).
+            return Award.objects.filter(public_id__in=public_ids).annotate(sealed_copy=FilteredRelation(
+                "archived_evidence", condition=Q(archived_evidence__in_credential=True))).order_by().values(
                 *AWARD_FIELDS, *STATUS_FIELDS, *endorsement_fields,
                 *(f"endorsement__status__status_list__{name}" for name in ("organisation__slug", "purpose",
                                                                             "number", "credential")),
+                *copy_fields,
                 credential_id=KeyTextTransform("id", "credential"),
                 endorsement_credential_id=KeyTextTransform("id", "endorsement__credential"))
 
@@ -419,6 +429,9 @@ class VerificationRecords:
         for row in rows:
             if row["credential_id"] != credential_id:
                 continue
+            for other in rows:  # the award's copies, whichever row each came on
+                if other["public_id"] == row["public_id"] and other["sealed_copy__token"] is not None:
+                    self._copies[other["sealed_copy__token"]] = _copy(other, "sealed_copy__")
             self._awards[credential_id] = AwardRecord(
                 row["public_id"], row["credential_id"], row["issued_at"], row["revoked_at"], row["revocation_reason"],
                 _organisation(row, "organisation__"), _evidence(row), row["endorsement__public_id"])

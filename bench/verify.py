@@ -27,9 +27,9 @@ the database and the rest; then the same with plain pyld on a smaller N, for com
 
 With `--http R`, the same badges are then posted, R requests in all, to POST /api/v1/verify of a
 gunicorn server (production settings with the anonymous throttle lifted, `--http-workers`
-processes, persistent database connections) on 127.0.0.1 by wrk (`--http-connections`
-connections, one thread); printed: requests/s, p50 and p99 latency, the workers' CPU ms per
-request, and the load average.
+processes, sync workers or with `--http-threads T` gthread workers of T threads, persistent
+database connections) on 127.0.0.1 by wrk (`--http-connections` connections, one thread);
+printed: requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
 """
 
 from __future__ import annotations
@@ -142,8 +142,9 @@ def _statements(verify: Callable[[dict[str, Any]], Any], credential: dict[str, A
 
     with CaptureQueriesContext(connection) as queries:
         verify(credential)
-    archive = sum("badges_archivedevidence" in q["sql"] for q in queries.captured_queries)
-    return f"{len(queries.captured_queries) - archive} for the records, {archive} for archived evidence copies"
+    archive = sum('FROM "badges_archivedevidence"' in q["sql"] for q in queries.captured_queries)
+    return (f"{len(queries.captured_queries) - archive} for the records (the award's archived evidence copies "
+            f"joined), {archive} more for archived evidence copies")
 
 
 # wrk posts the credentials of a file, one JSON document a line, in turn; stops after BENCH_LIMIT
@@ -185,7 +186,7 @@ end
 
 
 def over_http(database_url: str, credentials: list[dict[str, Any]], requests: int, workers: int,
-              connections: int) -> dict[str, Any]:
+              connections: int, worker_args: tuple[str, ...] = ()) -> dict[str, Any]:
     """POST the credentials to /api/v1/verify of a gunicorn server on `database_url`, with wrk."""
     import os
     import shutil
@@ -202,7 +203,8 @@ def over_http(database_url: str, credentials: list[dict[str, Any]], requests: in
         raise SystemExit("--http needs wrk (apt-get install wrk)")
     env = {"SECRET_KEY": "bench-verify-secret-key-not-for-production-0123456789", "SITE_URL": settings.SITE_URL,
            "DATABASE_CONN_MAX_AGE": "60"}
-    with gunicorn(database_url, settings="bench.verify_http_settings", workers=workers, env=env) as server:
+    with gunicorn(database_url, settings="bench.verify_http_settings", workers=workers, env=env,
+                  args=worker_args) as server:
         url = f"{server.base}/api/v1/verify"
         # The first answer, checked; then each worker warmed up (not counted).
         answer = json.loads(server.wait_for("/api/v1/verify", body=json.dumps(credentials[0]).encode(),
@@ -239,7 +241,8 @@ def over_http(database_url: str, credentials: list[dict[str, Any]], requests: in
     result = {"requests": int(received), "rps": int(received) / float(seconds), "p50": wrk_ms(wrk_percentile(out, 50)),
               "p99": wrk_ms(wrk_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
               "failed": err.count("failed ")}
-    print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers, wrk 1 thread {connections} connections, "
+    kind = f" ({' '.join(worker_args)})" if worker_args else ""
+    print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers{kind}, wrk 1 thread {connections} connections, "
           f"{result['requests']} requests over {len(credentials)} badges")
     print(f"    (load average before: {load_before}; after: {setup.load_now()})")
     print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
@@ -265,6 +268,9 @@ def main() -> None:
                         help="then POST R requests to /api/v1/verify of a gunicorn server (default 0: not)")
     parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--http-connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--http-threads", type=int, default=0,
+                        help="gunicorn's gthread workers with this many threads each (keep-alive connections) "
+                             "instead of its sync workers (default 0: sync)")
     parser.add_argument("--skip-in-process", action="store_true",
                         help="with --http: only the HTTP run, not the in-process ones")
     args = parser.parse_args()
@@ -331,7 +337,9 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections)
+            threads = args.http_threads
+            worker_args = ("--worker-class", "gthread", "--threads", str(threads)) if threads else ()
+            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections, worker_args)
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:
             print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "
