@@ -26,7 +26,7 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -45,6 +45,7 @@ from warcio.warcwriter import WARCWriter
 
 from badges.fetch import FetchResult
 from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceUpload
+from badges.routes import resolve_path
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.audit import AuditAction, audit_record
 from institutions.permissions import UserLike, can_issue_for, is_member_of
@@ -168,11 +169,14 @@ def blob_store(data: bytes, media_type: str) -> EvidenceBlob:
     """The blob holding `data`, stored once: a blob already there is reused (and its bytes written
     again if they were removed). Call inside the transaction that refers to it; the bytes are
     written at once (content-addressed, so a rolled-back write leaves only a file the next store of
-    the same content reuses)."""
+    the same content reuses). The bytes written are the bytes just hashed: that is recorded as the
+    blob's first hash (`verified_*`, see `copy_check_cached`)."""
     sha384 = hashlib.sha384(data).hexdigest()
     name = _storage_name(sha384)
+    now = timezone.now()
     blob, _created = EvidenceBlob.objects.get_or_create(
-        sha384=sha384, defaults={"size": len(data), "media_type": media_type, "storage_name": name})
+        sha384=sha384, defaults={"size": len(data), "media_type": media_type, "storage_name": name,
+                                 "verified_at": now, "verified_size": len(data), "verified_intact": True})
     blob = EvidenceBlob.objects.select_for_update().get(pk=blob.pk)
     storage = evidence_storage()
     if blob.removed_at is not None or not storage.exists(blob.storage_name):
@@ -181,9 +185,9 @@ def blob_store(data: bytes, media_type: str) -> EvidenceBlob:
         saved = storage.save(blob.storage_name, ContentFile(data))
         if saved != blob.storage_name:  # another writer got there first: same bytes, keep one
             storage.delete(saved)
-        if blob.removed_at is not None:
-            blob.removed_at = None
-            blob.save(update_fields=["removed_at"])
+        blob.removed_at = None
+        blob.verified_at, blob.verified_size, blob.verified_intact = now, len(data), True
+        blob.save(update_fields=["removed_at", "verified_at", "verified_size", "verified_intact"])
     return blob
 
 
@@ -487,34 +491,40 @@ def parse_sri(value: Any) -> tuple[str, bytes] | None:
     return None
 
 
-def _local_token(url: str) -> str | None:
-    from django.urls import Resolver404, resolve
-
+def copy_token(url: Any) -> str | None:
+    """The token of one of this server's archived copies a URL names (its /evidence/<token>
+    address), or None."""
+    if not isinstance(url, str):
+        return None
     prefix = settings.SITE_URL + "/"
     if not url.startswith(prefix):
         return None
-    try:
-        match = resolve("/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0])
-    except Resolver404:
+    match = resolve_path("/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0])
+    if match is None or match.url_name != "evidence-copy":
         return None
-    return match.kwargs.get("token") if match.url_name == "evidence-copy" else None
+    return match.kwargs.get("token")
 
 
-def archived_copy_check(url: Any, sri: Any, *, cached: bool = False) -> CopyCheck:
+def archived_copy_check(url: Any, sri: Any, *, cached: bool = False,
+                        copy_of: Callable[[str], ArchivedEvidence | None] | None = None) -> CopyCheck:
     """Fetch the copy a credential names (ours read from the archive, anyone else's over the
     network under the verifier's fetch rules) and compare it with the signed digest. Never raises.
-    `cached` (the badge page): one of ours signed with its own digest is checked by
-    `copy_check_cached` instead of being hashed again."""
+    `cached` (the verifier's default, and the badge page): one of ours signed with its own digest
+    is checked by `copy_check_cached` (the stored size at every check, the bytes hashed again when
+    it differs or the last hash is EVIDENCE_COPY_CHECK_SECONDS old) instead of being hashed at
+    every check. `copy_of(token)`: the copy with that token and its blob, when the caller read it
+    already (badges.verification_data); otherwise it is read here."""
     from badges.fetch import FetchError, fetch
 
     parsed = parse_sri(sri)
     if not isinstance(url, str) or parsed is None:
         return CopyCheck(CopyOutcome.NO_DIGEST)
     algorithm, expected = parsed
-    token = _local_token(url)
+    token = copy_token(url)
     taken_at = None
     if token is not None:
-        copy = ArchivedEvidence.objects.select_related("blob").filter(token=token).first()
+        copy = (copy_of(token) if copy_of is not None
+                else ArchivedEvidence.objects.select_related("blob").filter(token=token).first())
         if copy is None:
             return CopyCheck(CopyOutcome.UNAVAILABLE, _("This registry holds no archived copy at this address."))
         if copy.withdrawn_at is not None:
@@ -602,8 +612,9 @@ def copy_check_cached(copy: ArchivedEvidence, *, now: datetime | None = None) ->
     or a HEAD request on S3), and a size other than the one last hashed, or no hash within
     EVIDENCE_COPY_CHECK_SECONDS, hashes the bytes again now; otherwise the last hash's outcome stands.
     So a copy altered to another size shows "altered" at the next view, and one altered to the same
-    size within EVIDENCE_COPY_CHECK_SECONDS of the last hash (at a view or by the daily beat task).
-    The verifier (/verify) hashes whatever it is given every time."""
+    size within EVIDENCE_COPY_CHECK_SECONDS of the last hash (at a view, a verification or by the
+    daily beat task). The verifier (/verify, POST /api/v1/verify) follows the same rules for a copy
+    presented with its own digest; one presented with any other digest is hashed at once."""
     now = now or timezone.now()
     if copy.withdrawn_at is not None:
         return CopyCheck(CopyOutcome.WITHDRAWN, str(copy.get_withdrawal_reason_display()),

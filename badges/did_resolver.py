@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -42,8 +43,14 @@ class DidResolution:
 
 
 def site_did() -> str:
-    """The certification body's DID, derived from SITE_URL."""
-    return vc.did_web_from_url(settings.SITE_URL)
+    """The certification body's DID, derived from SITE_URL (remembered per SITE_URL: a verification
+    asks a dozen times)."""
+    return _did_of_site(settings.SITE_URL)
+
+
+@lru_cache(maxsize=8)
+def _did_of_site(site_url: str) -> str:
+    return vc.did_web_from_url(site_url)
 
 
 def _host_of(did: str) -> str:

@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +47,7 @@ from badges import ob2
 from badges.did_resolver import DidResolver
 from badges.fetch import FetchError, fetch
 from badges.models import Award, Programme
+from badges.routes import resolve_path
 from badges.verification import (
     CLOCK_LEEWAY,
     Check,
@@ -154,9 +154,8 @@ def _local_view(url: Any) -> tuple[str, dict[str, Any]] | None:
     """(url name, kwargs) of this server's view a URL names, when under SITE_URL."""
     if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
         return None
-    try:
-        match = resolve(urlsplit(url).path)
-    except Resolver404:
+    match = resolve_path(urlsplit(url).path)
+    if match is None:
         return None
     return match.url_name or "", match.kwargs
 

@@ -57,19 +57,20 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import Resolver404, ResolverMatch, resolve, reverse
+from django.urls import ResolverMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
+from badges.routes import resolve_path
 from badges.verification_data import AwardRecord, EndorsementRecord, VerificationRecords
 from config.errors import InvalidInput
 from config.request_guard import JsonProblem, check_json_value
@@ -113,7 +114,10 @@ class Check:
         return self.code.partition(".")[2]
 
     def as_dict(self) -> JsonDict:
-        return asdict(self)
+        """The check as the report's JSON carries it (POST /api/v1/verify's CheckOutput: these six
+        fields; built directly, `dataclasses.asdict` deep-copies every value)."""
+        return {"id": self.id, "label": str(self.label), "passed": bool(self.passed), "message": str(self.message),
+                "informational": bool(self.informational), "code": self.code}
 
 
 ENDORSEMENT_PREFIX = re.compile(r"^(credential-\d+-)?(endorsement-\d+-)?")
@@ -234,11 +238,18 @@ def upload_too_large(field_name: str) -> InvalidInput:
     return _refuse(field_name, _("This is larger than the %(limit)g MB a credential may be.") % {"limit": limit})
 
 
-def credential_from_json(text: str | bytes, *, field_name: str = "credential") -> JsonDict:
-    """The credential in a JSON text; `InvalidInput` (on `field_name`) if it holds none."""
+NOT_PARSED = object()
+
+
+def credential_from_json(text: str | bytes, *, field_name: str = "credential", parsed: Any = NOT_PARSED) -> JsonDict:
+    """The credential in a JSON text; `InvalidInput` (on `field_name`) if it holds none. `parsed`:
+    what config.request_guard already parsed and checked of this very text (`request.checked_json`),
+    when it did: then the text is not parsed again."""
     if isinstance(text, bytes | bytearray):
         if len(text) > max_upload_bytes():
             raise upload_too_large(field_name)
+        if parsed is not NOT_PARSED:  # decoded as below, parsed with json.loads, checked by check_json_value
+            return _credential_object(parsed, field_name)
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -258,6 +269,10 @@ def credential_from_json(text: str | bytes, *, field_name: str = "credential") -
         check_json_value(value)
     except JsonProblem as problem:
         raise _refuse(field_name, problem.message) from None
+    return _credential_object(value, field_name)
+
+
+def _credential_object(value: Any, field_name: str) -> JsonDict:
     if not isinstance(value, dict):
         raise _refuse(field_name, _("A credential is a JSON object ({…}); this JSON is a %(kind)s.")
                       % {"kind": type(value).__name__.replace("dict", "object").replace("str", "string")})
@@ -320,10 +335,7 @@ def _local_route(url: Any) -> ResolverMatch | None:
     """The view of this server a URL names, when the URL is under SITE_URL."""
     if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
         return None
-    try:
-        return resolve(urlsplit(url).path)
-    except Resolver404:
-        return None
+    return resolve_path(urlsplit(url).path)
 
 
 def _summary(credential: Mapping[str, Any]) -> JsonDict:
@@ -423,10 +435,49 @@ class _VerifiedDocuments:
 VERIFIED_DOCUMENTS = _VerifiedDocuments()
 
 
+class _DecodedLists:
+    """Status lists' bitstrings, decoded, by their exact `encodedList` text.
+
+    A status list is read from the database (or fetched) at every verification, so a revocation or
+    a suspension shows at once; what is kept is only the decoding of the very same text (base64url,
+    then GZIP of at least 16 kB), which gives the very same bits. A re-published list has another
+    `encodedList` and misses. Keyed by the text itself (compared in full on a hit); the bits are
+    kept as immutable bytes and each lookup gets its own StatusList over them. At most `size`, the
+    least recently used dropped first; a list that does not decode is not kept."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._data: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def decode(self, encoded: Any) -> vc.StatusList:
+        """`vc.StatusList.decode(encoded)`, from the memo when this very text was decoded before."""
+        if not isinstance(encoded, str):
+            return vc.StatusList.decode(encoded)  # raises the library's error
+        with self._lock:
+            bits = self._data.get(encoded)
+            if bits is not None:
+                self._data.move_to_end(encoded)
+        if bits is None:
+            bits = vc.StatusList.decode(encoded).to_bytes()
+            with self._lock:
+                self._data[encoded] = bits
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+        return vc.StatusList.from_bytes(bits)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+DECODED_LISTS = _DecodedLists()
+
+
 class _Verifier:
     """One verification: caches DIDs and status lists so each is resolved or fetched once."""
 
-    def __init__(self, now: datetime, *, cached_copies: bool = False) -> None:
+    def __init__(self, now: datetime, *, cached_copies: bool = True) -> None:
         self.now = now
         self.cached_copies = cached_copies
         self.dids = DidResolver()
@@ -727,7 +778,7 @@ class _Verifier:
         if problem:
             return "unknown", problem
         try:
-            bit = vc.StatusList.decode(document["credentialSubject"]["encodedList"]).get(index)
+            bit = DECODED_LISTS.decode(document["credentialSubject"]["encodedList"]).get(index)
         except vc.StatusListError as error:
             return "unknown", _("The status list %(url)s cannot be read: %(reason)s") % {"url": url, "reason": error}
         if bit and purpose == "revocation":
@@ -916,7 +967,8 @@ class _Verifier:
         from badges.archive import CopyOutcome, archived_copy_check
 
         url = _text(resource.get("id"), 1000)
-        result = archived_copy_check(resource.get("id"), resource.get("digestSRI"), cached=self.cached_copies)
+        result = archived_copy_check(resource.get("id"), resource.get("digestSRI"), cached=self.cached_copies,
+                                     copy_of=self.records.archived_copy)
         values = {"url": url, "detail": result.detail,
                   "taken": _when(result.taken_at) if result.taken_at else "",
                   "withdrawn": _when(result.withdrawn_at) if result.withdrawn_at else ""}
@@ -976,12 +1028,14 @@ def embedded_with_targets(credential: Mapping[str, Any]) -> list[tuple[JsonDict,
 
 
 def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: datetime | None = None,
-                      cached_copies: bool = False) -> VerificationReport:
-    """Check a presented credential and say, check by check, what holds. Never raises for bad input;
-    reads only (no row is written). `email`, if given, is compared with the recipient's identity.
-    `cached_copies` (the badge page): this server's archived copies are checked under the badge
-    page's rules (badges.archive.copy_check_cached: re-hashed at most once per
-    EVIDENCE_COPY_CHECK_SECONDS, which records when); the verifier hashes them every time."""
+                      cached_copies: bool = True) -> VerificationReport:
+    """Check a presented credential and say, check by check, what holds. Never raises for bad input.
+    It reads only, but for the record of an archived copy's last hash. `email`, if given, is
+    compared with the recipient's identity. `cached_copies` (the default, the badge page's rules
+    too): this server's archived copies signed with their own digest are checked by
+    badges.archive.copy_check_cached: the stored size at every verification, the bytes hashed
+    again (and when recorded on the blob) when the size differs or the last hash is
+    EVIDENCE_COPY_CHECK_SECONDS old; False hashes them at every verification."""
     if not isinstance(credential, Mapping):
         raise _refuse("credential", _("A credential is a JSON object."))
     verifier = _Verifier(now or timezone.now(), cached_copies=cached_copies)

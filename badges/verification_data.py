@@ -10,13 +10,20 @@ columns the checks read, as rows (no model instances):
 1. the issuers: every local organisation the credentials name (by DID, issuer or verification
    method), joined with its keys that are not withdrawn as compromised, in DID-document order;
 2. the award the badge's id names, joined with its organisation, its evidence check, its status
-   list (the list its allocation is on), and its endorsement with that endorsement's application,
-   programme, organisation and status list.
+   list (the list its allocation is on), its endorsement with that endorsement's application,
+   programme, organisation and status list, and its archived evidence copies sealed in the
+   credential with their blobs (one row a copy).
 
-The checks then ask `organisation_keys`, `status_list`, `award` and `endorsement`; what the
-preload did not cover (an endorsement presented on its own, a status list other than the award's or
-its endorsement's, a credential bundled in a ClrCredential whose award was not joined) is read by
-a query of its own, still as rows.
+The archived evidence copies the credential names in `relatedResource` (this server's
+/evidence/<token> addresses) are made model instances from those rows (badges.archive checks
+them: the stored size every time, the digest under the rules of `copy_check_cached`); copies the
+award's join did not hold (an endorsement's, or copies a changed credential names) are read in one
+statement more, with their blobs.
+
+The checks then ask `organisation_keys`, `status_list`, `award`, `endorsement` and
+`archived_copy`; what the preload did not cover (an endorsement presented on its own, a status list
+other than the award's or its endorsement's, a credential bundled in a ClrCredential whose award
+was not joined) is read by a query of its own, still as rows.
 
 Nothing is kept beyond the one verification: every verification reads afresh, so a revocation, a
 suspension, a withdrawn key or a changed evidence standing shows in the very next one
@@ -38,18 +45,21 @@ from django.conf import settings
 from django.db import connections, router
 from django.db.models import FilteredRelation, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
-from django.urls import Resolver404, resolve
 
 from badges import credentials as vc
+from badges.archive import copy_token
 from badges.did_resolver import is_local_did
 from badges.evidence import EvidenceStanding, Standing
-from badges.models import Award, StatusList
+from badges.models import ArchivedEvidence, Award, EvidenceBlob, StatusList
+from badges.routes import resolve_path
 from institutions.models import MembershipState, Organisation
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HIDDEN_MEMBERSHIPS = (MembershipState.APPLIED, MembershipState.REJECTED)
 # The body is named by the DID with no path: its key in `VerificationRecords._issuers`.
 BODY = ("", True)
+# As badges.verification.MAX_ARCHIVED_COPIES: the archived copies of one credential read together.
+MAX_COPIES = 20
 
 
 # --- Rows as the checks read them -------------------------------------------------------------------
@@ -135,10 +145,7 @@ def _as_list(value: Any) -> list[Any]:
 def _local_route(url: Any):
     if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
         return None
-    try:
-        return resolve(urlsplit(url).path)
-    except Resolver404:
-        return None
+    return resolve_path(urlsplit(url).path)
 
 
 def issuer_key(did: Any) -> tuple[str, bool] | None:
@@ -185,6 +192,16 @@ def _named_dids(document: Mapping[str, Any]) -> Iterable[Any]:
             yield proof.get("verificationMethod")
 
 
+def _named_copies(document: Mapping[str, Any]) -> Iterable[str]:
+    """The tokens of this server's archived copies the credential names in `relatedResource` (at
+    most as many as the verifier checks)."""
+    resources = [r for r in _as_list(document.get("relatedResource")) if isinstance(r, Mapping)]
+    for resource in resources[:MAX_COPIES]:
+        token = copy_token(resource.get("id"))
+        if token is not None:
+            yield token
+
+
 def _named_status_lists(document: Mapping[str, Any]) -> Iterable[Any]:
     for entry in _as_list(document.get("credentialStatus"))[:10]:
         if isinstance(entry, Mapping):
@@ -226,8 +243,11 @@ def compiled_rows(name: str, model: type, build: Callable[[list[Any]], QuerySet]
             places[found[0]] = number
         query = queryset.query
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        cache[shape] = (compiler, sql, list(params), places, names)
-    compiler, sql, params, places, names = cache[shape]
+        # The columns' converters, found once too (results_iter looks them up at every call).
+        fields = [selected[0] for selected in compiler.select[0:compiler.col_count]]
+        converters = None if compiler.has_composite_fields(fields) else compiler.get_converters(fields)
+        cache[shape] = (compiler, sql, list(params), places, names, converters)
+    compiler, sql, params, places, names, converters = cache[shape]
     params = list(params)
     for at, number in places.items():
         value = values[number]
@@ -235,7 +255,11 @@ def compiled_rows(name: str, model: type, build: Callable[[list[Any]], QuerySet]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
+    if converters is None:
+        converted = compiler.results_iter(results=[rows])
+    else:
+        converted = compiler.apply_converters(rows, converters) if converters else rows
+    return [dict(zip(names, row, strict=True)) for row in converted]
 
 
 # --- The reads ---------------------------------------------------------------------------------------
@@ -258,6 +282,29 @@ def _evidence(row: Mapping[str, Any]) -> EvidenceStanding | None:
                             row["evidence_check__retrieved_at"], row["evidence_check__last_checked_at"],
                             row["evidence_check__sha256"], row["evidence_check__size"],
                             row["evidence_check__content_type"], row["evidence_check__detail"])
+
+
+COPY_FIELDS = ("pk", "token", "digest_sri", "taken_at", "withdrawn_at", "withdrawal_reason",
+               "blob__pk", "blob__sha384", "blob__size", "blob__storage_name", "blob__removed_at",
+               "blob__verified_at", "blob__verified_size", "blob__verified_intact")
+
+
+def _copy(row: Mapping[str, Any], prefix: str = "") -> ArchivedEvidence:
+    """An archived copy with its blob, as badges.archive checks it, from its row: model instances
+    made from the columns read (as the database would give them), not read again."""
+    def value(name: str) -> Any:
+        return row[prefix + name]
+
+    blob = EvidenceBlob(pk=value("blob__pk"), sha384=value("blob__sha384"), size=value("blob__size"),
+                        storage_name=value("blob__storage_name"), removed_at=value("blob__removed_at"),
+                        verified_at=value("blob__verified_at"), verified_size=value("blob__verified_size"),
+                        verified_intact=value("blob__verified_intact"))
+    copy = ArchivedEvidence(pk=value("pk"), token=value("token"), digest_sri=value("digest_sri"),
+                            taken_at=value("taken_at"), withdrawn_at=value("withdrawn_at"),
+                            withdrawal_reason=value("withdrawal_reason"), blob_id=value("blob__pk"))
+    copy.blob = blob
+    blob._state.adding = copy._state.adding = False
+    return copy
 
 
 AWARD_FIELDS = (
@@ -301,6 +348,8 @@ class VerificationRecords:
     _awards: dict[str, AwardRecord | None] = field(default_factory=dict)
     # a public_id (text) → (the credential's id, the endorsement), or None
     _endorsements: dict[str, tuple[str | None, EndorsementRecord] | None] = field(default_factory=dict)
+    # an archived copy's token → the copy with its blob (model instances made from its row), or None
+    _copies: dict[str, ArchivedEvidence | None] = field(default_factory=dict)
 
     # --- reading together ---
     def preload(self, credential: Mapping[str, Any], endorsements: Iterable[Mapping[str, Any]] = (),
@@ -317,6 +366,17 @@ class VerificationRecords:
         credential_id = credential.get("id")
         if badge and isinstance(credential_id, str) and credential_id not in self._awards:
             self._read_award(credential_id)
+        tokens = sorted({token for token in _named_copies(credential) if token not in self._copies})
+        if tokens:
+            self._read_copies(tokens)
+
+    def _read_copies(self, tokens: list[str]) -> None:
+        def build(values: list[Any]) -> QuerySet:
+            return ArchivedEvidence.objects.filter(token__in=values).order_by().values(*COPY_FIELDS)
+
+        found = {row["token"]: _copy(row) for row in compiled_rows("copies", ArchivedEvidence, build, tokens)}
+        for token in tokens:
+            self._copies[token] = found.get(token)
 
     def _read_issuers(self, wanted: set[tuple[str, bool]]) -> None:
         members = sorted(slug for slug, body in wanted if not body)
@@ -352,11 +412,16 @@ class VerificationRecords:
             return
         endorsement_fields = tuple(f"endorsement__{name}" for name in ENDORSEMENT_FIELDS)
 
+        copy_fields = tuple(f"sealed_copy__{name}" for name in COPY_FIELDS)
+
         def build(public_ids: list[Any]) -> QuerySet:
-            return Award.objects.filter(public_id__in=public_ids).order_by().values(
+            # With its archived copies sealed in the credential (one row each; one row with none).
+            return Award.objects.filter(public_id__in=public_ids).annotate(sealed_copy=FilteredRelation(
+                "archived_evidence", condition=Q(archived_evidence__in_credential=True))).order_by().values(
                 *AWARD_FIELDS, *STATUS_FIELDS, *endorsement_fields,
                 *(f"endorsement__status__status_list__{name}" for name in ("organisation__slug", "purpose",
                                                                             "number", "credential")),
+                *copy_fields,
                 credential_id=KeyTextTransform("id", "credential"),
                 endorsement_credential_id=KeyTextTransform("id", "endorsement__credential"))
 
@@ -364,6 +429,9 @@ class VerificationRecords:
         for row in rows:
             if row["credential_id"] != credential_id:
                 continue
+            for other in rows:  # the award's copies, whichever row each came on
+                if other["public_id"] == row["public_id"] and other["sealed_copy__token"] is not None:
+                    self._copies[other["sealed_copy__token"]] = _copy(other, "sealed_copy__")
             self._awards[credential_id] = AwardRecord(
                 row["public_id"], row["credential_id"], row["issued_at"], row["revoked_at"], row["revocation_reason"],
                 _organisation(row, "organisation__"), _evidence(row), row["endorsement__public_id"])
@@ -408,6 +476,12 @@ class VerificationRecords:
         if credential_id not in self._awards:
             self._read_award(credential_id)
         return self._awards[credential_id]
+
+    def archived_copy(self, token: str) -> ArchivedEvidence | None:
+        """This server's archived copy with this token and its blob, or None."""
+        if token not in self._copies:
+            self._read_copies([token])
+        return self._copies[token]
 
     def endorsement(self, credential_id: Any) -> EndorsementRecord | None:
         """This registry's endorsement whose signed credential has this id, or None."""

@@ -27,9 +27,9 @@ the database and the rest; then the same with plain pyld on a smaller N, for com
 
 With `--http R`, the same badges are then posted, R requests in all, to POST /api/v1/verify of a
 gunicorn server (production settings with the anonymous throttle lifted, `--http-workers`
-processes, persistent database connections) on 127.0.0.1 by wrk (`--http-connections`
-connections, one thread); printed: requests/s, p50 and p99 latency, the workers' CPU ms per
-request, and the load average.
+processes, sync workers or with `--http-threads T` gthread workers of T threads, persistent
+database connections) on 127.0.0.1 by wrk (`--http-connections` connections, one thread);
+printed: requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from bench import _setup as setup
 
 # The verification service's checks, each timed as a scope of its own (see `_per_check`).
 CHECKS = {
-    "records": "this registry's records read (issuers with keys; award, evidence, status lists, endorsement)",
+    "records": "this registry's records read (issuers with keys; award, evidence, status lists, endorsement; "
+               "archived copies)",
     "shape": "shape (both credentials)",
     "issuer": "issuer DID resolved (badge and endorsement: database)",
     "proof": "proofs (badge; endorsement from the memo once verified)",
@@ -59,6 +60,7 @@ CHECKS = {
     "evidence": "evidence standing",
     "subject": "endorsement subject",
     "endorsement_registry": "endorsement held active by this registry",
+    "archived_copy": "archived evidence copies (stored size; digest from the blob's last hash)",
 }
 
 
@@ -67,7 +69,7 @@ def _check_timers(clock: setup.StageClock, instruments: setup.Instruments) -> No
 
     for name in CHECKS:
         if name == "records":  # the statements of badges.verification_data, wherever they are made
-            for method in ("_read_issuers", "_read_award", "status_list", "endorsement"):
+            for method in ("_read_issuers", "_read_award", "_read_copies", "status_list", "endorsement"):
                 original = getattr(verification_data.VerificationRecords, method)
                 instruments._patch(verification_data.VerificationRecords, method,
                                    clock.timed(original, scope="check:records"))
@@ -140,8 +142,9 @@ def _statements(verify: Callable[[dict[str, Any]], Any], credential: dict[str, A
 
     with CaptureQueriesContext(connection) as queries:
         verify(credential)
-    archive = sum("badges_archivedevidence" in q["sql"] for q in queries.captured_queries)
-    return f"{len(queries.captured_queries) - archive} for the records, {archive} for archived evidence copies"
+    archive = sum('FROM "badges_archivedevidence"' in q["sql"] for q in queries.captured_queries)
+    return (f"{len(queries.captured_queries) - archive} for the records (the award's archived evidence copies "
+            f"joined), {archive} more for archived evidence copies")
 
 
 # wrk posts the credentials of a file, one JSON document a line, in turn; stops after BENCH_LIMIT
@@ -183,7 +186,7 @@ end
 
 
 def over_http(database_url: str, credentials: list[dict[str, Any]], requests: int, workers: int,
-              connections: int) -> dict[str, Any]:
+              connections: int, worker_args: tuple[str, ...] = ()) -> dict[str, Any]:
     """POST the credentials to /api/v1/verify of a gunicorn server on `database_url`, with wrk."""
     import os
     import shutil
@@ -194,37 +197,22 @@ def over_http(database_url: str, credentials: list[dict[str, Any]], requests: in
 
     from django.conf import settings
 
-    from bench.registry import _free_port, _ms, _percentile, _worker_cpu_seconds
+    from bench._serve import gunicorn, wrk_ms, wrk_percentile
 
     if shutil.which("wrk") is None:
         raise SystemExit("--http needs wrk (apt-get install wrk)")
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.verify_http_settings", "DATABASE_URL": database_url,
-           "SECRET_KEY": "bench-verify-secret-key-not-for-production-0123456789", "SECURE_SSL_REDIRECT": "false",
-           "LOG_LEVEL": "WARNING", "CELERY_BROKER_URL": "", "SITE_URL": settings.SITE_URL,
+    env = {"SECRET_KEY": "bench-verify-secret-key-not-for-production-0123456789", "SITE_URL": settings.SITE_URL,
            "DATABASE_CONN_MAX_AGE": "60"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning", "--timeout", "120"],
-        cwd=setup.REPO, env=env, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}/api/v1/verify"
-        deadline = time.monotonic() + 120
-        body = json.dumps(credentials[0]).encode()
-        while True:  # the first answer, checked; then each worker warmed up (not counted)
-            try:
-                request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
-                    answer = json.loads(response.read())
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with gunicorn(database_url, settings="bench.verify_http_settings", workers=workers, env=env,
+                  args=worker_args) as server:
+        url = f"{server.base}/api/v1/verify"
+        # The first answer, checked; then each worker warmed up (not counted).
+        answer = json.loads(server.wait_for("/api/v1/verify", body=json.dumps(credentials[0]).encode(),
+                                            headers={"Content-Type": "application/json"}))
         if not answer.get("verified"):
             raise SystemExit(f"the server did not verify the badge: {answer}")
         for credential in credentials[:20 * workers]:
-            request = urllib.request.Request(url, data=json.dumps(credential).encode(),
+            request = urllib.request.Request(url, data=json.dumps(credential).encode(),  # noqa: S310 (127.0.0.1)
                                              headers={"Content-Type": "application/json"})
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
                 response.read()
@@ -236,9 +224,9 @@ def over_http(database_url: str, credentials: list[dict[str, Any]], requests: in
             wrk_env = {**os.environ, "BENCH_BODIES": str(work / "bodies.txt"), "BENCH_LIMIT": str(requests),
                        "BENCH_DONE": str(done)}
             load_before = setup.load_now()
-            cpu_before = _worker_cpu_seconds(server.pid)
+            cpu_before = server.cpu_seconds()
             process = subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", "600s", "--timeout", "10s",
-                                        "--latency", "-s", str(work / "post.lua"), f"http://127.0.0.1:{port}"],
+                                        "--latency", "-s", str(work / "post.lua"), server.base],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wrk_env)
             deadline = time.monotonic() + 600
             while not done.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -246,22 +234,20 @@ def over_http(database_url: str, credentials: list[dict[str, Any]], requests: in
             time.sleep(0.1)
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=60)
-            cpu = _worker_cpu_seconds(server.pid) - cpu_before
-            if not done.exists() or not _percentile(out, 99):
+            cpu = server.cpu_seconds() - cpu_before
+            if not done.exists() or not wrk_percentile(out, 99):
                 raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
             received, seconds = done.read_text().split()
-        result = {"requests": int(received), "rps": int(received) / float(seconds), "p50": _ms(_percentile(out, 50)),
-                  "p99": _ms(_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
-                  "failed": err.count("failed ")}
-        print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers, wrk 1 thread {connections} connections, "
-              f"{result['requests']} requests over {len(credentials)} badges")
-        print(f"    (load average before: {load_before}; after: {setup.load_now()})")
-        print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
-              f"workers' CPU {result['cpu_ms']:5.2f} ms/request   not verified or not 200: {result['failed']}")
-        return result
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    result = {"requests": int(received), "rps": int(received) / float(seconds), "p50": wrk_ms(wrk_percentile(out, 50)),
+              "p99": wrk_ms(wrk_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
+              "failed": err.count("failed ")}
+    kind = f" ({' '.join(worker_args)})" if worker_args else ""
+    print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers{kind}, wrk 1 thread {connections} connections, "
+          f"{result['requests']} requests over {len(credentials)} badges")
+    print(f"    (load average before: {load_before}; after: {setup.load_now()})")
+    print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
+          f"workers' CPU {result['cpu_ms']:5.2f} ms/request   not verified or not 200: {result['failed']}")
+    return result
 
 
 def main() -> None:
@@ -282,6 +268,9 @@ def main() -> None:
                         help="then POST R requests to /api/v1/verify of a gunicorn server (default 0: not)")
     parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--http-connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--http-threads", type=int, default=0,
+                        help="gunicorn's gthread workers with this many threads each (keep-alive connections) "
+                             "instead of its sync workers (default 0: sync)")
     parser.add_argument("--skip-in-process", action="store_true",
                         help="with --http: only the HTTP run, not the in-process ones")
     args = parser.parse_args()
@@ -348,7 +337,9 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections)
+            threads = args.http_threads
+            worker_args = ("--worker-class", "gthread", "--threads", str(threads)) if threads else ()
+            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections, worker_args)
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:
             print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "

@@ -132,11 +132,18 @@ class RequestGuardMiddleware:
         try:
             if request.content_type in _JSON_TYPES and int(declared) > 0:
                 try:
-                    parse_checked_json(request.body)
+                    try:
+                        text = request.body.decode("utf-8-sig")
+                    except UnicodeDecodeError:  # checked all the same (json.loads reads UTF-16 and -32 too)
+                        parse_checked_json(request.body)
+                    else:
+                        # Read as POST /api/v1/verify reads it (UTF-8, a BOM allowed), and kept on the
+                        # request: that view need not parse and check the very same body again.
+                        request.checked_json = parse_checked_json(text)
                 except JsonProblem as problem:
                     return _invalid(request, problem.path, problem.message)
                 except ValueError:
-                    pass  # malformed JSON: the view's parser answers it with its own message
+                    pass  # not UTF-8 or malformed JSON: the view's parser answers it with its own message
             elif request.method == "POST" and request.content_type in _FORM_TYPES:  # the fields, not the files
                 for key, values in request.POST.lists():
                     if "\x00" in key or any("\x00" in value for value in values):

@@ -214,3 +214,46 @@ def test_a_png_without_a_credential_on_the_page_says_so():
     response = Client().post(reverse("verify"), {"file": upload})
     assert response.status_code == 400
     assert "no baked credential" in response.content.decode()
+
+
+# --- What the request guard parsed is what the view reads -----------------------------------------
+def test_the_report_is_the_shape_its_serializer_documents():
+    """The view answers `report.as_dict()` without running it through ReportOutput: the two are the
+    same, field for field, for a passing report, a failing one and one with an e-mail check."""
+    from badges.api.verify import ReportOutput
+    from badges.verification import credential_verify
+
+    credential = endorsement_credential()
+    tampered = copy.deepcopy(credential)
+    tampered["name"] = "Endorsement of something else"
+    for report in (credential_verify(credential), credential_verify(tampered),
+                   credential_verify(credential, email="someone@example.org")):
+        answer = report.as_dict()
+        assert ReportOutput(answer).data == answer
+        assert all(type(c["label"]) is str and type(c["message"]) is str for c in answer["checks"])
+    answer = api_client().post(API, data=json.dumps(tampered), content_type="application/json").json()
+    assert answer == json.loads(json.dumps(ReportOutput(credential_verify(tampered).as_dict()).data))
+
+
+def test_a_body_with_a_byte_order_mark_is_read_and_one_in_utf16_is_refused_as_before():
+    credential = endorsement_credential()
+    text = json.dumps(credential)
+    response = api_client().post(API, data=b"\xef\xbb\xbf" + text.encode(), content_type="application/json")
+    assert response.status_code == 200 and response.json()["verified"] is True
+    before = row_counts()
+    response = api_client().post(API, data=text.encode("utf-16"), content_type="application/json")
+    assert response.status_code == 400
+    assert "not UTF-8" in response.json()["errors"]["credential"][0]
+    # Still checked by the guard: UTF-16 JSON nested too deep is refused before the view.
+    deep = ("[" * 1000 + "]" * 1000).encode("utf-16")
+    response = api_client().post(API, data=deep, content_type="application/json")
+    assert response.status_code == 400 and "nested" in json.dumps(response.json())
+    assert row_counts() == before
+
+
+def test_a_json_body_that_is_not_an_object_is_refused_by_the_view_after_the_guard_parsed_it():
+    before = row_counts()
+    response = api_client().post(API, data='"just a string"', content_type="application/json")
+    assert response.status_code == 400
+    assert "a string" in response.json()["errors"]["credential"][0]
+    assert row_counts() == before

@@ -14,10 +14,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from badges import credentials as vc
 from badges.awards import award_issue, award_revoke
 from badges.models import EvidenceCheck
 from badges.status import status_list_publish
-from badges.verification import VERIFIED_DOCUMENTS, credential_verify
+from badges.verification import DECODED_LISTS, VERIFIED_DOCUMENTS, _DecodedLists, credential_verify
 from endorsement import services
 from institutions.models import IssuerKey
 from tests.factories import awarding_setup
@@ -79,16 +80,42 @@ def test_a_badge_with_evidence_reads_its_evidence_check_in_the_same_two_statemen
 
 
 @pytest.mark.django_db
+def test_a_badge_with_an_archived_copy_reads_it_in_the_same_two_statements(settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.badges.archive_store import archive_in
+
+    archive_in(settings, tmp_path / "evidence")
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org",
+                   evidence_files=[SimpleUploadedFile("one.txt", b"first"), SimpleUploadedFile("two.txt", b"second")])
+    report, statements = counted(award.credential)
+    assert report.verified, report.as_dict()
+    copies = [c for c in report.checks if c.kind == "archive"]
+    assert [c.code for c in copies] == ["archive.intact", "archive.intact"]
+    assert len(statements) == 2, "\n".join(statements)  # the copies came with the award, as rows
+    # A copy the award's join does not hold (here: named by a changed credential) is read on its own.
+    changed = {**award.credential, "relatedResource": [*award.credential["relatedResource"],
+                                                       {**award.credential["relatedResource"][0]}]}
+    changed["relatedResource"][-1]["id"] = changed["relatedResource"][-1]["id"].rsplit("/", 1)[0] + "/unknown"
+    report, statements = counted(changed)
+    assert [c.code for c in report.checks if c.kind == "archive"][-1] == "archive.unavailable"
+    assert len(statements) == 3, "\n".join(statements)
+
+
+@pytest.mark.django_db
 def test_an_endorsement_presented_on_its_own_is_verified_in_three_statements():
     _programme, app, _cast, _issuer = endorsed_programme_with_lists()
     report, statements = counted(app.endorsement.credential)
     assert report.verified, report.as_dict()
-    # The body with its keys, its suspension list, the endorsement; besides, each archived copy its
-    # relatedResource names is read by the archive check (badges.archive), one statement a copy.
+    # The body with its keys, its suspension list, the endorsement; besides, the archived copies its
+    # relatedResource names (the programme snapshot, the criteria table), all in one statement, as
+    # rows: their blobs were hashed when stored, so nothing is hashed again nor written.
     copies = [c for c in report.checks if c.kind == "archive"]
+    assert len(copies) >= 1 and all(c.code == "archive.intact" for c in copies), copies
     records = [sql for sql in statements if "badges_archivedevidence" not in sql]
     assert len(records) == 3, "\n".join(records)
-    assert len(statements) == 3 + len(copies)
+    assert len(statements) == 4, "\n".join(statements)
 
 
 @pytest.mark.django_db
@@ -155,3 +182,49 @@ def test_a_key_withdrawn_between_two_verifications_fails_the_second():
     report = credential_verify(award.credential)
     assert checks_of(report)["proof"].passed is False
     assert report.verdict == "not-genuine"
+
+
+# --- Status bits: decoded once per exact encodedList, read afresh every time ------------------------
+def test_a_decoded_list_is_remembered_by_its_exact_text_and_a_changed_list_misses():
+    memo = _DecodedLists(size=2)
+    bits = vc.StatusList()
+    first = bits.encode()
+    bits.set(7)
+    second = bits.encode()
+    assert memo.decode(first).get(7) is False
+    assert memo.decode(second).get(7) is True  # another text: decoded anew, the set bit shows
+    assert memo.decode(first).get(7) is False  # the first text still means what it said
+    # Each lookup gets its own list: changing one does not change what the memo holds.
+    memo.decode(first).set(7)
+    assert memo.decode(first).get(7) is False
+    bits.set(9)
+    memo.decode(bits.encode())  # a third text: the least recently used (the second) is dropped
+    assert list(memo._data) == [first, bits.encode()]
+    with pytest.raises(vc.StatusListError):
+        memo.decode("not multibase")
+    assert len(memo._data) == 2  # what does not decode is not kept
+
+
+@committed
+def test_a_revocation_on_a_list_already_decoded_shows_at_once():
+    """Two badges on one status list: the list is decoded for the first; the second is revoked and
+    the list re-published (committed) between two verifications; the next verification reads the
+    new list from the database, so its new text misses the memo and the set bit shows."""
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    kept = issued(programme, issuer, "kept@example.org")
+    revoked = issued(programme, issuer, "revoked@example.org")
+    assert kept.status.status_list_id == revoked.status.status_list_id
+    DECODED_LISTS.clear()
+    assert credential_verify(kept.credential).verified
+    assert credential_verify(revoked.credential).verified
+    # The badges' revocation list and the endorsement's suspension list, both with no bit set yet:
+    # the very same text, decoded once.
+    remembered = len(DECODED_LISTS._data)
+    assert remembered == 1
+    award_revoke(actor=issuer, award=revoked, reason="Awarded to the wrong learner.")
+    status_list_publish(revoked.status.status_list_id)
+    report = credential_verify(revoked.credential)
+    assert checks_of(report)["status"].code == "status.revoked" and report.verdict == "revoked"
+    assert len(DECODED_LISTS._data) == remembered + 1  # the re-published list, decoded anew
+    report = credential_verify(kept.credential)
+    assert report.verified and checks_of(report)["status"].code == "status.not-revoked"
