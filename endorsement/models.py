@@ -3,6 +3,7 @@ the audit trail and the public registry snapshot."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -669,15 +670,11 @@ class RegistrySnapshot(models.Model):
     @property
     def entries(self) -> list[dict]:
         """The registry's entries now, newest endorsed first (read from RegistryEntry)."""
-        from endorsement.registry import stored_entries
-
         return stored_entries()
 
     @property
     def organisations(self) -> list[dict]:
         """The organisation profiles, each with its endorsed programmes (read from RegistryEntry)."""
-        from endorsement.registry import with_programmes
-
         return with_programmes(self.organisation_profiles)
 
 
@@ -730,6 +727,24 @@ class RegistryToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+REGISTRY_ORDER = ("-valid_from", "programme_id")  # the registry's own order: newest endorsed first
+
+
+def stored_entries() -> list[dict]:
+    """Every stored entry with its search text, newest endorsed first (tests, tasks and bench)."""
+    rows = RegistryEntry.objects.order_by(*REGISTRY_ORDER).values_list("body", "search_text")
+    return [{**json.loads(body), "search_text": search} for body, search in rows]
+
+
+def with_programmes(profiles: list[dict]) -> list[dict]:
+    """The organisation profiles, each with `programmes`: its entries' ids, newest endorsed first."""
+    programmes: dict[str, list[str]] = {}
+    rows = RegistryEntry.objects.order_by(*REGISTRY_ORDER).values_list("organisation_slug", "public_id")
+    for slug, public_id in rows.iterator(chunk_size=5000):
+        programmes.setdefault(slug, []).append(str(public_id))
+    return [{**profile, "programmes": programmes.get(profile["slug"], [])} for profile in profiles]
 
 
 class RegistryChange(models.Model):

@@ -47,6 +47,7 @@ from django.utils.dateparse import parse_datetime
 from badges.models import Award, Programme
 from config.tasking import enqueue_on_commit, task_named
 from endorsement.models import (
+    REGISTRY_ORDER,
     ApplicationState,
     Endorsement,
     EndorsementState,
@@ -339,7 +340,7 @@ def registry_organisations() -> list[dict[str, Any]]:
 
 
 # --- The stored entries and their search index ----------------------------------------------------
-NEWEST = ("-valid_from", "programme_id")  # the registry's own order: newest endorsed first
+NEWEST = REGISTRY_ORDER  # the registry's own order: newest endorsed first
 # Japanese and Chinese script (kana, the prolonged sound mark and CJK ideographs): written without
 # spaces, so indexed by character bigrams; every other letter or digit run is indexed as a word.
 _CJK = "\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -445,21 +446,6 @@ def _store(entries: list[dict[str, Any]], programme_ids: set[int] | None, entrie
     return entries_digest, count
 
 
-def stored_entries() -> list[dict[str, Any]]:
-    """Every stored entry with its search text, newest endorsed first (tests, tasks and bench)."""
-    return [{**json.loads(body), "search_text": search}
-            for body, search in RegistryEntry.objects.order_by(*NEWEST).values_list("body", "search_text")]
-
-
-def with_programmes(profiles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The organisation profiles, each with `programmes`: its entries' ids, newest endorsed first."""
-    programmes: dict[str, list[str]] = defaultdict(list)
-    rows = RegistryEntry.objects.order_by(*NEWEST).values_list("organisation_slug", "public_id")
-    for slug, public_id in rows.iterator(chunk_size=5000):
-        programmes[slug].append(str(public_id))
-    return [{**profile, "programmes": programmes.get(profile["slug"], [])} for profile in profiles]
-
-
 def _head_digest(entries_digest: str, count: int, organisations: list[dict[str, Any]],
                  pathways: list[dict[str, Any]]) -> str:
     document = {"entries": entries_digest, "count": count, "organisations": organisations, "pathways": pathways}
@@ -477,6 +463,9 @@ def registry_refresh(programme_ids: set[int] | None = None) -> RegistrySnapshot:
         "id", "digest", "entries_digest", "entry_count", "pathways").first()
     if latest is None:
         programme_ids = None
+    # A full rebuild covers every change noted before it started (only those: a note committed
+    # while it renders may not be in what it read).
+    noted = list(RegistryChange.objects.values_list("pk", flat=True)) if programme_ids is None else []
     pathways = pathway_entries()
     member_of = pathways_by_programme(pathways)
     if programme_ids is not None:
@@ -497,6 +486,8 @@ def registry_refresh(programme_ids: set[int] | None = None) -> RegistrySnapshot:
             entries_digest, count = _xor(entries_digest, digest), count + 1
     else:
         entries_digest, count = _store(entries, programme_ids, latest.entries_digest, latest.entry_count)
+    for start in range(0, len(noted), 500):
+        RegistryChange.objects.filter(pk__in=noted[start:start + 500]).delete()
     organisations = registry_organisations()
     digest = _head_digest(entries_digest, count, organisations, pathways)
     if latest is not None and latest.digest == digest:

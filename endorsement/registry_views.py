@@ -52,7 +52,7 @@ from badges.codes import achievement_type_label
 from badges.models import CredentialPattern, ParticipationForm
 from endorsement.figures import figures_context, figures_csv_response, registry_figures
 from endorsement.marks import mark_snippet
-from endorsement.models import EndorsementState, RegistryEntry, RegistryToken
+from endorsement.models import EndorsementState, RegistryEntry, RegistryToken, with_programmes
 from endorsement.registry import (
     ITEM_COLUMNS,
     NEWEST,
@@ -63,7 +63,6 @@ from endorsement.registry import (
     fold,
     item_of,
     registry_current,
-    with_programmes,
     word_terms,
 )
 from institutions.models import MembershipState, OrganisationKind

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import http_date
@@ -137,9 +139,6 @@ BROWSING = [
 def _queries_per_request(client, public_id) -> list[int]:
     """The queries of each browsing request, in a process that holds the newest snapshot's head
     but has not rendered these pages yet (its page fragments are cleared)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.get(reverse("registry:index"))  # the process loads the head and the filter choices
     registry_module.registry_current().memo.pop("fragments", None)
     counts = []
@@ -163,16 +162,9 @@ def test_browsing_costs_a_bounded_number_of_queries_whatever_the_size(client, re
     registry_refresh()
     assert registry_module.registry_current().count == 28
     assert _queries_per_request(client, public_id) == small
-    with CaptureQueriesContext_() as captured:  # a page seen before: its fragment, and the head only
+    with CaptureQueriesContext(connection) as captured:  # a page seen before: its fragment, and the head only
         client.get(reverse("registry:index"))
     assert len(captured) == 1
-
-
-def CaptureQueriesContext_():  # noqa: N802 (reads as the context manager it returns)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    return CaptureQueriesContext(connection)
 
 
 def test_a_process_that_does_not_hold_the_newest_snapshot_loads_its_head_with_one_more_query(
