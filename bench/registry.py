@@ -216,7 +216,7 @@ request = function()
 end
 -- The figures, printed by the script itself in a fixed format (wrk's own summary is not parsed).
 done = function(summary, latency, requests)
-  io.write(string.format("BENCH-RESULT requests=%d p50_us=%d p99_us=%d\n", summary.requests,
+  io.write(string.format("BENCH-RESULT requests=%d p50_us=%d p99_us=%d\\n", summary.requests,
                          latency:percentile(50), latency:percentile(99)))
 end
 response = function(status, headers, body)
