@@ -1,23 +1,28 @@
-"""The public registry: rendered from the database into a snapshot, never patched in place.
+"""The public registry: one row per entry (`RegistryEntry`), rendered from the database and
+rewritten only when what it renders changed.
 
-`registry_refresh()` is what the Celery task `refresh_registry` runs, and the only code here that
-reads the workflow's tables. It renders one entry per published programme (its newest published
-endorsement, the earlier ones listed beside it, issuance figures, links and a folded search text)
-and one entry per member organisation. Rendering the same database twice gives the same digest, and
-an unchanged digest writes no new row.
+`_render(programme_ids)` is the only code here that reads the workflow's tables: one entry per
+published programme (or per programme of `programme_ids`): its newest published endorsement, the
+earlier ones listed beside it, issuance figures, links and a folded search text. `registry_refresh()`
+renders every entry (the full rebuild: `manage.py registry_rebuild`, the daily beat task);
+`registry_refresh_pending()`, what the Celery task `refresh_registry` runs after a change commits,
+renders only the programmes noted in `RegistryChange` by the change itself. Both write the rows whose
+digest changed and the search index (`RegistryToken`: words, and character bigrams for Japanese),
+and a new `RegistrySnapshot` (the registry's version: digest, organisations, pathways) only when the
+registry's digest changed. Incremental and full give the same rows and digest.
 
-Pages and open data read only the newest `RegistrySnapshot`, through `registry_current()`: one small
-query (`SELECT id, digest, generated_at`) per request; the parsed snapshot, its sort orders and its
-serialised open-data bodies are kept in the process until a newer snapshot appears.
+Pages and open data read the newest version's head through `registry_current()` (one small query
+per request; the process keeps the head, the organisations and pathways) and query the entries
+they show (endorsement.registry_views).
 
-When the snapshot is refreshed:
-- on every change of an endorsement's standing and on publication (endorsement.services);
-- when badges are issued or revoked (`registry_changed`, called by badges.awards): the issuance
-  counts changed. With a broker, one refresh per `REFRESH_DELAY_SECONDS` window, however many
-  awards (a batch of 2,000 costs one or two renders, not 2,000); with no broker (eager tasks)
-  nothing can run later, so the refresh runs after each commit (after each chunk of a batch);
-- when an issuance report is filed (endorsement.reports) and when an organisation's membership
-  changes (institutions.services): `registry_refresh_on_commit`.
+What notes a change, and when the refresh runs:
+- every change of an endorsement's standing and publication (endorsement.transitions): on commit;
+- badges issued or revoked (`registry_changed`, called by badges.awards): the issuance counts. With a
+  broker, one refresh per `REFRESH_DELAY_SECONDS` window, however many awards; with no broker (eager
+  tasks) nothing can run later, so the refresh runs after each commit (after each chunk of a batch);
+- an issuance report filed, corrected or withdrawn (endorsement.reports), quality-review conditions
+  (endorsement.quality) and an organisation's membership (institutions.services):
+  `registry_refresh_on_commit(programmes=…, organisation=…)`.
 """
 
 from __future__ import annotations
