@@ -1,14 +1,15 @@
-"""The public registry's pages and open data, all served from the newest snapshot.
+"""The public registry's pages and open data, served from the stored entries (RegistryEntry).
 
-A request costs one small query (`registry_current()` checks the newest snapshot's id and digest)
-and Python over the parsed snapshot: search, filters, sorting and pagination never touch the
-database. Sort orders, filter choices and the open-data bodies are derived once per snapshot and
-process (`Registry.derived`).
+A request reads the newest version's head (`registry_current()`: one small query) and queries what
+it shows: the index a count and one page of 25 rows, filtered on indexed columns and the search
+index (RegistryToken) and ordered by an indexed sort key; a programme page one row. The filter
+choices (a few aggregate queries) and rendered page bodies are kept per version and process
+(`Registry.derived`); nothing proportional to the registry's size is held.
 
-Open data (`/registry.json`, `/registry.csv`, `/registry/feed.atom`, `/sitemap.xml`) carries the
-snapshot digest as ETag and its time as Last-Modified, and answers 304 to a matching
-If-None-Match or an If-Modified-Since not older than the snapshot. JSON and CSV are also served
-gzip-compressed to clients that accept it (compressed once per snapshot).
+Open data (`/registry.json`, `/registry.csv`, `/registry/feed.atom`, `/sitemap.xml`) is written
+once per version to a file (REGISTRY_CACHE_DIR), plain and gzip-compressed, and streamed from it;
+it carries the version's digest as ETag and its time as Last-Modified, and answers 304 to a
+matching If-None-Match or an If-Modified-Since not older than the version.
 """
 
 from __future__ import annotations
