@@ -29,8 +29,11 @@ index and programme pages.)
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import random
 import re
 import shutil
@@ -159,7 +162,7 @@ def seed(count: int, organisations: int) -> None:
 
 
 # --- 2. Refresh after one change ---------------------------------------------------------------------
-def one_change(count: int) -> None:
+def one_change(count: int, profile: bool = False) -> None:
     """Time the refresh after one change: what a suspension and a revoked badge cost (the row
     change and the note in one transaction, as the services make them; then the pending refresh)."""
     from django.db import transaction
@@ -180,9 +183,17 @@ def one_change(count: int) -> None:
             change()
             registry_note([programme_id])
         load_average = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        profiler = cProfile.Profile() if profile else None
         started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         snapshot = registry_refresh_pending()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
+            print(textwrap.indent(out.getvalue().strip(), "    "))
         print(f"  refresh after {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
               f"(load average {load_average}; {snapshot.entry_count} entries; target < 200 ms)")
     suspended = RegistryEntry.objects.get(programme_id=endorsement.programme_id).state
@@ -440,6 +451,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database and print its path")
     parser.add_argument("--no-load", action="store_true", help="seed and refresh only")
+    parser.add_argument("--profile", action="store_true", help="print the profile of each refresh after one change")
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto",
                         help="wrk when installed (auto), or the small http.client loader")
     args = parser.parse_args()
@@ -480,7 +492,7 @@ def main() -> None:
         registry_refresh()
         print(f"  again, unchanged (no write): {time.perf_counter() - started:.2f} s wall, "
               f"{time.process_time() - cpu_started:.2f} s CPU; snapshots: {RegistrySnapshot.objects.count()}")
-        one_change(args.count)
+        one_change(args.count, args.profile)
         programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
                          .values_list("public_id", flat=True)]
         connection.close()
