@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -159,7 +160,7 @@ def _facets(registry: Registry) -> dict[str, Any]:
         organisations = {slug: _organisation_name(profiles.get(slug) or {"name": slug}) for slug in slugs}
         levels = set(entries.exclude(level="").values_list("level", flat=True).distinct())
         types = set(entries.exclude(achievement_type="").values_list("achievement_type", flat=True).distinct())
-        tags = (RegistryToken.objects.filter(token__gte=TAG_PREFIX, token__lt=chr(ord(TAG_PREFIX) + 1))
+        tags = (RegistryToken.objects.filter(_starting(TAG_PREFIX))
                 .values("token").annotate(n=Count("pk")).order_by("-n", "token")[:50])
         return {
             "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
@@ -228,14 +229,19 @@ def _standing_filter(standing: str, now: datetime) -> Q:
     return Q(state=standing)
 
 
+def _starting(prefix: str) -> Q:
+    """Tokens starting with `prefix`, as the index can answer it: on SQLite (binary order) a range;
+    on PostgreSQL `LIKE 'prefix%'` over the `varchar_pattern_ops` index (migration 0013), since a
+    range under a linguistic collation orders "café" after "cafêx" and would miss rows."""
+    if connection.vendor == "postgresql":
+        return Q(token__startswith=prefix)
+    return Q(token__gte=prefix, token__lt=prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF)))
+
+
 def _with_word(entries: Any, word: str) -> Any:
     """Entries whose search text holds `word` (folded): narrowed by the token index, then checked."""
     for token, prefix in word_terms(word):
-        if prefix:
-            following = token[:-1] + chr(min(ord(token[-1]) + 1, 0x10FFFF))
-            found = RegistryToken.objects.filter(token__gte=token, token__lt=following)
-        else:
-            found = RegistryToken.objects.filter(token=token)
+        found = RegistryToken.objects.filter(_starting(token) if prefix else Q(token=token))
         entries = entries.filter(pk__in=found.values("entry_id"))
     return entries.filter(search_text__contains=word)
 

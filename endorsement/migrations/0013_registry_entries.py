@@ -4,6 +4,18 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def prefix_index(apps, schema_editor):
+    """PostgreSQL: an index that answers `token LIKE 'prefix%'` whatever the database collation."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE INDEX registry_token_prefix ON endorsement_registrytoken "
+                              "(token varchar_pattern_ops)")
+
+
+def drop_prefix_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS registry_token_prefix")
+
+
 def note_full_rebuild(apps, schema_editor):
     apps.get_model("endorsement", "RegistryChange").objects.create(programme_id=None)
 
@@ -92,5 +104,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['token', 'entry'], name='registry_token_lookup')],
             },
         ),
+        migrations.RunPython(prefix_index, drop_prefix_index),
         migrations.RunPython(note_full_rebuild, migrations.RunPython.noop),
     ]
