@@ -187,15 +187,20 @@ def one_change(count: int, profile: bool = False) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        snapshot = registry_refresh_pending()
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        with transaction.atomic():  # the on-commit work (the trust list, below) timed apart
+            snapshot = registry_refresh_pending()
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            after, after_cpu = time.perf_counter(), time.process_time()
+        after, after_cpu = time.perf_counter() - after, time.process_time() - after_cpu
         if profiler is not None:
             profiler.disable()
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
             print(textwrap.indent(out.getvalue().strip(), "    "))
         print(f"  refresh after {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
-              f"(load average {load_average}; {snapshot.entry_count} entries; target < 200 ms)")
+              f"(load average {load_average}; {snapshot.entry_count} entries; target < 200 ms); then at "
+              f"commit, the trust list re-derived (a task of its own with a broker): {after * 1000:.0f} ms wall, "
+              f"{after_cpu * 1000:.0f} ms CPU")
     suspended = RegistryEntry.objects.get(programme_id=endorsement.programme_id).state
     assert suspended == "suspended", suspended
 
