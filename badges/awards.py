@@ -337,7 +337,7 @@ def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] |
     mailed = award_emails_write(awards)
     if mailed:
         enqueue_on_commit("badges.tasks.send_award_emails", mailed)
-    registry_changed()  # the registry's issuance counts (debounced: endorsement.registry)
+    registry_changed({a.programme_id for a in awards})  # its issuance counts (debounced: endorsement.registry)
 
 
 # --- services -----------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ def award_revoke(*, actor: UserLike, award: Award, reason: str) -> Award:
         audit_record(actor=actor, action=AuditAction.AWARD_REVOKED, subject=award, comment=reason,
                      data={"credential": award.credential["id"]})
         status_lists_publish([award.status.status_list_id])  # at once: never debounced
-        registry_changed()
+        registry_changed([award.programme_id])
     return award
 
 

@@ -126,7 +126,7 @@ def key_compromised(*, actor: Any, organisation: Organisation, fragment: str | N
         if organisation.is_certification_body:
             enqueue_on_commit("endorsement.tasks.make_audit_checkpoint")
             if new_endorsements:
-                enqueue_on_commit("endorsement.tasks.refresh_registry")
+                enqueue_on_commit("endorsement.tasks.rebuild_registry")
         audit_record(
             actor=actor, action=AuditAction.KEY_COMPROMISED, subject=organisation, comment=reason,
             data={"key": method, "now_signing": active, "awards_resigned": awards,

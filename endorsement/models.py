@@ -3,6 +3,7 @@ the audit trail and the public registry snapshot."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -641,13 +642,19 @@ class Notification(models.Model):
 
 
 class RegistrySnapshot(models.Model):
-    """The public registry as rendered by `refresh_registry`; pages read the newest row only."""
+    """A version of the public registry (endorsement.registry): its digest, time, member
+    organisations and pathways. The entries themselves are rows of `RegistryEntry`, updated in
+    place one by one; a new version row is written whenever the digest changes."""
 
     generated_at = models.DateTimeField(_("generated at"), auto_now_add=True)
     digest = models.CharField(_("digest"), max_length=64)
-    entries = models.JSONField(_("entries"), default=list)
-    # One entry per member organisation (profile, membership standing, DID, endorsed programmes).
-    organisations = models.JSONField(_("organisations"), default=list)
+    # XOR of every RegistryEntry digest (hex): updated per changed entry, so the registry's digest
+    # is known without reading every entry.
+    entries_digest = models.CharField(_("entries digest"), max_length=64, default="0" * 64)
+    entry_count = models.PositiveIntegerField(_("entry count"), default=0)
+    # One profile per member organisation (membership standing, DID); their programmes come from the
+    # entries (`organisations`).
+    organisation_profiles = models.JSONField(_("organisations"), default=list)
     # One entry per pathway with a published endorsement (pathways.registry).
     pathways = models.JSONField(_("pathways"), default=list)
 
@@ -658,7 +665,101 @@ class RegistrySnapshot(models.Model):
         get_latest_by = "id"
 
     def __str__(self) -> str:
-        return f"registry snapshot {self.digest[:12]} ({len(self.entries)} entries)"
+        return f"registry snapshot {self.digest[:12]} ({self.entry_count} entries)"
+
+    @property
+    def entries(self) -> list[dict]:
+        """The registry's entries now, newest endorsed first (read from RegistryEntry)."""
+        return stored_entries()
+
+    @property
+    def organisations(self) -> list[dict]:
+        """The organisation profiles, each with its endorsed programmes (read from RegistryEntry)."""
+        return with_programmes(self.organisation_profiles)
+
+
+class RegistryEntry(models.Model):
+    """One programme as the public registry shows it: the rendered entry (JSON) and the columns
+    pages filter and sort on. Rewritten only when what it renders changed (its digest)."""
+
+    programme_id = models.BigIntegerField(_("programme"), unique=True)
+    public_id = models.UUIDField(_("public id"), unique=True)
+    organisation_id = models.BigIntegerField(_("organisation"), db_index=True)
+    organisation_slug = models.CharField(_("organisation slug"), max_length=100, db_index=True)
+    body = models.TextField(_("entry (JSON)"))
+    digest = models.CharField(_("digest"), max_length=64)
+    search_text = models.TextField(_("search text"), default="")
+    tags = models.TextField(_("tags (folded, one a line)"), default="")
+    state = models.CharField(_("state"), max_length=20, db_index=True)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), db_index=True)
+    renewal_from = models.DateTimeField(_("renewal from"), null=True)
+    changed = models.DateTimeField(_("changed"))
+    published = models.DateTimeField(_("published"), db_index=True)
+    hours = models.FloatField(_("learning hours"), null=True)
+    name_en_key = models.CharField(_("sort name (English first)"), max_length=255, db_index=True)
+    name_ja_key = models.CharField(_("sort name (Japanese first)"), max_length=255, db_index=True)
+    level = models.CharField(_("level"), max_length=100, db_index=True, default="")
+    achievement_type = models.CharField(_("achievement type"), max_length=100, db_index=True, default="")
+    credential_pattern = models.CharField(_("credential pattern"), max_length=50, db_index=True, default="")
+
+    class Meta:
+        verbose_name = _("registry entry")
+        verbose_name_plural = _("registry entries")
+        indexes = [models.Index(fields=["-valid_from", "programme_id"], name="registry_entry_newest")]
+
+    def __str__(self) -> str:
+        return f"registry entry {self.public_id}"
+
+
+class RegistryToken(models.Model):
+    """The search index: one row per distinct word (Latin scripts, folded) or character bigram
+    (Japanese and Chinese script) of an entry's search text (endorsement.registry.tokens)."""
+
+    entry = models.ForeignKey(RegistryEntry, on_delete=models.CASCADE, related_name="tokens",
+                              verbose_name=_("entry"))
+    token = models.CharField(_("token"), max_length=64)
+
+    class Meta:
+        verbose_name = _("registry search token")
+        verbose_name_plural = _("registry search tokens")
+        indexes = [models.Index(fields=["token", "entry"], name="registry_token_lookup")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+REGISTRY_ORDER = ("-valid_from", "programme_id")  # the registry's own order: newest endorsed first
+
+
+def stored_entries() -> list[dict]:
+    """Every stored entry with its search text, newest endorsed first (tests, tasks and bench)."""
+    rows = RegistryEntry.objects.order_by(*REGISTRY_ORDER).values_list("body", "search_text")
+    return [{**json.loads(body), "search_text": search} for body, search in rows]
+
+
+def with_programmes(profiles: list[dict]) -> list[dict]:
+    """The organisation profiles, each with `programmes`: its entries' ids, newest endorsed first."""
+    programmes: dict[str, list[str]] = {}
+    rows = RegistryEntry.objects.order_by(*REGISTRY_ORDER).values_list("organisation_slug", "public_id")
+    for slug, public_id in rows.iterator(chunk_size=5000):
+        programmes.setdefault(slug, []).append(str(public_id))
+    return [{**profile, "programmes": programmes.get(profile["slug"], [])} for profile in profiles]
+
+
+class RegistryChange(models.Model):
+    """A programme whose registry entry must be rendered again (noted in the transaction that
+    changed it; the refresh consumes the rows). An empty programme means everything."""
+
+    programme_id = models.BigIntegerField(_("programme"), null=True)
+    noted_at = models.DateTimeField(_("noted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registry change")
+        verbose_name_plural = _("registry changes")
+
+    def __str__(self) -> str:
+        return f"registry change {self.programme_id or 'all'}"
 
 
 # --- Issuance figures -----------------------------------------------------------------------------

@@ -216,7 +216,7 @@ def quality_review_impose_conditions(*, actor: UserLike, review: QualityReview, 
     review.conditions, review.conditions_due = conditions, due
     _decide(review, "impose_conditions", actor=actor, action=AuditAction.QUALITY_REVIEW_CONDITIONS,
             comment=conditions, data={"due": due.isoformat()})
-    registry_refresh_on_commit()
+    registry_refresh_on_commit(programmes=[review.endorsement.programme_id])
     return review
 
 
@@ -224,7 +224,7 @@ def quality_review_impose_conditions(*, actor: UserLike, review: QualityReview, 
 def quality_review_conditions_met(*, actor: UserLike, review: QualityReview, comment: Any = "") -> QualityReview:
     review = _decide(_locked(review), "conditions_met", actor=actor, action=AuditAction.QUALITY_REVIEW_CONDITIONS_MET,
                      comment=_text(comment, "comment", required=False))
-    registry_refresh_on_commit()
+    registry_refresh_on_commit(programmes=[review.endorsement.programme_id])
     return review
 
 

@@ -1,34 +1,42 @@
-"""The public registry's pages and open data, all served from the newest snapshot.
+"""The public registry's pages and open data, served from the stored entries (RegistryEntry).
 
-A request costs one small query (`registry_current()` checks the newest snapshot's id and digest)
-and Python over the parsed snapshot: search, filters, sorting and pagination never touch the
-database. Sort orders, filter choices and the open-data bodies are derived once per snapshot and
-process (`Registry.derived`).
+A request reads the newest version's head (`registry_current()`: one small query) and queries what
+it shows: the index a count and one page of 25 rows, filtered on indexed columns and the search
+index (RegistryToken) and ordered by an indexed sort key; a programme page one row. The filter
+choices (a few aggregate queries) and rendered page bodies are kept per version and process
+(`Registry.derived`); nothing proportional to the registry's size is held.
 
-Open data (`/registry.json`, `/registry.csv`, `/registry/feed.atom`, `/sitemap.xml`) carries the
-snapshot digest as ETag and its time as Last-Modified, and answers 304 to a matching
-If-None-Match or an If-Modified-Since not older than the snapshot. JSON and CSV are also served
-gzip-compressed to clients that accept it (compressed once per snapshot).
+Open data (`/registry.json`, `/registry.csv`, `/registry/feed.atom`, `/sitemap.xml`) is written
+once per version to a file (REGISTRY_CACHE_DIR), plain and gzip-compressed, and streamed from it;
+it carries the version's digest as ETag and its time as Last-Modified, and answers 304 to a
+matching If-None-Match or an If-Modified-Since not older than the version.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import json
 import math
+import os
+import tempfile
 import threading
 import time
+import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -46,11 +54,25 @@ from badges.codes import achievement_type_label
 from badges.models import CredentialPattern, ParticipationForm
 from endorsement.figures import figures_context, figures_csv_response, registry_figures
 from endorsement.marks import mark_snippet
-from endorsement.models import EndorsementState
-from endorsement.registry import Item, Registry, fold, registry_current
+from endorsement.models import EndorsementState, RegistryEntry, RegistryToken, with_programmes
+from endorsement.registry import (
+    ITEM_COLUMNS,
+    NEWEST,
+    TAG_PREFIX,
+    TOKEN_LENGTH,
+    Item,
+    Registry,
+    fold,
+    item_of,
+    registry_current,
+    word_terms,
+)
 from institutions.models import MembershipState, OrganisationKind
 
 PAGE_SIZE = 25
+# Open-data bodies up to this size are sent from memory, larger ones streamed from their file.
+INLINE_BYTES = 256 * 1024
+_ZERO = uuid.UUID(int=0)
 # Rendered page bodies kept per snapshot and process: how long, and how many.
 FRAGMENT_SECONDS = 60
 FRAGMENT_CACHE_SIZE = 512
@@ -129,23 +151,22 @@ def _display(item: Item, now: datetime) -> dict[str, Any]:
 
 # --- Search, filters, sorting ---------------------------------------------------------------------
 def _facets(registry: Registry) -> dict[str, Any]:
-    """The filter choices present in the snapshot, per visitor language."""
+    """The filter choices present in the registry, per visitor language: a few aggregate queries
+    once per snapshot and process (the results are small)."""
     def make() -> dict[str, Any]:
-        organisations = {}
-        levels, types, tags = set(), set(), Counter()
-        for item in registry.items:
-            programme, organisation = item.entry["programme"], item.entry["organisation"]
-            organisations[organisation["slug"]] = _organisation_name(organisation)
-            if programme.get("level"):
-                levels.add(programme["level"])
-            if programme.get("achievement_type"):
-                types.add(programme["achievement_type"])
-            tags.update(fold(t) for t in programme.get("tags", []) if t)
+        entries = RegistryEntry.objects.order_by()
+        profiles = registry.organisations_by_slug
+        slugs = entries.values_list("organisation_slug", flat=True).distinct()
+        organisations = {slug: _organisation_name(profiles.get(slug) or {"name": slug}) for slug in slugs}
+        levels = set(entries.exclude(level="").values_list("level", flat=True).distinct())
+        types = set(entries.exclude(achievement_type="").values_list("achievement_type", flat=True).distinct())
+        tags = (RegistryToken.objects.filter(_starting(TAG_PREFIX))
+                .values("token").annotate(n=Count("pk")).order_by("-n", "token")[:50])
         return {
             "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
             "level": [(level, level) for level in sorted(levels, key=fold)],
             "type": sorted(((t, achievement_type_label(t)) for t in types), key=lambda pair: fold(pair[1])),
-            "tags": [tag for tag, _count in sorted(tags.items(), key=lambda pair: (-pair[1], pair[0]))[:50]],
+            "tags": [row["token"][len(TAG_PREFIX):] for row in tags],
         }
 
     return registry.derived(("facets", get_language()), make)
@@ -183,76 +204,69 @@ def registry_criteria(query: Any, registry: Registry | None) -> tuple[dict[str, 
     return criteria, problems
 
 
-def _sort_key(name: str, language: str) -> Callable[[Item], Any]:
-    if name == "name":
-        first, second = ("name_ja", "name_en") if language == "ja" else ("name_en", "name_ja")
-        return lambda item: fold(item.entry["programme"].get(first) or item.entry["programme"].get(second) or "")
-    if name == "hours":
-        return lambda item: -(item.hours if item.hours is not None else -math.inf)
-    if name == "valid_until":
-        return lambda item: item.valid_until
-    raise ValueError(name)
-
-
 def _language() -> str:
     return "ja" if _japanese() else "en"
 
 
-def _ordered(registry: Registry, sort: str) -> list[Item]:
-    if sort == "newest":
-        return registry.items
-    language = _language()
-    return registry.derived(("sort", sort, language),
-                            lambda: sorted(registry.items, key=_sort_key(sort, language)))
+def _order(sort: str, language: str) -> list[Any]:
+    """The ORDER BY of a sort: its key, then the registry's own order (newest endorsed first)."""
+    if sort == "name":
+        return ["name_ja_key" if language == "ja" else "name_en_key", *NEWEST]
+    if sort == "hours":
+        return [F("hours").desc(nulls_last=True), *NEWEST]
+    if sort == "valid_until":
+        return ["valid_until", *NEWEST]
+    return list(NEWEST)
 
 
-def _rank(registry: Registry, sort: str) -> dict[Item, int]:
-    return registry.derived(("rank", sort, _language()),
-                            lambda: {item: n for n, item in enumerate(_ordered(registry, sort))})
+def _standing_filter(standing: str, now: datetime) -> Q:
+    """Entries whose standing at `now` is `standing` (Item.standing, in SQL)."""
+    renewed = Q(renewal_from__isnull=False, renewal_from__lte=now)
+    if standing == EndorsementState.ACTIVE:
+        return Q(state=standing) & (Q(valid_until__gt=now) | renewed)
+    if standing == EndorsementState.EXPIRED:
+        return Q(state=standing) | (Q(state=EndorsementState.ACTIVE, valid_until__lte=now) & ~renewed)
+    return Q(state=standing)
 
 
-INDEXED = {
-    "organisation": lambda item: [item.entry["organisation"]["slug"]],
-    "level": lambda item: [item.entry["programme"].get("level")],
-    "type": lambda item: [item.entry["programme"].get("achievement_type")],
-    "pattern": lambda item: [item.entry["programme"].get("credential_pattern")],
-    "tag": lambda item: [fold(t) for t in item.entry["programme"].get("tags", [])],
-}
+def _starting(prefix: str) -> Q:
+    """Tokens starting with `prefix`, as the index can answer it: on SQLite (binary order) a range;
+    on PostgreSQL `LIKE 'prefix%'` over the `varchar_pattern_ops` index (migration 0013), since a
+    range under a linguistic collation orders "café" after "cafêx" and would miss rows."""
+    if connection.vendor == "postgresql":
+        return Q(token__startswith=prefix)
+    return Q(token__gte=prefix, token__lt=prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF)))
 
 
-def _index(registry: Registry, name: str) -> dict[str, set[Item]]:
-    """Items by the value of one filter, built once per snapshot and process."""
-    def make() -> dict[str, set[Item]]:
-        index: dict[str, set[Item]] = {}
-        for item in registry.items:
-            for value in INDEXED[name](item):
-                index.setdefault(value, set()).add(item)
-        return index
-
-    return registry.derived(("index", name), make)
+def _with_word(entries: Any, word: str) -> Any:
+    """Entries whose search text holds `word` (folded): narrowed by the token index, then checked."""
+    for token, prefix in word_terms(word):
+        found = RegistryToken.objects.filter(_starting(token) if prefix else Q(token=token))
+        entries = entries.filter(pk__in=found.values("entry_id"))
+    return entries.filter(search_text__contains=word)
 
 
-def registry_search(registry: Registry, criteria: dict[str, str], now: datetime) -> list[Item]:
-    """Items matching every word of `q` (any language, any case, full- or half-width) and every
-    filter, in the order asked for. Equality filters intersect per-snapshot indexes; the words are
-    looked for in the remaining items' precomputed search text."""
-    sort = criteria.get("sort", "newest")
-    candidates: set[Item] | None = None
-    for name in INDEXED:
-        value = criteria.get(name)
-        if value:
-            found = _index(registry, name).get(fold(value) if name == "tag" else value, set())
-            candidates = found if candidates is None else candidates & found
-    words = fold(criteria.get("q", "")).split()
-    standing = criteria.get("standing")
-    if candidates is None and not words and not standing:
-        return _ordered(registry, sort)
-    pool: Any = registry.items if candidates is None else candidates
-    if words:
-        pool = [item for item in pool if all(word in item.search for word in words)]
-    if standing:
-        pool = [item for item in pool if item.standing(now) == standing]
-    return sorted(pool, key=_rank(registry, sort).__getitem__)
+FILTER_COLUMNS = {"organisation": "organisation_slug", "level": "level", "type": "achievement_type",
+                  "pattern": "credential_pattern"}
+
+
+def registry_search(registry: Registry, criteria: dict[str, str], now: datetime) -> Any:
+    """The entries (a query of RegistryEntry, not run yet) matching every word of `q` (any language,
+    any case, full- or half-width; see endorsement.registry.word_terms) and every filter, in the
+    order asked for."""
+    entries = RegistryEntry.objects.all()
+    for name, column in FILTER_COLUMNS.items():
+        if criteria.get(name):
+            entries = entries.filter(**{column: criteria[name]})
+    if criteria.get("tag"):
+        tag = fold(criteria["tag"])
+        entries = entries.filter(pk__in=RegistryToken.objects.filter(
+            token=TAG_PREFIX + tag[:TOKEN_LENGTH - 1]).values("entry_id"), tags__contains=f"\n{tag}\n")
+    for word in fold(criteria.get("q", "")).split():
+        entries = _with_word(entries, word)
+    if criteria.get("standing"):
+        entries = entries.filter(_standing_filter(criteria["standing"], now))
+    return entries.order_by(*_order(criteria.get("sort", "newest"), _language()))
 
 
 def _select(name: str, label: Any, choices: list[tuple[Any, Any]], selected: str | None, *,
@@ -328,13 +342,15 @@ def registry_index(request: HttpRequest) -> HttpResponse:
 
 def _index_body(registry: Registry | None, criteria: dict[str, str], problems: list[str], page: str | None) -> str:
     now = timezone.now()
-    found = registry_search(registry, criteria, now) if registry is not None else []
-    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    found = registry_search(registry, criteria, now) if registry is not None else RegistryEntry.objects.none()
+    searched = bool({k for k in criteria if k != "sort"})
+    matched = found.count() if searched else (registry.count if registry is not None else 0)
+    pages = max(1, math.ceil(matched / PAGE_SIZE))
     number = _page_number(page, pages)
-    shown = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+    rows = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE].values_list(*ITEM_COLUMNS) if matched else []
+    shown = [item_of(row) for row in rows]
     facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": [],
                                                               "tags": []}
-    searched = bool({k for k in criteria if k != "sort"})
     base = {k: v for k, v in criteria.items()}
     context = {
         "registry": registry,
@@ -342,8 +358,8 @@ def _index_body(registry: Registry | None, criteria: dict[str, str], problems: l
         "problems": problems,
         "searched": searched,
         "filtered": len([name for name in criteria if name != "q"]),  # filters and sorting in use
-        "total": len(registry.items) if registry is not None else 0,
-        "matched": len(found),
+        "total": registry.count if registry is not None else 0,
+        "matched": matched,
         "results": [_display(item, now) for item in shown],
         "page": {"number": number, "pages": pages, "first_shown": (number - 1) * PAGE_SIZE + 1 if shown else 0,
                  "last_shown": (number - 1) * PAGE_SIZE + len(shown),
@@ -452,12 +468,12 @@ def registry_organisation(request: HttpRequest, slug: str) -> HttpResponse:
     if organisation is None:
         raise Http404
     now = timezone.now()
-    items = [registry.by_id[p] for p in organisation["programmes"] if p in registry.by_id]
+    items = registry.organisation_items(slug)
     shown = [_display(item, now) for item in items]
     counts = Counter(d["standing"]["state"] for d in shown)
     context = {
         "registry": registry,
-        "organisation": organisation,
+        "organisation": {**organisation, "programmes": [item.id for item in items]},
         "name": _organisation_name(organisation),
         "kind": _label(OrganisationKind, organisation.get("kind", "")),
         "membership": _label(MembershipState, organisation["membership"]),
@@ -490,22 +506,32 @@ def _trust_links() -> dict[str, str]:
     }
 
 
-def _json_body(registry: Registry | None) -> bytes:
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_chunks(registry: Registry | None) -> Iterator[bytes]:
+    """registry.json: the stored entries' bodies joined as they are (no parsing), then the
+    organisations and pathways."""
     if registry is None:
-        document = {"generated_at": None, "digest": None, "count": 0, "links": _trust_links(), "entries": [],
-                    "organisations": [], "pathways": []}
-    else:
-        document = {
-            "generated_at": registry.generated_at.isoformat(),
-            "digest": registry.digest,
-            "count": len(registry.items),
-            "links": _trust_links(),
-            "entries": [_public_entry(item.entry) for item in registry.items],
-            "organisations": registry.organisations,
-            # Endorsed pathways (pathways.registry): `url` and `endorsement.endorsementCredential` as entries have.
-            "pathways": [_public_entry(p) for p in registry.pathways],
-        }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        yield _dumps({"generated_at": None, "digest": None, "count": 0, "links": _trust_links(), "entries": [],
+                      "organisations": [], "pathways": []}).encode("utf-8")
+        return
+    head = _dumps({"generated_at": registry.generated_at.isoformat(), "digest": registry.digest,
+                   "count": registry.count, "links": _trust_links()})
+    yield (head[:-1] + ',"entries":[').encode("utf-8")
+    rows = RegistryEntry.objects.order_by(*NEWEST).values_list("body", flat=True)
+    for n, body in enumerate(rows.iterator(chunk_size=2000)):
+        yield (("," if n else "") + body).encode("utf-8")
+    # Endorsed pathways (pathways.registry): `url` and `endorsement.endorsementCredential` as entries have.
+    yield ('],"organisations":' + _dumps(with_programmes(registry.organisations))
+           + ',"pathways":' + _dumps([_public_entry(p) for p in registry.pathways]) + "}").encode("utf-8")
+
+
+def _entries(registry: Registry | None) -> Iterator[dict[str, Any]]:
+    if registry is not None:
+        for item in registry.iter_items():
+            yield item.entry
 
 
 CSV_COLUMNS = [
@@ -539,14 +565,22 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def _csv_body(registry: Registry | None) -> bytes:
+def _csv_lines(columns: list[str], rows: Any) -> Iterator[bytes]:
     out = io.StringIO()
     out.write("\ufeff")  # a byte-order mark: spreadsheet programs then read the Japanese as UTF-8
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in registry.items if registry is not None else []:
-        writer.writerow([csv_safe(value) for value in _csv_row(item.entry)])
-    return out.getvalue().encode("utf-8")
+    writer.writerow(columns)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([csv_safe(value) for value in row])
+        if n % 500 == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def _csv_chunks(registry: Registry | None) -> Iterator[bytes]:
+    return _csv_lines(CSV_COLUMNS, (_csv_row(entry) for entry in _entries(registry)))
 
 
 PATHWAY_CSV_COLUMNS = [
@@ -569,14 +603,12 @@ def _pathway_csv_row(entry: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _pathway_csv_body(registry: Registry | None) -> bytes:
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(PATHWAY_CSV_COLUMNS)
-    for entry in registry.pathways if registry is not None else []:
-        writer.writerow([csv_safe(value) for value in _pathway_csv_row(entry)])
-    return out.getvalue().encode("utf-8")
+def _pathway_csv_chunks(registry: Registry | None) -> Iterator[bytes]:
+    return _csv_lines(PATHWAY_CSV_COLUMNS, (_pathway_csv_row(e) for e in (registry.pathways if registry else [])))
+
+
+def _feed_chunks(registry: Registry | None) -> Iterator[bytes]:
+    yield _feed_body(registry)
 
 
 def _feed_body(registry: Registry | None) -> bytes:
@@ -597,9 +629,8 @@ def _feed(registry: Registry | None) -> Atom1Feed:
         author_name=_registry_author(registry),
         language="en",
     )
-    items = sorted(registry.items if registry is not None else [],
-                   key=lambda item: (_published(item), item.id), reverse=True)[:FEED_SIZE]
-    for item in items:
+    rows = RegistryEntry.objects.order_by("-published", "-public_id").values_list(*ITEM_COLUMNS)[:FEED_SIZE]
+    for item in (item_of(row) for row in (rows if registry is not None else [])):
         entry = item.entry
         programme, organisation, endorsement = entry["programme"], entry["organisation"], entry["endorsement"]
         title = programme["name_en"] or programme["name_ja"]
@@ -637,57 +668,95 @@ def _published(item: Item) -> datetime:
 
 
 def _registry_author(registry: Registry | None) -> str:
-    for item in registry.items if registry is not None else []:
-        endorser = item.entry["endorsement"].get("endorser")
-        if endorser:
-            return endorser["name"]
-    return settings.BODY_NAME
+    """The certification body as the entries name it (the same in every entry)."""
+    body = RegistryEntry.objects.order_by(*NEWEST).values_list("body", flat=True).first() if registry else None
+    endorser = json.loads(body)["endorsement"].get("endorser") if body else None
+    return endorser["name"] if endorser else settings.BODY_NAME
 
 
-def _sitemap_body(registry: Registry | None) -> bytes:
+def _sitemap_chunks(registry: Registry | None) -> Iterator[bytes]:
     site = settings.SITE_URL
-    urls: list[tuple[str, datetime | None]] = [(site + reverse("registry:index"),
-                                                registry.generated_at if registry else None)]
-    if registry is not None:
-        urls += [(item.entry["url"], item.changed) for item in registry.items]
-        urls += [(o["url"], None) for o in registry.organisations]
-        urls += [(p["url"], None) for p in registry.pathways]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for location, modified in urls:
+
+    def line(location: str, modified: datetime | None) -> bytes:
         lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""
-        lines.append(f"<url><loc>{escape(location)}</loc>{lastmod}</url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        return f"<url><loc>{escape(location)}</loc>{lastmod}</url>\n".encode()
+
+    yield (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+           b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
+    yield line(site + reverse("registry:index"), registry.generated_at if registry else None)
+    if registry is not None:
+        page = site + reverse("registry:programme", args=[_ZERO])
+        rows = RegistryEntry.objects.order_by(*NEWEST).values_list("public_id", "changed")
+        for public_id, changed in rows.iterator(chunk_size=5000):
+            yield line(page.replace(str(_ZERO), str(public_id)), changed)
+        for location in [o["url"] for o in registry.organisations] + [p["url"] for p in registry.pathways]:
+            yield line(location, None)
+    yield b"</urlset>\n"
+
+
+def _cached_file(registry: Registry, kind: str, make: Callable[[Registry | None], Iterator[bytes]],
+                 gzipped: bool) -> Path:
+    """The body of `kind` for this registry version as a file (gzip-compressed when asked), written
+    once by the first worker that needs it (atomically: written aside, then renamed); files of older
+    versions are removed then."""
+    folder = Path(settings.REGISTRY_CACHE_DIR)
+    # The digest and the time: a registry back at an earlier content is a new version (its time).
+    version = f"{registry.digest}-{int(registry.generated_at.timestamp() * 1e6)}"
+    plain = folder / f"{kind}-{version}"
+    target = plain.with_name(plain.name + ".gz") if gzipped else plain
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as out:
+        if gzipped:
+            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as compressed:
+                for chunk in (_read(plain) if plain.exists() else make(registry)):
+                    compressed.write(chunk)
+        else:
+            for chunk in make(registry):
+                out.write(chunk)
+    os.replace(out.name, target)
+    for old in folder.glob(f"{kind}-*"):
+        if version not in old.name:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return target
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 16):
+            yield chunk
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "").lower()
 
 
-def _open_data(request: HttpRequest, kind: str, make: Callable[[Registry | None], bytes], content_type: str,
-               *, compressible: bool = False, filename: str = "") -> HttpResponse:
-    """Serve a body derived from the newest snapshot, made once per snapshot and process, with the
-    snapshot's digest as ETag and its time as Last-Modified (304 when the client holds it)."""
+def _open_data(request: HttpRequest, kind: str, make: Callable[[Registry | None], Iterator[bytes]],
+               content_type: str, *, compressible: bool = False, filename: str = "") -> HttpResponse:
+    """Serve a body derived from the newest registry version, with its digest as ETag and its time
+    as Last-Modified (304 when the client holds it). The body is written to a file once per version
+    (`_cached_file`) and streamed from there: no worker holds it."""
     registry = registry_current()
     gzipped = compressible and _accepts_gzip(request)
     if registry is None:
-        body = make(None)
+        body = b"".join(make(None))
+        response: HttpResponse = HttpResponse(gzip.compress(body, mtime=0) if gzipped else body,
+                                              content_type=content_type)
         etag, last_modified = None, None
     else:
-        body = registry.derived(("body", kind), lambda: make(registry))
-        if gzipped:
-            body = registry.derived(("gzip", kind), lambda: gzip.compress(
-                registry.derived(("body", kind), lambda: make(registry)), compresslevel=6, mtime=0))
         etag = f'"{registry.digest}{"-gz" if gzipped else ""}"'
         last_modified = int(registry.generated_at.timestamp())
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             _validators(not_modified, etag, last_modified, compressible)
             return not_modified
-    if gzipped and registry is None:
-        body = gzip.compress(body, mtime=0)
-    response = HttpResponse(body, content_type=content_type)
+        path = _cached_file(registry, kind, make, gzipped)
+        if path.stat().st_size <= INLINE_BYTES:  # small: one write is cheaper than a file stream
+            response = HttpResponse(path.read_bytes(), content_type=content_type)
+        else:
+            response = FileResponse(path.open("rb"), content_type=content_type)
     if gzipped:
         response["Content-Encoding"] = "gzip"
     if filename:
@@ -709,26 +778,26 @@ def _validators(response: HttpResponse, etag: str | None, last_modified: int | N
 
 @require_safe
 def registry_json(request: HttpRequest) -> HttpResponse:
-    return _open_data(request, "json", _json_body, "application/json", compressible=True)
+    return _open_data(request, "json", _json_chunks, "application/json", compressible=True)
 
 
 @require_safe
 def registry_csv(request: HttpRequest) -> HttpResponse:
-    return _open_data(request, "csv", _csv_body, "text/csv; charset=utf-8", compressible=True,
+    return _open_data(request, "csv", _csv_chunks, "text/csv; charset=utf-8", compressible=True,
                       filename="registry.csv")
 
 
 @require_safe
 def registry_pathways_csv(request: HttpRequest) -> HttpResponse:
-    return _open_data(request, "pathways-csv", _pathway_csv_body, "text/csv; charset=utf-8", compressible=True,
+    return _open_data(request, "pathways-csv", _pathway_csv_chunks, "text/csv; charset=utf-8", compressible=True,
                       filename="registry-pathways.csv")
 
 
 @require_safe
 def registry_feed(request: HttpRequest) -> HttpResponse:
-    return _open_data(request, "atom", _feed_body, "application/atom+xml; charset=utf-8")
+    return _open_data(request, "atom", _feed_chunks, "application/atom+xml; charset=utf-8")
 
 
 @require_safe
 def sitemap(request: HttpRequest) -> HttpResponse:
-    return _open_data(request, "sitemap", _sitemap_body, "application/xml; charset=utf-8")
+    return _open_data(request, "sitemap", _sitemap_chunks, "application/xml; charset=utf-8")

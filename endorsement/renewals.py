@@ -193,7 +193,7 @@ def _expire(endorsement: Endorsement) -> None:
         endorsement.state_changed_at = endorsement.valid_until
         run_transition(endorsement, "expire", actor=None, action=AuditAction.ENDORSEMENT_EXPIRED,
                        comment="valid until " + endorsement.valid_until.isoformat())
-        refresh_registry_on_commit()
+        refresh_registry_on_commit(endorsement)
 
 
 def successor_terms(application: Application, *, now: datetime) -> Terms:
@@ -251,7 +251,7 @@ def endorsement_start(endorsement: Endorsement, *, at: datetime) -> Endorsement:
     run_transition(endorsement, "start", actor=None, action=AuditAction.ENDORSEMENT_STARTED,
                    data={"predecessor": str(predecessor.public_id) if predecessor else None,
                          "at": at.isoformat()})
-    refresh_registry_on_commit()
+    refresh_registry_on_commit(endorsement)
     return endorsement
 
 

@@ -210,7 +210,7 @@ def issuance_report_file(*, actor: UserLike, programme: Programme, period_start:
     report = _create(actor=actor, programme=programme, clean=clean)
     audit_record(actor=actor, action=AuditAction.ISSUANCE_REPORT_FILED, subject=report,
                  to_state=report.status, data={**_figures(report), "programme": str(programme.public_id)})
-    registry_refresh_on_commit()
+    registry_refresh_on_commit(programmes=[programme.pk])
     return report
 
 
@@ -266,7 +266,7 @@ def issuance_report_correct(*, actor: UserLike, report: IssuanceReport, reason: 
                  data={**_figures(revision), "corrects": str(report.public_id),
                        "programme": str(report.programme.public_id)})
     _notify(event)
-    registry_refresh_on_commit()
+    registry_refresh_on_commit(programmes=[report.programme_id])
     return revision
 
 
@@ -277,7 +277,7 @@ def issuance_report_withdraw(*, actor: UserLike, report: IssuanceReport, reason:
     report = _locked_report(actor, report)
     check_transition(report, "withdraw", actor)
     _close(report, "withdraw", actor=actor, reason=_reason(reason), action=AuditAction.ISSUANCE_REPORT_WITHDRAWN)
-    registry_refresh_on_commit()
+    registry_refresh_on_commit(programmes=[report.programme_id])
     return report
 
 

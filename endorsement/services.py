@@ -345,7 +345,7 @@ def application_publish(*, actor: Any, application: Application) -> Application:
     # A published change starts now and supersedes the endorsement it revises; a renewal waits for
     # the renewed endorsement's end (the beat task starts it then).
     renewals.endorsement_start_if_due(application.endorsement, now=now)
-    _refresh_registry()
+    _refresh_registry(application.endorsement)
     return application
 
 
@@ -356,7 +356,7 @@ def _endorsement_transition(endorsement: Endorsement, name: str, *, actor: Any, 
     check_transition(endorsement, name, actor)
     endorsement.state_changed_at = timezone.now()
     run_transition(endorsement, name, actor=actor, action=action, comment=comment)
-    _refresh_registry()
+    _refresh_registry(endorsement)
     publish_status_of(endorsement)
     if name in {"suspend", "revoke"}:
         flag_pathways_of(endorsement, actor=actor)
@@ -398,7 +398,7 @@ def endorsements_expire_due(*, now: Any = None) -> int:
         # it would let the renewal start as if the suspension had been lifted.
         state=EndorsementState.SUSPENDED, successors__state=EndorsementState.SCHEDULED,
     ).values_list("pk", flat=True)
-    expired = 0
+    expired: list[Endorsement] = []
     for pk in list(due):
         with transaction.atomic():
             endorsement = locked(Endorsement, pk)
@@ -412,11 +412,11 @@ def endorsements_expire_due(*, now: Any = None) -> int:
                             comment="valid until " + endorsement.valid_until.isoformat())
             if not endorsement.successors.exclude(state=EndorsementState.REVOKED).exists():
                 flag_pathways_of(endorsement)  # expired without a renewal or change to follow it
-            expired += 1
+            expired.append(endorsement)
     if expired:
         with transaction.atomic():
-            _refresh_registry()
-    return expired
+            _refresh_registry(*expired)
+    return len(expired)
 
 
 # --- Criteria tables ------------------------------------------------------------------------------

@@ -24,8 +24,16 @@ def sign_trust_list() -> str:
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def refresh_registry() -> str:
-    """Re-render the public registry snapshot from the database. Idempotent: an unchanged registry
-    writes nothing. Returns the snapshot digest."""
+    """Re-render the registry entries noted as changed (endorsement.registry.registry_refresh_pending)
+    and the organisations and pathways. Idempotent: an unchanged registry writes nothing. Returns
+    the snapshot digest."""
+    return registry.registry_refresh_pending().digest
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def rebuild_registry() -> str:
+    """Re-render every registry entry (beat, daily: the reconciliation that repairs anything a
+    change site failed to note). Writes only the entries that differ. Returns the snapshot digest."""
     return registry.registry_refresh().digest
 
 

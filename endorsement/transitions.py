@@ -11,6 +11,7 @@ from django.db import models
 from config.fsm import check_transition
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
+from endorsement.models import Endorsement, RegistryChange
 
 
 def locked(model: type[models.Model], pk: int) -> Any:
@@ -49,5 +50,13 @@ def notify(event) -> None:
         enqueue_on_commit("endorsement.tasks.send_notification", event.pk)
 
 
-def refresh_registry_on_commit() -> None:
+def refresh_registry_on_commit(*endorsements: Endorsement) -> None:
+    """Note the programmes of `endorsements` for the registry (endorsement.registry) and refresh it
+    after commit: only their entries are rendered again. A pathway's endorsement notes nothing (the
+    pathways are rendered on every refresh); with no endorsement named, everything is rendered."""
+    if endorsements:
+        RegistryChange.objects.bulk_create([RegistryChange(programme_id=pk) for pk in
+                                            sorted({e.programme_id for e in endorsements if e.programme_id})])
+    else:
+        RegistryChange.objects.create(programme_id=None)
     enqueue_on_commit("endorsement.tasks.refresh_registry")

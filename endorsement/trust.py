@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_countries import countries
@@ -42,7 +43,7 @@ from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
 
 from badges import credentials as vc
-from endorsement.models import EndorsementState, TrustListCredential
+from endorsement.models import EndorsementState, RegistryEntry, TrustListCredential
 from endorsement.registry import Registry, registry_current
 from institutions.keys import did_document, organisation_did, signing_material
 from institutions.models import MembershipState, Organisation
@@ -105,7 +106,8 @@ def endorsed_issuers(registry: Registry | None, now: datetime | None = None) -> 
         return {}
     now = now or timezone.now()
     achievements: dict[str, list[dict[str, Any]]] = {}
-    for item in registry.items:
+    # Only entries recorded active can be endorsed now (Item.standing); read in chunks.
+    for item in registry.iter_items(RegistryEntry.objects.filter(state=EndorsementState.ACTIVE)):
         if item.standing(now) != EndorsementState.ACTIVE:
             continue
         organisation = registry.organisations_by_slug.get(item.entry["organisation"]["slug"])
@@ -139,9 +141,10 @@ def endorsed_issuers(registry: Registry | None, now: datetime | None = None) -> 
 def _next_change(registry: Registry, now: datetime) -> datetime | None:
     """The first moment after `now` at which an entry's standing changes by time alone (an
     endorsement reaching its end, a renewal starting): until then `endorsed_issuers` is unchanged."""
-    moments = [moment for item in registry.items if item.state == EndorsementState.ACTIVE
-               for moment in (item.valid_until, item.renewal_from) if moment is not None and moment > now]
-    return min(moments, default=None)
+    active = RegistryEntry.objects.filter(state=EndorsementState.ACTIVE)
+    moments = [active.filter(valid_until__gt=now).aggregate(first=Min("valid_until"))["first"],
+               active.filter(renewal_from__gt=now).aggregate(first=Min("renewal_from"))["first"]]
+    return min((m for m in moments if m is not None), default=None)
 
 
 # (the parsed snapshot it was built from, computed at, valid before, issuers): one per process, replaced

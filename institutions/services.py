@@ -120,7 +120,7 @@ def _membership_transition(
     # Approval activates the logins created with the application; any other change leaves them.
     if organisation.membership == MembershipState.ACTIVE:
         get_user_model().objects.filter(staff__organisation=organisation).update(is_active=True)
-    registry_refresh_on_commit()  # the registry shows each member's standing
+    registry_refresh_on_commit(organisation=organisation)  # the registry shows each member's standing
     return organisation
 
 

@@ -307,7 +307,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "badges.tasks.remove_expired_evidence",
         "schedule": crontab(hour=3, minute=25),
     },
+    # Changes refresh only their own registry entries; this full rebuild repairs anything missed.
+    "rebuild-registry": {
+        "task": "endorsement.tasks.rebuild_registry",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
+# Open-data bodies of the registry (registry.json, .csv, the feed, the sitemap, and their gzip),
+# written once per registry version and served from files, so no worker holds them.
+REGISTRY_CACHE_DIR = Path(env_str("REGISTRY_CACHE_DIR", str(MEDIA_ROOT / ".registry-cache")))
 # Concerns from a programme's registry page: at most this many per client address in the window.
 # The learner's side (docs/learners.md): a badge's claim link lasts this many days; a sign-in or
 # address-check link this many minutes; at most LEARNER_LINK_LIMIT links are sent per address and
