@@ -317,6 +317,8 @@ class OrganisationAdmin(ButtonsAdminMixin, BodyAdmin):
             upload = form.cleaned_data.get("logo")
             obj.logo = Organisation.objects.get(pk=obj.pk).logo if obj.pk else ""  # the service stores it
         super().save_model(request, obj, form, change)
+        if change:
+            services.organisation_details_corrected(organisation=obj, fields=form.changed_data)
         if logo_changed:
             services.organisation_set_logo(actor=request.user, organisation=obj,
                                            data=upload.read() if upload else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -212,6 +213,24 @@ def organisation_logo_checked(data: bytes) -> Any:
         return check_image(data)
     except ImageError as error:
         raise InvalidInput(_("The logo was refused."), field_errors={"logo": [str(error)]}) from None
+
+
+# What the public registry shows of an organisation besides its standing (its entries and its
+# profile): a correction of one of these renders its entries again.
+REGISTRY_DETAILS = frozenset({"name", "name_ja", "kind", "description", "website", "country"})
+
+
+def organisation_details_corrected(*, organisation: Organisation, fields: Iterable[str]) -> bool:
+    """The body's managers corrected `fields` of the organisation's details (the admin saves the row
+    in this transaction). When the registry shows one of them, its entries are noted and rendered
+    again once the transaction commits: the registry refreshes by change, and a rename is one.
+    True when a refresh was asked for."""
+    from endorsement.registry import registry_refresh_on_commit
+
+    if not REGISTRY_DETAILS.intersection(fields):
+        return False
+    registry_refresh_on_commit(organisation=organisation)
+    return True
 
 
 @transaction.atomic

@@ -33,7 +33,15 @@ from endorsement.registry import (
 )
 from endorsement.reports import issuance_report_file
 from institutions import services as institution_services
-from tests.factories import Cast, OrganisationFactory, ProgrammeFactory, application_in, awarding_setup
+from tests.factories import (
+    PASSWORD,
+    Cast,
+    OrganisationFactory,
+    ProgrammeFactory,
+    application_in,
+    awarding_setup,
+    login_request,
+)
 from tests.pathways.helpers import endorsed_programmes, pathway_in
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +164,41 @@ def test_a_standing_change_shows_on_the_registry_at_commit(client, django_captur
         services.endorsement_suspend(actor=cast.manager, endorsement=application.endorsement, comment="Check.")
     response = client.get(reverse("registry:index"), {"standing": "suspended"})
     assert "Visible standing" in response.content.decode()
+
+
+
+def admin_form_data(client, page) -> dict:
+    """The organisation's change form as the admin shows it, inlines empty."""
+    response = client.get(page)
+    form = response.context["adminform"].form
+    data = {name: value for name, value in form.initial.items()
+            if value is not None and name in form.fields and name != "logo"}  # no file: the logo stays
+    for formset in response.context["inline_admin_formsets"]:
+        data.update({f"{formset.formset.prefix}-TOTAL_FORMS": "0", f"{formset.formset.prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_a_name_corrected_in_the_admin_shows_on_the_registry_at_commit(client, django_capture_on_commit_callbacks):
+    _application, cast = published_programme(name_en="Renamed holder")
+    registry_refresh()
+    client.login(request=login_request(), username=cast.manager.username, password=PASSWORD)
+    page = reverse("admin:institutions_organisation_change", args=[cast.organisation.pk])
+    data = admin_form_data(client, page)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(page, {**data, "name_ja": "改名後の学園"})
+    assert saved.status_code == 302
+    assert not RegistryChange.objects.exists()  # refreshed, the notes consumed
+    [entry] = [e for e in stored_entries() if e["organisation"]["slug"] == cast.organisation.slug]
+    assert entry["organisation"]["name_ja"] == "改名後の学園"
+    found = client.get(reverse("registry:index"), {"q": "改名後"}, headers={"accept-language": "ja"})
+    assert "改名後の学園" in found.content.decode()
+    assert_incremental_equals_full()
+
+    # A correction the registry does not show (the contact) notes nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page, {**admin_form_data(client, page), "contact_name": "Hanako Sato"})
+    assert not RegistryChange.objects.exists()
 
 
 # --- Search ---------------------------------------------------------------------------------------
