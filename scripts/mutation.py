@@ -220,12 +220,21 @@ def targeted_tree(root: Path, patterns: list[str], tests: list[str]) -> Path:
         else:
             shutil.copy2(source, root / name)
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    modules = sorted({pattern.split(".x")[0].replace(".", "/") + ".py" for pattern in patterns})
+    modules = sorted({module_file(pattern) for pattern in patterns})
     pyproject = re.sub(r"only_mutate = \[.*?\]", "only_mutate = " + json.dumps(modules), pyproject, flags=re.S)
     pyproject = re.sub(r"pytest_add_cli_args_test_selection = \[.*?\]",
                        "pytest_add_cli_args_test_selection = " + json.dumps(tests), pyproject, flags=re.S)
     (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     return root
+
+
+def module_file(pattern: str) -> str:
+    """The module file a RULES pattern's mutants are in: `badges/fetch.py` for `badges.fetch.x_…`
+    (a function), `badges.verification.xǁ_Verifierǁ…` (a method) and `badges.credentials.statuslist.*`
+    (the whole module; splitting at ".x" made that one `badges/credentials/statuslist/*.py`, so a
+    targeted run of it mutated nothing)."""
+    module = re.split(r"\.(?:x_|xǁ|\*)", pattern, maxsplit=1)[0]
+    return module.replace(".", "/") + ".py"
 
 
 def run(root: Path, patterns: list[str], jobs: int) -> None:
