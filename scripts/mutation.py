@@ -199,8 +199,10 @@ def report(root: Path, patterns: list[str]) -> int:
 
 
 #: What a targeted copy (`--tests`) holds: the packages, what they need, and the tests.
-COPIED = ["badges", "endorsement", "institutions", "config", "pathways", "templates", "static", "locale", "tests",
-          "manage.py"]
+#: Every package of the project (pyproject.toml's packages, and mutmut's `source_paths`): one left
+#: out is imported from wherever the venv's editable install points, another checkout's code.
+COPIED = ["badges", "endorsement", "institutions", "config", "pathways", "learners", "webhooks", "templates", "static",
+          "locale", "tests", "manage.py"]
 TARGETED = REPO / ".mutation-targeted"
 
 

@@ -92,3 +92,16 @@ def test_every_rule_pattern_names_a_module_mutmut_is_told_to_mutate():
     assert script.module_file("badges.credentials.statuslist.*") == "badges/credentials/statuslist.py"
     assert script.module_file("badges.verification.xǁ_Verifierǁissuer__*") == "badges/verification.py"
     assert script.module_file("endorsement.rules.x_*") == "endorsement/rules.py"
+
+
+def test_mutmut_copies_every_package_of_the_project():
+    # A package mutmut does not copy into mutants/ is imported through the venv's editable install,
+    # from the checkout it was installed from: in a worktree sharing main's venv, main's learners/
+    # imported main's badges.mail_language against the copy's badges.models, and the run stopped.
+    import tomllib
+
+    script = load_script()
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {name.rstrip("*") for name in config["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= set(config["tool"]["mutmut"]["source_paths"])
+    assert packages <= set(script.COPIED)
