@@ -123,6 +123,7 @@ ACCEPTED: set[str] = {
     "badges.fetch.x__address_problem__mutmut_33",  # "6to4" -> "6TO4": the same
     "badges.fetch.x_checked_address__mutmut_77",  # getaddrinfo(host, port) -> (host, None): port is only echoed
     "badges.fetch.x_checked_address__mutmut_81",  # type=SOCK_STREAM dropped: the same addresses, deduplicated
+    "endorsement.models.x__editor__mutmut_6",  # getattr(instance, "pathway_id") without its default: only Application
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
