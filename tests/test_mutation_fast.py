@@ -77,3 +77,31 @@ def test_the_names_given_to_mutmut_select_the_functions_tests_and_only_their_mut
         "config.fsm.x_check_transition__mutmut_3"]
     assert script.only(script._patterns(None), ["badges.fetch.*"]) == [
         "badges.fetch.x__address_problem__*", "badges.fetch.x_checked_address__*"]
+
+
+def test_every_rule_pattern_names_a_module_mutmut_is_told_to_mutate():
+    # A targeted run (`--only … --tests …`) mutates only the files `module_file` gives: a pattern
+    # it mapped to no file (`badges.credentials.statuslist.*` once became
+    # badges/credentials/statuslist/*.py) made that run mutate nothing and report nothing.
+    script = load_script()
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    for pattern in [p for group in script.RULES.values() for p in group]:
+        module = script.module_file(pattern)
+        assert (REPO / module).is_file(), (pattern, module)
+        assert f'"{module}"' in pyproject, (pattern, module)
+    assert script.module_file("badges.credentials.statuslist.*") == "badges/credentials/statuslist.py"
+    assert script.module_file("badges.verification.xǁ_Verifierǁissuer__*") == "badges/verification.py"
+    assert script.module_file("endorsement.rules.x_*") == "endorsement/rules.py"
+
+
+def test_mutmut_copies_every_package_of_the_project():
+    # A package mutmut does not copy into mutants/ is imported through the venv's editable install,
+    # from the checkout it was installed from: in a worktree sharing main's venv, main's learners/
+    # imported main's badges.mail_language against the copy's badges.models, and the run stopped.
+    import tomllib
+
+    script = load_script()
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {name.rstrip("*") for name in config["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= set(config["tool"]["mutmut"]["source_paths"])
+    assert packages <= set(script.COPIED)

@@ -167,3 +167,20 @@ def test_the_files_encoding_is_told_with_the_refusal() -> None:
     assert error.message.startswith(whole(1)) and error.message != whole(1)
     plain, _problems = row_errors(rows)
     assert "file_encoding" not in plain.details and plain.message == whole(1)
+
+
+def test_evidence_files_are_refused_without_a_file_upload_naming_the_row_and_the_column() -> None:
+    # A JSON body or a plain CSV has no files to name: the row is refused under the column the
+    # uploader used, a list or a "|" text alike; a cell naming no file at all is no reference.
+    rows = [row("rows[0]", recipient_email="a@example.org", evidence_files=" | "),
+            BatchRow("rows[1]", {"recipient_email": "b@example.org", "evidence_files": ["a.pdf"]},
+                     {"recipient_email": "email", "evidence_files": "files"}, index=1),
+            row("rows[2]", recipient_email="c@example.org", evidence_files="a.pdf|b.png")]
+    assert refused(rows_validate, rows) == (whole(2), {
+        "rows[1].files": ["Evidence files can be given only with a file upload."],
+        "rows[2].evidence_files": ["Evidence files can be given only with a file upload."],
+    })
+    _error, problems = row_errors(rows[1:2])
+    assert problems == [("rows[1].files", None, 1, "evidence_files", "files",
+                         ["Evidence files can be given only with a file upload."])]
+    assert [r.email for r in rows_validate(rows[:1])] == ["a@example.org"]
