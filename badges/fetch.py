@@ -392,6 +392,23 @@ def _slots() -> threading.BoundedSemaphore:
         return _slots_by_size[size]
 
 
+def _request_failed(url: str, error: object, watchdog: _Watchdog, timeout: float) -> FetchError:
+    """Sending the request or reading the answer's headers failed: a timeout, or the deadline's
+    watchdog closing the connection while the headers trickled in, is no answer in time; anything
+    else is an unreachable server."""
+    if isinstance(error, TimeoutError) or watchdog.fired:
+        return FetchError("timeout", _no_answer(url, timeout))
+    return FetchError("unreachable", _unreachable(url, error))
+
+
+def _body_failed(url: str, error: BaseException, watchdog: _Watchdog) -> FetchError:
+    """Reading the body failed: too slow (a timeout, or the watchdog closed it), or broken off."""
+    if isinstance(error, TimeoutError) or watchdog.fired:
+        return FetchError("timeout", _too_slow(url))
+    return FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
+                      % {"url": url, "error": reason_in_words(error)})
+
+
 def _fetch(
     url: str, *, deadline: float, timeout: float, watchdog: _Watchdog, max_bytes: int, allow_loopback: bool,
     https_only: bool, max_redirects: int, truncate: bool, accept: str, pool: FetchPool | None = None,
@@ -425,17 +442,10 @@ def _fetch(
                 continue
             message = gettext("%(url)s answered HTTP %(status)s.") % {"url": current, "status": error.code}
             raise FetchError("http_status", message, status=error.code) from None
-        except TimeoutError:
-            raise FetchError("timeout", _no_answer(current, timeout)) from None
         except urllib.error.URLError as error:
-            reason = error.reason
-            if isinstance(reason, TimeoutError) or watchdog.fired:
-                raise FetchError("timeout", _no_answer(current, timeout)) from None
-            raise FetchError("unreachable", _unreachable(current, reason)) from None
-        except (OSError, http.client.HTTPException) as error:
-            if watchdog.fired:  # the deadline closed the connection while the headers trickled in
-                raise FetchError("timeout", _no_answer(current, timeout)) from None
-            raise FetchError("unreachable", _unreachable(current, error)) from None
+            raise _request_failed(current, error.reason, watchdog, timeout) from None
+        except (OSError, http.client.HTTPException) as error:  # TimeoutError is an OSError
+            raise _request_failed(current, error, watchdog, timeout) from None
         try:
             with response:
                 body, truncated = _read(response, max_bytes=max_bytes, truncate=truncate, deadline=deadline,
@@ -445,13 +455,8 @@ def _fetch(
                 reason = response.reason or ""
                 headers = tuple(response.headers.items())
                 http_version = "HTTP/1.0" if getattr(response, "version", 11) == 10 else "HTTP/1.1"
-        except TimeoutError:
-            raise FetchError("timeout", _too_slow(current)) from None
-        except (OSError, http.client.HTTPException) as error:
-            if watchdog.fired:
-                raise FetchError("timeout", _too_slow(current)) from None
-            raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
-                             % {"url": current, "error": reason_in_words(error)}) from None
+        except (OSError, http.client.HTTPException) as error:  # TimeoutError is an OSError
+            raise _body_failed(current, error, watchdog) from None
         return FetchResult(url=current, status=status, content_type=content_type, body=body, truncated=truncated,
                            reason=reason, headers=headers, http_version=http_version)
     raise FetchError("too_many_redirects", gettext("%(url)s redirects more than %(count)s times.")
@@ -498,14 +503,9 @@ def _pooled_hop(pool: FetchPool, url: str, key: PoolKey, *, deadline: float, tim
             if reused and attempt == 1 and not watchdog.fired:
                 continue  # the server closed the idle connection: once more on a new one
             raise FetchError("unreachable", _unreachable(url, error)) from None
-        except TimeoutError:
+        except (OSError, http.client.HTTPException) as error:  # TimeoutError is an OSError
             connection.close()
-            raise FetchError("timeout", _no_answer(url, timeout)) from None
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            if watchdog.fired:
-                raise FetchError("timeout", _no_answer(url, timeout)) from None
-            raise FetchError("unreachable", _unreachable(url, error)) from None
+            raise _request_failed(url, error, watchdog, timeout) from None
     keep = False
     try:
         location = response.headers.get("Location")
@@ -523,13 +523,8 @@ def _pooled_hop(pool: FetchPool, url: str, key: PoolKey, *, deadline: float, tim
                            body=body, truncated=truncated, reason=response.reason or "",
                            headers=tuple(response.headers.items()),
                            http_version="HTTP/1.0" if response.version == 10 else "HTTP/1.1")
-    except TimeoutError:
-        raise FetchError("timeout", _too_slow(url)) from None
-    except (OSError, http.client.HTTPException) as error:
-        if watchdog.fired:
-            raise FetchError("timeout", _too_slow(url)) from None
-        raise FetchError("unreachable", gettext("%(url)s broke off while sending its content (%(error)s).")
-                         % {"url": url, "error": reason_in_words(error)}) from None
+    except (OSError, http.client.HTTPException) as error:  # TimeoutError is an OSError
+        raise _body_failed(url, error, watchdog) from None
     finally:
         if keep and not watchdog.fired:
             pool.give(key, connection)
@@ -573,16 +568,10 @@ def post(
             error.close()
             raise FetchError("http_status", gettext("%(url)s answered HTTP %(status)s.")
                              % {"url": url, "status": error.code}, status=error.code) from None
-        except TimeoutError:
-            raise FetchError("timeout", _no_answer(url, timeout)) from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError) or watchdog.fired:
-                raise FetchError("timeout", _no_answer(url, timeout)) from None
-            raise FetchError("unreachable", _unreachable(url, error.reason)) from None
-        except (OSError, http.client.HTTPException) as error:
-            if watchdog.fired:
-                raise FetchError("timeout", _no_answer(url, timeout)) from None
-            raise FetchError("unreachable", _unreachable(url, error)) from None
+            raise _request_failed(url, error.reason, watchdog, timeout) from None
+        except (OSError, http.client.HTTPException) as error:  # TimeoutError is an OSError
+            raise _request_failed(url, error, watchdog, timeout) from None
         with response:
             status = response.status
             try:
