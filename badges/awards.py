@@ -456,8 +456,8 @@ def award_standing(award: Award, now: datetime | None = None) -> str:
 # them all, and loading them once per listed award made one page cost gigabytes).
 AWARD_LIST_FIELDS = (
     "id", "public_id", "programme_id", "organisation_id", "batch_id", "batch_row", "recipient_did", "recipient_email",
-    "recipient_name", "evidence_url", "evidence_narrative", "issued_at", "valid_from", "valid_until", "revoked_at",
-    "revocation_reason", "programme__public_id", "batch__public_id",
+    "recipient_name", "recipient_language", "evidence_url", "evidence_narrative", "issued_at", "valid_from",
+    "valid_until", "revoked_at", "revocation_reason", "programme__public_id", "batch__public_id",
 )
 
 

@@ -45,7 +45,7 @@ def build(n: int) -> str:
     from django.utils import timezone
 
     from badges.awards import award_issue
-    from badges.models import Award, AwardBatch
+    from badges.models import Award, AwardBatch, AwardBatchRow
 
     programme, issuer = setup.endorsed_programme()
     real = award_issue(actor=issuer, programme=programme, recipient_email="first@example.org",
@@ -53,7 +53,9 @@ def build(n: int) -> str:
     rows = [row.__dict__ if hasattr(row, "__dict__") else row
             for row in setup.batch_rows(n, "https://evidence.example.org", tag="l")]
     batch = AwardBatch.objects.create(programme=programme, created_by=issuer, total=n, issued=n,
-                                      state=AwardBatch.State.DONE, rows=json.loads(json.dumps(rows, default=str)))
+                                      state=AwardBatch.State.DONE)
+    AwardBatchRow.objects.bulk_create(AwardBatchRow(batch=batch, index=i, data=row)
+                                      for i, row in enumerate(json.loads(json.dumps(rows, default=str))))
     now = timezone.now()
     Award.objects.bulk_create((
         Award(programme=programme, organisation=real.organisation, endorsement=real.endorsement, batch=batch,

@@ -221,3 +221,14 @@ def awarding_setup(**programme_fields: Any):
     app, cast = application_in(ApplicationState.PUBLISHED, cast=cast, programme=programme)
     issuer = staff(cast.organisation, Role.ISSUER)
     return programme, app, cast, issuer
+
+
+def stored_batch(rows: list[dict[str, Any]], **fields: Any):
+    """An AwardBatch with these rows stored as `award_batch_create` stores them (one AwardBatchRow
+    each, by position), without the service's checks or its start: for tests that need a batch in a
+    given state."""
+    from badges.models import AwardBatch, AwardBatchRow
+
+    batch = AwardBatch.objects.create(**fields)
+    AwardBatchRow.objects.bulk_create([AwardBatchRow(batch=batch, index=i, data=row) for i, row in enumerate(rows)])
+    return batch

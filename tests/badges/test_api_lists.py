@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from badges.models import Award, AwardBatch
-from tests.factories import api_client, awarding_setup
+from badges.models import Award
+from tests.factories import api_client, awarding_setup, stored_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,8 @@ BIG = "x" * 20_000  # each batch row and each credential carries this much
 
 def _awarded(count: int):
     programme, app, cast, issuer = awarding_setup()
-    batch = AwardBatch.objects.create(programme=programme, created_by=issuer, total=count,
-                                      rows=[{"recipient_email": f"l{n}@example.org", "pad": BIG} for n in range(200)])
+    batch = stored_batch([{"recipient_email": f"l{n}@example.org", "pad": BIG} for n in range(200)],
+                         programme=programme, created_by=issuer, total=count)
     now = timezone.now()
     Award.objects.bulk_create(
         Award(programme=programme, organisation=cast.organisation, endorsement=app.endorsement, batch=batch,

@@ -9,7 +9,7 @@ import pytest
 from badges.batches import award_batch_issue_chunk, rows_from_json, rows_validate
 from badges.models import Award, AwardBatch
 from tests.concurrency import run_together
-from tests.factories import awarding_setup
+from tests.factories import awarding_setup, stored_batch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -20,8 +20,7 @@ def _batch(n: int) -> AwardBatch:
     programme, _, _, issuer = awarding_setup()
     rows = rows_from_json([{"email": f"learner{i}@example.org", "name": f"Learner {i}"} for i in range(n)])
     recipients = rows_validate(rows)
-    return AwardBatch.objects.create(programme=programme, created_by=issuer, total=n,
-                                     rows=[r.as_row() for r in recipients])
+    return stored_batch([r.as_row() for r in recipients], programme=programme, created_by=issuer, total=n)
 
 
 def test_two_workers_running_the_same_chunk_issue_each_row_once(postgres):

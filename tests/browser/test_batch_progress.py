@@ -8,7 +8,7 @@ import pytest
 from badges.awards import Recipient
 from badges.batches import award_batch_issue_chunk
 from badges.models import AwardBatch
-from tests.factories import PASSWORD, awarding_setup
+from tests.factories import PASSWORD, awarding_setup, stored_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -20,8 +20,7 @@ def test_the_batch_page_updates_itself_as_badges_are_awarded(browser):
     rows = [{**Recipient(email=f"learner{i}@example.org", did="", name=f"Learner {i}", evidence_url="",
                          evidence_narrative="").as_row(), "where": f"line {i + 2}"} for i in range(3)]
     # A batch whose chunk tasks have not run yet (as with a busy worker): nothing awarded.
-    batch = AwardBatch.objects.create(programme=programme, created_by=issuer, total=3, rows=rows,
-                                      state=AwardBatch.State.RUNNING)
+    batch = stored_batch(rows, programme=programme, created_by=issuer, total=3, state=AwardBatch.State.RUNNING)
     browser.log_in(issuer.username, PASSWORD)
     page = browser.page
     browser.visit(f"/portal/batches/{batch.public_id}/", "batch-running")
