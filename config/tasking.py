@@ -15,12 +15,14 @@ the database (a pending mail, a stalled batch, a link never fetched) and do it l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
 from celery import Task
+from django.core.cache import cache
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,44 @@ def enqueue_on_commit(task: str, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(Enqueue(task, args, kwargs))
 
 
-def enqueued(callbacks: list[Any], task: Task | str) -> list[Enqueue]:
+@dataclass(frozen=True)
+class EnqueueDebounced:
+    """The on-commit callback that sends `task` (no arguments) at most once per `delay` seconds.
+
+    With a broker, the first change of a window claims `key` in the cache (it expires a second
+    before the task runs) and schedules the task `delay` seconds later; later changes of the window
+    find the key taken and send nothing, since the task reads the database when it runs and so sees
+    them. A change committed after the key expired (while the task runs, say) schedules another, so
+    none is lost. Without a broker (eager tasks) nothing can run later: the task runs now."""
+
+    task: str
+    key: str
+    delay: int
+
+    def __call__(self) -> None:
+        task = task_named(self.task)
+        if task.app.conf.task_always_eager:
+            task.delay()  # no broker: nothing can run later, so now (a failure shows, as in Enqueue)
+            return
+        try:
+            if cache.add(self.key, "1", timeout=max(1, self.delay - 1)):
+                task.apply_async(countdown=self.delay)
+        except Exception:
+            # After commit: never fail the request (above). Give the slot back, so that the next
+            # change schedules the task again.
+            with contextlib.suppress(Exception):  # the cache itself is down; the log below says so
+                cache.delete(self.key)
+            log.exception("could not schedule %s after commit", self.task)
+
+
+def enqueue_debounced_on_commit(task: str, key: str, delay: int) -> None:
+    """After this transaction commits, send the task named `task` once per `delay` seconds at
+    most (EnqueueDebounced); outside a transaction, now."""
+    task_named(task)
+    transaction.on_commit(EnqueueDebounced(task, key, delay))
+
+
+def enqueued(callbacks: list[Any], task: Task | str) -> list[Enqueue | EnqueueDebounced]:
     """Of the on-commit callbacks a transaction registered, those that send `task`."""
     name = task if isinstance(task, str) else task.name
-    return [c for c in callbacks if isinstance(c, Enqueue) and c.task == name]
+    return [c for c in callbacks if isinstance(c, Enqueue | EnqueueDebounced) and c.task == name]

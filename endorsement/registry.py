@@ -50,7 +50,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from badges.models import Award, Programme
-from config.tasking import enqueue_on_commit, task_named
+from config.tasking import enqueue_debounced_on_commit, enqueue_on_commit, task_named
 from endorsement.models import (
     REGISTRY_ORDER,
     ApplicationState,
@@ -76,6 +76,10 @@ log = logging.getLogger(__name__)
 # With a broker: after an award is issued or revoked, refresh at most once per this many seconds.
 REFRESH_DELAY_SECONDS = int(getattr(settings, "REGISTRY_REFRESH_DELAY_SECONDS", 30))
 _PENDING_KEY = "endorsement:registry-refresh-pending"
+# With a broker: after a new registry version, sign the list of endorsed issuers (endorsement.trust)
+# at most once per this many seconds (signing it costs seconds at 10,000 entries: docs/performance.md).
+TRUST_LIST_DELAY_SECONDS = int(getattr(settings, "TRUST_LIST_DELAY_SECONDS", 60))
+_TRUST_LIST_PENDING_KEY = "endorsement:trust-list-pending"
 # Memberships that make an organisation appear in the registry with a page of its own.
 LISTED_MEMBERSHIPS = [MembershipState.ACTIVE, MembershipState.SUSPENDED, MembershipState.WITHDRAWN]
 _ZERO = uuid.UUID(int=0)
@@ -499,8 +503,10 @@ def registry_refresh(programme_ids: set[int] | None = None) -> RegistrySnapshot:
         return latest
     snapshot = RegistrySnapshot.objects.create(digest=digest, entries_digest=entries_digest, entry_count=count,
                                                organisation_profiles=organisations, pathways=pathways)
-    # The signed list of endorsed issuers derives from the registry (endorsement.trust).
-    enqueue_on_commit("endorsement.tasks.sign_trust_list")
+    # The signed list of endorsed issuers derives from the registry (endorsement.trust): debounced
+    # with a broker (one signing per window, never a change lost); at commit without one.
+    enqueue_debounced_on_commit("endorsement.tasks.sign_trust_list", _TRUST_LIST_PENDING_KEY,
+                                TRUST_LIST_DELAY_SECONDS)
     stale = RegistrySnapshot.objects.order_by("-id").values_list("pk", flat=True)[KEEP_SNAPSHOTS:]
     RegistrySnapshot.objects.filter(pk__in=list(stale)).delete()
     return snapshot

@@ -44,7 +44,7 @@ from joserfc.jwk import OKPKey
 
 from badges import credentials as vc
 from endorsement.models import EndorsementState, RegistryEntry, TrustListCredential
-from endorsement.registry import Registry, registry_current
+from endorsement.registry import NEWEST, Registry, registry_current
 from institutions.keys import did_document, organisation_did, signing_material
 from institutions.models import MembershipState, Organisation
 
@@ -92,38 +92,70 @@ class EndorsedIssuer:
         return max(a["endorsedUntil"] for a in self.achievements)
 
 
-def _until(item: Any, now: datetime) -> datetime:
-    """The end of what is in force now: the current endorsement's, or its started renewal's."""
-    following = item.entry.get("next_endorsement")
-    if item.renewal_from is not None and item.renewal_from <= now and following:
-        return datetime.fromisoformat(following["valid_until"])
-    return item.valid_until
+# What an entry gives the list besides its dates, by the entry's digest (a hash of its body, so
+# exact): (organisation slug, the achievement's parts before and after its dates, the end of its
+# granted renewal). One per process, replaced by each derivation with the entries it read, so it
+# holds at most the active entries; only the bodies of entries new or changed since are parsed.
+_Parts = tuple[str, dict[str, Any], dict[str, Any], datetime | None]
+_parts_by_digest: dict[str, _Parts] = {}
+
+
+def _parts(entry: dict[str, Any]) -> _Parts:
+    endorsement, programme = entry["endorsement"], entry["programme"]
+    following = entry.get("next_endorsement")
+    head = {
+        "id": endorsement["achievement"] or entry["links"]["achievement"],
+        "type": "EndorsedAchievement",
+        "name": programme["name_en"] or programme["name_ja"],
+        **({"nameJa": programme["name_ja"]} if programme["name_ja"] else {}),
+    }
+    tail = {
+        "registryPage": entry["url"],
+        **({"endorsementCredential": endorsement["endorsementCredential"]}
+           if endorsement["endorsementCredential"] else {}),
+    }
+    renewal_until = datetime.fromisoformat(following["valid_until"]) if following else None
+    return entry["organisation"]["slug"], head, tail, renewal_until
+
+
+def _entry_parts(rows: list[tuple[Any, ...]]) -> dict[str, _Parts]:
+    """The parts of these (pk, digest, …) rows: held ones from the memo, the others parsed from
+    their bodies (read by primary key, in chunks)."""
+    known = _parts_by_digest
+    parts = {digest: known[digest] for _pk, digest, *_rest in rows if digest in known}
+    missing = [pk for pk, digest, *_rest in rows if digest not in parts]
+    for start in range(0, len(missing), 2000):
+        for digest, body in RegistryEntry.objects.filter(pk__in=missing[start:start + 2000]).values_list(
+                "digest", "body"):
+            parts[digest] = _parts(json.loads(body))
+    return parts
 
 
 def endorsed_issuers(registry: Registry | None, now: datetime | None = None) -> dict[str, EndorsedIssuer]:
-    """The organisations endorsed at `now`, by DID, from a registry snapshot (in DID order)."""
+    """The organisations endorsed at `now`, by DID, from a registry snapshot (in DID order).
+
+    Reads the few columns it needs of the entries recorded active (only those can be endorsed now:
+    `Item.standing`), and parses only the bodies of entries it has not seen (`_parts_by_digest`)."""
+    global _parts_by_digest
     if registry is None:
         return {}
     now = now or timezone.now()
+    rows = list(RegistryEntry.objects.filter(state=EndorsementState.ACTIVE).order_by(*NEWEST).values_list(
+        "pk", "digest", "valid_from", "valid_until", "renewal_from"))
+    parts = _entry_parts(rows)
+    _parts_by_digest = parts
     achievements: dict[str, list[dict[str, Any]]] = {}
-    # Only entries recorded active can be endorsed now (Item.standing); read in chunks.
-    for item in registry.iter_items(RegistryEntry.objects.filter(state=EndorsementState.ACTIVE)):
-        if item.standing(now) != EndorsementState.ACTIVE:
+    for _pk, digest, valid_from, valid_until, renewal_from in rows:
+        renewed = renewal_from is not None and renewal_from <= now
+        if valid_until <= now and not renewed:  # expired before the hourly task records it (Item.standing)
             continue
-        organisation = registry.organisations_by_slug.get(item.entry["organisation"]["slug"])
+        slug, head, tail, renewal_until = parts[digest]
+        organisation = registry.organisations_by_slug.get(slug)
         if organisation is None or organisation["membership"] != MembershipState.ACTIVE:
             continue
-        entry, endorsement = item.entry, item.entry["endorsement"]
+        until = renewal_until if renewed and renewal_until is not None else valid_until
         achievements.setdefault(organisation["did"], []).append({
-            "id": endorsement["achievement"] or entry["links"]["achievement"],
-            "type": "EndorsedAchievement",
-            "name": entry["programme"]["name_en"] or entry["programme"]["name_ja"],
-            **({"nameJa": entry["programme"]["name_ja"]} if entry["programme"]["name_ja"] else {}),
-            "endorsedFrom": vc.format_datetime(item.valid_from),
-            "endorsedUntil": vc.format_datetime(_until(item, now)),
-            "registryPage": entry["url"],
-            **({"endorsementCredential": endorsement["endorsementCredential"]}
-               if endorsement["endorsementCredential"] else {}),
+            **head, "endorsedFrom": vc.format_datetime(valid_from), "endorsedUntil": vc.format_datetime(until), **tail,
         })
     by_did = {o["did"]: o for o in registry.organisations}
     result = {}
