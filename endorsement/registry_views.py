@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -239,10 +239,16 @@ def _starting(prefix: str) -> Q:
 
 
 def _with_word(entries: Any, word: str) -> Any:
-    """Entries whose search text holds `word` (folded): narrowed by the token index, then checked."""
-    for token, prefix in word_terms(word):
+    """Entries whose search text holds `word` (folded): narrowed by the token index, then checked.
+    A word that is its one term (one Latin word of up to TOKEN_LENGTH letters, or one Japanese
+    bigram) needs no check: a token is a part of the search text, so a token starting with the word
+    (or equal to it) already says the text holds it; the check would only read every candidate row."""
+    terms = word_terms(word)
+    for token, prefix in terms:
         found = RegistryToken.objects.filter(_starting(token) if prefix else Q(token=token))
         entries = entries.filter(pk__in=found.values("entry_id"))
+    if len(terms) == 1 and terms[0][0] == word:
+        return entries
     return entries.filter(search_text__contains=word)
 
 
@@ -340,14 +346,41 @@ def registry_index(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/index.html", {"registry": registry, "body": mark_safe(body)})  # noqa: S308
 
 
+def _searched_page(found: Any, page: str | None) -> tuple[int, int, list[tuple[Any, ...]]]:
+    """The count of a search, the page number shown and its rows, matching the search once: one query
+    gives the page's ids with the count of every match (`COUNT(*) OVER ()`, computed before the
+    LIMIT), a second reads those (at most 25) rows by primary key. Before, a `COUNT` and the page
+    query each matched the search (the token index and every candidate row) again. A page past the
+    last shows the last, as before: then the count is known and the page is asked once more."""
+    wanted = _page_number(page, 1 << 62)
+    counted = found.annotate(registry_matched=Window(Count("pk"))).values_list("pk", "registry_matched")
+
+    def ids_at(number: int) -> list[tuple[int, int]]:
+        return list(counted[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+
+    ids = ids_at(wanted)
+    if not ids and wanted > 1:
+        matched = found.count()
+        wanted = _page_number(str(wanted), max(1, math.ceil(matched / PAGE_SIZE)))
+        ids = ids_at(wanted) if matched else []
+    if not ids:
+        return 0, 1, []
+    by_pk = {row[0]: row[1:] for row in RegistryEntry.objects.filter(pk__in=[pk for pk, _n in ids])
+             .values_list("pk", *ITEM_COLUMNS)}
+    return ids[0][1], wanted, [by_pk[pk] for pk, _n in ids]
+
+
 def _index_body(registry: Registry | None, criteria: dict[str, str], problems: list[str], page: str | None) -> str:
     now = timezone.now()
     found = registry_search(registry, criteria, now) if registry is not None else RegistryEntry.objects.none()
     searched = bool({k for k in criteria if k != "sort"})
-    matched = found.count() if searched else (registry.count if registry is not None else 0)
+    if searched:
+        matched, number, rows = _searched_page(found, page)
+    else:
+        matched = registry.count if registry is not None else 0
+        number = _page_number(page, max(1, math.ceil(matched / PAGE_SIZE)))
+        rows = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE].values_list(*ITEM_COLUMNS) if matched else []
     pages = max(1, math.ceil(matched / PAGE_SIZE))
-    number = _page_number(page, pages)
-    rows = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE].values_list(*ITEM_COLUMNS) if matched else []
     shown = [item_of(row) for row in rows]
     facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": [],
                                                               "tags": []}
