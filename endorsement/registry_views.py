@@ -416,7 +416,7 @@ def _searched_page(found: Any, page: str | None) -> tuple[int, int, list[tuple[A
     LIMIT), a second reads those (at most 25) rows by primary key. Before, a `COUNT` and the page
     query each matched the search (the token index and every candidate row) again. A page past the
     last shows the last, as before: then the count is known and the page is asked once more."""
-    wanted = _page_number(page, 1 << 62)
+    wanted = _page_number(page, 10 ** 9)  # a bound keeps the OFFSET a 64-bit integer
     counted = found.annotate(registry_matched=Window(Count("pk"))).values_list("pk", "registry_matched")
 
     def ids_at(number: int) -> list[tuple[int, int]]:

@@ -276,7 +276,8 @@ def test_open_data_streamed_from_its_file_equals_the_small_body(client, searchab
 
 
 @pytest.mark.parametrize(("query", "page", "shown_page"), [("データ", "1", 1), ("データ", "2", 2), ("データ", "9", 2),
-                                                           ("data", "1", 1), ("北大学", "2", 2), ("nothing", "3", 1)])
+                                                           ("data", "1", 1), ("北大学", "2", 2), ("nothing", "3", 1),
+                                                           ("データ", "9" * 30, 2), ("データ", "x", 1)])
 def test_a_searched_page_counts_and_shows_what_the_search_finds(searchable, monkeypatch, query, page, shown_page):
     """One query gives a page's rows with the count of every match (COUNT(*) OVER ()); a page past
     the last shows the last. Pages of one entry, so that three entries make pages."""
