@@ -273,3 +273,20 @@ def test_open_data_streamed_from_its_file_equals_the_small_body(client, searchab
         assert response.streaming
         assert b"".join(response.streaming_content) == body
     registry_module._current = None
+
+
+@pytest.mark.parametrize(("query", "page", "shown_page"), [("データ", "1", 1), ("データ", "2", 2), ("データ", "9", 2),
+                                                           ("data", "1", 1), ("北大学", "2", 2), ("nothing", "3", 1),
+                                                           ("データ", "9" * 30, 2), ("データ", "x", 1)])
+def test_a_searched_page_counts_and_shows_what_the_search_finds(searchable, monkeypatch, query, page, shown_page):
+    """One query gives a page's rows with the count of every match (COUNT(*) OVER ()); a page past
+    the last shows the last. Pages of one entry, so that three entries make pages."""
+    monkeypatch.setattr(registry_views, "PAGE_SIZE", 1)
+    registry = registry_current()
+    expected = [str(p) for p in registry_views.registry_search(registry, {"q": query}, timezone.now())
+                .values_list("public_id", flat=True)]
+    found = registry_views.registry_search(registry, {"q": query}, timezone.now())
+    matched, number, rows = registry_views._searched_page(found, page)
+    assert matched == len(expected)
+    assert number == shown_page
+    assert [str(row[0]) for row in rows] == expected[shown_page - 1:shown_page]
