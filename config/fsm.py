@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, override, pgettext_lazy
 
 from config.errors import NotPermitted, WrongState
 
@@ -72,9 +72,13 @@ def _transition_of(instance: models.Model, name: str) -> tuple[Any, Any]:
 def check_transition(instance: models.Model, name: str, user: Any) -> None:
     """Raise WrongState (not from this state, or a condition unmet) or NotPermitted."""
     transition, state = _transition_of(instance, name)
+    # OBJECTS is keyed by the model's English name: read it untranslated, or in Japanese the key is
+    # "申請", no key matches and the words of the "transition object" context are never used.
+    with override(None):
+        model_name = str(instance._meta.verbose_name)
     words = {
         "action": str(ACTIONS[name]),
-        "object": str(OBJECTS.get(str(instance._meta.verbose_name), instance._meta.verbose_name)),
+        "object": str(OBJECTS.get(model_name, instance._meta.verbose_name)),
     }
     if transition is None:
         field = getattr(instance, name)._django_fsm.field

@@ -227,6 +227,9 @@ def test_an_actor_that_is_no_saved_user_is_recorded_by_name_and_the_defaults_are
     for actor in (AnonymousUser(), "the nightly sweep"):
         event = audit_record(actor=actor, action=action, subject=application)
         assert (event.actor_id, event.actor_repr) == (None, str(actor))
+        # Nothing given but the actor, the action and the subject: the states and comment are empty.
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.from_state, stored.to_state, stored.comment, stored.data) == ("", "", "", {})
     event = audit_record(actor=None, action=action, subject=application, to_state=None, comment=None)
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.actor_id, stored.actor_repr, stored.from_state, stored.to_state, stored.comment, stored.data) == (

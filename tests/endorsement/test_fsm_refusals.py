@@ -9,7 +9,7 @@ from django.utils import translation
 from django_fsm import FSMFieldMixin
 
 from config.errors import NotPermitted, WrongState
-from config.fsm import ACTIONS, allowed_transitions, check_transition
+from config.fsm import ACTIONS, OBJECTS, allowed_transitions, check_transition
 from endorsement import services
 from endorsement.models import ApplicationState, Concern, QualityReview
 from institutions.models import MembershipState
@@ -59,6 +59,20 @@ def test_an_object_missing_from_the_words_is_named_by_its_model():
         WrongState, "Cannot close without change this quality review: it is open.")
     assert refusal(Concern(state="dismissed"), "open_review", None) == (
         WrongState, "Cannot open a review of this concern: it is dismissed.")
+
+
+def test_an_object_in_the_words_is_named_by_them_not_by_its_model_in_every_language(monkeypatch):
+    # The table is keyed by the model's English name; its words (the "transition object" context)
+    # are what the sentence shows, in Japanese too (before, the Japanese key was the translated
+    # name, so the table was never read there). Words of our own make the lookup visible: the
+    # shipped catalogues happen to translate both contexts alike.
+    monkeypatch.setitem(OBJECTS, "quality review", "review of the body's work")
+    assert refusal(QualityReview(), "close_no_change", None) == (
+        WrongState, "Cannot close without change this review of the body's work: it is open.")
+    monkeypatch.setitem(OBJECTS, "quality review", "機関の仕事の見直し")
+    with translation.override("ja"):
+        assert refusal(QualityReview(), "close_no_change", None) == (
+            WrongState, "機関の仕事の見直しが「開始」の状態のため、変更なしで終了できません。")
 
 
 def test_a_state_the_code_no_longer_lists_is_shown_with_spaces():
