@@ -151,4 +151,3 @@ def status_list_publish(status_list_id: int) -> StatusList:
     status_list.signed_at = now
     status_list.save(update_fields=["credential", "encoded_list", "etag", "signed_at"])
     return status_list
-
