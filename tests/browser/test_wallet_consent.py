@@ -88,9 +88,9 @@ def test_the_consent_page_at_390_px_deny_then_allow_then_revoke(browser, languag
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode())
     assert exchanged.status_code == 200, exchanged.content
 
-    page.goto(browser.url("/learner/"))
-    browser.shot(f"{language}-account-with-application-390")
-    no_sideways_scroll(page, "the account page")
+    page.goto(browser.url("/learner/wallets/"))  # the connected wallets page, linked from the account page
+    browser.shot(f"{language}-wallets-with-application-390")
+    no_sideways_scroll(page, "the connected wallets page")
     revoke = t(language, "Revoke the access of %(name)s", name="Backpack of a rather long name for a phone screen")
     page.get_by_role("button", name=revoke).click()
     page.wait_for_load_state()
