@@ -57,6 +57,18 @@ def test_the_index_finds_the_pathway_in_either_language(client, published, words
     assert reverse("registry:pathway", args=[pathway.public_id]) in page
 
 
+
+def test_the_index_names_the_pathways_owner_in_the_visitors_language(client, published):
+    _app, cast, _pathway, _first = published
+    organisation = cast.organisation
+    organisation.name, organisation.name_ja = "Minato Analytics School", "港アナリティクス学園"
+    organisation.save(update_fields=["name", "name_ja"])
+    registry_refresh()
+    listing = {lang: client.get(reverse("registry:index"), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+               for lang in ("ja", "en")}
+    assert "— 港アナリティクス学園" in listing["ja"] and "— Minato Analytics School" not in listing["ja"]
+    assert "— Minato Analytics School" in listing["en"]
+
 def test_the_index_leaves_out_a_pathway_the_words_do_not_match(client, published):
     _app, _cast, pathway, _first = published
     page = client.get(reverse("registry:index"), {"q": "zzzz-nothing"}).content.decode()
