@@ -1,8 +1,8 @@
 """The HTTP benches' server and load generator, shared: gunicorn started on 127.0.0.1 with the
 project's WSGI application, the workers' CPU time read from /proc, and wrk's latency figures read.
 
-bench/verify.py uses it; bench/registry.py starts its server the same way and can adopt it
-(`gunicorn(...)` for its start-up, `worker_cpu_seconds`, `wrk_percentile`, `wrk_ms`).
+bench/verify.py uses all of it; bench/registry.py, whose wrk script prints its own figures, takes
+the workers' CPU time from it (`worker_cpu_seconds`) and still starts its gunicorn itself.
 
     with gunicorn(database_url, settings="config.settings.production", workers=2) as server:
         server.wait_for("/registry/")

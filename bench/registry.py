@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VENV_BIN = Path(sys.executable).parent
 
+from bench._serve import worker_cpu_seconds  # noqa: E402 (after the project root is on the path)
+
 
 def _environment(database_url: str) -> dict[str, str]:
     return {
@@ -281,20 +283,6 @@ LOADER = textwrap.dedent("""
 """)
 
 
-def _worker_cpu_seconds(master: int) -> float:
-    """User + system CPU seconds used so far by the gunicorn workers (children of the master)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for task in Path(f"/proc/{master}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
-
-
 def _worker_rss_mib(master: int) -> list[float]:
     """The resident memory (VmRSS, MiB) of each gunicorn worker (the master's children)."""
     sizes = []
@@ -427,7 +415,7 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
               f"{'errors':>6}")
         with tempfile.TemporaryDirectory() as workdir:
             for label, paths, count, headers in scenarios:
-                cpu_before = _worker_cpu_seconds(server.pid)
+                cpu_before = worker_cpu_seconds(server.pid)
                 if runner == "wrk":
                     try:
                         result = _wrk(port, paths, count, connections, headers, Path(workdir))
@@ -436,7 +424,7 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
                         result = _python_loader(port, paths, count, connections, headers)
                 else:
                     result = _python_loader(port, paths, count, connections, headers)
-                cpu = (_worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["requests"])
+                cpu = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["requests"])
                 print(f"  {label:<36} {result['requests']:>8} {result['rps']:>9.1f} {result['p50']:>8.1f} "
                       f"{result['p99']:>8.1f} {cpu:>10.1f} {result['errors']:>6}")
         sizes = ", ".join(f"{size:.0f}" for size in _worker_rss_mib(server.pid))
