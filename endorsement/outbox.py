@@ -14,7 +14,7 @@ accepted the message and before that commit: the row is still pending and the ma
 time, with the same Message-ID (derived from the key), by which mail clients recognise a duplicate.
 
 Many at once (`notifications_deliver_many`: a batch chunk's learners): the pending rows are claimed
-in one short transaction (attempts counted, `next_attempt_at` set OUTBOX_CLAIM_SECONDS ahead, so
+in one short transaction (attempts counted, `next_attempt_at` set the setting OUTBOX_CLAIM_SECONDS ahead, so
 every other sender skips them meanwhile), sent over ONE connection to the mail server, and each is
 marked sent by its own UPDATE as soon as the server accepted it: the window above stays one message.
 A message the server refuses is recorded and the others go on; a connection that fails stops the
@@ -47,9 +47,6 @@ log = logging.getLogger(__name__)
 State = Notification.State
 # Longest wait between two attempts at a mail that keeps failing.
 MAX_BACKOFF = timedelta(hours=1)
-# How long rows claimed by `notifications_deliver_many` are left to it before others may send them
-# (a run killed mid-way leaves its unsent rows due again after this).
-OUTBOX_CLAIM_SECONDS = 600
 # What the mail server answers about one message (the connection stays usable): recorded on that
 # row, and the next message is sent. Any other error means the connection is gone.
 MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
@@ -132,7 +129,7 @@ def notifications_deliver_many(notification_ids: Sequence[int]) -> int:
         if not rows:
             return 0
         Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
-            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=OUTBOX_CLAIM_SECONDS))
+            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS))
     sent, opened = 0, False
     connection = get_connection()
     try:

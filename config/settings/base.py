@@ -255,6 +255,10 @@ RECOVERY_SWEEP_SECONDS = env_int("RECOVERY_SWEEP_SECONDS", 60)
 BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 300)
 OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+# How long the mails a batch chunk claimed (endorsement.outbox.notifications_deliver_many) are left
+# to it: a run killed mid-way leaves its unsent mails to the sweep after this. Longer than a
+# chunk's mails take to send over one connection.
+OUTBOX_CLAIM_SECONDS = env_int("OUTBOX_CLAIM_SECONDS", 600)
 # While a batch is issuing, each of its status lists is re-published at most once per this many
 # seconds (a list the batch opened, never signed, at once), and once more when the batch is done;
 # a revocation publishes at once (badges.status_publish, docs/operations.md).

@@ -152,7 +152,8 @@ def test_a_pool_process_killed_while_mailing_learners_loses_no_mail_and_sends_no
     mail, the one cut short included, and none of the nine a second."""
     programme, _application, _cast, issuer = awarding_setup()
     env = worker_env(database_url=database_url_of_tests(), broker=redis_server.url, queue=queue,
-                     smtp_port=smtp.port, RECOVERY_SWEEP_SECONDS=1, OUTBOX_GRACE_SECONDS=2)
+                     smtp_port=smtp.port, RECOVERY_SWEEP_SECONDS=1, OUTBOX_GRACE_SECONDS=2,
+                     OUTBOX_CLAIM_SECONDS=5)  # the killed run's claim on its chunk's mails runs out
     worker = Worker(env, tmp_path / "worker.log", queue)
     beat = Beat(env, tmp_path / "beat.log")
     smtp.hold_at = 10
