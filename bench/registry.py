@@ -444,6 +444,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database and print its path")
     parser.add_argument("--no-load", action="store_true", help="seed and refresh only")
+    parser.add_argument("--seeded", action="store_true",
+                        help="DATABASE_URL holds an earlier run's database (--keep: sqlite:///PATH): migrate it and "
+                             "refresh what changed, no seed and no full rebuild (to measure the pages again)")
     parser.add_argument("--profile", action="store_true", help="print the profile of each refresh after one change")
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto",
                         help="wrk when installed (auto), or the small http.client loader")
@@ -466,6 +469,17 @@ def main() -> None:
     try:
         print(f"database: {connection.vendor} ({'DATABASE_URL' if own_database else 'temporary: ' + database_url})")
         call_command("migrate", verbosity=0)
+        if args.seeded:
+            from endorsement.registry import registry_refresh_pending
+
+            registry_refresh_pending()
+            print(f"an earlier run's database: {RegistryEntry.objects.count()} entries, no seed, no full rebuild")
+            programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
+                             .values_list("public_id", flat=True)]
+            connection.close()
+            if not args.no_load:
+                load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader)
+            return
         print(f"1. seed ({args.count} published endorsements, bulk_create, services bypassed)")
         started = time.perf_counter()
         seed(args.count, args.organisations)

@@ -717,16 +717,32 @@ class RegistryToken(models.Model):
     (Japanese and Chinese script) of an entry's search text (endorsement.registry.tokens)."""
 
     entry = models.ForeignKey(RegistryEntry, on_delete=models.CASCADE, related_name="tokens",
-                              verbose_name=_("entry"))
+                              verbose_name=_("entry"), db_index=False)
     token = models.CharField(_("token"), max_length=64)
+    # The entry's filter columns, copied (TOKEN_FILTER_COLUMNS): a filtered search reads the rows
+    # of its rarest token and needs no join to filter them. An entry's tokens are rewritten with it.
+    organisation_slug = models.CharField(_("organisation slug"), max_length=100, default="")
+    level = models.CharField(_("level"), max_length=100, default="")
+    achievement_type = models.CharField(_("achievement type"), max_length=100, default="")
+    credential_pattern = models.CharField(_("credential pattern"), max_length=50, default="")
+    state = models.CharField(_("state"), max_length=20, default="")
+    valid_until = models.DateTimeField(_("valid until"), null=True)
+    renewal_from = models.DateTimeField(_("renewal from"), null=True)
 
     class Meta:
         verbose_name = _("registry search token")
         verbose_name_plural = _("registry search tokens")
-        indexes = [models.Index(fields=["token", "entry"], name="registry_token_lookup")]
+        indexes = [models.Index(fields=["token", "entry"], name="registry_token_lookup"),
+                   # An entry's tokens: the other words of a search are checked per candidate.
+                   models.Index(fields=["entry", "token"], name="registry_token_entry")]
 
     def __str__(self) -> str:
         return self.token
+
+
+# The columns of RegistryEntry that RegistryToken copies (what the search form filters on).
+TOKEN_FILTER_COLUMNS = ("organisation_slug", "level", "achievement_type", "credential_pattern", "state",
+                        "valid_until", "renewal_from")
 
 
 REGISTRY_ORDER = ("-valid_from", "programme_id")  # the registry's own order: newest endorsed first

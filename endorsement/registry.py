@@ -53,6 +53,7 @@ from badges.models import Award, Programme
 from config.tasking import enqueue_debounced_on_commit, enqueue_on_commit, task_named
 from endorsement.models import (
     REGISTRY_ORDER,
+    TOKEN_FILTER_COLUMNS,
     ApplicationState,
     Endorsement,
     EndorsementState,
@@ -450,8 +451,8 @@ def _store(entries: list[dict[str, Any]], programme_ids: set[int] | None, entrie
         batch = fresh[start:start + 1000]
         made = RegistryEntry.objects.bulk_create([RegistryEntry(**columns) for columns, _words in batch])
         RegistryToken.objects.bulk_create(
-            [RegistryToken(entry_id=row.pk, token=token) for row, (_c, words) in zip(made, batch, strict=True)
-             for token in words], batch_size=5000)
+            [RegistryToken(entry_id=row.pk, token=token, **{name: columns[name] for name in TOKEN_FILTER_COLUMNS})
+             for row, (columns, words) in zip(made, batch, strict=True) for token in words], batch_size=5000)
     return entries_digest, count
 
 

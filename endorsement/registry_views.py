@@ -14,6 +14,7 @@ matching If-None-Match or an If-Modified-Since not older than the version.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import gzip
@@ -27,6 +28,7 @@ import time
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import date, floatformat
@@ -44,6 +47,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.formats import number_format
 from django.utils.html import conditional_escape
 from django.utils.html import escape as escape_html
 from django.utils.http import http_date
@@ -212,19 +216,37 @@ def _language() -> str:
     return "ja" if _japanese() else "en"
 
 
-def _order(sort: str, language: str) -> list[Any]:
-    """The ORDER BY of a sort: its key, then the registry's own order (newest endorsed first)."""
+# A search's count is exact up to this many matches; past it the page says "more than 1,000"
+# (counting every match of a common word would cost what the registry's size costs).
+COUNT_LIMIT = 1000
+# Enough to tell a rare search term from a common one: the rarest is matched first.
+TERM_COUNT_LIMIT = 5000
+# Learning hours sort with no hours last (most hours first): as the lowest value.
+_NO_HOURS = -1.0e300
+
+
+def _sort_keys(sort: str, language: str) -> list[tuple[str, bool]]:
+    """The keys of a sort as (column, descending): its key, then the registry's own order (newest
+    endorsed first, then the programme: unique, so the order is total and a page ends at a row)."""
+    newest = [("valid_from", True), ("programme_id", False)]
     if sort == "name":
-        return ["name_ja_key" if language == "ja" else "name_en_key", *NEWEST]
+        return [("name_ja_key" if language == "ja" else "name_en_key", False), *newest]
     if sort == "hours":
-        return [F("hours").desc(nulls_last=True), *NEWEST]
+        return [("hours_key", True), *newest]
     if sort == "valid_until":
-        return ["valid_until", *NEWEST]
-    return list(NEWEST)
+        return [("valid_until", False), *newest]
+    return newest
+
+
+def _ordered(entries: Any, keys: list[tuple[str, bool]], backwards: bool = False) -> Any:
+    if any(name == "hours_key" for name, _desc in keys):
+        entries = entries.annotate(hours_key=Coalesce("hours", Value(_NO_HOURS), output_field=FloatField()))
+    return entries.order_by(*[F(name).desc() if desc != backwards else F(name).asc() for name, desc in keys])
 
 
 def _standing_filter(standing: str, now: datetime) -> Q:
-    """Entries whose standing at `now` is `standing` (Item.standing, in SQL)."""
+    """Entries (or their tokens, which carry the same columns) whose standing at `now` is
+    `standing` (Item.standing, in SQL)."""
     renewed = Q(renewal_from__isnull=False, renewal_from__lte=now)
     if standing == EndorsementState.ACTIVE:
         return Q(state=standing) & (Q(valid_until__gt=now) | renewed)
@@ -242,41 +264,58 @@ def _starting(prefix: str) -> Q:
     return Q(token__gte=prefix, token__lt=prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF)))
 
 
-def _with_word(entries: Any, word: str) -> Any:
-    """Entries whose search text holds `word` (folded): narrowed by the token index, then checked.
-    A word that is its one term (one Latin word of up to TOKEN_LENGTH letters, or one Japanese
-    bigram) needs no check: a token is a part of the search text, so a token starting with the word
-    (or equal to it) already says the text holds it; the check would only read every candidate row."""
-    terms = word_terms(word)
-    for token, prefix in terms:
-        found = RegistryToken.objects.filter(_starting(token) if prefix else Q(token=token))
-        entries = entries.filter(pk__in=found.values("entry_id"))
-    if len(terms) == 1 and terms[0][0] == word:
-        return entries
-    return entries.filter(search_text__contains=word)
+def _rarest_first(terms: list[Q]) -> list[Q]:
+    """The index terms of a search, the one with the fewest tokens first (counted on the index, up
+    to TERM_COUNT_LIMIT each: one small query per term, and none for a single term)."""
+    if len(terms) < 2:
+        return terms
+    sizes = [RegistryToken.objects.filter(term).order_by()[:TERM_COUNT_LIMIT].count() for term in terms]
+    return [term for _size, _n, term in sorted(zip(sizes, range(len(terms)), terms, strict=True),
+                                                key=lambda t: t[:2])]
 
 
 FILTER_COLUMNS = {"organisation": "organisation_slug", "level": "level", "type": "achievement_type",
                   "pattern": "credential_pattern"}
 
 
+def _matching(criteria: dict[str, str], now: datetime) -> Any:
+    """The entries (unordered, a query not run yet) matching every word of `q` and every filter.
+    With words or a tag, the match starts from the token rows of the rarest term, filtered on the
+    columns they carry (no join), and keeps those of whose entries every other term has a token
+    (checked on the entry's own tokens); a word that is not exactly its one index term is then
+    checked against the search text (see endorsement.registry.word_terms). Without any, the entry
+    columns are filtered (indexed)."""
+    terms: list[Q] = []
+    checks = Q()
+    if criteria.get("tag"):
+        tag = fold(criteria["tag"])
+        terms.append(Q(token=TAG_PREFIX + tag[:TOKEN_LENGTH - 1]))
+        checks &= Q(tags__contains=f"\n{tag}\n")
+    for word in fold(criteria.get("q", "")).split():
+        found = word_terms(word)
+        terms += [_starting(token) if prefix else Q(token=token) for token, prefix in found]
+        # A word that is its one term (one Latin word of up to TOKEN_LENGTH letters, or one Japanese
+        # bigram) needs no check: a token is a part of the search text, so the token found already
+        # says the text holds it; the check would only read every candidate row.
+        if not (len(found) == 1 and found[0][0] == word):
+            checks &= Q(search_text__contains=word)
+    filters = Q(**{column: criteria[name] for name, column in FILTER_COLUMNS.items() if criteria.get(name)})
+    if criteria.get("standing"):
+        filters &= _standing_filter(criteria["standing"], now)
+    if not terms:
+        return RegistryEntry.objects.filter(filters, checks)
+    first, *others = _rarest_first(terms)
+    rows = RegistryToken.objects.filter(first, filters)
+    for term in others:
+        rows = rows.filter(Exists(RegistryToken.objects.filter(term, entry_id=OuterRef("entry_id"))))
+    return RegistryEntry.objects.filter(checks, pk__in=rows.values("entry_id"))
+
+
 def registry_search(registry: Registry, criteria: dict[str, str], now: datetime) -> Any:
     """The entries (a query of RegistryEntry, not run yet) matching every word of `q` (any language,
     any case, full- or half-width; see endorsement.registry.word_terms) and every filter, in the
     order asked for."""
-    entries = RegistryEntry.objects.all()
-    for name, column in FILTER_COLUMNS.items():
-        if criteria.get(name):
-            entries = entries.filter(**{column: criteria[name]})
-    if criteria.get("tag"):
-        tag = fold(criteria["tag"])
-        entries = entries.filter(pk__in=RegistryToken.objects.filter(
-            token=TAG_PREFIX + tag[:TOKEN_LENGTH - 1]).values("entry_id"), tags__contains=f"\n{tag}\n")
-    for word in fold(criteria.get("q", "")).split():
-        entries = _with_word(entries, word)
-    if criteria.get("standing"):
-        entries = entries.filter(_standing_filter(criteria["standing"], now))
-    return entries.order_by(*_order(criteria.get("sort", "newest"), _language()))
+    return _ordered(_matching(criteria, now), _sort_keys(criteria.get("sort", "newest"), _language()))
 
 
 def _select(name: str, label: Any, choices: list[tuple[Any, Any]], selected: str | None, *,
@@ -293,19 +332,6 @@ def _select(name: str, label: Any, choices: list[tuple[Any, Any]], selected: str
     parts += [html.replace("{}", " selected" if value == selected else "", 1) for value, html in options]
     return (f'<div class="field"><label for="filter-{name}">{escape_html(label)}</label>'
             f'<select id="filter-{name}" name="{name}">{"".join(parts)}</select></div>')
-
-
-def _page_links(number: int, pages: int, base: dict[str, str]) -> list[dict[str, Any]]:
-    """Links to the first, last and nearby pages, with gaps marked (None)."""
-    wanted = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
-    links: list[dict[str, Any]] = []
-    previous = 0
-    for n in wanted:
-        if n - previous > 1:
-            links.append({"gap": True})
-        links.append({"number": n, "current": n == number, "query": urlencode({**base, "page": n})})
-        previous = n
-    return links
 
 
 def _page_number(value: str | None, pages: int) -> int:
@@ -342,11 +368,12 @@ def _fragment(registry: Registry | None, key: tuple[Any, ...], make: Callable[[]
 def registry_index(request: HttpRequest) -> HttpResponse:
     registry = registry_current()
     criteria, problems = registry_criteria(request.GET, registry)
-    key = ("index", _language(), tuple(sorted(criteria.items())), request.GET.get("page", ""))
+    position = tuple(request.GET.get(name, "")[:1000] for name in ("page", "after", "before"))
+    key = ("index", _language(), tuple(sorted(criteria.items())), position)
     if problems:  # not worth keeping: render it for this request only
-        body = _index_body(registry, criteria, problems, request.GET.get("page"))
+        body = _index_body(registry, criteria, problems, request.GET)
     else:
-        body = _fragment(registry, key, lambda: _index_body(registry, criteria, problems, request.GET.get("page")))
+        body = _fragment(registry, key, lambda: _index_body(registry, criteria, problems, request.GET))
     return render(request, "registry/index.html", {"registry": registry, "body": mark_safe(body)})  # noqa: S308
 
 
@@ -410,45 +437,147 @@ def _result_rows(results: list[dict[str, Any]], labels: dict[str, Any]) -> SafeS
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
 
 
-def _searched_page(found: Any, page: str | None) -> tuple[int, int, list[tuple[Any, ...]]]:
-    """The count of a search, the page number shown and its rows, matching the search once: one query
-    gives the page's ids with the count of every match (`COUNT(*) OVER ()`, computed before the
-    LIMIT), a second reads those (at most 25) rows by primary key. Before, a `COUNT` and the page
-    query each matched the search (the token index and every candidate row) again. A page past the
-    last shows the last, as before: then the count is known and the page is asked once more."""
-    wanted = _page_number(page, 10 ** 9)  # a bound keeps the OFFSET a 64-bit integer
-    counted = found.annotate(registry_matched=Window(Count("pk"))).values_list("pk", "registry_matched")
-
-    def ids_at(number: int) -> list[tuple[int, int]]:
-        return list(counted[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
-
-    ids = ids_at(wanted)
-    if not ids and wanted > 1:
-        matched = found.count()
-        wanted = _page_number(str(wanted), max(1, math.ceil(matched / PAGE_SIZE)))
-        ids = ids_at(wanted) if matched else []
-    if not ids:
-        return 0, 1, []
-    by_pk = {row[0]: row[1:] for row in RegistryEntry.objects.filter(pk__in=[pk for pk, _n in ids])
-             .values_list("pk", *ITEM_COLUMNS)}
-    return ids[0][1], wanted, [by_pk[pk] for pk, _n in ids]
+# --- Pages of results: keyset pagination ----------------------------------------------------------
+# A page link carries the sort key of the row it continues from (`after`: the last row shown, or
+# `before`: the first), never an OFFSET: the database starts at that key on its order, so page 400
+# costs what page 1 costs. The link also carries the number of the page it leads to (shown only).
+# An old `?page=N` link still works (an OFFSET, as before) and its page links are cursors.
+_TEXT_KEYS = {"name_en_key", "name_ja_key"}
+_MOMENT_KEYS = {"valid_from", "valid_until"}
+_BIGINT = 2 ** 63
 
 
-def _index_body(registry: Registry | None, criteria: dict[str, str], problems: list[str], page: str | None) -> str:
-    now = timezone.now()
-    found = registry_search(registry, criteria, now) if registry is not None else RegistryEntry.objects.none()
-    searched = bool({k for k in criteria if k != "sort"})
-    if searched:
-        matched, number, rows = _searched_page(found, page)
+def _cursor(number: int, values: tuple[Any, ...]) -> str:
+    """A page link's position: the page number and the sort key of a row, as URL-safe text."""
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps([number, plain], separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _key_value(name: str, value: Any) -> Any:
+    """A sort key value read from a cursor, checked for its column (ValueError when it is not one)."""
+    if name in _TEXT_KEYS and isinstance(value, str) and len(value) <= 255 and "\x00" not in value:
+        return value
+    if name in _MOMENT_KEYS and isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("a time without its zone")
+        return moment
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if name == "hours_key" and number and math.isfinite(value):
+        return float(value)
+    if name == "programme_id" and number and isinstance(value, int) and -_BIGINT <= value < _BIGINT:
+        return value
+    raise ValueError(f"not a value of {name}")
+
+
+def _read_cursor(text: str, keys: list[tuple[str, bool]]) -> tuple[int, tuple[Any, ...]] | None:
+    """(page number, sort key) of a cursor made by `_cursor` for these keys, or None for anything
+    else (a link cut short, edited by hand, made for another sort)."""
+    try:
+        number, values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not (isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= 10 ** 9):
+            return None
+        if not (isinstance(values, list) and len(values) == len(keys)):
+            return None
+        return number, tuple(_key_value(name, value) for (name, _desc), value in zip(keys, values, strict=True))
+    except (ValueError, TypeError, UnicodeError):  # binascii.Error and JSONDecodeError are ValueErrors
+        return None
+
+
+def _beyond(keys: list[tuple[str, bool]], values: tuple[Any, ...], backwards: bool) -> Q:
+    """Rows after the key `values` in the order of `keys` (before it, `backwards`): the first key
+    beyond, or equal on it and beyond on the next, and so on."""
+    condition, equal = Q(), Q()
+    for (name, desc), value in zip(keys, values, strict=True):
+        condition |= equal & Q(**{f"{name}__{'gt' if desc == backwards else 'lt'}": value})
+        equal &= Q(**{name: value})
+    return condition
+
+
+@dataclass
+class Page:
+    """One page of results: its rows (ITEM_COLUMNS), number, whether pages come before and after it,
+    and the cursors that lead there."""
+
+    rows: list[tuple[Any, ...]]
+    number: int
+    previous: str | None = None
+    next: str | None = None
+
+
+def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Page, bool]:
+    """The page a request asks for (`after`, `before` or an old `page`), and whether its cursor was
+    not one (then the first page). Two queries: the page's ids and sort keys (PAGE_SIZE + 1, to know
+    whether another page follows), then those rows by key."""
+    names = [name for name, _desc in keys]
+    after, before = query.get("after"), query.get("before")
+    position = _read_cursor(after or before, keys) if (after or before) else None
+    backwards = bool(before) and position is not None
+
+    def keyed(beyond: Q, back: bool, offset: int = 0) -> list[tuple[Any, ...]]:
+        ordered = _ordered(matches, keys, back).filter(beyond)
+        return list(ordered.values_list("pk", *names)[offset:offset + PAGE_SIZE + 1])
+
+    if position is not None:
+        number, values = position
+        found = keyed(_beyond(keys, values, backwards), backwards)
+        ended = not found and not backwards and number > 1
+        if ended:  # nothing after its place now (entries left since): the last page
+            found, backwards, number = keyed(Q(), True), True, number - 1
+        more = len(found) > PAGE_SIZE
+        found = found[:PAGE_SIZE]
+        if backwards:
+            found.reverse()
+            earlier, later = more, not ended
+            if not more:
+                number = 1  # nothing before it: the first page, whatever the link said
+        else:
+            earlier, later = number > 1, more
     else:
-        matched = registry.count if registry is not None else 0
-        number = _page_number(page, max(1, math.ceil(matched / PAGE_SIZE)))
-        rows = found[(number - 1) * PAGE_SIZE:number * PAGE_SIZE].values_list(*ITEM_COLUMNS) if matched else []
-    pages = max(1, math.ceil(matched / PAGE_SIZE))
-    shown = [item_of(row) for row in rows]
+        number = _page_number(query.get("page"), 10 ** 9)  # a bound keeps the OFFSET a 64-bit integer
+        found = keyed(Q(), False, (number - 1) * PAGE_SIZE)
+        if not found and number > 1:  # past the last (an old link): the last page, as before
+            matched = matches.count()
+            number = max(1, math.ceil(matched / PAGE_SIZE))
+            found = keyed(Q(), False, (number - 1) * PAGE_SIZE) if matched else []
+        earlier, later = number > 1, len(found) > PAGE_SIZE
+        found = found[:PAGE_SIZE]
+    by_pk = {row[0]: row[1:] for row in RegistryEntry.objects.filter(pk__in=[row[0] for row in found])
+             .values_list("pk", *ITEM_COLUMNS)}
+    page = Page(rows=[by_pk[row[0]] for row in found], number=number)
+    if found and earlier:
+        page.previous = _cursor(number - 1, found[0][1:])
+    if found and later:
+        page.next = _cursor(number + 1, found[-1][1:])
+    return page, bool(after or before) and position is None
+
+
+def _counted(matches: Any, page: Page, searched: bool, registry: Registry | None) -> tuple[int, bool]:
+    """(count, exact): the registry's count when nothing is searched (known); a search's exact count
+    when its only page is the first, else counted up to COUNT_LIMIT (one bounded query)."""
+    if not searched:
+        return (registry.count if registry is not None else 0), True
+    if page.number == 1 and page.next is None:
+        return len(page.rows), True
+    matched = matches.order_by()[:COUNT_LIMIT + 1].count()
+    return min(matched, COUNT_LIMIT), matched <= COUNT_LIMIT
+
+
+def _index_body(registry: Registry | None, criteria: dict[str, str], problems: list[str], query: Any) -> str:
+    now = timezone.now()
+    keys = _sort_keys(criteria.get("sort", "newest"), _language())
+    matches = _matching(criteria, now) if registry is not None else RegistryEntry.objects.none()
+    searched = bool({k for k in criteria if k != "sort"})
+    page, bad_cursor = _page_of(matches, keys, query)
+    if bad_cursor:
+        problems = [*problems, _("This page link is not valid (cut short or changed): the first page is shown.")]
+    matched, exact = _counted(matches, page, searched, registry)
+    pages = max(1, math.ceil(matched / PAGE_SIZE)) if exact else None
+    shown = [item_of(row) for row in page.rows]
     facets = _facets(registry) if registry is not None else {"organisation": [], "level": [], "type": [],
                                                               "tags": []}
     base = {k: v for k, v in criteria.items()}
+    first_shown = (page.number - 1) * PAGE_SIZE + 1
     context = {
         "registry": registry,
         "criteria": criteria,
@@ -457,14 +586,16 @@ def _index_body(registry: Registry | None, criteria: dict[str, str], problems: l
         "filtered": len([name for name in criteria if name != "q"]),  # filters and sorting in use
         "total": registry.count if registry is not None else 0,
         "matched": matched,
+        "exact": exact,
+        "count_limit": number_format(COUNT_LIMIT, force_grouping=True),
         "results": shown,
         "rows": _result_rows([{**_display(item, now), "image_path": reverse("registry:image_png", args=[item.id])}
                               for item in shown], _row_labels()),
-        "page": {"number": number, "pages": pages, "first_shown": (number - 1) * PAGE_SIZE + 1 if shown else 0,
-                 "last_shown": (number - 1) * PAGE_SIZE + len(shown),
-                 "links": _page_links(number, pages, base) if pages > 1 else [],
-                 "previous": urlencode({**base, "page": number - 1}) if number > 1 else None,
-                 "next": urlencode({**base, "page": number + 1}) if number < pages else None},
+        "page": {"number": page.number, "pages": pages, "several": page.previous or page.next,
+                 "first_shown": first_shown if shown else 0, "last_shown": first_shown - 1 + len(shown),
+                 "first": urlencode(base) if page.previous else None,
+                 "previous": urlencode({**base, "before": page.previous}) if page.previous else None,
+                 "next": urlencode({**base, "after": page.next}) if page.next else None},
         "selects": mark_safe("".join([  # noqa: S308 (every part escaped by _select)
             _select("organisation", _("Organisation"), facets["organisation"], criteria.get("organisation"),
                     any_label=_("Any"), registry=registry),

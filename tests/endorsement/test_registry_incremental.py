@@ -4,17 +4,19 @@ index (words and Japanese bigrams) finds what a scan of the search text finds.""
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from badges.awards import award_issue, award_revoke
 from endorsement import registry as registry_module
 from endorsement import registry_views, services
 from endorsement.models import (
+    TOKEN_FILTER_COLUMNS,
     ApplicationState,
     Endorsement,
     RegistryChange,
@@ -50,7 +52,11 @@ pytestmark = pytest.mark.django_db
 def state() -> tuple:
     """Everything the registry holds: digest, entries, organisations, the token index."""
     snapshot = RegistrySnapshot.objects.latest()
-    index = sorted(RegistryToken.objects.values_list("entry__public_id", "token"))
+    index = sorted(RegistryToken.objects.values_list("entry__public_id", "token", *TOKEN_FILTER_COLUMNS))
+    # Each token carries its entry's filter columns (a filtered search reads them there).
+    copied = [f"entry__{name}" for name in TOKEN_FILTER_COLUMNS]
+    assert all(row[:len(TOKEN_FILTER_COLUMNS)] == row[len(TOKEN_FILTER_COLUMNS):]
+               for row in RegistryToken.objects.values_list(*TOKEN_FILTER_COLUMNS, *copied))
     return snapshot.digest, snapshot.entry_count, stored_entries(), snapshot.organisations, index
 
 
@@ -278,15 +284,186 @@ def test_open_data_streamed_from_its_file_equals_the_small_body(client, searchab
 @pytest.mark.parametrize(("query", "page", "shown_page"), [("データ", "1", 1), ("データ", "2", 2), ("データ", "9", 2),
                                                            ("data", "1", 1), ("北大学", "2", 2), ("nothing", "3", 1),
                                                            ("データ", "9" * 30, 2), ("データ", "x", 1)])
-def test_a_searched_page_counts_and_shows_what_the_search_finds(searchable, monkeypatch, query, page, shown_page):
-    """One query gives a page's rows with the count of every match (COUNT(*) OVER ()); a page past
-    the last shows the last. Pages of one entry, so that three entries make pages."""
+def test_an_old_page_link_shows_that_page_of_what_the_search_finds(searchable, monkeypatch, query, page, shown_page):
+    """`?page=N` (the links before keyset pages) still shows page N; a page past the last shows the
+    last. Pages of one entry, so that three entries make pages."""
     monkeypatch.setattr(registry_views, "PAGE_SIZE", 1)
-    registry = registry_current()
-    expected = [str(p) for p in registry_views.registry_search(registry, {"q": query}, timezone.now())
+    expected = [str(p) for p in registry_views.registry_search(registry_current(), {"q": query}, timezone.now())
                 .values_list("public_id", flat=True)]
-    found = registry_views.registry_search(registry, {"q": query}, timezone.now())
-    matched, number, rows = registry_views._searched_page(found, page)
-    assert matched == len(expected)
-    assert number == shown_page
-    assert [str(row[0]) for row in rows] == expected[shown_page - 1:shown_page]
+    keys = registry_views._sort_keys("newest", "en")
+    found, bad = registry_views._page_of(registry_views._matching({"q": query}, timezone.now()), keys, {"page": page})
+    assert not bad
+    assert found.number == shown_page
+    assert [str(row[0]) for row in found.rows] == expected[shown_page - 1:shown_page]
+    assert (found.next is not None) == (shown_page < len(expected))
+
+
+@pytest.fixture
+def many(searchable):
+    """Eleven entries with ties on every sort key but the last (the same name, the same hours, no
+    hours), in two organisations, levels, patterns and types, one suspended, Japanese and English."""
+    south = OrganisationFactory(name="South Academy", name_ja="南アカデミー", slug="south")
+    for n, (hours, level, org) in enumerate([("10", "Level 5", south), ("10", "Level 6", south), ("", "Level 5", None),
+                                             ("", "Level 5", south), ("45", "Level 6", None), ("10", "Level 5", None),
+                                             ("7.5", "Level 5", south), ("", "Level 6", south)]):
+        application, cast = published_programme(
+            Cast(org) if org else Cast(), name_en="Same name data" if n % 3 else f"Data course {n}",
+            name_ja="同じ名前のデータ講座" if n % 2 else f"データ分析{n}", learning_hours=hours or None, level=level,
+            description_en="Reading tables.", description_ja="表を読む。", tags=["data", "paged"],
+            credential_pattern="rpl" if n % 2 else "embedded", achievement_type="Course" if n % 3 else "Badge")
+        if n == 4:
+            services.endorsement_suspend(actor=cast.manager, endorsement=application.endorsement, comment="Checked.")
+    registry_refresh()
+    return south
+
+
+def _walk(criteria, keys, backwards=False):
+    """Every page of a search, following the next links from the first page (or the previous links
+    from the last), and the page numbers shown."""
+    matches = registry_views._matching(criteria, timezone.now())
+    page, bad = registry_views._page_of(matches, keys, {})
+    assert not bad
+    if backwards:
+        while page.next:
+            page, bad = registry_views._page_of(matches, keys, {"after": page.next})
+    pages = [page]
+    while (page.previous if backwards else page.next):
+        link = {"before": page.previous} if backwards else {"after": page.next}
+        page, bad = registry_views._page_of(matches, keys, link)
+        assert not bad
+        pages.append(page)
+    if backwards:
+        pages.reverse()
+    return [str(row[0]) for p in pages for row in p.rows], [p.number for p in pages]
+
+
+WALKS = [{}, {"q": "data"}, {"q": "データ"}, {"q": "北"}, {"q": "表"}, {"q": "data 講座"}, {"tag": "paged"},
+         {"level": "Level 5"}, {"q": "same data", "organisation": "south", "level": "Level 5"},
+         {"q": "データ", "standing": "active", "pattern": "rpl", "type": "Course"}, {"q": "nothing"}]
+
+
+@pytest.mark.parametrize("sort", ["newest", "name", "hours", "valid_until"])
+@pytest.mark.parametrize("criteria", WALKS)
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_keyset_walk_over_every_page_equals_the_full_result_list(many, monkeypatch, sort, criteria, language):
+    """Following the next links from the first page, or the previous links from the last, shows
+    every match once, in the order of the whole result list, whatever the sort (ties broken by the
+    registry's own order), the filters, the script and the language of the sort name."""
+    monkeypatch.setattr(registry_views, "PAGE_SIZE", 2)
+    criteria = {**criteria, "sort": sort}
+    with translation.override(language):
+        expected = [str(p) for p in registry_views.registry_search(registry_current(), criteria, timezone.now())
+                    .values_list("public_id", flat=True)]
+        keys = registry_views._sort_keys(sort, language)
+        forwards, numbers = _walk(criteria, keys)
+        assert forwards == expected
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert _walk(criteria, keys, backwards=True) == (expected, numbers)
+    if criteria.get("q") not in ("nothing", "北"):
+        assert len(expected) >= 3, criteria  # the walk has pages to walk
+
+
+def test_filters_and_words_combined_find_what_the_entries_say(many):
+    """The filter columns the tokens carry give what the entries' own columns give."""
+    now = timezone.now()
+    entries = list(RegistryEntry.objects.all())
+    cases = [({"q": "data", "organisation": "south"}, lambda e: e.organisation_slug == "south"),
+             ({"q": "データ", "level": "Level 6", "type": "Course"},
+              lambda e: e.level == "Level 6" and e.achievement_type == "Course"),
+             ({"tag": "paged", "pattern": "rpl", "standing": "suspended"},
+              lambda e: e.credential_pattern == "rpl" and e.state == "suspended"),
+             ({"q": "same", "standing": "active"}, lambda e: e.state == "active")]
+    for criteria, keep in cases:
+        words = fold(criteria.get("q", "")).split()
+        expected = {str(e.public_id) for e in entries if keep(e) and all(
+            w in e.search_text and all(any(t.startswith(term) for t in tokens(e.search_text))
+                                       for term, prefix in word_terms(w) if prefix) for w in words)
+            and (not criteria.get("tag") or f"\n{criteria['tag']}\n" in e.tags)}
+        found = {str(p) for p in registry_views.registry_search(registry_current(), criteria, now)
+                 .values_list("public_id", flat=True)}
+        assert found == expected, criteria
+        assert found, criteria
+
+
+def test_a_stale_cursor_continues_from_its_place_in_the_newest_version(many, monkeypatch):
+    """A link made before a change still leads on from the row it ended at: the rows after that
+    row's sort key in the newest version, none shown twice; a link past what is left now shows the
+    last page."""
+    monkeypatch.setattr(registry_views, "PAGE_SIZE", 3)
+    keys = registry_views._sort_keys("newest", "en")
+    criteria = {"q": "data"}
+    matches = registry_views._matching(criteria, timezone.now())
+    first, _bad = registry_views._page_of(matches, keys, {})
+    last_shown = str(first.rows[-1][0])
+    # The row it ended at is suspended (rewritten: a new row, the same sort key) and a programme is
+    # published since (newest endorsed: first in the order, before the link's place).
+    entry = RegistryEntry.objects.get(public_id=last_shown)
+    endorsement = Endorsement.objects.get(programme_id=entry.programme_id)
+    services.endorsement_suspend(actor=Cast(endorsement.organisation).manager, endorsement=endorsement,
+                                 comment="Checked.")
+    published_programme(name_en="Data newest")
+    registry_refresh()
+    assert RegistryEntry.objects.get(public_id=last_shown).pk != entry.pk
+    newest = [str(p) for p in registry_views.registry_search(registry_current(), criteria, timezone.now())
+              .values_list("public_id", flat=True)]
+    matches = registry_views._matching(criteria, timezone.now())
+    second, bad = registry_views._page_of(matches, keys, {"after": first.next})
+    assert not bad and second.number == 2
+    assert [str(row[0]) for row in second.rows] == newest[newest.index(last_shown) + 1:][:3]
+    # A link past the end of what is left: the last page.
+    end = registry_views._cursor(9, tuple(RegistryEntry.objects.filter(public_id=newest[-1])
+                                          .values_list("valid_from", "programme_id").get()))
+    past, bad = registry_views._page_of(matches, keys, {"after": end})
+    assert not bad and past.next is None and past.number == 8
+    assert [str(row[0]) for row in past.rows] == newest[-3:]
+
+
+def _b64(text):
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+MOMENT = '"2026-01-01T00:00:00+00:00"'
+HOSTILE = ["x", "!!!", "%00", _b64("[1]"), _b64(f"[1,[{MOMENT}]]"), _b64(f"[0,[{MOMENT},1]]"),
+           _b64(f"[true,[{MOMENT},1]]"), _b64('[2,["2026-01-01T00:00:00",1]]'),
+           _b64(f"[2,[{MOMENT},99999999999999999999999]]"), _b64(f"[2,[{MOMENT},1.5]]"), _b64(f"[2,[{MOMENT},true]]"),
+           _b64('[2,["yesterday",1]]'), _b64("[2,[NaN,1]]"), _b64('[2,[["nested"],1]]'), _b64("{}"), _b64("null"),
+           _b64(f"[2,[{MOMENT},1]]") + "x", "A" * 5000, "\ud800", "é"]
+HOSTILE_NAMES = [_b64(f'[2,["a\\u0000b",{MOMENT},1]]'), _b64(f"[2,[12,{MOMENT},1]]"),
+                 _b64(f'[2,["{"a" * 300}",{MOMENT},1]]')]
+HOSTILE_HOURS = [_b64(f"[2,[1e999,{MOMENT},1]]"), _b64(f'[2,["10",{MOMENT},1]]')]
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_hostile_cursor_shows_the_first_page_with_a_message_never_an_error(client, many, monkeypatch, direction):
+    monkeypatch.setattr(registry_views, "PAGE_SIZE", 2)
+    index = reverse("registry:index")
+
+    def rows(page):
+        return page[page.index("<tbody>"):page.index("</tbody>")]
+
+    for sort, cursors in [("newest", HOSTILE), ("name", HOSTILE_NAMES), ("hours", HOSTILE_HOURS)]:
+        first = rows(client.get(index, {"q": "data", "sort": sort}).content.decode())
+        for cursor in cursors:
+            response = client.get(index, {"q": "data", "sort": sort, direction: cursor})
+            assert response.status_code == 200, cursor
+            page = response.content.decode()
+            assert "This page link is not valid" in page, cursor
+            assert rows(page) == first, cursor
+    # A cursor of one sort given to another is not one of its cursors either.
+    link = registry_views._cursor(2, ("2026-01-01T00:00:00+00:00", 1))
+    assert "This page link is not valid" in client.get(index, {"sort": "name", direction: link}).content.decode()
+
+
+def test_a_search_counts_exactly_up_to_the_limit_then_says_more_than(client, many, monkeypatch):
+    monkeypatch.setattr(registry_views, "PAGE_SIZE", 2)
+    index = reverse("registry:index")
+    matched = registry_views.registry_search(registry_current(), {"tag": "paged"}, timezone.now()).count()
+    assert matched == 8
+    page = client.get(index, {"tag": "paged"}).content.decode()
+    assert "8 programmes of 11 match." in page and "page 1 of 4" in page
+    monkeypatch.setattr(registry_views, "COUNT_LIMIT", 5)
+    registry_current().memo.pop("fragments", None)
+    page = client.get(index, {"tag": "paged"}).content.decode()
+    assert "More than 5 programmes of 11 match." in page and "(page 1)." in page
+    page = client.get(index, {"tag": "paged", "level": "Level 6"}).content.decode()  # 3 on two pages: exact
+    assert "3 programmes of 11 match." in page and "page 1 of 2" in page
