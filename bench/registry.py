@@ -368,7 +368,7 @@ def _python_loader(port: int, paths: list[str], count: int, connections: int,
 
 
 def load(database_url: str, programme_ids: list[str], requests: int, workers: int, connections: int,
-         loader: str = "auto") -> None:
+         loader: str = "auto", keyset: list[str] | None = None) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -386,6 +386,7 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
     scenarios = [
         (f"/registry/ (page 1 of {pages})", ["/registry/"], requests, {}),
         (f"/registry/?page=N ({pages} pages)", [f"/registry/?page={n}" for n in range(1, pages + 1)], requests, {}),
+        *([(f"/registry/?after=… ({len(keyset)} pages)", keyset, requests, {})] if keyset else []),
         ("filtered search, one query", [search], requests, {}),
         (f"filtered search, {len(distinct)} distinct", distinct, len(distinct), {}),
         ("programme page, the same one", [f"/registry/{programme_ids[0]}/"], requests, {}),
@@ -435,6 +436,17 @@ def load(database_url: str, programme_ids: list[str], requests: int, workers: in
         server.wait(timeout=30)
 
 
+def _keyset_paths() -> list[str]:
+    """The index's "Next" links of every page (pages 2 to the last), as the pages make them."""
+    from endorsement.models import RegistryEntry
+    from endorsement.registry import NEWEST
+    from endorsement.registry_views import PAGE_SIZE, _cursor
+
+    keys = RegistryEntry.objects.order_by(*NEWEST).values_list("valid_from", "programme_id")
+    return [f"/registry/?after={_cursor(n // PAGE_SIZE + 2, key)}" for n, key in enumerate(keys.iterator())
+            if n % PAGE_SIZE == PAGE_SIZE - 1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000, help="published endorsements to seed")
@@ -476,9 +488,10 @@ def main() -> None:
             print(f"an earlier run's database: {RegistryEntry.objects.count()} entries, no seed, no full rebuild")
             programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
                              .values_list("public_id", flat=True)]
+            keyset = _keyset_paths()
             connection.close()
             if not args.no_load:
-                load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader)
+                load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader, keyset)
             return
         print(f"1. seed ({args.count} published endorsements, bulk_create, services bypassed)")
         started = time.perf_counter()
@@ -502,9 +515,10 @@ def main() -> None:
         one_change(args.count, args.profile)
         programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
                          .values_list("public_id", flat=True)]
+        keyset = _keyset_paths()
         connection.close()
         if not args.no_load:
-            load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader)
+            load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader, keyset)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -521,18 +521,20 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Pa
     if position is not None:
         number, values = position
         found = keyed(_beyond(keys, values, backwards), backwards)
-        ended = not found and not backwards and number > 1
-        if ended:  # nothing after its place now (entries left since): the last page
-            found, backwards, number = keyed(Q(), True), True, number - 1
+        first = last = False
+        if not found and backwards:  # nothing before its place now (entries left since): the first page
+            found, backwards, first = keyed(Q(), False), False, True
+        elif not found:  # nothing after its place now: the last page
+            found, backwards, last = keyed(Q(), True), True, True
         more = len(found) > PAGE_SIZE
         found = found[:PAGE_SIZE]
         if backwards:
             found.reverse()
-            earlier, later = more, not ended
-            if not more:
-                number = 1  # nothing before it: the first page, whatever the link said
-        else:
-            earlier, later = number > 1, more
+            earlier, later = more, not last
+            number = max(number - last, 2) if more else 1
+        else:  # after a place: a page before it, whatever number the link said
+            earlier, later = not first, more
+            number = 1 if first else max(number, 2)
     else:
         number = _page_number(query.get("page"), 10 ** 9)  # a bound keeps the OFFSET a 64-bit integer
         found = keyed(Q(), False, (number - 1) * PAGE_SIZE)

@@ -36,7 +36,8 @@ def test_the_registry_bench_seeds_refreshes_serves_and_loads(loader):
     out = run_bench(loader)
     assert "registry_refresh():" in out and "30 entries and 3 organisations" in out
     assert ("wrk" if loader == "wrk" else "python http.client loader") in out
-    for label in (r"/registry/ \(page 1 of 2\)", r"programme page, the same one", r"/registry\.json gzip"):
+    for label in (r"/registry/ \(page 1 of 2\)", r"/registry/\?after=… \(1 pages\)", r"programme page, the same one",
+                  r"/registry\.json gzip"):
         match = re.search(ROW.format(label=label), out, re.MULTILINE)
         assert match, out
         assert int(match.group(1)) > 0
