@@ -308,9 +308,12 @@ def many(searchable):
                                              ("7.5", "Level 5", south), ("", "Level 6", south)]):
         application, cast = published_programme(
             Cast(org) if org else Cast(), name_en="Same name data" if n % 3 else f"Data course {n}",
-            name_ja="同じ名前のデータ講座" if n % 2 else f"データ分析{n}", learning_hours=hours or None, level=level,
+            name_ja="同じ名前のデータ講座" if n % 2 else f"データ分析{n}", learning_hours=hours or "1", level=level,
             description_en="Reading tables.", description_ja="表を読む。", tags=["data", "paged"],
             credential_pattern="rpl" if n % 2 else "embedded", achievement_type="Course" if n % 3 else "Badge")
+        if not hours:  # an entry without hours (a programme cannot be submitted without: its frozen copy)
+            snapshot = Application.objects.get(pk=application.pk).snapshot
+            Application.objects.filter(pk=application.pk).update(snapshot={**snapshot, "learning_hours": None})
         if n == 4:
             services.endorsement_suspend(actor=cast.manager, endorsement=application.endorsement, comment="Checked.")
     registry_refresh()
@@ -338,29 +341,29 @@ def _walk(criteria, keys, backwards=False):
 
 
 WALKS = [{}, {"q": "data"}, {"q": "データ"}, {"q": "北"}, {"q": "表"}, {"q": "data 講座"}, {"tag": "paged"},
-         {"level": "Level 5"}, {"q": "same data", "organisation": "south", "level": "Level 5"},
+         {"level": "Level 5"}, {"q": "data", "organisation": "south"},
          {"q": "データ", "standing": "active", "pattern": "rpl", "type": "Course"}, {"q": "nothing"}]
 
 
-@pytest.mark.parametrize("sort", ["newest", "name", "hours", "valid_until"])
-@pytest.mark.parametrize("criteria", WALKS)
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_a_keyset_walk_over_every_page_equals_the_full_result_list(many, monkeypatch, sort, criteria, language):
+def test_a_keyset_walk_over_every_page_equals_the_full_result_list(many, monkeypatch, language):
     """Following the next links from the first page, or the previous links from the last, shows
     every match once, in the order of the whole result list, whatever the sort (ties broken by the
     registry's own order), the filters, the script and the language of the sort name."""
     monkeypatch.setattr(registry_views, "PAGE_SIZE", 2)
-    criteria = {**criteria, "sort": sort}
-    with translation.override(language):
-        expected = [str(p) for p in registry_views.registry_search(registry_current(), criteria, timezone.now())
-                    .values_list("public_id", flat=True)]
-        keys = registry_views._sort_keys(sort, language)
-        forwards, numbers = _walk(criteria, keys)
-        assert forwards == expected
-        assert numbers == list(range(1, len(numbers) + 1))
-        assert _walk(criteria, keys, backwards=True) == (expected, numbers)
-    if criteria.get("q") not in ("nothing", "北"):
-        assert len(expected) >= 3, criteria  # the walk has pages to walk
+    for sort in ("newest", "name", "hours", "valid_until"):
+        for criteria in [{**c, "sort": sort} for c in WALKS]:
+            with translation.override(language):
+                expected = [str(p) for p in registry_views.registry_search(registry_current(), criteria,
+                                                                           timezone.now())
+                            .values_list("public_id", flat=True)]
+                keys = registry_views._sort_keys(sort, language)
+                forwards, numbers = _walk(criteria, keys)
+                assert forwards == expected, criteria
+                assert numbers == list(range(1, len(numbers) + 1)), criteria
+                assert _walk(criteria, keys, backwards=True) == (expected, numbers), criteria
+            if criteria.get("q") not in ("nothing", "北"):
+                assert len(expected) >= 3, criteria  # the walk has pages to walk
 
 
 def test_filters_and_words_combined_find_what_the_entries_say(many):
@@ -370,8 +373,8 @@ def test_filters_and_words_combined_find_what_the_entries_say(many):
     cases = [({"q": "data", "organisation": "south"}, lambda e: e.organisation_slug == "south"),
              ({"q": "データ", "level": "Level 6", "type": "Course"},
               lambda e: e.level == "Level 6" and e.achievement_type == "Course"),
-             ({"tag": "paged", "pattern": "rpl", "standing": "suspended"},
-              lambda e: e.credential_pattern == "rpl" and e.state == "suspended"),
+             ({"tag": "paged", "pattern": "embedded", "standing": "suspended"},
+              lambda e: e.credential_pattern == "embedded" and e.state == "suspended"),
              ({"q": "same", "standing": "active"}, lambda e: e.state == "active")]
     for criteria, keep in cases:
         words = fold(criteria.get("q", "")).split()
