@@ -17,6 +17,7 @@ from endorsement import registry as registry_module
 from endorsement import registry_views, services
 from endorsement.models import (
     TOKEN_FILTER_COLUMNS,
+    Application,
     ApplicationState,
     Endorsement,
     RegistryChange,
