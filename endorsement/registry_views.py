@@ -503,12 +503,15 @@ class Page:
     number: int
     previous: str | None = None
     next: str | None = None
+    following: int | None = None  # the matches from this page on, up to COUNT_LIMIT + 1, when counted
 
 
-def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Page, bool]:
+def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any, counting: bool = False) -> tuple[Page, bool]:
     """The page a request asks for (`after`, `before` or an old `page`), and whether its cursor was
     not one (then the first page). Two queries: the page's ids and sort keys (PAGE_SIZE + 1, to know
-    whether another page follows), then those rows by key."""
+    whether another page follows; `counting`, going forwards: up to COUNT_LIMIT + 1, which counts
+    the matches from the page on in the same query, since the database sorts every match anyway),
+    then those rows by key."""
     names = [name for name, _desc in keys]
     after, before = query.get("after"), query.get("before")
     position = _read_cursor(after or before, keys) if (after or before) else None
@@ -516,7 +519,8 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Pa
 
     def keyed(beyond: Q, back: bool, offset: int = 0) -> list[tuple[Any, ...]]:
         ordered = _ordered(matches, keys, back).filter(beyond)
-        return list(ordered.values_list("pk", *names)[offset:offset + PAGE_SIZE + 1])
+        size = max(PAGE_SIZE, COUNT_LIMIT) if counting and not back else PAGE_SIZE
+        return list(ordered.values_list("pk", *names)[offset:offset + size + 1])
 
     if position is not None:
         number, values = position
@@ -526,7 +530,7 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Pa
             found, backwards, first = keyed(Q(), False), False, True
         elif not found:  # nothing after its place now: the last page
             found, backwards, last = keyed(Q(), True), True, True
-        more = len(found) > PAGE_SIZE
+        more, following = len(found) > PAGE_SIZE, None if backwards else len(found)
         found = found[:PAGE_SIZE]
         if backwards:
             found.reverse()
@@ -542,11 +546,11 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Pa
             matched = matches.count()
             number = max(1, math.ceil(matched / PAGE_SIZE))
             found = keyed(Q(), False, (number - 1) * PAGE_SIZE) if matched else []
-        earlier, later = number > 1, len(found) > PAGE_SIZE
+        earlier, later, following = number > 1, len(found) > PAGE_SIZE, len(found)
         found = found[:PAGE_SIZE]
     by_pk = {row[0]: row[1:] for row in RegistryEntry.objects.filter(pk__in=[row[0] for row in found])
              .values_list("pk", *ITEM_COLUMNS)}
-    page = Page(rows=[by_pk[row[0]] for row in found], number=number)
+    page = Page(rows=[by_pk[row[0]] for row in found], number=number, following=following if counting else None)
     if found and earlier:
         page.previous = _cursor(number - 1, found[0][1:])
     if found and later:
@@ -556,11 +560,14 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any) -> tuple[Pa
 
 def _counted(matches: Any, page: Page, searched: bool, registry: Registry | None) -> tuple[int, bool]:
     """(count, exact): the registry's count when nothing is searched (known); a search's exact count
-    when its only page is the first, else counted up to COUNT_LIMIT (one bounded query)."""
+    when it was counted with its page (the pages before it, by their number, and the matches from it
+    on), else counted up to COUNT_LIMIT (one bounded query: a page reached backwards)."""
     if not searched:
         return (registry.count if registry is not None else 0), True
     if page.number == 1 and page.next is None:
         return len(page.rows), True
+    if page.following is not None and page.following <= COUNT_LIMIT:  # counted with the page
+        return (page.number - 1) * PAGE_SIZE + page.following, True
     matched = matches.order_by()[:COUNT_LIMIT + 1].count()
     return min(matched, COUNT_LIMIT), matched <= COUNT_LIMIT
 
@@ -570,7 +577,7 @@ def _index_body(registry: Registry | None, criteria: dict[str, str], problems: l
     keys = _sort_keys(criteria.get("sort", "newest"), _language())
     matches = _matching(criteria, now) if registry is not None else RegistryEntry.objects.none()
     searched = bool({k for k in criteria if k != "sort"})
-    page, bad_cursor = _page_of(matches, keys, query)
+    page, bad_cursor = _page_of(matches, keys, query, counting=searched)
     if bad_cursor:
         problems = [*problems, _("This page link is not valid (cut short or changed): the first page is shown.")]
     matched, exact = _counted(matches, page, searched, registry)
