@@ -447,6 +447,20 @@ def _keyset_paths() -> list[str]:
             if n % PAGE_SIZE == PAGE_SIZE - 1]
 
 
+def _load_stored(args: argparse.Namespace, database_url: str) -> None:
+    """Step 3 on the stored registry (unless --no-load): its programme pages and the index's links."""
+    from django.db import connection
+
+    from endorsement.models import RegistryEntry
+
+    programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
+                     .values_list("public_id", flat=True)]
+    keyset = _keyset_paths()
+    connection.close()
+    if not args.no_load:
+        load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader, keyset)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000, help="published endorsements to seed")
@@ -486,12 +500,7 @@ def main() -> None:
 
             registry_refresh_pending()
             print(f"an earlier run's database: {RegistryEntry.objects.count()} entries, no seed, no full rebuild")
-            programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
-                             .values_list("public_id", flat=True)]
-            keyset = _keyset_paths()
-            connection.close()
-            if not args.no_load:
-                load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader, keyset)
+            _load_stored(args, database_url)
             return
         print(f"1. seed ({args.count} published endorsements, bulk_create, services bypassed)")
         started = time.perf_counter()
@@ -513,12 +522,7 @@ def main() -> None:
         print(f"  again, unchanged (no write): {time.perf_counter() - started:.2f} s wall, "
               f"{time.process_time() - cpu_started:.2f} s CPU; snapshots: {RegistrySnapshot.objects.count()}")
         one_change(args.count, args.profile)
-        programme_ids = [str(p) for p in RegistryEntry.objects.order_by("-valid_from", "programme_id")
-                         .values_list("public_id", flat=True)]
-        keyset = _keyset_paths()
-        connection.close()
-        if not args.no_load:
-            load(database_url, programme_ids, args.requests, args.workers, args.connections, args.loader, keyset)
+        _load_stored(args, database_url)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
