@@ -53,6 +53,7 @@ from .canon import (
 from .canonbound import bounded_urdna2015
 from .errors import CredentialError
 from .loader import StaticDocumentLoader, default_loader
+from .shapecanon import Leaf, Probe, Recorder, ShapeCache, collect_strings
 
 JsonDict = dict[str, Any]
 
@@ -153,6 +154,57 @@ class _MemoProcessor(jsonld.JsonLdProcessor):
         if key is not None:
             self._memo.put(key, active_ctx, local_ctx, result)
         return result
+
+
+class _RecordingProcessor(_MemoProcessor):
+    """`_MemoProcessor` that tells a `shapecanon.Recorder` how each `Leaf` was expanded."""
+
+    def __init__(
+        self, memo: ContextMemo, loader: StaticDocumentLoader, on_property_dropped: Any, recorder: Recorder
+    ) -> None:
+        super().__init__(memo, loader, on_property_dropped)
+        self._recorder = recorder
+
+    def _expand_value(self, active_ctx: Any, active_property: Any, value: Any, options: dict[str, Any]) -> Any:
+        if not isinstance(value, Leaf):
+            return super()._expand_value(active_ctx, active_property, value, options)
+        recorder = self._recorder
+        recorder.depth += 1
+        try:
+            result = super()._expand_value(active_ctx, active_property, value, options)
+        finally:
+            recorder.depth -= 1
+        recorder.value(value, active_ctx, active_property, options.get("base", ""), result)
+        return result
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        result = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        if isinstance(value, Leaf):
+            self._recorder.iri(value, active_ctx, base, vocab, local_ctx, result)
+        return result
+
+
+def _recording_expand(loader: StaticDocumentLoader) -> Any:
+    memo = context_memo(loader)
+
+    def expand(document: JsonDict, recorder: Recorder, safe: bool) -> list[Any]:
+        return expand_with(
+            document,
+            loader,
+            lambda on_dropped: _RecordingProcessor(memo, loader, on_dropped, recorder),
+            safe=safe,
+            scan_control_characters=False,
+        )
+
+    return expand
 
 
 def fast_expand(
@@ -728,13 +780,27 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     cache = achievement_cache(loader)
     cached = cache.data.get(key, _MISSING)
     if cached is _MISSING:
+        # Every entry of the cache was made here, after this check of the whole document: an
+        # Achievement found in it (equal JSON) holds no control character.
+        check_control_characters(document)
         cached = _expand_achievement(context, document, subject, achievement, loader)
         cache.put(key, cached)
+        checked = True
     else:
         cache.hits += 1
+        checked = False
     if cached is None:
         return None
     rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}
+    probe = None
+    if cached.graph is not None:
+        shapes = shape_cache(loader)
+        probe = shapes.probe(key, rest)  # None: a control character in the own part
+        if probe is not None and probe.template is not None:
+            quads = shapes.fill(probe, _escape)
+            return canonicalize_quads(quads) if quads is not None else None
+    if not checked:
+        check_control_characters(document)
     try:
         expanded = fast_expand(rest, loader, safe=True, checked=True)
     except CredentialError:
@@ -756,12 +822,43 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
         quads = _quads_with_cached_graph(expanded, cached.graph)
         canonical = canonicalize_quads(quads) if quads is not None else None
         if canonical is not None:
+            if probe is not None and probe.learn:
+                _learn_shape_template(probe, rest, cached.graph, canonical, loader)
             return canonical
         return None  # pyld's node map has run on `expanded`: start again on the full path
     # The cached subtree is shared, not copied: pyld's node map and RDF conversion only read it
     # (values with blank-node datatypes, which it would relabel, are excluded above).
     expanded_subject[cached.achievement_property] = [cached.expanded]
     return canonicalize_expanded(expanded)
+
+
+# --- 6. the credential's own part: quads from a shape template (see shapecanon) ----------------
+
+
+def shape_cache(loader: StaticDocumentLoader) -> ShapeCache:
+    """The per-loader cache of own-part shapes and their templates (created on first use)."""
+    cache: ShapeCache = _loader_cache(loader, "shapes", ShapeCache)
+    return cache
+
+
+def _learn_shape_template(
+    probe: Probe, rest: JsonDict, graph: _AchievementGraph, canonical: str, loader: StaticDocumentLoader
+) -> None:
+    """Build the template of this credential's signature and keep it if it reproduces `canonical`."""
+    shapes = shape_cache(loader)
+    constants: set[str] = set()
+    collect_strings(graph.default_nodes, constants)
+    for graph_name, node_id in graph.node_quads:
+        constants.update((graph_name, node_id))
+    template = shapes.learn(
+        probe, rest, constants, _recording_expand(loader), lambda expanded: _quads_with_cached_graph(expanded, graph)
+    )
+    if template is not None:
+        probe.template = template
+        quads = shapes.fill(probe, _escape)
+        if quads is None or canonicalize_quads(quads) != canonical:
+            template = None
+    shapes.keep(probe, template)
 
 
 def fast_canonicalize(
@@ -776,10 +873,10 @@ def fast_canonicalize(
     key = _template_key(document) if safe else None
     if key is None:
         if safe:
-            check_control_characters(document)
-            split = _canonicalize_split(document, loader)
+            split = _canonicalize_split(document, loader)  # checks control characters itself
             if split is not None:
                 return split
+            check_control_characters(document)
         return _canonicalize_full(document, loader, safe, checked=safe)
     cache = _template_cache(loader)
     template = cache.get(key)
