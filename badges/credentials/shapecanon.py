@@ -57,6 +57,9 @@ Quad = tuple[str, str, str, str]
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _LITERAL_KEYS = frozenset({"@value", "@type", "@language", "@direction"})
 
+#: The sighting of a shape (same Achievement, same own structure) at which it is learnt.
+LEARN_AT_SIGHTING = 3
+
 # Leaf kinds.
 _PINNED = 0
 _LITERAL = 1
@@ -326,12 +329,15 @@ class ShapeCache:
         probe = Probe((achievement_key, tuple(tokens)), leaves)
         shape = self.shapes.get(probe.key)
         if shape is None or isinstance(shape, int):
-            # Learnt on its second sighting: a shape seen once (a programme's only credential in a
-            # while) is not worth two more expansions.
+            # Learnt on its third sighting: learning costs about two more expansions, not worth it
+            # for a shape seen once or twice (a credential signed and then verified once).
             if shape is None and probe.key not in self.shapes:
                 self.shapes.put(probe.key, 1, self.lock)
             elif shape is not None:
-                probe.learn = True
+                if shape + 1 >= LEARN_AT_SIGHTING:
+                    probe.learn = True
+                else:
+                    self.shapes.put(probe.key, shape + 1, self.lock)
             return probe
         probe.shape = shape
         probe.signature = shape.signature(leaves)

@@ -161,7 +161,7 @@ def test_the_base_shape_uses_templates_and_matches_the_reference(parties: Partie
         document = _base(parties, endorsed, number)
         assert fast_canonicalize(document, loader) == reference_normalize(document, loader)
     shapes = shape_cache(loader)
-    assert shapes.hits >= 9  # learnt on the second sighting, used from the third on
+    assert shapes.hits >= 9  # learnt on the third sighting, used from the fourth on
 
 
 @pytest.mark.parametrize("name", sorted(SAME_SHAPE_EDITS))
