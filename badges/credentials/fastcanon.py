@@ -25,6 +25,9 @@ because:
 5. **The embedded Achievement is expanded once per programme** (see section 5 below): every
    credential of a programme carries the same Achievement with the body's signed endorsement,
    about two thirds of the document.
+6. **The credential's own part comes from a shape template** (section 6, `shapecanon`): learnt
+   once per JSON shape of the own part, its quads are filled with each credential's string values
+   where pyld's recorded and replayed treatment of the leaf keeps the value as it is.
 
 Anything unexpected (lists, shared first-degree hashes, unusual shapes) takes a slower path that
 is still exact; the differential tests compare every path with plain `jsonld.normalize`.
