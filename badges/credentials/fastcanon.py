@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -59,6 +60,8 @@ from .loader import StaticDocumentLoader, default_loader
 from .shapecanon import Leaf, Probe, Recorder, ShapeCache, collect_strings
 
 JsonDict = dict[str, Any]
+
+_log = logging.getLogger(__name__)
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -853,9 +856,17 @@ def _learn_shape_template(
     collect_strings(graph.default_nodes, constants)
     for graph_name, node_id in graph.node_quads:
         constants.update((graph_name, node_id))
-    template = shapes.learn(
-        probe, rest, constants, _recording_expand(loader), lambda expanded: _quads_with_cached_graph(expanded, graph)
-    )
+    try:
+        template = shapes.learn(
+            probe,
+            rest,
+            constants,
+            _recording_expand(loader),
+            lambda expanded: _quads_with_cached_graph(expanded, graph),
+        )
+    except Exception:  # learning must never break canonicalizing: this shape keeps the full path
+        _log.exception("fastcanon: could not learn a shape template")
+        template = None
     if template is not None:
         probe.template = template
         quads = shapes.fill(probe, _escape)

@@ -77,6 +77,10 @@ def _is_pinned_key(key: str) -> bool:
     return key == "type" or key.startswith("@")
 
 
+class _NotJson(Exception):
+    """The own part is not plain JSON (a key that is not a string): no template."""
+
+
 def walk(document: Any, tokens: list[Any], leaves: list[str]) -> None:
     """Append the structure of `document` to `tokens` and its unpinned string leaves to `leaves`.
 
@@ -86,6 +90,8 @@ def walk(document: Any, tokens: list[Any], leaves: list[str]) -> None:
     if isinstance(document, dict):
         tokens.append(1)
         for key, value in document.items():
+            if not isinstance(key, str):
+                raise _NotJson
             tokens.append(key)
             if _is_pinned_key(key):
                 tokens.append(("=", json.dumps(value, ensure_ascii=False, sort_keys=True)))
@@ -320,10 +326,14 @@ class ShapeCache:
         self.misses = 0
 
     def probe(self, achievement_key: str, own_part: JsonDict) -> Probe | None:
-        """Walk the own part and look its template up; None when it holds a control character."""
+        """Walk the own part and look its template up; None (no template, the full path) when it
+        holds a control character or is not plain JSON."""
         tokens: list[Any] = []
         leaves: list[str] = []
-        walk(own_part, tokens, leaves)
+        try:
+            walk(own_part, tokens, leaves)
+        except (_NotJson, TypeError, ValueError):
+            return None
         if _BAD_CONTROL.search("".join(leaves)):
             return None  # the full path names the offending string
         probe = Probe((achievement_key, tuple(tokens)), leaves)
