@@ -415,12 +415,7 @@ def _first_degree_line(quad: Quad, node: str) -> str:
     return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
 
 
-def canonicalize_quads(quads: list[Quad]) -> str | None:
-    """RDFC-1.0 (URDNA2015) canonical N-Quads of quads when all first-degree hashes differ.
-
-    Returns None when two blank nodes share a first-degree hash: the caller must then run the
-    full algorithm (pyld's URDNA2015, with N-degree hashing).
-    """
+def _mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
     # Mirrors pyld: a quad is listed once per blank-node position it fills.
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
@@ -431,12 +426,41 @@ def canonicalize_quads(quads: list[Quad]) -> str | None:
             mentions.setdefault(o, []).append(quad)
         if g and g[0] == "_":
             mentions.setdefault(g, []).append(quad)
+    return mentions
+
+
+def _first_degree_hash(node: str, node_quads: list[Quad]) -> str:
+    lines = sorted(_first_degree_line(q, node) for q in node_quads)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def first_degree_hashes(quads: list[Quad], exclude: set[str]) -> dict[str, str]:
+    """The first-degree hash of each blank node of `quads` not in `exclude`.
+
+    For a template: a blank node mentioned only by constant quads has the same hash in every
+    credential, so `canonicalize_quads(…, known=…)` need not compute it again.
+    """
+    return {
+        node: _first_degree_hash(node, node_quads)
+        for node, node_quads in _mentions(quads).items()
+        if node not in exclude
+    }
+
+
+def canonicalize_quads(quads: list[Quad], known: dict[str, str] | None = None) -> str | None:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of quads when all first-degree hashes differ.
+
+    Returns None when two blank nodes share a first-degree hash: the caller must then run the
+    full algorithm (pyld's URDNA2015, with N-degree hashing). `known` holds first-degree hashes
+    already computed (blank nodes whose quads are the same every time).
+    """
+    mentions = _mentions(quads)
     if not mentions:
         return "".join(sorted(_line(q) for q in quads))
     hashes: dict[str, str] = {}
     for node, node_quads in mentions.items():
-        lines = sorted(_first_degree_line(q, node) for q in node_quads)
-        hashes[hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()] = node
+        digest = known.get(node) if known else None
+        hashes[digest or _first_degree_hash(node, node_quads)] = node
     if len(hashes) != len(mentions):
         return None
     labels = {node: f"_:c14n{i}" for i, (_h, node) in enumerate(sorted(hashes.items()))}
@@ -804,7 +828,7 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
         probe = shapes.probe(key, rest)  # None: a control character in the own part
         if probe is not None and probe.template is not None:
             quads = shapes.fill(probe, _escape)
-            return canonicalize_quads(quads) if quads is not None else None
+            return canonicalize_quads(quads, probe.template.known_hashes) if quads is not None else None
     if not checked:
         check_control_characters(document)
     try:
@@ -868,9 +892,11 @@ def _learn_shape_template(
         _log.exception("fastcanon: could not learn a shape template")
         template = None
     if template is not None:
+        slotted_nodes = {c for quad in template.slotted for c in quad if isinstance(c, str) and c[:1] == "_"}
+        template.known_hashes = first_degree_hashes(template.constant, slotted_nodes)
         probe.template = template
         quads = shapes.fill(probe, _escape)
-        if quads is None or canonicalize_quads(quads) != canonical:
+        if quads is None or canonicalize_quads(quads, template.known_hashes) != canonical:
             template = None
     shapes.keep(probe, template)
 

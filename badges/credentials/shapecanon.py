@@ -212,6 +212,8 @@ class Template:
     #: (s, p, o, g) with each slot as (group, suffix): suffix None for an IRI `<v>`, else the
     #: literal's tail after its closing quote.
     slotted: list[tuple[Any, Any, Any, Any]]
+    #: First-degree hashes of the blank nodes that only constant quads mention.
+    known_hashes: dict[str, str] = field(default_factory=dict)
 
     def fill(self, groups: dict[int, str], escape: Callable[[str], str]) -> list[Quad]:
         quads = list(self.constant)
