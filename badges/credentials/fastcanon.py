@@ -825,7 +825,7 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     probe = None
     if cached.graph is not None:
         shapes = shape_cache(loader)
-        probe = shapes.probe(key, rest)  # None: a control character in the own part
+        probe = shapes.probe(key, rest)  # None: a control character, or not plain JSON
         if probe is not None and probe.template is not None:
             quads = shapes.fill(probe, _escape)
             return canonicalize_quads(quads, probe.template.known_hashes) if quads is not None else None

@@ -50,6 +50,7 @@ from typing import Any
 from pyld import jsonld
 
 from .canon import _ABSOLUTE_IRI, _BAD_CONTROL, _BAD_IRI_CHARS
+from .errors import CredentialError
 
 JsonDict = dict[str, Any]
 Quad = tuple[str, str, str, str]
@@ -412,12 +413,11 @@ class ShapeCache:
     def _learn_shape(
         probe: Probe, own_part: JsonDict, constants: set[str], expand: RecordingExpand
     ) -> Shape | None:
-        recorder = Recorder()
         wrapped = _rebuild(own_part, _leaf, [0])
-        try:
-            expanded = expand(wrapped, recorder, False)
-        except Exception:
+        recorded = _expand_recorded(wrapped, expand, False)
+        if recorded is None:
             return None
+        expanded, recorder = recorded
         kinds = [
             _classify(recorder.calls.get(index), leaf)
             for index, leaf in enumerate(_leaves_of(wrapped))
@@ -427,6 +427,15 @@ class ShapeCache:
         found = set(constants)
         collect_strings(expanded, found)
         return Shape(kinds=kinds, constants=frozenset(found))
+
+
+def _expand_recorded(document: JsonDict, expand: RecordingExpand, safe: bool) -> tuple[list[Any], Recorder] | None:
+    """The expanded document and what the recorder saw, or None if pyld (or safe mode) refuses it."""
+    recorder = Recorder()
+    try:
+        return expand(document, recorder, safe), recorder
+    except CredentialError:
+        return None
 
 
 def _leaves_of(document: Any) -> list[Leaf]:
@@ -449,12 +458,10 @@ def _build_template(
             return _leaf(index, f"{marker}{item}")
         return value
 
-    recorder = Recorder()
-    document = _rebuild(own_part, replace, [0])
-    try:
-        expanded = expand(document, recorder, True)
-    except Exception:
+    recorded = _expand_recorded(_rebuild(own_part, replace, [0]), expand, True)
+    if recorded is None:
         return None
+    expanded, recorder = recorded
     for index, item in enumerate(signature):
         if not isinstance(item, int):
             continue
