@@ -9,7 +9,7 @@ the cost of signing. Here it is expanded once per shape and its quads are reused
    every number, boolean and null verbatim, the values of `@context`, `type`, `@type` and every
    `@`-key verbatim) and the list of its other string leaves. The structure and the document's
    Achievement key name a shape.
-2. **How pyld treats each leaf** is learnt once per shape: the own part is expanded with every
+2. **How pyld treats each leaf** is learnt once per shape (on its third sighting): the own part is expanded with every
    leaf wrapped in a `Leaf` (a `str` carrying its position) by a processor that records, for each
    leaf, the call that expanded it: `_expand_value(active context, property)` giving a plain or
    typed literal (the value copied as is, whatever it holds), `_expand_value` giving `{'@id': …}`
@@ -33,8 +33,13 @@ the cost of signing. Here it is expanded once per shape and its quads are reused
    slots are filled with `<value>` or `"escaped value"…`. A template is kept only if filling it with
    the credential it was built from gives the canonical form the full path gave.
 
-Anything else (a new shape, a leaf of another class, a control character) takes the full path,
-which raises the authoritative error for an unsafe document.
+A shape is learnt on its third sighting (learning costs about two expansions of the own part); a
+new signature of a known shape at once, unless the shape's signatures keep changing (a pinned leaf
+that differs per credential: then it stops after 8 builds). The first-degree hashes of the blank
+nodes only constant quads mention are computed once per template (`fastcanon.first_degree_hashes`).
+
+Anything else (a shape or signature not learnt yet, a control character, a key that is not a
+string) takes the full path, which raises the authoritative error for an unsafe document.
 """
 
 from __future__ import annotations
