@@ -271,3 +271,14 @@ def test_the_signature_pins_what_pyld_would_treat_differently(parties: Parties, 
     assert "Data Skills" in signature(SAME_SHAPE_EDITS["literal: equal to the Achievement's name"])
     neighbour = signature(SAME_SHAPE_EDITS["literal: equal to its neighbour (one value after merging)"])
     assert neighbour != base  # one group where there were two
+
+
+def test_a_shape_whose_signature_changes_every_time_stops_learning(parties: Parties, endorsed: dict) -> None:
+    loader = _loader()
+    for number in range(20):
+        document = _base(parties, endorsed, number)
+        document["credentialSubject"]["measure"] = f"{number}.5"  # pinned, and different every time
+        assert fast_canonicalize(document, loader) == reference_normalize(document, loader)
+    [shape] = [s for s in shape_cache(loader).shapes.values() if not isinstance(s, int) and s is not None]
+    assert shape.builds == 8
+    assert shape_cache(loader).hits == 0
