@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from badges import credentials as vc
 from badges.fetch import FetchError, fetch
+from badges.texts import gettext as _
 from institutions.models import MembershipState, Organisation
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}

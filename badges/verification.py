@@ -65,12 +65,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import ResolverMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
 from badges.routes import resolve_path
+from badges.texts import gettext as _
+from badges.texts import in_language
 from badges.verification_data import AwardRecord, EndorsementRecord, VerificationRecords
 from config.errors import InvalidInput
 from config.request_guard import JsonProblem, check_json_value
@@ -1039,4 +1040,5 @@ def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: da
     if not isinstance(credential, Mapping):
         raise _refuse("credential", _("A credential is a JSON object."))
     verifier = _Verifier(now or timezone.now(), cached_copies=cached_copies)
-    return verifier.report(dict(credential), (email or "").strip())
+    with in_language():  # the report's texts, translated once per language (badges.texts)
+        return verifier.report(dict(credential), (email or "").strip())
