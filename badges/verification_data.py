@@ -286,6 +286,13 @@ def _preparing_cursor_class() -> type:
         def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **kwargs: Any) -> Any:
             return super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)
 
+        def _convert_query(self, query: Any, params: Any = None) -> Any:
+            converted = super()._convert_query(query, params)
+            # psycopg keeps the converted statement as `_query` only when it does not prepare it;
+            # Django's query log (connection.queries, CaptureQueriesContext) reads it from there.
+            self._query = converted
+            return converted
+
     return PreparingCursor
 
 
@@ -375,21 +382,30 @@ COPY_FIELDS = ("pk", "token", "digest_sri", "taken_at", "withdrawn_at", "withdra
                "blob__verified_at", "blob__verified_size", "blob__verified_intact")
 
 
+def _instance(model: type, database: str, values: Mapping[str, Any]) -> Any:
+    """A `model` instance as the ORM makes it from a row (`Model.from_db`): `values` by attribute
+    name, in the order of the model's columns; the columns not given deferred."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(database, names, [values[name] for name in names])
+
+
 def _copy(row: Mapping[str, Any], prefix: str = "") -> ArchivedEvidence:
     """An archived copy with its blob, as badges.archive checks it, from its row: model instances
-    made from the columns read (as the database would give them), not read again."""
+    made as the ORM makes them from a row (the columns read, the others deferred), not read again."""
     def value(name: str) -> Any:
         return row[prefix + name]
 
-    blob = EvidenceBlob(pk=value("blob__pk"), sha384=value("blob__sha384"), size=value("blob__size"),
-                        storage_name=value("blob__storage_name"), removed_at=value("blob__removed_at"),
-                        verified_at=value("blob__verified_at"), verified_size=value("blob__verified_size"),
-                        verified_intact=value("blob__verified_intact"))
-    copy = ArchivedEvidence(pk=value("pk"), token=value("token"), digest_sri=value("digest_sri"),
-                            taken_at=value("taken_at"), withdrawn_at=value("withdrawn_at"),
-                            withdrawal_reason=value("withdrawal_reason"), blob_id=value("blob__pk"))
+    database = router.db_for_read(ArchivedEvidence)
+    blob = _instance(EvidenceBlob, database, {
+        "id": value("blob__pk"), "sha384": value("blob__sha384"), "size": value("blob__size"),
+        "storage_name": value("blob__storage_name"), "removed_at": value("blob__removed_at"),
+        "verified_at": value("blob__verified_at"), "verified_size": value("blob__verified_size"),
+        "verified_intact": value("blob__verified_intact")})
+    copy = _instance(ArchivedEvidence, database, {
+        "id": value("pk"), "token": value("token"), "digest_sri": value("digest_sri"), "taken_at": value("taken_at"),
+        "withdrawn_at": value("withdrawn_at"), "withdrawal_reason": value("withdrawal_reason"),
+        "blob_id": value("blob__pk")})
     copy.blob = blob
-    blob._state.adding = copy._state.adding = False
     return copy
 
 
