@@ -234,7 +234,7 @@ def prepared_cursor(connection: Any) -> Any:
     `VERIFY_PREPARED_STATEMENTS = False` (for a pooler in transaction mode that does not keep
     prepared statements: PgBouncer before 1.21) gives the ordinary cursor, as do other databases
     and psycopg 2 (then the caller closes it as usual: `closing_needed`)."""
-    if connection.vendor != "postgresql" or not getattr(settings, "VERIFY_PREPARED_STATEMENTS", True):
+    if connection.vendor != "postgresql" or not settings.VERIFY_PREPARED_STATEMENTS:
         return connection.cursor()
     from django.db.backends.postgresql.base import is_psycopg3
 

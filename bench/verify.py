@@ -25,11 +25,20 @@ the database and the rest; then the same with plain pyld on a smaller N, for com
     .venv/bin/python bench/verify.py --n 5 --plain-n 5 # smoke
     .venv/bin/python bench/verify.py --postgres --plain-n 0 --http 4000   # and over HTTP (below)
 
-With `--http R`, the same badges are then posted, R requests in all, to POST /api/v1/verify of a
-gunicorn server (production settings with the anonymous throttle lifted, `--http-workers`
-processes, sync workers or with `--http-threads T` gthread workers of T threads, persistent
-database connections) on 127.0.0.1 by wrk (`--http-connections` connections, one thread);
-printed: requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
+First-time and repeated verifications are reported apart. The runs above verify each badge once
+(first-time: its proof is checked; only the embedded endorsement's and the status lists' proofs,
+the same in every badge, come from the memo). `--repeat-n K` then verifies K badges again, each
+verified once before (not counted): the badge's own proof answered from VERIFIED_DOCUMENTS (keyed
+by the badge's exact JSON and the keys that verified it), every record still read afresh. The
+repeated figure is what a badge verified again and again costs (a badge page's visitors, a
+wallet's re-checks), not the general one.
+
+With `--http R`, the badges are then posted to POST /api/v1/verify of a gunicorn server (production
+settings with the anonymous throttle lifted, `--http-workers` processes, sync workers or with
+`--http-threads T` gthread workers of T threads, persistent database connections) on 127.0.0.1 by
+wrk (`--http-connections` connections, one thread): first each badge once (at most R: first-time),
+then R requests over 200 badges every worker verified before (repeated). Printed for each:
+requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
 """
 
 from __future__ import annotations
