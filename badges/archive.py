@@ -39,13 +39,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from badges.fetch import FetchResult
 from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceUpload
 from badges.routes import resolve_path
+from badges.texts import gettext as _
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.audit import AuditAction, audit_record
 from institutions.permissions import UserLike, can_issue_for, is_member_of
