@@ -583,11 +583,12 @@ def award_email_send(award_id: int) -> bool:
     return notification_deliver(row.pk)
 
 
-def award_emails_send(award_ids: Sequence[int]) -> int:
+def award_emails_send(award_ids: Sequence[int], *, claim: str = "") -> int:
     """`award_email_send` for the awards of a batch chunk, in bulk: their outbox rows read in two
     queries and delivered over one connection to the mail server (endorsement.outbox), each learner
     once. Returns how many were sent now; raises `MailServerUnavailable` (after marking the ones
-    sent) when the connection fails, for the task to retry the others."""
+    sent) when the connection fails, for the task to retry the others. `claim`: the task's id
+    (`notifications_deliver_many`)."""
     keys = {f"award-issued:{public_id}": pk for pk, public_id in
             Award.objects.filter(pk__in=list(award_ids)).exclude(recipient_email="").values_list("pk", "public_id")}
     found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
@@ -596,7 +597,7 @@ def award_emails_send(award_ids: Sequence[int]) -> int:
         with transaction.atomic():
             award_emails_write(Award.objects.select_related("programme", "organisation").filter(pk__in=missing))
         found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
-    return notifications_deliver_many(sorted(found.values()))
+    return notifications_deliver_many(sorted(found.values()), claim=claim)
 
 
 def revoked_award_indices(status_list: StatusList) -> Iterable[int]:
