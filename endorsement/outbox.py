@@ -130,7 +130,8 @@ def notifications_deliver_many(notification_ids: Sequence[int], *, claim: str = 
     which are taken back. Raises `MailServerUnavailable` when the connection fails, after recording
     that message and giving back those not reached (the ones sent stay sent)."""
     now = timezone.now()
-    run = f"{claim} {secrets.token_hex(8)}"[-100:] if claim else secrets.token_hex(8)
+    claim = claim[:80]  # a Celery task id is 36 characters; claimed_by holds 100
+    run = f"{claim} {secrets.token_hex(8)}" if claim else secrets.token_hex(8)
     takeable = (_due(now) | Q(claimed_by__startswith=f"{claim} ")) if claim else _due(now)
     with transaction.atomic():
         rows = list(Notification.objects.select_for_update(skip_locked=True)
