@@ -267,6 +267,29 @@ def test_an_upload_in_error_stores_none_of_the_files(archive_root):
     assert response.status_code == 403 and stored_files(archive_root) == []
 
 
+def test_each_file_uploaded_beforehand_is_audited_and_a_refused_upload_is_not(archive_root):
+    from endorsement.audit import AuditAction
+    from endorsement.models import AuditEvent
+
+    programme, _, cast, issuer = awarding_setup()
+    assert upload_files(issuer, programme, ("report.pdf", PDF), ("notes.txt", TEXT)).status_code == 201
+    assert upload_files(issuer, programme, ("copy.pdf", PDF)).status_code == 201  # the same content again
+    events = list(AuditEvent.objects.filter(action=AuditAction.EVIDENCE_UPLOADED).order_by("seq"))
+    assert [e.data["filename"] for e in events] == ["report.pdf", "notes.txt", "copy.pdf"]
+    assert all(e.actor == issuer and e.subject_type == "evidenceupload" for e in events)
+    pdf = EvidenceUpload.objects.get(blob__sha384=hashlib.sha384(PDF).hexdigest())
+    assert events[0].subject_id == events[2].subject_id == str(pdf.pk)
+    assert events[0].data == {"organisation": programme.organisation.slug, "handle": sri(PDF),
+                              "filename": "report.pdf", "size": len(PDF), "media_type": "application/pdf",
+                              "already_stored": False, "programme": str(programme.public_id)}
+    assert events[2].data["already_stored"] is True
+    # Refused (a file in error; staff who may not award): no file stored, nothing audited.
+    before = AuditEvent.objects.count()
+    assert upload_files(issuer, programme, ("a.pdf", PDF), ("page.html", b"<html>\x00</html>")).status_code == 400
+    assert upload_files(cast.editor, programme, ("report.pdf", PDF)).status_code == 403
+    assert AuditEvent.objects.count() == before and EvidenceUpload.objects.count() == 2
+
+
 def test_files_uploaded_long_ago_and_never_named_are_forgotten_and_their_bytes_removed(
         archive_root, settings, django_capture_on_commit_callbacks):
     from datetime import timedelta
