@@ -56,18 +56,24 @@ def organisation_logo_preview(request: HttpRequest) -> HttpResponse:
 def organisation_logo_upload(request: HttpRequest) -> HttpResponse:
     organisation = portal_staff(request).organisation
     form = LogoForm(request.POST, request.FILES)
-    status = 400
-    if form.is_valid():
-        try:
-            services.organisation_set_logo(actor=request.user, organisation=organisation,
-                                           data=form.cleaned_data["logo"].read())
-        except DomainError as error:
-            add_service_errors(form, error)
-            status = error.status_code
-        else:
-            messages.success(request, _("Logo saved. The registry shows it within a minute."))
-            return redirect("portal:organisation")
-    return _page(request, form=form, status=status)
+    status = _submitted(request, form, lambda data: services.organisation_set_logo(
+        actor=request.user, organisation=organisation, data=data["logo"].read()),
+        _("Logo saved. The registry shows it within a minute."))
+    return redirect("portal:organisation") if status is None else _page(request, form=form, status=status)
+
+
+def _submitted(request: HttpRequest, form: forms.Form, call, success: str) -> int | None:
+    """Call the service with a valid form's data: None when it is done (its message noted), else the
+    status of the page that shows the form again with the errors (400, or the service's refusal)."""
+    if not form.is_valid():
+        return 400
+    try:
+        call(form.cleaned_data)
+    except DomainError as error:
+        add_service_errors(form, error)
+        return error.status_code
+    messages.success(request, success)
+    return None
 
 
 @login_required
@@ -106,14 +112,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _account(request)
     form = LanguageForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            staff_services.staff_language_set(actor=request.user, language=form.cleaned_data["language"])
-        except DomainError as error:
-            add_service_errors(form, error)
-            status = error.status_code
-        else:
-            messages.success(request, _("Saved: your mails are written in the language you chose."))
-            return redirect("portal:account")
-    return _account(request, form=form, status=status)
+    status = _submitted(request, form, lambda data: staff_services.staff_language_set(
+        actor=request.user, language=data["language"]),
+        _("Saved: your mails are written in the language you chose."))
+    return redirect("portal:account") if status is None else _account(request, form=form, status=status)
