@@ -361,3 +361,48 @@ def test_the_same_file_in_1000_awards_of_a_batch_is_stored_once(archive_root, dj
     assert copies.count() == 1000 and len(set(copies.values_list("token", flat=True))) == 1000
     assert len(set(copies.values_list("blob_id", flat=True))) == 1
     assert award_blobs() == 1 and len(stored_files(archive_root)) == 1
+
+
+# --- the portal's page for files uploaded beforehand -----------------------------------------------
+def portal(user) -> Client:
+    client = Client()
+    assert client.login(request=login_request(), username=user.username, password=PASSWORD)
+    return client
+
+
+def test_the_portal_page_uploads_files_beforehand_and_lists_their_handles(archive_root):
+    from endorsement.audit import AuditAction
+    from endorsement.models import AuditEvent
+
+    programme, _, _, issuer = awarding_setup()
+    client = portal(issuer)
+    url = f"/portal/programmes/{programme.public_id}/evidence-files/"
+    batch_page = client.get(f"/portal/programmes/{programme.public_id}/award-batches/new/").content.decode()
+    assert f'href="{url}"' in batch_page
+    page = client.get(url)
+    assert page.status_code == 200 and "No files uploaded yet." in page.content.decode()
+    answer = client.post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF),
+                                                 SimpleUploadedFile("notes.txt", TEXT)]})
+    html = answer.content.decode()
+    assert answer.status_code == 200 and "2 files stored" in html
+    assert sri(PDF) in html and sri(TEXT) in html and "report.pdf" in html
+    assert EvidenceUpload.objects.count() == 2 and len(stored_files(archive_root)) == 2
+    assert AuditEvent.objects.filter(action=AuditAction.EVIDENCE_UPLOADED, actor=issuer).count() == 2
+    assert sri(PDF) in client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+
+def test_the_portal_page_refuses_a_bad_file_storing_none_and_keeps_out_who_may_not_award(archive_root):
+    programme, _, cast, issuer = awarding_setup()
+    url = f"/portal/programmes/{programme.public_id}/evidence-files/"
+    refused = portal(issuer).post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF),
+                                                          SimpleUploadedFile("page.html", b"<html>\x00</html>")]})
+    assert refused.status_code == 400 and "judged by its content" in refused.content.decode()
+    missing = portal(issuer).post(url, {})
+    assert missing.status_code == 400 and "Send one or more evidence_file parts." in missing.content.decode()
+    assert EvidenceUpload.objects.count() == 0 and stored_files(archive_root) == []
+    editor = portal(cast.editor)
+    assert editor.get(url).status_code == 403
+    assert editor.post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF)]}).status_code == 403
+    _other, _, _, other_issuer = awarding_setup()
+    assert portal(other_issuer).get(url).status_code == 404
+    assert EvidenceUpload.objects.count() == 0

@@ -262,6 +262,7 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "awards:programme": ("member", _pid),
     "awards:new": ("member", _pid),
     "awards:batch_new": ("member", _pid),
+    "awards:evidence_files": ("member", _pid),
     "awards:batch": ("member", lambda site: {"public_id": site.batch.public_id}),
     "awards:detail": ("member", lambda site: {"public_id": site.award.public_id}),
     "pathway-completion-new": ("member", lambda site: {"public_id": _demo_completion().pathway.public_id}),
