@@ -1,5 +1,6 @@
 """Programmes in the body's admin: read-only (organisations edit their own through the portal and API;
-what reviewers judge is the snapshot frozen into each application)."""
+what reviewers judge is the snapshot frozen into each application). The learners' chosen mail
+languages, read-only too: each is the learner's own choice on their account page."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from badges.models import Programme
+from badges.models import Programme, RecipientLanguage
 from config.phrases import with_break_opportunities
 from endorsement.figures import figures_context, figures_csv_response
 from institutions.admin import BodyAdmin
@@ -63,3 +64,17 @@ class ProgrammeAdmin(BodyAdmin):
     def name(self, obj: Programme) -> str:
         """The name in the reader's language, with break opportunities between Japanese phrases."""
         return with_break_opportunities(str(obj))
+
+
+@admin.register(RecipientLanguage)
+class RecipientLanguageAdmin(BodyAdmin):
+    """Which language a learner chose for the mails to one address (badges.mail_language): the body's
+    staff look it up when a learner asks why a mail came in one language. Read-only: only the
+    learner changes it, on their account page."""
+
+    list_display = ("email", "language", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("email",)
+    ordering = ("email",)
+    fields = ("email", "language", "updated_at")
+    readonly_fields = fields

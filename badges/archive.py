@@ -39,13 +39,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from badges.fetch import FetchResult
 from badges.models import ArchivedEvidence, Award, EvidenceBlob, EvidenceUpload
 from badges.routes import resolve_path
+from badges.texts import gettext as _
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.audit import AuditAction, audit_record
 from institutions.permissions import UserLike, can_issue_for, is_member_of
@@ -166,29 +166,90 @@ def _storage_name(sha384: str) -> str:
 
 
 def blob_store(data: bytes, media_type: str) -> EvidenceBlob:
-    """The blob holding `data`, stored once: a blob already there is reused (and its bytes written
-    again if they were removed). Call inside the transaction that refers to it; the bytes are
-    written at once (content-addressed, so a rolled-back write leaves only a file the next store of
-    the same content reuses). The bytes written are the bytes just hashed: that is recorded as the
-    blob's first hash (`verified_*`, see `copy_check_cached`)."""
-    sha384 = hashlib.sha384(data).hexdigest()
-    name = _storage_name(sha384)
+    """The blob holding `data`, stored once (`blobs_store` for one content)."""
+    return blobs_store([(data, media_type)])[hashlib.sha384(data).hexdigest()]
+
+
+def blobs_store(contents: Iterable[tuple[bytes, str]], *, stored: Iterable[str] = ()) -> dict[str, EvidenceBlob]:
+    """The blobs holding each content (bytes, media type), by SHA-384 (hex), each stored once however
+    often it is given; a blob already there is reused (and its bytes written again if they were
+    removed). `stored`: the SHA-384 of blobs stored before (a batch's files), which must still be
+    there (`EvidenceBlob.DoesNotExist` otherwise). Call inside the transaction that refers to them.
+
+    At most three statements whatever the number of contents (a batch chunk's): the rows there
+    already, locked; one INSERT … ON CONFLICT DO NOTHING of the others; those read back, locked. The
+    lock (held until the caller commits) is what keeps the retention sweep (`_remove_unreferenced`)
+    from removing a blob's bytes while a new reference to it is being written: the sweep locks the
+    blob before it looks for live references, so it waits for this transaction and then sees its
+    copies; a blob the sweep marked removed first is seen removed here and its bytes written again.
+    Rows are locked and inserted in SHA-384 order, so two chunks sharing contents do not deadlock.
+
+    The bytes are written at once (content-addressed, so a rolled-back write leaves only a file the
+    next store of the same content checks and reuses), once per content. The bytes written are the
+    bytes just hashed: that is recorded as a new blob's first hash (`verified_*`, see
+    `copy_check_cached`)."""
+    wanted: dict[str, tuple[bytes, str]] = {}
+    for data, media_type in contents:
+        wanted.setdefault(hashlib.sha384(data).hexdigest(), (data, media_type))
+    named = set(stored) - set(wanted)
+    shas = sorted(set(wanted) | named)
+    if not shas:
+        return {}
     now = timezone.now()
-    blob, _created = EvidenceBlob.objects.get_or_create(
-        sha384=sha384, defaults={"size": len(data), "media_type": media_type, "storage_name": name,
-                                 "verified_at": now, "verified_size": len(data), "verified_intact": True})
-    blob = EvidenceBlob.objects.select_for_update().get(pk=blob.pk)
+    locked = EvidenceBlob.objects.select_for_update().order_by("sha384")
+    blobs = {blob.sha384: blob for blob in locked.filter(sha384__in=shas)}
+    missing = [sha for sha in sorted(wanted) if sha not in blobs]
+    if missing:
+        EvidenceBlob.objects.bulk_create([
+            EvidenceBlob(sha384=sha, size=len(wanted[sha][0]), media_type=wanted[sha][1],
+                         storage_name=_storage_name(sha), verified_at=now, verified_size=len(wanted[sha][0]),
+                         verified_intact=True)
+            for sha in missing], ignore_conflicts=True)  # a row another transaction committed meanwhile stays
+        blobs.update((blob.sha384, blob) for blob in locked.filter(sha384__in=missing))
+    for sha in sorted(named):
+        if sha not in blobs or blobs[sha].removed_at is not None:
+            raise EvidenceBlob.DoesNotExist(f"No stored evidence file sha384:{sha[:16]}…")
     storage = evidence_storage()
-    if blob.removed_at is not None or not storage.exists(blob.storage_name):
-        if storage.exists(blob.storage_name):
-            storage.delete(blob.storage_name)
-        saved = storage.save(blob.storage_name, ContentFile(data))
-        if saved != blob.storage_name:  # another writer got there first: same bytes, keep one
+    new = set(missing)
+    for sha, (data, _media_type) in wanted.items():
+        blob = blobs[sha]
+        if sha in new and blob.removed_at is None:
+            _blob_write(storage, blob.storage_name, data, sha)
+        elif blob.removed_at is not None or not storage.exists(blob.storage_name):
+            if storage.exists(blob.storage_name):
+                storage.delete(blob.storage_name)
+            _blob_write(storage, blob.storage_name, data, sha)
+            blob.removed_at = None
+            blob.verified_at, blob.verified_size, blob.verified_intact = now, len(data), True
+            blob.save(update_fields=["removed_at", "verified_at", "verified_size", "verified_intact"])
+    return blobs
+
+
+def _holds(storage: Storage, name: str, sha384: str) -> bool:
+    """Whether the stored file `name` holds exactly the bytes whose SHA-384 is `sha384`."""
+    try:
+        with storage.open(name, "rb") as handle:
+            digest = hashlib.sha384()
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+    except (FileNotFoundError, OSError):
+        return False
+    return digest.hexdigest() == sha384
+
+
+def _blob_write(storage: Storage, name: str, data: bytes, sha384: str) -> None:
+    """Write `data` as `name`. A file there already (a concurrent writer of the same content, or a
+    write whose transaction rolled back, possibly cut short) is kept when it holds these bytes and
+    replaced when it does not."""
+    saved = storage.save(name, ContentFile(data))
+    if saved == name:
+        return
+    storage.delete(saved)  # the storage chose another name: `name` was taken
+    if not _holds(storage, name, sha384):
+        storage.delete(name)
+        saved = storage.save(name, ContentFile(data))
+        if saved != name:  # another writer got there first, with the same bytes: keep one
             storage.delete(saved)
-        blob.removed_at = None
-        blob.verified_at, blob.verified_size, blob.verified_intact = now, len(data), True
-        blob.save(update_fields=["removed_at", "verified_at", "verified_size", "verified_intact"])
-    return blob
 
 
 def new_token() -> str:
@@ -247,26 +308,32 @@ def copies_plan(files: Iterable[EvidenceFile]) -> list[PlannedCopy]:
     return [PlannedCopy.of_file(f) for f in files]
 
 
-def copies_save(award: Award, planned: Sequence[PlannedCopy], blobs: dict[str, EvidenceBlob] | None = None
-                ) -> list[ArchivedEvidence]:
-    """Inside the issuing transaction: store each planned copy's bytes (once per content; `blobs`
-    caches blobs by SHA-384 across a batch) and save its ArchivedEvidence row. A copy planned
-    without bytes names a blob stored before (a batch's file); its bytes must still be there."""
-    blobs = {} if blobs is None else blobs
+def copies_save(award: Award, planned: Sequence[PlannedCopy]) -> list[ArchivedEvidence]:
+    """Inside the issuing transaction: `copies_save_many` for one award."""
+    return copies_save_many([(award, planned)])
+
+
+def copies_save_many(planned: Iterable[tuple[Award, Sequence[PlannedCopy]]]) -> list[ArchivedEvidence]:
+    """Inside the issuing transaction, for awards just saved (a batch chunk's, or one): store the
+    planned copies' bytes, once per content across all of them (`blobs_store`), and save their
+    ArchivedEvidence rows in one INSERT. A copy planned without bytes names a blob stored before (a
+    batch's file); it must still be there."""
+    planned = [(award, list(plans)) for award, plans in planned]
+    plans = [plan for _award, award_plans in planned for plan in award_plans]
+    blobs = blobs_store([(plan.data, plan.media_type) for plan in plans if plan.data is not None],
+                        stored=[plan.sha384 for plan in plans if plan.data is None])
     rows = []
-    for position, plan in enumerate(planned):
-        sha = plan.sha384
-        if sha not in blobs:
-            if plan.data is not None:
-                blobs[sha] = blob_store(plan.data, plan.media_type)
-            else:
-                blobs[sha] = EvidenceBlob.objects.get(sha384=sha, removed_at__isnull=True)
-        rows.append(ArchivedEvidence(
-            token=plan.token, award=award, blob=blobs[sha], kind=plan.kind, position=position,
-            digest_sri=plan.digest_sri, size=plan.size, media_type=plan.media_type,
-            filename=plan.name if plan.kind == Kind.UPLOAD else "", original_url=plan.original_url,
-            taken_at=plan.taken_at or award.issued_at or timezone.now(), in_credential=True))
-    return ArchivedEvidence.objects.bulk_create(rows)
+    for award, award_plans in planned:
+        for position, plan in enumerate(award_plans):
+            blob = blobs.get(plan.sha384)
+            if blob is None:  # planned with bytes whose digest is not the one it names
+                raise ValueError(f"the copy {plan.token[:8]}… names a digest its bytes do not have")
+            rows.append(ArchivedEvidence(
+                token=plan.token, award=award, blob=blob, kind=plan.kind, position=position,
+                digest_sri=plan.digest_sri, size=plan.size, media_type=plan.media_type,
+                filename=plan.name if plan.kind == Kind.UPLOAD else "", original_url=plan.original_url,
+                taken_at=plan.taken_at or award.issued_at or timezone.now(), in_credential=True))
+    return ArchivedEvidence.objects.bulk_create(rows) if rows else []
 
 
 def web_copy_plan(result: FetchResult, *, url: str, taken_at: datetime) -> PlannedCopy:
@@ -370,20 +437,25 @@ def _remove_unreferenced(blob_ids: Iterable[int]) -> int:
     not yet forgotten (after commit, so a rollback never loses bytes). Returns how many blobs were
     marked removed."""
     removed = []
-    for blob in EvidenceBlob.objects.select_for_update().filter(pk__in=list(blob_ids), removed_at__isnull=True):
+    for blob in (EvidenceBlob.objects.select_for_update().order_by("sha384")  # blobs_store's order
+                 .filter(pk__in=list(blob_ids), removed_at__isnull=True)):
         if not ArchivedEvidence.objects.filter(blob=blob, withdrawn_at__isnull=True).exists() \
                 and not EvidenceUpload.objects.filter(blob=blob).exists():
             removed.append(blob)
     if not removed:
         return 0
-    EvidenceBlob.objects.filter(pk__in=[b.pk for b in removed]).update(removed_at=timezone.now())
-    names = [b.storage_name for b in removed]
+    ids = [b.pk for b in removed]
+    EvidenceBlob.objects.filter(pk__in=ids).update(removed_at=timezone.now())
 
     def delete() -> None:
+        # Under the blobs' lock, only those still marked removed: content stored again after this
+        # commit (`blobs_store` cleared removed_at and wrote the bytes) keeps its bytes.
         storage = evidence_storage()
-        for name in names:
-            if storage.exists(name):
-                storage.delete(name)
+        with transaction.atomic():
+            for blob in (EvidenceBlob.objects.select_for_update().order_by("sha384")
+                         .filter(pk__in=ids, removed_at__isnull=False)):
+                if storage.exists(blob.storage_name):
+                    storage.delete(blob.storage_name)
 
     transaction.on_commit(delete)
     return len(removed)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("portal/programmes/<uuid:public_id>/awards/", award_views.programme_awards, name="programme"),
     path("portal/programmes/<uuid:public_id>/awards/new/", award_views.award_new, name="new"),
     path("portal/programmes/<uuid:public_id>/award-batches/new/", award_views.batch_new, name="batch_new"),
+    path("portal/programmes/<uuid:public_id>/evidence-files/", award_views.evidence_files_page,
+         name="evidence_files"),
     path("portal/award-batches/template-<str:language>.csv", award_views.batch_template, name="batch_template"),
     path("portal/batches/<uuid:public_id>/", award_views.batch_detail, name="batch"),
     path("portal/batches/<uuid:public_id>/progress.json", award_views.batch_progress, name="batch_progress"),

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -34,6 +35,7 @@ from badges.awards import (
     award_url,
     awards_of_programme,
 )
+from badges.batch_files import UploadedFile, evidence_upload_store
 from badges.batches import (
     BATCH_PAGE_ROWS,
     ParsedUpload,
@@ -49,7 +51,7 @@ from badges.batches import (
 )
 from badges.certificate import CERTIFICATE_LANGUAGES, CertificateUnavailable, certificate_pdf
 from badges.evidence import evidence_standing_for
-from badges.models import Award, AwardBatch, Programme
+from badges.models import Award, AwardBatch, EvidenceUpload, Programme
 from badges.sharing import award_share
 from badges.verification import credential_verify
 from badges.verify_views import plain_words
@@ -201,6 +203,38 @@ def batch_new(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("awards:batch", batch.public_id)
     return render(request, "badges/awards/batch_form.html",
                   {"programme": programme, "form": form, "row_errors": row_errors}, status=status)
+
+
+RECENT_UPLOADS = 50
+
+
+@login_required
+def evidence_files_page(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Evidence files uploaded ahead of a batch (owners and issuers), as `POST …/evidence-files` does
+    (badges.batch_files.evidence_upload_store: checked by content and size, stored, audited): the
+    answer lists each file's handle, which the batch sheet's evidence_files column names. A file in
+    error refuses them all (400, the reasons listed, nothing stored)."""
+    programme = _programme(request, public_id)
+    _require_issuer(request, programme)
+    stored: list[UploadedFile] = []
+    status, errors = 200, []
+    if request.method == "POST":
+        try:
+            stored = evidence_upload_store(actor=request.user, organisation=programme.organisation,
+                                           uploads=request.FILES.getlist("evidence_file"), programme=programme)
+        except DomainError as error:
+            raise_as_http(error)
+            status, errors = error.status_code, [error.message, *error.field_errors.get("evidence_file", [])]
+        else:
+            messages.success(request, ngettext("%(n)d file stored: name it in the batch by its handle.",
+                                               "%(n)d files stored: name them in the batch by their handles.",
+                                               len(stored)) % {"n": len(stored)})
+    recent = (EvidenceUpload.objects.filter(organisation=programme.organisation).select_related("blob")
+              .order_by("-created_at", "-pk")[:RECENT_UPLOADS])
+    context = {"programme": programme, "stored": [f.as_json() for f in stored], "errors": errors,
+               "recent": [{**UploadedFile(u).as_json(), "created_at": u.created_at} for u in recent],
+               "keep_days": settings.EVIDENCE_UPLOAD_KEEP_DAYS, "recent_limit": RECENT_UPLOADS}
+    return render(request, "badges/awards/evidence_files.html", context, status=status)
 
 
 def _batch_for_staff(request: HttpRequest, public_id: Any) -> AwardBatch:

@@ -300,10 +300,12 @@ class AwardSigner:
         )
 
 
-def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] | None = None) -> None:
+def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] | None = None,
+                mails: Sequence[Notification] | None = None) -> None:
     """Inside the issuing transaction, for awards just saved: record each evidence link's check
     (its first fetch, made before signing, from `snapshots`; a link without one is fetched once after
-    commit, badges.evidence) and each learner's mail (the outbox); on commit, tell the organisation
+    commit, badges.evidence) and each learner's mail (the outbox; `mails` planned by
+    `award_emails_plan` before the awards were inserted, see `award_emails_write`); on commit, tell the organisation
     of a single award's link that did not answer, publish the status lists the new entries are on (a
     new list must be served before anyone checks it) and send the mails. Whatever the tasks after
     commit never do, the recovery sweeps do (badges.recovery, endorsement.outbox)."""
@@ -334,7 +336,7 @@ def after_issue(awards: Iterable[Award], snapshots: Mapping[str, LinkSnapshot] |
     else:
         status_lists_publish(lists)
     webhooks_for_awards_issued(awards)  # the organisation's own systems (webhooks.events)
-    mailed = award_emails_write(awards)
+    mailed = award_emails_write(awards, mails)
     if mailed:
         enqueue_on_commit("badges.tasks.send_award_emails", mailed)
     registry_changed({a.programme_id for a in awards})  # its issuance counts (debounced: endorsement.registry)
@@ -381,9 +383,10 @@ def award_issue(
         signer = AwardSigner(programme, endorsement, actor)
         award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION),
                              uploads=planned)
+        mails = award_emails_plan([award])  # its claim token is inserted with it
         award.save()
         copies_save(award, planned)
-        after_issue([award], snapshots)
+        after_issue([award], snapshots, mails)
         audit_record(actor=actor, action=AuditAction.AWARD_ISSUED, subject=award,
                      data={"programme": str(programme.public_id), "credential": award.credential["id"]})
     return award
@@ -531,21 +534,37 @@ def award_email(award: Award, *, body_name: str, language: str) -> Notification:
                         body=body)
 
 
-def award_emails_write(awards: Iterable[Award]) -> list[int]:
-    """The mails telling each learner with an e-mail address the link to their badge, written
-    pending in the issuing transaction (the outbox, endorsement.outbox), each in the learner's
-    language (`award_email`). Returns the ids of the awards that have one."""
+def award_emails_plan(awards: Iterable[Award]) -> list[Notification]:
+    """The mails telling each learner with an e-mail address the link to their badge, each in the
+    learner's language (`award_email`), not saved. Sets a new claim token on each of those awards:
+    call it before the awards are inserted, so that their tokens go in with them."""
     awards = [a for a in awards if a.recipient_email]
     if not awards:
         return []
     body_name = _body_name()
     chosen = chosen_languages(a.recipient_email for a in awards)
-    rows = [award_email(award, body_name=body_name,
+    return [award_email(award, body_name=body_name,
                         language=mail_language(award.recipient_email, award.recipient_language, chosen))
             for award in awards]
+
+
+def award_emails_write(awards: Iterable[Award], mails: Sequence[Notification] | None = None) -> list[int]:
+    """Write the mails of saved awards pending in the issuing transaction (the outbox,
+    endorsement.outbox). `mails`: those `award_emails_plan` made before the awards were inserted
+    (only the saved awards' are written); without them, they are made now and the new claim tokens
+    written by an UPDATE (awards saved before, e.g. issued before the outbox existed). Returns the
+    ids of the awards that have one."""
+    awards = [a for a in awards if a.recipient_email]
+    if not awards:
+        return []
+    if mails is None:
+        rows = award_emails_plan(awards)
+        Award.objects.bulk_update(awards, ["claim_token_sha256", "claim_expires_at"])
+    else:
+        keys = {_email_key(a) for a in awards}
+        rows = [mail for mail in mails if mail.key in keys]
     # New awards have no mail yet; a key written before (never, in practice) is left as it is.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    Award.objects.bulk_update(awards, ["claim_token_sha256", "claim_expires_at"])
     return [a.pk for a in awards]
 
 
@@ -564,11 +583,12 @@ def award_email_send(award_id: int) -> bool:
     return notification_deliver(row.pk)
 
 
-def award_emails_send(award_ids: Sequence[int]) -> int:
+def award_emails_send(award_ids: Sequence[int], *, claim: str = "") -> int:
     """`award_email_send` for the awards of a batch chunk, in bulk: their outbox rows read in two
     queries and delivered over one connection to the mail server (endorsement.outbox), each learner
     once. Returns how many were sent now; raises `MailServerUnavailable` (after marking the ones
-    sent) when the connection fails, for the task to retry the others."""
+    sent) when the connection fails, for the task to retry the others. `claim`: the task's id
+    (`notifications_deliver_many`)."""
     keys = {f"award-issued:{public_id}": pk for pk, public_id in
             Award.objects.filter(pk__in=list(award_ids)).exclude(recipient_email="").values_list("pk", "public_id")}
     found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
@@ -577,7 +597,7 @@ def award_emails_send(award_ids: Sequence[int]) -> int:
         with transaction.atomic():
             award_emails_write(Award.objects.select_related("programme", "organisation").filter(pk__in=missing))
         found = dict(Notification.objects.filter(key__in=list(keys)).values_list("key", "pk"))
-    return notifications_deliver_many(sorted(found.values()))
+    return notifications_deliver_many(sorted(found.values()), claim=claim)
 
 
 def revoked_award_indices(status_list: StatusList) -> Iterable[int]:

@@ -36,8 +36,9 @@ from django.utils.translation import gettext as _
 
 from badges.archive import _clean_name, blob_store, evidence_files_clean, parse_sri, sniff, sri_of_hex
 from badges.awards import check_can_issue
-from badges.models import EvidenceBlob, EvidenceUpload
+from badges.models import EvidenceBlob, EvidenceUpload, Programme
 from config.errors import InvalidInput
+from endorsement.audit import AuditAction, audit_record
 from institutions.models import Organisation
 from institutions.permissions import UserLike
 
@@ -272,10 +273,13 @@ class UploadedFile:
                 "filename": self.upload.filename, "size": blob.size, "mediaType": blob.media_type}
 
 
-def evidence_upload_store(*, actor: UserLike, organisation: Organisation, uploads: list[Any]) -> list[UploadedFile]:
+def evidence_upload_store(*, actor: UserLike, organisation: Organisation, uploads: list[Any],
+                          programme: Programme | None = None) -> list[UploadedFile]:
     """Store evidence files for a later batch (owners and issuers of the organisation). Each is
     checked as an award's upload is, by content and size; any one in error refuses them all (400
-    under `evidence_file`, nothing stored). The same content uploaded again answers the same handle."""
+    under `evidence_file`, nothing stored). The same content uploaded again answers the same handle.
+    Each file stored is audited (`evidence.uploaded`: its handle, name, size, type, the programme it
+    was sent for, and whether the organisation had sent the same content before)."""
     check_can_issue(actor, organisation)
     if not uploads:
         raise InvalidInput(_("Send one or more evidence_file parts."),
@@ -291,9 +295,13 @@ def evidence_upload_store(*, actor: UserLike, organisation: Organisation, upload
     with transaction.atomic():
         for file in files:
             blob = blob_store(file.data, file.media_type)
-            upload, _created = EvidenceUpload.objects.get_or_create(
+            upload, created = EvidenceUpload.objects.get_or_create(
                 organisation=organisation, blob=blob,
                 defaults={"filename": file.name, "uploaded_by": actor if getattr(actor, "pk", None) else None})
+            audit_record(actor=actor, action=AuditAction.EVIDENCE_UPLOADED, subject=upload, data={
+                "organisation": organisation.slug, "handle": sri_of_hex(blob.sha384), "filename": file.name,
+                "size": blob.size, "media_type": blob.media_type, "already_stored": not created,
+                "programme": str(programme.public_id) if programme is not None else None})
             stored.append(UploadedFile(upload))
     return stored
 

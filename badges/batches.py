@@ -40,11 +40,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from badges.archive import PlannedCopy, copies_save, new_token
+from badges.archive import PlannedCopy, copies_save_many, new_token
 from badges.awards import (
     AwardSigner,
     Recipient,
     after_issue,
+    award_emails_plan,
     award_insert,
     check_can_issue,
     endorsement_for_awarding,
@@ -536,12 +537,12 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
         allocations = status_allocate_many(programme.organisation, StatusPurpose.REVOCATION, len(todo))
         awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row, uploads=planned[row])
                   for (row, recipient), allocation in zip(todo, allocations, strict=True)]
+        mails = award_emails_plan(awards)  # their claim tokens are inserted with the awards
         with transaction.atomic():
             saved = award_insert(awards)
-            blobs: dict = {}
-            for award in saved:  # a row another run saved first keeps that run's copies
-                copies_save(award, planned[award.batch_row], blobs)
-            after_issue(saved, snapshots)
+            # A row another run saved first keeps that run's copies and mail.
+            copies_save_many((award, planned[award.batch_row]) for award in saved)
+            after_issue(saved, snapshots, mails)
     award_batch_progress(batch.pk)
     return len(saved)
 

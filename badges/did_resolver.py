@@ -13,16 +13,19 @@ A `DidResolver` caches what it resolved, so one verification fetches each DID at
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from badges import credentials as vc
 from badges.fetch import FetchError, fetch
+from badges.texts import gettext as _
 from institutions.models import MembershipState, Organisation
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
@@ -36,6 +39,8 @@ class DidResolution:
     document: dict[str, Any] | None = None
     source: str = ""
     error: str = ""
+    # The document's assertion keys (verification method id → key), when already known.
+    keys: Mapping[str, Any] | None = None
 
     @property
     def resolved(self) -> bool:
@@ -78,6 +83,44 @@ def local_organisation(did: str) -> Organisation | None:
     return None
 
 
+class _LocalDocuments:
+    """The DID documents of this server's issuers, built from their rows, by those rows' exact
+    values: (SITE_URL, body or not, slug, each key's fragment and multibase text) → (the document,
+    its assertion keys decoded). A pure function of the rows, which every verification still reads
+    afresh (badges.verification_data): a withdrawn or added key is another input and misses.
+    Decoding the keys (base58, then the Ed25519 point) and building the document cost more than
+    the lookup. At most `size`, all dropped when full. The documents are shared: read, never
+    changed."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._data: dict[tuple[Any, ...], tuple[dict[str, Any], Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def document(self, organisation: Any, keys: tuple[tuple[str, str], ...]
+                 ) -> tuple[dict[str, Any], Mapping[str, Any]]:
+        from institutions.keys import organisation_did
+
+        at = (settings.SITE_URL, bool(organisation.is_certification_body), organisation.slug, keys)
+        found = self._data.get(at)
+        if found is None:
+            document = vc.build_did_document(organisation_did(organisation),
+                                             [vc.DidKey(fragment=fragment, public_key=key) for fragment, key in keys])
+            found = (document, MappingProxyType(vc.assertion_keys(document)))
+            with self._lock:
+                if len(self._data) >= self.size:
+                    self._data.clear()
+                self._data[at] = found
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+LOCAL_DOCUMENTS = _LocalDocuments()
+
+
 @dataclass
 class DidResolver:
     """Resolves DIDs for one verification; results (and failures) are cached on the instance."""
@@ -91,6 +134,7 @@ class DidResolver:
     # the organisations and keys it reads (with the rest of the verification's records), not one by one.
     records: Any = None
     _cache: dict[str, DidResolution] = field(default_factory=dict)
+    _assertion_keys: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def resolve(self, did: str) -> DidResolution:
         did = did.split("#", 1)[0] if isinstance(did, str) else did
@@ -117,7 +161,7 @@ class DidResolver:
         return self._resolve_remote(did)
 
     def _resolve_local(self, did: str) -> DidResolution:
-        from institutions.keys import did_document, organisation_did
+        from institutions.keys import did_document
 
         if self.records is not None:
             found = self.records.organisation_keys(did)
@@ -126,10 +170,9 @@ class DidResolver:
                                      % {"did": did})
             organisation, keys = found
             if any(retired_at is None for _fragment, _key, retired_at in keys):
-                document = vc.build_did_document(organisation_did(organisation),
-                                                 [vc.DidKey(fragment=fragment, public_key=key)
-                                                  for fragment, key, _retired_at in keys])
-                return DidResolution(did, document, source=_("this registry's own records"))
+                document, assertion = LOCAL_DOCUMENTS.document(
+                    organisation, tuple((fragment, key) for fragment, key, _retired_at in keys))
+                return DidResolution(did, document, source=_("this registry's own records"), keys=assertion)
             # No current key yet: did_document creates it, as the published DID document does.
             return DidResolution(did, did_document(Organisation.objects.get(pk=organisation.pk)),
                                  source=_("this registry's own records"))
@@ -185,7 +228,11 @@ class DidResolver:
             resolution = self.resolve(method_id)
             if not resolution.resolved:
                 raise vc.KeyNotFoundError(resolution.error)
-            keys = vc.assertion_keys(resolution.document)
+            keys = resolution.keys
+            if keys is None:
+                keys = self._assertion_keys.get(resolution.did)
+                if keys is None:
+                    keys = self._assertion_keys[resolution.did] = vc.assertion_keys(resolution.document)
             if method_id not in keys:
                 raise vc.KeyNotFoundError(
                     _("%(method)s is not an assertion key in the DID document of %(did)s.")

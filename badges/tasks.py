@@ -42,16 +42,17 @@ def issue_award_batch_chunk(self, batch_id: int, start: int, end: int) -> int:
         raise
 
 
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_award_emails(award_ids: list[int]) -> int:
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_award_emails(self, award_ids: list[int]) -> int:
     """Mail each learner the link to their new badge, once per award (the outbox rows written on
     issue), all over one connection to the mail server; returns how many were sent now. A lost
     connection retries the task (the mails sent stay sent; endorsement.outbox.MailServerUnavailable
     is a ConnectionError); a refused mail, or one this task never reaches (killed, never sent),
-    stays pending for the outbox sweep."""
+    stays pending for the outbox sweep. The mails are claimed under this task's id: delivered
+    again after its worker was killed (acks_late), it takes back the ones it had claimed at once."""
     from badges.awards import award_emails_send
 
-    return award_emails_send(award_ids)
+    return award_emails_send(award_ids, claim=self.request.id or "")
 
 
 # --- Evidence links (badges.evidence) ---------------------------------------------------------------

@@ -59,18 +59,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import ResolverMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
 from badges.did_resolver import DidResolver, is_local_did, site_did
 from badges.routes import resolve_path
+from badges.texts import gettext as _
+from badges.texts import in_language
 from badges.verification_data import AwardRecord, EndorsementRecord, VerificationRecords
 from config.errors import InvalidInput
 from config.request_guard import JsonProblem, check_json_value
@@ -107,7 +109,7 @@ class Check:
     def kind(self) -> str:
         """The check without its endorsement prefix or item number: `endorsement-2-status` →
         `status`, `archive-3` → `archive`."""
-        return ITEM_SUFFIX.sub("", ENDORSEMENT_PREFIX.sub("", self.id))
+        return check_kind(self.id)
 
     @property
     def outcome(self) -> str:
@@ -125,6 +127,12 @@ NESTED_PREFIX = "credential-"
 ITEM_SUFFIX = re.compile(r"-\d+$")
 # At most this many archived copies of one credential are fetched and checked.
 MAX_ARCHIVED_COPIES = 20
+
+
+@lru_cache(maxsize=4096)
+def check_kind(check_id: str) -> str:
+    """`Check.kind` of a check id (remembered: the ids are the verifier's own, a few hundred)."""
+    return ITEM_SUFFIX.sub("", ENDORSEMENT_PREFIX.sub("", check_id))
 
 # Every code a check can carry ("<check>.<outcome>"), in the order docs/credentials.md lists them.
 CHECK_CODES = (
@@ -498,7 +506,8 @@ class _Verifier:
                          code="error.error")
         if check is None:
             return None
-        return replace(check, code=f"{check.kind}.{check.code}")
+        return Check(check.id, check.label, check.passed, check.message, check.informational,
+                     f"{check_kind(check.id)}.{check.code}")
 
     def verify_proofs(self, document: JsonDict) -> vc.VerificationResult:
         """`vc.verify` with this verification's keys, answered from VERIFIED_DOCUMENTS when the very
@@ -1039,4 +1048,5 @@ def credential_verify(credential: Mapping[str, Any], *, email: str = "", now: da
     if not isinstance(credential, Mapping):
         raise _refuse("credential", _("A credential is a JSON object."))
     verifier = _Verifier(now or timezone.now(), cached_copies=cached_copies)
-    return verifier.report(dict(credential), (email or "").strip())
+    with in_language():  # the report's texts, translated once per language (badges.texts)
+        return verifier.report(dict(credential), (email or "").strip())

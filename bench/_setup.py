@@ -243,7 +243,7 @@ def evidence_server() -> Iterator[str]:
 # --- timers ---------------------------------------------------------------------------------------
 CRYPTO_STAGES = ("expansion", "canonicalization", "hashing", "signing")
 # Inside a chunk, around the evidence: its links fetched before signing (badges.evidence.links_snapshot,
-# the fetch threads' CPU included) and the copies written to the archive (badges.archive.copies_save).
+# the fetch threads' CPU included) and the copies written to the archive (badges.archive.copies_save_many).
 EVIDENCE_STAGES = ("fetching evidence links", "archiving evidence copies")
 STAGES = (*CRYPTO_STAGES, "enqueueing tasks", *EVIDENCE_STAGES, "database")
 FOLLOW_UPS = {
@@ -393,7 +393,7 @@ HOW_TIMED = (
     "template), proof.hash_data (SHA-256), the Ed25519 key's sign/verify, Celery's Task.apply_async "
     "(enqueueing follow-up tasks; with no broker, the eager dispatch around them) and the Django "
     "cursor's execute (database, client side), and in a chunk badges.evidence.links_snapshot (fetching "
-    "evidence links before signing, its threads' CPU included) and badges.archive.copies_save (archiving "
+    "evidence links before signing, its threads' CPU included) and badges.archive.copies_save_many (archiving "
     "evidence copies); times are exclusive (a nested timed call counts once). "
     "The rest is ORM work, transactions, row loading, checks."
 )
@@ -437,8 +437,8 @@ class Instruments:
             self._patch(AwardSigner, "award", clock.latency(AwardSigner.award, "credential"))
             self._patch(badges.batches, "links_snapshot",
                         clock.timed(badges.batches.links_snapshot, stage="fetching evidence links"))
-            self._patch(badges.batches, "copies_save",
-                        clock.timed(badges.batches.copies_save, stage="archiving evidence copies"))
+            self._patch(badges.batches, "copies_save_many",
+                        clock.timed(badges.batches.copies_save_many, stage="archiving evidence copies"))
             from celery.app.task import Task
 
             # Sending a task (to the broker; with no broker, Celery's eager dispatch around the

@@ -25,11 +25,20 @@ the database and the rest; then the same with plain pyld on a smaller N, for com
     .venv/bin/python bench/verify.py --n 5 --plain-n 5 # smoke
     .venv/bin/python bench/verify.py --postgres --plain-n 0 --http 4000   # and over HTTP (below)
 
-With `--http R`, the same badges are then posted, R requests in all, to POST /api/v1/verify of a
-gunicorn server (production settings with the anonymous throttle lifted, `--http-workers`
-processes, sync workers or with `--http-threads T` gthread workers of T threads, persistent
-database connections) on 127.0.0.1 by wrk (`--http-connections` connections, one thread);
-printed: requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
+First-time and repeated verifications are reported apart. The runs above verify each badge once
+(first-time: its proof is checked; only the embedded endorsement's and the status lists' proofs,
+the same in every badge, come from the memo). `--repeat-n K` then verifies K badges again, each
+verified once before (not counted): the badge's own proof answered from VERIFIED_DOCUMENTS (keyed
+by the badge's exact JSON and the keys that verified it), every record still read afresh. The
+repeated figure is what a badge verified again and again costs (a badge page's visitors, a
+wallet's re-checks), not the general one.
+
+With `--http R`, the badges are then posted to POST /api/v1/verify of a gunicorn server (production
+settings with the anonymous throttle lifted, `--http-workers` processes, sync workers or with
+`--http-threads T` gthread workers of T threads, persistent database connections) on 127.0.0.1 by
+wrk (`--http-connections` connections, one thread): first each badge once (at most R: first-time),
+then R requests over 200 badges every worker verified before (repeated). Printed for each:
+requests/s, p50 and p99 latency, the workers' CPU ms per request, and the load average.
 """
 
 from __future__ import annotations
@@ -185,69 +194,94 @@ end
 """
 
 
-def over_http(database_url: str, credentials: list[dict[str, Any]], requests: int, workers: int,
-              connections: int, worker_args: tuple[str, ...] = ()) -> dict[str, Any]:
-    """POST the credentials to /api/v1/verify of a gunicorn server on `database_url`, with wrk."""
+def _wrk_post(server: Any, credentials: list[dict[str, Any]], requests: int, connections: int) -> dict[str, Any]:
+    """wrk posting `credentials` in turn, `requests` in all, to the server's /api/v1/verify."""
     import os
-    import shutil
     import signal
     import subprocess
     import tempfile
+
+    from bench._serve import wrk_ms, wrk_percentile
+
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        (work / "post.lua").write_text(WRK_POST_SCRIPT)
+        (work / "bodies.txt").write_text("\n".join(json.dumps(c) for c in credentials) + "\n")
+        done = work / "done.txt"
+        wrk_env = {**os.environ, "BENCH_BODIES": str(work / "bodies.txt"), "BENCH_LIMIT": str(requests),
+                   "BENCH_DONE": str(done)}
+        load_before = setup.load_now()
+        cpu_before = server.cpu_seconds()
+        process = subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", "600s", "--timeout", "10s",
+                                    "--latency", "-s", str(work / "post.lua"), server.base],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wrk_env)
+        deadline = time.monotonic() + 600
+        while not done.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        cpu = server.cpu_seconds() - cpu_before
+        if not done.exists() or not wrk_percentile(out, 99):
+            raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
+        received, seconds = done.read_text().split()
+    return {"requests": int(received), "rps": int(received) / float(seconds), "p50": wrk_ms(wrk_percentile(out, 50)),
+            "p99": wrk_ms(wrk_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
+            "failed": err.count("failed "), "load_before": load_before, "load_after": setup.load_now()}
+
+
+def _post(url: str, credential: dict[str, Any]) -> dict[str, Any]:
     import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(credential).encode(),  # noqa: S310 (127.0.0.1)
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
+        return json.loads(response.read())
+
+
+def over_http(database_url: str, credentials: list[dict[str, Any]], warm: list[dict[str, Any]], requests: int,
+              workers: int, connections: int, worker_args: tuple[str, ...] = (), repeat_set: int = 200) -> None:
+    """POST the credentials to /api/v1/verify of a gunicorn server on `database_url`, with wrk:
+    first each of `credentials` once (first-time verifications: no worker has seen the badge, its
+    proof is checked), at most `requests`; then `requests` posts cycling over the first
+    `repeat_set` badges, which every worker has verified before (the badge's proof answered from
+    the memo, VERIFIED_DOCUMENTS; everything else checked as always)."""
+    import shutil
 
     from django.conf import settings
 
-    from bench._serve import gunicorn, wrk_ms, wrk_percentile
+    from bench._serve import gunicorn
 
     if shutil.which("wrk") is None:
         raise SystemExit("--http needs wrk (apt-get install wrk)")
     env = {"SECRET_KEY": "bench-verify-secret-key-not-for-production-0123456789", "SITE_URL": settings.SITE_URL,
            "DATABASE_CONN_MAX_AGE": "60"}
+    kind = f" ({' '.join(worker_args)})" if worker_args else " (sync)"
     with gunicorn(database_url, settings="bench.verify_http_settings", workers=workers, env=env,
                   args=worker_args) as server:
         url = f"{server.base}/api/v1/verify"
-        # The first answer, checked; then each worker warmed up (not counted).
-        answer = json.loads(server.wait_for("/api/v1/verify", body=json.dumps(credentials[0]).encode(),
+        # The first answer, checked; then each worker warmed up on badges not measured (not counted).
+        answer = json.loads(server.wait_for("/api/v1/verify", body=json.dumps(warm[0]).encode(),
                                             headers={"Content-Type": "application/json"}))
         if not answer.get("verified"):
             raise SystemExit(f"the server did not verify the badge: {answer}")
-        for credential in credentials[:20 * workers]:
-            request = urllib.request.Request(url, data=json.dumps(credential).encode(),  # noqa: S310 (127.0.0.1)
-                                             headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
-                response.read()
-        with tempfile.TemporaryDirectory() as workdir:
-            work = Path(workdir)
-            (work / "post.lua").write_text(WRK_POST_SCRIPT)
-            (work / "bodies.txt").write_text("\n".join(json.dumps(c) for c in credentials) + "\n")
-            done = work / "done.txt"
-            wrk_env = {**os.environ, "BENCH_BODIES": str(work / "bodies.txt"), "BENCH_LIMIT": str(requests),
-                       "BENCH_DONE": str(done)}
-            load_before = setup.load_now()
-            cpu_before = server.cpu_seconds()
-            process = subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", "600s", "--timeout", "10s",
-                                        "--latency", "-s", str(work / "post.lua"), server.base],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wrk_env)
-            deadline = time.monotonic() + 600
-            while not done.exists() and process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.1)
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=60)
-            cpu = server.cpu_seconds() - cpu_before
-            if not done.exists() or not wrk_percentile(out, 99):
-                raise RuntimeError(f"wrk gave no result (exit {process.returncode}):\n{out}\n{err[-2000:]}")
-            received, seconds = done.read_text().split()
-    result = {"requests": int(received), "rps": int(received) / float(seconds), "p50": wrk_ms(wrk_percentile(out, 50)),
-              "p99": wrk_ms(wrk_percentile(out, 99)), "cpu_ms": 1000 * cpu / int(received),
-              "failed": err.count("failed ")}
-    kind = f" ({' '.join(worker_args)})" if worker_args else ""
-    print(f"\nPOST /api/v1/verify over HTTP: gunicorn {workers} workers{kind}, wrk 1 thread {connections} connections, "
-          f"{result['requests']} requests over {len(credentials)} badges")
-    print(f"    (load average before: {load_before}; after: {setup.load_now()})")
-    print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
-          f"workers' CPU {result['cpu_ms']:5.2f} ms/request   not verified or not 200: {result['failed']}")
-    return result
+        for number in range(20 * workers):
+            _post(url, warm[number % len(warm)])
+        first = credentials[:requests]
+        runs = [("first-time (each badge once: its proof checked)", first, len(first))]
+        repeated = credentials[:min(repeat_set, len(credentials))]
+        for _round in range(3 * workers):  # every worker has verified every one of them (not counted)
+            for credential in repeated:
+                _post(url, credential)
+        runs.append((f"repeated ({len(repeated)} badges each worker verified before: the badge's proof from the "
+                     f"memo)", repeated, requests))
+        for label, items, count in runs:
+            result = _wrk_post(server, items, count, connections)
+            print(f"\nPOST /api/v1/verify over HTTP, {label}: gunicorn {workers} workers{kind}, wrk 1 thread "
+                  f"{connections} connections, {result['requests']} requests over {len(items)} badges")
+            print(f"    (load average before: {result['load_before']}; after: {result['load_after']})")
+            print(f"    {result['rps']:7.1f} req/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
+                  f"workers' CPU {result['cpu_ms']:5.2f} ms/request   not verified or not 200: {result['failed']}")
 
 
 def main() -> None:
@@ -268,9 +302,14 @@ def main() -> None:
                         help="then POST R requests to /api/v1/verify of a gunicorn server (default 0: not)")
     parser.add_argument("--http-workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--http-connections", type=int, default=4, help="wrk connections (default 4)")
-    parser.add_argument("--http-threads", type=int, default=0,
+    parser.add_argument("--http-threads", type=lambda text: [int(t) for t in text.split(",")], default=[0],
                         help="gunicorn's gthread workers with this many threads each (keep-alive connections) "
-                             "instead of its sync workers (default 0: sync)")
+                             "instead of its sync workers (default 0: sync); several, comma-separated, run one "
+                             "server after another (0,4: sync, then gthread with 4 threads)")
+    parser.add_argument("--repeat-n", type=int, default=400,
+                        help="then verify this many of the badges again, in-process, each verified once before "
+                             "(not counted): the badge's proof from the memo (default 400, at most the memo's 512; "
+                             "0 to skip)")
     parser.add_argument("--skip-in-process", action="store_true",
                         help="with --http: only the HTTP run, not the in-process ones")
     args = parser.parse_args()
@@ -333,13 +372,20 @@ def main() -> None:
                                     "vc.verify", canonicalizer))
             results.append(_measure(f"vc.verify of the badge and its embedded endorsement, {suffix}", items, warm,
                                     both_proofs, "vc.verify", canonicalizer))
+        if not args.skip_in_process and args.repeat_n:
+            repeated = credentials[:args.repeat_n]
+            print(f"\n(load average before the repeated run: {setup.load_now()})")
+            results.append(_measure("credential_verify (the service), repeated: badges verified before, their proofs "
+                                    "from the memo", repeated, repeated, through_service, "credential_verify",
+                                    checks=True))
         if args.http:
             from django.db import connections
 
             connections.close_all()
-            threads = args.http_threads
-            worker_args = ("--worker-class", "gthread", "--threads", str(threads)) if threads else ()
-            over_http(database.url, credentials, args.http, args.http_workers, args.http_connections, worker_args)
+            for threads in args.http_threads:
+                worker_args = ("--worker-class", "gthread", "--threads", str(threads)) if threads else ()
+                over_http(database.url, credentials, warm, args.http, args.http_workers, args.http_connections,
+                          worker_args)
         print("\nsummary (verified credentials/s: wall clock, per CPU-second)")
         for result in results:
             print(f"    {result['mode']:<58} {result['per_s_wall']:7.1f} /s wall   "

@@ -8,7 +8,7 @@ from badges import views as badge_views
 from config import auth_views
 from endorsement import concern_views, federation_views, marks, registry_images, registry_views, report_views
 from endorsement import views as endorsement_views
-from institutions import staff_views
+from institutions import organisation_views, staff_views
 from institutions import views as institution_views
 from pathways import portal_views as pathway_portal
 from pathways import views as pathway_views
@@ -32,6 +32,11 @@ portal_patterns = [
     path("pathways/<uuid:public_id>/edit/", pathway_portal.pathway_edit, name="pathway_edit"),
     path("pathways/<uuid:public_id>/apply/", pathway_portal.pathway_apply, name="pathway_apply"),
     path("pathways/<uuid:public_id>/<slug:action>/", pathway_portal.pathway_transition, name="pathway_transition"),
+    path("account/", organisation_views.account_page, name="account"),
+    path("organisation/", organisation_views.organisation_page, name="organisation"),
+    path("organisation/logo", organisation_views.organisation_logo_preview, name="organisation_logo"),
+    path("organisation/logo/upload/", organisation_views.organisation_logo_upload, name="organisation_logo_upload"),
+    path("organisation/logo/remove/", organisation_views.organisation_logo_remove, name="organisation_logo_remove"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/invite/", staff_views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/role/", staff_views.staff_role, name="staff_role"),

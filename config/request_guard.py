@@ -50,7 +50,46 @@ def depth_message() -> str:
 
 def check_json_value(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raise `JsonProblem` for a NUL character in any key or string, or nesting deeper than
-    `max_depth`. Iterative, so a deep value cannot exhaust the stack here."""
+    `max_depth`. Iterative, so a deep value cannot exhaust the stack here. A value that passes is
+    walked once without naming where each part is; only one that fails is walked again, naming
+    the place of the first problem."""
+    if _passes(value, max_depth):
+        return
+    _locate_problem(value, max_depth)
+
+
+def _passes(value: Any, max_depth: int) -> bool:
+    """Whether no key or string holds a NUL and nothing is nested deeper than `max_depth`."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                return False
+            for key, child in item.items():
+                if "\x00" in str(key):
+                    return False
+                if isinstance(child, str):
+                    if "\x00" in child:
+                        return False
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > max_depth:
+                return False
+            for child in item:
+                if isinstance(child, str):
+                    if "\x00" in child:
+                        return False
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+        elif isinstance(item, str) and "\x00" in item:
+            return False
+    return True
+
+
+def _locate_problem(value: Any, max_depth: int) -> None:
+    """Raise `JsonProblem` for the first problem `_passes` meets, naming where it is."""
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
         item, path, depth = stack.pop()

@@ -75,6 +75,7 @@ class AuditAction(models.TextChoices):
     PATHWAY_CREDENTIAL_FLAGGED = "pathway_completion.flagged", _("Pathway credential kept, flagged")
     PATHWAY_CREDENTIAL_REVOKED = "pathway_completion.revoked", _("Pathway credential revoked")
     EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
+    EVIDENCE_UPLOADED = "evidence.uploaded", _("Evidence file uploaded for a batch")
     AWARD_BATCH_CREATED = "award_batch.created", _("Batch of badges uploaded")
     AWARD_BATCH_RESTARTED = "award_batch.restarted", _("Batch restarted")
     AWARD_BATCH_RESUMED = "award_batch.resumed", _("Stalled batch resumed")

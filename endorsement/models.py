@@ -631,6 +631,9 @@ class Notification(models.Model):
     # When the sweep may try again after a failed send (backoff); null: as soon as it is due.
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The run of `notifications_deliver_many` that claimed this pending row ("<task id> <random>"),
+    # so that the same task delivered again (its worker killed) takes it back at once.
+    claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True, default="")
 
     class Meta:
         verbose_name = _("notification")

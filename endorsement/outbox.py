@@ -19,13 +19,19 @@ every other sender skips them meanwhile), sent over ONE connection to the mail s
 marked sent by its own UPDATE as soon as the server accepted it: the window above stays one message.
 A message the server refuses is recorded and the others go on; a connection that fails stops the
 run: that message is recorded, the ones not reached are given back (due at once) and
-`MailServerUnavailable` is raised for the caller's task to retry them.
+`MailServerUnavailable` is raised for the caller's task to retry them. The claim names its run and
+the caller's task (`claim`, the Celery task id): when the worker is killed mid-way and the broker
+delivers the same task again (acks_late), that delivery takes back the rows its first delivery
+claimed at once instead of leaving them to the sweep after OUTBOX_CLAIM_SECONDS, and a run whose
+rows were taken back (a delivery still running when the broker gave out its message again) stops at
+its next message: the window stays the one message in flight.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import smtplib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -117,19 +123,24 @@ def notification_deliver(notification_id: int, *, now: datetime | None = None) -
     return True
 
 
-def notifications_deliver_many(notification_ids: Sequence[int]) -> int:
+def notifications_deliver_many(notification_ids: Sequence[int], *, claim: str = "") -> int:
     """Send these pending mails over one connection to the mail server (see the module's notes);
     returns how many were sent now. Rows sent before, being sent by another process or backing off
-    are left alone. Raises `MailServerUnavailable` when the connection fails, after recording that
-    message and giving back those not reached (the ones sent stay sent)."""
+    are left alone, but those an earlier run with the same `claim` (the caller's task id) claimed,
+    which are taken back. Raises `MailServerUnavailable` when the connection fails, after recording
+    that message and giving back those not reached (the ones sent stay sent)."""
     now = timezone.now()
+    claim = claim[:80]  # a Celery task id is 36 characters; claimed_by holds 100
+    run = f"{claim} {secrets.token_hex(8)}" if claim else secrets.token_hex(8)
+    takeable = (_due(now) | Q(claimed_by__startswith=f"{claim} ")) if claim else _due(now)
     with transaction.atomic():
         rows = list(Notification.objects.select_for_update(skip_locked=True)
-                    .filter(_due(now), pk__in=list(notification_ids), state=State.PENDING).order_by("pk"))
+                    .filter(takeable, pk__in=list(notification_ids), state=State.PENDING).order_by("pk"))
         if not rows:
             return 0
         Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
-            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS))
+            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+            claimed_by=run)
     sent, opened = 0, False
     connection = get_connection()
     try:
@@ -141,18 +152,26 @@ def notifications_deliver_many(notification_ids: Sequence[int]) -> int:
                     opened = True
                 connection.send_messages([_message(row)])
             except MESSAGE_REFUSED as error:
-                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()))
+                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()),
+                                                              claimed_by="")
                 continue
             except Exception as error:
-                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()))
+                Notification.objects.filter(pk=row.pk).update(**_failure_fields(row, error, timezone.now()),
+                                                              claimed_by="")
                 rest = [r.pk for r in rows[position + 1:]]
-                Notification.objects.filter(pk__in=rest, state=State.PENDING).update(
-                    attempts=F("attempts") - 1, next_attempt_at=None)
+                Notification.objects.filter(pk__in=rest, state=State.PENDING, claimed_by=run).update(
+                    attempts=F("attempts") - 1, next_attempt_at=None, claimed_by="")
                 raise MailServerUnavailable(
                     f"{sent} of {len(rows)} mails sent; then {type(error).__name__}: {error}") from error
-            Notification.objects.filter(pk=row.pk).update(state=State.SENT, sent_at=timezone.now(), last_error="",
-                                                          next_attempt_at=None)
+            marked = Notification.objects.filter(pk=row.pk, claimed_by=run).update(
+                state=State.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None)
             sent += 1
+            if not marked:  # another delivery of the same task took the rows back: it sends the rest
+                Notification.objects.filter(pk=row.pk, state=State.PENDING).update(
+                    state=State.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None)
+                log.warning("mails %s…: taken back by another delivery of task %s after %d sent", rows[0].key,
+                            claim, sent)
+                break
     finally:
         try:
             connection.close()

@@ -330,6 +330,14 @@ def _render(programme_ids: set[int] | None = None) -> list[dict[str, Any]]:
     return [entry for _, entry in ranked]
 
 
+def _logo(organisation: Organisation, logo_url) -> str | None:
+    """The logo's URL with its stored file's name as a version (the name holds the first digits of
+    its SHA-256, institutions.services): a replaced logo is a new URL, never an hour-old cached copy."""
+    if not organisation.logo:
+        return None
+    return f"{logo_url(organisation.slug)}?v={organisation.logo.name.rpartition('/')[2].rpartition('.')[0]}"
+
+
 def registry_organisations() -> list[dict[str, Any]]:
     """One profile per member organisation (active, suspended or withdrawn, and any organisation
     with a published programme): its profile, membership standing and DID. Its programmes are
@@ -339,11 +347,13 @@ def registry_organisations() -> list[dict[str, Any]]:
     ).order_by("slug")
     org_url = _url("registry:organisation", "slug-x")
     did_url = _url("organisation-did", "slug-x")
+    logo_url = _url("registry:organisation_logo", "slug-x")
     return [{
         **_organisation_ref(organisation, org_url),
         "description": organisation.description,
         "website": organisation.website,
         "did_document": did_url(organisation.slug),
+        "logo": _logo(organisation, logo_url),
         "membership": organisation.membership,
         "membership_since": _iso(organisation.membership_changed_at or organisation.applied_at),
     } for organisation in organisations]

@@ -54,7 +54,13 @@ def organisation_logo(request: HttpRequest, slug: str) -> HttpResponse:
         registry = registry_current()
         if registry is None or slug not in registry.organisations_by_slug:
             raise Http404
-    kind = organisation.logo.name.rpartition(".")[2].lower()
+    return logo_response(request, organisation, cache_control="public, max-age=3600")
+
+
+def logo_response(request: HttpRequest, organisation: Organisation, *, cache_control: str) -> HttpResponse:
+    """The organisation's stored logo (404 without one) with its ETag, under a CSP that runs nothing:
+    the registry's public address, and the portal's preview for its staff (institutions.organisation_views)."""
+    kind = organisation.logo.name.rpartition(".")[2].lower() if organisation.logo else ""
     if kind not in LOGO_TYPES:
         raise Http404
     with organisation.logo.open("rb") as stored:
@@ -62,7 +68,7 @@ def organisation_logo(request: HttpRequest, slug: str) -> HttpResponse:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type=LOGO_TYPES[kind])
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
     return response

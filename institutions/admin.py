@@ -29,6 +29,7 @@ from config.fsm import allowed_transitions
 from config.phrases import with_break_opportunities
 from institutions import services
 from institutions import staff as staff_services
+from institutions.forms import logo_upload_checked
 from institutions.models import (
     ConflictOfInterest,
     InvitationState,
@@ -254,12 +255,7 @@ class OrganisationForm(forms.ModelForm):
     def clean_logo(self) -> Any:
         upload = self.cleaned_data.get("logo")
         if upload and hasattr(upload, "content_type"):  # a new upload (not the stored file)
-            try:
-                services.organisation_logo_size_check(upload.size)  # before reading it
-                services.organisation_logo_checked(upload.read())
-            except DomainError as error:
-                raise forms.ValidationError(error.field_errors.get("logo") or [error.message]) from None
-            upload.seek(0)
+            return logo_upload_checked(upload)
         return upload
 
 

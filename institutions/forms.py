@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 from institutions.models import Organisation
-from institutions.services import ORGANISATION_FIELDS, organisation_apply
+from institutions.services import (
+    ORGANISATION_FIELDS,
+    organisation_apply,
+    organisation_logo_checked,
+    organisation_logo_size_check,
+)
 from institutions.slugs import SLUG_MAX, slug_from_name
 
 
@@ -121,3 +126,30 @@ def add_service_errors(form: forms.Form, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+def logo_upload_checked(upload: Any) -> Any:
+    """A new logo upload checked as the service will store it (institutions.services): its size
+    before it is read, then its content. A refusal is a ValidationError with the service's message
+    for the field `logo`; the upload is rewound for the service to read it again."""
+    try:
+        organisation_logo_size_check(upload.size)  # before reading it
+        organisation_logo_checked(upload.read())
+    except DomainError as error:
+        raise ValidationError(error.field_errors.get("logo") or [error.message]) from None
+    upload.seek(0)
+    return upload
+
+
+class LogoForm(forms.Form):
+    """The portal's logo upload (the organisation's owners): checked here so that a refusal shows on
+    the field; stored by institutions.services.organisation_set_logo."""
+
+    logo = forms.FileField(
+        label=_("Logo file"),
+        help_text=_("A PNG, or an SVG without scripts or outside references; at most 256 KB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"}),
+    )
+
+    def clean_logo(self) -> Any:
+        return logo_upload_checked(self.cleaned_data["logo"])

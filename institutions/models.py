@@ -171,6 +171,12 @@ class StaffMember(models.Model):
                                      verbose_name=_("organisation"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # The language of the mails this person gets (endorsement.notifications): their own choice on the
+    # portal's account page, else the language they last signed in with, else the site's.
+    language = models.CharField(_("language of mails"), max_length=8, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("Empty: the language of the last sign-in."))
+    sign_in_language = models.CharField(_("language of the last sign-in"), max_length=8, blank=True,
+                                        editable=False)
 
     class Meta:
         ordering = ["organisation", "user__username"]
@@ -179,6 +185,10 @@ class StaffMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+    @property
+    def mail_language(self) -> str:
+        return self.language or self.sign_in_language or settings.LANGUAGE_CODE
 
 
 class ConflictOfInterest(models.Model):

@@ -243,6 +243,7 @@ def organisation_set_logo(*, actor: Any, organisation: Organisation, data: bytes
     from django.core.files.base import ContentFile
 
     from endorsement.audit import AuditAction, audit_record
+    from endorsement.registry import registry_refresh_on_commit
 
     if not (is_manager(actor) or (may_manage_staff(actor, organisation) and not organisation.is_certification_body)):
         raise NotPermitted(_("Only the organisation's owners, or managers of the body, change its logo."))
@@ -257,6 +258,8 @@ def organisation_set_logo(*, actor: Any, organisation: Organisation, data: bytes
     locked.save(update_fields=["logo"])
     audit_record(actor=actor, action=AuditAction.ORGANISATION_LOGO_SET, subject=locked,
                  data={"logo": locked.logo.name, "sha256": digest, "before": before})
+    if not locked.is_certification_body:
+        registry_refresh_on_commit(organisation=locked)  # its registry page shows the logo
     organisation.logo = locked.logo
     return locked
 

@@ -327,3 +327,46 @@ def staff_remove(*, actor: Any, organisation: Organisation, member_id: int) -> N
     user.is_active = False
     user.save(update_fields=["is_active"])
     Token.objects.filter(user=user).delete()
+
+
+# --- The language of a staff member's mails -------------------------------------------------------
+def _language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+@transaction.atomic
+def staff_language_set(*, actor: Any, language: str) -> StaffMember:
+    """The caller chooses the language of the mails they get ("" for the language they sign in
+    with). Refused with a field message (nothing written) for another value, or for a login with
+    no staff membership."""
+    if language not in ("", *_language_codes()):
+        message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(_language_codes())}
+        raise InvalidInput(message, field_errors={"language": [message]})
+    member = StaffMember.objects.select_for_update().filter(user_id=getattr(actor, "pk", None)).first()
+    if member is None:
+        raise NotPermitted(_("Only staff of an organisation or of the body choose a language for mails here."))
+    if member.language != language:
+        member.language = language
+        member.save(update_fields=["language"])
+    return member
+
+
+def staff_sign_in_language_note(user: Any, language: str | None) -> None:
+    """At sign-in: remember its language for the mails of someone who chose none (a login with no
+    staff membership, or an unknown language, is left alone)."""
+    if language in _language_codes():
+        StaffMember.objects.filter(user_id=getattr(user, "pk", None)).exclude(
+            sign_in_language=language).update(sign_in_language=language)
+
+
+def staff_mail_languages(emails: list[str]) -> dict[str, str]:
+    """The mail language of each of these addresses that is a staff member's (case-folded address →
+    code, one query); an address that is nobody's login (an organisation's contact address) is not
+    in it. Two logins with one address: the language of the first."""
+    folded = {e.strip().lower() for e in emails if e}
+    found: dict[str, str] = {}
+    rows = (StaffMember.objects.filter(user__email__in=[e for e in emails if e]).order_by("pk")
+            .values_list("user__email", "language", "sign_in_language"))
+    for email, chosen, signed_in in rows:
+        found.setdefault(email.strip().lower(), chosen or signed_in or settings.LANGUAGE_CODE)
+    return {k: v for k, v in found.items() if k in folded}

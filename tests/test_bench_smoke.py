@@ -58,6 +58,8 @@ def test_the_verification_bench_verifies_and_prints_its_figures():
     assert re.search(r"credential_verify \(the service\), fast path \(default\) +" + RATE + r" +\(n=5\)", out), out
     assert re.search(r"vc\.verify alone \(the badge's proof\), plain pyld reference +" + RATE + r" +\(n=5\)", out), out
     assert "5 verified, 0 not" in out
+    # The same badges again, each verified once before: the badge's proof from the memo.
+    assert re.search(r"credential_verify \(the service\), repeated: .* +" + RATE + r" +\(n=5\)", out), out
     # badges.verification_data: the issuers, then the award with everything joined to it, its
     # archived evidence copies included.
     statements = (r"SQL statements per verification \(.*\): 2 for the records \(the award's archived evidence "
@@ -69,8 +71,13 @@ def test_the_verification_bench_verifies_and_prints_its_figures():
 def test_the_verification_bench_posts_to_the_api_over_http():
     out = run_bench("bench/verify.py", "--n", "5", "--warmup", "2", "--plain-n", "0", "--http", "20",
                     "--skip-in-process")
-    assert re.search(r"POST /api/v1/verify over HTTP: gunicorn 2 workers", out), out
-    assert re.search(r"\d+\.\d req/s +p50 +\d+\.\d ms +p99 +\d+\.\d ms .* not verified or not 200: 0", out), out
+    # First-time verifications (each badge once, its proof checked), then repeated ones (the memo's).
+    assert re.search(r"POST /api/v1/verify over HTTP, first-time \(.*\): gunicorn 2 workers \(sync\), .* "
+                     r"5 requests over 5 badges", out), out
+    assert re.search(r"POST /api/v1/verify over HTTP, repeated \(.*\): gunicorn 2 workers \(sync\), .* "
+                     r"20 requests over 5 badges", out), out
+    assert len(re.findall(r"\d+\.\d req/s +p50 +\d+\.\d ms +p99 +\d+\.\d ms .* not verified or not 200: 0",
+                          out)) == 2, out
 
 
 def test_the_canonicalization_micro_benchmark_runs():

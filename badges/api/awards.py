@@ -341,7 +341,8 @@ class ProgrammeEvidenceFilesView(APIView):
         which a batch row names in its `evidence_files` column. Any file in error: 400, nothing stored."""
         programme = _programme(request, public_id)
         files = request.FILES.getlist("evidence_file")
-        stored = evidence_upload_store(actor=request.user, organisation=programme.organisation, uploads=files)
+        stored = evidence_upload_store(actor=request.user, organisation=programme.organisation, uploads=files,
+                                       programme=programme)
         return Response({"files": [f.as_json() for f in stored]}, status=status.HTTP_201_CREATED)
 
 

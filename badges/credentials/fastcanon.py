@@ -25,6 +25,9 @@ because:
 5. **The embedded Achievement is expanded once per programme** (see section 5 below): every
    credential of a programme carries the same Achievement with the body's signed endorsement,
    about two thirds of the document.
+6. **The credential's own part comes from a shape template** (section 6, `shapecanon`): learnt
+   once per JSON shape of the own part, its quads are filled with each credential's string values
+   where pyld's recorded and replayed treatment of the leaf keeps the value as it is.
 
 Anything unexpected (lists, shared first-degree hashes, unusual shapes) takes a slower path that
 is still exact; the differential tests compare every path with plain `jsonld.normalize`.
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -53,8 +57,11 @@ from .canon import (
 from .canonbound import bounded_urdna2015
 from .errors import CredentialError
 from .loader import StaticDocumentLoader, default_loader
+from .shapecanon import Leaf, Probe, Recorder, ShapeCache, collect_strings
 
 JsonDict = dict[str, Any]
+
+_log = logging.getLogger(__name__)
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -153,6 +160,57 @@ class _MemoProcessor(jsonld.JsonLdProcessor):
         if key is not None:
             self._memo.put(key, active_ctx, local_ctx, result)
         return result
+
+
+class _RecordingProcessor(_MemoProcessor):
+    """`_MemoProcessor` that tells a `shapecanon.Recorder` how each `Leaf` was expanded."""
+
+    def __init__(
+        self, memo: ContextMemo, loader: StaticDocumentLoader, on_property_dropped: Any, recorder: Recorder
+    ) -> None:
+        super().__init__(memo, loader, on_property_dropped)
+        self._recorder = recorder
+
+    def _expand_value(self, active_ctx: Any, active_property: Any, value: Any, options: dict[str, Any]) -> Any:
+        if not isinstance(value, Leaf):
+            return super()._expand_value(active_ctx, active_property, value, options)
+        recorder = self._recorder
+        recorder.depth += 1
+        try:
+            result = super()._expand_value(active_ctx, active_property, value, options)
+        finally:
+            recorder.depth -= 1
+        recorder.value(value, active_ctx, active_property, options.get("base", ""), result)
+        return result
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        result = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        if isinstance(value, Leaf):
+            self._recorder.iri(value, active_ctx, base, vocab, local_ctx, result)
+        return result
+
+
+def _recording_expand(loader: StaticDocumentLoader) -> Any:
+    memo = context_memo(loader)
+
+    def expand(document: JsonDict, recorder: Recorder, safe: bool) -> list[Any]:
+        return expand_with(
+            document,
+            loader,
+            lambda on_dropped: _RecordingProcessor(memo, loader, on_dropped, recorder),
+            safe=safe,
+            scan_control_characters=False,
+        )
+
+    return expand
 
 
 def fast_expand(
@@ -357,12 +415,7 @@ def _first_degree_line(quad: Quad, node: str) -> str:
     return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
 
 
-def canonicalize_quads(quads: list[Quad]) -> str | None:
-    """RDFC-1.0 (URDNA2015) canonical N-Quads of quads when all first-degree hashes differ.
-
-    Returns None when two blank nodes share a first-degree hash: the caller must then run the
-    full algorithm (pyld's URDNA2015, with N-degree hashing).
-    """
+def _mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
     # Mirrors pyld: a quad is listed once per blank-node position it fills.
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
@@ -373,12 +426,41 @@ def canonicalize_quads(quads: list[Quad]) -> str | None:
             mentions.setdefault(o, []).append(quad)
         if g and g[0] == "_":
             mentions.setdefault(g, []).append(quad)
+    return mentions
+
+
+def _first_degree_hash(node: str, node_quads: list[Quad]) -> str:
+    lines = sorted(_first_degree_line(q, node) for q in node_quads)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def first_degree_hashes(quads: list[Quad], exclude: set[str]) -> dict[str, str]:
+    """The first-degree hash of each blank node of `quads` not in `exclude`.
+
+    For a template: a blank node mentioned only by constant quads has the same hash in every
+    credential, so `canonicalize_quads(…, known=…)` need not compute it again.
+    """
+    return {
+        node: _first_degree_hash(node, node_quads)
+        for node, node_quads in _mentions(quads).items()
+        if node not in exclude
+    }
+
+
+def canonicalize_quads(quads: list[Quad], known: dict[str, str] | None = None) -> str | None:
+    """RDFC-1.0 (URDNA2015) canonical N-Quads of quads when all first-degree hashes differ.
+
+    Returns None when two blank nodes share a first-degree hash: the caller must then run the
+    full algorithm (pyld's URDNA2015, with N-degree hashing). `known` holds first-degree hashes
+    already computed (blank nodes whose quads are the same every time).
+    """
+    mentions = _mentions(quads)
     if not mentions:
         return "".join(sorted(_line(q) for q in quads))
     hashes: dict[str, str] = {}
     for node, node_quads in mentions.items():
-        lines = sorted(_first_degree_line(q, node) for q in node_quads)
-        hashes[hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()] = node
+        digest = known.get(node) if known else None
+        hashes[digest or _first_degree_hash(node, node_quads)] = node
     if len(hashes) != len(mentions):
         return None
     labels = {node: f"_:c14n{i}" for i, (_h, node) in enumerate(sorted(hashes.items()))}
@@ -728,13 +810,27 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
     cache = achievement_cache(loader)
     cached = cache.data.get(key, _MISSING)
     if cached is _MISSING:
+        # Every entry of the cache was made here, after this check of the whole document: an
+        # Achievement found in it (equal JSON) holds no control character.
+        check_control_characters(document)
         cached = _expand_achievement(context, document, subject, achievement, loader)
         cache.put(key, cached)
+        checked = True
     else:
         cache.hits += 1
+        checked = False
     if cached is None:
         return None
     rest = {**document, "credentialSubject": {**subject, "achievement": {"id": achievement_id}}}
+    probe = None
+    if cached.graph is not None:
+        shapes = shape_cache(loader)
+        probe = shapes.probe(key, rest)  # None: a control character, or not plain JSON
+        if probe is not None and probe.template is not None:
+            quads = shapes.fill(probe, _escape)
+            return canonicalize_quads(quads, probe.template.known_hashes) if quads is not None else None
+    if not checked:
+        check_control_characters(document)
     try:
         expanded = fast_expand(rest, loader, safe=True, checked=True)
     except CredentialError:
@@ -756,12 +852,53 @@ def _canonicalize_split(document: JsonDict, loader: StaticDocumentLoader) -> str
         quads = _quads_with_cached_graph(expanded, cached.graph)
         canonical = canonicalize_quads(quads) if quads is not None else None
         if canonical is not None:
+            if probe is not None and probe.learn:
+                _learn_shape_template(probe, rest, cached.graph, canonical, loader)
             return canonical
         return None  # pyld's node map has run on `expanded`: start again on the full path
     # The cached subtree is shared, not copied: pyld's node map and RDF conversion only read it
     # (values with blank-node datatypes, which it would relabel, are excluded above).
     expanded_subject[cached.achievement_property] = [cached.expanded]
     return canonicalize_expanded(expanded)
+
+
+# --- 6. the credential's own part: quads from a shape template (see shapecanon) ----------------
+
+
+def shape_cache(loader: StaticDocumentLoader) -> ShapeCache:
+    """The per-loader cache of own-part shapes and their templates (created on first use)."""
+    cache: ShapeCache = _loader_cache(loader, "shapes", ShapeCache)
+    return cache
+
+
+def _learn_shape_template(
+    probe: Probe, rest: JsonDict, graph: _AchievementGraph, canonical: str, loader: StaticDocumentLoader
+) -> None:
+    """Build the template of this credential's signature and keep it if it reproduces `canonical`."""
+    shapes = shape_cache(loader)
+    constants: set[str] = set()
+    collect_strings(graph.default_nodes, constants)
+    for graph_name, node_id in graph.node_quads:
+        constants.update((graph_name, node_id))
+    try:
+        template = shapes.learn(
+            probe,
+            rest,
+            constants,
+            _recording_expand(loader),
+            lambda expanded: _quads_with_cached_graph(expanded, graph),
+        )
+    except Exception:  # learning must never break canonicalizing: this shape keeps the full path
+        _log.exception("fastcanon: could not learn a shape template")
+        template = None
+    if template is not None:
+        slotted_nodes = {c for quad in template.slotted for c in quad if isinstance(c, str) and c[:1] == "_"}
+        template.known_hashes = first_degree_hashes(template.constant, slotted_nodes)
+        probe.template = template
+        quads = shapes.fill(probe, _escape)
+        if quads is None or canonicalize_quads(quads, template.known_hashes) != canonical:
+            template = None
+    shapes.keep(probe, template)
 
 
 def fast_canonicalize(
@@ -776,10 +913,10 @@ def fast_canonicalize(
     key = _template_key(document) if safe else None
     if key is None:
         if safe:
-            check_control_characters(document)
-            split = _canonicalize_split(document, loader)
+            split = _canonicalize_split(document, loader)  # checks control characters itself
             if split is not None:
                 return split
+            check_control_characters(document)
         return _canonicalize_full(document, loader, safe, checked=safe)
     cache = _template_cache(loader)
     template = cache.get(key)

@@ -378,6 +378,10 @@ ISSUANCE_REPORT_GRACE_DAYS = env_int("ISSUANCE_REPORT_GRACE_DAYS", 14)
 VERIFY_FETCH_TIMEOUT = env_int("VERIFY_FETCH_TIMEOUT_SECONDS", 3)
 VERIFY_FETCH_MAX_BYTES = env_int("VERIFY_FETCH_MAX_BYTES", 2 * 1024 * 1024)
 VERIFY_MAX_UPLOAD_BYTES = env_int("VERIFY_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# The verifier's two statements of this registry's records are prepared on PostgreSQL (planned once per
+# connection; badges.verification_data.prepared_cursor). Off behind a pooler in transaction mode that
+# does not keep prepared statements (PgBouncer before 1.21).
+VERIFY_PREPARED_STATEMENTS = env_bool("VERIFY_PREPARED_STATEMENTS", True)
 # The largest multipart request (a file upload): the largest file any view takes (a badge to verify, a
 # CSV batch of 5 MB, a programme image) plus room for the envelope. Larger requests answer 413 unread;
 # any other body is limited by DATA_UPLOAD_MAX_MEMORY_SIZE (config/request_guard.py).

@@ -267,6 +267,29 @@ def test_an_upload_in_error_stores_none_of_the_files(archive_root):
     assert response.status_code == 403 and stored_files(archive_root) == []
 
 
+def test_each_file_uploaded_beforehand_is_audited_and_a_refused_upload_is_not(archive_root):
+    from endorsement.audit import AuditAction
+    from endorsement.models import AuditEvent
+
+    programme, _, cast, issuer = awarding_setup()
+    assert upload_files(issuer, programme, ("report.pdf", PDF), ("notes.txt", TEXT)).status_code == 201
+    assert upload_files(issuer, programme, ("copy.pdf", PDF)).status_code == 201  # the same content again
+    events = list(AuditEvent.objects.filter(action=AuditAction.EVIDENCE_UPLOADED).order_by("seq"))
+    assert [e.data["filename"] for e in events] == ["report.pdf", "notes.txt", "copy.pdf"]
+    assert all(e.actor == issuer and e.subject_type == "evidenceupload" for e in events)
+    pdf = EvidenceUpload.objects.get(blob__sha384=hashlib.sha384(PDF).hexdigest())
+    assert events[0].subject_id == events[2].subject_id == str(pdf.pk)
+    assert events[0].data == {"organisation": programme.organisation.slug, "handle": sri(PDF),
+                              "filename": "report.pdf", "size": len(PDF), "media_type": "application/pdf",
+                              "already_stored": False, "programme": str(programme.public_id)}
+    assert events[2].data["already_stored"] is True
+    # Refused (a file in error; staff who may not award): no file stored, nothing audited.
+    before = AuditEvent.objects.count()
+    assert upload_files(issuer, programme, ("a.pdf", PDF), ("page.html", b"<html>\x00</html>")).status_code == 400
+    assert upload_files(cast.editor, programme, ("report.pdf", PDF)).status_code == 403
+    assert AuditEvent.objects.count() == before and EvidenceUpload.objects.count() == 2
+
+
 def test_files_uploaded_long_ago_and_never_named_are_forgotten_and_their_bytes_removed(
         archive_root, settings, django_capture_on_commit_callbacks):
     from datetime import timedelta
@@ -338,3 +361,48 @@ def test_the_same_file_in_1000_awards_of_a_batch_is_stored_once(archive_root, dj
     assert copies.count() == 1000 and len(set(copies.values_list("token", flat=True))) == 1000
     assert len(set(copies.values_list("blob_id", flat=True))) == 1
     assert award_blobs() == 1 and len(stored_files(archive_root)) == 1
+
+
+# --- the portal's page for files uploaded beforehand -----------------------------------------------
+def portal(user) -> Client:
+    client = Client()
+    assert client.login(request=login_request(), username=user.username, password=PASSWORD)
+    return client
+
+
+def test_the_portal_page_uploads_files_beforehand_and_lists_their_handles(archive_root):
+    from endorsement.audit import AuditAction
+    from endorsement.models import AuditEvent
+
+    programme, _, _, issuer = awarding_setup()
+    client = portal(issuer)
+    url = f"/portal/programmes/{programme.public_id}/evidence-files/"
+    batch_page = client.get(f"/portal/programmes/{programme.public_id}/award-batches/new/").content.decode()
+    assert f'href="{url}"' in batch_page
+    page = client.get(url)
+    assert page.status_code == 200 and "No files uploaded yet." in page.content.decode()
+    answer = client.post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF),
+                                                 SimpleUploadedFile("notes.txt", TEXT)]})
+    html = answer.content.decode()
+    assert answer.status_code == 200 and "2 files stored" in html
+    assert sri(PDF) in html and sri(TEXT) in html and "report.pdf" in html
+    assert EvidenceUpload.objects.count() == 2 and len(stored_files(archive_root)) == 2
+    assert AuditEvent.objects.filter(action=AuditAction.EVIDENCE_UPLOADED, actor=issuer).count() == 2
+    assert sri(PDF) in client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+
+def test_the_portal_page_refuses_a_bad_file_storing_none_and_keeps_out_who_may_not_award(archive_root):
+    programme, _, cast, issuer = awarding_setup()
+    url = f"/portal/programmes/{programme.public_id}/evidence-files/"
+    refused = portal(issuer).post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF),
+                                                          SimpleUploadedFile("page.html", b"<html>\x00</html>")]})
+    assert refused.status_code == 400 and "judged by its content" in refused.content.decode()
+    missing = portal(issuer).post(url, {})
+    assert missing.status_code == 400 and "Send one or more evidence_file parts." in missing.content.decode()
+    assert EvidenceUpload.objects.count() == 0 and stored_files(archive_root) == []
+    editor = portal(cast.editor)
+    assert editor.get(url).status_code == 403
+    assert editor.post(url, {"evidence_file": [SimpleUploadedFile("report.pdf", PDF)]}).status_code == 403
+    _other, _, _, other_issuer = awarding_setup()
+    assert portal(other_issuer).get(url).status_code == 404
+    assert EvidenceUpload.objects.count() == 0

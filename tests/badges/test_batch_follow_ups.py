@@ -4,6 +4,7 @@ are published once per batch (debounced while it runs), revocations at once."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 
@@ -140,6 +141,64 @@ def test_mails_claimed_by_a_run_are_not_sent_by_another_meanwhile(django_capture
     assert [m.to for m in mail.outbox] == [["learner1@example.org"]]
     first = Notification.objects.get(key=keys[0])
     assert first.state == State.PENDING and first.attempts == 1 and first.next_attempt_at == claimed
+
+
+class Killed(BaseException):
+    """The worker process killed mid-run: nothing after it runs, not even the give-back."""
+
+
+@contextlib.contextmanager
+def before_each_message(monkeypatch, what):
+    """`what(count)` runs before the outbox builds each message (count from 1), within the block."""
+    from endorsement import outbox
+
+    real_message, built = outbox._message, []
+
+    def message(row):
+        built.append(row.key)
+        what(len(built))
+        return real_message(row)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "_message", message)
+        yield
+
+
+def test_a_mail_task_delivered_again_after_its_worker_was_killed_takes_back_its_claim_at_once(
+        django_capture_on_commit_callbacks, monkeypatch):
+    ids, keys = issued_unmailed(django_capture_on_commit_callbacks, 3)
+
+    def killed_at_the_second(count):
+        if count == 2:
+            raise Killed
+
+    with before_each_message(monkeypatch, killed_at_the_second), pytest.raises(Killed):
+        award_emails_send(ids, claim="task-1")
+    assert [m.to for m in mail.outbox] == [["learner0@example.org"]]
+    # The unsent two stay claimed: another task (and the sweep) leave them until OUTBOX_CLAIM_SECONDS...
+    assert award_emails_send(ids, claim="task-2") == 0
+    assert notifications_send_pending(now=timezone.now() + timedelta(minutes=5)) == 0
+    # ...but the same task, delivered again by the broker, takes them back at once, and sends each once.
+    assert award_emails_send(ids, claim="task-1") == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [f"learner{i}@example.org" for i in range(3)]
+    rows = list(Notification.objects.filter(key__in=keys).order_by("key"))
+    assert {r.state for r in rows} == {State.SENT} and sorted(r.attempts for r in rows) == [1, 2, 2]
+
+
+def test_a_run_whose_claim_another_delivery_took_back_stops_at_its_next_message(
+        django_capture_on_commit_callbacks, monkeypatch):
+    ids, keys = issued_unmailed(django_capture_on_commit_callbacks, 3)
+
+    def taken_back_while_sending(count):
+        if count == 1:  # the broker gave the same task to another worker, which claimed the rows
+            Notification.objects.filter(key__in=keys, state=State.PENDING).update(claimed_by="task-1 second")
+
+    with before_each_message(monkeypatch, taken_back_while_sending):
+        assert award_emails_send(ids, claim="task-1") == 1  # the message in flight, then it stops
+    first = Notification.objects.get(key=keys[0])
+    assert first.state == State.SENT
+    assert award_emails_send(ids, claim="task-1") == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [f"learner{i}@example.org" for i in range(3)]
 
 
 # --- status lists: once per batch, revocations at once -------------------------------------------

@@ -228,3 +228,62 @@ def test_a_revocation_on_a_list_already_decoded_shows_at_once():
     assert len(DECODED_LISTS._data) == remembered + 1  # the re-published list, decoded anew
     report = credential_verify(kept.credential)
     assert report.verified and checks_of(report)["status"].code == "status.not-revoked"
+
+
+# --- The records' statements prepared on PostgreSQL (VERIFY_PREPARED_STATEMENTS) ---------------------
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_the_records_statements_are_prepared_and_answer_as_unprepared_ones(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    settings.VERIFY_PREPARED_STATEMENTS = False
+    unprepared = credential_verify(award.credential).as_dict()
+    assert not any('"badges_award"' in sql for sql in prepared_statements())
+    settings.VERIFY_PREPARED_STATEMENTS = True
+    for _ in range(2):
+        report, statements = counted(award.credential)
+        assert report.as_dict() == unprepared  # the same rows, converted the same way
+        assert len(statements) == 2, "\n".join(statements)  # still in Django's query log
+    prepared = prepared_statements()
+    assert any('FROM "badges_award"' in sql for sql in prepared), prepared
+    assert any('FROM "institutions_organisation"' in sql for sql in prepared), prepared
+
+
+@committed
+def test_a_revocation_shows_at_once_through_the_prepared_statements():
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    for _ in range(3):  # prepared by now on this connection
+        assert credential_verify(award.credential).verified
+    award_revoke(actor=issuer, award=award, reason="Issued in error")
+    status_list_publish(award.status.status_list_id)
+    report = credential_verify(award.credential)
+    assert report.verdict == "revoked", report.as_dict()
+    assert checks_of(report)["registry"].code == "registry.revoked"
+
+
+# --- The report's texts, translated once per language (badges.texts) ---------------------------------
+@pytest.mark.django_db
+def test_the_report_is_in_the_language_of_each_verification():
+    from django.utils import translation
+
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    with translation.override("ja"):
+        japanese = checks_of(credential_verify(award.credential))
+    with translation.override("en"):
+        english = checks_of(credential_verify(award.credential))
+    with translation.override("ja"):
+        again = checks_of(credential_verify(award.credential))
+    assert english["proof"].label == "Signature valid"
+    with translation.override("ja"):
+        assert japanese["proof"].label == translation.gettext("Signature valid") != "Signature valid"
+    assert {k: (c.label, c.message) for k, c in japanese.items()} == {k: (c.label, c.message) for k, c in again.items()}
+    assert all(c.code == english[k].code for k, c in japanese.items())

@@ -64,6 +64,9 @@ NOT_PAGES: dict[str, str] = {
     "portal:staff_role": "POST only",
     "portal:staff_remove": "POST only",
     "portal:invitation_revoke": "POST only",
+    "portal:organisation_logo": "a PNG or SVG image (the staff's preview of their organisation's logo)",
+    "portal:organisation_logo_upload": "POST only (the form is on the organisation page)",
+    "portal:organisation_logo_remove": "POST only (the button is on the organisation page)",
     "portal:webhook_rotate": "POST only",
     "portal:webhook_enabled": "POST only",
     "portal:webhook_delete": "POST only",
@@ -248,6 +251,8 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "portal:application_transition": ("member", lambda site: {"pk": site.withdrawable.pk, "action": "withdraw"}),
     "portal:endorsement": ("member", lambda site: {"public_id": site.endorsement.public_id}),
     "portal:staff": ("member", _none),
+    "portal:organisation": ("member", _none),
+    "portal:account": ("member", _none),
     "portal:webhooks": ("member", _none),
     "portal:webhook": ("member", lambda site: {"public_id": site.webhook.public_id}),
     "portal:reports": ("member", _none),
@@ -257,6 +262,7 @@ PAGES: dict[str, tuple[str, Callable[[Site], dict[str, Any]]]] = {
     "awards:programme": ("member", _pid),
     "awards:new": ("member", _pid),
     "awards:batch_new": ("member", _pid),
+    "awards:evidence_files": ("member", _pid),
     "awards:batch": ("member", lambda site: {"public_id": site.batch.public_id}),
     "awards:detail": ("member", lambda site: {"public_id": site.award.public_id}),
     "pathway-completion-new": ("member", lambda site: {"public_id": _demo_completion().pathway.public_id}),
@@ -407,6 +413,17 @@ def build_site() -> Site:
                                            reviews__reviewer__username="reviewer").first()
     registry_refresh()
     learner, learner_tokens = learner_side(taro)
+    # The admin's lists of the learners' choices: a chosen mail language and a wallet's consent.
+    from oauth2_provider.models import Application as OAuthApplication
+
+    from learners.services import account_language_set
+    from learners.wallets import access_granted
+
+    account_language_set(learner, "ja")
+    wallet = OAuthApplication.objects.create(
+        name="Pocket Wallet", client_type=OAuthApplication.CLIENT_PUBLIC, redirect_uris="https://wallet.example/cb",
+        authorization_grant_type=OAuthApplication.GRANT_AUTHORIZATION_CODE)
+    access_granted(learner, wallet, ["https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly"])
     return Site(learner=learner, learner_tokens=learner_tokens,
                 programme=programme, application=application, in_review=in_review,
                 withdrawable=withdrawable, endorsement=endorsement,

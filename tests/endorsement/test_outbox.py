@@ -104,7 +104,7 @@ def test_a_transition_writes_its_mail_with_the_event_and_a_rollback_writes_neith
         services.application_submit(actor=cast.editor, application=application)
     event = AuditEvent.objects.get(action="application.submitted")
     row = Notification.objects.get(key=f"audit:{event.seq}")
-    assert row.state == Pending and row.recipients == [cast.manager.email] and "draft → submitted" in row.body
+    assert row.state == Pending and row.recipients == [cast.manager.email] and "Draft → Submitted" in row.body
     assert mail.outbox == []
     assert notifications_send_pending(now=timezone.now() + LATER) == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].subject == row.subject

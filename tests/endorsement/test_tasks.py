@@ -101,7 +101,7 @@ def test_submitting_tells_every_manager_after_commit(django_capture_on_commit_ca
     assert sorted(mail.outbox[0].to) == sorted([cast.manager.email, other_manager.email])
     assert mail.outbox[0].subject.endswith(f"application #{application.pk} ({application.programme}): "
                                            "Application submitted")
-    assert "State: draft → submitted." in mail.outbox[0].body
+    assert "State: Draft → Submitted." in mail.outbox[0].body
 
 
 def test_nothing_is_mailed_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):

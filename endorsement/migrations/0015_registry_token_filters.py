@@ -18,7 +18,7 @@ def copy_filter_columns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('endorsement', '0013_registry_entries'),
+        ('endorsement', '0014_notification_claimed_by'),
     ]
 
     operations = [
