@@ -715,6 +715,11 @@ class RegistryEntry(models.Model):
         return f"registry entry {self.public_id}"
 
 
+# The filter columns of RegistryToken in its index, after the token: the equality filters first.
+TOKEN_INDEX_COLUMNS = ("level", "state", "organisation_slug", "achievement_type", "credential_pattern", "valid_until",
+                       "renewal_from")
+
+
 class RegistryToken(models.Model):
     """The search index: one row per distinct word (Latin scripts, folded) or character bigram
     (Japanese and Chinese script) of an entry's search text (endorsement.registry.tokens)."""
@@ -735,7 +740,9 @@ class RegistryToken(models.Model):
     class Meta:
         verbose_name = _("registry search token")
         verbose_name_plural = _("registry search tokens")
-        indexes = [models.Index(fields=["token", "entry"], name="registry_token_lookup"),
+        # A term's rows with the filter columns and the entry (token first): the rarest term's rows
+        # are read and filtered from the index alone, never from the table (issue 14's profile).
+        indexes = [models.Index(fields=["token", *TOKEN_INDEX_COLUMNS, "entry"], name="registry_token_filtered"),
                    # An entry's tokens: the other words of a search are checked per candidate.
                    models.Index(fields=["entry", "token"], name="registry_token_entry")]
 

@@ -509,18 +509,23 @@ class Page:
 def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any, counting: bool = False) -> tuple[Page, bool]:
     """The page a request asks for (`after`, `before` or an old `page`), and whether its cursor was
     not one (then the first page). Two queries: the page's ids and sort keys (PAGE_SIZE + 1, to know
-    whether another page follows; `counting`, going forwards: up to COUNT_LIMIT + 1, which counts
-    the matches from the page on in the same query, since the database sorts every match anyway),
-    then those rows by key."""
+    whether another page follows), then those rows by key; `counting`, going forwards with another
+    page to follow, a third: the matches from the page on, counted in SQL up to COUNT_LIMIT + 1 (no
+    sort, no rows brought into Python)."""
     names = [name for name, _desc in keys]
     after, before = query.get("after"), query.get("before")
     position = _read_cursor(after or before, keys) if (after or before) else None
     backwards = bool(before) and position is not None
+    following: int | None = None  # set by keyed: the matches from its page on, up to COUNT_LIMIT + 1
 
     def keyed(beyond: Q, back: bool, offset: int = 0) -> list[tuple[Any, ...]]:
+        nonlocal following
         ordered = _ordered(matches, keys, back).filter(beyond)
-        size = max(PAGE_SIZE, COUNT_LIMIT) if counting and not back else PAGE_SIZE
-        return list(ordered.values_list("pk", *names)[offset:offset + size + 1])
+        rows = list(ordered.values_list("pk", *names)[offset:offset + PAGE_SIZE + 1])
+        following = len(rows)
+        if counting and not back and following > PAGE_SIZE:  # counted in SQL, unsorted, up to the bound
+            following = ordered.order_by()[offset:offset + COUNT_LIMIT + 1].count()
+        return rows
 
     if position is not None:
         number, values = position
@@ -530,7 +535,7 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any, counting: b
             found, backwards, first = keyed(Q(), False), False, True
         elif not found:  # nothing after its place now: the last page
             found, backwards, last = keyed(Q(), True), True, True
-        more, following = len(found) > PAGE_SIZE, None if backwards else len(found)
+        more, following = len(found) > PAGE_SIZE, None if backwards else following
         found = found[:PAGE_SIZE]
         if backwards:
             found.reverse()
@@ -546,7 +551,7 @@ def _page_of(matches: Any, keys: list[tuple[str, bool]], query: Any, counting: b
             matched = matches.count()
             number = max(1, math.ceil(matched / PAGE_SIZE))
             found = keyed(Q(), False, (number - 1) * PAGE_SIZE) if matched else []
-        earlier, later, following = number > 1, len(found) > PAGE_SIZE, len(found)
+        earlier, later = number > 1, len(found) > PAGE_SIZE
         found = found[:PAGE_SIZE]
     by_pk = {row[0]: row[1:] for row in RegistryEntry.objects.filter(pk__in=[row[0] for row in found])
              .values_list("pk", *ITEM_COLUMNS)}

@@ -66,5 +66,12 @@ class Migration(migrations.Migration):
             model_name='registrytoken',
             index=models.Index(fields=['entry', 'token'], name='registry_token_entry'),
         ),
+        migrations.RemoveIndex(model_name='registrytoken', name='registry_token_lookup'),
+        migrations.AddIndex(
+            model_name='registrytoken',
+            index=models.Index(fields=['token', 'level', 'state', 'organisation_slug', 'achievement_type',
+                                       'credential_pattern', 'valid_until', 'renewal_from', 'entry'],
+                               name='registry_token_filtered'),
+        ),
         migrations.RunPython(copy_filter_columns, migrations.RunPython.noop),
     ]
