@@ -9,6 +9,10 @@ class InstitutionsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from config.fsm_history import historical_fsm_fields_quiet
+
+        historical_fsm_fields_quiet()
+
         user_logged_in.connect(_note_sign_in_language, dispatch_uid="institutions.sign_in_language")
 
 
