@@ -59,3 +59,17 @@ def phrases(value: Any, autoescape: bool = True) -> Any:
     if not autoescape:
         return value
     return with_break_opportunities(value)
+
+
+@register.filter(name="remark")
+def remark(value: Any) -> str:
+    """A remark after a label, in the active language's parentheses: 「（必須）」 right after the word in
+    Japanese, " (required)" after a space in English. Templates write
+    `{% trans "required" as r %}{{ r|remark }}` instead of ASCII parentheses around a translated
+    word, which Japanese text must not have."""
+    from django.utils.translation import get_language
+
+    text = str(value)
+    if (get_language() or "").startswith("ja"):
+        return f"（{text}）"
+    return f" ({text})"

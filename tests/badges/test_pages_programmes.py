@@ -263,7 +263,7 @@ def test_the_programme_page_lists_what_is_still_needed_before_an_application_can
 def test_the_form_marks_the_fields_needed_to_apply(client, cast):
     client.force_login(cast.editor)
     html = client.get(reverse("portal:programme_new")).content.decode()
-    assert 'for="id_evidence_policy">Evidence policy <span class="required">(needed to apply)</span>' in html
+    assert 'for="id_evidence_policy">Evidence policy<span class="required"> (needed to apply)</span>' in html
     assert 'for="id_stackability">How it stacks into larger awards</label>' in html
 
 
