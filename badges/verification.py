@@ -53,6 +53,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import re
 import threading
 from collections import OrderedDict
@@ -403,17 +404,35 @@ PROOF_MESSAGES = {
 }
 
 
+def document_digest(document: JsonDict) -> bytes | None:
+    """The SHA-256 of a parsed JSON document's exact content, for the memo's key. The content is
+    written by `marshal` (version 2: no back-references, whose use would depend on how the objects
+    happen to be shared in memory), which writes every value with its exact type (True, 1 and 1.0
+    differ, a tuple is not a list) and every object's keys in their order, and whose bytes read
+    back into the very same document: two documents that differ anywhere give different bytes.
+    It is several times cheaper than the JSON text the key was taken from before (the body's
+    endorsement: about 6 µs against 18, hash included); the digest keeps the memo's size bounded
+    whatever the documents' size. None for what marshal does not write (another type than JSON's,
+    a subclass of one, nesting deeper than its limit): then nothing is remembered."""
+    try:
+        content = marshal.dumps(document, 2)
+    except (ValueError, RecursionError):
+        return None
+    return hashlib.sha256(content).digest()
+
+
 class _VerifiedDocuments:
     """Documents whose every proof verified, by their exact content and the keys that verified them.
 
     The EndorsementCredential embedded in every badge of a programme, and a status list until it is
     re-published, come back the same in verification after verification; checking their proofs
-    again would canonicalize the same bytes for the same answer. A document is keyed by the SHA-256
-    of its JSON text (key order included) and by each proof's verification method with the raw
-    public key it resolves to in the current verification: a changed document, or a method that now
-    resolves to another key, misses. Everything else is still checked every time (the DID resolved,
-    the status list read from the database and its bit looked up, the registry standing). Only
-    successes are kept, at most `size`, the least recently used dropped first.
+    again would canonicalize the same bytes for the same answer. A document is keyed by the
+    SHA-256 of its exact content (`document_digest`: key order and types included) and by each
+    proof's verification method with the raw public key it resolves to in the current
+    verification: a changed document, or a method that now resolves to another key, misses.
+    Everything else is still checked every time (the DID resolved, the status list read from the
+    database and its bit looked up, the registry standing). Only successes are kept, at most
+    `size`, the least recently used dropped first.
     """
 
     def __init__(self, size: int = 512) -> None:
@@ -538,11 +557,8 @@ class _Verifier:
             if not isinstance(public_key, vc.Ed25519PublicKey):
                 return None
             methods.append((method, public_key.public_bytes_raw()))
-        try:
-            text = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
-        except (TypeError, ValueError, RecursionError):
-            return None
-        return hashlib.sha256(text.encode("ascii")).digest(), tuple(methods)
+        digest = document_digest(document)
+        return None if digest is None else (digest, tuple(methods))
 
     # --- the report ---
     def report(self, credential: JsonDict, email: str, *, nested: bool = False) -> VerificationReport:

@@ -143,3 +143,61 @@ def test_the_did_document_creates_the_first_key_and_lists_retired_keys():
     document = did_document(organisation)
     assert [m.split("#")[1] for m in document["assertionMethod"]] == ["key-1", "key-2"]
     assert IssuerKey.objects.filter(organisation=organisation).count() == 2
+
+
+def _endorsement_of(credential: dict) -> dict:
+    return credential["credentialSubject"]["achievement"]["endorsement"][0]
+
+
+def _last_character_changed(text: str) -> str:
+    return text[:-1] + ("A" if text[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize("alter", [
+    pytest.param(lambda e: e["proof"][0].update(proofValue=_last_character_changed(e["proof"][0]["proofValue"])),
+                 id="proofValue"),
+    pytest.param(lambda e: e["issuer"].__setitem__("name", e["issuer"]["name"] + " "), id="issuer-name"),
+    pytest.param(lambda e: e.__setitem__("validFrom", e["validFrom"].replace("Z", ".001Z")), id="validFrom"),
+    pytest.param(lambda e: e["credentialSubject"].__setitem__("id", e["credentialSubject"]["id"] + "x"),
+                 id="subject-id"),
+    pytest.param(lambda e: e.__setitem__("name", _last_character_changed(e["name"])), id="name"),
+])
+def test_one_changed_field_of_a_remembered_endorsement_is_checked_again_and_fails(counted_verifications, alter):
+    programme, app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    assert credential_verify(award.credential).verified  # the endorsement now remembered
+    altered = copy.deepcopy(award.credential)
+    alter(_endorsement_of(altered))
+    assert _endorsement_of(altered) != _endorsement_of(award.credential)
+    counted_verifications.clear()
+    checks = checks_of(credential_verify(altered))
+    assert app.endorsement.credential["id"] in counted_verifications  # its proof checked again, not remembered
+    assert checks["endorsement-1-proof"].passed is False
+    assert checks["proof"].passed is False  # the badge's own signature covers its endorsement too
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ({"a": 1}, {"a": True}),
+    ({"a": 1}, {"a": 1.0}),
+    ({"a": 0.0}, {"a": -0.0}),
+    ({"a": "1"}, {"a": 1}),
+    ({"a": ["x"]}, {"a": "x"}),
+    ({"a": None}, {"a": "null"}),
+    ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+    ({"a": {"b": [1, {"c": "d"}]}}, {"a": {"b": [1, {"c": "e"}]}}),
+    ({"a": "é"}, {"a": "e\u0301"}),
+])
+def test_the_memo_key_tells_apart_documents_python_finds_equal_or_json_spells_alike(one, other):
+    assert verification.document_digest(one) != verification.document_digest(other)
+    assert verification.document_digest(one) == verification.document_digest(copy.deepcopy(one))
+
+
+def test_a_document_the_memo_cannot_key_exactly_is_not_remembered():
+    class Text(str):
+        pass
+
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    assert verification.document_digest({"a": Text("x")}) is None
+    assert verification.document_digest({"a": deep}) is None
