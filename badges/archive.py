@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 import filetype
@@ -37,7 +38,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_urlconf, reverse
 from django.utils import timezone
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -563,15 +564,43 @@ def parse_sri(value: Any) -> tuple[str, bytes] | None:
     return None
 
 
+# The shape of the tokens `new_token` makes (256 bits, base64url without padding).
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+_STAND_IN_TOKEN = "T" * 43
+
+
+@lru_cache(maxsize=8)
+def _copy_path_prefix(urlconf: str) -> str | None:
+    """The path before the token in an archived copy's address ("/evidence/"), when a token of
+    `new_token`'s shape resolves there to the copy's view with that very token; else None."""
+    path = reverse("evidence-copy", args=[_STAND_IN_TOKEN], urlconf=urlconf)
+    match = resolve_path(path)
+    if not path.endswith(_STAND_IN_TOKEN) or match is None or match.url_name != "evidence-copy" \
+            or match.kwargs.get("token") != _STAND_IN_TOKEN:
+        return None
+    return path[:-len(_STAND_IN_TOKEN)]
+
+
 def copy_token(url: Any) -> str | None:
     """The token of one of this server's archived copies a URL names (its /evidence/<token>
-    address), or None."""
+    address), or None.
+
+    Every badge names copies of its own, so their paths are new to the route memo
+    (badges.routes) at each first verification, and walking the URL patterns for one cost 60 µs.
+    A path that is the copies' prefix and a token of the shape this server makes is answered
+    from the resolution of a stand-in token of that shape (the patterns match by the path's
+    characters' classes, and tests/badges/test_archive_verify.py checks the two ways agree);
+    any other path is resolved."""
     if not isinstance(url, str):
         return None
     prefix = settings.SITE_URL + "/"
     if not url.startswith(prefix):
         return None
-    match = resolve_path("/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0])
+    path = "/" + url[len(prefix):].split("?", 1)[0].split("#", 1)[0]
+    copies = _copy_path_prefix(get_urlconf() or settings.ROOT_URLCONF)
+    if copies is not None and path.startswith(copies) and _TOKEN_SHAPE.fullmatch(path, len(copies)):
+        return path[len(copies):]
+    match = resolve_path(path)
     if match is None or match.url_name != "evidence-copy":
         return None
     return match.kwargs.get("token")

@@ -249,6 +249,30 @@ def prepared_cursor(connection: Any) -> Any:
     return connection._prepare_cursor(kept[2])
 
 
+def statement_rows(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows (tuples) of one statement on `connection`, prepared where `prepared_cursor` prepares.
+
+    On the kept psycopg cursor the statement is executed directly, not through Django's cursor
+    wrapper (its execute wrappers' chain, the query log's checks: a third of the statement's client
+    CPU), with what the wrapper does for it kept: a transaction broken by an earlier error is
+    refused and psycopg's errors are made Django's. When someone listens (the query log is on:
+    DEBUG, `CaptureQueriesContext`; or an execute wrapper is installed), the statement goes through
+    the wrapper, so they see it as before."""
+    cursor = prepared_cursor(connection)
+    preparing = not closing_needed(cursor)
+    if preparing and not connection.queries_logged and not connection.execute_wrappers:
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            cursor.cursor.execute(sql, params)
+            return cursor.cursor.fetchall()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        if not preparing:
+            cursor.close()
+
+
 def closing_needed(cursor: Any) -> bool:
     """Whether the caller closes `cursor` (one `prepared_cursor` gave): not when it is the kept one."""
     return not isinstance(cursor.cursor, _preparing_cursor_class())
@@ -341,13 +365,7 @@ def compiled_rows(name: str, model: type, build: Callable[[list[Any]], QuerySet]
     for at, number in places.items():
         value = values[number]
         params[at] = value.hex if isinstance(params[at], str) and isinstance(value, uuid.UUID) else value
-    cursor = prepared_cursor(connection)
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        if closing_needed(cursor):
-            cursor.close()
+    rows = statement_rows(connection, sql, params)
     if converters is None:
         converted = compiler.results_iter(results=[rows])
     else:

@@ -11,11 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from warcio.archiveiterator import ArchiveIterator
 
-from badges.archive import archived_copy_check, copy_withdraw, evidence_retention_sweep
+from badges.archive import archived_copy_check, copy_token, copy_url, copy_withdraw, evidence_retention_sweep, new_token
 from badges.awards import award_issue
 from badges.evidence import evidence_check_create, evidence_fetch, evidence_recheck
 from badges.models import ArchivedEvidence, Award, EvidenceCheck
@@ -208,3 +210,25 @@ def test_the_retention_sweep_removes_copies_of_badges_ended_long_ago(settings, a
     assert ArchivedEvidence.objects.get(award=recent).withdrawn_at is None
     assert [p.read_bytes() for p in stored_files(archive_root)] == [b"recent evidence"]
     assert AuditEvent.objects.filter(action=AuditAction.EVIDENCE_WITHDRAWN).count() == 1
+
+
+def _resolved_token(url: str) -> str | None:
+    """What the URL patterns say, walked in full (django.urls.resolve)."""
+    try:
+        match = resolve("/" + url[len(django_settings.SITE_URL) + 1:].split("?", 1)[0].split("#", 1)[0])
+    except Resolver404:
+        return None
+    return match.kwargs.get("token") if match.url_name == "evidence-copy" else None
+
+
+def test_a_copy_token_read_by_its_shape_is_the_one_the_url_patterns_give():
+    tokens = [new_token() for _ in range(200)] + ["-" * 43, "_" * 43, "a" * 43]
+    for token in tokens:
+        url = copy_url(token)
+        assert copy_token(url) == _resolved_token(url) == token
+        assert copy_token(url + "?download=1#x") == token
+    base = django_settings.SITE_URL + "/evidence/"
+    for other in ["a" * 42, "a" * 44, "a" * 42 + "=", "a" * 42 + "%", "a" * 42 + "é", "", "a" * 43 + "/x"]:
+        assert copy_token(base + other) == _resolved_token(base + other)
+    assert copy_token("https://elsewhere.example/evidence/" + "a" * 43) is None
+    assert copy_token(django_settings.SITE_URL + "/status/" + "a" * 43) is None
