@@ -256,6 +256,43 @@ def test_the_records_statements_are_prepared_and_answer_as_unprepared_ones(setti
     assert any('FROM "institutions_organisation"' in sql for sql in prepared), prepared
 
 
+@pytest.mark.django_db
+def test_the_records_read_past_django_s_cursor_answer_as_through_it_and_listeners_still_see_them(settings):
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    settings.VERIFY_PREPARED_STATEMENTS = False
+    through_the_wrapper = credential_verify(award.credential).as_dict()
+    settings.VERIFY_PREPARED_STATEMENTS = True
+    assert not connection.queries_logged
+    for _ in range(2):  # on PostgreSQL: executed on the kept psycopg cursor, prepared the second time
+        assert credential_verify(award.credential).as_dict() == through_the_wrapper
+    seen: list[str] = []
+
+    def listening(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(listening):
+        assert credential_verify(award.credential).as_dict() == through_the_wrapper
+    assert len(seen) == 2 and 'FROM "badges_award"' in seen[1], seen
+
+
+@pytest.mark.django_db
+def test_the_records_are_not_read_in_a_transaction_django_marked_broken():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from badges.verification_data import VerificationRecords
+
+    programme, _app, _cast, issuer = endorsed_programme_with_lists()
+    award = issued(programme, issuer, "a@example.org")
+    credential_verify(award.credential)  # the statements prepared on this connection
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            VerificationRecords().preload(award.credential, vc.embedded_endorsements(award.credential))
+
+
 @committed
 def test_a_revocation_shows_at_once_through_the_prepared_statements():
     programme, _app, _cast, issuer = endorsed_programme_with_lists()
