@@ -263,14 +263,20 @@ def statement_rows(connection: Any, sql: str, params: list[Any]) -> list[tuple[A
     if preparing and not connection.queries_logged and not connection.execute_wrappers:
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
-            cursor.cursor.execute(sql, params)
-            return cursor.cursor.fetchall()
+            return execute_kept(cursor.cursor, sql, params)
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()
     finally:
         if not preparing:
             cursor.close()
+
+
+def execute_kept(cursor: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` executed on the kept psycopg cursor (bench/verify.py times this as the
+    database, as Django's execute wrapper would)."""
+    cursor.execute(sql, params)
+    return cursor.fetchall()
 
 
 def closing_needed(cursor: Any) -> bool:

@@ -87,6 +87,27 @@ def _check_timers(clock: setup.StageClock, instruments: setup.Instruments) -> No
         instruments._patch(verification._Verifier, name, clock.timed(original, scope="check:" + name))
 
 
+def _records_statements_timed(clock: setup.StageClock, instruments: setup.Instruments) -> None:
+    """The records' statements as production runs them: on the kept psycopg cursor, past Django's
+    cursor wrapper, which badges.verification_data takes only when no execute wrapper listens (so
+    the bench installs none). The database timer is then `execute_kept` (execute and fetch); a
+    verification of the bench makes no other statement (see "SQL statements per verification").
+    Where nothing is prepared (SQLite), every statement goes through Django's cursor, timed by an
+    execute wrapper as in the other benches."""
+    from django.conf import settings
+    from django.db import connections
+
+    from badges import verification_data
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql" or not settings.VERIFY_PREPARED_STATEMENTS:
+        connection.execute_wrappers.append(clock.db_wrapper)
+        instruments._db_wrapped.append(connection)
+        return
+    instruments._patch(verification_data, "execute_kept", clock.timed(verification_data.execute_kept,
+                                                                       stage="database"))
+
+
 def _per_check(clock: setup.StageClock, scope: str, n: int) -> None:
     rows = [(label, "check:" + name) for name, label in CHECKS.items()]
     rows.append(("the rest of credential_verify (report, summary, messages)", scope))
@@ -107,7 +128,8 @@ def _measure(label: str, credentials: list[dict[str, Any]], warm: list[dict[str,
     from badges.verification import VERIFIED_DOCUMENTS
 
     clock = setup.StageClock()
-    instruments = setup.Instruments(clock).install(chunks=False)
+    instruments = setup.Instruments(clock).install(chunks=False, database=False)
+    _records_statements_timed(clock, instruments)
     if checks:
         _check_timers(clock, instruments)
     timed_action = clock.timed(clock.latency(action, "verification"), scope=scope)
