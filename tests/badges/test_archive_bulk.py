@@ -70,7 +70,7 @@ def test_a_chunks_statements_do_not_grow_with_its_rows_and_shared_content_is_sto
     # The same statements for 5 rows as for 40 (before: five or six per row for the archive alone,
     # and one UPDATE of the claim tokens).
     assert large == small, (small, large)
-    assert large <= 43, large
+    assert large <= 42, large  # 43 before the status list kept its organisation (status_allocate_many)
     copies = ArchivedEvidence.objects.filter(award__batch=batch)
     assert copies.count() == 40 and copies.values("token").distinct().count() == 40
     # Rows 0, 5, …, 35 share one page: one fetch, one WARC record, one blob referenced eight times.
