@@ -20,13 +20,16 @@ Nothing here imports a tasks module; the views and the verifier read through `co
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
+import logging
 import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -36,7 +39,7 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import get_urlconf, reverse
 from django.utils import timezone
@@ -50,6 +53,8 @@ from badges.texts import gettext as _
 from config.errors import InvalidInput, NotFound, NotPermitted, WrongState
 from endorsement.audit import AuditAction, audit_record
 from institutions.permissions import UserLike, can_issue_for, is_member_of
+
+log = logging.getLogger(__name__)
 
 Kind = ArchivedEvidence.Kind
 Reason = ArchivedEvidence.Reason
@@ -185,8 +190,9 @@ def blobs_store(contents: Iterable[tuple[bytes, str]], *, stored: Iterable[str] 
     copies; a blob the sweep marked removed first is seen removed here and its bytes written again.
     Rows are locked and inserted in SHA-384 order, so two chunks sharing contents do not deadlock.
 
-    The bytes are written at once (content-addressed, so a rolled-back write leaves only a file the
-    next store of the same content checks and reuses), once per content. The bytes written are the
+    The bytes are written at once, once per content (content-addressed: a file left by a rolled-back
+    write is checked and reused by the next store of the same content; inside
+    `new_files_removed_on_failure` none is left). The bytes written are the
     bytes just hashed: that is recorded as a new blob's first hash (`verified_*`, see
     `copy_check_cached`)."""
     wanted: dict[str, tuple[bytes, str]] = {}
@@ -212,9 +218,12 @@ def blobs_store(contents: Iterable[tuple[bytes, str]], *, stored: Iterable[str] 
             raise EvidenceBlob.DoesNotExist(f"No stored evidence file sha384:{sha[:16]}…")
     storage = evidence_storage()
     new = set(missing)
+    written = _written_new.get()
     for sha, (data, _media_type) in wanted.items():
         blob = blobs[sha]
         if sha in new and blob.removed_at is None:
+            if written is not None:  # before the write: one cut short is removed too
+                written.append((sha, blob.storage_name))
             _blob_write(storage, blob.storage_name, data, sha)
         elif blob.removed_at is not None or not storage.exists(blob.storage_name):
             if storage.exists(blob.storage_name):
@@ -224,6 +233,58 @@ def blobs_store(contents: Iterable[tuple[bytes, str]], *, stored: Iterable[str] 
             blob.verified_at, blob.verified_size, blob.verified_intact = now, len(data), True
             blob.save(update_fields=["removed_at", "verified_at", "verified_size", "verified_intact"])
     return blobs
+
+
+# The new blobs' files `blobs_store` wrote inside `new_files_removed_on_failure` (SHA-384, name).
+_written_new: ContextVar[list[tuple[str, str]] | None] = ContextVar("archive_written_new", default=None)
+
+
+@contextlib.contextmanager
+def new_files_removed_on_failure() -> Iterator[None]:
+    """Around an outermost issuing transaction (`with new_files_removed_on_failure(),
+    transaction.atomic():`): when the block fails, its transaction rolled back, the files
+    `blobs_store` wrote inside it for blobs it inserted are deleted again, so that a failed chunk
+    leaves no bytes on disk that no row names. A file whose blob another transaction has committed
+    meanwhile (the same content, stored by another chunk) is kept (`_orphans_remove`)."""
+    written: list[tuple[str, str]] = []
+    token = _written_new.set(written)
+    try:
+        yield
+    except BaseException:
+        _written_new.reset(token)
+        token = None
+        _orphans_remove(written)
+        raise
+    finally:
+        if token is not None:
+            _written_new.reset(token)
+
+
+class _KeepNothing(Exception):
+    """Rolls back `_orphans_remove`'s stand-in row."""
+
+
+def _orphans_remove(written: Sequence[tuple[str, str]]) -> None:
+    """Delete the files of blobs whose rows rolled back, unless a blob row names them by now. For
+    each, a stand-in row with its SHA-384 is inserted and rolled back: the insert waits for a
+    transaction still inserting the same content (the unique index) and fails if one committed it,
+    and while it is held nobody can store that content, so the file is deleted only when no row
+    names it and none is about to. Never raises (the chunk's own error is the one to report)."""
+    storage = evidence_storage()
+    for sha, name in written:
+        try:
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        EvidenceBlob.objects.create(sha384=sha, size=0, media_type="", storage_name=name)
+                except IntegrityError:
+                    continue  # another transaction's blob names this file: it stays
+                storage.delete(name)
+                raise _KeepNothing
+        except _KeepNothing:
+            pass
+        except Exception:
+            log.exception("the file %s left by a failed transaction could not be removed", name)
 
 
 def _holds(storage: Storage, name: str, sha384: str) -> bool:

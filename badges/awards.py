@@ -35,7 +35,14 @@ from django.utils.translation import gettext as _
 
 from badges import credentials as vc
 from badges.achievements import achievement_document
-from badges.archive import PlannedCopy, UploadLike, copies_plan, copies_save, evidence_files_clean
+from badges.archive import (
+    PlannedCopy,
+    UploadLike,
+    copies_plan,
+    copies_save,
+    evidence_files_clean,
+    new_files_removed_on_failure,
+)
 from badges.claims import claim_token_new, claim_url
 from badges.evidence import LinkSnapshot, links_snapshot
 from badges.mail_language import chosen_languages, language_clean, mail_language
@@ -378,7 +385,7 @@ def award_issue(
     snapshots = links_snapshot([recipient.evidence_url])
     web = [snapshots[recipient.evidence_url].copy] if recipient.evidence_url else []
     planned = [c for c in web if c is not None] + planned
-    with transaction.atomic():
+    with new_files_removed_on_failure(), transaction.atomic():
         endorsement = endorsement_for_awarding(programme)
         signer = AwardSigner(programme, endorsement, actor)
         award = signer.award(recipient, status_allocate(programme.organisation, StatusPurpose.REVOCATION),

@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from badges.archive import PlannedCopy, copies_save_many, new_token
+from badges.archive import PlannedCopy, copies_save_many, new_files_removed_on_failure, new_token
 from badges.awards import (
     AwardSigner,
     Recipient,
@@ -538,7 +538,7 @@ def award_batch_issue_chunk(batch_id: int, start: int, end: int) -> int:
         awards = [signer.award(recipient, allocation, batch_id=batch.pk, batch_row=row, uploads=planned[row])
                   for (row, recipient), allocation in zip(todo, allocations, strict=True)]
         mails = award_emails_plan(awards)  # their claim tokens are inserted with the awards
-        with transaction.atomic():
+        with new_files_removed_on_failure(), transaction.atomic():
             saved = award_insert(awards)
             # A row another run saved first keeps that run's copies and mail.
             copies_save_many((award, planned[award.batch_row]) for award in saved)

@@ -119,10 +119,11 @@ def link_snapshot(url: str, pool: FetchPool | None = None) -> LinkSnapshot:
 
 
 def links_snapshot(urls: Sequence[str]) -> dict[str, LinkSnapshot]:
-    """`link_snapshot` of each distinct link, FETCH_CONCURRENCY at a time (a batch chunk of 100 rows
-    whose links all time out waits about 100 / 8 × EVIDENCE_FETCH_TIMEOUT, well within the broker's
-    visibility timeout). The threads only fetch: no database access. They share one `FetchPool`:
-    links on the same host (an LMS's pages, typically) reuse its kept-alive connections."""
+    """`link_snapshot` of each distinct link (the same link twice is fetched once), FETCH_CONCURRENCY
+    at a time (a batch chunk of 100 rows whose links all time out waits about 100 / 8 ×
+    EVIDENCE_FETCH_TIMEOUT, well within the broker's visibility timeout). The threads only fetch: no
+    database access. They share one `FetchPool`: each host resolved and checked once for the chunk,
+    and links on the same host (an LMS's pages, typically) reuse its kept-alive connections."""
     distinct = list(dict.fromkeys(u for u in urls if u))
     if not distinct:
         return {}

@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import http.client
 import ipaddress
+import itertools
+import os
 import socket
 import ssl
 import threading
@@ -132,6 +135,13 @@ def _address_problem(address: str, *, allow_loopback: bool) -> str | None:
 
 def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tuple[str, str, int]:
     """(scheme, address to connect to, port) for a URL that may be fetched; `FetchError` if not."""
+    scheme, host, port = _url_target(url)
+    return _judged(scheme, host, port, _host_verdict(host, port, allow_loopback=allow_loopback),
+                   https_only=https_only, allow_loopback=allow_loopback, url=url)
+
+
+def _url_target(url: str) -> tuple[str, str, int]:
+    """(scheme, host name, port) of a URL whose form may be fetched; `FetchError` if not."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -145,27 +155,88 @@ def checked_address(url: str, *, allow_loopback: bool, https_only: bool) -> tupl
         raise FetchError("refused", gettext("The link %(url)r names no host.") % {"url": url})
     if parts.username or parts.password:
         raise FetchError("refused", gettext("Links carrying a user name or password are not followed."))
-    port = port or (443 if scheme == "https" else 80)
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What one resolution of a host name gave: the address to connect to and whether every
+    address was loopback, or the `FetchError` that refuses the host."""
+
+    address: str = ""
+    all_loopback: bool = False
+    error: FetchError | None = None
+
+
+def _host_verdict(host: str, port: int, *, allow_loopback: bool) -> _Verdict:
+    """Resolve `host` now and judge EVERY address it resolves to (see the module's notes)."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise FetchError("unreachable", gettext("The host %(host)s could not be found (%(error)s).")
-                         % {"host": parts.hostname, "error": reason_in_words(error)}) from None
+        return _Verdict(error=FetchError("unreachable", gettext("The host %(host)s could not be found (%(error)s).")
+                                         % {"host": host, "error": reason_in_words(error)}))
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise FetchError("unreachable", gettext("The host %(host)s has no address.") % {"host": parts.hostname})
+        return _Verdict(error=FetchError("unreachable", gettext("The host %(host)s has no address.") % {"host": host}))
     for address in addresses:
         problem = _address_problem(address, allow_loopback=allow_loopback)
         if problem:
-            raise FetchError(
+            return _Verdict(error=FetchError(
                 "refused", gettext("The host %(host)s resolves to %(address)s, %(problem)s; it is not contacted.")
-                % {"host": parts.hostname, "address": address, "problem": problem}
-            )
-    if scheme == "http" and https_only:
-        all_loopback = all(ipaddress.ip_address(a.partition("%")[0]).is_loopback for a in addresses)
-        if not (allow_loopback and all_loopback):
-            raise FetchError("refused", gettext("Only https links are followed here, not %(url)r.") % {"url": url})
-    return scheme, addresses[0], port
+                % {"host": host, "address": address, "problem": problem}))
+    all_loopback = all(ipaddress.ip_address(a.partition("%")[0]).is_loopback for a in addresses)
+    return _Verdict(address=addresses[0], all_loopback=all_loopback)
+
+
+def _judged(scheme: str, host: str, port: int, verdict: _Verdict, *, https_only: bool, allow_loopback: bool,
+            url: str) -> tuple[str, str, int]:
+    if verdict.error is not None:
+        raise FetchError(verdict.error.kind, verdict.error.message)
+    if scheme == "http" and https_only and not (allow_loopback and verdict.all_loopback):
+        raise FetchError("refused", gettext("Only https links are followed here, not %(url)r.") % {"url": url})
+    return scheme, verdict.address, port
+
+
+class _Deadlines:
+    """The one thread of a process that fires the watchdogs whose deadline has passed (a timer
+    thread per fetch cost more CPU than a fetch from a nearby server). Watchdogs wait in a heap by
+    deadline; a cancelled one is dropped when it reaches the top. A forked child (a Celery prefork
+    worker) starts its own thread on its first fetch."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, watchdog: _Watchdog) -> None:
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fetch-deadlines", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._heap, (deadline, next(self._order), watchdog))
+            if self._heap[0][2] is watchdog:  # sooner than what the thread waits for
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while True:
+                    while self._heap and self._heap[0][2].cancelled:
+                        heapq.heappop(self._heap)
+                    now = time.monotonic()
+                    if self._heap and self._heap[0][0] <= now:
+                        watchdog = heapq.heappop(self._heap)[2]
+                        break
+                    self._condition.wait(self._heap[0][0] - now if self._heap else None)
+            watchdog.fire()
+
+
+_deadlines = _Deadlines()
 
 
 class _Watchdog:
@@ -176,9 +247,8 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self.fired = False
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self.cancelled = False
+        _deadlines.add(deadline, self)
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -187,8 +257,10 @@ class _Watchdog:
         if fired:
             self._close(sock)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.fired = True
             sockets = list(self._sockets)
         for sock in sockets:
@@ -200,7 +272,9 @@ class _Watchdog:
             sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv on this socket
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.cancelled = True
+            self._sockets.clear()
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -272,6 +346,27 @@ class FetchPool:
         self._per_key = per_key
         self.opened = 0  # connections made (for tests and the bench)
         self.reused = 0
+        self._verdicts: dict[tuple[str, int, bool], _Verdict] = {}
+        self.resolved = 0  # host names resolved and judged (for tests and the bench)
+
+    def checked(self, url: str, *, allow_loopback: bool, https_only: bool) -> tuple[str, str, int]:
+        """`checked_address` with each host name (and port) resolved and judged once for the pool's
+        life (one batch chunk): its later fetches connect to the address checked then, so a DNS
+        answer that changes meanwhile is never followed (no rebinding), and a refused host stays
+        refused. Every URL's own form (scheme, user name, https only) is still checked."""
+        scheme, host, port = _url_target(url)
+        key = (host.lower(), port, allow_loopback)
+        with self._lock:
+            verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = _host_verdict(host, port, allow_loopback=allow_loopback)
+            with self._lock:
+                if key in self._verdicts:  # another thread judged it meanwhile: its verdict stands
+                    verdict = self._verdicts[key]
+                else:
+                    self._verdicts[key] = verdict
+                    self.resolved += 1
+        return _judged(scheme, host, port, verdict, https_only=https_only, allow_loopback=allow_loopback, url=url)
 
     def take(self, key: PoolKey) -> http.client.HTTPConnection | None:
         with self._lock:
@@ -415,7 +510,8 @@ def _fetch(
 ) -> FetchResult:
     current = url
     for _hop in range(max_redirects + 1):
-        scheme, address, port = checked_address(current, allow_loopback=allow_loopback, https_only=https_only)
+        check = checked_address if pool is None else pool.checked
+        scheme, address, port = check(current, allow_loopback=allow_loopback, https_only=https_only)
         if pool is not None:
             hop = _pooled_hop(pool, current, (scheme, urlsplit(current).hostname or "", port, address),
                               deadline=deadline, timeout=timeout, watchdog=watchdog, max_bytes=max_bytes,

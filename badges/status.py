@@ -60,6 +60,8 @@ def status_allocate_many(organisation: Organisation, purpose: str, count: int) -
     fails after allocating) are simply never set; they are never reused either."""
     Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     current = StatusList.objects.filter(organisation=organisation, purpose=purpose).order_by("-number").first()
+    if current is not None:
+        current.organisation = organisation  # read above: each entry's list URL names it (status_entry)
     allocations: list[StatusAllocation] = []
     while len(allocations) < count:
         taken = set(StatusAllocation.objects.filter(status_list=current).values_list("index", flat=True)) \

@@ -25,6 +25,14 @@ delivers the same task again (acks_late), that delivery takes back the rows its 
 claimed at once instead of leaving them to the sweep after OUTBOX_CLAIM_SECONDS, and a run whose
 rows were taken back (a delivery still running when the broker gave out its message again) stops at
 its next message: the window stays the one message in flight.
+
+Those marks are committed without waiting for the disk (PostgreSQL `synchronous_commit = off` for
+the run's connection, reset afterwards): each is visible to every other session at once, so a
+worker killed mid-way still leaves one message in flight, but the commit no longer waits for the
+WAL flush (3 ms each on the bench machine: 100 learners, 0.3 s of a chunk's mail task). What this
+gives up: if the PostgreSQL server itself crashes, marks of the last moments (at most three
+`wal_writer_delay`, 0.6 s by default) are lost and those mails go out a second time, with the same
+Message-ID.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -144,6 +153,7 @@ def notifications_deliver_many(notification_ids: Sequence[int], *, claim: str = 
     sent, opened = 0, False
     connection = get_connection()
     try:
+        _marks_without_waiting_for_disk(True)
         for position, row in enumerate(rows):
             row.attempts += 1
             try:
@@ -173,11 +183,26 @@ def notifications_deliver_many(notification_ids: Sequence[int], *, claim: str = 
                             claim, sent)
                 break
     finally:
+        _marks_without_waiting_for_disk(False)
         try:
             connection.close()
         except Exception:  # a connection already broken: nothing more to close
             log.debug("closing the mail connection failed", exc_info=True)
     return sent
+
+
+def _marks_without_waiting_for_disk(on: bool) -> None:
+    """Commits of this connection stop (or resume) waiting for the WAL flush (see the module's
+    notes). PostgreSQL only; a broken connection is left as it is (Django discards it)."""
+    if db_connection.vendor != "postgresql":
+        return
+    try:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF" if on else "RESET synchronous_commit")
+    except DatabaseError:
+        if on:
+            raise
+        log.debug("resetting synchronous_commit failed", exc_info=True)
 
 
 def notifications_send_pending(*, now: datetime | None = None, limit: int = 500) -> int:

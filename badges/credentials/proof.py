@@ -14,7 +14,6 @@ Signing (spec §3.2.x, interop notes 6, 7, 9, 10):
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from . import canon
-from .builders import issuer_id
+from .builders import issuer_id, json_copy
 from .errors import (
     CanonicalizationError,
     CredentialError,
@@ -112,17 +111,6 @@ def _fail(
     return VerificationResult(False, reason, message, method, checked)
 
 
-def _copy_json(value: Any) -> Any:
-    """A deep copy of JSON data (dicts, lists, scalars), much faster than `copy.deepcopy`."""
-    if isinstance(value, dict):
-        return {key: _copy_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(item) for item in value]
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return copy.deepcopy(value)
-
-
 def hash_data(canonical_proof_config: str, canonical_document: str) -> bytes:
     """sha256(canonical proof configuration) || sha256(canonical document): the 64 signed bytes."""
     return (
@@ -134,7 +122,7 @@ def hash_data(canonical_proof_config: str, canonical_document: str) -> bytes:
 def proof_configuration(proof_options: JsonDict, document_context: Any) -> JsonDict:
     """The proof options with the document's `@context` (what is canonicalized, not emitted)."""
     config = {k: v for k, v in proof_options.items() if k not in ("proofValue", "@context")}
-    config["@context"] = _copy_json(document_context)
+    config["@context"] = json_copy(document_context)
     return config
 
 
@@ -208,9 +196,9 @@ def sign(
         proof_purpose=proof_purpose,
         canonicalizer=canonicalizer,
     )
-    signed = _copy_json(document)
+    signed = json_copy(document)
     _, existing = _split_proofs(document)
-    signed["proof"] = [*_copy_json(existing), proof]
+    signed["proof"] = [*json_copy(existing), proof]
     return signed
 
 

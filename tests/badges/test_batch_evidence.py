@@ -142,3 +142,35 @@ def test_a_fetch_before_signing_that_breaks_leaves_that_link_to_after_commit_and
     (group,) = grouped_fetches(callbacks)  # only the broken one is fetched after commit
     assert group == [awards_by_row[1].pk]
     assert EvidenceCheck.objects.get(award=awards_by_row[1]).last_checked_at is None
+
+
+def test_a_chunk_that_fails_after_writing_its_copies_leaves_no_file_behind(
+        django_capture_on_commit_callbacks, settings, tmp_path, monkeypatch):
+    from tests.badges.archive_store import archive_in, award_blobs, stored_files
+
+    root = archive_in(settings, tmp_path / "archive")
+    with serve() as server:
+        rows = [{"email": f"learner{i}@example.org",
+                 "evidence_url": server.route(f"/work/{i}", PAGE + str(i).encode(), content_type="text/html")}
+                for i in range(5)]
+        programme, _app, _cast, issuer = awarding_setup()
+        batch = award_batch_create(actor=issuer, programme=programme, rows=rows_from_json(rows))
+        files_before = stored_files(root)
+
+        def broken(*args, **kwargs):
+            assert len(stored_files(root)) == len(files_before) + 5  # the copies' bytes were written
+            raise RuntimeError("the follow-ups broke")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(batches, "after_issue", broken)
+            with pytest.raises(RuntimeError, match="follow-ups broke"):
+                award_batch_issue_chunk(batch.pk, 0, 5)
+        assert stored_files(root) == files_before and award_blobs() == 0
+        assert not Award.objects.filter(batch=batch).exists()
+        assert not ArchivedEvidence.objects.filter(award__batch=batch).exists()
+
+        with django_capture_on_commit_callbacks(execute=False):  # the redelivered chunk
+            assert award_batch_issue_chunk(batch.pk, 0, 5) == 5
+    assert len(stored_files(root)) == len(files_before) + 5 and award_blobs() == 5
+    for copy in ArchivedEvidence.objects.filter(award__batch=batch).select_related("blob"):
+        assert (root / copy.blob.storage_name).is_file()

@@ -107,6 +107,39 @@ def test_a_chunks_mails_go_over_one_smtp_connection_and_a_second_run_sends_none(
         (State.SENT, 1)]
 
 
+def test_a_chunks_sent_marks_do_not_wait_for_the_disk_and_the_connection_is_reset_after(
+        django_capture_on_commit_callbacks, monkeypatch, postgres):
+    # Each mark is its own commit; on PostgreSQL they are committed without waiting for the WAL
+    # flush while the run sends (endorsement.outbox), and the connection is as before afterwards,
+    # also when the run fails.
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    seen: list[str] = []
+    real = EmailBackend.send_messages
+
+    def send(self, messages):
+        seen.append(setting())
+        if len(seen) == 5:
+            raise ConnectionResetError("the mail server went away")
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send)
+    ids, keys = issued_unmailed(django_capture_on_commit_callbacks, 3)
+    assert setting() == "on"
+    assert award_emails_send(ids) == 3
+    assert seen == ["off"] * 3 and setting() == "on"
+    more, _keys = issued_unmailed(django_capture_on_commit_callbacks, 3)
+    with pytest.raises(MailServerUnavailable):
+        award_emails_send(more)
+    assert seen == ["off"] * 5 and setting() == "on"
+    assert Notification.objects.filter(key__in=keys, state=State.SENT).count() == 3
+
+
 def test_a_connection_lost_mid_chunk_keeps_the_sent_ones_sent_and_the_rest_are_sent_once_later(
         django_capture_on_commit_callbacks, settings):
     ids, keys = issued_unmailed(django_capture_on_commit_callbacks, 4)

@@ -3,6 +3,7 @@ checked address: the address rules (badges.fetch) are applied to every fetch, po
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,3 +122,79 @@ def test_an_error_status_through_the_pool_is_the_same_fetch_error():
         result = fetch(moved, timeout=5, max_bytes=10_000, allow_loopback=True, pool=pool)
     assert caught.value.kind == "http_status" and caught.value.status == 410
     assert result.body == b"arrived" and result.url == stand_in.url("/here")
+
+
+def _resolving(monkeypatch, answers: list[str]) -> list[str]:
+    """getaddrinfo for `name.example` answering the next of `answers` at each call (127.0.0.1 only
+    for real: anything else is refused by the rules before a connection); returns the lookups."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host != "name.example":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = answers[min(len(lookups), len(answers)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return lookups
+
+
+def test_a_host_is_resolved_once_per_pool_and_its_checked_address_kept(monkeypatch):
+    # The name's second answer would be a private address (DNS rebinding): the pool never asks
+    # again, so every fetch of the chunk goes to the address checked first, over one connection.
+    with keep_alive_server() as server, FetchPool() as pool:
+        lookups = _resolving(monkeypatch, ["127.0.0.1", "10.0.0.7"])
+        port = server["base"].rsplit(":", 1)[1]
+        results = [fetch(f"http://name.example:{port}/work/{i}", timeout=5, max_bytes=10_000, allow_loopback=True,
+                         pool=pool) for i in range(4)]
+    assert [r.body for r in results] == [BODY] * 4
+    assert lookups == ["name.example"] and pool.resolved == 1
+    assert server["requests"] == 4 and server["connections"] == 1
+
+
+def test_without_a_pool_each_fetch_resolves_again_and_a_rebound_name_is_refused(monkeypatch):
+    with keep_alive_server() as server:
+        lookups = _resolving(monkeypatch, ["127.0.0.1", "10.0.0.7"])
+        port = server["base"].rsplit(":", 1)[1]
+        fetch(f"http://name.example:{port}/a", timeout=5, max_bytes=10_000, allow_loopback=True)
+        with pytest.raises(FetchError) as refused:
+            fetch(f"http://name.example:{port}/b", timeout=5, max_bytes=10_000, allow_loopback=True)
+    assert refused.value.kind == "refused" and "10.0.0.7" in refused.value.message
+    assert len(lookups) == 2 and server["requests"] == 1
+
+
+def test_a_refused_host_stays_refused_in_the_pool_and_each_url_keeps_its_own_checks(monkeypatch):
+    with keep_alive_server() as server, FetchPool() as pool:
+        lookups = _resolving(monkeypatch, ["10.0.0.7", "127.0.0.1"])
+        port = server["base"].rsplit(":", 1)[1]
+        for path in ("/a", "/b"):
+            with pytest.raises(FetchError) as refused:
+                fetch(f"http://name.example:{port}{path}", timeout=5, max_bytes=10_000, allow_loopback=True,
+                      pool=pool)
+            assert refused.value.kind == "refused" and "10.0.0.7" in refused.value.message
+        # Loopback allowed or not is part of the verdict's key: judged apart, and refused.
+        fetch(server["base"] + "/c", timeout=5, max_bytes=10_000, allow_loopback=True, pool=pool)
+        with pytest.raises(FetchError) as loopback:
+            fetch(server["base"] + "/d", timeout=5, max_bytes=10_000, allow_loopback=False, pool=pool)
+        # The URL's own form is checked on every fetch, whatever the host's verdict.
+        with pytest.raises(FetchError) as userinfo:
+            fetch(f"http://someone:secret@127.0.0.1:{port}/e", timeout=5, max_bytes=10_000, allow_loopback=True,
+                  pool=pool)
+    assert lookups == ["name.example"]
+    assert loopback.value.kind == "refused" and "loopback" in loopback.value.message
+    assert userinfo.value.kind == "refused"
+    assert server["requests"] == 1
+
+
+def test_deadlines_are_watched_by_one_thread_not_a_timer_per_fetch(monkeypatch):
+    def no_timer(*args, **kwargs):
+        raise AssertionError("a timer thread was started for a fetch")
+
+    monkeypatch.setattr(threading, "Timer", no_timer)
+    with keep_alive_server() as server, FetchPool() as pool:
+        for i in range(10):
+            fetch(f"{server['base']}/work/{i}", timeout=5, max_bytes=10_000, allow_loopback=True, pool=pool)
+    watchers = [t for t in threading.enumerate() if t.name == "fetch-deadlines"]
+    assert len(watchers) == 1 and watchers[0].is_alive()

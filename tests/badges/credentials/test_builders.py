@@ -200,3 +200,25 @@ def test_a_plain_text_address_with_non_ascii_letters_is_compared_not_refused_wit
              "hashed": False}
     assert email_identity_matches(plain, "ゆうこ@例え.jp")
     assert not email_identity_matches(plain, "ゆうじ@例え.jp")
+
+
+def test_the_built_credential_shares_no_object_with_what_it_was_built_from() -> None:
+    from badges.credentials.builders import build_open_badge_credential, json_copy
+
+    achievement = {"id": "urn:uuid:1", "type": ["Achievement"], "name": "A",
+                   "criteria": {"narrative": "Passed."}, "endorsement": [{"proof": [{"x": 1}]}]}
+    issuer = {"id": "did:web:issuer.example", "type": ["Profile"], "name": {"en": "Issuer"}}
+    status = {"id": "https://x.example/s#1", "type": "BitstringStatusListEntry", "extra": (1, 2)}
+    built = build_open_badge_credential(id="urn:uuid:2", issuer=issuer, achievement=achievement,
+                                        valid_from="2026-01-01T00:00:00Z", recipient_did="did:example:1",
+                                        credential_status=status)
+    assert built["credentialSubject"]["achievement"] == achievement and built["issuer"] == issuer
+    built["credentialSubject"]["achievement"]["endorsement"][0]["proof"][0]["x"] = 2
+    built["issuer"]["name"]["en"] = "changed"
+    assert achievement["endorsement"][0]["proof"][0]["x"] == 1 and issuer["name"]["en"] == "Issuer"
+    # JSON data copied as such; anything else (a tuple here) deep-copied, not shared.
+    copied = json_copy({"a": [{"b": 1}], "t": ([1],)})
+    assert copied == {"a": [{"b": 1}], "t": ([1],)}
+    original = {"a": [{"b": 1}], "t": ([1],)}
+    again = json_copy(original)
+    assert again["a"][0] is not original["a"][0] and again["t"][0] is not original["t"][0]
