@@ -1086,6 +1086,11 @@ class TrustListCredential(models.Model):
     # SHA-256 of the list's content (the issuers and their endorsements, without the dates of signing):
     # an unchanged list is not re-signed until it is a day old.
     digest = models.CharField(_("digest"), max_length=64)
+    # The registry snapshot's digest the list was last derived from (when signed, or checked
+    # unchanged since), and the first moment after that at which a standing changes by time alone:
+    # a newer snapshot or that moment makes the list due (endorsement.trust.trust_list_due).
+    registry_digest = models.CharField(_("registry digest"), max_length=64, default="")
+    changes_at = models.DateTimeField(_("changes at"), null=True, blank=True)
     credential = models.JSONField(_("credential"))
 
     class Meta:
