@@ -4,7 +4,7 @@ queries and the rendering, no HTTP), per page, for the bench's distinct searches
 in the index, printed with the load average.
 
     .venv/bin/python bench/registry_search.py sqlite:////tmp/bench-registry-…/registry.sqlite3 \
-        [--searches 300] [--rounds 3] [--views OTHER_registry_views.py]
+        [--searches 300] [--rounds 3] [--views OTHER_registry_views.py] [--language ja]
 
 `--views FILE` times a second version of endorsement/registry_views.py beside this one, round by
 round in turn on the same database (for instance the version before a change:
@@ -37,6 +37,20 @@ def _criteria(count: int) -> list[tuple[dict[str, str], dict[str, str]]]:
     return searches[:count]
 
 
+# Japanese words (the bench's Japanese text: 「{topic}実践プログラム{n}」, 「…のプログラム。読み、分析し、
+# 発表する。」, in every entry: a common word, filtered), word prefixes and two words of two scripts.
+OTHER_WORDS = ("分析", "発表", "実践プログラム", "プログラム", "secur", "clou", "data 分析", "health 発表",
+               "design cloud", "robot")
+
+
+def _other_criteria(count: int) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Japanese, prefix and two-word searches with the same filters, in both page languages' sorts."""
+    searches = [({"q": word, "level": level, "standing": standing, "sort": sort}, {"page": "1"})
+                for sort in ("newest", "name", "hours") for standing in ("active", "expired")
+                for level in LEVELS for word in OTHER_WORDS]
+    return searches[:count]
+
+
 def _load_views(path: str):
     spec = importlib.util.spec_from_file_location("registry_views_other", path)
     module = importlib.util.module_from_spec(spec)
@@ -50,6 +64,7 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--views", help="a second registry_views.py to time beside this one")
+    parser.add_argument("--language", choices=["en", "ja"], default="en", help="the pages' language")
     args = parser.parse_args()
     os.environ.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "DATABASE_URL": args.database_url,
                        "SECRET_KEY": "bench-registry-secret-key-not-for-production-0123456789",
@@ -67,6 +82,8 @@ def main() -> None:
     pages = -(-registry.count // registry_views.PAGE_SIZE)
     deep = [({}, {"page": str(n)}) for n in range(max(1, pages - 40), pages + 1)]
     scenarios = [(f"{args.searches} distinct searches", _criteria(args.searches)),
+                 (f"{min(args.searches, 300)} distinct Japanese, prefix and two-word searches",
+                  _other_criteria(args.searches)),
                  (f"the last 40 of {pages} index pages (?page=N)", deep)]
     if "_page_of" in dir(registry_views):  # the keyset links of the same pages, as the pages make them
         from endorsement.models import RegistryEntry
@@ -77,7 +94,7 @@ def main() -> None:
                           [({}, {"after": registry_views._cursor(2, key)}) for key in places[:40] if key]))
     print(f"{registry.count} entries; load average {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
-    translation.activate("en")
+    translation.activate(args.language)
     for label, queries in scenarios:
         totals = {name: [] for name, _module in versions}
         for _round in range(args.rounds):

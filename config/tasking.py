@@ -70,16 +70,19 @@ class EnqueueDebounced:
     before the task runs) and schedules the task `delay` seconds later; later changes of the window
     find the key taken and send nothing, since the task reads the database when it runs and so sees
     them. A change committed after the key expired (while the task runs, say) schedules another, so
-    none is lost. Without a broker (eager tasks) nothing can run later: the task runs now."""
+    none is lost. Without a broker (eager tasks) nothing can run later: the task runs now, unless
+    `eager` is False (work whose first reader does it, the change having marked it due)."""
 
     task: str
     key: str
     delay: int
+    eager: bool = True
 
     def __call__(self) -> None:
         task = task_named(self.task)
         if task.app.conf.task_always_eager:
-            task.delay()  # no broker: nothing can run later, so now (a failure shows, as in Enqueue)
+            if self.eager:
+                task.delay()  # no broker: nothing can run later, so now (a failure shows, as in Enqueue)
             return
         try:
             if cache.add(self.key, "1", timeout=max(1, self.delay - 1)):
@@ -92,11 +95,11 @@ class EnqueueDebounced:
             log.exception("could not schedule %s after commit", self.task)
 
 
-def enqueue_debounced_on_commit(task: str, key: str, delay: int) -> None:
+def enqueue_debounced_on_commit(task: str, key: str, delay: int, *, eager: bool = True) -> None:
     """After this transaction commits, send the task named `task` once per `delay` seconds at
-    most (EnqueueDebounced); outside a transaction, now."""
+    most (EnqueueDebounced; `eager=False`: not at all without a broker); outside a transaction, now."""
     task_named(task)
-    transaction.on_commit(EnqueueDebounced(task, key, delay))
+    transaction.on_commit(EnqueueDebounced(task, key, delay, eager))
 
 
 def enqueued(callbacks: list[Any], task: Task | str) -> list[Enqueue | EnqueueDebounced]:

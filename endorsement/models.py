@@ -718,6 +718,10 @@ class RegistryEntry(models.Model):
 # The filter columns of RegistryToken in its index, after the token: the equality filters first.
 TOKEN_INDEX_COLUMNS = ("level", "state", "organisation_slug", "achievement_type", "credential_pattern", "valid_until",
                        "renewal_from")
+# PostgreSQL's operator classes of that index: the token's for prefixes (LIKE 'x%'), then each
+# column's default (PostgreSQL asks for one per column once one is named).
+TOKEN_INDEX_OPCLASSES = ("varchar_pattern_ops", "text_ops", "text_ops", "text_ops", "text_ops", "text_ops",
+                         "timestamptz_ops", "timestamptz_ops", "int8_ops")
 
 
 class RegistryToken(models.Model):
@@ -741,8 +745,12 @@ class RegistryToken(models.Model):
         verbose_name = _("registry search token")
         verbose_name_plural = _("registry search tokens")
         # A term's rows with the filter columns and the entry (token first): the rarest term's rows
-        # are read and filtered from the index alone, never from the table (issue 14's profile).
-        indexes = [models.Index(fields=["token", *TOKEN_INDEX_COLUMNS, "entry"], name="registry_token_filtered"),
+        # are read and filtered from the index alone, never from the table (issue 14's profile). On
+        # PostgreSQL the token's operator class is varchar_pattern_ops, so that `token LIKE 'data%'`
+        # (a word's prefix, endorsement.registry_views._starting) is a range on this index whatever
+        # the database's collation (migration 0017); SQLite ignores operator classes.
+        indexes = [models.Index(fields=["token", *TOKEN_INDEX_COLUMNS, "entry"], name="registry_token_filtered",
+                                opclasses=TOKEN_INDEX_OPCLASSES),
                    # An entry's tokens: the other words of a search are checked per candidate.
                    models.Index(fields=["entry", "token"], name="registry_token_entry")]
 
@@ -1086,6 +1094,11 @@ class TrustListCredential(models.Model):
     # SHA-256 of the list's content (the issuers and their endorsements, without the dates of signing):
     # an unchanged list is not re-signed until it is a day old.
     digest = models.CharField(_("digest"), max_length=64)
+    # The registry snapshot's digest the list was last derived from (when signed, or checked
+    # unchanged since), and the first moment after that at which a standing changes by time alone:
+    # a newer snapshot or that moment makes the list due (endorsement.trust.trust_list_due).
+    registry_digest = models.CharField(_("registry digest"), max_length=64, default="")
+    changes_at = models.DateTimeField(_("changes at"), null=True, blank=True)
     credential = models.JSONField(_("credential"))
 
     class Meta:

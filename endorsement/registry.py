@@ -515,9 +515,11 @@ def registry_refresh(programme_ids: set[int] | None = None) -> RegistrySnapshot:
     snapshot = RegistrySnapshot.objects.create(digest=digest, entries_digest=entries_digest, entry_count=count,
                                                organisation_profiles=organisations, pathways=pathways)
     # The signed list of endorsed issuers derives from the registry (endorsement.trust): debounced
-    # with a broker (one signing per window, never a change lost); at commit without one.
+    # with a broker (one signing per window, never a change lost). Without one, not at commit (the
+    # change's author would wait seconds for it): this snapshot marks the list due
+    # (trust.trust_list_due) and its first reader signs it.
     enqueue_debounced_on_commit("endorsement.tasks.sign_trust_list", _TRUST_LIST_PENDING_KEY,
-                                TRUST_LIST_DELAY_SECONDS)
+                                TRUST_LIST_DELAY_SECONDS, eager=False)
     stale = RegistrySnapshot.objects.order_by("-id").values_list("pk", flat=True)[KEEP_SNAPSHOTS:]
     RegistrySnapshot.objects.filter(pk__in=list(stale)).delete()
     return snapshot

@@ -169,7 +169,7 @@ def _facets(registry: Registry) -> dict[str, Any]:
         levels = set(entries.exclude(level="").values_list("level", flat=True).distinct())
         types = set(entries.exclude(achievement_type="").values_list("achievement_type", flat=True).distinct())
         tags = (RegistryToken.objects.filter(_starting(TAG_PREFIX))
-                .values("token").annotate(n=Count("pk")).order_by("-n", "token")[:50])
+                .values("token").annotate(n=Count("token")).order_by("-n", "token")[:50])  # from the index alone
         return {
             "organisation": sorted(organisations.items(), key=lambda pair: (fold(pair[1]), pair[0])),
             "level": [(level, level) for level in sorted(levels, key=fold)],
@@ -265,13 +265,20 @@ def _starting(prefix: str) -> Q:
 
 
 def _rarest_first(terms: list[Q]) -> list[Q]:
-    """The index terms of a search, the one with the fewest tokens first (counted on the index, up
-    to TERM_COUNT_LIMIT each: one small query per term, and none for a single term)."""
+    """The index terms of a search, the one with the fewest tokens first, the others in their order
+    (each counted on the index up to the fewest found so far, at most TERM_COUNT_LIMIT: one small
+    query per term, none for a single term; a term as common as the rarest so far stops there, so
+    the six bigrams of a common Japanese word cost one count of TERM_COUNT_LIMIT, not six)."""
     if len(terms) < 2:
         return terms
-    sizes = [RegistryToken.objects.filter(term).order_by()[:TERM_COUNT_LIMIT].count() for term in terms]
-    return [term for _size, _n, term in sorted(zip(sizes, range(len(terms)), terms, strict=True),
-                                                key=lambda t: t[:2])]
+    rarest, fewest = 0, TERM_COUNT_LIMIT + 1
+    for n, term in enumerate(terms):
+        size = RegistryToken.objects.filter(term).order_by()[:fewest - 1].count()
+        if size < fewest - 1 or n == 0:
+            rarest, fewest = n, size + 1
+        if fewest == 1:  # a term with no token: nothing matches; no need to count the others
+            break
+    return [terms[rarest], *terms[:rarest], *terms[rarest + 1:]]
 
 
 FILTER_COLUMNS = {"organisation": "organisation_slug", "level": "level", "type": "achievement_type",

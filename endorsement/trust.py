@@ -378,18 +378,52 @@ def _content_digest(subject: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(subject, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def trust_list_due(latest: TrustListCredential | None, registry: Registry | None, now: datetime) -> bool:
+    """Whether the newest signed list may no longer say what the registry says at `now`: there is
+    none; the registry has a newer snapshot than the one it was derived from (every change that
+    reaches the registry writes one: that is the mark "due", made in the change's own commit); an
+    endorsement reached its end or a renewal started since (`changes_at`); it is a day old
+    (`TRUST_LIST_RESIGN_AFTER`) or within the hour of its end."""
+    if latest is None:
+        return True
+    registry_digest = registry.digest if registry is not None else ""
+    return (latest.registry_digest != registry_digest
+            or (latest.changes_at is not None and latest.changes_at <= now)
+            or latest.signed_at <= now - TRUST_LIST_RESIGN_AFTER
+            or latest.valid_until <= now + timedelta(hours=1))
+
+
+def _lock_signing(body_id: int) -> None:
+    """Hold the signing lock until this transaction ends: the certification body's row, written (an
+    UPDATE that changes nothing), so a second signer waits on PostgreSQL (its row lock) and on
+    SQLite (the database's write lock, which `SELECT … FOR UPDATE` would not take there)."""
+    Organisation.objects.filter(pk=body_id).update(is_certification_body=True)
+
+
 @transaction.atomic
 def trust_list_refresh(now: datetime | None = None) -> TrustListCredential:
     """Sign the list of endorsed issuers when it changed or the newest copy is a day old; else
-    return the newest copy unchanged. Safe to repeat and to run in two workers at once: the body's
-    row is locked while deciding."""
+    return the newest copy unchanged (noting the registry snapshot it was checked against). Nothing
+    is derived when the newest copy is not due (`trust_list_due`). Safe to repeat and to run in two
+    workers at once: the signing lock (`_lock_signing`) is taken first, so the second waits for the
+    first, then finds the list it signed not due."""
     now = now or timezone.now()
-    body = Organisation.objects.select_for_update().get(is_certification_body=True)
-    endorser = organisation_did(body)
-    subject = _list_subject(endorsed_issuers(registry_current(), now), endorser)
-    digest = _content_digest(subject)
+    body = Organisation.objects.get(is_certification_body=True)
+    _lock_signing(body.pk)
+    registry = registry_current()
     latest = TrustListCredential.objects.order_by("-id").first()
+    if latest is not None and not trust_list_due(latest, registry, now):
+        return latest
+    endorser = organisation_did(body)
+    subject = _list_subject(endorsed_issuers(registry, now), endorser)
+    digest = _content_digest(subject)
+    registry_digest = registry.digest if registry is not None else ""
+    changes_at = _next_change(registry, now) if registry is not None else None
     if latest is not None and latest.digest == digest and latest.signed_at > now - TRUST_LIST_RESIGN_AFTER:
+        if (latest.registry_digest, latest.changes_at) != (registry_digest, changes_at):  # checked, not signed
+            TrustListCredential.objects.filter(pk=latest.pk).update(registry_digest=registry_digest,
+                                                                    changes_at=changes_at)
+            latest.registry_digest, latest.changes_at = registry_digest, changes_at
         return latest
     valid_until = now + TRUST_LIST_VALID
     unsigned = {
@@ -404,7 +438,8 @@ def trust_list_refresh(now: datetime | None = None) -> TrustListCredential:
     }
     private_key, method = signing_material(body)
     row = TrustListCredential.objects.create(
-        signed_at=now, valid_until=valid_until, digest=digest, credential=vc.sign(unsigned, private_key, method, now))
+        signed_at=now, valid_until=valid_until, digest=digest, registry_digest=registry_digest,
+        changes_at=changes_at, credential=vc.sign(unsigned, private_key, method, now))
     stale = TrustListCredential.objects.order_by("-id").values_list("pk", flat=True)[KEEP_TRUST_LISTS:]
     TrustListCredential.objects.filter(pk__in=list(stale)).delete()
     log.info("signed the list of endorsed issuers: %d issuers, valid until %s", len(subject["endorsedIssuers"]),
@@ -412,10 +447,17 @@ def trust_list_refresh(now: datetime | None = None) -> TrustListCredential:
     return row
 
 
-def trust_list_current() -> TrustListCredential | None:
-    """The newest signed list still valid, signing one when there is none (first use, or the beat
-    stopped for two days: a verifier must never be handed an expired list by us)."""
+def trust_list_current(now: datetime | None = None) -> TrustListCredential:
+    """The signed list that says what the registry says now. Not due (`trust_list_due`): the newest
+    copy, without deriving anything. Due: signed here, by its first reader (without a broker the
+    change's own commit only marks it due, so the person who made the change does not wait for
+    the signing). A reader arriving while another signs waits for the lock, then finds the list that
+    one signed (`trust_list_refresh` derives again and signs nothing when it is unchanged): it is
+    never handed a list that may be stale, and the list is never signed twice at once."""
+    now = now or timezone.now()
     latest = TrustListCredential.objects.order_by("-id").first()
-    if latest is None or latest.valid_until <= timezone.now() + timedelta(hours=1):
-        latest = trust_list_refresh()
+    if trust_list_due(latest, registry_current(), now):
+        latest = trust_list_refresh(now)
     return latest
+
+

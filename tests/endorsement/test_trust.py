@@ -5,12 +5,15 @@ document, not against what the answers say about themselves."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from joserfc import jwt
@@ -21,7 +24,7 @@ from badges import credentials as vc
 from config.tasking import enqueued, task_named
 from endorsement import renewals, services, trust
 from endorsement.models import ApplicationState, Endorsement, TrustListCredential
-from endorsement.registry import registry_refresh
+from endorsement.registry import registry_current, registry_refresh
 from endorsement.tasks import sign_trust_list
 from institutions import services as institution_services
 from institutions.keys import did_document, issuer_key_rotate, organisation_did
@@ -146,9 +149,14 @@ def test_a_suspended_or_revoked_endorsement_or_a_suspended_member_leaves_both_an
                                                       comment="Unpaid fees.")
     assert fetch(client, did).status_code == 404
     assert client.get(reverse("federation-list")).json() == []
+    # Eager (no broker): the commit only marked the list due; its first reader signs it.
+    assert TrustListCredential.objects.latest().pk == first.pk
+    assert trust.trust_list_due(first, registry_current(), timezone.now())
+    served = client.get(reverse("registry:trust_list")).json()
     newest = TrustListCredential.objects.latest()
-    assert newest.pk != first.pk  # re-signed after the refresh that followed the change, on commit
+    assert newest.pk != first.pk and served == newest.credential
     assert newest.credential["credentialSubject"]["endorsedIssuers"] == []
+    assert not trust.trust_list_due(newest, registry_current(), timezone.now())
 
 
 def test_an_endorsement_past_its_end_leaves_the_answers_before_the_expiry_task_records_it(client, endorsed):
@@ -299,3 +307,72 @@ def test_a_statement_never_outlives_what_it_endorses(client, endorsed):
     _header, claims = decode(fetch(client, organisation_did(cast.organisation)).content.decode())
     assert claims["exp"] == int(end.valid_until.timestamp())
     assert claims["metadata"]["endorsement"]["endorsed_until"] == vc.format_datetime(end.valid_until)
+
+
+def test_a_read_of_a_list_not_due_derives_nothing_and_a_standing_ending_by_time_makes_it_due(
+        client, endorsed, django_assert_max_num_queries):
+    application, _cast = endorsed
+    first = trust.trust_list_current()
+    assert not trust.trust_list_due(first, registry_current(), timezone.now())
+    with django_assert_max_num_queries(2):  # the newest list and the registry's head: no derivation
+        assert trust.trust_list_current().pk == first.pk
+    assert first.changes_at == application.endorsement.valid_until  # the end of its one endorsement
+    with time_machine.travel(application.endorsement.valid_until + timedelta(minutes=1), tick=False):
+        assert trust.trust_list_due(first, registry_current(), timezone.now())
+        ended = trust.trust_list_current()
+        assert ended.pk != first.pk and ended.credential["credentialSubject"]["endorsedIssuers"] == []
+
+
+def test_a_new_snapshot_with_the_same_list_is_checked_not_signed_again(endorsed):
+    _application, cast = endorsed
+    first = trust.trust_list_current()
+    cast.organisation.description = "A new description, not part of the list."  # in the registry only
+    cast.organisation.save(update_fields=["description"])
+    before = registry_current().digest
+    registry_refresh()
+    assert registry_current().digest != before and trust.trust_list_due(first, registry_current(), timezone.now())
+    again = trust.trust_list_current()
+    assert again.pk == first.pk and TrustListCredential.objects.count() == 1
+    assert TrustListCredential.objects.get().registry_digest == registry_current().digest
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="two connections waiting on a row lock: PostgreSQL (SQLite's shared in-memory test "
+                           "database refuses a second writer at once instead of waiting)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_reader_arriving_while_the_list_is_signed_waits_and_is_served_that_list(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    application_in(S.PUBLISHED)
+    registry_refresh()
+    signer_has_lock, reader_started = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def signer() -> None:
+        try:
+            with transaction.atomic():
+                trust._lock_signing(body().pk)
+                signer_has_lock.set()
+                results["signed"] = trust.trust_list_refresh()
+                reader_started.wait(10)
+                time.sleep(0.5)  # the reader is now waiting on the lock
+                results["committed_at"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    def reader() -> None:
+        try:
+            signer_has_lock.wait(10)
+            reader_started.set()
+            results["served"] = trust.trust_list_current()
+            results["served_at"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=signer), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results["served"].pk == results["signed"].pk  # the reader was handed the list signed meanwhile
+    assert results["served_at"] >= results["committed_at"]  # after waiting for the signer's commit
+    assert TrustListCredential.objects.count() == 1  # signed once
