@@ -26,14 +26,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from badges.archive import PlannedCopy, web_copy_plan
 from badges.fetch import FetchError, FetchPool, FetchResult, fetch
 from badges.models import Award, EvidenceCheck
+from config.i18n import local_name
 from config.tasking import enqueue_on_commit
 from institutions.models import CAN_EDIT, Organisation, StaffMember
+from institutions.staff import staff_mail_groups
 from webhooks.events import webhooks_for_evidence, webhooks_for_first_fetches
 
 Standing = EvidenceCheck.Standing
@@ -305,8 +307,9 @@ def _recipients(organisation: Organisation) -> list[str]:
 def _line(check: EvidenceCheck) -> str:
     award = check.award
     lines = [
-        f"- {award.programme} → {award.recipient_name or award.recipient_email or award.recipient_did}"
-        f" (award {award.public_id})",
+        "- " + _("%(programme)s → %(recipient)s (award %(award)s)") % {
+            "programme": award.programme, "recipient": award.recipient_name or award.recipient_email
+            or award.recipient_did, "award": award.public_id},
         f"  {check.url}",
     ]
     if check.notified_standing:
@@ -321,12 +324,48 @@ def _line(check: EvidenceCheck) -> str:
     return "\n".join(lines)
 
 
+def _evidence_mail(organisation: Organisation, rows: list[EvidenceCheck], language: str) -> tuple[str, str]:
+    """The subject and body telling an organisation of its evidence links whose standing changed, in
+    `language` (the links' details are stored words and stay as they were written)."""
+    with translation.override(language):
+        first = [row for row in rows if not row.notified_standing]
+        again = [row for row in rows if row.notified_standing]
+        site = settings.SITE_URL.split("://", 1)[-1]
+        if again:
+            subject = _("[%(site)s] Evidence links of %(count)d badge(s) changed") % {
+                "site": site, "count": len(rows)}
+        else:
+            subject = _("[%(site)s] Evidence links of %(count)d new badge(s) could not be retrieved") % {
+                "site": site, "count": len(rows)}
+        parts: list[str] = []
+        if first:
+            parts += [_("The evidence links of these badges issued by %(organisation)s could not be "
+                        "retrieved when the badges were issued; the server will try them again later:")
+                      % {"organisation": local_name(organisation)}, *(_line(row) for row in first),
+                      _("These badges were signed without an archived copy of their evidence link: "
+                        "the evidence entry names the link only. To have a copy bound into the badge, "
+                        "make the link reachable and award the badge again, or attach the evidence as "
+                        "a file.")]
+        if again:
+            parts += [_("The evidence links of these badges issued by %(organisation)s were checked again "
+                        "and their standing changed:") % {"organisation": local_name(organisation)},
+                      *(_line(row) for row in again)]
+        body = "\n\n".join([
+            *parts,
+            _("Reachable: the content is what it was when the badge was issued. Changed: the link "
+              "answers, with other content. Gone: the link no longer answers."),
+            settings.SITE_URL + "/",
+        ])
+    return subject, body
+
+
 def evidence_notify(*, organisation_id: int | None = None, batch_id: int | None = None) -> int:
     """Mail each organisation one message listing its evidence links whose standing changed since
     last told (only a batch's, with `batch_id`), then record what it was told (`notified_standing`).
     Links fetched for the first time and links checked again are listed apart. The rows are locked
     while the mail goes out: if sending fails nothing is recorded and the next run tries again; a
-    second run sends nothing. Returns how many messages were sent."""
+    second run sends nothing. One message per language its readers read (institutions.staff.
+    staff_mail_groups). Returns how many messages were sent."""
     changed = EvidenceCheck.objects.exclude(standing=F("notified_standing")).exclude(standing=Standing.PENDING)
     if organisation_id is not None:
         changed = changed.filter(award__organisation_id=organisation_id)
@@ -344,38 +383,11 @@ def evidence_notify(*, organisation_id: int | None = None, batch_id: int | None 
             if not rows:
                 continue
             organisation = rows[0].award.organisation
-            recipients = _recipients(organisation)
-            if recipients:
-                first = [row for row in rows if not row.notified_standing]
-                again = [row for row in rows if row.notified_standing]
-                site = settings.SITE_URL.split("://", 1)[-1]
-                if again:
-                    subject = _("[%(site)s] Evidence links of %(count)d badge(s) changed") % {
-                        "site": site, "count": len(rows)}
-                else:
-                    subject = _("[%(site)s] Evidence links of %(count)d new badge(s) could not be retrieved") % {
-                        "site": site, "count": len(rows)}
-                parts: list[str] = []
-                if first:
-                    parts += [_("The evidence links of these badges issued by %(organisation)s could not be "
-                                "retrieved when the badges were issued; the server will try them again later:")
-                              % {"organisation": organisation.name}, *(_line(row) for row in first),
-                              _("These badges were signed without an archived copy of their evidence link: "
-                                "the evidence entry names the link only. To have a copy bound into the badge, "
-                                "make the link reachable and award the badge again, or attach the evidence as "
-                                "a file.")]
-                if again:
-                    parts += [_("The evidence links of these badges issued by %(organisation)s were checked again "
-                                "and their standing changed:") % {"organisation": organisation.name},
-                              *(_line(row) for row in again)]
-                body = "\n\n".join([
-                    *parts,
-                    _("Reachable: the content is what it was when the badge was issued. Changed: the link "
-                      "answers, with other content. Gone: the link no longer answers."),
-                    settings.SITE_URL + "/",
-                ])
+            groups = staff_mail_groups(_recipients(organisation))
+            for language, recipients in groups:
+                subject, body = _evidence_mail(organisation, rows, language)
                 send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-                sent += 1
+            sent += len(groups)
             for row in rows:
                 EvidenceCheck.objects.filter(pk=row.pk).update(notified_standing=row.standing)
     return sent

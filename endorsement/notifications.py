@@ -32,7 +32,7 @@ from endorsement.models import (
 )
 from endorsement.outbox import notification_deliver, notification_write
 from institutions.models import CAN_EDIT, Organisation, Role, StaffMember
-from institutions.staff import staff_mail_languages
+from institutions.staff import staff_mail_groups
 from pathways.models import Pathway
 
 A = AuditAction
@@ -176,18 +176,13 @@ def message_for(event: AuditEvent, language: str | None = None) -> Message | Non
 
 def messages_for(event: AuditEvent) -> list[tuple[str, Message]]:
     """The e-mails an event causes, one per language its recipients read (each staff member's
-    language, institutions.staff.staff_mail_languages; any other address, such as an
+    language, institutions.staff.staff_mail_groups; any other address, such as an
     organisation's contact address, the site's), the site's language first."""
     action = AuditAction(event.action)
     recipients = _recipients(event, action)
     if not recipients:
         return []
-    languages = staff_mail_languages(recipients)
-    groups: dict[str, list[str]] = {}
-    for email in sorted(set(recipients)):
-        groups.setdefault(languages.get(email.strip().lower(), settings.LANGUAGE_CODE), []).append(email)
-    order = sorted(groups, key=lambda code: (code != settings.LANGUAGE_CODE, code))
-    return [(code, _render(event, action, groups[code], code)) for code in order]
+    return [(code, _render(event, action, group, code)) for code, group in staff_mail_groups(recipients)]
 
 
 def _key(event: AuditEvent, index: int, language: str) -> str:

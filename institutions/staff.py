@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -370,3 +371,15 @@ def staff_mail_languages(emails: list[str]) -> dict[str, str]:
     for email, chosen, signed_in in rows:
         found.setdefault(email.strip().lower(), chosen or signed_in or settings.LANGUAGE_CODE)
     return {k: v for k, v in found.items() if k in folded}
+
+
+def staff_mail_groups(emails: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """These addresses grouped by the language their mails are written in (`staff_mail_languages`;
+    an address that is nobody's login, the site's), the site's language first, each group sorted:
+    one mail per group."""
+    unique = sorted({e for e in emails if e})
+    languages = staff_mail_languages(unique)
+    groups: dict[str, list[str]] = {}
+    for email in unique:
+        groups.setdefault(languages.get(email.strip().lower(), settings.LANGUAGE_CODE), []).append(email)
+    return [(code, groups[code]) for code in sorted(groups, key=lambda c: (c != settings.LANGUAGE_CODE, c))]

@@ -46,7 +46,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from badges import credentials as vc
@@ -64,6 +64,7 @@ from endorsement.models import Endorsement
 from endorsement.outbox import notification_write
 from institutions.keys import issuer_profile, organisation_did, signing_material
 from institutions.permissions import UserLike
+from institutions.staff import staff_mail_groups
 from pathways.completion_models import Completion, CompletionState
 from pathways.models import Pathway, PathwayComponent, RuleKind
 from pathways.rules import Evaluation, Presented, evaluate
@@ -431,9 +432,9 @@ def completion_issue(*, completion: Completion) -> Completion:
 
 
 # --- after issuance -------------------------------------------------------------------------------------
-def completion_recheck(completion: Completion) -> str:
-    """Re-verify an issued completion's component credentials. A new problem is recorded and the
-    organisation mailed (once per problem); returns the problem in words, or "" when all hold."""
+def _problems(completion: Completion) -> str:
+    """What no longer holds among the completion's component credentials, in the active language
+    ("" when all hold)."""
     problems = []
     for item in completion.presented:
         component = completion.pathway.components.filter(code=item["component"]).select_related(
@@ -443,7 +444,13 @@ def completion_recheck(completion: Completion) -> str:
         result = _check(completion, component, item["credential"])
         if not result.accepted:
             problems.append(f"{component.label}: {result.reason}")
-    problem = " ".join(problems)
+    return " ".join(problems)
+
+
+def completion_recheck(completion: Completion) -> str:
+    """Re-verify an issued completion's component credentials. A new problem is recorded and the
+    organisation mailed (once per problem); returns the problem in words, or "" when all hold."""
+    problem = _problems(completion)
     with transaction.atomic():
         locked = Completion.objects.select_for_update().get(pk=completion.pk)
         locked.checked_at = timezone.now()
@@ -460,23 +467,28 @@ def completion_recheck(completion: Completion) -> str:
 
 
 def _tell_organisation(completion: Completion, problem: str) -> None:
+    """Mail the organisation's people that a component no longer holds, one mail per language they
+    read (institutions.staff.staff_mail_groups). The problem is said again in each other language
+    than the active one (the check re-run under that language: a new problem is rare)."""
     from endorsement.notifications import _organisation_people
 
-    organisation = completion.pathway.organisation
-    recipients = _organisation_people(organisation)
-    if not recipients:
-        return
+    recipients = _organisation_people(completion.pathway.organisation)
     page = settings.SITE_URL + reverse("pathway-completion-staff", args=[completion.public_id])
-    row = notification_write(
-        key=f"pathway-component-failed:{completion.public_id}:{hashlib.sha256(problem.encode()).hexdigest()[:16]}",
-        recipients=recipients,
-        subject=_("A component of a pathway credential no longer holds: %(pathway)s") % {"pathway": completion.pathway},
-        body=_("A credential that %(learner)s presented for the pathway %(pathway)s no longer holds:\n\n%(problem)s\n\n"
-               "Decide whether the pathway credential stays (flagged) or is revoked: %(page)s") % {
-            "learner": completion.learner_name or completion.learner_email or completion.learner_did,
-            "pathway": completion.pathway, "problem": problem, "page": page})
-    if row is not None:
-        enqueue_on_commit("pathways.completion_tasks.deliver_notification", row.pk)
+    key = f"pathway-component-failed:{completion.public_id}:{hashlib.sha256(problem.encode()).hexdigest()[:16]}"
+    active = translation.get_language()
+    for index, (language, group) in enumerate(staff_mail_groups(recipients)):
+        with translation.override(language):
+            words = {"learner": completion.learner_name or completion.learner_email or completion.learner_did,
+                     "pathway": completion.pathway, "page": page,
+                     "problem": problem if language == active else _problems(completion) or problem}
+            subject = _("A component of a pathway credential no longer holds: %(pathway)s") % words
+            body = _("A credential that %(learner)s presented for the pathway %(pathway)s no longer holds:\n\n"
+                     "%(problem)s\n\nDecide whether the pathway credential stays (flagged) or is revoked: "
+                     "%(page)s") % words
+        row = notification_write(key=key if index == 0 else f"{key}:{language}", recipients=group,
+                                 subject=subject, body=body)
+        if row is not None:
+            enqueue_on_commit("pathways.completion_tasks.deliver_notification", row.pk)
 
 
 def completions_recheck(limit: int = 200) -> int:

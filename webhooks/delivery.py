@@ -34,10 +34,12 @@ from django.utils.translation import override
 from standardwebhooks.webhooks import Webhook
 
 from badges.fetch import FetchError, post
+from config.i18n import local_name
 from config.tasking import enqueue_on_commit
 from endorsement.audit import AuditAction, audit_record
 from endorsement.outbox import notification_write
 from institutions.models import Role, StaffMember
+from institutions.staff import staff_mail_groups
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.secrets import endpoint_secret_bytes
 
@@ -118,7 +120,7 @@ def endpoint_disable_failing(endpoint: WebhookEndpoint, *, now: datetime, last_e
     """Disable an endpoint that has failed for WEBHOOK_DISABLE_AFTER_DAYS and tell its owners, in the
     caller's transaction. Its pending deliveries fail (they can be replayed once it is enabled again)."""
     days = settings.WEBHOOK_DISABLE_AFTER_DAYS
-    with override("en"):  # stored words, read by whoever opens the page (as the mails are, in English)
+    with override("en"):  # stored words, read by whoever opens the page (the mails are in each reader's)
         reason = _("No delivery succeeded for %(days)s days; the last error was: %(error)s") % {
             "days": days, "error": last_error}
     updated = WebhookEndpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
@@ -134,19 +136,31 @@ def endpoint_disable_failing(endpoint: WebhookEndpoint, *, now: datetime, last_e
     roles = [Role.MANAGER] if organisation.is_certification_body else [Role.OWNER]
     owners = StaffMember.objects.filter(organisation=organisation, role__in=roles).exclude(user__email="")
     recipients = {*owners.values_list("user__email", flat=True), organisation.contact_email} - {""}
+    key = f"webhook-disabled:{endpoint.pk}:{int(now.timestamp())}"
+    for index, (language, group) in enumerate(staff_mail_groups(recipients)):
+        subject, body = _disabled_mail(endpoint, days=days, last_error=last_error, language=language)
+        row = notification_write(key=key if index == 0 else f"{key}:{language}", recipients=group,
+                                 subject=subject, body=body)
+        if row is not None:
+            enqueue_on_commit("webhooks.tasks.send_endpoint_notice", row.pk)
+
+
+def _disabled_mail(endpoint: WebhookEndpoint, *, days: int, last_error: str, language: str) -> tuple[str, str]:
+    """The subject and body telling an endpoint's owners it was disabled, in `language`."""
+    organisation = endpoint.organisation
     page = (f"{settings.SITE_URL}/admin/webhooks/webhookendpoint/{endpoint.pk}/change/"
             if organisation.is_certification_body else f"{settings.SITE_URL}/portal/webhooks/{endpoint.public_id}/")
-    body = "\n".join([
-        f"The webhook endpoint {endpoint.url} of {organisation.name} has been disabled.", "",
-        f"No delivery to it succeeded for {days} days. The last error was:", last_error, "",
-        "Nothing more is sent to it until it is enabled again. Enable it, and replay the deliveries you need, at:",
-        page,
-    ])
-    row = notification_write(key=f"webhook-disabled:{endpoint.pk}:{int(now.timestamp())}", recipients=recipients,
-                             subject=f"[{settings.SITE_URL.split('://', 1)[-1]}] Webhook endpoint disabled: "
-                                     f"{endpoint.url}", body=body)
-    if row is not None:
-        enqueue_on_commit("webhooks.tasks.send_endpoint_notice", row.pk)
+    with override(language):
+        words = {"url": endpoint.url, "organisation": local_name(organisation), "days": days}
+        subject = f"[{settings.SITE_URL.split('://', 1)[-1]}] " + _("Webhook endpoint disabled: %(url)s") % words
+        body = "\n".join([
+            _("The webhook endpoint %(url)s of %(organisation)s has been disabled.") % words, "",
+            _("No delivery to it succeeded for %(days)s days. The last error was:") % words, last_error, "",
+            _("Nothing more is sent to it until it is enabled again. Enable it, and replay the deliveries you "
+              "need, at:"),
+            page,
+        ])
+    return subject, body
 
 
 def deliveries_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
