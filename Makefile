@@ -12,6 +12,9 @@ PORT   ?= 8000
 # The public address follows HOST and PORT unless SITE_URL is set (in the environment or on the
 # command line): `make run PORT=8123` serves on 8123 and its DIDs, URLs and banner say 8123.
 SITE_URL ?= http://$(HOST):$(PORT)
+# `make test` runs the suite on this many pytest-xdist processes, tests dealt out in order
+# (docs/testing.md): 2 for the 2-core CI machine; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 MANAGE := SITE_URL=$(SITE_URL) $(BIN)/python manage.py
 
 .PHONY: run test install lint migrate demo worker beat clean mutation mutation-fast
@@ -47,7 +50,7 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 ## mutation: mutation testing of the rule functions (mutmut; docs/testing.md). Prints every surviving
 ## mutant and the score per module; exit 1 if one survives. MUTATION_JOBS=2 processes by default.

@@ -12,6 +12,28 @@ from django.utils import translation
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# pytest-xdist (`make test` runs two workers, docs/testing.md): "gw0", "gw1", … in each worker, absent
+# in a plain `pytest` run. pytest-django already gives each worker a test database of its own
+# (test_<name>_gw1); what else two workers could share is told apart by this number.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    """TEST_REDIS_URL's database for this worker: the one given for the first, the ones below it
+    for the others (15, 14, … in CI), so that a worker purging its broker never empties another's
+    queue. Counting down keeps clear of database 0, a developer's usual one."""
+    if not url or worker == 0:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = base - worker if base - worker >= 1 else base + worker
+    return urlunsplit(parts._replace(path=f"/{number % 16}"))
+
+
+if os.environ.get("TEST_REDIS_URL"):
+    os.environ["TEST_REDIS_URL"] = _worker_redis_url(os.environ["TEST_REDIS_URL"], WORKER)
 
 
 def need(condition: bool, reason: str) -> None:

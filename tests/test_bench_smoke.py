@@ -48,7 +48,10 @@ def test_the_issuance_bench_issues_in_process_and_prints_its_figures():
 def test_the_issuance_bench_fans_out_over_a_celery_worker_and_prints_its_figures():
     need(listening("127.0.0.1", 5432), "needs PostgreSQL on 127.0.0.1:5432 for the Celery mode of bench/issuance.py")
     need(listening("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379 for the Celery mode of bench/issuance.py")
-    out = run_bench("bench/issuance.py", "--workers", "1", "--n", "5", "--warmup", "0", "--plain-n", "0")
+    # The broker database of this test worker (tests.conftest: TEST_REDIS_URL, one per xdist worker),
+    # not the bench's default, which another worker's integration tests may be purging.
+    broker = ["--broker", os.environ["TEST_REDIS_URL"]] if os.environ.get("TEST_REDIS_URL") else []
+    out = run_bench("bench/issuance.py", "--workers", "1", "--n", "5", "--warmup", "0", "--plain-n", "0", *broker)
     assert re.search(r"Celery, 1 worker process +" + RATE + r" +\(n=5\)", out), out
     assert re.search(r"CPU shares of the chunk tasks: expansion +\d+\.\d%", out), out
 

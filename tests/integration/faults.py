@@ -1,6 +1,7 @@
 """Private services the fault tests start, kill and restart themselves (never the machine's shared
 PostgreSQL or Redis): a `redis-server` on a port of 16380–16389, a PostgreSQL cluster made with
-`initdb` in a temporary directory on a port of 55433–55439, real `celery -A config worker`
+`initdb` in a temporary directory on a port of 55433–55439 (ten higher for each further pytest-xdist
+worker), real `celery -A config worker`
 processes with queue and node names of their own, an SMTP server that records what it accepted,
 and an HTTP server for evidence links. Every process is started in a session of its own and dies
 with the test process (PR_SET_PDEATHSIG) and with its fixture. Waits poll with deadlines.
@@ -28,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO_ROOT, need
+from tests.conftest import REPO_ROOT, WORKER, need
 
-REDIS_PORTS = range(16380, 16390)
-POSTGRES_PORTS = range(55433, 55440)
+# Each pytest-xdist worker probes its own ranges (tests.conftest.WORKER), so two workers never pick the
+# same free port between one's probe and its server's bind.
+REDIS_PORTS = range(16380 + 10 * WORKER, 16390 + 10 * WORKER)
+POSTGRES_PORTS = range(55433 + 10 * WORKER, 55440 + 10 * WORKER)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, *, every: float = 0.1,
