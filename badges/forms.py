@@ -19,6 +19,7 @@ from django_countries import countries
 from badges.models import Programme
 from badges.services import EDITABLE_FIELDS, REQUIRED_FOR_SUBMISSION
 from config.errors import DomainError
+from config.phrases import japanese_parentheses
 from institutions.forms import add_service_errors
 
 STRUCTURED = {"learning_outcomes", "alignments", "tags", "language", "country"}
@@ -62,14 +63,16 @@ def _with_current(choices: list[tuple[str, str]], current: str) -> list[tuple[st
 def language_choices(current: str = "") -> list[tuple[str, str]]:
     """Every language Django names, in the reader's language, sorted by that name; Japanese and
     English first, the languages programmes are written in most."""
-    named = sorted(((code, str(_(name))) for code, name in ALL_LANGUAGES if "-" not in code), key=lambda c: c[1])
+    named = sorted(((code, japanese_parentheses(str(_(name)))) for code, name in ALL_LANGUAGES if "-" not in code),
+                   key=lambda c: c[1])
     first = [c for code in ("ja", "en") for c in named if c[0] == code]
     return _with_current([("", "---------"), *first, *[c for c in named if c[0] not in ("ja", "en")]], current)
 
 
 def country_choices(current: str = "") -> list[tuple[str, str]]:
     """ISO 3166-1 alpha-2 codes with their names in the reader's language (django-countries)."""
-    return _with_current([("", "---------"), *((code, str(name)) for code, name in countries)], current)
+    named = ((code, japanese_parentheses(str(name))) for code, name in countries)
+    return _with_current([("", "---------"), *named], current)
 
 
 class AlignmentForm(forms.Form):

@@ -67,9 +67,56 @@ def remark(value: Any) -> str:
     Japanese, " (required)" after a space in English. Templates write
     `{% trans "required" as r %}{{ r|remark }}` instead of ASCII parentheses around a translated
     word, which Japanese text must not have."""
-    from django.utils.translation import get_language
-
     text = str(value)
-    if (get_language() or "").startswith("ja"):
+    if _japanese():
         return f"（{text}）"
     return f" ({text})"
+
+
+def _japanese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("ja")
+
+
+@register.simple_tag(name="space")
+def space() -> str:
+    """`{% space %}` between two sentences, or between a label ending in a colon and what follows:
+    a space in English, nothing in Japanese (a sentence ends with 。 and a label with ：, which need
+    no space after them)."""
+    return "" if _japanese() else " "
+
+
+@register.simple_tag(name="dash")
+def dash() -> str:
+    """`{% dash %}` between a link and the words describing it: " — " in English, 「：」 in Japanese."""
+    return "：" if _japanese() else " — "
+
+
+_ASCII_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*")
+
+
+def japanese_parentheses(text: str) -> str:
+    """A name from another catalogue (Django's language names, django-countries' country names) as
+    Japanese sets it when the active language is Japanese: 「ゲール語(スコットランド)」 and
+    「中央クルド語 (ソラニー語)」 become 「ゲール語（スコットランド）」 and 「中央クルド語（ソラニー語）」. In
+    any other language the text is returned as it is."""
+    return _ASCII_PARENTHESES.sub(r"（\1）", text) if _japanese() else text
+
+
+class _RemarkNode(template.Node):
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+
+    def render(self, context: template.Context) -> SafeString:
+        inner = self.nodelist.render(context)  # rendered by the template, so already escaped
+        return mark_safe(f"（{inner}）" if _japanese() else f" ({inner})")  # noqa: S308
+
+
+@register.tag(name="remarked")
+def remarked(parser: template.base.Parser, token: template.base.Token) -> _RemarkNode:
+    """`{% remarked %}<a href="…">{% trans "about the organisation" %}</a>{% endremarked %}`: the
+    `remark` filter for a remark holding markup (a link, a date in a span)."""
+    nodelist = parser.parse(("endremarked",))
+    parser.delete_first_token()
+    return _RemarkNode(nodelist)

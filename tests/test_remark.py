@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils.translation import override
 
-from config.phrases import remark
+from config.phrases import japanese_parentheses, remark
 
 FIELD = Template('{% load i18n phrases %}<label>Name{% trans "required" as r %}{{ r|remark }}</label>')
 
@@ -31,3 +31,47 @@ def test_the_login_page_ends_its_membership_sentence_in_the_visitor_s_language(c
     assert "Apply for membership</a>.</p>" in en
     assert "（必須）" in ja and "(必須)" not in ja
     assert " (required)" in en
+
+
+LINKED = Template('{% load i18n phrases %}<p>Offered by X{% remarked %}<a href="/o/">about &amp; more</a>'
+                  '{% endremarked %}</p>')
+SENTENCES = Template("{% load phrases %}<p>One.{% space %}Two{% dash %}three</p>")
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("ja", '<p>Offered by X（<a href="/o/">about &amp; more</a>）</p>'),
+    ("en", '<p>Offered by X (<a href="/o/">about &amp; more</a>)</p>'),
+])
+def test_a_remark_holding_a_link_takes_the_language_s_parentheses(language, expected):
+    with override(language):
+        assert LINKED.render(Context()) == expected
+
+
+def test_a_remark_holding_markup_escapes_what_the_template_escapes():
+    template = Template("{% load phrases %}{% remarked %}{{ word }}{% endremarked %}")
+    with override("ja"):
+        assert template.render(Context({"word": "<b>"})) == "（&lt;b&gt;）"
+
+
+def test_sentences_and_descriptions_are_joined_without_spaces_in_japanese():
+    with override("ja"):
+        assert SENTENCES.render(Context()) == "<p>One.Two：three</p>"
+    with override("en"):
+        assert SENTENCES.render(Context()) == "<p>One. Two — three</p>"
+
+
+def test_names_from_other_catalogues_take_full_width_parentheses_in_japanese():
+    with override("ja"):
+        assert japanese_parentheses("中央クルド語 (ソラニー語)") == "中央クルド語（ソラニー語）"
+        assert japanese_parentheses("ココス (キーリング) 諸島") == "ココス（キーリング）諸島"
+        assert japanese_parentheses("日本") == "日本"
+    with override("en"):
+        assert japanese_parentheses("Congo (DRC)") == "Congo (DRC)"
+
+
+def test_the_programme_form_lists_languages_and_countries_in_japanese_parentheses():
+    from badges.forms import country_choices, language_choices
+
+    with override("ja"):
+        names = [name for _code, name in [*language_choices(), *country_choices()]]
+    assert "ゲール語（スコットランド）" in names and not [n for n in names if "(" in n or ")" in n]

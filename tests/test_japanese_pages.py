@@ -1,0 +1,141 @@
+"""The main pages rendered in Japanese read as Japanese: no ASCII space beside Japanese text, and no
+half-width ( ) : , . beside kana or kanji, in what the reader sees (docs/i18n.md, "Japanese
+typography"). The catalogue's own check (tests/test_japanese_typography.py) cannot see what the
+templates put around a translated word: 「3件のプログラム。 更新：」, a space before a link, ASCII
+parentheses around `{% trans %}`. This renders the pages with the test client and reads their text
+as a browser lays it out: inline elements joined, block elements on lines of their own."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+
+from endorsement.registry import registry_refresh
+from institutions.models import Role
+from tests.factories import PASSWORD, awarding_setup, login_request, staff
+from tests.test_japanese_typography import HALF_WIDTH_PUNCTUATION, SPACE_BY_JAPANESE
+
+pytestmark = pytest.mark.django_db
+
+# Elements that begin a line of their own (or replace text with a control): text either side of
+# them is not one run. Anything else (a, span, strong, code, abbr, label…) is inline, but for the
+# boxes drawn apart: a link styled as a button, a state shown as a pill.
+BLOCKS = {
+    "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "dd", "details", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "img", "input", "legend", "li", "main", "nav", "ol", "option", "p", "section",
+    "select", "summary", "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "tr", "ul",
+}
+BOXES = {"button", "badge-state"}
+# Not read: what is not text (scripts, styles, icons hidden from assistive technology) and literal
+# samples of what a user types or a machine reads (a CSV example, a DID), shown as they are.
+ICON = "\x00"
+VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "source"}
+UNSEEN = {"script", "style", "template", "head", "svg", "noscript", "pre", "code", "kbd", "samp"}
+# Separators set with spaces on purpose in both languages: " · " between the links of a line,
+# " → " between two states, the space between a date and its time (「2026年12月1日 5:52」, Django's
+# Japanese DATETIME_FORMAT), and " | " as tests/test_japanese_typography.py allows it.
+SEPARATORS = re.compile(r" [·→|] |(?<=日) (?=\d{1,2}:\d{2})")
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.runs: list[str] = [""]
+        self.open: list[tuple[str, bool, bool]] = []  # (tag, hidden, a box)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        hidden = tag in UNSEEN or named.get("aria-hidden") == "true" or "hidden" in named
+        box = bool(BOXES & set((named.get("class") or "").split()))
+        if tag in VOID:
+            if tag in BLOCKS:
+                self.runs.append("")
+            return
+        if hidden and not any(h for _tag, h, _box in self.open):
+            self.runs[-1] += ICON  # an icon takes its place, with the space after it
+        self.open.append((tag, hidden, box))
+        if tag in BLOCKS or box:
+            self.runs.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open:
+            name, _hidden, box = self.open.pop()
+            if name == tag:
+                if tag in BLOCKS or box:
+                    self.runs.append("")
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not any(hidden for _tag, hidden, _box in self.open):
+            self.runs[-1] += data
+
+
+def seen_lines(html: str) -> list[str]:
+    """The page's text as lines a reader sees: each block's runs, white space collapsed and trimmed."""
+    parser = _Text()
+    parser.feed(html)
+    lines = (re.sub(f"{ICON}\\s*", "", " ".join(run.split())).strip() for run in parser.runs)
+    return [line for line in lines if line]
+
+
+def offending_lines(html: str) -> list[str]:
+    return [line for line in seen_lines(html)
+            if SPACE_BY_JAPANESE.search(SEPARATORS.sub("|", line)) or HALF_WIDTH_PUNCTUATION.search(line)]
+
+
+def test_the_reading_finds_what_it_is_written_for():
+    assert offending_lines("<p>3件のプログラム。 <a>更新</a>：</p>") == ["3件のプログラム。 更新："]
+    assert offending_lines("<p>会員資格は <a href='/apply/'>こちら</a></p>") == ["会員資格は こちら"]
+    assert offending_lines("<th>名前 <span>(必須)</span></th>") == ["名前 (必須)"]
+    assert offending_lines("<ul>\n  <li>申請</li>\n  <li>審査</li>\n</ul><p>名前（必須）</p>") == []
+    assert offending_lines("<p>名前</p> <script>if (a) { x = '日本 (語)' }</script>") == []
+    assert offending_lines("<p>状態：<span><span aria-hidden='true'>✓</span> 有効</span></p>") == []
+    assert offending_lines("<p><a class='button'>発行</a> <a>一括発行</a></p><pre>山田 花子</pre>") == []
+    assert offending_lines("<p>提出済み → 審査中 · 2026年12月1日 5:52</p>") == []
+    assert offending_lines("<p>提出済み: 審査中</p>") == ["提出済み: 審査中"]
+
+
+def _read(client, pages: dict[str, str]) -> dict[str, list[str]]:
+    """The offending lines of each page, read in Japanese (pages with none left out)."""
+    found = {}
+    for name, url in pages.items():
+        answer = client.get(url, HTTP_ACCEPT_LANGUAGE="ja")
+        assert answer.status_code == 200, (name, url, answer.status_code)
+        html = answer.content.decode()
+        assert '<html lang="ja"' in html, name
+        if bad := offending_lines(html):
+            found[name] = bad
+    return found
+
+
+def test_the_main_pages_in_japanese_have_no_ascii_punctuation_or_spaces_beside_japanese(client):
+    programme, application, cast, _issuer = awarding_setup()
+    registry_refresh()
+    found = _read(client, {
+        "home": reverse("home"), "login": reverse("login"), "apply": reverse("apply"), "verify": reverse("verify"),
+        "registry": reverse("registry:index"),
+        "registry programme": reverse("registry:programme", args=[programme.public_id]),
+        "registry organisation": reverse("registry:organisation", args=[cast.organisation.slug]),
+        "learner sign-in": reverse("learners:sign_in"),
+    })
+    owner = staff(cast.organisation, Role.OWNER)
+    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    found |= _read(client, {
+        "dashboard": reverse("portal:dashboard"),
+        "portal programme": reverse("portal:programme", args=[programme.public_id]),
+        "programme new": reverse("portal:programme_new"),
+        "application": reverse("portal:application", args=[application.pk]),
+        "account": reverse("portal:account"), "organisation": reverse("portal:organisation"),
+        "staff": reverse("portal:staff"), "reports": reverse("portal:reports"),
+        "webhooks": reverse("portal:webhooks"), "pathways": reverse("portal:pathways"),
+        "awards": reverse("awards:programme", args=[programme.public_id]),
+        "award new": reverse("awards:new", args=[programme.public_id]),
+        "batch new": reverse("awards:batch_new", args=[programme.public_id]),
+    })
+    for name, lines in found.items():
+        print(name, *lines, sep='\n  ')
+    assert found == {}
