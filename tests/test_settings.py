@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 CLEARED = ["DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "SITE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
-           "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_IMAGE_BYTES"]
+           "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_IMAGE_BYTES", "DATABASE_CONN_MAX_AGE"]
 IMPORT_SETTINGS = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -83,6 +83,27 @@ def test_production_is_never_in_debug_mode_whatever_the_environment_says():
     result = run(["-c", IMPORT_SETTINGS], **PRODUCTION, DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG False"
+
+
+CONNECTION = ("from django.conf import settings; d = settings.DATABASES['default']; "
+              "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])")
+
+
+@pytest.mark.parametrize(("settings_module", "env", "expected"), [
+    ("config.settings.production", PRODUCTION, "60 True"),  # persistent, checked before reuse
+    ("config.settings.production", {**PRODUCTION, "DATABASE_CONN_MAX_AGE": "0"}, "0 True"),
+    ("config.settings.base", {}, "0 False"),  # the zero-setup default: one connection a request
+])
+def test_database_connections_persist_in_production_unless_told_otherwise(settings_module, env, expected):
+    result = run(["-c", CONNECTION], **{**env, "DJANGO_SETTINGS_MODULE": settings_module})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_bad_connection_age_stops_start_up():
+    result = run(["-c", CONNECTION], **PRODUCTION, DATABASE_CONN_MAX_AGE="1m")
+    assert result.returncode != 0
+    assert "DATABASE_CONN_MAX_AGE='1m' is not a whole number" in result.stderr
 
 
 @pytest.mark.parametrize(("site_url", "check_id"), [
