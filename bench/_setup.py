@@ -51,6 +51,10 @@ SETTINGS = "config.settings.test"
 DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 TIMINGS_ENV = "BENCH_TIMINGS_DIR"
+# Set (to a folder) in the bench's environment, each worker process writes a wall-clock cProfile of
+# everything it ran there, waits included, after every task (`BENCH_WORKER_PROFILE=/tmp/p bench/issuance.py
+# --workers 1`; the file holds the warm-up batch too). The timers' overhead grows under it.
+PROFILE_ENV = "BENCH_WORKER_PROFILE"
 
 
 # --- the machine ------------------------------------------------------------------------------------
@@ -682,10 +686,19 @@ def _worker_hooks() -> None:
         clock = StageClock()
         state["clock"] = clock
         Instruments(clock).install()
+        if os.environ.get(PROFILE_ENV):  # a wall-clock profile of every task, waits included
+            import cProfile
+
+            state["profile"] = cProfile.Profile()
+            state["profile"].enable()
 
     @signals.task_postrun.connect(weak=False)
     def after_task(task: Any = None, **_kwargs: Any) -> None:
         write(latencies_changed=task is not None and task.name.endswith("issue_award_batch_chunk"))
+        profile = state.get("profile")
+        if profile is not None:  # dump_stats stops the profiler: start it again after
+            profile.dump_stats(Path(os.environ[PROFILE_ENV]) / f"worker-{os.getpid()}.prof")
+            profile.enable()
 
 
 def read_worker_file(path: Path) -> dict[str, Any]:

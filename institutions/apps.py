@@ -8,10 +8,13 @@ class InstitutionsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
 
         from config.fsm_history import historical_fsm_fields_quiet
+        from config.postgres import fast_list_dumper
 
         historical_fsm_fields_quiet()
+        connection_created.connect(fast_list_dumper, dispatch_uid="config.postgres.fast_list_dumper")
 
         user_logged_in.connect(_note_sign_in_language, dispatch_uid="institutions.sign_in_language")
 
