@@ -105,6 +105,10 @@ def test_a_chunks_mails_go_over_one_smtp_connection_and_a_second_run_sends_none(
     assert sorted(m.message_id for m in sink.accepted) == sorted(message_id(k) for k in keys)
     assert list(Notification.objects.filter(key__in=keys).values_list("state", "attempts").distinct()) == [
         (State.SENT, 1)]
+    # Each marked with its moment, its claim's backoff and error cleared (a plain UPDATE: _mark_sent).
+    for row in Notification.objects.filter(key__in=keys):
+        assert (row.last_error, row.next_attempt_at) == ("", None)
+        assert row.sent_at is not None and abs(timezone.now() - row.sent_at) < timedelta(minutes=1)
 
 
 def test_a_chunks_sent_marks_do_not_wait_for_the_disk_and_the_connection_is_reset_after(

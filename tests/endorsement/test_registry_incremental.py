@@ -8,7 +8,8 @@ import base64
 from datetime import date, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -473,7 +474,10 @@ def test_a_search_counts_exactly_up_to_the_limit_then_says_more_than(client, man
     assert "8 programmes of 11 match." in page and "page 1 of 4" in page
     monkeypatch.setattr(registry_views, "COUNT_LIMIT", 5)
     registry_current().memo.pop("fragments", None)
-    page = client.get(index, {"tag": "paged"}).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(index, {"tag": "paged"}).content.decode()
     assert "More than 5 programmes of 11 match." in page and "(page 1)." in page
+    # Counted once, with the page (up to the limit and one more): not a second time for the total.
+    assert sum(" COUNT(" in query["sql"].upper() for query in captured.captured_queries) == 1
     page = client.get(index, {"tag": "paged", "level": "Level 6"}).content.decode()  # 3 on two pages: exact
     assert "3 programmes of 11 match." in page and "page 1 of 2" in page
