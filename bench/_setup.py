@@ -53,7 +53,8 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 TIMINGS_ENV = "BENCH_TIMINGS_DIR"
 # Set (to a folder) in the bench's environment, each worker process writes a wall-clock cProfile of
 # everything it ran there, waits included, after every task (`BENCH_WORKER_PROFILE=/tmp/p bench/issuance.py
-# --workers 1`; the file holds the warm-up batch too). The timers' overhead grows under it.
+# --workers 1`; the file holds the warm-up batch too; with BENCH_WORKER_PROFILE_CPU=1 too, on the
+# process's CPU clock instead). The timers' overhead grows under it.
 PROFILE_ENV = "BENCH_WORKER_PROFILE"
 
 
@@ -211,6 +212,25 @@ def follow_up_outcomes(batch_id: int) -> str:
             Award.objects.filter(batch_id=batch_id).values_list("public_id", flat=True)]
     mailed = sum(Notification.objects.filter(key__in=keys[i:i + 500]).count() for i in range(0, len(keys), 500))
     return f"evidence links {standings or 'none'}; learners mailed {mailed}"
+
+
+def follow_ups_finished_at(batch_id: int, since: Any) -> Any:
+    """The moment the last of a batch's work was done, as the workers wrote it: the batch finished,
+    its last learner mailed, its last evidence link checked, a status list signed after `since`
+    (the bench database holds this run only). The polling that sees it only decides when to look."""
+    from django.db.models import Max
+
+    from badges.models import Award, AwardBatch, EvidenceCheck, StatusList
+    from endorsement.models import Notification
+
+    keys = [f"award-issued:{public_id}" for public_id in
+            Award.objects.filter(batch_id=batch_id).values_list("public_id", flat=True)]
+    moments = [AwardBatch.objects.get(pk=batch_id).finished_at,
+               EvidenceCheck.objects.filter(award__batch_id=batch_id).aggregate(m=Max("last_checked_at"))["m"],
+               StatusList.objects.filter(signed_at__gte=since).aggregate(m=Max("signed_at"))["m"]]
+    moments += [Notification.objects.filter(key__in=keys[i:i + 500]).aggregate(m=Max("sent_at"))["m"]
+                for i in range(0, len(keys), 500)]
+    return max(moment for moment in moments if moment is not None)
 
 
 class _EvidenceHandler(BaseHTTPRequestHandler):
@@ -689,7 +709,8 @@ def _worker_hooks() -> None:
         if os.environ.get(PROFILE_ENV):  # a wall-clock profile of every task, waits included
             import cProfile
 
-            state["profile"] = cProfile.Profile()
+            cpu_clock = os.environ.get(PROFILE_ENV + "_CPU") == "1"  # the process's CPU time instead
+            state["profile"] = cProfile.Profile(time.process_time) if cpu_clock else cProfile.Profile()
             state["profile"].enable()
 
     @signals.task_postrun.connect(weak=False)

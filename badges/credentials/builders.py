@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import marshal
 import re
 import secrets
 import unicodedata
@@ -48,12 +49,22 @@ def ob_contexts(*, with_schema: bool) -> list[str]:
 
 
 def json_copy(value: Any) -> Any:
-    """A deep copy of JSON data (dicts, lists, scalars), about three times faster than
-    `copy.deepcopy` (which keeps a memo of every object it copied); anything else is deep-copied."""
+    """A deep copy of JSON data: written and read back by `marshal` (C code, about three times
+    faster than the walk below, which is itself three times faster than `copy.deepcopy`), which
+    keeps every type and the order of keys and, like `copy.deepcopy`, an object the data holds twice
+    is one object in the copy too. Data `marshal` does not take (a `str` subclass, a lazy
+    translation, a datetime) is walked: dicts and lists copied, anything else deep-copied."""
+    try:
+        return marshal.loads(marshal.dumps(value))  # noqa: S302 (our own bytes, read back at once)
+    except ValueError:  # "unmarshallable object"
+        return _walked_copy(value)
+
+
+def _walked_copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: json_copy(item) for key, item in value.items()}
+        return {key: _walked_copy(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [json_copy(item) for item in value]
+        return [_walked_copy(item) for item in value]
     if value is None or isinstance(value, (str, int, float)):
         return value
     return copy.deepcopy(value)

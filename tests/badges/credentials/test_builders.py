@@ -222,3 +222,23 @@ def test_the_built_credential_shares_no_object_with_what_it_was_built_from() -> 
     original = {"a": [{"b": 1}], "t": ([1],)}
     again = json_copy(original)
     assert again["a"][0] is not original["a"][0] and again["t"][0] is not original["t"][0]
+    # Types kept exactly (True is not 1, 1.0 is not 1), key order too; an object held twice is one
+    # object in the copy, as copy.deepcopy makes it, never the original's.
+    shared = [{"x": 1}]
+    typed = {"z": True, "a": 1, "f": 1.0, "n": None, "s": "日本", "l": shared, "m": shared}
+    copied = json_copy(typed)
+    assert [(k, type(v)) for k, v in copied.items()] == [(k, type(v)) for k, v in typed.items()]
+    assert copied["l"] is copied["m"] and copied["l"] is not shared and copied["l"][0] is not shared[0]
+    # What marshal refuses (a str subclass, a lazy translation, a datetime) is walked instead.
+    from datetime import UTC, datetime
+
+    from django.utils.translation import gettext_lazy
+
+    class Leaf(str):
+        pass
+
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    odd = {"leaf": [Leaf("v")], "lazy": gettext_lazy("Level"), "when": moment}
+    copied = json_copy(odd)
+    assert copied == odd and type(copied["leaf"][0]) is Leaf and copied["leaf"] is not odd["leaf"]
+    assert str(copied["lazy"]) == "Level" and copied["when"] == moment
