@@ -285,7 +285,7 @@ def build_status_entry(
     return {
         "id": id or f"{status_list_credential}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": purpose,
+        "statusPurpose": str(purpose),  # a model enum member becomes its plain text
         "statusListIndex": str(index),
         "statusListCredential": status_list_credential,
     }
@@ -466,7 +466,7 @@ def build_status_list_credential(
     subject: JsonDict = {
         "id": f"{id}#list",
         "type": "BitstringStatusList",
-        "statusPurpose": purpose,
+        "statusPurpose": str(purpose),  # a model enum member becomes its plain text
         "encodedList": encoded_list,
     }
     if ttl_ms is not None:

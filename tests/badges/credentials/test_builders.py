@@ -124,6 +124,12 @@ def test_a_status_entry_points_at_one_index_of_a_status_list_credential() -> Non
     }
     with pytest.raises(ValueError, match="statusPurpose"):
         build_status_entry(status_list_credential="https://example.org/s", index=1, purpose="refresh")  # type: ignore[arg-type]
+    # A model's enum member is written as its plain text: the credential is JSON data alone.
+    from badges.models import StatusPurpose
+
+    purpose = build_status_entry(status_list_credential="https://example.org/s", index=1,
+                                 purpose=StatusPurpose.REVOCATION)["statusPurpose"]
+    assert type(purpose) is str and purpose == "revocation"
 
 
 def test_one_status_entry_is_written_as_an_object_several_as_an_array(
