@@ -106,6 +106,7 @@ LOWER_LAYERS = {
     "badges.credentials": set(),  # plain Python: nothing of the project, and no Django
     "config.tasking": set(),
     "config.errors": set(),
+    "config.postgres": set(),  # psycopg alone
     "config.fsm": {"config.errors"},
     "endorsement.audit": {"endorsement.models"},
     "endorsement.audit_labels": {"endorsement.audit", "endorsement.models", "institutions.models"},

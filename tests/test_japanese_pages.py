@@ -7,15 +7,17 @@ as a browser lays it out: inline elements joined, block elements on lines of the
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
+from badges.awards import award_issue
 from endorsement.registry import registry_refresh
 from institutions.models import Role
-from tests.factories import PASSWORD, awarding_setup, login_request, staff
+from tests.factories import PASSWORD, awarding_setup, login_request, staff, stored_batch
 from tests.test_japanese_typography import HALF_WIDTH_PUNCTUATION, SPACE_BY_JAPANESE
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +137,32 @@ def test_the_main_pages_in_japanese_have_no_ascii_punctuation_or_spaces_beside_j
         "awards": reverse("awards:programme", args=[programme.public_id]),
         "award new": reverse("awards:new", args=[programme.public_id]),
         "batch new": reverse("awards:batch_new", args=[programme.public_id]),
+    })
+    for name, lines in found.items():
+        print(name, *lines, sep='\n  ')
+    assert found == {}
+
+
+def test_a_badge_its_batch_and_its_verification_read_as_japanese(client):
+    """The pages of one issued badge: the learner's public page, the issuer's view of it and of its
+    batch, the evidence files page, and the verification result an employer reads."""
+    programme, _application, cast, issuer = awarding_setup()
+    award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org",
+                        recipient_name="山田 花子", recipient_language="ja")
+    batch = stored_batch([{"recipient_email": "taro@example.org", "recipient_name": "佐藤 太郎"}],
+                         programme=programme, created_by=issuer, total=1)
+    registry_refresh()
+    found = _read(client, {"badge": reverse("awards:badge", args=[award.public_id])})
+    answer = client.post(reverse("verify"), {"credential": json.dumps(award.credential)}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert answer.status_code == 200 and "検証" in answer.content.decode()
+    if bad := offending_lines(answer.content.decode()):
+        found["verification result"] = bad
+    owner = staff(cast.organisation, Role.OWNER)
+    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    found |= _read(client, {
+        "award": reverse("awards:detail", args=[award.public_id]),
+        "batch": reverse("awards:batch", args=[batch.public_id]),
+        "evidence files": reverse("awards:evidence_files", args=[programme.public_id]),
     })
     for name, lines in found.items():
         print(name, *lines, sep='\n  ')

@@ -8,13 +8,15 @@ import os
 import secrets
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import REPO_ROOT
 
 CLEARED = ["DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "SITE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
-           "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_IMAGE_BYTES", "DATABASE_CONN_MAX_AGE"]
+           "EMAIL_USE_TLS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_IMAGE_BYTES", "DATABASE_CONN_MAX_AGE",
+           "DATABASE_URL", "DATABASE_PARALLEL_WORKERS"]
 IMPORT_SETTINGS = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -98,6 +100,38 @@ def test_database_connections_persist_in_production_unless_told_otherwise(settin
     result = run(["-c", CONNECTION], **{**env, "DJANGO_SETTINGS_MODULE": settings_module})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+PARALLEL = ("from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))")
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"DATABASE_URL": "postgres://u@db.example:5432/endorse"}, "-c max_parallel_workers_per_gather=0"),
+    ({"DATABASE_URL": "postgres://u@db.example:5432/endorse", "DATABASE_PARALLEL_WORKERS": "2"},
+     "-c max_parallel_workers_per_gather=2"),
+    ({"DATABASE_URL": "sqlite:///tmp/x.sqlite3"}, "None"),  # SQLite: nothing to ask
+])
+def test_production_asks_postgresql_for_no_parallel_workers_unless_told(env, expected):
+    result = run(["-c", PARALLEL], **PRODUCTION, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+SHOW_PARALLEL = ("import django; django.setup(); from django.db import connection; c = connection.cursor(); "
+                 "c.execute('SHOW max_parallel_workers_per_gather'); print(c.fetchone()[0])")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_takes_the_option_on_a_production_connection(postgres):
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    result = run(["-c", SHOW_PARALLEL], **PRODUCTION, DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
 
 
 def test_a_bad_connection_age_stops_start_up():

@@ -21,3 +21,11 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 # which cost 5-9 ms of each registry page's latency in bench/registry.py (docs/performance.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+# No parallel workers for one query on PostgreSQL unless told otherwise: once ANALYZE had run, the
+# planner served a registry search by a parallel walk of the newest entries, and starting the
+# workers cost more than the query (distinct searches at 50,000 entries: p99 128 ms with them,
+# 59 ms without; docs/performance.md). Web pages and tasks are short queries; reports that want
+# them can have them (DATABASE_PARALLEL_WORKERS).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+        f"-c max_parallel_workers_per_gather={env_int('DATABASE_PARALLEL_WORKERS', 0)}")
