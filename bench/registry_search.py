@@ -54,6 +54,7 @@ def _other_criteria(count: int) -> list[tuple[dict[str, str], dict[str, str]]]:
 def _load_views(path: str):
     spec = importlib.util.spec_from_file_location("registry_views_other", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a dataclass in the module looks its module up there
     spec.loader.exec_module(module)
     return module
 
