@@ -708,7 +708,7 @@ class _Verifier:
             return Check(check_id, label, False, resolution.error, code="unresolved")
         issuer = credential.get("issuer")
         name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else ""
-        who = f"{name} ({issuer_id})" if name else issuer_id
+        who = f"{name}{remark(issuer_id)}" if name else issuer_id
         return Check(check_id, label, True, _("%(who)s, resolved from %(source)s.")
                      % {"who": who, "source": resolution.source}, code="ok")
 
@@ -720,7 +720,7 @@ class _Verifier:
         if result.verified:
             proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
             return Check(check_id, label, True, _("Signed with %(method)s%(proofs)s; unaltered since.")
-                         % {"method": result.verification_method, "proofs": f" ({proofs})" if proofs else ""},
+                         % {"method": result.verification_method, "proofs": remark(proofs) if proofs else ""},
                          code="ok")
         template = PROOF_MESSAGES.get(result.reason)
         message = (template % {"detail": result.message, "method": result.verification_method or "?"}
