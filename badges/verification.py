@@ -67,6 +67,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import ResolverMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
 from badges import credentials as vc
@@ -76,6 +77,8 @@ from badges.texts import gettext as _
 from badges.texts import in_language
 from badges.verification_data import AwardRecord, EndorsementRecord, VerificationRecords
 from config.errors import InvalidInput
+from config.i18n import visitor_language
+from config.phrases import remark, space
 from config.request_guard import JsonProblem, check_json_value
 
 log = logging.getLogger(__name__)
@@ -337,7 +340,19 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A moment in a message, in UTC: 「2026-12-02 15:01 UTC」 in English; in Japanese the site's
+    DATETIME_FORMAT with the zone in full-width parentheses, as the other Japanese messages say it:
+    「2026年12月2日 15:01（UTC）」 (docs/i18n.md, "Japanese typography")."""
+    moment = moment.astimezone(UTC)
+    if visitor_language() == "ja":
+        return f"{date_format(moment, 'DATETIME_FORMAT')}（UTC）"
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _sentences(parts: Any) -> str:
+    """Sentences (or the parts of one) in a row: a space between them in English, none in Japanese,
+    whose sentences end with 。 (config.phrases.space)."""
+    return space().join(parts)
 
 
 def _local_route(url: Any) -> ResolverMatch | None:
@@ -693,7 +708,7 @@ class _Verifier:
             return Check(check_id, label, False, resolution.error, code="unresolved")
         issuer = credential.get("issuer")
         name = _text(issuer.get("name")) if isinstance(issuer, Mapping) else ""
-        who = f"{name} ({issuer_id})" if name else issuer_id
+        who = f"{name}{remark(issuer_id)}" if name else issuer_id
         return Check(check_id, label, True, _("%(who)s, resolved from %(source)s.")
                      % {"who": who, "source": resolution.source}, code="ok")
 
@@ -705,7 +720,7 @@ class _Verifier:
         if result.verified:
             proofs = _("%(count)d proofs") % {"count": result.proofs_checked} if result.proofs_checked > 1 else ""
             return Check(check_id, label, True, _("Signed with %(method)s%(proofs)s; unaltered since.")
-                         % {"method": result.verification_method, "proofs": f" ({proofs})" if proofs else ""},
+                         % {"method": result.verification_method, "proofs": remark(proofs) if proofs else ""},
                          code="ok")
         template = PROOF_MESSAGES.get(result.reason)
         message = (template % {"detail": result.message, "method": result.verification_method or "?"}
@@ -751,8 +766,8 @@ class _Verifier:
         else:
             notes.append(_("with no end date."))
         if problems:
-            return Check(check_id, label, False, " ".join(problems), code=outcome)
-        return Check(check_id, label, True, " ".join(notes), code=passed_as)
+            return Check(check_id, label, False, _sentences(problems), code=outcome)
+        return Check(check_id, label, True, _sentences(notes), code=passed_as)
 
     def status(self, check_id: str, label: str, credential: JsonDict) -> Check:
         entries = _as_list(credential.get("credentialStatus"))
@@ -766,14 +781,14 @@ class _Verifier:
         outcomes = {outcome for outcome, _message in found}
         for outcome in ("revoked", "suspended"):
             if outcome in outcomes:
-                return Check(check_id, label, False, " ".join(m for o, m in found if o == outcome), code=outcome)
+                return Check(check_id, label, False, _sentences(m for o, m in found if o == outcome), code=outcome)
         if "unknown" in outcomes:
             # Never "not revoked" when a list could not be read: the standing is simply not known.
-            reasons = " ".join(m for o, m in found if o == "unknown")
+            reasons = _sentences(m for o, m in found if o == "unknown")
             return Check(check_id, label, False, _("Status unknown: %(reasons)s So whether the issuer has revoked or "
                                                    "suspended it cannot be told.") % {"reasons": reasons},
                          code="unknown")
-        return Check(check_id, label, True, " ".join(m for _o, m in found), code="not-revoked")
+        return Check(check_id, label, True, _sentences(m for _o, m in found), code="not-revoked")
 
     def status_entry(self, entry: Any, issuer_id: str | None) -> tuple[str, str]:
         """(outcome, words) for one entry: not-revoked (also for a purpose that does not bear on
@@ -913,7 +928,7 @@ class _Verifier:
             return Check(check_id, label, True, _("%(what)s is in force on this registry until %(when)s.")
                          % {"what": what, "when": _when(endorsement.valid_until)}, code="ok")
         if endorsement.state != EndorsementState.ACTIVE:
-            since = f" ({_when(endorsement.state_changed_at)})" if endorsement.state_changed_at else ""
+            since = remark(_when(endorsement.state_changed_at)) if endorsement.state_changed_at else ""
             return Check(check_id, label, False, _("%(what)s is %(state)s%(since)s.")
                          % {"what": what, "state": endorsement.get_state_display().lower(), "since": since},
                          code=str(endorsement.state))

@@ -215,8 +215,13 @@ class Written:
 
     @property
     def note_inline(self) -> SafeString:
-        """The note after an inline text (`<small>`), "" when the text is in the visitor's language."""
-        return format_html(' <small class="lang-note muted">{}</small>', self.note) if self.fallback else SafeString("")
+        """The note after an inline text (`<small>`), "" when the text is in the visitor's language. A
+        space before it in English, none in Japanese, where it follows a sentence's 。 (docs/i18n.md,
+        "Japanese typography")."""
+        if not self.fallback:
+            return SafeString("")
+        before = "" if self.visitor == "ja" else " "
+        return format_html('{}<small class="lang-note muted">{}</small>', before, self.note)
 
 
 def written_in(source: Any, language: str | None = None, fields: tuple[str, ...] = WRITTEN_FIELDS) -> Written:
