@@ -4,7 +4,7 @@ Django 5.2 inserts a bulk_create's rows on PostgreSQL as one array per column (`
 …)`), and psycopg 3.3 writes a text array by escaping every element with `re.sub(rb'(["\\])',
 rb"\\\1", …)`: a template expansion per quote, which on JSON columns (a credential has hundreds of
 quotes) cost about 39 ms for one column of a 100-row chunk, a tenth of the chunk's CPU
-(docs/performance.md, "Batch issuance end to end, fourth round"). `TextListDumper` escapes the same
+(docs/performance.md, "Issue 14 against its targets"). `TextListDumper` escapes the same
 two characters with `bytes.replace`, which gives the very same bytes (backslashes first, then
 quotes, exactly what the expression does in one pass); tests/test_postgres_adapt.py compares the two
 on hostile inputs. Nothing else of psycopg's dumper changes."""
