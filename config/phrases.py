@@ -93,6 +93,14 @@ def dash() -> str:
     return "：" if _japanese() else " — "
 
 
+@register.simple_tag(name="period")
+def period(start: Any, end: Any) -> str:
+    """`{% period start|date:"DATE_FORMAT" end|date:"DATE_FORMAT" %}`: a span of time, 「2026年11月1日〜2026年12月1日」
+    in Japanese (the wave dash, no space, as the catalogue's 「%(start)s〜%(end)s」 has it), "1 Nov 2026 –
+    1 Dec 2026" with a spaced en dash in English. A simple tag, so the dates are escaped."""
+    return f"{start}〜{end}" if _japanese() else f"{start} – {end}"
+
+
 _ASCII_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*")
 
 

@@ -90,8 +90,18 @@ def _row(component: dict[str, Any], language: str, x: int, y: int, width: int) -
     ]
 
 
+def shown_narrative(text: str, language: str) -> str:
+    """The rules in words as a page shows them (line breaks kept): in Japanese a rule's line begins
+    with the list mark 「・」 rather than Markdown's "- ", whose space would stand before Japanese text
+    (docs/i18n.md, "Japanese typography"); in English the text as it is."""
+    if language != "ja":
+        return text
+    return "\n".join("・" + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
+
+
 def pathway_diagram(pathway: dict[str, Any], language: str) -> dict[str, Any]:
-    """{"svg": the markup, "text": the alternative in words, "height": the drawing's height}."""
+    """{"svg": the markup, "text": the alternative in words (Markdown, as the achievement's narrative),
+    "shown": the same words for a page (`shown_narrative`), "height": the drawing's height}."""
     components = {c["code"]: c for c in pathway.get("components", [])}
     parts: list[str] = []
     y = PAD
@@ -123,12 +133,13 @@ def pathway_diagram(pathway: dict[str, Any], language: str) -> dict[str, Any]:
         y += height + PAD
     title = _("Components and rules of the pathway")
     text = rules_narrative(pathway, language)
+    shown = shown_narrative(text, language)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="pathway-diagram" viewBox="0 0 {WIDTH} {y}" '
            f'width="100%" role="img" aria-labelledby="pw-title pw-desc">'
-           f'<title id="pw-title">{escape(title)}</title><desc id="pw-desc">{escape(text)}</desc>'
+           f'<title id="pw-title">{escape(title)}</title><desc id="pw-desc">{escape(shown)}</desc>'
            f"<style>{STYLE}</style>"
            + "".join(parts) + "</svg>")
-    return {"svg": mark_safe(svg), "text": text, "height": y}  # noqa: S308 - every text is escaped above
+    return {"svg": mark_safe(svg), "text": text, "shown": shown, "height": y}  # noqa: S308 - every text is escaped above
 
 
 def diagram_markup(pathway: dict[str, Any], language: str) -> SafeString:
