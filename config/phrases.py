@@ -101,6 +101,23 @@ def period(start: Any, end: Any) -> str:
     return f"{start}〜{end}" if _japanese() else f"{start} – {end}"
 
 
+_MARKDOWN_ITEM = re.compile(r"^[-*+] +", re.MULTILINE)
+
+
+def japanese_list_marks(text: str) -> str:
+    """A Markdown list's "- " items (an Open Badges criteria narrative is Markdown) set with the
+    Japanese list mark: 「- 次のすべて」 becomes 「・次のすべて」, whose space would stand before Japanese."""
+    return _MARKDOWN_ITEM.sub("・", text)
+
+
+@register.filter(name="list_marks")
+def list_marks(value: Any) -> str:
+    """`{{ narrative|list_marks|linebreaksbr }}`: `japanese_list_marks` on a page in Japanese; in any
+    other language the text as it is."""
+    text = "" if value is None else str(value)
+    return japanese_list_marks(text) if _japanese() else text
+
+
 _ASCII_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*")
 
 

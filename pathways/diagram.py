@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from config.phrases import japanese_list_marks
 from pathways.achievements import component_name, hours_text, rules_narrative
 
 WIDTH = 360
@@ -94,9 +95,7 @@ def shown_narrative(text: str, language: str) -> str:
     """The rules in words as a page shows them (line breaks kept): in Japanese a rule's line begins
     with the list mark 「・」 rather than Markdown's "- ", whose space would stand before Japanese text
     (docs/i18n.md, "Japanese typography"); in English the text as it is."""
-    if language != "ja":
-        return text
-    return "\n".join("・" + line[2:] if line.startswith("- ") else line for line in text.split("\n"))
+    return japanese_list_marks(text) if language == "ja" else text
 
 
 def pathway_diagram(pathway: dict[str, Any], language: str) -> dict[str, Any]:

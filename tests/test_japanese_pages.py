@@ -323,6 +323,11 @@ def test_the_pathway_completion_pages_read_as_japanese(client):
     from tests.pathways.completion_setup import LEARNER, endorse_pathway, pathway_setup
 
     setup = pathway_setup()
+    # The components named as a Japanese organisation names them (the MOOC's own badge keeps its English name).
+    for programme, name in ((setup.programme_a, "データリテラシー入門"), (setup.programme_b, "データ分析演習")):
+        type(programme).objects.filter(pk=programme.pk).update(name_ja=name)
+        programme.refresh_from_db()
+    setup.pathway.components.filter(code="python").update(name_ja="Python入門")
     endorse_pathway(setup)
     award_a = setup.award(setup.programme_a, name="山田花子")
     completion, link = completion_open(actor=setup.issuer_a, pathway=setup.pathway, learner_email=LEARNER,
