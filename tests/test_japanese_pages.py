@@ -24,14 +24,15 @@ pytestmark = pytest.mark.django_db
 
 # Elements that begin a line of their own (or replace text with a control): text either side of
 # them is not one run. Anything else (a, span, strong, code, abbr, label…) is inline, but for the
-# boxes drawn apart: a link styled as a button, a state shown as a pill.
+# boxes drawn apart: a link styled as a button, a state shown as a pill, a chart's legend entry (its
+# swatch and words, set 1em apart from the next).
 BLOCKS = {
     "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "dd", "details", "div",
     "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
     "header", "hr", "img", "input", "legend", "li", "main", "nav", "ol", "option", "p", "section",
     "select", "summary", "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "tr", "ul",
 }
-BOXES = {"button", "badge-state"}
+BOXES = {"button", "badge-state", "legend"}
 # Not read: what is not text (scripts, styles, icons hidden from assistive technology) and literal
 # samples of what a user types or a machine reads (a CSV example, a DID), shown as they are.
 ICON = "\x00"
@@ -350,5 +351,39 @@ def test_the_pathway_completion_pages_read_as_japanese(client):
     })
     found |= _read(Client(), {"pathway credential": f"/pathway-credentials/{completion.public_id}",
                               "completion issued (learner)": path})
+    _print(found)
+    assert found == {}
+
+
+def test_a_programme_written_in_japanese_reads_as_japanese(client):
+    """The programme's pages when the organisation wrote its single-language fields in Japanese (the
+    level's framework, the alignments' frameworks beside Japanese text), with an issuance report."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from endorsement.models import Endorsement
+    from endorsement.reports import issuance_report_file
+
+    programme, application, cast, issuer = awarding_setup(**JAPANESE_PROGRAMME)
+    Endorsement.objects.filter(pk=application.endorsement.pk).update(valid_from=timezone.now() - timedelta(days=400))
+    today = date.today()
+    issuance_report_file(actor=issuer, programme=programme, period_start=(today - timedelta(days=31)).isoformat(),
+                         period_end=(today - timedelta(days=1)).isoformat(), count=12,
+                         platform="学内の学習管理システム", note="2026年度前期の受講者")
+    award = award_issue(actor=issuer, programme=programme, recipient_email="hanako@example.org",
+                        recipient_name="山田花子", recipient_language="ja")
+    registry_refresh()
+    found = _read(client, {
+        "registry programme": reverse("registry:programme", args=[programme.public_id]),
+        "badge": reverse("awards:badge", args=[award.public_id]),
+    })
+    owner = staff(cast.organisation, Role.OWNER)
+    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    found |= _read(client, {
+        "portal programme": reverse("portal:programme", args=[programme.public_id]),
+        "application": reverse("portal:application", args=[application.pk]),
+        "award": reverse("awards:detail", args=[award.public_id]),
+    })
     _print(found)
     assert found == {}
