@@ -122,11 +122,11 @@ def japanese_list_marks(text: str) -> str:
 
 
 @register.filter(name="list_marks")
-def list_marks(value: Any) -> str:
-    """`{{ narrative|list_marks|linebreaksbr }}`: `japanese_list_marks` on a page in Japanese; in any
-    other language the text as it is."""
+def list_marks(value: Any, other: Any = "") -> str:
+    """`{{ narrative|list_marks:other|linebreaksbr }}`: `japanese_list_marks` on a page in Japanese,
+    unless `other` marks the text as written in another language (`lang_of`); else the text as it is."""
     text = "" if value is None else str(value)
-    return japanese_list_marks(text) if _japanese() else text
+    return japanese_list_marks(text) if _japanese() and not other else text
 
 
 _ASCII_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*")

@@ -99,5 +99,6 @@ def test_markdown_items_take_the_japanese_list_mark_on_a_japanese_page_only():
     text = "次のルール。\n\n- すべて\n- 順に"
     with override("ja"):
         assert list_marks(text) == "次のルール。\n\n・すべて\n・順に"
+        assert list_marks("- Pass the quiz", ' lang="en"') == "- Pass the quiz"
     with override("en"):
         assert list_marks(text) == text
