@@ -12,3 +12,7 @@ PASSWORD_VALIDATION = [
                   "This password is too short. It must contain at least %d characters.", 8),
     gettext_noop("The password is too similar to the %(verbose_name)s."),
 ]
+
+# A form's label suffix (django.forms.Form.label_suffix, `field.label_tag`): Django's Japanese keeps
+# the ASCII colon (「言語:」); a Japanese label ends with the full-width 「：」.
+LABEL_SUFFIX = gettext_noop(":")

@@ -40,6 +40,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
 
+from config.phrases import space
+
 # Shown in the visitor's language, after text that is in the other one.
 FALLBACK_NOTES = {
     "ja": gettext_lazy("No Japanese text was provided; shown in English."),
@@ -114,11 +116,15 @@ class Localised:
         return self.inline()
 
     def inline(self) -> SafeString:
-        """For a heading, a table cell or a list item: the text, or `<span lang>` and the note."""
+        """For a heading, a table cell or a list item: the text, or `<span lang>` and the note. Between
+        them `{% space %}` in the visitor's language: a space in English, none in Japanese, whose note
+        is a sentence of its own (docs/i18n.md, "Japanese typography")."""
         if not self.fallback:
             return format_html("{}", self.text)
-        return format_html('<span lang="{}">{}</span> <small class="lang-note muted">{}</small>',
-                           self.lang, self.text, self.note)
+        with translation.override(self.visitor):
+            before = space()
+        return format_html('<span lang="{}">{}</span>{}<small class="lang-note muted">{}</small>',
+                           self.lang, self.text, before, self.note)
 
     def short(self) -> SafeString:
         """For a row of a list or table, where a note on every row would drown the content: the text,

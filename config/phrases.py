@@ -73,6 +73,17 @@ def remark(value: Any) -> str:
     return f" ({text})"
 
 
+@register.filter(name="remark_in")
+def remark_in(value: Any, other: Any = "") -> str:
+    """`{{ programme.level_framework|remark_in:other }}`: `remark` for a remark inside content that
+    may be written in the other language; `other` is that content's mark (`lang_of`, a row's `lang`),
+    "" when it is in the page's language. Text in English on a Japanese page keeps " (…)"."""
+    text = str(value)
+    if _japanese() and not other:
+        return f"（{text}）"
+    return f" ({text})"
+
+
 def _japanese() -> bool:
     from django.utils.translation import get_language
 
@@ -91,6 +102,31 @@ def space() -> str:
 def dash() -> str:
     """`{% dash %}` between a link and the words describing it: " — " in English, 「：」 in Japanese."""
     return "：" if _japanese() else " — "
+
+
+@register.simple_tag(name="period")
+def period(start: Any, end: Any) -> str:
+    """`{% period start|date:"DATE_FORMAT" end|date:"DATE_FORMAT" %}`: a span of time, 「2026年11月1日〜2026年12月1日」
+    in Japanese (the wave dash, no space, as the catalogue's 「%(start)s〜%(end)s」 has it), "1 Nov 2026 –
+    1 Dec 2026" with a spaced en dash in English. A simple tag, so the dates are escaped."""
+    return f"{start}〜{end}" if _japanese() else f"{start} – {end}"
+
+
+_MARKDOWN_ITEM = re.compile(r"^[-*+] +", re.MULTILINE)
+
+
+def japanese_list_marks(text: str) -> str:
+    """A Markdown list's "- " items (an Open Badges criteria narrative is Markdown) set with the
+    Japanese list mark: 「- 次のすべて」 becomes 「・次のすべて」, whose space would stand before Japanese."""
+    return _MARKDOWN_ITEM.sub("・", text)
+
+
+@register.filter(name="list_marks")
+def list_marks(value: Any, other: Any = "") -> str:
+    """`{{ narrative|list_marks:other|linebreaksbr }}`: `japanese_list_marks` on a page in Japanese,
+    unless `other` marks the text as written in another language (`lang_of`); else the text as it is."""
+    text = "" if value is None else str(value)
+    return japanese_list_marks(text) if _japanese() and not other else text
 
 
 _ASCII_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*")

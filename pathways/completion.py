@@ -48,6 +48,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from badges import credentials as vc
 from badges.achievements import achievement_id
@@ -301,6 +302,10 @@ def progress_words(completion: Completion) -> list[dict[str, Any]]:
     def names(codes: tuple[str, ...]) -> list[str]:
         return [components[c].label if c in components else c for c in codes]
 
+    # The separators of the active language: 「、」 between names in Japanese (docs/i18n.md,
+    # "Japanese typography"); ", " and "; " in English.
+    between = pgettext("between the items of a list", ", ")
+    pairs_between = pgettext("between the names of a list that may hold commas", "; ")
     rows = []
     for result in evaluation.rules:
         rule = rules.get(result.rule)
@@ -316,14 +321,14 @@ def progress_words(completion: Completion) -> list[dict[str, Any]]:
             missing = ""
         elif result.kind == RuleKind.AT_LEAST_HOURS:
             missing = _("%(hours)s more hours needed, from: %(names)s") % {
-                "hours": result.hours_missing or Decimal(0), "names": ", ".join(names(result.missing)) or "—"}
+                "hours": result.hours_missing or Decimal(0), "names": between.join(names(result.missing)) or "—"}
         elif result.out_of_order:
-            missing = _("Out of order: %(pairs)s") % {"pairs": "; ".join(
+            missing = _("Out of order: %(pairs)s") % {"pairs": pairs_between.join(
                 _("%(a)s was not completed before %(b)s") % {"a": a, "b": b}
                 for a, b in (names(pair) for pair in result.out_of_order))}
         else:
             missing = _("%(count)d more needed, from: %(names)s") % {
-                "count": result.needed or len(result.missing), "names": ", ".join(names(result.missing))}
+                "count": result.needed or len(result.missing), "names": between.join(names(result.missing))}
         rows.append({"rule": result.rule, "kind": result.kind, "title": title, "met": result.met,
                      "counted": names(result.counted), "missing": missing})
     if evaluation.capstone_met is False:

@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from config.phrases import japanese_list_marks
 from pathways.achievements import component_name, hours_text, rules_narrative
 
 WIDTH = 360
@@ -90,8 +91,16 @@ def _row(component: dict[str, Any], language: str, x: int, y: int, width: int) -
     ]
 
 
+def shown_narrative(text: str, language: str) -> str:
+    """The rules in words as a page shows them (line breaks kept): in Japanese a rule's line begins
+    with the list mark 「・」 rather than Markdown's "- ", whose space would stand before Japanese text
+    (docs/i18n.md, "Japanese typography"); in English the text as it is."""
+    return japanese_list_marks(text) if language == "ja" else text
+
+
 def pathway_diagram(pathway: dict[str, Any], language: str) -> dict[str, Any]:
-    """{"svg": the markup, "text": the alternative in words, "height": the drawing's height}."""
+    """{"svg": the markup, "text": the alternative in words (Markdown, as the achievement's narrative),
+    "shown": the same words for a page (`shown_narrative`), "height": the drawing's height}."""
     components = {c["code"]: c for c in pathway.get("components", [])}
     parts: list[str] = []
     y = PAD
@@ -123,12 +132,13 @@ def pathway_diagram(pathway: dict[str, Any], language: str) -> dict[str, Any]:
         y += height + PAD
     title = _("Components and rules of the pathway")
     text = rules_narrative(pathway, language)
+    shown = shown_narrative(text, language)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="pathway-diagram" viewBox="0 0 {WIDTH} {y}" '
            f'width="100%" role="img" aria-labelledby="pw-title pw-desc">'
-           f'<title id="pw-title">{escape(title)}</title><desc id="pw-desc">{escape(text)}</desc>'
+           f'<title id="pw-title">{escape(title)}</title><desc id="pw-desc">{escape(shown)}</desc>'
            f"<style>{STYLE}</style>"
            + "".join(parts) + "</svg>")
-    return {"svg": mark_safe(svg), "text": text, "height": y}  # noqa: S308 - every text is escaped above
+    return {"svg": mark_safe(svg), "text": text, "shown": shown, "height": y}  # noqa: S308 - every text is escaped above
 
 
 def diagram_markup(pathway: dict[str, Any], language: str) -> SafeString:

@@ -47,7 +47,7 @@ def test_without_japanese_text_a_japanese_visitor_gets_the_english_text_and_a_no
         html = str(shown.inline())
     assert (shown.text, shown.lang, shown.fallback, shown.visitor) == ("Welding safety", "en", True, "ja")
     assert shown.note == "日本語の情報はありません。英語で表示しています。"
-    assert html == ('<span lang="en">Welding safety</span> '
+    assert html == ('<span lang="en">Welding safety</span>'
                     '<small class="lang-note muted">日本語の情報はありません。英語で表示しています。</small>')
 
 
@@ -88,7 +88,7 @@ def test_the_template_tag_renders_inline_block_text_and_stores_the_choice():
     with translation.override("ja"):
         html = template.render(Context({"c": content}))
     assert html == (
-        '<h1><span lang="en">Welding safety</span> <small class="lang-note muted">'
+        '<h1><span lang="en">Welding safety</span><small class="lang-note muted">'
         "日本語の情報はありません。英語で表示しています。</small></h1>|説明|Welding safety|en True"
     )
     with translation.override("en"):

@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils.translation import override
 
-from config.phrases import japanese_parentheses, remark
+from config.phrases import japanese_parentheses, list_marks, remark, remark_in
 
 FIELD = Template('{% load i18n phrases %}<label>Name{% trans "required" as r %}{{ r|remark }}</label>')
 
@@ -75,3 +75,30 @@ def test_the_programme_form_lists_languages_and_countries_in_japanese_parenthese
     with override("ja"):
         names = [name for _code, name in [*language_choices(), *country_choices()]]
     assert "ゲール語（スコットランド）" in names and not [n for n in names if "(" in n or ")" in n]
+
+
+PERIOD = Template('{% load phrases %}<td>{% period a b %}</td>')
+
+
+def test_a_period_is_a_wave_dash_in_japanese_and_a_spaced_en_dash_in_english():
+    with override("ja"):
+        assert PERIOD.render(Context({"a": "2026年11月1日", "b": "<b>"})) == "<td>2026年11月1日〜&lt;b&gt;</td>"
+    with override("en"):
+        assert PERIOD.render(Context({"a": "1 Nov 2026", "b": "1 Dec 2026"})) == "<td>1 Nov 2026 – 1 Dec 2026</td>"
+
+
+def test_a_remark_in_content_of_the_other_language_keeps_its_languages_parentheses():
+    with override("ja"):
+        assert remark_in("欧州資格枠組み") == "（欧州資格枠組み）"
+        assert remark_in("EQF", ' lang="en"') == " (EQF)"
+    with override("en"):
+        assert remark_in("EQF") == " (EQF)" and remark_in("欧州資格枠組み", ' lang="ja"') == " (欧州資格枠組み)"
+
+
+def test_markdown_items_take_the_japanese_list_mark_on_a_japanese_page_only():
+    text = "次のルール。\n\n- すべて\n- 順に"
+    with override("ja"):
+        assert list_marks(text) == "次のルール。\n\n・すべて\n・順に"
+        assert list_marks("- Pass the quiz", ' lang="en"') == "- Pass the quiz"
+    with override("en"):
+        assert list_marks(text) == text

@@ -47,11 +47,13 @@ def endorsed_programmes():
     return first.programme, second.programme
 
 
-def pathway_in(state: str, cast: Cast | None = None, programmes=None):
-    """A pathway and its application walked to `state`; returns (application, cast, pathway)."""
+def pathway_in(state: str, cast: Cast | None = None, programmes=None, **changes: Any):
+    """A pathway and its application walked to `state`; returns (application, cast, pathway).
+    `changes` replace fields of `pathway_data` (a pathway written in Japanese, say)."""
     cast = cast or Cast(OrganisationFactory())
     first, second = programmes or (ProgrammeFactory(), ProgrammeFactory())
-    pathway = pathway_create(actor=cast.editor, organisation=cast.organisation, data=pathway_data(first, second))
+    data = {**pathway_data(first, second), **changes}
+    pathway = pathway_create(actor=cast.editor, organisation=cast.organisation, data=data)
     app = services.pathway_application_create(actor=cast.editor, pathway=pathway)
     if state == ApplicationState.DRAFT:
         return app, cast, pathway
