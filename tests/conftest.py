@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,27 @@ if os.environ.get("MUTATION_TEST_DB"):
         with django_db_blocker.unblock():
             connection.close()
         mine.unlink(missing_ok=True)
+else:
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup, django_db_blocker):
+        """pytest-django's, then, before it drops a PostgreSQL test database, the sessions something
+        left open on it are named in a warning and ended: otherwise the drop fails ("being accessed
+        by other users") and the database is left behind. A full CI run left one or two, idle, whose
+        holder was not found (docs/testing.md); the warning keeps them in sight."""
+        yield
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT pid, state, left(query, 200), pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            left = cursor.fetchall()
+        connection.close()
+        if left:
+            warnings.warn(f"{len(left)} session(s) were left open on the test database and were ended: "
+                          + "; ".join(f"pid {pid} ({state}), last statement: {query}" for pid, state, query, _ in left),
+                          stacklevel=1)
 
 
 @pytest.fixture(autouse=True)
