@@ -203,15 +203,23 @@ def follow_up_outcomes(batch_id: int) -> str:
     """What the follow-up tasks of a batch left behind: evidence standings, learners mailed."""
     from django.db.models import Count
 
-    from badges.models import Award, EvidenceCheck
-    from endorsement.models import Notification
+    from badges.models import EvidenceCheck
 
     standings = dict(EvidenceCheck.objects.filter(award__batch_id=batch_id).values_list("standing")
                      .annotate(n=Count("id")).order_by())
+    mailed = sum(mails.count() for mails in _learner_mails(batch_id))
+    return f"evidence links {standings or 'none'}; learners mailed {mailed}"
+
+
+def _learner_mails(batch_id: int) -> list[Any]:
+    """The batch's learner mails (`Notification` rows keyed `award-issued:<award>`), as querysets of
+    at most 500 keys each."""
+    from badges.models import Award
+    from endorsement.models import Notification
+
     keys = [f"award-issued:{public_id}" for public_id in
             Award.objects.filter(batch_id=batch_id).values_list("public_id", flat=True)]
-    mailed = sum(Notification.objects.filter(key__in=keys[i:i + 500]).count() for i in range(0, len(keys), 500))
-    return f"evidence links {standings or 'none'}; learners mailed {mailed}"
+    return [Notification.objects.filter(key__in=keys[i:i + 500]) for i in range(0, len(keys), 500)]
 
 
 def follow_ups_finished_at(batch_id: int, since: Any) -> Any:
@@ -220,16 +228,12 @@ def follow_ups_finished_at(batch_id: int, since: Any) -> Any:
     (the bench database holds this run only). The polling that sees it only decides when to look."""
     from django.db.models import Max
 
-    from badges.models import Award, AwardBatch, EvidenceCheck, StatusList
-    from endorsement.models import Notification
+    from badges.models import AwardBatch, EvidenceCheck, StatusList
 
-    keys = [f"award-issued:{public_id}" for public_id in
-            Award.objects.filter(batch_id=batch_id).values_list("public_id", flat=True)]
     moments = [AwardBatch.objects.get(pk=batch_id).finished_at,
                EvidenceCheck.objects.filter(award__batch_id=batch_id).aggregate(m=Max("last_checked_at"))["m"],
                StatusList.objects.filter(signed_at__gte=since).aggregate(m=Max("signed_at"))["m"]]
-    moments += [Notification.objects.filter(key__in=keys[i:i + 500]).aggregate(m=Max("sent_at"))["m"]
-                for i in range(0, len(keys), 500)]
+    moments += [mails.aggregate(m=Max("sent_at"))["m"] for mails in _learner_mails(batch_id)]
     return max(moment for moment in moments if moment is not None)
 
 

@@ -42,6 +42,14 @@ from django.utils.translation import get_language, gettext_lazy
 
 from config.phrases import space
 
+
+def space_in(language: str) -> str:
+    """`config.phrases.space` in `language` (the visitor's, not necessarily the active one): the space
+    before a note after a text, none in Japanese."""
+    with translation.override(language):
+        return space()
+
+
 # Shown in the visitor's language, after text that is in the other one.
 FALLBACK_NOTES = {
     "ja": gettext_lazy("No Japanese text was provided; shown in English."),
@@ -121,10 +129,8 @@ class Localised:
         is a sentence of its own (docs/i18n.md, "Japanese typography")."""
         if not self.fallback:
             return format_html("{}", self.text)
-        with translation.override(self.visitor):
-            before = space()
         return format_html('<span lang="{}">{}</span>{}<small class="lang-note muted">{}</small>',
-                           self.lang, self.text, before, self.note)
+                           self.lang, self.text, space_in(self.visitor), self.note)
 
     def short(self) -> SafeString:
         """For a row of a list or table, where a note on every row would drown the content: the text,
@@ -226,8 +232,7 @@ class Written:
         "Japanese typography")."""
         if not self.fallback:
             return SafeString("")
-        before = "" if self.visitor == "ja" else " "
-        return format_html('{}<small class="lang-note muted">{}</small>', before, self.note)
+        return format_html('{}<small class="lang-note muted">{}</small>', space_in(self.visitor), self.note)
 
 
 def written_in(source: Any, language: str | None = None, fields: tuple[str, ...] = WRITTEN_FIELDS) -> Written:

@@ -78,10 +78,7 @@ def remark_in(value: Any, other: Any = "") -> str:
     """`{{ programme.level_framework|remark_in:other }}`: `remark` for a remark inside content that
     may be written in the other language; `other` is that content's mark (`lang_of`, a row's `lang`),
     "" when it is in the page's language. Text in English on a Japanese page keeps " (…)"."""
-    text = str(value)
-    if _japanese() and not other:
-        return f"（{text}）"
-    return f" ({text})"
+    return f" ({value})" if other else remark(value)
 
 
 def _japanese() -> bool:

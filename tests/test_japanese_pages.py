@@ -118,6 +118,15 @@ def _read(client, pages: dict[str, str]) -> dict[str, list[str]]:
     return found
 
 
+def _print(found: dict[str, list[str]]) -> None:
+    for name, lines in found.items():
+        print(name, *lines, sep='\n  ')
+
+
+def _sign_in(client, user) -> None:
+    assert client.login(request=login_request(), username=user.username, password=PASSWORD)
+
+
 def test_the_main_pages_in_japanese_have_no_ascii_punctuation_or_spaces_beside_japanese(client):
     programme, application, cast, _issuer = awarding_setup()
     registry_refresh()
@@ -129,7 +138,7 @@ def test_the_main_pages_in_japanese_have_no_ascii_punctuation_or_spaces_beside_j
         "learner sign-in": reverse("learners:sign_in"),
     })
     owner = staff(cast.organisation, Role.OWNER)
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found |= _read(client, {
         "dashboard": reverse("portal:dashboard"),
         "portal programme": reverse("portal:programme", args=[programme.public_id]),
@@ -142,8 +151,7 @@ def test_the_main_pages_in_japanese_have_no_ascii_punctuation_or_spaces_beside_j
         "award new": reverse("awards:new", args=[programme.public_id]),
         "batch new": reverse("awards:batch_new", args=[programme.public_id]),
     })
-    for name, lines in found.items():
-        print(name, *lines, sep='\n  ')
+    _print(found)
     assert found == {}
 
 
@@ -164,14 +172,13 @@ def test_a_badge_its_batch_and_its_verification_read_as_japanese(client):
     if bad := offending_lines(answer.content.decode()):
         found["verification result"] = bad
     owner = staff(cast.organisation, Role.OWNER)
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found |= _read(client, {
         "award": reverse("awards:detail", args=[award.public_id]),
         "batch": reverse("awards:batch", args=[batch.public_id]),
         "evidence files": reverse("awards:evidence_files", args=[programme.public_id]),
     })
-    for name, lines in found.items():
-        print(name, *lines, sep='\n  ')
+    _print(found)
     assert found == {}
 
 
@@ -219,11 +226,6 @@ def _japanese_pathway(**changes):
     })
 
 
-def _print(found: dict[str, list[str]]) -> None:
-    for name, lines in found.items():
-        print(name, *lines, sep='\n  ')
-
-
 def test_the_registry_and_portal_pathway_pages_read_as_japanese(client):
     _application, cast, pathway = _japanese_pathway()
     registry_refresh()
@@ -232,7 +234,7 @@ def test_the_registry_and_portal_pathway_pages_read_as_japanese(client):
         "registry organisation with a pathway": reverse("registry:organisation", args=[cast.organisation.slug]),
     })
     owner = staff(cast.organisation, Role.OWNER)
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found |= _read(client, {
         "portal pathways": reverse("portal:pathways"),
         "portal pathway": reverse("portal:pathway", args=[pathway.public_id]),
@@ -260,7 +262,7 @@ def test_the_endorsement_its_renewal_and_the_reports_pages_read_as_japanese(clie
                          period_end=(today - timedelta(days=1)).isoformat(), count=12,
                          platform="学内の学習管理システム", note="2026年度前期の受講者")
     owner = staff(cast.organisation, Role.OWNER)
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found = _read(client, {
         "endorsement": reverse("portal:endorsement", args=[endorsement.public_id]),
         "programme reports": reverse("portal:programme_reports", args=[programme.public_id]),
@@ -288,7 +290,7 @@ def test_the_webhook_and_the_invitation_pages_read_as_japanese(client):
     _invitation, token = staff_services.staff_invite(actor=owner, organisation=cast.organisation,
                                                       email="jiro@example.org", role=Role.ISSUER)
     found = _read(client, {"invitation": reverse("invitation_accept", args=[token])})
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found |= _read(client, {"webhook": reverse("portal:webhook", args=[endpoint.public_id]),
                             "webhooks with one": reverse("portal:webhooks"),
                             "staff with an invitation": reverse("portal:staff")})
@@ -337,7 +339,7 @@ def test_the_pathway_completion_pages_read_as_japanese(client):
     path = link.split("://", 1)[-1]
     path = path[path.index("/"):]
     found = _read(Client(), {"completion (learner)": path})
-    assert client.login(request=login_request(), username=setup.issuer_a.username, password=PASSWORD)
+    _sign_in(client, setup.issuer_a)
     found |= _read(client, {
         "completion new": reverse("pathway-completion-new", args=[setup.pathway.public_id]),
         "completion (staff)": reverse("pathway-completion-staff", args=[completion.public_id]),
@@ -379,7 +381,7 @@ def test_a_programme_written_in_japanese_reads_as_japanese(client):
         "badge": reverse("awards:badge", args=[award.public_id]),
     })
     owner = staff(cast.organisation, Role.OWNER)
-    assert client.login(request=login_request(), username=owner.username, password=PASSWORD)
+    _sign_in(client, owner)
     found |= _read(client, {
         "portal programme": reverse("portal:programme", args=[programme.public_id]),
         "application": reverse("portal:application", args=[application.pk]),
